@@ -1,0 +1,333 @@
+"""Load benchmark: real `kabinet run` processes on 127.0.0.1 receiving Telegram webhook updates from a
+closed-loop load generator, replies going to a stand-in Bot API server; beside it a bare aiogram echo bot
+on the same harness (the ceiling).
+
+    .venv/bin/python benchmarks/load.py [--seconds 30] [--users 64] [--accounts 500] [--configs all] [--mix full|text]
+
+Configs: echo-1 (the ceiling), sqlite-1, sqlite-2, postgresql-1, postgresql-2 (backend and processes;
+several processes sit behind a round-robin "load balancer": the generator spreads the users over them).
+The mix per virtual user, repeated: balance (/balance); a reading with confirmation (/reading, a value
+below the previous one, then the confirm button); history (/history: the text and a chart image); a meter
+photo (getFile, recognition, the confirm button) every fifth round; `--mix text` keeps only the balance
+and the reading (the database path without pictures). Reports updates/s, p50/p99 latency
+(webhook POST to its answer, which waits for the replies to be sent), CPU seconds per update and peak
+memory per process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp  # noqa: E402
+
+from benchmarks.scratch import scratch_database  # noqa: E402
+from tests.telegram_api import TOKEN, BotAPI  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SECRET = "load-benchmark-secret"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class QuietBotAPI(BotAPI):
+    """The stand-in server, keeping no history (a long run would fill memory with recorded calls)."""
+
+    async def on_method(self, request):
+        response = await super().on_method(request)
+        self.calls.clear()
+        return response
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def exchange_folder(accounts: int) -> Path:
+    """Billing data for the benchmark's accounts: one meter each with a year of monthly readings."""
+    folder = Path(tempfile.mkdtemp(prefix="kabinet-load-"))
+
+    def write(name: str, header: list[str], rows) -> None:
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    numbers = [f"{30_000_000_000 + i:012d}" for i in range(accounts)]
+    write("accounts.csv", ["account", "eic", "surname", "full_name", "address", "settlement", "street", "house",
+                           "grid_node", "consumer_type", "tariff_plan", "balance", "balance_on"],
+          [[n, "", "Навантаження", "Навантаження Н.", "м. Харків", "Харків", "", "", "", "household", "Побутовий",
+            "100.00", "2026-11-01"] for n in numbers])
+    write("meters.csv", ["account", "meter", "type", "digits", "zones", "k_factor", "installed_on",
+                         "next_verification_on"],
+          [[n, f"M{n[-6:]}", "НІК", 5, 1, 1, "2016-01-01", "2030-01-01"] for n in numbers])
+    write("readings.csv", ["account", "meter", "taken_on", "zone", "value", "source"],
+          [[n, f"M{n[-6:]}", f"2026-{month:02d}-01", 1, 10_000 + month * 150, "cabinet"]
+           for n in numbers for month in range(1, 12)])
+    write("payments.csv", ["account", "paid_on", "amount", "purpose"],
+          [[n, f"2026-{month:02d}-10", "600.00", ""] for n in numbers for month in range(1, 11)])
+    write("tariffs.csv", ["tariff_plan", "zone", "price", "valid_from"], [["Побутовий", 1, "4.32", "2024-06-01"]])
+    return folder, numbers
+
+
+class Process:
+    def __init__(self, popen: subprocess.Popen, port: int) -> None:
+        self.popen, self.port = popen, port
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def peak_mb(self) -> float:
+        for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+async def wait_ready(port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.post(f"http://127.0.0.1:{port}/webhook/telegram", data=b"{}") as response:
+                    if response.status in (200, 400, 401):
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_kabinet(env: dict, count: int) -> list[Process]:
+    processes = []
+    for _ in range(count):
+        port = free_port()
+        environment = dict(env, KABINET_HTTP_PORT=str(port),
+                           KABINET_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/webhook/telegram")
+        popen = subprocess.Popen([PYTHON, "-m", "bot", "run"], cwd=ROOT, env=environment,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(Process(popen, port))
+    return processes
+
+
+def start_echo(api_base: str) -> list[Process]:
+    port = free_port()
+    popen = subprocess.Popen([PYTHON, str(ROOT / "benchmarks" / "echo_bot.py"), str(port), api_base, TOKEN, SECRET],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [Process(popen, port)]
+
+
+class VirtualUser:
+    """One consumer in a private chat, sending the mix round after round, each update after the last answer."""
+
+    def __init__(self, user_id: int, port: int, photo_file: str, photo_size: int, http: aiohttp.ClientSession,
+                 update_ids) -> None:
+        self.id, self.port, self.http, self.update_ids = user_id, port, http, update_ids
+        self.photo_file, self.photo_size = photo_file, photo_size
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.message_id = 0
+        self.value = 12_000
+
+    def _message(self, **content) -> dict:
+        self.message_id += 1
+        user = {"id": self.id, "is_bot": False, "first_name": "Load", "language_code": "uk"}
+        return {"message": {"message_id": self.message_id, "from": user, "date": int(time.time()),
+                            "chat": {"id": self.id, "type": "private", "first_name": "Load"}, **content}}
+
+    def text(self, text: str) -> dict:
+        content = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"offset": 0, "length": len(text.split()[0]), "type": "bot_command"}]
+        return self._message(**content)
+
+    def press(self, data: str) -> dict:
+        user = {"id": self.id, "is_bot": False, "first_name": "Load", "language_code": "uk"}
+        message = {"message_id": 1, "date": int(time.time()), "chat": {"id": self.id, "type": "private"},
+                   "from": {"id": 1, "is_bot": True, "first_name": "Kabinet"}, "text": "…"}
+        return {"callback_query": {"id": str(random.getrandbits(60)), "from": user, "message": message,
+                                   "chat_instance": "1", "data": data}}
+
+    def photo(self) -> dict:
+        return self._message(photo=[{"file_id": self.photo_file, "file_unique_id": "u1", "file_size": self.photo_size,
+                                     "width": 640, "height": 200}])
+
+    async def send(self, update: dict, until: float) -> None:
+        if time.monotonic() > until:
+            raise TimeoutError
+        update = {"update_id": next(self.update_ids), **update}
+        started = time.perf_counter()
+        try:
+            async with self.http.post(f"http://127.0.0.1:{self.port}/webhook/telegram", json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+                await response.read()
+                ok = response.status == 200
+        except aiohttp.ClientError:
+            ok = False
+        self.latencies.append(time.perf_counter() - started)
+        self.errors += not ok
+
+    async def run(self, until: float, mix: str) -> None:
+        rounds = 0
+        try:
+            while True:
+                rounds += 1
+                await self.send(self.text("/balance"), until)
+                self.value -= 1  # below the previous reading: the bot warns and asks to confirm
+                await self.send(self.text("/reading"), until)
+                await self.send(self.text(str(self.value)), until)
+                await self.send(self.press("reading:confirm"), until)
+                if mix == "full":
+                    await self.send(self.text("/history"), until)
+                    if rounds % 5 == 0:
+                        await self.send(self.photo(), until)
+                        await self.send(self.press("photo:yes"), until)
+        except TimeoutError:
+            return
+
+    async def warm_up(self) -> None:
+        """One of each update before the clock starts: the recognizer's digit shapes are built on first use."""
+        for update in (self.text("/balance"), self.text("/history"), self.photo(), self.text("/cancel")):
+            await self.send(update, time.monotonic() + 300)
+        self.latencies.clear()
+        self.errors = 0
+
+
+async def link_users(url: str, numbers: list[str], users: int) -> list[int]:
+    """Chats of the virtual users, each linked to its own account with consent, as if it had done /link."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from storage.database import Database
+    from storage.models import AccountRow, ChatAccountRow, ChatRow
+    from sqlalchemy import select
+
+    database = Database(url)
+    now = datetime.now(UTC)
+    ids = [7_000_000 + i for i in range(users)]
+    async with database.session() as session:
+        account_ids = dict((await session.execute(select(AccountRow.number, AccountRow.id))).all())
+        await session.execute(insert(ChatRow), [
+            {"channel": "telegram", "external_id": str(i), "language": "uk", "consent_at": now, "active": True,
+             "created_at": now} for i in ids])
+        chat_ids = dict((await session.execute(select(ChatRow.external_id, ChatRow.id))).all())
+        await session.execute(insert(ChatAccountRow), [
+            {"chat_id": chat_ids[str(i)], "account_id": account_ids[numbers[n]], "linked_at": now}
+            for n, i in enumerate(ids)])
+    await database.close()
+    return ids
+
+
+async def run_config(name: str, args, api: BotAPI, folder: Path, numbers: list[str], photo: tuple[str, int]) -> dict:
+    backend, count = name.rsplit("-", 1)
+    count = int(count)
+    async with scratch_database("postgresql" if backend == "postgresql" else "sqlite") as url:
+        return await measure_config(name, backend, count, url, args, api, folder, numbers, photo)
+
+
+async def measure_config(name: str, backend: str, count: int, url: str, args, api: BotAPI, folder: Path,
+                         numbers: list[str], photo: tuple[str, int]) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="kabinet-load-data-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
+    env.update(KABINET_DATABASE_URL=url, KABINET_DATA_DIR=str(data_dir), KABINET_TELEGRAM_TOKEN=TOKEN,
+               KABINET_TELEGRAM_API_BASE=api.base, KABINET_TELEGRAM_WEBHOOK_SECRET=SECRET,
+               KABINET_READING_WINDOW="always", KABINET_HTTP_HOST="127.0.0.1")
+    users = list(range(8_000_000, 8_000_000 + args.users))
+    if backend != "echo":
+        subprocess.run([PYTHON, "-m", "bot", "import", str(folder)], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        users = await link_users(url, numbers, args.users)
+        processes = start_kabinet(env, count)
+    else:
+        processes = start_echo(api.base)
+    try:
+        for process in processes:
+            await wait_ready(process.port)
+        update_ids = iter(range(1, 10**9))
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
+            virtual = [VirtualUser(uid, processes[n % count].port, photo[0], photo[1], http, update_ids)
+                       for n, uid in enumerate(users)]
+            await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
+            cpu_before = [p.cpu_seconds() for p in processes]
+            started = time.monotonic()
+            until = started + args.seconds
+            await asyncio.gather(*(user.run(until, args.mix) for user in virtual))
+            elapsed = time.monotonic() - started
+            cpu = [p.cpu_seconds() - before for p, before in zip(processes, cpu_before)]
+        latencies = sorted(l for user in virtual for l in user.latencies)
+        errors = sum(user.errors for user in virtual)
+        count_updates = len(latencies)
+        return {
+            "config": name, "updates": count_updates, "rate": count_updates / elapsed,
+            "p50": statistics.median(latencies) * 1000 if latencies else 0,
+            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0,
+            "errors": errors, "cpu_per_update": sum(cpu) / max(count_updates, 1) * 1000,
+            "cpu": "/".join(f"{c / elapsed:.0%}" for c in cpu),
+            "peak": "/".join(f"{p.peak_mb():.0f}" for p in processes),
+        }
+    finally:
+        for process in processes:
+            process.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def main(args) -> None:
+    from tests.test_recognition import draw_counter, jpeg
+
+    folder, numbers = exchange_folder(args.accounts)
+    api = await QuietBotAPI().start()
+    content = jpeg(draw_counter("11999"))
+    photo = (api.add_file(content), len(content))
+    configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs == "all" \
+        else args.configs.split(",")
+    print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
+    print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'CPU ms/upd':>11} {'CPU/process':>12} {'peak MB/process':>16}")
+    try:
+        for name in configs:
+            result = await run_config(name, args, api, folder, numbers, photo)
+            print(f"{result['config']:14} {result['updates']:>8} {result['rate']:>7.1f} {result['p50']:>8.0f} "
+                  f"{result['p99']:>8.0f} {result['errors']:>7} {result['cpu_per_update']:>11.1f} "
+                  f"{result['cpu']:>12} {result['peak']:>16}", flush=True)
+    finally:
+        await api.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--users", type=int, default=64)
+    parser.add_argument("--accounts", type=int, default=500)
+    parser.add_argument("--configs", default="all")
+    parser.add_argument("--mix", choices=["full", "text"], default="full",
+                        help="full: balance, reading, history with its chart, photos; text: balance and readings only")
+    asyncio.run(main(parser.parse_args()))

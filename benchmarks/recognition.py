@@ -1,0 +1,156 @@
+"""Meter-photo recognition benchmark: Kabinet's reader beside plain pytesseract on labelled sets.
+
+Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels) unless given
+folders, then prints a markdown table: exact readings, wrong readings, 'not sure', time per image.
+
+  .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
+  .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core for tesseract too
+
+import pytesseract  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from core.recognition import PhotoRejected, default_reader  # noqa: E402
+
+
+@dataclass
+class Tally:
+    exact: int = 0
+    wrong: int = 0
+    unsure: int = 0
+    seconds: list[float] = field(default_factory=list)
+    wrong_by_meter: Counter = field(default_factory=Counter)
+    exact_by_meter: Counter = field(default_factory=Counter)
+    total_by_meter: Counter = field(default_factory=Counter)
+
+    def add(self, reading: str | None, truth: str, meter: str, seconds: float) -> None:
+        self.seconds.append(seconds)
+        self.total_by_meter[meter] += 1
+        if reading is None:
+            self.unsure += 1
+        elif reading == truth:
+            self.exact += 1
+            self.exact_by_meter[meter] += 1
+        else:
+            self.wrong += 1
+            self.wrong_by_meter[meter] += 1
+
+    def row(self, name: str) -> str:
+        n = len(self.seconds)
+        secs = sorted(self.seconds)
+        p95 = secs[min(n - 1, int(round(0.95 * (n - 1))))]
+        return (
+            f"| {name} | {n} | {100 * self.exact / n:.1f}% | {100 * self.wrong / n:.1f}% | "
+            f"{100 * self.unsure / n:.1f}% | {statistics.median(secs):.3f} s | {p95:.3f} s |"
+        )
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (tesseract), so other load on the machine does not count."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def plain_tesseract(path: Path, digits: int) -> str | None:
+    """What plain pytesseract says: the digit run of the meter's length, if it finds one."""
+    text = pytesseract.image_to_string(Image.open(path), config="--psm 6 -c tessedit_char_whitelist=0123456789")
+    runs = re.findall(r"\d+", text)
+    fitting = [r for r in runs if len(r) == digits]
+    if fitting:
+        return fitting[0]
+    joined = "".join(runs)
+    return joined or None
+
+
+def run_set(folder: Path, limit: int | None, baseline: bool) -> tuple[Tally, Tally | None]:
+    reader = default_reader()
+    reader.read_photo(Image.new("RGB", (300, 80)), digits=5)  # builds the digit templates once
+    ours, plain = Tally(), Tally() if baseline else None
+    with open(folder / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:limit]
+    for row in rows:
+        path = folder / row["file"]
+        digits, previous = int(row["digits"]), int(row["previous"])
+        meter = row.get("meter_type", "")
+        data = path.read_bytes()
+        start = cpu_seconds()
+        try:
+            result = reader.read(data, digits=digits, previous=previous)
+            reading = result.reading
+        except PhotoRejected:
+            reading = None
+        ours.add(reading, row["reading"], meter, cpu_seconds() - start)
+        if plain is not None:
+            start = cpu_seconds()
+            plain.add(plain_tesseract(path, digits), row["reading"], meter, cpu_seconds() - start)
+    return ours, plain
+
+
+def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str) -> list[tuple[str, Path]]:
+    tool = shared / "tools" / "make_meter_set.py"
+    sets = []
+    for level in ("strip", "scene"):
+        folder = out / level
+        cmd = [sys.executable, str(tool), "--digits", str(shared / "data" / "meter-digits"), "--out", str(folder)]
+        cmd += ["--n", str(n), "--level", level, "--seed", str(seed)]
+        if meters:
+            cmd += ["--meters", meters]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        sets.append((level, folder))
+    return sets
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=101)
+    ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--by-meter", action="store_true", help="also break our results down by meter type")
+    ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
+        if not sets:
+            sets = make_sets(args.shared, args.n, args.seed, args.keep or Path(tmp), args.meters)
+        print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time |")
+        print("|---|---|---|---|---|---|---|")
+        for name, folder in sets:
+            ours, plain = run_set(folder, args.limit, not args.no_baseline)
+            print(ours.row(f"{name}: Kabinet"), flush=True)
+            if plain is not None:
+                print(plain.row(f"{name}: plain pytesseract"), flush=True)
+            if args.by_meter:
+                for meter in sorted(ours.total_by_meter):
+                    total = ours.total_by_meter[meter]
+                    print(
+                        f"|  {name} {meter} | {total} | {100 * ours.exact_by_meter[meter] / total:.0f}% | "
+                        f"{100 * ours.wrong_by_meter[meter] / total:.0f}% | | | |"
+                    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Wiring: settings → database, photo archive and the core, shared by every channel."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.settings import Settings
+from core.conversation import Kabinet
+from core.i18n import Translator
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.photos import FilePhotoArchive
+
+log = logging.getLogger(__name__)
+
+
+def load_reader():
+    """The meter-photo reader, when the recognition engine and the tesseract binary are installed."""
+    try:
+        from core.recognition import default_reader
+    except ImportError:
+        return None
+    try:
+        return default_reader()
+    except Exception:  # a missing tesseract binary must not stop the bot; photos are then only kept
+        log.warning("meter photo recognition is unavailable", exc_info=True)
+        return None
+
+
+async def open_database(settings: Settings) -> Database:
+    """The database, migrated to the newest schema."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    return Database(settings.database_url)
+
+
+def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabinet:
+    options = dict(
+        store=database,
+        photos=FilePhotoArchive(settings.photo_dir),
+        translator=Translator(settings.default_language),
+        window=settings.window,
+        timezone=settings.zone,
+        reader=overrides.pop("reader") if "reader" in overrides else load_reader(),
+        link_attempts_per_hour=settings.link_attempts_per_hour,
+        payee=settings.payee,
+        services=settings.service_codes,
+    )
+    options.update(overrides)
+    return Kabinet(**options)

@@ -1,0 +1,161 @@
+"""`kabinet run`: one aiohttp web server that every channel's webhooks and the operator side share."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import build_kabinet, open_database
+from bot import admin
+from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
+from bot.settings import Settings
+from core.conversation import Kabinet
+from scheduler.dispatcher import Dispatcher
+from scheduler.jobs import Planner
+from scheduler.pace import LocalPace, RedisPace
+from scheduler.runner import ReminderScheduler
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+DATABASE = web.AppKey("database", Database)
+KABINET = web.AppKey("kabinet", Kabinet)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+REMINDERS = web.AppKey("reminders", ReminderScheduler)
+DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the dispatcher dead
+
+
+class Channel(Protocol):
+    """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last."""
+
+    def mount(self, app: web.Application) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The database (503 when unreachable), and the scheduler and dispatcher when messengers run them."""
+    report: dict = {"status": "ok", "database": True}
+    dispatcher, reminders = request.app.get(DISPATCHER), request.app.get(REMINDERS)
+    if dispatcher is not None:
+        seen = dispatcher.alive_at
+        alive = seen is not None and (dispatcher.clock() - seen).total_seconds() < DISPATCHER_SILENCE
+        report["dispatcher"] = {"alive": alive, "alive_at": seen.isoformat() if seen else None}
+    if reminders is not None:
+        report["scheduler"] = {"alive": reminders.alive, "leading": reminders.leadership.held}
+    if not all(part["alive"] for part in (report.get("dispatcher"), report.get("scheduler")) if part):
+        report["status"] = "degraded"
+    try:
+        async with request.app[DATABASE].session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return web.json_response({**report, "status": "unavailable", "database": False}, status=503)
+    return web.json_response(report)
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    await refresh_outbox_depth(request.app[DATABASE])
+    body, content_type = exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None = None) -> web.Application:
+    """Health and metrics; the admin API too when given the settings (its token, data folder, window)."""
+    app = web.Application(client_max_size=25 * 1024 * 1024)
+    app[DATABASE] = database
+    app[KABINET] = kabinet
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    if settings is not None:
+        admin.mount(app, settings, database, kabinet.clock)
+    return app
+
+
+def configured_channels(settings: Settings, kabinet: Kabinet) -> dict[str, Channel]:
+    """The configured messengers by channel name; each also delivers the outbox's messages (deliver())."""
+    channels: dict[str, Channel] = {}
+    if settings.telegram_token is not None:
+        from handlers.telegram.channel import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(settings, kabinet)
+    if settings.viber_token is not None:
+        from handlers.viber.channel import ViberChannel
+
+        channels["viber"] = ViberChannel(settings, kabinet)
+    return channels
+
+
+class Server:
+    """The web server and the configured channels, started and stopped together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopping = asyncio.Event()
+
+    async def __aenter__(self) -> "Server":
+        install_metrics()
+        self.database = await open_database(self.settings)
+        self.kabinet = build_kabinet(self.settings, self.database)
+        self.app = make_web_app(self.database, self.kabinet, self.settings)
+        self.senders = configured_channels(self.settings, self.kabinet)
+        self.channels = list(self.senders.values())
+        for channel in self.channels:
+            channel.mount(self.app)
+        self.runner = web.AppRunner(self.app, shutdown_timeout=5)
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, self.settings.http_host, self.settings.http_port)
+        await self.site.start()
+        for channel in self.channels:
+            await channel.start()
+        self.background = self._start_reminders() if self.senders else []
+        log.warning("kabinet listening on http://%s:%s with %s", self.settings.http_host, self.settings.http_port,
+                    ", ".join(type(c).__name__ for c in self.channels) or "no messenger configured")
+        return self
+
+    def _start_reminders(self) -> list[asyncio.Task]:
+        """The outbox dispatcher in every process; the scheduler where this process holds the lock."""
+        settings = self.settings
+        planner = Planner(self.database, settings.window, settings.zone)
+        self.reminders = ReminderScheduler(planner, daily_at=settings.reminders_at, events_every=settings.events_every)
+        self.dispatcher = Dispatcher(
+            self.database, self.senders, self.kabinet.translator, settings.zone, settings.window,
+            rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate},
+            pace=RedisPace(settings.redis_url) if settings.redis_url else LocalPace(),
+        )
+        self.app[DISPATCHER] = self.dispatcher
+        self.app[REMINDERS] = self.reminders
+        return [
+            asyncio.create_task(self.reminders.run(self.stopping), name="reminder-scheduler"),
+            asyncio.create_task(self.dispatcher.run(self.stopping), name="outbox-dispatcher"),
+        ]
+
+    async def __aexit__(self, *exc_info) -> None:
+        self.stopping.set()
+        if self.background:
+            await asyncio.wait(self.background, timeout=10)
+        for channel in reversed(self.channels):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping %s", type(channel).__name__)
+        if self.background and isinstance(self.dispatcher.pace, RedisPace):
+            await self.dispatcher.pace.close()
+        await self.runner.cleanup()
+        await self.database.close()
+
+
+async def serve(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM, then stop cleanly."""
+    async with Server(settings) as server:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.stopping.set)
+        await server.stopping.wait()
+    return 0

@@ -1,0 +1,135 @@
+"""One settings object, read from KABINET_* environment variables and .env, validated at start-up."""
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.readings import ReadingWindow
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class SettingsError(Exception):
+    """Settings that cannot start Kabinet; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KABINET_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_ignore_empty=True,
+    )
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'kabinet.db'}"
+    data_dir: Path = DEFAULT_DATA_DIR
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    viber_token: SecretStr | None = None
+    viber_api_base: str = "https://chatapi.viber.com/pa"
+    viber_webhook_url: str | None = None
+    admin_token: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535)
+    timezone: str = "Europe/Kyiv"
+    default_language: str = "uk"
+    reading_window: str = "2,3"
+    link_attempts_per_hour: int = Field(5, ge=1)
+    payee_name: str = "АТ «Демообленерго»"
+    payee_iban: str = "UA213223130000026007233566001"
+    payee_code: str = "00000000"
+    reminders_at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    events_every: float = Field(60.0, gt=0)
+    redis_url: str | None = None  # shared send pace for several processes
+    telegram_rate: float = Field(30.0, gt=0)
+    viber_rate: float = Field(30.0, gt=0)
+    # Comma-separated service codes offered to consumers; empty means all of them.
+    services: str = ""
+
+    @field_validator("payee_iban")
+    @classmethod
+    def _ukrainian_iban(cls, value: str) -> str:
+        compact = value.replace(" ", "").upper()
+        if not (len(compact) == 29 and compact.startswith("UA") and compact[2:].isdigit()):
+            raise ValueError("must be a Ukrainian IBAN: UA and 27 digits")
+        digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+        if int(digits) % 97 != 1:
+            raise ValueError("the IBAN's check digits are wrong")
+        return compact
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        from core.i18n import LANGUAGES
+
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("reading_window")
+    @classmethod
+    def _parsable_window(cls, value: str) -> str:
+        ReadingWindow.parse(value)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        elif value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value[len("sqlite:///"):]
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @property
+    def payee(self):
+        from core.model import Payee
+
+        return Payee(self.payee_name, self.payee_iban, self.payee_code)
+
+    @property
+    def service_codes(self) -> tuple[str, ...] | None:
+        codes = tuple(code.strip() for code in self.services.split(",") if code.strip())
+        return codes or None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def window(self) -> ReadingWindow:
+        return ReadingWindow.parse(self.reading_window)
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.data_dir / "out"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment; a bad value raises SettingsError naming its KABINET_ variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "KABINET_" + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None

@@ -1,0 +1,110 @@
+"""/appeal: write to the call centre (a type, the account, a text) and read my appeals with their answers."""
+from __future__ import annotations
+
+from core.conversation import Turn, register
+from core.flows.services import account_chosen, chosen_account, note_account, state_data, typed_choice, when
+from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT
+
+APPEALS_SHOWN = 10
+
+
+def kind_rows(turn: Turn) -> list:
+    rows = [[turn.button(f"appeal-kind-{kind}", f"appealkind:{kind}")] for kind in APPEAL_KINDS]
+    rows.append([turn.button("appeals-button", "appeals:")])
+    return rows
+
+
+@register.command("appeal")
+async def cmd_appeal(turn: Turn, args: str) -> None:
+    """`/appeal TEXT` skips the text question; the type (and the account, if several) is still asked."""
+    turn.go(None)
+    if not await turn.linked_or_ask():
+        return
+    data: dict = {}
+    if args and not refused_text(turn, args):
+        data["text"] = args
+    elif args:
+        return
+    await appeal_next(turn, data)
+
+
+async def appeal_next(turn: Turn, data: dict) -> None:
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        turn.go(None)
+        return
+    if "kind" not in data:
+        turn.go("appeal-kind", **data)
+        turn.say("appeal-choose-kind", buttons=kind_rows(turn))
+        return
+    if not account_chosen(turn, accounts, data, step="appeal-account", action="appealacct", key="appeal-ask-account"):
+        return
+    if "text" not in data:
+        turn.go("appeal-text", **data)
+        turn.say("appeal-ask-text", kind=turn.t(f"appeal-kind-{data['kind']}"), limit=APPEAL_TEXT_LIMIT)
+        return
+    account = chosen_account(turn, accounts, data)
+    if account is None:
+        return
+    appeal = await turn.tx.add_appeal(account.id, turn.chat.id, data["kind"], data["text"], turn.app.clock())
+    turn.go(None)
+    turn.say("appeal-sent", number=str(appeal.id), account=account.number, kind=turn.t(f"appeal-kind-{appeal.kind}"),
+             status=turn.t(f"appeal-status-{appeal.status}"))
+    turn.with_menu()
+
+
+def refused_text(turn: Turn, text: str) -> bool:
+    """Says why a text cannot be an appeal: nothing but spaces or symbols, or longer than the limit."""
+    if not any(ch.isalnum() for ch in text):
+        turn.say("appeal-text-empty")
+        return True
+    if len(text) > APPEAL_TEXT_LIMIT:
+        turn.say("appeal-text-too-long", limit=APPEAL_TEXT_LIMIT, length=len(text))
+        return True
+    return False
+
+
+@register.step("appeal-kind", actions=("appealkind",))
+async def step_appeal_kind(turn: Turn, text: str | None, action: str | None) -> None:
+    data = state_data(turn)
+    kind = action.partition(":")[2] if action else typed_choice(turn, text or "", APPEAL_KINDS, "appeal-kind-")
+    if kind not in APPEAL_KINDS:
+        turn.say("appeal-choose-kind", buttons=kind_rows(turn))
+        return
+    data["kind"] = kind
+    await appeal_next(turn, data)
+
+
+@register.step("appeal-account", actions=("appealacct",))
+async def step_appeal_account(turn: Turn, text: str | None, action: str | None) -> None:
+    await appeal_next(turn, await note_account(turn, action, state_data(turn)))
+
+
+@register.step("appeal-text")
+async def step_appeal_text(turn: Turn, text: str | None, action: str | None) -> None:
+    if text is None or refused_text(turn, text):
+        return
+    data = state_data(turn)
+    data["text"] = text
+    await appeal_next(turn, data)
+
+
+@register.action("appeals")
+async def list_appeals(turn: Turn, value: str) -> None:
+    turn.go(None)
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        return
+    appeals = await turn.tx.appeals([a.id for a in accounts], limit=APPEALS_SHOWN)
+    if not appeals:
+        turn.say("appeals-none", buttons=[[turn.button("appeal-write", "cmd:appeal")]])
+        return
+    blocks = []
+    for appeal in appeals:
+        block = turn.t("appeals-item", number=str(appeal.id), on=when(turn, appeal.created_at),
+                       kind=turn.t(f"appeal-kind-{appeal.kind}"), status=turn.t(f"appeal-status-{appeal.status}"),
+                       text=appeal.text)
+        if appeal.answer:
+            block += "\n" + turn.t("appeals-answer", answer=appeal.answer)
+        blocks.append(block)
+    turn.say("appeals-list", appeals="\n\n".join(blocks), buttons=[[turn.button("appeal-write", "cmd:appeal")]])

@@ -1,0 +1,327 @@
+"""Billing views: /history (payments, consumption and its chart, readings), /invoices (PDFs), /meter."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from core import i18n
+from core.accounts import account_candidates
+from core.charts import ChartText, consumption_chart
+from core.consumption import TOTAL_ONLY, MonthConsumption, monthly_consumption
+from core.conversation import Turn, register
+from core.messages import Attachment, Reply
+from core.model import Account, Invoice, Meter, MeterReading
+from core.receipts import ReceiptPage, nbu_payment_link, payment_qr_png, receipt_pdf
+
+log = logging.getLogger(__name__)
+
+READING_SOURCES = ("telegram", "viber", "console", "cabinet", "controller", "receipt")
+PURPOSE_LANGUAGE = "uk"  # a payment's purpose is read by the bank and the utility, whatever the chat's language
+
+
+# ----- shared: which account, the two-year window, month names
+
+
+async def chosen_account(turn: Turn, args: str, kind: str, question: str) -> Account | None:
+    """The account a view is for: named in the command, the only one linked, or a question with buttons."""
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        return None
+    if args:
+        wanted = set(account_candidates(args))
+        for account in accounts:
+            if account.number in wanted or (account.eic and account.eic in wanted):
+                return account
+        turn.say("billing-account-not-linked", account=args[:40])
+    elif len(accounts) == 1:
+        return accounts[0]
+    rows = [
+        [turn.button("billing-account-button", f"{kind}:{account.id}", account=account.number, address=account.address)]
+        for account in accounts
+    ]
+    turn.say(question, buttons=rows)
+    return None
+
+
+async def account_of_chat(turn: Turn, account_id: str) -> Account | None:
+    """A linked account by the id a button carries; None (said: stale button) when it is not linked."""
+    for account in await turn.tx.linked_accounts(turn.chat.id):
+        if account_id.isdigit() and account.id == int(account_id):
+            return account
+    turn.say("button-stale")
+    turn.with_menu()
+    return None
+
+
+def account_view(command: str, kind: str, question: str, show: Callable[[Turn, Account], Awaitable[None]]) -> None:
+    """Register `/command [ACCOUNT]` and its account buttons `kind:<account id>` for a view of one account."""
+
+    async def on_command(turn: Turn, args: str) -> None:
+        turn.go(None)
+        account = await chosen_account(turn, args, kind, question)
+        if account is not None:
+            await show(turn, account)
+
+    async def on_button(turn: Turn, value: str) -> None:
+        turn.go(None)
+        account = await account_of_chat(turn, value)
+        if account is not None:
+            await show(turn, account)
+
+    register.command(command)(on_command)
+    register.action(kind)(on_button)
+
+
+def window_start(today: date) -> date:
+    """History covers the current and the previous year, as the web cabinets show it."""
+    return date(today.year - 1, 1, 1)
+
+
+def month_name(turn: Turn, period: str) -> str:
+    year, month = period.split("-")
+    return turn.t("month-year", month=turn.t(f"month-{int(month)}"), year=year)
+
+
+def source_name(turn: Turn, source: str) -> str:
+    return turn.t(f"reading-source-{source}") if source in READING_SOURCES else source
+
+
+def zone_values(turn: Turn, zones: int, values: dict[int, str]) -> str:
+    return " / ".join(turn.zone_label(zone, zones, values[zone]) for zone in sorted(values))
+
+
+# ----- /history
+
+
+async def show_history(turn: Turn, account: Account) -> None:
+    today = turn.app.today()
+    since = window_start(today)
+    first_month = since.strftime("%Y-%m")
+    turn.say("history-header", account=account.number, address=account.address, first=str(since.year), last=str(today.year))
+
+    payments = await turn.tx.payments_since(account.id, since)
+    if payments:
+        lines = [
+            turn.t("history-payment-purpose-line" if p.purpose else "history-payment-line",
+                   on=i18n.day(p.paid_on), amount=i18n.money(p.amount), purpose=p.purpose or "")
+            for p in payments
+        ]
+        turn.say("history-payments", lines="\n".join(lines), count=len(payments))
+    else:
+        turn.say("history-no-payments")
+
+    meters = await turn.tx.meters([account.id])
+    series: list[tuple[Meter, list[MeterReading]]] = []
+    for meter in meters:
+        baseline = sorted((await turn.tx.last_readings(meter.id, since)).values(), key=lambda r: r.taken_on)
+        series.append((meter, baseline + await turn.tx.readings_since(meter.id, since)))
+    invoices = await turn.tx.invoices(account.id, first_month)
+    months = monthly_consumption(series, invoices, first_month)
+    zone_count = max((meter.zones for meter in meters), default=1)
+    if months:
+        lines = [consumption_line(turn, month, zone_count) for month in months]
+        turn.say("history-consumption", lines="\n".join(lines))
+        png = await asyncio.to_thread(consumption_chart, months, zone_count, chart_text(turn, account, zone_count))
+        turn.replies.append(Reply(
+            turn.t("history-chart-caption", account=account.number),
+            image=Attachment(f"consumption-{account.number}.png", png, "image/png"),
+        ))
+    else:
+        turn.say("history-no-consumption")
+
+    reading_lines = []
+    for meter, readings in series:
+        shown = [r for r in readings if r.taken_on >= since]
+        if not shown:
+            continue
+        if len(meters) > 1:
+            reading_lines.append(turn.t("history-readings-meter", meter=meter.serial))
+        grouped: dict[tuple[date, str], dict[int, str]] = defaultdict(dict)
+        for reading in shown:
+            grouped[(reading.taken_on, reading.source)][reading.zone] = str(reading.value)
+        for (taken_on, source), values in grouped.items():
+            reading_lines.append(turn.t(
+                "history-reading-line", on=i18n.day(taken_on), values=zone_values(turn, meter.zones, values),
+                source=source_name(turn, source),
+            ))
+    if reading_lines:
+        turn.say("history-readings", lines="\n".join(reading_lines))
+    else:
+        turn.say("history-no-readings")
+    turn.with_menu()
+
+
+account_view("history", "hist", "history-choose-account", show_history)
+
+
+def consumption_line(turn: Turn, month: MonthConsumption, zone_count: int) -> str:
+    name = month_name(turn, month.month)
+    total = i18n.kwh(month.total)
+    if month.from_invoice:
+        return turn.t("history-consumption-invoice-line", month=name, kwh=total)
+    if zone_count > 1:
+        split = ", ".join(turn.zone_label(zone, zone_count, i18n.kwh(kwh)) for zone, kwh in sorted(month.zones.items()))
+        return turn.t("history-consumption-zones-line", month=name, kwh=total, zones=split)
+    return turn.t("history-consumption-line", month=name, kwh=total)
+
+
+def chart_text(turn: Turn, account: Account, zone_count: int) -> ChartText:
+    zones = {zone: turn.t(f"zone-{zone_count}-{zone}") for zone in range(1, zone_count + 1)}
+    if zone_count == 1:
+        zones[1] = turn.t("chart-by-readings")
+    zones[TOTAL_ONLY] = turn.t("chart-by-invoice")
+    return ChartText(
+        title=turn.t("chart-title"),
+        subtitle=turn.t("chart-subtitle", account=account.number),
+        months=tuple(turn.t(f"month-short-{number}") for number in range(1, 13)),
+        zones=zones,
+    )
+
+
+# ----- /invoices
+
+
+async def show_invoices(turn: Turn, account: Account) -> None:
+    invoices = await turn.tx.invoices(account.id, window_start(turn.app.today()).strftime("%Y-%m"))
+    if not invoices:
+        turn.say("invoices-none", account=account.number)
+        turn.with_menu()
+        return
+    await send_invoice(turn, account, invoices[0])
+    if len(invoices) > 1:
+        buttons = [
+            turn.button("invoices-month-button", f"invoice:{invoice.period}:{account.id}", month=month_name(turn, invoice.period))
+            for invoice in invoices[1:]
+        ]
+        turn.say("invoices-archive", buttons=[buttons[i:i + 2] for i in range(0, len(buttons), 2)], account=account.number)
+    else:
+        turn.with_menu()
+
+
+account_view("invoices", "invlist", "invoices-choose-account", show_invoices)
+
+
+@register.action("invoice")
+async def on_invoice(turn: Turn, value: str) -> None:
+    """`invoice:2026-10:<account id>`: one month's invoice, from a button of the archive."""
+    turn.go(None)
+    period, _, account_id = value.partition(":")
+    account = await account_of_chat(turn, account_id)
+    if account is None:
+        return
+    invoice = next((i for i in await turn.tx.invoices(account.id, period) if i.period == period), None)
+    if invoice is None:
+        turn.say("invoice-missing", month=month_name(turn, period) if _is_period(period) else period[:7],
+                 account=account.number)
+    else:
+        await send_invoice(turn, account, invoice)
+    turn.with_menu()
+
+
+def _is_period(text: str) -> bool:
+    year, _, month = text.partition("-")
+    return len(year) == 4 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12
+
+
+async def send_invoice(turn: Turn, account: Account, invoice: Invoice) -> None:
+    """The invoice's summary with its PDF: the utility's own when it sent one, else Kabinet's receipt."""
+    content = await asyncio.to_thread(_utility_pdf, invoice.pdf)
+    if content is None:
+        content = await asyncio.to_thread(receipt_pdf, receipt_page(turn, account, invoice))
+    turn.replies.append(Reply(
+        turn.t(
+            "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
+            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), issued=i18n.day(invoice.issued_on),
+            due=i18n.day(invoice.due_on),
+        ),
+        document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
+    ))
+
+
+def _utility_pdf(path: str | None) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        log.warning("invoice PDF %s from the exchange folder is gone; rendering a receipt instead", path)
+        return None
+
+
+def receipt_page(turn: Turn, account: Account, invoice: Invoice) -> ReceiptPage:
+    month = month_name(turn, invoice.period)
+    payee = turn.app.payee
+    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number, period=invoice.period)
+    qr_png = None
+    payee_rows = [(turn.t("receipt-payee-missing"), "")]
+    if payee is not None:
+        payee_rows = [
+            (turn.t("receipt-payee-name"), payee.name),
+            (turn.t("receipt-payee-iban"), payee.iban),
+            (turn.t("receipt-payee-code"), payee.code),
+            (turn.t("receipt-purpose-label"), purpose),
+        ]
+        if invoice.amount > 0:
+            qr_png = payment_qr_png(nbu_payment_link(payee, invoice.amount, purpose))
+    return ReceiptPage(
+        title=turn.t("receipt-title", month=month),
+        rows=[
+            (turn.t("receipt-account"), account.number),
+            (turn.t("receipt-consumer"), account.full_name),
+            (turn.t("receipt-address"), account.address),
+            (turn.t("receipt-period"), month),
+            (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh))),
+            (turn.t("receipt-amount"), turn.t("receipt-uah", amount=i18n.money(invoice.amount))),
+            (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
+            (turn.t("receipt-due"), i18n.day(invoice.due_on)),
+        ],
+        payee_title=turn.t("receipt-payee"),
+        payee_rows=payee_rows,
+        qr_png=qr_png,
+        qr_caption=turn.t("receipt-qr-caption"),
+        footer=turn.t("receipt-footer"),
+    )
+
+
+# ----- /meter
+
+
+@register.command("meter")
+async def cmd_meter(turn: Turn, args: str) -> None:
+    turn.go(None)
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        return
+    meters = await turn.tx.meters([a.id for a in accounts])
+    if not meters:
+        turn.say("meter-none")
+        turn.with_menu()
+        return
+    numbers = {a.id: a.number for a in accounts}
+    today = turn.app.today()
+    for meter in meters:
+        zone_names = ", ".join(turn.t(f"zone-{meter.zones}-{zone}") for zone in range(1, meter.zones + 1))
+        parts = [turn.t(
+            "meter-card", account=numbers[meter.account_id], meter=meter.serial, type=meter.type,
+            digits=meter.digits, zones=meter.zones, names=zone_names, k=i18n.kwh(meter.k_factor),
+            installed=i18n.day(meter.installed_on),
+        )]
+        if meter.next_verification_on is not None:
+            parts.append(turn.t("meter-verification", on=i18n.day(meter.next_verification_on)))
+        else:
+            parts.append(turn.t("meter-verification-unknown"))
+        last = await turn.tx.last_readings(meter.id, date.max)
+        if last:
+            shown = zone_values(turn, meter.zones, {zone: str(r.value) for zone, r in last.items()})
+            newest = max(last.values(), key=lambda r: r.taken_on)
+            parts.append(turn.t("meter-last-reading", values=shown, on=i18n.day(newest.taken_on),
+                                source=source_name(turn, newest.source)))
+        else:
+            parts.append(turn.t("meter-no-readings"))
+        parts.extend(turn.verification_warning(meter, today))
+        turn.replies.append(Reply("\n".join(parts)))
+    turn.with_menu()

@@ -1,0 +1,257 @@
+"""/service: order a service (service, account, phone, comment), follow my orders, cancel one before it is done."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.conversation import Turn, register
+from core.i18n import LANGUAGES
+from core.messages import Button, Reply
+from core.model import Account, ServiceOrder
+from core.services import (
+    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, SERVICES, IllegalTransition, change_order_status, normalise_phone,
+    order_can_go,
+)
+
+ORDERS_SHOWN = 10
+
+
+def offered(turn: Turn) -> tuple[str, ...]:
+    """The services this utility offers, in the order of the full list."""
+    chosen = turn.app.services
+    return SERVICES if chosen is None else tuple(code for code in SERVICES if code in chosen)
+
+
+def service_name(turn: Turn, code: str) -> str:
+    return turn.t(f"service-name-{code}")
+
+
+def status_name(turn: Turn, status: str) -> str:
+    return turn.t(f"order-status-{status}")
+
+
+def when(turn: Turn, at: datetime) -> str:
+    return at.astimezone(turn.app.timezone).strftime("%d.%m.%Y %H:%M")
+
+
+def typed_choice(turn: Turn, text: str, codes: tuple[str, ...], key_prefix: str) -> str | None:
+    """A choice typed instead of pressed: its number in the list, its code, or its label in any language."""
+    wanted = text.strip().casefold()
+    if wanted.isdigit() and 1 <= int(wanted) <= len(codes):
+        return codes[int(wanted) - 1]
+    for code in codes:
+        labels = {code} | {turn.app.translator(language, f"{key_prefix}{code}").casefold() for language in LANGUAGES}
+        if wanted in labels:
+            return code
+    return None
+
+
+def service_for_text(turn: Turn, text: str) -> str | None:
+    return typed_choice(turn, text, offered(turn), "service-name-")
+
+
+def choose_service(turn: Turn, key: str = "service-choose") -> None:
+    turn.go("service-choose")
+    rows = [[Button(service_name(turn, code), f"svc:{code}")] for code in offered(turn)]
+    rows.append([turn.button("orders-button", "orders:")])
+    turn.say(key, buttons=rows)
+
+
+@register.command("service")
+async def cmd_service(turn: Turn, args: str) -> None:
+    turn.go(None)
+    if not await turn.linked_or_ask():
+        return
+    if not args:
+        choose_service(turn)
+        return
+    code = service_for_text(turn, args)
+    if code is None:
+        choose_service(turn, "service-unknown")
+        return
+    await order_next(turn, {"service": code})
+
+
+@register.step("service-choose", actions=("svc",))
+async def step_service_choose(turn: Turn, text: str | None, action: str | None) -> None:
+    code = action.partition(":")[2] if action else service_for_text(turn, text or "")
+    if code not in offered(turn):
+        choose_service(turn, "service-unknown")
+        return
+    await order_next(turn, {"service": code})
+
+
+async def order_next(turn: Turn, data: dict) -> None:
+    """Ask for what the order still lacks: the account, the phone, the comment; then place it."""
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        turn.go(None)
+        return
+    if not account_chosen(turn, accounts, data, step="service-account", action="svcacct", key="service-ask-account"):
+        return
+    if "phone" not in data:
+        turn.go("service-phone", **data)
+        turn.say("service-ask-phone", service=service_name(turn, data["service"])).request_contact = True
+        return
+    if "comment" not in data:
+        turn.go("service-comment", **data)
+        turn.say("service-ask-comment", buttons=[[turn.button("service-skip-comment", "svcskip:")]],
+                 limit=COMMENT_LIMIT)
+        return
+    account = chosen_account(turn, accounts, data)
+    if account is None:
+        return
+    order = await turn.tx.add_service_order(
+        account.id, turn.chat.id, data["service"], data["phone"], data["comment"] or None, turn.app.clock()
+    )
+    turn.go(None)
+    turn.say("service-ordered", number=str(order.id), service=service_name(turn, order.service), account=account.number,
+             phone=order.phone, status=status_name(turn, order.status))
+    turn.with_menu()
+
+
+def state_data(turn: Turn) -> dict:
+    return dict(turn.state.data) if turn.state else {}
+
+
+def account_chosen(turn: Turn, accounts: list[Account], data: dict, *, step: str, action: str, key: str) -> bool:
+    """The account is known (or the only one, then noted in `data`); otherwise asked with a button each."""
+    if "account_id" in data:
+        return True
+    if len(accounts) == 1:
+        data["account_id"] = accounts[0].id
+        return True
+    turn.go(step, **data)
+    rows = [[turn.button("service-account-button", f"{action}:{a.id}", account=a.number, address=a.address)]
+            for a in accounts]
+    turn.say(key, buttons=rows)
+    return False
+
+
+def chosen_account(turn: Turn, accounts: list[Account], data: dict) -> Account | None:
+    """The account chosen earlier, unless it was unlinked since (then the flow ends as a stale button)."""
+    account = next((a for a in accounts if a.id == data.get("account_id")), None)
+    if account is None:
+        turn.go(None)
+        turn.say("button-stale")
+        turn.with_menu()
+    return account
+
+
+async def note_account(turn: Turn, action: str | None, data: dict) -> dict:
+    """A pressed account button noted in `data` when the account is linked to this chat."""
+    value = action.partition(":")[2] if action else ""
+    if value.isdigit() and int(value) in {a.id for a in await turn.tx.linked_accounts(turn.chat.id)}:
+        data["account_id"] = int(value)
+    return data
+
+
+@register.step("service-account", actions=("svcacct",))
+async def step_service_account(turn: Turn, text: str | None, action: str | None) -> None:
+    await order_next(turn, await note_account(turn, action, state_data(turn)))
+
+
+@register.step("service-phone", contact=True)
+async def step_service_phone(turn: Turn, text: str | None, action: str | None) -> None:
+    data = state_data(turn)
+    phone = normalise_phone(text or "")
+    if phone is None:
+        turn.say("service-phone-bad").request_contact = True
+        return
+    data["phone"] = phone
+    await order_next(turn, data)
+
+
+@register.step("service-comment", actions=("svcskip",))
+async def step_service_comment(turn: Turn, text: str | None, action: str | None) -> None:
+    data = state_data(turn)
+    if action:
+        data["comment"] = ""
+    elif text and len(text) > COMMENT_LIMIT:
+        turn.say("service-comment-too-long", limit=COMMENT_LIMIT,
+                 buttons=[[turn.button("service-skip-comment", "svcskip:")]])
+        return
+    else:
+        data["comment"] = (text or "").strip()
+    await order_next(turn, data)
+
+
+# ----- my orders
+
+
+async def chat_order(turn: Turn, value: str) -> tuple[ServiceOrder, Account] | None:
+    """The order, when it belongs to an account linked to this chat; otherwise says there is no such order."""
+    order = await turn.tx.service_order(int(value)) if value.isdigit() else None
+    account = None
+    if order is not None:
+        account = next((a for a in await turn.tx.linked_accounts(turn.chat.id) if a.id == order.account_id), None)
+    if order is None or account is None:
+        turn.say("order-unknown")
+        turn.with_menu()
+        return None
+    return order, account
+
+
+@register.action("orders")
+async def list_orders(turn: Turn, value: str) -> None:
+    turn.go(None)
+    accounts = await turn.linked_or_ask()
+    if not accounts:
+        return
+    orders = await turn.tx.service_orders([a.id for a in accounts], limit=ORDERS_SHOWN)
+    if not orders:
+        turn.say("orders-none", buttons=[[turn.button("service-order-button", "cmd:service")]])
+        return
+    lines = [turn.t("orders-line", number=str(o.id), service=service_name(turn, o.service),
+                    status=status_name(turn, o.status), on=when(turn, o.created_at)) for o in orders]
+    rows = [[turn.button("order-open", f"order:{o.id}", number=str(o.id))] for o in orders]
+    turn.say("orders-list", buttons=rows, orders="\n".join(lines))
+
+
+@register.action("order")
+async def show_order(turn: Turn, value: str) -> None:
+    found = await chat_order(turn, value)
+    if found is None:
+        return
+    order, account = found
+    lines = [turn.t("order-details", number=str(order.id), service=service_name(turn, order.service),
+                    account=account.number, status=status_name(turn, order.status), phone=order.phone)]
+    if order.comment:
+        lines.append(turn.t("order-comment", comment=order.comment))
+    lines.append(turn.t("order-history"))
+    for change in await turn.tx.order_history(order.id):
+        key = "order-history-line-comment" if change.comment else "order-history-line"
+        lines.append(turn.t(key, status=status_name(turn, change.status), at=when(turn, change.at),
+                            comment=change.comment or ""))
+    rows = []
+    if order_can_go(order.status, CANCELLED):
+        rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
+    rows.append([turn.button("orders-button", "orders:")])
+    turn.replies.append(Reply("\n".join(lines), rows))
+
+
+@register.action("ordercancel")
+async def cancel_order(turn: Turn, value: str) -> None:
+    """`ordercancel:ID` asks, `ordercancel:ID:yes` cancels; the status is checked again when it is pressed."""
+    number, _, confirmed = value.partition(":")
+    found = await chat_order(turn, number)
+    if found is None:
+        return
+    order, _ = found
+    if order.status == DONE:
+        turn.say("order-cancel-done", number=str(order.id))
+    elif order.status == CANCELLED:
+        turn.say("order-cancel-already", number=str(order.id))
+    elif confirmed != "yes":
+        turn.say("order-cancel-ask", number=str(order.id), service=service_name(turn, order.service), buttons=[[
+            turn.button("order-cancel-yes", f"ordercancel:{order.id}:yes"),
+            turn.button("order-cancel-no", f"order:{order.id}"),
+        ]])
+        return
+    else:
+        try:
+            await change_order_status(turn.tx, order.id, CANCELLED, None, turn.app.clock(), by=CONSUMER)
+        except IllegalTransition:
+            turn.say("order-cancel-done", number=str(order.id))
+        else:
+            turn.say("order-cancelled", number=str(order.id))
+    turn.with_menu()

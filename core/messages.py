@@ -1,0 +1,79 @@
+"""The neutral messages between a messenger adapter and the core: one event in, replies out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class EventKind(str, Enum):
+    TEXT = "text"
+    BUTTON = "button"
+    PHOTO = "photo"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a consumer did in a chat: typed text, pressed a button, sent a photo or shared a contact."""
+
+    channel: str
+    chat_id: str
+    kind: EventKind = EventKind.TEXT
+    text: str = ""
+    action: str = ""
+    photo: bytes | None = None
+    phone: str = ""
+    language: str | None = None
+    # The messenger's id of this delivery (Telegram update_id, Viber message_token): a second delivery
+    # with the same key is recognised in the same transaction that handles the first, and ignored.
+    delivery_key: str | None = None
+
+    @classmethod
+    def typed(cls, channel: str, chat_id: str, text: str, language: str | None = None) -> "Incoming":
+        return cls(channel, chat_id, EventKind.TEXT, text=text, language=language)
+
+    @classmethod
+    def pressed(cls, channel: str, chat_id: str, action: str, language: str | None = None) -> "Incoming":
+        return cls(channel, chat_id, EventKind.BUTTON, action=action, language=language)
+
+
+class Outcome(str, Enum):
+    DONE = "done"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+@dataclass
+class Handled:
+    """What came of one event: the replies to send, and whether it was handled, a repeat, or failed."""
+
+    outcome: Outcome
+    replies: list["Reply"]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass
+class Reply:
+    """One message from the bot: text, optional rows of buttons, an optional image or document."""
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    image: Attachment | None = None
+    document: Attachment | None = None
+    request_contact: bool = False
+
+    def all_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]

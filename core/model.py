@@ -1,0 +1,164 @@
+"""The domain as core sees it: plain data, filled by storage."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class Chat:
+    id: int
+    channel: str
+    external_id: str
+    language: str
+    consent_at: datetime | None = None
+    active: bool = True
+
+
+@dataclass
+class ConversationState:
+    """Which step a chat is in and what it has told us so far; persisted between messages."""
+
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    number: str
+    eic: str | None
+    surname: str
+    full_name: str
+    address: str
+    settlement: str
+    consumer_type: str
+    tariff_plan: str
+    balance: Decimal
+    balance_on: date
+    street: str | None = None
+    house: str | None = None
+    grid_node: str | None = None
+
+
+@dataclass(frozen=True)
+class Meter:
+    id: int
+    account_id: int
+    serial: str
+    type: str
+    digits: int
+    zones: int
+    k_factor: Decimal
+    installed_on: date
+    next_verification_on: date | None = None
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    zone: int
+    value: int
+    taken_on: date
+    source: str
+
+
+@dataclass(frozen=True)
+class Payment:
+    paid_on: date
+    amount: Decimal
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    period: str
+    issued_on: date
+    due_on: date
+    amount: Decimal
+    kwh: Decimal
+    pdf: str | None = None
+
+
+@dataclass(frozen=True)
+class Payee:
+    """The utility's payment details, printed on receipts and encoded in their payment QR code."""
+
+    name: str
+    iban: str
+    code: str  # ЄДРПОУ
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A planned or emergency outage as the utility sent it; `ends_at` None: the end is not known yet."""
+
+    id: int
+    code: str
+    kind: str  # planned | emergency
+    starts_at: datetime
+    ends_at: datetime | None
+    reason: str
+    settlement: str | None = None
+    street: str | None = None
+    houses: str | None = None  # "1-15;17;19А"
+    grid_nodes: str | None = None  # "TP-101;TP-102"
+
+
+@dataclass(frozen=True)
+class ServiceOrder:
+    """A consumer's order of a service; its number is its id."""
+
+    id: int
+    account_id: int
+    chat_id: int | None
+    service: str
+    phone: str
+    comment: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """One status of an order with its time: the history the consumer sees and what the outbox picks up."""
+
+    id: int
+    order_id: int
+    status: str
+    previous: str | None
+    comment: str | None
+    at: datetime
+    by: str  # consumer | operator
+    account_id: int
+    chat_id: int | None
+    service: str
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """A consumer's written appeal to the call centre, with its status and the answer."""
+
+    id: int
+    account_id: int
+    chat_id: int | None
+    kind: str
+    text: str
+    status: str
+    answer: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """A chat's /settings: the reminder switches turned off and the quiet hours (local time, None: none)."""
+
+    switched_off: frozenset[str] = frozenset()
+    quiet_from: time | None = time(22, 0)
+    quiet_to: time | None = time(8, 0)
+
+    def wants(self, switch: str) -> bool:
+        return switch not in self.switched_off

@@ -1,0 +1,222 @@
+"""Reminders and notifications: what may be sent to whom, and how a messenger's refusal is understood.
+
+Planning only inserts rows into the outbox (a unique key per chat, kind, subject and period, so planning
+twice plans once); the dispatcher renders each row when it is due, with the data as it is then, and
+delivers it through the chat's channel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import Protocol
+
+from core.messages import Reply
+from core.model import ChatSettings
+
+
+class Kind(str, Enum):
+    READING_WINDOW = "reading-window"
+    READING_LAST_DAY = "reading-last-day"
+    INVOICE = "invoice"
+    DEBT = "debt"
+    VERIFICATION = "verification"
+    OUTAGE = "outage"
+    OUTAGE_END = "outage-end"
+    ORDER = "order"
+    BROADCAST = "broadcast"
+    APPEAL = "appeal"
+
+
+# Which of the chat's reminder switches (/settings) governs each kind; None: always sent.
+SWITCH = {
+    Kind.READING_WINDOW: "reading",
+    Kind.READING_LAST_DAY: "reading",
+    Kind.INVOICE: "invoice",
+    Kind.DEBT: "invoice",
+    Kind.VERIFICATION: "verification",
+    Kind.OUTAGE: "outages",
+    Kind.OUTAGE_END: "outages",
+    Kind.ORDER: "orders",
+    Kind.BROADCAST: None,
+    Kind.APPEAL: None,  # the call centre's answer to the consumer's own question, not a reminder
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message planned for one chat."""
+
+    chat_id: int
+    kind: Kind
+    subject: str
+    period: str
+
+    @property
+    def key(self) -> str:
+        return outbox_key(self.chat_id, self.kind, self.subject, self.period)
+
+
+def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:
+    return f"{chat_id}:{Kind(kind).value}:{subject}:{period}"
+
+
+def wants(settings: ChatSettings, kind: Kind) -> bool:
+    """Whether the chat's reminder switches let this kind through."""
+    switch = SWITCH[kind]
+    return switch is None or settings.wants(switch)
+
+
+def quiet_until(settings: ChatSettings, local: datetime) -> datetime | None:
+    """The local time the chat's quiet hours end, when `local` falls inside them; None otherwise."""
+    start, end = settings.quiet_from, settings.quiet_to
+    if start is None or end is None or start == end:
+        return None
+    now = local.timetz().replace(tzinfo=None)
+    inside = (start <= now < end) if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    return ends if ends > local else ends + timedelta(days=1)
+
+
+# ----- the dates each rule keys on
+
+
+def window_opening_tomorrow(window, today: date) -> date | None:
+    """The opening day when the reading window opens tomorrow (the day-before reminder)."""
+    tomorrow = today + timedelta(days=1)
+    if window.always or not window.is_open(tomorrow) or window.is_open(today):
+        return None
+    return tomorrow
+
+
+def window_last_day(window, today: date) -> date | None:
+    """The window's opening day, when today is its last day (the reminder to those who have not submitted)."""
+    if window.always or not window.is_open(today) or window.closing(today) != today:
+        return None
+    opening = today
+    while window.is_open(opening - timedelta(days=1)):
+        opening -= timedelta(days=1)
+    return opening
+
+
+VERIFICATION_NOTICE_DAYS = 90
+
+
+# ----- delivery
+
+
+class DeliveryError(Exception):
+    """A messenger did not take the message."""
+
+
+class RetryAfter(DeliveryError):
+    """Too many requests: the messenger asks to wait (Telegram 429 retry_after, Viber status 12)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class ChatUnreachable(DeliveryError):
+    """The user blocked the bot or unsubscribed: nothing more is sent until they write again."""
+
+
+class TransientFailure(DeliveryError):
+    """A network error, a timeout or a 5xx: tried again later with backoff."""
+
+
+class Sender(Protocol):
+    """Delivers replies to one chat of one messenger, raising a DeliveryError subclass when it cannot."""
+
+    async def deliver(self, external_id: str, replies: list[Reply]) -> None: ...
+
+
+# ----- rendering, when a row is due: with the data as it is then; None means "no longer relevant"
+
+
+async def render(tx, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
+    """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
+    from core import i18n
+
+    language = item.language
+    kind = Kind(item.kind)
+
+    def t(key: str, **args: object) -> str:
+        return translator(language, key, **args)
+
+    if kind is Kind.BROADCAST:
+        texts = item.text or {}
+        body = texts.get(language) or texts.get("uk") or next(iter(texts.values()), "")
+        return [Reply(body)] if body else None
+    if kind in (Kind.READING_WINDOW, Kind.READING_LAST_DAY):
+        opening = date.fromisoformat(item.period)
+        if kind is Kind.READING_WINDOW:
+            return [Reply(t("notice-reading-window", account=item.subject, opens=i18n.day(opening),
+                            closes=i18n.day(window.closing(opening))))]
+        return [Reply(t("notice-reading-last-day", account=item.subject, closes=i18n.day(today)))]
+    if kind in (Kind.INVOICE, Kind.DEBT):
+        accounts = await tx.find_accounts([item.subject])
+        if not accounts:
+            return None
+        account = accounts[0]
+        invoice = await tx.invoice(account.id, item.period)
+        if invoice is None:
+            return None
+        if kind is Kind.DEBT:
+            if account.balance <= 0:
+                return None  # paid since it was planned
+            return [Reply(t("notice-debt", account=account.number, amount=i18n.money(account.balance),
+                            due=i18n.day(invoice.due_on)))]
+        return [Reply(t("notice-invoice", account=account.number, period=invoice.period,
+                        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on)))]
+    if kind is Kind.VERIFICATION:
+        meter = await tx.meter(int(item.subject))
+        if meter is None or meter.next_verification_on is None:
+            return None
+        due = meter.next_verification_on
+        key = "notice-verification-expired" if due < today else "notice-verification-soon"
+        return [Reply(t(key, meter=meter.serial, on=i18n.day(due), days=(due - today).days))]
+    if kind in (Kind.OUTAGE, Kind.OUTAGE_END):
+        return await render_outage(tx, t, item, kind, timezone)
+    if kind is Kind.ORDER:
+        return await render_order(tx, t, item)
+    if kind is Kind.APPEAL:
+        return await render_appeal(tx, t, item)
+    return None
+
+
+async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None:
+    from core import i18n
+
+    outage = await tx.outage(item.subject)
+    if outage is None:
+        return None
+
+    def local(moment: datetime) -> str:
+        moment = moment.astimezone(timezone) if timezone else moment
+        return i18n.day(moment) + moment.strftime(" %H:%M")
+
+    if kind is Kind.OUTAGE_END:
+        return [Reply(t("notice-outage-end", reason=outage.reason))]
+    key = "notice-outage-planned" if outage.kind == "planned" else "notice-outage-emergency"
+    ends = local(outage.ends_at) if outage.ends_at else t("notice-outage-end-unknown")
+    return [Reply(t(key, starts=local(outage.starts_at), ends=ends, reason=outage.reason))]
+
+
+async def render_order(tx, t, item) -> list[Reply] | None:
+    change = await tx.order_event(int(item.period))
+    if change is None:
+        return None
+    return [Reply(t("notice-order", order=item.subject, status=t(f"order-status-{change.status}"),
+                    comment=change.comment or ""))]
+
+
+async def render_appeal(tx, t, item) -> list[Reply] | None:
+    """An appeal's status as it was changed (the period); the answer as it is now."""
+    appeal = await tx.appeal(int(item.subject))
+    if appeal is None:
+        return None
+    return [Reply(t("notice-appeal", appeal=appeal.id, status=t(f"appeal-status-{item.period}"),
+                    answer=appeal.answer or ""))]

@@ -1,0 +1,159 @@
+"""What core needs from storage, as protocols; storage/ implements them with SQLAlchemy."""
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from core.model import (
+    Account, Appeal, Chat, ChatSettings, ConversationState, Invoice, Meter, MeterReading, OrderChange, Outage, Payment,
+    ServiceOrder,
+)
+
+
+class Transaction(Protocol):
+    """One unit of work: everything one consumer event reads and writes, committed together."""
+
+    async def chat(self, channel: str, external_id: str, language: str) -> Chat:
+        """The chat, created on first contact, locked against a concurrent event of the same chat."""
+
+    async def save_chat(self, chat: Chat) -> None: ...
+
+    async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
+        """Record a delivery key; False when it was recorded before (the event is a repeat)."""
+
+    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
+
+    async def forget_chat(self, chat_id: int) -> None:
+        """Erase the chat, its links, state and attempts; its readings and photos stay, no longer tied to it."""
+
+    async def state(self, chat_id: int) -> ConversationState | None: ...
+
+    async def save_state(self, chat_id: int, state: ConversationState | None) -> None: ...
+
+    async def linked_accounts(self, chat_id: int) -> list[Account]: ...
+
+    async def find_accounts(self, numbers: list[str]) -> list[Account]:
+        """Accounts whose number or EIC code is one of `numbers`."""
+
+    async def link(self, chat_id: int, account_id: int, at: datetime) -> bool:
+        """Link; False when it was linked already."""
+
+    async def unlink(self, chat_id: int, account_id: int) -> bool: ...
+
+    async def failed_link_attempts(self, chat_id: int, since: datetime) -> list[datetime]: ...
+
+    async def record_link_attempt(self, chat_id: int, at: datetime, succeeded: bool) -> None: ...
+
+    async def meters(self, account_ids: list[int]) -> list[Meter]: ...
+
+    async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
+        """The latest reading of each zone taken before `before`."""
+
+    async def add_readings(
+        self,
+        meter_id: int,
+        taken_on: date,
+        values: list[int],
+        source: str,
+        chat_id: int,
+        submitted_at: datetime,
+        photo_id: int | None,
+    ) -> list[int]:
+        """Store one value per zone; a second submission of the same day and source replaces the first."""
+
+    async def tariff_prices(self, tariff_plan: str, on: date) -> dict[int, Decimal]: ...
+
+    async def last_payment(self, account_id: int) -> Payment | None: ...
+
+    async def last_invoice(self, account_id: int) -> Invoice | None: ...
+
+    async def add_photo(
+        self, chat_id: int, path: str, sha256: str, received_at: datetime, size: int
+    ) -> int: ...
+
+    async def photo_path(self, photo_id: int) -> str | None: ...
+
+    async def update_photo(
+        self, photo_id: int, *, meter_id: int | None = None, recognized: str | None = None,
+        confidence: float | None = None, note: str | None = None,
+    ) -> None: ...
+
+    # ----- billing views (storage/queries_billing.py)
+
+    async def payments_since(self, account_id: int, since: date) -> list[Payment]:
+        """Payments on or after `since`, oldest first."""
+
+    async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
+        """Invoices of periods (`YYYY-MM`) from `since_period` on, newest first."""
+
+    async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
+        """Every reading taken on or after `since`, oldest first; of one day's, the one stored last is last."""
+
+    # ----- outages, service orders, appeals, chat settings (storage/queries_services.py)
+
+    async def current_outages(self, at: datetime) -> list[Outage]:
+        """Outages not over at `at` (no end yet, or an end after it), earliest start first."""
+
+    async def outage(self, code: str) -> Outage | None: ...
+
+    async def chats_touched_by(self, outage: Outage) -> list[int]:
+        """Chats with a linked account the outage touches (core.outages.outage_touches), each once."""
+
+    async def add_service_order(
+        self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,
+    ) -> ServiceOrder:
+        """A new order in status "sent", its first event recorded (by the consumer)."""
+
+    async def service_order(self, order_id: int) -> ServiceOrder | None:
+        """The order, locked against a concurrent status change."""
+
+    async def service_orders(self, account_ids: list[int], limit: int = 10) -> list[ServiceOrder]:
+        """The accounts' latest orders, newest first."""
+
+    async def order_history(self, order_id: int) -> list[OrderChange]:
+        """The order's statuses, oldest first."""
+
+    async def record_order_change(
+        self, order_id: int, status: str, comment: str | None, at: datetime, by: str,
+    ) -> OrderChange:
+        """Set the status and record the event; core.services.change_order_status checks it first."""
+
+    async def order_changes_after(self, event_id: int, limit: int = 500) -> list[OrderChange]:
+        """Order events with an id above `event_id`, in id order: how the outbox picks up what to tell."""
+
+    async def order_event(self, event_id: int) -> OrderChange | None: ...
+
+    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal: ...
+
+    async def appeal(self, appeal_id: int) -> Appeal | None:
+        """The appeal, locked against a concurrent change."""
+
+    async def appeals(self, account_ids: list[int], limit: int = 10) -> list[Appeal]:
+        """The accounts' latest appeals, newest first."""
+
+    async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal: ...
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        """The chat's settings; the defaults when it never changed them."""
+
+    async def save_chat_settings(self, chat_id: int, settings: ChatSettings, at: datetime) -> None: ...
+
+    async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
+        """Settings of many chats at once (the reminder planner); defaults for chats without a row."""
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class PhotoArchive(Protocol):
+    """Keeps the bytes of a consumer's photo as evidence; returns where."""
+
+    def save(self, content: bytes, received_at: datetime) -> tuple[str, str]:
+        """Write the photo; returns (path, sha256)."""
+
+    def load(self, path: str) -> bytes:
+        """The photo's bytes; empty when it is gone."""

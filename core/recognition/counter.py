@@ -1,0 +1,151 @@
+"""Finding the counter window in a photo and cutting it into digit cells."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from core.recognition.cells import otsu_threshold
+from core.recognition.regions import fill_holes, label
+
+SEARCH_SIDE = 400  # the meter face is searched at this size
+
+
+def luminance(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("L"), dtype=np.float32)
+
+
+def counter_windows(photo: Image.Image, limit: int = 3) -> list[Image.Image]:
+    """Upright crops of the most counter-like dark framed bands on a meter face, best first."""
+    scale = SEARCH_SIDE / max(photo.size)
+    small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
+    blurred = small.filter(ImageFilter.GaussianBlur(1))
+    found = _dark_bands(luminance(blurred), scale)
+    # Widened by a pixel, a thin frame line closes, so light drum windows stay enclosed.
+    for band in _dark_bands(luminance(blurred.filter(ImageFilter.MinFilter(3))), scale):
+        if all(math.dist(band[1], other[1]) > band[2][1] / 2 for other in found):
+            found.append(band)
+    found.sort(key=lambda item: -item[0])
+    return [_upright_crop(photo, centre, size, angle) for _, centre, size, angle in found[:limit]]
+
+
+def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
+    """Solid dark rectangles away from the photo's edge: (score, centre, (length, thickness), angle) in photo pixels."""
+    solid = fill_holes(gray < otsu_threshold(gray))
+    labels, regions = label(solid)
+    rows, cols = solid.shape
+    bands = []
+    for reg in regions:
+        if reg.area < 0.004 * rows * cols or reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1:
+            continue
+        ys, xs = np.nonzero(labels[reg.top : reg.bottom + 1, reg.left : reg.right + 1] == reg.label)
+        angle, length, thickness = _principal_axis(xs.astype(np.float64), ys.astype(np.float64))
+        if thickness < 4 or not 1.8 <= length / thickness <= 12:
+            continue
+        fill = reg.area / max(length * thickness, 1.0)
+        if fill < 0.7:
+            continue
+        centre = ((reg.left + xs.mean() + 0.5) / scale, (reg.top + ys.mean() + 0.5) / scale)
+        bands.append((fill * math.sqrt(reg.area), centre, (length / scale, thickness / scale), angle))
+    return bands
+
+
+def _principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
+    """Angle (degrees) of the long axis, and the long and short side of the equivalent rectangle."""
+    cov = np.cov(np.stack([xs, ys]))
+    values, vectors = np.linalg.eigh(cov)
+    long_axis = vectors[:, 1]
+    angle = math.degrees(math.atan2(long_axis[1], long_axis[0]))
+    if angle > 90:
+        angle -= 180
+    if angle < -90:
+        angle += 180
+    # A uniform rectangle of side s has variance s^2 / 12 along that side.
+    return angle, math.sqrt(12 * max(values[1], 0)), math.sqrt(12 * max(values[0], 0))
+
+
+def _upright_crop(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
+    """The rotated rectangle (centre, length x thickness, angle) cut out level."""
+    cx, cy = centre
+    length, thickness = size[0] * 1.04 + 4, size[1] * 1.08 + 4
+    reach = math.hypot(length, thickness) / 2 + 2
+    box = (int(cx - reach), int(cy - reach), int(math.ceil(cx + reach)), int(math.ceil(cy + reach)))
+    region = photo.crop(box)  # outside the photo becomes black, like a frame
+    local = (cx - box[0], cy - box[1])
+    if abs(angle) > 0.5:
+        region = region.rotate(angle, resample=Image.Resampling.BICUBIC, center=local, fillcolor=(0, 0, 0))
+    cut = (local[0] - length / 2, local[1] - thickness / 2, local[0] + length / 2, local[1] + thickness / 2)
+    return trim_frame(region.crop(tuple(int(round(v)) for v in cut)))
+
+
+def trim_frame(strip: Image.Image) -> Image.Image:
+    """Cut away the dark frame and anything outside it, keeping the band of digit cells."""
+    gray = luminance(strip)
+    floor, middle = np.percentile(gray, [3, 50])
+    dark = gray < min(floor + 0.3 * (middle - floor), 70.0)  # frame black, not a dark drum
+    top, bottom = _inside(dark.mean(axis=1) >= 0.8, 0.25)
+    left, right = _inside(dark.mean(axis=0) >= 0.8, 0.08)
+    if bottom - top < 8 or right - left < 8:
+        return strip
+    return strip.crop((left, top, right, bottom))
+
+
+def _inside(frame: np.ndarray, zone: float) -> tuple[int, int]:
+    """The span after the last frame line near the start and before the first one near the end."""
+    n = len(frame)
+    reach = max(1, int(n * zone))
+    head = np.nonzero(frame[:reach])[0]
+    tail = np.nonzero(frame[n - reach :])[0]
+    start = int(head[-1]) + 1 if len(head) else 0
+    end = n - reach + int(tail[0]) if len(tail) else n
+    return start, end
+
+
+def split_cells(strip: Image.Image, digits: int) -> list[Image.Image]:
+    """Cut a counter band into `digits` cells at the darkest, sharpest column boundaries."""
+    gray = luminance(strip)
+    height, width = gray.shape
+    columns = gray.mean(axis=0)
+    darkness = 1.0 - (columns - columns.min()) / max(float(np.ptp(columns)), 1e-6)
+    colour = np.asarray(strip.convert("RGB"), dtype=np.float32).mean(axis=0)
+    jump = np.zeros(width)
+    jump[1:] = np.abs(np.diff(colour, axis=0)).sum(axis=1)
+    jump = jump / max(float(jump.max()), 1e-6)
+    boundary = darkness + 0.5 * jump
+    cuts = _best_cuts(boundary, digits, height)
+    return [strip.crop((cuts[i], 0, cuts[i + 1], height)) for i in range(digits)]
+
+
+def _best_cuts(boundary: np.ndarray, digits: int, height: int) -> list[int]:
+    """Cut positions 0 = c0 < ... < cN = width maximising the boundary score, cells of plausible width."""
+    width = len(boundary)
+    mean = width / digits
+    low = max(2, int(mean * 0.6))
+    high = max(low + 1, int(mean * 1.45))
+    neg = -1e18
+    score = np.full((digits + 1, width + 1), neg)
+    back = np.zeros((digits + 1, width + 1), dtype=np.int64)
+    score[0, 0] = 0.0
+    gain = np.append(boundary, 0.0)
+    for k in range(1, digits + 1):
+        for x in range(width + 1):
+            lo, hi = max(0, x - high), x - low
+            if hi < lo:
+                continue
+            prev = score[k - 1, lo : hi + 1]
+            j = int(np.argmax(prev))
+            if prev[j] <= neg / 2:
+                continue
+            bonus = gain[x] if k < digits else 0.0
+            score[k, x] = prev[j] + bonus
+            back[k, x] = lo + j
+    if score[digits, width] <= neg / 2:
+        return [round(i * mean) for i in range(digits + 1)]
+    cuts = [width]
+    x = width
+    for k in range(digits, 0, -1):
+        x = int(back[k, x])
+        cuts.append(x)
+    return cuts[::-1]

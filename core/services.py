@@ -1,0 +1,114 @@
+"""Services a consumer orders and appeals to the call centre: their kinds, statuses and legal changes.
+
+The operator side (the admin API) changes an order's status only through `change_order_status`, and the
+consumer's cancellation goes through it too, so every change is checked the same way and recorded as an
+event with its time; the outbox picks the events up (Transaction.order_changes_after) to tell the consumer.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from core.model import Appeal, OrderChange
+from core.ports import Transaction
+
+# Every service the cabinets offer (the seeds' lists); a utility offers all or some (Kabinet.services).
+SERVICES = (
+    "meter-noise",  # Шум у електролічильнику
+    "meter-check",  # позачергова технічна перевірка засобу обліку
+    "reconciliation-act",  # акт звіряння взаєморозрахунків
+    "charges-statement",  # відомість нарахувань та оплат
+    "reconnection",  # повторне підключення електроустановки
+    "meter-repair",  # ремонт/заміна лічильника
+    "control-reading",  # зняття контрольних показників для перерахунку
+)
+
+SENT, ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT, IN_PROGRESS, DONE, CANCELLED = (
+    "sent", "accepted", "awaiting_confirmation", "awaiting_payment", "in_progress", "done", "cancelled",
+)
+ORDER_STATUSES = (SENT, ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT, IN_PROGRESS, DONE, CANCELLED)
+FINAL_STATUSES = (DONE, CANCELLED)
+
+
+def _order_transitions() -> dict[str, frozenset[str]]:
+    """Forward along the chain, skipping steps a service does not need (a free one never awaits payment);
+    back from "awaiting confirmation" to "accepted" (the seeds' history shows a contract re-examined);
+    cancelled from anything before done; done and cancelled are final."""
+    chain = ORDER_STATUSES[:ORDER_STATUSES.index(DONE) + 1]
+    allowed = {status: set(chain[index + 1:]) | {CANCELLED} for index, status in enumerate(chain[:-1])}
+    allowed[AWAITING_CONFIRMATION].add(ACCEPTED)
+    allowed[DONE] = set()
+    allowed[CANCELLED] = set()
+    return {status: frozenset(targets) for status, targets in allowed.items()}
+
+
+ORDER_TRANSITIONS = _order_transitions()
+
+CONSUMER, OPERATOR = "consumer", "operator"
+
+APPEAL_KINDS = ("invoice", "no-power", "meter", "other")
+APPEAL_NEW, APPEAL_IN_PROGRESS, APPEAL_ANSWERED, APPEAL_CLOSED = "new", "in_progress", "answered", "closed"
+APPEAL_STATUSES = (APPEAL_NEW, APPEAL_IN_PROGRESS, APPEAL_ANSWERED, APPEAL_CLOSED)
+APPEAL_TRANSITIONS = {
+    APPEAL_NEW: frozenset({APPEAL_IN_PROGRESS, APPEAL_ANSWERED, APPEAL_CLOSED}),
+    APPEAL_IN_PROGRESS: frozenset({APPEAL_ANSWERED, APPEAL_CLOSED}),
+    APPEAL_ANSWERED: frozenset({APPEAL_CLOSED}),
+    APPEAL_CLOSED: frozenset(),
+}
+
+COMMENT_LIMIT = 1000
+APPEAL_TEXT_LIMIT = 2000
+
+
+class IllegalTransition(ValueError):
+    """A status change the rules do not allow, e.g. cancelling a done order."""
+
+    def __init__(self, what: str, number: int, current: str, wanted: str) -> None:
+        super().__init__(f"{what} {number} cannot go from {current!r} to {wanted!r}")
+        self.current = current
+        self.wanted = wanted
+
+
+def normalise_phone(text: str) -> str | None:
+    """A Ukrainian phone as `0XXXXXXXXX`: accepts `0XX…`, `+380…`, `380…` (a shared contact), spaces, dashes
+    and brackets; None for anything else."""
+    compact = re.sub(r"[\s\-().]", "", text)
+    if re.fullmatch(r"\+?380\d{9}", compact):
+        compact = compact[compact.index("380") + 2:]
+    return compact if re.fullmatch(r"0\d{9}", compact) else None
+
+
+def order_can_go(current: str, wanted: str) -> bool:
+    return wanted in ORDER_TRANSITIONS.get(current, frozenset())
+
+
+async def change_order_status(
+    tx: Transaction, order_id: int, new_status: str, comment: str | None, at: datetime, by: str = OPERATOR,
+) -> OrderChange:
+    """Move an order to `new_status` and record the change; LookupError for an unknown order or status,
+    IllegalTransition for a change the rules forbid (nothing is changed then)."""
+    if new_status not in ORDER_STATUSES:
+        raise LookupError(f"unknown order status {new_status!r}; known: {', '.join(ORDER_STATUSES)}")
+    order = await tx.service_order(order_id)
+    if order is None:
+        raise LookupError(f"no service order {order_id}")
+    if not order_can_go(order.status, new_status):
+        raise IllegalTransition("order", order_id, order.status, new_status)
+    return await tx.record_order_change(order_id, new_status, (comment or "").strip() or None, at, by)
+
+
+async def change_appeal_status(
+    tx: Transaction, appeal_id: int, new_status: str, answer: str | None, at: datetime,
+) -> Appeal:
+    """Move an appeal on (new → in progress → answered / closed); "answered" needs the answer's text."""
+    if new_status not in APPEAL_STATUSES:
+        raise LookupError(f"unknown appeal status {new_status!r}; known: {', '.join(APPEAL_STATUSES)}")
+    appeal = await tx.appeal(appeal_id)
+    if appeal is None:
+        raise LookupError(f"no appeal {appeal_id}")
+    if new_status not in APPEAL_TRANSITIONS[appeal.status]:
+        raise IllegalTransition("appeal", appeal_id, appeal.status, new_status)
+    answer = (answer or "").strip() or None
+    if new_status == APPEAL_ANSWERED and answer is None:
+        raise ValueError(f"appeal {appeal_id}: an answer needs its text")
+    return await tx.update_appeal(appeal_id, new_status, answer or appeal.answer, at)

@@ -1,0 +1,162 @@
+"""The Telegram channel in `kabinet run`: long polling for development, a webhook for production."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import TelegramObject
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from core.conversation import Kabinet
+from core.messages import Reply
+from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
+from handlers.telegram import callbacks, membership, messages
+from handlers.telegram.events import UpdateNotProcessed
+from handlers.telegram.menu import set_command_menu
+from handlers.telegram.replies import ReplySender
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhook/telegram"
+POLLING_TIMEOUT = 25  # seconds a getUpdates call waits for news
+STOP_TIMEOUT = 5.0  # seconds updates in progress get to finish when the channel stops
+
+
+def build_dispatcher(kabinet: Kabinet) -> Dispatcher:
+    dispatcher = Dispatcher(kabinet=kabinet)
+    dispatcher.include_routers(callbacks.make_router(), membership.make_router(), messages.make_router())
+    return dispatcher
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or one derived from the token, the same in every process of one bot."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    token = settings.telegram_token.get_secret_value()
+    return hashlib.sha256(f"kabinet-telegram-webhook:{token}".encode()).hexdigest()
+
+
+class TelegramWebhook(SimpleRequestHandler):
+    """aiogram's webhook handler answering 500 for an update the core did not process, so Telegram retries."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            return await super().handle(request)
+        except UpdateNotProcessed as exc:
+            return web.json_response({"ok": False, "update_id": exc.update_id}, status=500)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
+            log.warning("telegram webhook: a request that is not an update", exc_info=True)
+            return web.json_response({"ok": False}, status=400)
+
+
+class TelegramChannel:
+    """aiogram's Bot and Dispatcher plugged into the shared web server (see bot/server.py's Channel)."""
+
+    def __init__(self, settings: Settings, kabinet: Kabinet) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
+        self.kabinet = kabinet
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        self.bot = Bot(settings.telegram_token.get_secret_value(), session=session)
+        self.dispatcher = build_dispatcher(kabinet)
+        self.dispatcher.update.outer_middleware(self._track)
+        self.webhook_url = settings.telegram_webhook_url
+        self.secret = webhook_secret(settings)
+        self._polling: asyncio.Task | None = None
+        self._in_flight: set[asyncio.Task] = set()
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook_url else "polling"
+
+    async def _track(
+        self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject, data: dict[str, Any],
+    ) -> Any:
+        """Remember updates in progress, so that stopping lets them finish."""
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            return await handler(update, data)
+        finally:
+            self._in_flight.discard(task)
+
+    def mount(self, app: web.Application) -> None:
+        if self.webhook_url:
+            TelegramWebhook(
+                self.dispatcher, self.bot, handle_in_background=False, secret_token=self.secret
+            ).register(app, path=WEBHOOK_PATH)
+
+    async def start(self) -> None:
+        try:
+            await set_command_menu(self.bot, self.kabinet.translator)
+        except TelegramAPIError:
+            log.exception("telegram: setting the command menu failed; the bot works without it")
+        if self.webhook_url:
+            await self.bot.set_webhook(
+                self.webhook_url, secret_token=self.secret,
+                allowed_updates=self.dispatcher.resolve_used_update_types(), drop_pending_updates=False,
+            )
+            log.warning("telegram: webhook set to %s", self.webhook_url)
+            return
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+        except TelegramAPIError:
+            log.exception("telegram: deleting the webhook failed; polling will retry")
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot, handle_signals=False, close_bot_session=False, polling_timeout=POLLING_TIMEOUT,
+                tasks_concurrency_limit=32,
+            ),
+            name="telegram-polling",
+        )
+        self._polling.add_done_callback(_report_polling_end)
+        log.warning("telegram: long polling started")
+
+    async def deliver(self, external_id: str, replies: list[Reply]) -> None:
+        """core.notifications.Sender for the outbox dispatcher: Telegram's refusals as core's DeliveryErrors."""
+        sender = ReplySender(self.bot, self.kabinet, external_id, None)
+        try:
+            # The dispatcher paces and retries itself, so a 429 goes straight back to it.
+            await sender.send_all(replies, wait_limit=0)
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(exc.retry_after) from exc
+        except TelegramForbiddenError as exc:
+            raise ChatUnreachable(exc.message) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise TransientFailure(str(exc)) from exc
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    async def stop(self) -> None:
+        if self._polling is not None:
+            try:
+                await asyncio.wait_for(self.dispatcher.stop_polling(), STOP_TIMEOUT)
+            except (RuntimeError, asyncio.TimeoutError):  # not started yet, or stuck: cancel it
+                self._polling.cancel()
+            await asyncio.wait([self._polling], timeout=STOP_TIMEOUT)
+            self._polling = None
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=STOP_TIMEOUT)
+        await self.bot.session.close()
+
+
+def _report_polling_end(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("telegram: polling stopped by an error", exc_info=task.exception())

@@ -1,0 +1,43 @@
+"""One Telegram update handed to the core once, and the core's replies sent back."""
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+
+from core.conversation import Kabinet
+from core.messages import EventKind, Incoming, Outcome, Reply
+from handlers.telegram.replies import CHANNEL, ReplySender
+
+log = logging.getLogger(__name__)
+
+
+class UpdateNotProcessed(Exception):
+    """The core failed on an update: the webhook answers 500 so that Telegram delivers it again."""
+
+    def __init__(self, update_id: int) -> None:
+        super().__init__(f"update {update_id} was not processed")
+        self.update_id = update_id
+
+
+def incoming(chat_id: int, update_id: int, language: str | None, kind: EventKind, **fields: object) -> Incoming:
+    return Incoming(CHANNEL, str(chat_id), kind, language=language, delivery_key=str(update_id), **fields)
+
+
+async def respond(bot: Bot, kabinet: Kabinet, event: Incoming, update_id: int) -> None:
+    """Process the event in the core (a repeated update_id is ignored there) and send what it answers."""
+    handled = await kabinet.process(event)
+    if handled.outcome is Outcome.DUPLICATE:
+        log.info("telegram update %s was delivered again; handled already", update_id)
+        return
+    sender = ReplySender(bot, kabinet, event.chat_id, event.language)
+    await sender.send(handled.replies, remove_phone_keyboard=event.kind is EventKind.CONTACT)
+    if handled.outcome is Outcome.FAILED:
+        raise UpdateNotProcessed(update_id)
+
+
+async def apologise(bot: Bot, kabinet: Kabinet, chat_id: int, language: str | None, update_id: int) -> None:
+    """An error of ours outside the core: the consumer hears so, and the update is reported unprocessed."""
+    sender = ReplySender(bot, kabinet, str(chat_id), language)
+    await sender.send([Reply(sender.t("error-ours"))])
+    raise UpdateNotProcessed(update_id)

@@ -1,0 +1,77 @@
+"""Messages: text and commands, photos (also sent as image files), contacts; anything else last."""
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message, Update
+
+from core.conversation import Kabinet
+from core.messages import EventKind, Reply
+from handlers.telegram.events import apologise, incoming, respond
+from handlers.telegram.photos import MAX_DOWNLOAD_MB, PhotoTooLarge, fetch_photo
+from handlers.telegram.replies import ReplySender
+
+log = logging.getLogger(__name__)
+
+
+def language_of(message: Message) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+async def on_text(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.TEXT,
+                     text=message.text)
+    await respond(bot, kabinet, event, event_update.update_id)
+
+
+async def on_meter_photo(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+    largest = message.photo[-1]
+    await pass_photo(message, bot, kabinet, event_update.update_id, largest.file_id, largest.file_size)
+
+
+async def on_meter_photo_as_file(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+    document = message.document
+    await pass_photo(message, bot, kabinet, event_update.update_id, document.file_id, document.file_size)
+
+
+async def pass_photo(
+    message: Message, bot: Bot, kabinet: Kabinet, update_id: int, file_id: str, size: int | None
+) -> None:
+    language = language_of(message)
+    try:
+        content = await fetch_photo(bot, file_id, size)
+    except PhotoTooLarge:
+        sender = ReplySender(bot, kabinet, str(message.chat.id), language)
+        await sender.send([Reply(sender.t("telegram-photo-too-large", limit=MAX_DOWNLOAD_MB))])
+        return
+    except (TelegramAPIError, LookupError):
+        log.exception("telegram update %s: downloading photo %s failed", update_id, file_id)
+        await apologise(bot, kabinet, message.chat.id, language, update_id)
+        return
+    event = incoming(message.chat.id, update_id, language, EventKind.PHOTO, photo=content,
+                     text=message.caption or "")
+    await respond(bot, kabinet, event, update_id)
+
+
+async def on_contact(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.CONTACT,
+                     phone=message.contact.phone_number)
+    await respond(bot, kabinet, event, event_update.update_id)
+
+
+async def on_other_message(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.OTHER)
+    await respond(bot, kabinet, event, event_update.update_id)
+
+
+def make_router() -> Router:
+    """A fresh router (an aiogram router joins one dispatcher only); catch-all last."""
+    router = Router(name=__name__)
+    router.message.register(on_text, F.text)
+    router.message.register(on_meter_photo, F.photo)
+    router.message.register(on_meter_photo_as_file, F.document.mime_type.startswith("image/"))
+    router.message.register(on_contact, F.contact)
+    router.message.register(on_other_message)
+    return router

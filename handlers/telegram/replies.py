@@ -1,0 +1,146 @@
+"""Core replies as Telegram messages: text, inline keyboards, a phone-number request, images and documents."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from core.conversation import Kabinet
+from core.messages import Attachment, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for callback_data
+MAX_ANSWER_WAIT = 5.0  # seconds a consumer's answer may wait out a 429; a longer one is given up
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard; a button whose action Telegram cannot carry is left out."""
+    rows = []
+    for row in reply.buttons:
+        buttons = []
+        for button in row:
+            if len(button.action.encode("utf-8")) > MAX_CALLBACK_DATA:
+                log.error("button %r: action %r is over Telegram's %d bytes; left out",
+                          button.label, button.action, MAX_CALLBACK_DATA)
+                continue
+            buttons.append(InlineKeyboardButton(text=button.label, callback_data=button.action))
+        if buttons:
+            rows.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def phone_keyboard(label: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=label, request_contact=True)]], resize_keyboard=True, one_time_keyboard=True
+    )
+
+
+def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """A text over Telegram's message limit, split at line ends (or hard, for a line that long)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+class ReplySender:
+    """Sends a turn's replies to one chat; a chat that blocked the bot is marked unreachable."""
+
+    def __init__(self, bot: Bot, kabinet: Kabinet, chat_id: str, language: str | None) -> None:
+        self.bot = bot
+        self.kabinet = kabinet
+        self.chat_id = chat_id
+        self.language = kabinet.translator.language_for(language)
+
+    def t(self, key: str, **args: object) -> str:
+        return self.kabinet.translator(self.language, key, **args)
+
+    async def send(self, replies: list[Reply], *, remove_phone_keyboard: bool = False) -> bool:
+        """Answer the consumer; False when the chat blocked the bot (marked unreachable) or Telegram refused."""
+        try:
+            await self.send_all(replies, remove_phone_keyboard=remove_phone_keyboard)
+        except TelegramForbiddenError as exc:
+            log.warning("telegram chat %s blocked the bot (%s); marked unreachable", self.chat_id, exc.message)
+            await self.kabinet.set_reachable(CHANNEL, self.chat_id, False)
+            return False
+        except TelegramAPIError:
+            log.exception("telegram chat %s: sending a reply failed", self.chat_id)
+            return False
+        return True
+
+    async def send_all(self, replies: list[Reply], *, remove_phone_keyboard: bool = False,
+                       wait_limit: float = MAX_ANSWER_WAIT) -> None:
+        """Send every reply in order, waiting out a short 429 once; Telegram's refusals are raised."""
+        for index, reply in enumerate(replies):
+            first_without_buttons = remove_phone_keyboard and index == 0 and not reply.buttons
+            markup = ReplyKeyboardRemove() if first_without_buttons else None
+            try:
+                await self.send_one(reply, markup)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > wait_limit:
+                    raise
+                log.warning("telegram asks to wait %s s before answering chat %s", exc.retry_after, self.chat_id)
+                await asyncio.sleep(exc.retry_after)
+                await self.send_one(reply, markup)
+
+    async def send_one(self, reply: Reply, markup: Markup = None) -> None:
+        follow_up: InlineKeyboardMarkup | None = None
+        if reply.request_contact:
+            # A message carries one keyboard: the phone request wins, the choices follow in a second message.
+            follow_up = inline_keyboard(reply)
+            markup = phone_keyboard(self.t("telegram-share-phone"))
+        elif markup is None:
+            markup = inline_keyboard(reply)
+        attachment = reply.image or reply.document
+        if attachment is not None:
+            await self.send_attachment(attachment, reply.image is not None, reply.text, markup)
+        else:
+            await self.send_text(reply.text, markup)
+        if follow_up is not None:
+            await self.bot.send_message(chat_id=self.chat_id, text=self.t("telegram-or-choose"), reply_markup=follow_up)
+
+    async def send_text(self, text: str, markup: Markup) -> None:
+        parts = text_parts(text)
+        for number, part in enumerate(parts, start=1):
+            last = number == len(parts)
+            if part.strip():
+                await self.bot.send_message(chat_id=self.chat_id, text=part, reply_markup=markup if last else None)
+
+    async def send_attachment(self, attachment: Attachment, is_image: bool, text: str, markup: Markup) -> None:
+        upload = BufferedInputFile(attachment.content, filename=attachment.filename)
+        caption = text if len(text) <= MAX_CAPTION else None
+        send = self.bot.send_photo if is_image else self.bot.send_document
+        field = "photo" if is_image else "document"
+        await send(chat_id=self.chat_id, caption=caption or None,
+                   reply_markup=markup if caption is not None else None, **{field: upload})
+        if caption is None:
+            await self.send_text(text, markup)

@@ -1,0 +1,1 @@
+"""The Viber channel: viberbot's request and message models, sending through aiohttp."""

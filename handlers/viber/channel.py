@@ -1,0 +1,327 @@
+"""The Viber channel: signed webhook callbacks in, core events through, replies out over aiohttp."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+
+import aiohttp
+from aiohttp import web
+from viberbot.api.messages import ContactMessage, FileMessage, PictureMessage, TextMessage
+from viberbot.api.viber_requests import (
+    ViberConversationStartedRequest,
+    ViberMessageRequest,
+    ViberSubscribedRequest,
+    ViberUnsubscribedRequest,
+)
+
+from bot.settings import Settings
+from core.conversation import Kabinet
+from core.messages import Attachment, EventKind, Handled, Incoming, Outcome, Reply
+from handlers.viber.api import (
+    INVALID_AUTH_TOKEN,
+    TOO_MANY_REQUESTS,
+    TRANSPORT_FAILURE,
+    ReceiverUnreachable,
+    ViberApi,
+    ViberApiError,
+)
+from handlers.viber.media import ROUTE, WEBHOOK_PATH, MediaShelf, public_base
+from handlers.viber.render import MAX_TEXT, action_of, keyboard, messages_for
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "viber"
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+MAX_SENDER_NAME = 28
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+PHOTO_TIMEOUT = 30.0
+MAX_ID = 100  # our columns for a chat id and a delivery key
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".webp")  # a meter photo sent "as a file"
+EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
+REGISTER_ATTEMPTS = 8
+STOP_TIMEOUT = 10.0
+RATE_CONTROL_PAUSE = 1.0  # Viber's status 12 says no when to try again
+
+
+class PhotoTooLarge(Exception):
+    pass
+
+
+class ViberChannel:
+    """Viber wired into `kabinet run`: POST /webhook/viber, GET /viber/media/…, set_webhook at start."""
+
+    def __init__(self, settings: Settings, kabinet: Kabinet, *, api: ViberApi | None = None) -> None:
+        if settings.viber_token is None:
+            raise ValueError("KABINET_VIBER_TOKEN is not set")
+        self.kabinet = kabinet
+        self.webhook_url = settings.viber_webhook_url
+        self._token = settings.viber_token.get_secret_value().encode()
+        self.api = api or ViberApi(settings.viber_token.get_secret_value(), settings.viber_api_base)
+        self.shelf = MediaShelf(settings.data_dir / "viber-media", public_base(settings.viber_webhook_url))
+        self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
+        self._registering: asyncio.Task | None = None
+        self._handling: set[asyncio.Task] = set()
+        self._events = {
+            "message": self.on_message,
+            "conversation_started": self.on_conversation_started,
+            "subscribed": self.on_subscribed,
+            "unsubscribed": self.on_unsubscribed,
+            "failed": self.on_failed,
+        }
+
+    # ----- the Channel contract of bot/server.py
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self.on_callback)
+        app.router.add_get(ROUTE, self.shelf.serve)
+
+    async def start(self) -> None:
+        if not self.webhook_url:
+            log.warning("KABINET_VIBER_WEBHOOK_URL is not set: the Viber webhook is not registered")
+            return
+        if not self.shelf.available:
+            log.warning("KABINET_VIBER_WEBHOOK_URL %r is not an absolute URL", self.webhook_url)
+        # Viber calls the webhook back while set_webhook is in flight, so it must not hold up the server.
+        self._registering = asyncio.create_task(self.register(), name="viber set_webhook")
+
+    async def stop(self) -> None:
+        if self._registering is not None and not self._registering.done():
+            self._registering.cancel()
+            await asyncio.gather(self._registering, return_exceptions=True)
+        if self._handling:
+            # Callbacks being answered still send through the API session: let them finish first.
+            await asyncio.wait(self._handling, timeout=STOP_TIMEOUT)
+        await self.api.close()
+
+    async def register(self) -> bool:
+        delay = 1.0
+        for attempt in range(1, REGISTER_ATTEMPTS + 1):
+            try:
+                await self.api.set_webhook(self.webhook_url, EVENT_TYPES)
+            except ViberApiError as exc:
+                if exc.status == INVALID_AUTH_TOKEN:
+                    log.error("viber set_webhook: KABINET_VIBER_TOKEN is not valid (%s)", exc.message)
+                    return False
+                log.warning("viber set_webhook to %s failed (attempt %d): %s", self.webhook_url, attempt, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            log.info("viber webhook set to %s", self.webhook_url)
+            return True
+        log.error("viber set_webhook to %s failed %d times; giving up", self.webhook_url, REGISTER_ATTEMPTS)
+        return False
+
+    # ----- callbacks
+
+    def signed(self, body: bytes, signature: str | None) -> bool:
+        if not signature:
+            return False
+        expected = hmac.new(self._token, body, hashlib.sha256).hexdigest().encode()
+        return hmac.compare_digest(expected, signature.strip().encode("utf-8", "surrogateescape"))
+
+    async def on_callback(self, request: web.Request) -> web.StreamResponse:
+        task = asyncio.current_task()
+        self._handling.add(task)
+        try:
+            return await self.callback(request)
+        finally:
+            self._handling.discard(task)
+
+    async def callback(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if not self.signed(body, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("viber callback from %s with a missing or wrong signature", request.remote)
+            return web.Response(status=403)
+        try:
+            data = json.loads(body)
+            event = data["event"]
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if not isinstance(event, str):
+            return web.Response(status=400)
+        handler = self._events.get(event)
+        if handler is None:  # webhook check, delivered, seen, and events newer than this code
+            log.debug("viber %s callback", event)
+            return web.Response()
+        try:
+            return await handler(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Not the body: it may carry a consumer's phone number or text.
+            log.warning("viber %s callback we cannot read (fields %s)", event, sorted(data), exc_info=True)
+            return web.Response(status=400)
+
+    async def on_message(self, data: dict) -> web.StreamResponse:
+        request = _message_request(data)
+        user_id = identifier(request.sender.id, "sender.id")
+        language = request.sender.language
+        try:
+            event = await self.event_for(request)
+        except PhotoTooLarge:
+            text = self.t(language, "viber-photo-too-large", megabytes=MAX_PHOTO_BYTES // (1024 * 1024))
+            await self.send(user_id, [Reply(text)], language)
+            return web.Response()
+        handled = await self.kabinet.process(event)
+        return await self.answer(user_id, handled, language)
+
+    async def answer(self, user_id: str, handled: Handled, language: str | None) -> web.StreamResponse:
+        if handled.outcome is Outcome.DUPLICATE:
+            return web.Response()
+        await self.send(user_id, handled.replies, language)
+        # A failed event was rolled back, its delivery key too: a non-200 makes Viber send it again.
+        return web.Response(status=500 if handled.outcome is Outcome.FAILED else 200)
+
+    async def event_for(self, request: ViberMessageRequest) -> Incoming:
+        message = request.message
+        common = dict(channel=CHANNEL, chat_id=identifier(request.sender.id, "sender.id"),
+                      language=request.sender.language, delivery_key=token(request.message_token))
+        if isinstance(message, TextMessage):
+            text = message.text or ""
+            action = action_of(text)
+            if action is not None:
+                return Incoming(kind=EventKind.BUTTON, action=action, **common)
+            return Incoming(kind=EventKind.TEXT, text=text, **common)
+        if isinstance(message, PictureMessage) or (
+            isinstance(message, FileMessage) and (message.file_name or "").lower().endswith(PHOTO_SUFFIXES)
+        ):
+            if isinstance(message, FileMessage) and (message.size or 0) > MAX_PHOTO_BYTES:
+                raise PhotoTooLarge()
+            return Incoming(kind=EventKind.PHOTO, photo=await self.download(message.media), **common)
+        if isinstance(message, ContactMessage) and message.contact is not None:
+            return Incoming(kind=EventKind.CONTACT, phone=message.contact.phone_number or "", **common)
+        return Incoming(kind=EventKind.OTHER, **common)
+
+    async def download(self, url: str | None) -> bytes:
+        """The picture a consumer sent; empty when it cannot be fetched (core then asks for it again)."""
+        if not url or not url.startswith(("https://", "http://")):
+            return b""
+        content = bytearray()
+        try:
+            async with self.api.session.get(url, timeout=aiohttp.ClientTimeout(total=PHOTO_TIMEOUT)) as response:
+                response.raise_for_status()
+                if (response.content_length or 0) > MAX_PHOTO_BYTES:
+                    raise PhotoTooLarge()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    content.extend(chunk)
+                    if len(content) > MAX_PHOTO_BYTES:
+                        raise PhotoTooLarge()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            log.warning("could not download a viber picture from %s", url, exc_info=True)
+            return b""
+        return bytes(content)
+
+    async def on_conversation_started(self, data: dict) -> web.StreamResponse:
+        request = ViberConversationStartedRequest().from_dict(data)
+        user = request.user
+        event = Incoming(CHANNEL, identifier(user.id, "user.id"), EventKind.TEXT, text="/start",
+                         language=user.language, delivery_key=token(request.message_token))
+        handled = await self.kabinet.process(event)
+        if handled.outcome is not Outcome.DONE:
+            return web.Response(status=500 if handled.outcome is Outcome.FAILED else 200)
+        # Viber allows one welcome message, and only as this response's body.
+        texts = [reply.text for reply in handled.replies if reply.text]
+        rows = next((reply.buttons for reply in reversed(handled.replies) if reply.buttons), [])
+        welcome = {"type": "text", "text": "\n\n".join(texts)[:MAX_TEXT], "sender": self.sender}
+        board = keyboard(rows)
+        if board is not None:
+            welcome["keyboard"] = board
+        return web.json_response(welcome)
+
+    async def on_subscribed(self, data: dict) -> web.StreamResponse:
+        request = ViberSubscribedRequest().from_dict(data)
+        await self.kabinet.set_reachable(CHANNEL, identifier(request.user.id, "user.id"), True)
+        return web.Response()
+
+    async def on_unsubscribed(self, data: dict) -> web.StreamResponse:
+        request = ViberUnsubscribedRequest().from_dict(data)
+        await self.kabinet.set_reachable(CHANNEL, identifier(request.user_id, "user_id"), False)
+        return web.Response()
+
+    async def on_failed(self, data: dict) -> web.StreamResponse:
+        # Read by hand: viberbot's ViberFailedRequest requires `desc`, which Viber does not always send.
+        log.warning("viber could not deliver message %s to %s: %s", data.get("message_token"),
+                    data.get("user_id"), data.get("desc", "no description"))
+        return web.Response()
+
+    # ----- sending
+
+    def t(self, language: str | None, key: str, **args: object) -> str:
+        """One of the channel's own sentences (locales/*/viber.ftl) in the sender's language."""
+        return self.kabinet.translator(self.kabinet.translator.language_for(language), key, **args)
+
+    async def send(self, user_id: str, replies: list[Reply], language: str | None = None) -> bool:
+        """Answer a callback: replies in order, stopping at the first refused, so none arrives out of context."""
+        try:
+            await self.post_replies(user_id, replies, language)
+        except ReceiverUnreachable as exc:
+            log.info("viber user %s is unreachable (status %s); marked so", user_id, exc.status)
+            await self.kabinet.set_reachable(CHANNEL, user_id, False)
+            return False
+        except ViberApiError as exc:
+            log.error("viber %s to %s failed: status %s %s", exc.method, user_id, exc.status, exc.message)
+            return False
+        return True
+
+    async def deliver(self, external_id: str, replies: list[Reply]) -> None:
+        """core.notifications.Sender for the outbox dispatcher: Viber's refusals as core's DeliveryErrors."""
+        from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
+
+        try:
+            # The dispatcher paces and retries itself, so a rate-control refusal goes straight back to it.
+            await self.post_replies(external_id, replies, None, retries=0)
+        except ReceiverUnreachable as exc:
+            raise ChatUnreachable(str(exc)) from exc
+        except ViberApiError as exc:
+            if exc.status == TOO_MANY_REQUESTS:
+                raise RetryAfter(RATE_CONTROL_PAUSE) from exc
+            if exc.status == TRANSPORT_FAILURE:
+                raise TransientFailure(str(exc)) from exc
+            raise DeliveryError(str(exc)) from exc
+
+    async def post_replies(self, user_id: str, replies: list[Reply], language: str | None,
+                           retries: int | None = None) -> None:
+        for reply in replies:
+            image_url = await self.put_out(user_id, reply.image)
+            document_url = await self.put_out(user_id, reply.document)
+            for payload in messages_for(reply, image_url=image_url, document_url=document_url,
+                                        share_phone=self.t(language, "viber-share-phone")):
+                await self.api.send_message({"receiver": user_id, "sender": self.sender, **payload}, retries)
+
+    async def put_out(self, user_id: str, attachment: Attachment | None) -> str | None:
+        """The URL Viber fetches the attachment from; None sends the reply without it (and says why in the log)."""
+        if attachment is None:
+            return None
+        if not self.shelf.available:
+            log.warning("a reply to viber user %s has a file, but KABINET_VIBER_WEBHOOK_URL is not set", user_id)
+            return None
+        try:
+            return await self.shelf.put(attachment)
+        except OSError:
+            log.exception("could not put out %s for viber user %s", attachment.filename, user_id)
+            return None
+
+
+def identifier(value: object, name: str) -> str:
+    """A Viber user id as we keep it; anything else is a body we cannot read (answered 400)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+        raise ValueError(f"{name} is not a Viber id")
+    return value
+
+
+def token(value: object) -> str:
+    """A callback's message_token (Viber sends a 64-bit integer) as our delivery key."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or len(str(value)) > MAX_ID:
+        raise ValueError("message_token is not a Viber token")
+    return str(value)
+
+
+def _message_request(data: dict) -> ViberMessageRequest:
+    """viberbot's model of a message callback; a message type it does not know becomes a plain one."""
+    try:
+        return ViberMessageRequest().from_dict(data)
+    except Exception as exc:  # viberbot raises bare Exception for message types it lacks
+        if "message" not in data or "sender" not in data:
+            raise KeyError("message") from exc
+        return ViberMessageRequest().from_dict({**data, "message": {"type": "sticker"}})

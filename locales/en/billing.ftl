@@ -1,0 +1,101 @@
+## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
+
+billing-account-not-linked = Account { $account } is not linked to this chat.
+billing-account-button = { $account } — { $address }
+history-choose-account = Which account's history shall I show?
+invoices-choose-account = Which account's invoices shall I show?
+
+month-year = { $month } { $year }
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+month-short-1 = Jan
+month-short-2 = Feb
+month-short-3 = Mar
+month-short-4 = Apr
+month-short-5 = May
+month-short-6 = Jun
+month-short-7 = Jul
+month-short-8 = Aug
+month-short-9 = Sep
+month-short-10 = Oct
+month-short-11 = Nov
+month-short-12 = Dec
+
+reading-source-telegram = Telegram
+reading-source-viber = Viber
+reading-source-console = console
+reading-source-cabinet = web cabinet
+reading-source-controller = meter inspector
+reading-source-receipt = receipt
+
+history-header = History of account { $account } ({ $address }) for { $first }–{ $last }.
+history-payments = Payments:
+    { $lines }
+history-payment-line = { $on } — { $amount } UAH
+history-payment-purpose-line = { $on } — { $amount } UAH ({ $purpose })
+history-no-payments = No payments in this time.
+history-consumption = Consumption by month:
+    { $lines }
+history-consumption-line = { $month }: { $kwh } kWh
+history-consumption-zones-line = { $month }: { $kwh } kWh ({ $zones })
+history-consumption-invoice-line = { $month }: { $kwh } kWh (by invoice)
+history-no-consumption = No consumption data for this time yet: it needs two readings or an invoice.
+history-chart-caption = Consumption chart, account { $account }.
+history-readings = Reading history:
+    { $lines }
+history-readings-meter = Meter { $meter }:
+history-reading-line = { $on } — { $values } ({ $source })
+history-no-readings = No readings in this time.
+
+chart-title = Electricity consumption, kWh
+chart-subtitle = Personal account { $account }
+chart-by-readings = by readings
+chart-by-invoice = by invoice
+
+invoices-none = There are no invoices for account { $account } yet.
+invoices-archive = Invoices of account { $account } by month:
+invoices-month-button = { $month }
+invoice-missing = There is no invoice for { $month } on account { $account }.
+invoice-summary = Invoice for { $month }, account { $account }: { $amount } UAH for { $kwh } kWh. Issued { $issued }, due by { $due }.
+
+receipt-title = Electricity invoice — { $month }
+receipt-account = Personal account
+receipt-consumer = Consumer
+receipt-address = Address
+receipt-period = Period
+receipt-consumption = Consumed
+receipt-kwh = { $kwh } kWh
+receipt-amount = To pay
+receipt-uah = { $amount } UAH
+receipt-issued = Issued
+receipt-due = Due by
+receipt-payee = Payment details
+receipt-payee-name = Payee
+receipt-payee-iban = IBAN
+receipt-payee-code = EDRPOU code
+receipt-purpose-label = Purpose of payment
+receipt-payee-missing = Ask your supplier for the payment details.
+receipt-qr-caption = Scan the QR code with your phone's camera or your bank's app: the payment fills itself in.
+receipt-footer = This invoice was made by the personal cabinet bot from the supplier's data.
+
+meter-none = No meter is registered for the linked accounts.
+meter-card = Meter { $meter } (account { $account })
+    Type: { $type }
+    Digits: { $digits }
+    Zones: { $zones } ({ $names })
+    Transformation factor: { $k }
+    Installed: { $installed }
+meter-verification = Next verification: by { $on }
+meter-verification-unknown = The next verification date is not known.
+meter-last-reading = Last reading: { $values }, { $on } ({ $source })
+meter-no-readings = No readings yet.

@@ -1,0 +1,12 @@
+notice-reading-window = 📅 Tomorrow, { $opens }, the window for meter readings opens (until { $closes }) for account { $account }. Send them with /reading or a photo of the meter.
+notice-reading-last-day = ⏰ Today, { $closes }, is the last day to submit the reading for account { $account }, and we have not received it yet. /reading
+notice-invoice = 🧾 The invoice for { $period } for account { $account }: { $amount } UAH for { $kwh } kWh, due by { $due }.
+notice-debt = ❗ Account { $account } owes { $amount } UAH: the payment was due on { $due }.
+notice-verification-soon = 🔧 Meter { $meter } must be verified by { $on } ({ $days } days left). Order it in time: /service
+notice-verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Order a verification: /service
+notice-outage-planned = 🔌 Planned outage: from { $starts } to { $ends }. Reason: { $reason }.
+notice-outage-emergency = ⚡ Emergency outage since { $starts }, expected restoration: { $ends }. Reason: { $reason }.
+notice-outage-end-unknown = not known yet
+notice-outage-end = ✅ The outage is over, power is restored ({ $reason }).
+notice-order = Order No. { $order }: { $status }. { $comment }
+notice-appeal = Appeal No. { $appeal }: { $status }. { $answer }

@@ -1,0 +1,111 @@
+## Outages, services, appeals and settings (core/flows/outages.py, services.py, appeals.py, settings.py).
+
+outages-account = Account { $account }, { $address }:
+outage-line = { $kind ->
+        [planned] 🔧 Planned outage
+       *[emergency] ⚡ Emergency outage
+    } { $started ->
+        [yes] since { $starts }
+       *[no] from { $starts }
+    }
+    Expected end: { $ends }
+    Reason: { $reason }
+outage-end-unknown = not known yet
+outages-none = { $count ->
+    [one] No current or upcoming outages at your address.
+   *[other] No current or upcoming outages at the addresses of your accounts.
+}
+
+service-name-meter-noise = Noise in the electricity meter
+service-name-meter-check = Extraordinary technical check of the meter
+service-name-reconciliation-act = Reconciliation act
+service-name-charges-statement = Statement of charges and payments
+service-name-reconnection = Reconnection of the installation
+service-name-meter-repair = Meter repair or replacement
+service-name-control-reading = Control reading for recalculation
+order-status-sent = Sent
+order-status-accepted = Accepted
+order-status-awaiting_confirmation = Awaiting confirmation
+order-status-awaiting_payment = Awaiting payment
+order-status-in_progress = In progress
+order-status-done = Done
+order-status-cancelled = Cancelled
+
+service-choose = Which service would you like to order? The services are free of charge.
+service-unknown = There is no such service. Choose one from the list:
+orders-button = My orders
+service-order-button = Order a service
+service-account-button = { $account } — { $address }
+service-ask-account = For which account?
+service-ask-phone = { $service }. Enter a contact phone number (e.g. 0501234567 or +380501234567) or share your contact.
+service-phone-bad = That is not a Ukrainian phone number. Enter 10 digits starting with 0 (e.g. 0501234567) or +380 and 9 digits.
+service-ask-comment = Add a comment for the specialist (up to { $limit } characters), or skip.
+service-skip-comment = Skip
+service-comment-too-long = The comment is too long: up to { $limit } characters, please. Shorten it or skip.
+service-ordered = Order №{ $number } is sent: “{ $service }”, account { $account }, phone { $phone }. Status: { $status }. I will tell you when it changes.
+orders-none = You have no service orders yet.
+orders-list = Your orders:
+    { $orders }
+orders-line = №{ $number } { $service } — { $status } ({ $on })
+order-open = Order №{ $number }
+order-unknown = No such order among those of your accounts.
+order-details = Order №{ $number }: { $service }
+    Account: { $account }
+    Status: { $status }
+    Phone: { $phone }
+order-comment = Comment: { $comment }
+order-history = History:
+order-history-line = • { $at } — { $status }
+order-history-line-comment = • { $at } — { $status }: { $comment }
+order-cancel = Cancel the order
+order-cancel-ask = Cancel order №{ $number } “{ $service }”?
+order-cancel-yes = Yes, cancel
+order-cancel-no = No, keep it
+order-cancelled = Order №{ $number } is cancelled.
+order-cancel-done = Order №{ $number } is already done; a done order cannot be cancelled.
+order-cancel-already = Order №{ $number } is already cancelled.
+
+appeal-kind-invoice = Unclear invoice
+appeal-kind-no-power = No electricity
+appeal-kind-meter = Meter
+appeal-kind-other = Other
+appeal-status-new = New
+appeal-status-in_progress = In progress
+appeal-status-answered = Answered
+appeal-status-closed = Closed
+appeals-button = My appeals
+appeal-write = Write an appeal
+appeal-choose-kind = What is your appeal to the call centre about?
+appeal-ask-account = Which account is it about?
+appeal-ask-text = { $kind }. Describe the matter in one message (up to { $limit } characters).
+appeal-text-empty = The appeal has no text. Describe the matter in words.
+appeal-text-too-long = The appeal is too long ({ $length } characters); the limit is { $limit }. Shorten it and send it again.
+appeal-sent = Appeal №{ $number } is sent to the call centre: “{ $kind }”, account { $account }. Status: { $status }. The answer will appear in “My appeals”.
+appeals-none = You have not written any appeals yet.
+appeals-list = Your appeals:
+
+    { $appeals }
+appeals-item = №{ $number } of { $on }, { $kind } — { $status }
+    { $text }
+appeals-answer = Answer: { $answer }
+
+settings-summary = Settings. Press a reminder to turn it on or off. Quiet hours: { $quiet } (reminders wait until they end).
+settings-saved = Saved. Quiet hours: { $quiet }.
+settings-reminder-on = Reminder turned on.
+settings-reminder-off = Reminder turned off.
+settings-language-button = Language: { $name }
+settings-switch = { $on ->
+        [yes] ✅
+       *[no] ⬜
+    } { $name }
+settings-reminder-invoice = Invoices and debt
+settings-reminder-reading = Reading window
+settings-reminder-verification = Meter verification
+settings-reminder-outages = Outages
+settings-reminder-orders = Order status
+settings-quiet-button = Quiet hours: { $quiet }
+settings-quiet-off = off
+settings-quiet-range = { $start }–{ $end }
+settings-quiet-ask = Enter quiet hours, e.g. 22-8 or 22:00-08:00: no reminders come then.
+settings-quiet-bad = That is not a time range. Enter it like 22-8 or 23:30-07:00 (hours 0–23, the start and the end differ).
+settings-quiet-turn-off = Turn quiet hours off

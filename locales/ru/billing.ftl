@@ -1,0 +1,101 @@
+## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
+
+billing-account-not-linked = Счёт { $account } не подключён к этому чату.
+billing-account-button = { $account } — { $address }
+history-choose-account = Историю какого счёта показать?
+invoices-choose-account = Квитанции какого лицевого счёта показать?
+
+month-year = { $month } { $year }
+month-1 = январь
+month-2 = февраль
+month-3 = март
+month-4 = апрель
+month-5 = май
+month-6 = июнь
+month-7 = июль
+month-8 = август
+month-9 = сентябрь
+month-10 = октябрь
+month-11 = ноябрь
+month-12 = декабрь
+month-short-1 = янв
+month-short-2 = фев
+month-short-3 = мар
+month-short-4 = апр
+month-short-5 = май
+month-short-6 = июн
+month-short-7 = июл
+month-short-8 = авг
+month-short-9 = сен
+month-short-10 = окт
+month-short-11 = ноя
+month-short-12 = дек
+
+reading-source-telegram = Telegram
+reading-source-viber = Viber
+reading-source-console = консоль
+reading-source-cabinet = личный кабинет
+reading-source-controller = контролёр
+reading-source-receipt = квитанция
+
+history-header = История счёта { $account } ({ $address }) за { $first }–{ $last } годы.
+history-payments = Платежи:
+    { $lines }
+history-payment-line = { $on } — { $amount } грн
+history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-no-payments = Платежей за это время нет.
+history-consumption = Потребление по месяцам:
+    { $lines }
+history-consumption-line = { $month }: { $kwh } кВт·ч
+history-consumption-zones-line = { $month }: { $kwh } кВт·ч ({ $zones })
+history-consumption-invoice-line = { $month }: { $kwh } кВт·ч (по счёту)
+history-no-consumption = Данных о потреблении за это время ещё нет: нужны два показания или счёт.
+history-chart-caption = График потребления, счёт { $account }.
+history-readings = История показаний:
+    { $lines }
+history-readings-meter = Счётчик { $meter }:
+history-reading-line = { $on } — { $values } ({ $source })
+history-no-readings = Показаний за это время нет.
+
+chart-title = Потребление электроэнергии, кВт·ч
+chart-subtitle = Лицевой счёт { $account }
+chart-by-readings = по показаниям
+chart-by-invoice = по счёту
+
+invoices-none = Для счёта { $account } квитанций ещё нет.
+invoices-archive = Архив квитанций счёта { $account } по месяцам:
+invoices-month-button = { $month }
+invoice-missing = Квитанции за { $month } для счёта { $account } нет.
+invoice-summary = Квитанция за { $month }, лицевой счёт { $account }: { $amount } грн за { $kwh } кВт·ч. Выставлена { $issued }, оплатить до { $due }.
+
+receipt-title = Счёт за электроэнергию — { $month }
+receipt-account = Лицевой счёт
+receipt-consumer = Потребитель
+receipt-address = Адрес
+receipt-period = Период
+receipt-consumption = Потреблено
+receipt-kwh = { $kwh } кВт·ч
+receipt-amount = К оплате
+receipt-uah = { $amount } грн
+receipt-issued = Выставлен
+receipt-due = Оплатить до
+receipt-payee = Реквизиты для оплаты
+receipt-payee-name = Получатель
+receipt-payee-iban = IBAN
+receipt-payee-code = Код ЕГРПОУ
+receipt-purpose-label = Назначение платежа
+receipt-payee-missing = Реквизиты для оплаты уточняйте у поставщика.
+receipt-qr-caption = Отсканируйте QR-код камерой телефона или в приложении своего банка: платёж заполнится сам.
+receipt-footer = Счёт сформирован ботом личного кабинета по данным поставщика.
+
+meter-none = К подключённым счетам не привязан ни один счётчик.
+meter-card = Счётчик { $meter } (счёт { $account })
+    Тип: { $type }
+    Разрядность: { $digits }
+    Зон: { $zones } ({ $names })
+    Коэффициент трансформации: { $k }
+    Установлен: { $installed }
+meter-verification = Следующая поверка: до { $on }
+meter-verification-unknown = Дата следующей поверки неизвестна.
+meter-last-reading = Последнее показание: { $values }, { $on } ({ $source })
+meter-no-readings = Показаний ещё нет.

@@ -1,0 +1,12 @@
+notice-reading-window = 📅 Завтра, { $opens }, открывается приём показаний счётчика (до { $closes }) по счёту { $account }. Передайте их командой /reading или фото счётчика.
+notice-reading-last-day = ⏰ Сегодня, { $closes }, последний день приёма показаний по счёту { $account }, а мы их ещё не получили. /reading
+notice-invoice = 🧾 Счёт за { $period } по счёту { $account }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
+notice-debt = ❗ По счёту { $account } задолженность { $amount } грн: срок оплаты истёк { $due }.
+notice-verification-soon = 🔧 Поверка счётчика { $meter } — до { $on } (осталось дней: { $days }). Закажите её заранее: /service
+notice-verification-expired = ⚠ Срок поверки счётчика { $meter } истёк { $on }. Закажите поверку: /service
+notice-outage-planned = 🔌 Плановое отключение: с { $starts } до { $ends }. Причина: { $reason }.
+notice-outage-emergency = ⚡ Аварийное отключение с { $starts }, ориентировочное восстановление: { $ends }. Причина: { $reason }.
+notice-outage-end-unknown = пока неизвестно
+notice-outage-end = ✅ Отключение завершено, питание восстановлено ({ $reason }).
+notice-order = Заказ №{ $order }: { $status }. { $comment }
+notice-appeal = Обращение №{ $appeal }: { $status }. { $answer }

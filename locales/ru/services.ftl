@@ -1,0 +1,111 @@
+## Отключения, услуги, обращения и настройки (core/flows/outages.py, services.py, appeals.py, settings.py).
+
+outages-account = Счёт { $account }, { $address }:
+outage-line = { $kind ->
+        [planned] 🔧 Плановое отключение
+       *[emergency] ⚡ Аварийное отключение
+    } { $started ->
+        [yes] с { $starts } (продолжается)
+       *[no] с { $starts }
+    }
+    Ожидаемое восстановление: { $ends }
+    Причина: { $reason }
+outage-end-unknown = пока неизвестно
+outages-none = { $count ->
+    [one] По вашему адресу нет текущих или запланированных отключений.
+   *[other] По адресам ваших счетов нет текущих или запланированных отключений.
+}
+
+service-name-meter-noise = Шум в электросчётчике
+service-name-meter-check = Внеочередная техническая проверка счётчика
+service-name-reconciliation-act = Акт сверки взаиморасчётов
+service-name-charges-statement = Ведомость начислений и оплат
+service-name-reconnection = Повторное подключение электроустановки
+service-name-meter-repair = Ремонт или замена счётчика
+service-name-control-reading = Контрольные показания для перерасчёта
+order-status-sent = Отправлена
+order-status-accepted = Принята к рассмотрению
+order-status-awaiting_confirmation = Ожидает подтверждения
+order-status-awaiting_payment = Ожидает оплаты
+order-status-in_progress = В работе
+order-status-done = Выполнена
+order-status-cancelled = Отменена
+
+service-choose = Какую услугу заказать? Услуги бесплатные.
+service-unknown = Такой услуги нет. Выберите из списка:
+orders-button = Мои заявки
+service-order-button = Заказать услугу
+service-account-button = { $account } — { $address }
+service-ask-account = Для какого счёта?
+service-ask-phone = { $service }. Введите контактный номер телефона (например, 0501234567 или +380501234567) или поделитесь контактом.
+service-phone-bad = Это не украинский номер телефона. Введите 10 цифр, начиная с 0 (например, 0501234567), или +380 и 9 цифр.
+service-ask-comment = Добавьте комментарий для специалиста (до { $limit } символов) или пропустите.
+service-skip-comment = Пропустить
+service-comment-too-long = Комментарий слишком длинный: до { $limit } символов, пожалуйста. Сократите его или пропустите.
+service-ordered = Заявка №{ $number } отправлена: «{ $service }», счёт { $account }, телефон { $phone }. Статус: { $status }. Я сообщу, когда он изменится.
+orders-none = У вас ещё нет заявок на услуги.
+orders-list = Ваши заявки:
+    { $orders }
+orders-line = №{ $number } { $service } — { $status } ({ $on })
+order-open = Заявка №{ $number }
+order-unknown = Такой заявки нет среди заявок ваших счетов.
+order-details = Заявка №{ $number }: { $service }
+    Счёт: { $account }
+    Статус: { $status }
+    Телефон: { $phone }
+order-comment = Комментарий: { $comment }
+order-history = История обработки:
+order-history-line = • { $at } — { $status }
+order-history-line-comment = • { $at } — { $status }: { $comment }
+order-cancel = Отказаться от услуги
+order-cancel-ask = Отменить заявку №{ $number } «{ $service }»?
+order-cancel-yes = Да, отменить
+order-cancel-no = Нет, оставить
+order-cancelled = Заявка №{ $number } отменена.
+order-cancel-done = Заявка №{ $number } уже выполнена; выполненную заявку отменить нельзя.
+order-cancel-already = Заявка №{ $number } уже отменена.
+
+appeal-kind-invoice = Непонятный счёт
+appeal-kind-no-power = Нет электроэнергии
+appeal-kind-meter = Счётчик
+appeal-kind-other = Другое
+appeal-status-new = Новое
+appeal-status-in_progress = В работе
+appeal-status-answered = Дан ответ
+appeal-status-closed = Закрыто
+appeals-button = Мои обращения
+appeal-write = Написать обращение
+appeal-choose-kind = Выберите тип обращения в колл-центр:
+appeal-ask-account = Какого счёта касается обращение?
+appeal-ask-text = { $kind }. Опишите вопрос одним сообщением (до { $limit } символов).
+appeal-text-empty = В обращении нет текста. Опишите вопрос словами.
+appeal-text-too-long = Обращение слишком длинное ({ $length } символов), можно до { $limit }. Сократите его и отправьте ещё раз.
+appeal-sent = Обращение №{ $number } отправлено в колл-центр: «{ $kind }», счёт { $account }. Статус: { $status }. Ответ появится в «Мои обращения».
+appeals-none = Вы ещё не писали обращений.
+appeals-list = Ваши обращения:
+
+    { $appeals }
+appeals-item = №{ $number } от { $on }, { $kind } — { $status }
+    { $text }
+appeals-answer = Ответ: { $answer }
+
+settings-summary = Настройки. Нажмите напоминание, чтобы включить или выключить его. Тихие часы: { $quiet } (напоминания ждут их окончания).
+settings-saved = Сохранено. Тихие часы: { $quiet }.
+settings-reminder-on = Напоминание включено.
+settings-reminder-off = Напоминание выключено.
+settings-language-button = Язык: { $name }
+settings-switch = { $on ->
+        [yes] ✅
+       *[no] ⬜
+    } { $name }
+settings-reminder-invoice = Счета и долг
+settings-reminder-reading = Период подачи показаний
+settings-reminder-verification = Поверка счётчика
+settings-reminder-outages = Отключения
+settings-reminder-orders = Статус заявок
+settings-quiet-button = Тихие часы: { $quiet }
+settings-quiet-off = выключены
+settings-quiet-range = { $start }–{ $end }
+settings-quiet-ask = Введите тихие часы, например 22-8 или 22:00-08:00: в это время напоминания не приходят.
+settings-quiet-bad = Это не промежуток времени. Введите, например, 22-8 или 23:30-07:00 (часы 0–23, начало и конец разные).
+settings-quiet-turn-off = Выключить тихие часы

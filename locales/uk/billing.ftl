@@ -1,0 +1,103 @@
+## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
+
+billing-account-not-linked = Рахунок { $account } не підключено до цього чату.
+billing-account-button = { $account } — { $address }
+history-choose-account = Історію якого рахунку показати?
+invoices-choose-account = Рахунки-квитанції якого особового рахунку показати?
+
+month-year = { $month } { $year }
+month-1 = січень
+month-2 = лютий
+month-3 = березень
+month-4 = квітень
+month-5 = травень
+month-6 = червень
+month-7 = липень
+month-8 = серпень
+month-9 = вересень
+month-10 = жовтень
+month-11 = листопад
+month-12 = грудень
+month-short-1 = січ
+month-short-2 = лют
+month-short-3 = бер
+month-short-4 = кві
+month-short-5 = тра
+month-short-6 = чер
+month-short-7 = лип
+month-short-8 = сер
+month-short-9 = вер
+month-short-10 = жов
+month-short-11 = лис
+month-short-12 = гру
+
+reading-source-telegram = Telegram
+reading-source-viber = Viber
+reading-source-console = консоль
+reading-source-cabinet = особистий кабінет
+reading-source-controller = контролер
+reading-source-receipt = квитанція
+
+history-header = Історія рахунку { $account } ({ $address }) за { $first }–{ $last } роки.
+history-payments = Платежі:
+    { $lines }
+history-payment-line = { $on } — { $amount } грн
+history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-no-payments = Платежів за цей час немає.
+history-consumption = Споживання за місяцями:
+    { $lines }
+history-consumption-line = { $month }: { $kwh } кВт·год
+history-consumption-zones-line = { $month }: { $kwh } кВт·год ({ $zones })
+history-consumption-invoice-line = { $month }: { $kwh } кВт·год (за рахунком)
+history-no-consumption = Даних про споживання за цей час ще немає: потрібні два показники або рахунок.
+history-chart-caption = Графік споживання, рахунок { $account }.
+history-readings = Історія показників:
+    { $lines }
+history-readings-meter = Лічильник { $meter }:
+history-reading-line = { $on } — { $values } ({ $source })
+history-no-readings = Показників за цей час немає.
+
+chart-title = Споживання електроенергії, кВт·год
+chart-subtitle = Особовий рахунок { $account }
+chart-by-readings = за показниками
+chart-by-invoice = за рахунком
+
+invoices-none = Для рахунку { $account } рахунків-квитанцій ще немає.
+invoices-archive = Архів рахунків { $account } за місяцями:
+invoices-month-button = { $month }
+invoice-missing = Рахунку за { $month } для рахунку { $account } немає.
+invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } грн за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
+
+receipt-title = Рахунок за електроенергію — { $month }
+receipt-account = Особовий рахунок
+receipt-consumer = Споживач
+receipt-address = Адреса
+receipt-period = Період
+receipt-consumption = Спожито
+receipt-kwh = { $kwh } кВт·год
+receipt-amount = До сплати
+receipt-uah = { $amount } грн
+receipt-issued = Виставлено
+receipt-due = Сплатити до
+receipt-payee = Реквізити для оплати
+receipt-payee-name = Отримувач
+receipt-payee-iban = IBAN
+receipt-payee-code = Код ЄДРПОУ
+receipt-purpose-label = Призначення платежу
+receipt-payee-missing = Реквізити для оплати уточнюйте в постачальника.
+receipt-qr-caption = Відскануйте QR-код камерою телефона або в застосунку свого банку: платіж заповниться сам.
+receipt-footer = Рахунок сформовано ботом особистого кабінету за даними постачальника.
+# The purpose of the payment in the QR code and on the receipt; always Ukrainian, up to 140 characters.
+receipt-purpose = Оплата за електроенергію, особовий рахунок { $account }, період { $period }
+
+meter-none = До підключених рахунків не прив'язано жодного лічильника.
+meter-card = Лічильник { $meter } (рахунок { $account })
+    Тип: { $type }
+    Розрядність: { $digits }
+    Зон: { $zones } ({ $names })
+    Коефіцієнт трансформації: { $k }
+    Встановлено: { $installed }
+meter-verification = Наступна повірка: до { $on }
+meter-verification-unknown = Дата наступної повірки невідома.
+meter-last-reading = Останній показник: { $values }, { $on } ({ $source })
+meter-no-readings = Показників ще немає.

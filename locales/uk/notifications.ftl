@@ -1,0 +1,12 @@
+notice-reading-window = 📅 Завтра, { $opens }, відкривається прийом показників лічильника (до { $closes }) за рахунком { $account }. Передайте їх командою /reading або фото лічильника.
+notice-reading-last-day = ⏰ Сьогодні, { $closes }, останній день прийому показників за рахунком { $account }, а ми їх ще не отримали. /reading
+notice-invoice = 🧾 Рахунок за { $period } за рахунком { $account }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
+notice-debt = ❗ За рахунком { $account } заборгованість { $amount } грн: строк оплати минув { $due }.
+notice-verification-soon = 🔧 Повірка лічильника { $meter } — до { $on } (залишилось днів: { $days }). Замовте її завчасно: /service
+notice-verification-expired = ⚠ Строк повірки лічильника { $meter } минув { $on }. Замовте повірку: /service
+notice-outage-planned = 🔌 Планове відключення: з { $starts } до { $ends }. Причина: { $reason }.
+notice-outage-emergency = ⚡ Аварійне відключення з { $starts }, орієнтовне відновлення: { $ends }. Причина: { $reason }.
+notice-outage-end-unknown = ще невідомо
+notice-outage-end = ✅ Відключення завершено, живлення відновлено ({ $reason }).
+notice-order = Замовлення №{ $order }: { $status }. { $comment }
+notice-appeal = Звернення №{ $appeal }: { $status }. { $answer }

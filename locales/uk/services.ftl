@@ -1,0 +1,111 @@
+## Відключення, послуги, звернення та налаштування (core/flows/outages.py, services.py, appeals.py, settings.py).
+
+outages-account = Рахунок { $account }, { $address }:
+outage-line = { $kind ->
+        [planned] 🔧 Планове відключення
+       *[emergency] ⚡ Аварійне відключення
+    } { $started ->
+        [yes] з { $starts } (триває)
+       *[no] з { $starts }
+    }
+    Очікуване відновлення: { $ends }
+    Причина: { $reason }
+outage-end-unknown = поки невідомо
+outages-none = { $count ->
+    [one] За вашою адресою немає поточних чи запланованих відключень.
+   *[other] За адресами ваших рахунків немає поточних чи запланованих відключень.
+}
+
+service-name-meter-noise = Шум у електролічильнику
+service-name-meter-check = Позачергова технічна перевірка лічильника
+service-name-reconciliation-act = Акт звіряння взаєморозрахунків
+service-name-charges-statement = Відомість нарахувань та оплат
+service-name-reconnection = Повторне підключення електроустановки
+service-name-meter-repair = Ремонт або заміна лічильника
+service-name-control-reading = Контрольні показники для перерахунку
+order-status-sent = Відправлена
+order-status-accepted = Прийнята до розгляду
+order-status-awaiting_confirmation = Очікує підтвердження
+order-status-awaiting_payment = Очікує оплати
+order-status-in_progress = В роботі
+order-status-done = Виконана
+order-status-cancelled = Скасована
+
+service-choose = Яку послугу замовити? Послуги безкоштовні.
+service-unknown = Такої послуги немає. Оберіть зі списку:
+orders-button = Мої заявки
+service-order-button = Замовити послугу
+service-account-button = { $account } — { $address }
+service-ask-account = Для якого рахунку?
+service-ask-phone = { $service }. Введіть контактний номер телефону (наприклад, 0501234567 або +380501234567) або поділіться контактом.
+service-phone-bad = Це не український номер телефону. Введіть 10 цифр, що починаються з 0 (наприклад, 0501234567), або +380 і 9 цифр.
+service-ask-comment = Додайте коментар для фахівця (до { $limit } символів) або пропустіть.
+service-skip-comment = Пропустити
+service-comment-too-long = Коментар задовгий: до { $limit } символів, будь ласка. Скоротіть його або пропустіть.
+service-ordered = Заявку №{ $number } відправлено: «{ $service }», рахунок { $account }, телефон { $phone }. Статус: { $status }. Я повідомлю, коли він зміниться.
+orders-none = У вас ще немає заявок на послуги.
+orders-list = Ваші заявки:
+    { $orders }
+orders-line = №{ $number } { $service } — { $status } ({ $on })
+order-open = Заявка №{ $number }
+order-unknown = Такої заявки немає серед заявок ваших рахунків.
+order-details = Заявка №{ $number }: { $service }
+    Рахунок: { $account }
+    Статус: { $status }
+    Телефон: { $phone }
+order-comment = Коментар: { $comment }
+order-history = Історія обробки:
+order-history-line = • { $at } — { $status }
+order-history-line-comment = • { $at } — { $status }: { $comment }
+order-cancel = Відмовитись від послуги
+order-cancel-ask = Скасувати заявку №{ $number } «{ $service }»?
+order-cancel-yes = Так, скасувати
+order-cancel-no = Ні, залишити
+order-cancelled = Заявку №{ $number } скасовано.
+order-cancel-done = Заявку №{ $number } вже виконано; виконану заявку скасувати не можна.
+order-cancel-already = Заявку №{ $number } вже скасовано.
+
+appeal-kind-invoice = Незрозумілий рахунок
+appeal-kind-no-power = Відсутня електроенергія
+appeal-kind-meter = Лічильник
+appeal-kind-other = Інше
+appeal-status-new = Нове
+appeal-status-in_progress = В роботі
+appeal-status-answered = Надано відповідь
+appeal-status-closed = Закрите
+appeals-button = Мої звернення
+appeal-write = Написати звернення
+appeal-choose-kind = Оберіть тип звернення до кол-центру:
+appeal-ask-account = Якого рахунку стосується звернення?
+appeal-ask-text = { $kind }. Опишіть питання одним повідомленням (до { $limit } символів).
+appeal-text-empty = У зверненні немає тексту. Опишіть питання словами.
+appeal-text-too-long = Звернення задовге ({ $length } символів), можна до { $limit }. Скоротіть його і надішліть ще раз.
+appeal-sent = Звернення №{ $number } надіслано до кол-центру: «{ $kind }», рахунок { $account }. Статус: { $status }. Відповідь з'явиться в «Мої звернення».
+appeals-none = Ви ще не писали звернень.
+appeals-list = Ваші звернення:
+
+    { $appeals }
+appeals-item = №{ $number } від { $on }, { $kind } — { $status }
+    { $text }
+appeals-answer = Відповідь: { $answer }
+
+settings-summary = Налаштування. Натисніть нагадування, щоб увімкнути чи вимкнути його. Тихі години: { $quiet } (нагадування чекають до їх кінця).
+settings-saved = Збережено. Тихі години: { $quiet }.
+settings-reminder-on = Нагадування увімкнено.
+settings-reminder-off = Нагадування вимкнено.
+settings-language-button = Мова: { $name }
+settings-switch = { $on ->
+        [yes] ✅
+       *[no] ⬜
+    } { $name }
+settings-reminder-invoice = Рахунки та борг
+settings-reminder-reading = Період подачі показників
+settings-reminder-verification = Повірка лічильника
+settings-reminder-outages = Відключення
+settings-reminder-orders = Статус заявок
+settings-quiet-button = Тихі години: { $quiet }
+settings-quiet-off = вимкнено
+settings-quiet-range = { $start }–{ $end }
+settings-quiet-ask = Введіть тихі години, наприклад 22-8 або 22:00-08:00: у цей час нагадування не надходять.
+settings-quiet-bad = Це не проміжок часу. Введіть, наприклад, 22-8 або 23:30-07:00 (години 0–23, початок і кінець різні).
+settings-quiet-turn-off = Вимкнути тихі години

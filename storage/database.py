@@ -1,0 +1,63 @@
+"""The engine and the unit of work that core's Store protocol asks for."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.repositories import SqlTransaction
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite makes the file but not its folder."""
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str, **options) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        ensure_sqlite_folder(url)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    options.setdefault("pool_size", 10)
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **options)
+
+
+class Database:
+    """Kabinet's database: hands out one transaction per consumer event or import run."""
+
+    def __init__(self, url: str, **options) -> None:
+        self.url = url
+        self.engine = make_engine(url, **options)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        async with self.session() as session:
+            yield SqlTransaction(session)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,285 @@
+"""The database tables (SQLAlchemy 2, the same for SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+
+class UtcDateTime(TypeDecorator):
+    """An aware timestamp stored as UTC; SQLite hands back naive values, which are UTC by this rule."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+Money = Numeric(14, 2)
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER primary keys
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    eic: Mapped[str | None] = mapped_column(String(16), unique=True)
+    surname: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    settlement: Mapped[str] = mapped_column(String(100), index=True)
+    street: Mapped[str | None] = mapped_column(String(200))
+    house: Mapped[str | None] = mapped_column(String(20))
+    grid_node: Mapped[str | None] = mapped_column(String(50), index=True)
+    consumer_type: Mapped[str] = mapped_column(String(10))
+    tariff_plan: Mapped[str] = mapped_column(String(50))
+    balance: Mapped[Decimal] = mapped_column(Money)
+    balance_on: Mapped[date] = mapped_column(Date)
+
+
+class MeterRow(Base):
+    __tablename__ = "meters"
+    __table_args__ = (UniqueConstraint("account_id", "serial"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    serial: Mapped[str] = mapped_column(String(50))
+    type: Mapped[str] = mapped_column(String(100))
+    digits: Mapped[int] = mapped_column(Integer)
+    zones: Mapped[int] = mapped_column(Integer)
+    k_factor: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    installed_on: Mapped[date] = mapped_column(Date)
+    next_verification_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PhotoRow(Base):
+    """A consumer's meter photo, kept as evidence whatever came of it."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"), index=True)
+    meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id", ondelete="SET NULL"))
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recognized: Mapped[str | None] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Numeric(5, 4))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReadingRow(Base):
+    __tablename__ = "readings"
+    __table_args__ = (
+        UniqueConstraint("meter_id", "zone", "taken_on", "source"),
+        Index("ix_readings_meter_zone_taken", "meter_id", "zone", "taken_on"),
+        Index("ix_readings_submitted_at", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    zone: Mapped[int] = mapped_column(Integer)
+    taken_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    # Empty rather than NULL, so the natural key stays unique in both databases.
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("account_id", "period"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(7))
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    kwh: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    pdf: Mapped[str | None] = mapped_column(String(500))
+
+
+class TariffRow(Base):
+    __tablename__ = "tariffs"
+    __table_args__ = (UniqueConstraint("tariff_plan", "zone", "valid_from"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tariff_plan: Mapped[str] = mapped_column(String(50))
+    zone: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 4))
+    valid_from: Mapped[date] = mapped_column(Date)
+
+
+class OutageRow(Base):
+    __tablename__ = "outages"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    settlement: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(200))
+    houses: Mapped[str | None] = mapped_column(Text)
+    grid_nodes: Mapped[str | None] = mapped_column(Text)
+
+
+class ChatRow(Base):
+    """A conversation in one messenger: Viber ids are strings, Telegram's integers, so both are text."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(5))
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChatAccountRow(Base):
+    __tablename__ = "chat_accounts"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(50))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LinkAttemptRow(Base):
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_chat_at", "chat_id", "attempted_at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class DeliveryRow(Base):
+    """Messenger deliveries already handled (Telegram update_id, Viber message_token), to handle each once."""
+
+    __tablename__ = "deliveries"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class OutboxRow(Base):
+    """A reminder or notification planned for a chat; the unique key makes planning twice plan once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(50))
+    text: Mapped[dict | None] = mapped_column(JSON)  # a broadcast's own text by language
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sending, sent, failed, skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(200))
+
+
+class ServiceOrderRow(Base):
+    """A consumer's order of a service; it stays with the account when the chat that made it is forgotten."""
+
+    __tablename__ = "service_orders"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"), index=True)
+    service: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ServiceOrderEventRow(Base):
+    """Each status an order took, with its time: the order's history, and what the outbox tells the consumer."""
+
+    __tablename__ = "service_order_events"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(30))
+    previous: Mapped[str | None] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AppealRow(Base):
+    """A consumer's appeal to the call centre, with its status and answer."""
+
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChatSettingsRow(Base):
+    """A chat's /settings (reminder switches, quiet hours) as JSON; no row means the defaults."""
+
+    __tablename__ = "chat_settings"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    settings: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,278 @@
+"""The outbox: set-based planning of reminders (INSERT … SELECT … ON CONFLICT DO NOTHING) and the
+claiming and recording of deliveries, safe with several dispatchers (FOR UPDATE SKIP LOCKED)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.notifications import Kind
+from storage.exchange import CHAT_SOURCES
+from storage.models import (
+    AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
+)
+
+
+def _insert(session: AsyncSession):
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert
+
+
+def _key(chat_id, kind: Kind, subject, period):
+    return cast(chat_id, String) + literal(f":{kind.value}:") + subject + literal(":") + period
+
+
+async def _plan(session: AsyncSession, kind: Kind, query, now: datetime) -> int:
+    """Insert the (chat_id, subject, period) rows `query` selects as outbox rows of `kind`."""
+    rows = query.subquery()
+    source = select(
+        _key(rows.c.chat_id, kind, rows.c.subject, rows.c.period),
+        rows.c.chat_id,
+        literal(kind.value),
+        rows.c.subject,
+        rows.c.period,
+        literal("queued"),
+        literal(0),
+        literal(now, OutboxRow.not_before.type),
+        literal(now, OutboxRow.created_at.type),
+    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+    statement = _insert(session)(OutboxRow).from_select(
+        ["key", "chat_id", "kind", "subject", "period", "status", "attempts", "not_before", "created_at"], source
+    ).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(statement)
+    return max(result.rowcount or 0, 0)
+
+
+def _linked_active():
+    return (
+        select(ChatAccountRow.chat_id, AccountRow.id.label("account_id"), AccountRow.number)
+        .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+        .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+        .where(ChatRow.active.is_(True))
+    )
+
+
+async def plan_reading_window(session: AsyncSession, opening: date, now: datetime) -> int:
+    """Everyone with a meter, the day before the window opens."""
+    linked = _linked_active().where(exists().where(MeterRow.account_id == AccountRow.id)).subquery()
+    query = select(linked.c.chat_id, linked.c.number.label("subject"), literal(opening.isoformat()).label("period"))
+    return await _plan(session, Kind.READING_WINDOW, query, now)
+
+
+async def plan_reading_last_day(session: AsyncSession, opening: date, now: datetime) -> int:
+    """On the window's last day, those whose meters have no reading from a chat in this window."""
+    submitted = (
+        select(ReadingRow.id)
+        .join(MeterRow, MeterRow.id == ReadingRow.meter_id)
+        .where(MeterRow.account_id == AccountRow.id, ReadingRow.taken_on >= opening,
+               ReadingRow.source.in_(CHAT_SOURCES))
+    )
+    linked = (
+        _linked_active()
+        .where(exists().where(MeterRow.account_id == AccountRow.id), ~exists(submitted))
+        .subquery()
+    )
+    query = select(linked.c.chat_id, linked.c.number.label("subject"), literal(opening.isoformat()).label("period"))
+    return await _plan(session, Kind.READING_LAST_DAY, query, now)
+
+
+async def plan_invoices(session: AsyncSession, issued_since: date, now: datetime) -> int:
+    """Invoices issued since the date, to every chat linked to their account."""
+    query = (
+        select(ChatAccountRow.chat_id, AccountRow.number.label("subject"), InvoiceRow.period.label("period"))
+        .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+        .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+        .join(InvoiceRow, InvoiceRow.account_id == AccountRow.id)
+        .where(ChatRow.active.is_(True), InvoiceRow.issued_on >= issued_since)
+    )
+    return await _plan(session, Kind.INVOICE, query, now)
+
+
+async def plan_debts(session: AsyncSession, today: date, now: datetime) -> int:
+    """A balance owed after the latest invoice's due date; once per invoice period."""
+    latest = (
+        select(InvoiceRow.account_id, func.max(InvoiceRow.period).label("period"))
+        .group_by(InvoiceRow.account_id)
+        .subquery()
+    )
+    query = (
+        select(ChatAccountRow.chat_id, AccountRow.number.label("subject"), InvoiceRow.period.label("period"))
+        .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+        .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+        .join(latest, latest.c.account_id == AccountRow.id)
+        .join(InvoiceRow, and_(InvoiceRow.account_id == AccountRow.id, InvoiceRow.period == latest.c.period))
+        .where(ChatRow.active.is_(True), AccountRow.balance > 0, InvoiceRow.due_on < today)
+    )
+    return await _plan(session, Kind.DEBT, query, now)
+
+
+async def plan_verifications(session: AsyncSession, today: date, notice_days: int, now: datetime) -> int:
+    """Meters due for verification within `notice_days` (once), and expired ones (once a month)."""
+    base = (
+        select(ChatAccountRow.chat_id, cast(MeterRow.id, String).label("subject"), MeterRow.next_verification_on)
+        .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+        .join(MeterRow, MeterRow.account_id == ChatAccountRow.account_id)
+        .where(ChatRow.active.is_(True), MeterRow.next_verification_on.is_not(None))
+    )
+    soon = base.where(
+        MeterRow.next_verification_on >= today,
+        MeterRow.next_verification_on <= today + timedelta(days=notice_days),
+    ).subquery()
+    planned = await _plan(
+        session, Kind.VERIFICATION,
+        select(soon.c.chat_id, soon.c.subject, (literal("due-") + cast(soon.c.next_verification_on, String)).label("period")),
+        now,
+    )
+    expired = base.where(MeterRow.next_verification_on < today).subquery()
+    return planned + await _plan(
+        session, Kind.VERIFICATION,
+        select(expired.c.chat_id, expired.c.subject, literal(f"expired-{today:%Y-%m}").label("period")),
+        now,
+    )
+
+
+async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[int, str, str]], now: datetime) -> int:
+    """Event-driven notices (outages, order changes, broadcasts) given as (chat_id, subject, period)."""
+    inserted = 0
+    for start in range(0, len(notices), 500):
+        chunk = notices[start:start + 500]
+        values = [{
+            "key": f"{chat_id}:{kind.value}:{subject}:{period}", "chat_id": chat_id, "kind": kind.value,
+            "subject": subject, "period": period, "status": "queued", "attempts": 0, "not_before": now,
+            "created_at": now,
+        } for chat_id, subject, period in chunk]
+        result = await session.execute(
+            _insert(session)(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["key"])
+        )
+        inserted += max(result.rowcount or 0, 0)
+    return inserted
+
+
+async def plan_broadcast(
+    session: AsyncSession, broadcast_id: str, texts: dict[str, str], now: datetime, *,
+    settlements: list[str] | None = None, grid_nodes: list[str] | None = None,
+) -> int:
+    """One broadcast row per active chat: every chat, or those linked to an account in one of the
+    settlements or on one of the grid nodes (names as the accounts spell them); the text goes in the row."""
+    if settlements is None and grid_nodes is None:
+        chats = select(ChatRow.id.label("chat_id")).where(ChatRow.active.is_(True))
+    else:
+        places = []
+        if settlements is not None:
+            places.append(AccountRow.settlement.in_(settlements))
+        if grid_nodes is not None:
+            places.append(AccountRow.grid_node.in_(grid_nodes))
+        chats = (
+            select(ChatAccountRow.chat_id)
+            .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+            .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+            .where(ChatRow.active.is_(True), or_(*places))
+            .distinct()
+        )
+    rows = chats.subquery()
+    subject, period = literal(broadcast_id), literal("1")
+    source = select(
+        _key(rows.c.chat_id, Kind.BROADCAST, subject, period), rows.c.chat_id, literal(Kind.BROADCAST.value),
+        subject, period, literal(texts, OutboxRow.text.type), literal("queued"), literal(0),
+        literal(now, OutboxRow.not_before.type), literal(now, OutboxRow.created_at.type),
+    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+    statement = _insert(session)(OutboxRow).from_select(
+        ["key", "chat_id", "kind", "subject", "period", "text", "status", "attempts", "not_before", "created_at"],
+        source,
+    ).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(statement)
+    return max(result.rowcount or 0, 0)
+
+
+# ----- dispatching
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    chat_id: int
+    channel: str
+    external_id: str
+    language: str
+    active: bool
+    kind: str
+    subject: str
+    period: str
+    attempts: int
+    text: dict | None
+
+
+async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedelta) -> list[Due]:
+    """Take up to `limit` due rows (and rows whose claimer died) for this dispatcher alone.
+
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, then UPDATE those rows, in one transaction, so several
+    dispatchers claim disjoint rows at once (a LIMIT subquery inside the UPDATE may be run more than once,
+    so it is not used there). SQLite: one UPDATE … RETURNING, atomic because SQLite has one writer.
+    """
+    claimable = or_(
+        and_(OutboxRow.status == "queued", OutboxRow.not_before <= now),
+        and_(OutboxRow.status == "sending", OutboxRow.claimed_until < now),
+    )
+    due = select(OutboxRow.id).where(claimable).order_by(OutboxRow.not_before, OutboxRow.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        ids = list(await session.scalars(due.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        target = OutboxRow.id.in_(ids)
+    else:
+        target = and_(OutboxRow.id.in_(due.scalar_subquery()), claimable)
+    claimed = await session.execute(
+        update(OutboxRow)
+        .where(target)
+        .values(status="sending", claimed_until=now + lease)
+        .returning(OutboxRow.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = [row_id for (row_id,) in claimed]
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(OutboxRow, ChatRow)
+        .join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(OutboxRow.id.in_(ids))
+        .order_by(OutboxRow.not_before, OutboxRow.id)
+    )
+    return [
+        Due(o.id, o.chat_id, c.channel, c.external_id, c.language, c.active, o.kind, o.subject, o.period,
+            o.attempts, o.text)
+        for o, c in rows
+    ]
+
+
+async def record(session: AsyncSession, outbox_id: int, status: str, *, now: datetime, outcome: str | None = None,
+                 not_before: datetime | None = None, attempts_add: int = 0) -> None:
+    values: dict = {"status": status, "outcome": outcome, "claimed_until": None}
+    if status == "sent":
+        values["sent_at"] = now
+    if not_before is not None:
+        values["not_before"] = not_before
+    if attempts_add:
+        values["attempts"] = OutboxRow.attempts + attempts_add
+    await session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(**values))
+
+
+async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await session.execute(
+        select(OutboxRow.kind, OutboxRow.status, func.count()).group_by(OutboxRow.kind, OutboxRow.status)
+    )
+    return {(kind, status): count for kind, status, count in rows}
+
+
+async def sent_since(session: AsyncSession, since: datetime) -> int:
+    return await session.scalar(
+        select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "sent", OutboxRow.sent_at >= since)
+    ) or 0
+
+
+async def last_subject_period(session: AsyncSession, kind: Kind) -> int:
+    """The highest numeric period planned for `kind` (for orders: the last status change notified)."""
+    periods = await session.scalars(select(OutboxRow.period).where(OutboxRow.kind == kind.value))
+    return max((int(p) for p in periods if p.isdigit()), default=0)

@@ -1,0 +1,131 @@
+"""What the operator side (the admin API) reads and writes: pages of readings, orders, appeals and
+outages by id (keyset: `after` is the last id of the previous page), outages by code, and the counts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.notifications import Kind
+from core.outages import node_key, place_key
+from storage.exchange import CHAT_SOURCES
+from storage.models import (
+    AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
+    ServiceOrderEventRow, ServiceOrderRow,
+)
+
+
+async def readings_page(session: AsyncSession, since: date | None, after: int | None, limit: int) -> list[tuple]:
+    """Readings consumers submitted through a chat, by id: (reading, meter serial, account, eic, has photo)."""
+    query = (
+        select(ReadingRow, MeterRow.serial, AccountRow.number, AccountRow.eic, PhotoRow.id.is_not(None))
+        .join(MeterRow, MeterRow.id == ReadingRow.meter_id)
+        .join(AccountRow, AccountRow.id == MeterRow.account_id)
+        .outerjoin(PhotoRow, PhotoRow.id == ReadingRow.photo_id)
+        .where(ReadingRow.source.in_(CHAT_SOURCES))
+        .order_by(ReadingRow.id)
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(ReadingRow.taken_on >= since)
+    if after is not None:
+        query = query.where(ReadingRow.id > after)
+    return list((await session.execute(query)).all())
+
+
+async def reading_photo(session: AsyncSession, reading_id: int) -> str | None:
+    return await session.scalar(
+        select(PhotoRow.path).join(ReadingRow, ReadingRow.photo_id == PhotoRow.id).where(ReadingRow.id == reading_id)
+    )
+
+
+def _page(query, id_column, after: int | None, limit: int):
+    if after is not None:
+        query = query.where(id_column > after)
+    return query.order_by(id_column).limit(limit)
+
+
+async def with_account_page(session: AsyncSession, table, status: str | None, after: int | None,
+                            limit: int) -> list[tuple]:
+    """(row, account number) of service orders or appeals, by id, optionally of one status."""
+    query = select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id)
+    if status is not None:
+        query = query.where(table.status == status)
+    return list((await session.execute(_page(query, table.id, after, limit))).all())
+
+
+async def with_account(session: AsyncSession, table, row_id: int) -> tuple | None:
+    """(row, account number) of one service order or appeal, or None."""
+    found = (await session.execute(
+        select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id).where(table.id == row_id)
+    )).first()
+    return tuple(found) if found else None
+
+
+async def order_events(session: AsyncSession, order_id: int) -> list[ServiceOrderEventRow]:
+    return list(await session.scalars(
+        select(ServiceOrderEventRow).where(ServiceOrderEventRow.order_id == order_id).order_by(ServiceOrderEventRow.id)
+    ))
+
+
+async def outages_page(session: AsyncSession, after: int | None, limit: int) -> list[OutageRow]:
+    return list(await session.scalars(_page(select(OutageRow), OutageRow.id, after, limit)))
+
+
+async def outage_by_code(session: AsyncSession, code: str, *, lock: bool = False) -> OutageRow | None:
+    query = select(OutageRow).where(OutageRow.code == code)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def chats_told_of_outage(session: AsyncSession, code: str) -> set[int]:
+    """Chats that already have the outage's first notice planned or sent."""
+    rows = await session.scalars(
+        select(OutboxRow.chat_id).where(OutboxRow.kind == Kind.OUTAGE.value, OutboxRow.subject == code,
+                                        OutboxRow.period == "start")
+    )
+    return set(rows)
+
+
+async def settlement_names(session: AsyncSession, wanted: str) -> list[str]:
+    """The accounts' spellings of a settlement, compared the way outages compare them ("м. Київ" is "Київ")."""
+    names = await session.scalars(select(AccountRow.settlement).distinct())
+    return [name for name in names if place_key(name) == place_key(wanted)]
+
+
+async def grid_node_names(session: AsyncSession, wanted: str) -> list[str]:
+    names = await session.scalars(select(AccountRow.grid_node).where(AccountRow.grid_node.is_not(None)).distinct())
+    return [name for name in names if node_key(name) == node_key(wanted)]
+
+
+async def _counts(session: AsyncSession, column) -> dict[str, int]:
+    rows = await session.execute(select(column, func.count()).group_by(column))
+    return {str(key): count for key, count in rows}
+
+
+async def stats(session: AsyncSession, day_start: datetime, window_start: datetime | None) -> dict:
+    """The counts GET /admin/stats shows; readings are counted by when they were submitted."""
+    linked = (
+        select(ChatRow.channel, func.count(func.distinct(ChatRow.id)))
+        .join(ChatAccountRow, ChatAccountRow.chat_id == ChatRow.id)
+        .where(ChatRow.active.is_(True))
+        .group_by(ChatRow.channel)
+    )
+
+    async def submitted(since: datetime) -> int:
+        return await session.scalar(
+            select(func.count()).select_from(ReadingRow)
+            .where(ReadingRow.source.in_(CHAT_SOURCES), ReadingRow.submitted_at >= since)
+        ) or 0
+
+    return {
+        "accounts": await session.scalar(select(func.count()).select_from(AccountRow)) or 0,
+        "linked_chats": {channel: count for channel, count in await session.execute(linked)},
+        "readings": {
+            "today": await submitted(day_start),
+            "window": await submitted(window_start) if window_start is not None else None,
+        },
+        "orders": await _counts(session, ServiceOrderRow.status),
+        "appeals": await _counts(session, AppealRow.status),
+        "outbox": await _counts(session, OutboxRow.status),
+    }

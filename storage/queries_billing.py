@@ -1,0 +1,39 @@
+"""Queries of the billing views (history, invoices, meter): payments, invoices and readings over time."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.model import Invoice, MeterReading, Payment
+from storage.models import InvoiceRow, PaymentRow, ReadingRow
+
+
+def to_invoice(row: InvoiceRow) -> Invoice:
+    return Invoice(row.period, row.issued_on, row.due_on, Decimal(row.amount), Decimal(row.kwh), row.pdf)
+
+
+class BillingQueries:
+    """Mixed into SqlTransaction; `self.session` is its AsyncSession."""
+
+    async def payments_since(self, account_id: int, since: date) -> list[Payment]:
+        rows = await self.session.scalars(
+            select(PaymentRow).where(PaymentRow.account_id == account_id, PaymentRow.paid_on >= since)
+            .order_by(PaymentRow.paid_on, PaymentRow.id)
+        )
+        return [Payment(row.paid_on, Decimal(row.amount), row.purpose or None) for row in rows]
+
+    async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
+        rows = await self.session.scalars(
+            select(InvoiceRow).where(InvoiceRow.account_id == account_id, InvoiceRow.period >= since_period)
+            .order_by(InvoiceRow.period.desc())
+        )
+        return [to_invoice(row) for row in rows]
+
+    async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
+        rows = await self.session.scalars(
+            select(ReadingRow).where(ReadingRow.meter_id == meter_id, ReadingRow.taken_on >= since)
+            .order_by(ReadingRow.taken_on, ReadingRow.id)
+        )
+        return [MeterReading(row.zone, row.value, row.taken_on, row.source) for row in rows]

@@ -1,0 +1,210 @@
+"""Outages, service orders with their events, appeals and chat settings: SqlTransaction's part for them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+
+from core.model import Appeal, ChatSettings, OrderChange, Outage, ServiceOrder
+from core.outages import outage_touches
+from core.preferences import settings_from_json, settings_to_json
+from storage.models import (
+    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow,
+)
+
+SENT = "sent"  # core.services.SENT; the status every order starts in
+
+
+def to_outage(row: OutageRow) -> Outage:
+    return Outage(
+        id=row.id, code=row.code, kind=row.kind, starts_at=row.starts_at, ends_at=row.ends_at, reason=row.reason,
+        settlement=row.settlement, street=row.street, houses=row.houses, grid_nodes=row.grid_nodes,
+    )
+
+
+def to_order(row: ServiceOrderRow) -> ServiceOrder:
+    return ServiceOrder(
+        id=row.id, account_id=row.account_id, chat_id=row.chat_id, service=row.service, phone=row.phone,
+        comment=row.comment, status=row.status, created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def to_change(event: ServiceOrderEventRow, order: ServiceOrderRow) -> OrderChange:
+    return OrderChange(
+        id=event.id, order_id=event.order_id, status=event.status, previous=event.previous, comment=event.comment,
+        at=event.at, by=event.by, account_id=order.account_id, chat_id=order.chat_id, service=order.service,
+    )
+
+
+def to_appeal(row: AppealRow) -> Appeal:
+    return Appeal(
+        id=row.id, account_id=row.account_id, chat_id=row.chat_id, kind=row.kind, text=row.text,
+        status=row.status, answer=row.answer, created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+class ServiceQueries:
+    """Mixed into storage.repositories.SqlTransaction, whose `session` and `_insert` it uses."""
+
+    # ----- outages
+
+    async def current_outages(self, at: datetime) -> list[Outage]:
+        rows = await self.session.scalars(
+            select(OutageRow)
+            .where(or_(OutageRow.ends_at.is_(None), OutageRow.ends_at > at))
+            .order_by(OutageRow.starts_at, OutageRow.id)
+        )
+        return [to_outage(row) for row in rows]
+
+    async def outage(self, code: str) -> Outage | None:
+        row = await self.session.scalar(select(OutageRow).where(OutageRow.code == code))
+        return to_outage(row) if row else None
+
+    async def chats_touched_by(self, outage: Outage) -> list[int]:
+        from storage.repositories import to_account  # it imports this module
+
+        # Every linked account is read and matched by core's rule: names and house lists are compared after
+        # normalising them, which SQL on SQLite cannot do for Cyrillic.
+        rows = await self.session.stream(
+            select(ChatAccountRow.chat_id, AccountRow)
+            .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+            .order_by(ChatAccountRow.chat_id)
+            .execution_options(yield_per=2000)
+        )
+        chats: list[int] = []
+        async for chat_id, account in rows:
+            if (not chats or chats[-1] != chat_id) and outage_touches(outage, to_account(account)):
+                chats.append(chat_id)
+        return chats
+
+    # ----- service orders
+
+    async def add_service_order(
+        self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,
+    ) -> ServiceOrder:
+        row = ServiceOrderRow(
+            account_id=account_id, chat_id=chat_id, service=service, phone=phone, comment=comment, status=SENT,
+            created_at=at, updated_at=at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add(ServiceOrderEventRow(order_id=row.id, status=SENT, previous=None, comment=None,
+                                              by="consumer", at=at))
+        await self.session.flush()
+        return to_order(row)
+
+    async def service_order(self, order_id: int) -> ServiceOrder | None:
+        row = (await self.session.execute(
+            select(ServiceOrderRow).where(ServiceOrderRow.id == order_id).with_for_update()
+        )).scalar_one_or_none()
+        return to_order(row) if row else None
+
+    async def service_orders(self, account_ids: list[int], limit: int = 10) -> list[ServiceOrder]:
+        if not account_ids:
+            return []
+        rows = await self.session.scalars(
+            select(ServiceOrderRow).where(ServiceOrderRow.account_id.in_(account_ids))
+            .order_by(ServiceOrderRow.created_at.desc(), ServiceOrderRow.id.desc()).limit(limit)
+        )
+        return [to_order(row) for row in rows]
+
+    async def order_history(self, order_id: int) -> list[OrderChange]:
+        rows = await self.session.execute(
+            select(ServiceOrderEventRow, ServiceOrderRow)
+            .join(ServiceOrderRow, ServiceOrderRow.id == ServiceOrderEventRow.order_id)
+            .where(ServiceOrderEventRow.order_id == order_id)
+            .order_by(ServiceOrderEventRow.id)
+        )
+        return [to_change(event, order) for event, order in rows]
+
+    async def record_order_change(
+        self, order_id: int, status: str, comment: str | None, at: datetime, by: str,
+    ) -> OrderChange:
+        order = await self.session.get(ServiceOrderRow, order_id, with_for_update=True)
+        if order is None:
+            raise LookupError(f"no service order {order_id}")
+        event = ServiceOrderEventRow(order_id=order_id, status=status, previous=order.status, comment=comment,
+                                     by=by, at=at)
+        order.status, order.updated_at = status, at
+        self.session.add(event)
+        await self.session.flush()
+        return to_change(event, order)
+
+    async def order_changes_after(self, event_id: int, limit: int = 500) -> list[OrderChange]:
+        rows = await self.session.execute(
+            select(ServiceOrderEventRow, ServiceOrderRow)
+            .join(ServiceOrderRow, ServiceOrderRow.id == ServiceOrderEventRow.order_id)
+            .where(ServiceOrderEventRow.id > event_id)
+            .order_by(ServiceOrderEventRow.id).limit(limit)
+        )
+        return [to_change(event, order) for event, order in rows]
+
+    async def order_event(self, event_id: int) -> OrderChange | None:
+        row = (await self.session.execute(
+            select(ServiceOrderEventRow, ServiceOrderRow)
+            .join(ServiceOrderRow, ServiceOrderRow.id == ServiceOrderEventRow.order_id)
+            .where(ServiceOrderEventRow.id == event_id)
+        )).first()
+        return to_change(*row) if row else None
+
+    # ----- appeals
+
+    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal:
+        row = AppealRow(account_id=account_id, chat_id=chat_id, kind=kind, text=text, status="new", answer=None,
+                        created_at=at, updated_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return to_appeal(row)
+
+    async def appeal(self, appeal_id: int) -> Appeal | None:
+        row = (await self.session.execute(
+            select(AppealRow).where(AppealRow.id == appeal_id).with_for_update()
+        )).scalar_one_or_none()
+        return to_appeal(row) if row else None
+
+    async def appeals(self, account_ids: list[int], limit: int = 10) -> list[Appeal]:
+        if not account_ids:
+            return []
+        rows = await self.session.scalars(
+            select(AppealRow).where(AppealRow.account_id.in_(account_ids))
+            .order_by(AppealRow.created_at.desc(), AppealRow.id.desc()).limit(limit)
+        )
+        return [to_appeal(row) for row in rows]
+
+    async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal:
+        await self.session.execute(
+            update(AppealRow).where(AppealRow.id == appeal_id).values(status=status, answer=answer, updated_at=at)
+        )
+        row = await self.session.get(AppealRow, appeal_id, populate_existing=True)
+        if row is None:
+            raise LookupError(f"no appeal {appeal_id}")
+        return to_appeal(row)
+
+    # ----- chat settings
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        row = await self.session.get(ChatSettingsRow, chat_id)
+        return settings_from_json(row.settings if row else None)
+
+    async def save_chat_settings(self, chat_id: int, settings: ChatSettings, at: datetime) -> None:
+        data = settings_to_json(settings)
+        statement = self._insert(ChatSettingsRow).values(chat_id=chat_id, settings=data, updated_at=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["chat_id"], set_={"settings": data, "updated_at": at},
+        ))
+
+    async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
+        found = {chat_id: ChatSettings() for chat_id in chat_ids}
+        if chat_ids:
+            rows = await self.session.execute(
+                select(ChatSettingsRow.chat_id, ChatSettingsRow.settings).where(ChatSettingsRow.chat_id.in_(chat_ids))
+            )
+            for chat_id, data in rows:
+                found[chat_id] = settings_from_json(data)
+        return found
+
+    async def forget_chat_services(self, chat_id: int) -> None:
+        """/forget: the chat's settings go; its orders and appeals stay with the account, no longer tied to it."""
+        for table in (ServiceOrderRow, AppealRow):
+            await self.session.execute(update(table).where(table.chat_id == chat_id).values(chat_id=None))
+        await self.session.execute(delete(ChatSettingsRow).where(ChatSettingsRow.chat_id == chat_id))

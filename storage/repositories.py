@@ -1,0 +1,279 @@
+"""Queries core needs, behind core's Transaction protocol; rows become core's plain data here."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.model import Account, Chat, ConversationState, Invoice, Meter, MeterReading, Payment
+from storage.queries_billing import BillingQueries
+from storage.queries_services import ServiceQueries
+from storage.models import (
+    AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
+    PhotoRow, ReadingRow, TariffRow,
+)
+
+
+def to_account(row: AccountRow) -> Account:
+    return Account(
+        id=row.id, number=row.number, eic=row.eic, surname=row.surname, full_name=row.full_name,
+        address=row.address, settlement=row.settlement, consumer_type=row.consumer_type,
+        tariff_plan=row.tariff_plan, balance=Decimal(row.balance), balance_on=row.balance_on,
+        street=row.street, house=row.house, grid_node=row.grid_node,
+    )
+
+
+def to_meter(row: MeterRow) -> Meter:
+    return Meter(
+        id=row.id, account_id=row.account_id, serial=row.serial, type=row.type, digits=row.digits,
+        zones=row.zones, k_factor=Decimal(row.k_factor), installed_on=row.installed_on,
+        next_verification_on=row.next_verification_on,
+    )
+
+
+def to_invoice(row: InvoiceRow) -> Invoice:
+    return Invoice(row.period, row.issued_on, row.due_on, Decimal(row.amount), Decimal(row.kwh), row.pdf)
+
+
+def to_chat(row: ChatRow) -> Chat:
+    return Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
+
+
+class SqlTransaction(BillingQueries, ServiceQueries):
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def dialect(self) -> str:
+        return self.session.bind.dialect.name
+
+    def _insert(self, table):
+        return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)
+
+    # ----- chats and conversation state
+
+    async def chat(self, channel: str, external_id: str, language: str) -> Chat:
+        query = select(ChatRow).where(ChatRow.channel == channel, ChatRow.external_id == external_id)
+        row = (await self.session.execute(query.with_for_update())).scalar_one_or_none()
+        if row is None:
+            await self.session.execute(
+                self._insert(ChatRow)
+                .values(channel=channel, external_id=external_id, language=language, active=True,
+                        created_at=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            )
+            row = (await self.session.execute(query.with_for_update())).scalar_one()
+        return to_chat(row)
+
+    async def chat_by_id(self, chat_id: int) -> Chat | None:
+        row = await self.session.get(ChatRow, chat_id)
+        return to_chat(row) if row else None
+
+    async def save_chat(self, chat: Chat) -> None:
+        await self.session.execute(
+            update(ChatRow).where(ChatRow.id == chat.id)
+            .values(language=chat.language, consent_at=chat.consent_at, active=chat.active)
+        )
+
+    async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
+        result = await self.session.execute(
+            self._insert(DeliveryRow).values(channel=channel, key=key, seen_at=at)
+            .on_conflict_do_nothing(index_elements=["channel", "key"])
+        )
+        return result.rowcount == 1
+
+    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        await self.session.execute(
+            update(ChatRow).where(ChatRow.channel == channel, ChatRow.external_id == external_id)
+            .values(active=reachable)
+        )
+
+    async def forget_chat(self, chat_id: int) -> None:
+        # Explicit, not left to ON DELETE: SQLite enforces foreign keys only where the pragma is on.
+        await self.session.execute(update(ReadingRow).where(ReadingRow.chat_id == chat_id).values(chat_id=None))
+        await self.session.execute(update(PhotoRow).where(PhotoRow.chat_id == chat_id).values(chat_id=None))
+        await self.forget_chat_services(chat_id)
+        for table in (ChatAccountRow, ConversationRow, LinkAttemptRow):
+            await self.session.execute(delete(table).where(table.chat_id == chat_id))
+        await self.session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
+
+    async def state(self, chat_id: int) -> ConversationState | None:
+        row = await self.session.get(ConversationRow, chat_id)
+        return ConversationState(row.step, dict(row.data or {})) if row else None
+
+    async def save_state(self, chat_id: int, state: ConversationState | None) -> None:
+        await self.session.execute(delete(ConversationRow).where(ConversationRow.chat_id == chat_id))
+        if state is not None:
+            await self.session.execute(
+                insert(ConversationRow).values(
+                    chat_id=chat_id, step=state.step, data=state.data, updated_at=datetime.now(UTC)
+                )
+            )
+
+    # ----- accounts and links
+
+    async def linked_accounts(self, chat_id: int) -> list[Account]:
+        rows = await self.session.scalars(
+            select(AccountRow)
+            .join(ChatAccountRow, ChatAccountRow.account_id == AccountRow.id)
+            .where(ChatAccountRow.chat_id == chat_id)
+            .order_by(ChatAccountRow.linked_at, AccountRow.id)
+        )
+        return [to_account(row) for row in rows]
+
+    async def find_accounts(self, numbers: list[str]) -> list[Account]:
+        if not numbers:
+            return []
+        rows = await self.session.scalars(
+            select(AccountRow).where(or_(AccountRow.number.in_(numbers), AccountRow.eic.in_(numbers)))
+        )
+        return [to_account(row) for row in rows]
+
+    async def link(self, chat_id: int, account_id: int, at: datetime) -> bool:
+        result = await self.session.execute(
+            self._insert(ChatAccountRow)
+            .values(chat_id=chat_id, account_id=account_id, linked_at=at)
+            .on_conflict_do_nothing(index_elements=["chat_id", "account_id"])
+        )
+        return result.rowcount == 1
+
+    async def unlink(self, chat_id: int, account_id: int) -> bool:
+        result = await self.session.execute(
+            delete(ChatAccountRow).where(
+                ChatAccountRow.chat_id == chat_id, ChatAccountRow.account_id == account_id
+            )
+        )
+        return result.rowcount == 1
+
+    async def failed_link_attempts(self, chat_id: int, since: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(LinkAttemptRow.attempted_at).where(
+                LinkAttemptRow.chat_id == chat_id,
+                LinkAttemptRow.attempted_at >= since,
+                LinkAttemptRow.succeeded.is_(False),
+            )
+        )
+        return list(rows)
+
+    async def record_link_attempt(self, chat_id: int, at: datetime, succeeded: bool) -> None:
+        self.session.add(LinkAttemptRow(chat_id=chat_id, attempted_at=at, succeeded=succeeded))
+        await self.session.flush()
+
+    # ----- meters and readings
+
+    async def meters(self, account_ids: list[int]) -> list[Meter]:
+        if not account_ids:
+            return []
+        rows = await self.session.scalars(
+            select(MeterRow).where(MeterRow.account_id.in_(account_ids)).order_by(MeterRow.account_id, MeterRow.id)
+        )
+        return [to_meter(row) for row in rows]
+
+    async def meter(self, meter_id: int) -> Meter | None:
+        row = await self.session.get(MeterRow, meter_id)
+        return to_meter(row) if row else None
+
+    async def invoice(self, account_id: int, period: str) -> Invoice | None:
+        row = await self.session.scalar(
+            select(InvoiceRow).where(InvoiceRow.account_id == account_id, InvoiceRow.period == period)
+        )
+        return to_invoice(row) if row else None
+
+    async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
+        latest = (
+            select(ReadingRow.zone, func.max(ReadingRow.taken_on).label("taken_on"))
+            .where(ReadingRow.meter_id == meter_id, ReadingRow.taken_on < before)
+            .group_by(ReadingRow.zone)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(ReadingRow)
+            .join(latest, and_(ReadingRow.zone == latest.c.zone, ReadingRow.taken_on == latest.c.taken_on))
+            .where(ReadingRow.meter_id == meter_id)
+            .order_by(ReadingRow.id)
+        )
+        found: dict[int, MeterReading] = {}
+        for (row,) in rows:
+            # Of two readings on one day (billing and the consumer's), the one stored last wins.
+            found[row.zone] = MeterReading(row.zone, row.value, row.taken_on, row.source)
+        return found
+
+    async def add_readings(
+        self, meter_id: int, taken_on: date, values: list[int], source: str, chat_id: int,
+        submitted_at: datetime, photo_id: int | None,
+    ) -> list[int]:
+        ids = []
+        for zone, value in enumerate(values, start=1):
+            statement = self._insert(ReadingRow).values(
+                meter_id=meter_id, zone=zone, taken_on=taken_on, value=value, source=source,
+                chat_id=chat_id, submitted_at=submitted_at, photo_id=photo_id,
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["meter_id", "zone", "taken_on", "source"],
+                set_={"value": value, "chat_id": chat_id, "submitted_at": submitted_at, "photo_id": photo_id},
+            ).returning(ReadingRow.id)
+            ids.append((await self.session.execute(statement)).scalar_one())
+        return ids
+
+    # ----- billing views
+
+    async def tariff_prices(self, tariff_plan: str, on: date) -> dict[int, Decimal]:
+        rows = await self.session.execute(
+            select(TariffRow.zone, TariffRow.price, TariffRow.valid_from)
+            .where(TariffRow.tariff_plan == tariff_plan, TariffRow.valid_from <= on)
+            .order_by(TariffRow.valid_from)
+        )
+        prices: dict[int, Decimal] = {}
+        for zone, price, _ in rows:
+            prices[zone] = Decimal(price)
+        return prices
+
+    async def last_payment(self, account_id: int) -> Payment | None:
+        row = await self.session.scalar(
+            select(PaymentRow).where(PaymentRow.account_id == account_id)
+            .order_by(PaymentRow.paid_on.desc(), PaymentRow.id.desc()).limit(1)
+        )
+        return Payment(row.paid_on, Decimal(row.amount), row.purpose or None) if row else None
+
+    async def last_invoice(self, account_id: int) -> Invoice | None:
+        row = await self.session.scalar(
+            select(InvoiceRow).where(InvoiceRow.account_id == account_id)
+            .order_by(InvoiceRow.period.desc()).limit(1)
+        )
+        return to_invoice(row) if row else None
+
+    # ----- photos
+
+    async def add_photo(self, chat_id: int, path: str, sha256: str, received_at: datetime, size: int) -> int:
+        row = PhotoRow(chat_id=chat_id, path=path, sha256=sha256, received_at=received_at, size=size)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def outages_ended_between(self, since: datetime, until: datetime) -> list:
+        from storage.models import OutageRow
+        from storage.queries_services import to_outage
+
+        rows = await self.session.scalars(
+            select(OutageRow).where(OutageRow.ends_at > since, OutageRow.ends_at <= until).order_by(OutageRow.id)
+        )
+        return [to_outage(row) for row in rows]
+
+    async def photo_path(self, photo_id: int) -> str | None:
+        return await self.session.scalar(select(PhotoRow.path).where(PhotoRow.id == photo_id))
+
+    async def update_photo(
+        self, photo_id: int, *, meter_id: int | None = None, recognized: str | None = None,
+        confidence: float | None = None, note: str | None = None,
+    ) -> None:
+        values = {
+            key: value
+            for key, value in {"meter_id": meter_id, "recognized": recognized, "confidence": confidence,
+                               "note": note}.items()
+            if value is not None
+        }
+        if values:
+            await self.session.execute(update(PhotoRow).where(PhotoRow.id == photo_id).values(**values))

@@ -1,0 +1,53 @@
+"""Billing data beyond the demo's, imported through the exchange format the way a utility sends it."""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pypdf
+import zxingcpp
+
+from core.receipts import NBU_QR_LINK
+from storage.exchange import import_folder
+
+NEW_ACCOUNT = "030000000777"
+NEW_SURNAME = "Коваль"
+
+
+async def import_files(database, folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    async with database.session() as session:
+        await import_folder(session, folder)
+
+
+async def add_bare_account(database, folder: Path, *, meter: bool) -> None:
+    """An account with no invoices, payments or readings; with a meter whose verification date is unknown."""
+    files = {"accounts.csv": (
+        "account,eic,surname,full_name,address,settlement,street,house,grid_node,consumer_type,tariff_plan,"
+        "balance,balance_on\n"
+        f"{NEW_ACCOUNT},,{NEW_SURNAME},Коваль Ганна Іванівна,\"м. Харків, вул. Нова, 1\",Харків,Нова,1,TP-101,"
+        "household,Побутовий,0.00,2026-11-01\n"
+    )}
+    if meter:
+        files["meters.csv"] = (
+            "account,meter,type,digits,zones,k_factor,installed_on,next_verification_on\n"
+            f"{NEW_ACCOUNT},9900001,НІК 2104,6,1,1,2026-11-20,\n"
+        )
+    await import_files(database, folder, files)
+
+
+def pdf_qr_payload(pdf: bytes) -> list[str]:
+    """The lines of the NBU payment QR code printed in a PDF: its image extracted and decoded."""
+    images = [image.image for page in pypdf.PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    links = [code.text for image in images for code in zxingcpp.read_barcodes(image)]
+    assert len(links) == 1, links
+    assert links[0].startswith(NBU_QR_LINK)
+    encoded = links[0][len(NBU_QR_LINK):]
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8").split("\n")
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)

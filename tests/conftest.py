@@ -1,0 +1,184 @@
+"""Shared fixtures: every database test runs on SQLite and on the machine's PostgreSQL.
+
+KABINET_TEST_BACKENDS=sqlite (or postgresql) narrows a local run; CI runs both, and a PostgreSQL that
+cannot be reached is an error, never a skip.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.conversation import Kabinet
+from core.i18n import Translator
+from core.model import Payee
+from core.readings import ReadingWindow
+from handlers.console.channel import ConsoleChannel
+from storage.database import Database
+from storage.exchange import import_folder
+from storage.migrate import upgrade
+from storage.models import Base
+from storage.photos import FilePhotoArchive
+
+DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
+KYIV = ZoneInfo("Europe/Kyiv")
+BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
+POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_ADMIN, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this run, migrated with Alembic, dropped at the end."""
+    name = f"kabinet_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # CI must fail, not skip, when PostgreSQL is missing
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN}: {exc!r}", pytrace=False)
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+    upgrade(url)
+    yield url
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An SQLite file migrated once with Alembic; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "kabinet.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "kabinet.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    raise ValueError(f"unknown backend {request.param}")
+
+
+@pytest.fixture
+async def database(database_url):
+    db = Database(database_url)
+    if not db.is_sqlite:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        async with db.engine.begin() as connection:
+            await connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def demo_database(database):
+    async with database.session() as session:
+        await import_folder(session, DEMO)
+    return database
+
+
+@dataclass
+class Clock:
+    """A clock the test moves; starts on 2026-11-30 10:00 in Kyiv, inside the default reading window."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 30, 10, 0, tzinfo=KYIV))
+
+    def __call__(self) -> datetime:
+        return self.now.astimezone(UTC)
+
+    def set(self, *args: int) -> None:
+        self.now = datetime(*args, tzinfo=KYIV)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def kabinet(demo_database, tmp_path, clock) -> Kabinet:
+    return Kabinet(
+        store=demo_database,
+        photos=FilePhotoArchive(tmp_path / "photos"),
+        translator=Translator("uk"),
+        window=ReadingWindow.parse("2,3"),
+        timezone=KYIV,
+        clock=clock,
+        payee=Payee("АТ «Демообленерго»", "UA213223130000026007233566001", "00000000"),
+    )
+
+
+class Talk:
+    """A conversation through the console channel, read like one: `await talk("/balance")` → the bot's text."""
+
+    def __init__(self, kabinet: Kabinet, chat_id: str = "c1", language: str | None = "en", files: Path | None = None):
+        self.out = io.StringIO()
+        self.channel = ConsoleChannel(kabinet, chat_id=chat_id, language=language, out=self.out,
+                                      files_dir=files or Path("var/test-out"))
+        self.replies = []
+
+    async def __call__(self, line: str) -> str:
+        self.replies = await self.channel.send(line)
+        return self.text
+
+    async def press(self, action: str) -> str:
+        """A button's action as a messenger delivers it, e.g. from a message sent before a restart."""
+        from core.messages import Incoming
+
+        self.replies = await self.channel.kabinet.handle(
+            Incoming.pressed("console", self.channel.chat_id, action, self.channel.language)
+        )
+        return self.text
+
+    @property
+    def text(self) -> str:
+        # Numbers are grouped with no-break spaces; the tests read them as plain spaces.
+        return "\n".join(reply.text for reply in self.replies).replace("\xa0", " ")
+
+    @property
+    def buttons(self) -> list[str]:
+        return [button.label for button in self.channel.buttons]
+
+    async def photo(self, path: Path) -> str:
+        return await self(f"/photo {path}")
+
+
+@pytest.fixture
+def talk(kabinet, tmp_path) -> Talk:
+    return Talk(kabinet, files=tmp_path / "out")
+
+
+@pytest.fixture
+def new_talk(kabinet, tmp_path):
+    """Another chat with the same bot: `new_talk("c2", "uk")`."""
+    def make(chat_id: str, language: str | None = "en") -> Talk:
+        return Talk(kabinet, chat_id=chat_id, language=language, files=tmp_path / "out")
+    return make
+
+
+async def linked(talk: Talk, account: str = "010000012345", surname: str = "Шевченко") -> str:
+    """Consent (when asked) and link, the way a consumer does it; returns the bot's last answer."""
+    text = await talk(f"/link {account} {surname}")
+    if talk.channel.buttons and talk.channel.buttons[0].action == "consent:yes":
+        text = await talk("1")
+    assert "is linked" in text or "is already linked" in text, text
+    return text

@@ -1,0 +1,95 @@
+"""The `kabinet` command as a newcomer uses it: a demo database, a conversation piped into the shell, the export."""
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONVERSATION = """\
+/start
+/link 010000012345 Шевченко
+1
+/balance
+/reading 12500
+/reading 00100
+2
+/reading 123456
+12510
+"""
+
+
+def kabinet(args, env, stdin=""):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path, database_url):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
+    environment.update(KABINET_DATA_DIR=str(tmp_path / "var"), KABINET_DATABASE_URL=database_url,
+                       KABINET_READING_WINDOW="always")
+    return environment
+
+
+def test_demo_then_piped_shell_then_export(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
+    environment.update(KABINET_DATA_DIR=str(tmp_path / "var"),
+                       KABINET_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'kabinet.db'}")
+    made = kabinet(["demo", "--no-shell"], environment)
+    assert made.returncode == 0, made.stderr
+    assert "Demo database ready" in made.stdout
+
+    environment["KABINET_READING_WINDOW"] = "always"
+    shell = kabinet(["shell"], environment, CONVERSATION)
+    assert shell.returncode == 0, shell.stderr
+    out = shell.stdout.replace("\xa0", " ")
+    assert "[1] Погоджуюсь" in out and "[2] Не погоджуюсь" in out
+    assert "Рахунок 010000012345 підключено" in out
+    assert "До сплати: 245,60 грн" in out
+    assert "Показники лічильника 0123456 прийнято: 12500" in out
+    assert "Споживання: 155 кВт·год." in out and "Орієнтовна вартість: 669,60 грн" in out
+    assert "пройшов через нуль (5 цифр), споживання становить 87 755 кВт·год" in out
+    assert "[1] Підтверджую" in out
+    assert "не вміщуються в 5 цифр" in out
+    assert "прийнято: 12510" in out  # "Ввести заново" (button 2), then the right value
+
+    export = kabinet(["export", "readings"], environment)
+    assert export.returncode == 0, export.stderr
+    rows = list(csv.DictReader(io.StringIO(export.stdout)))
+    assert [(r["account"], r["meter"], r["value"], r["source"]) for r in rows] == [
+        ("010000012345", "0123456", "12510", "console")]  # the same day's 12500 was replaced by 12510
+
+
+def test_import_reports_file_line_and_reason_and_exits_non_zero(env, tmp_path):
+    folder = tmp_path / "exchange"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account,eic,surname,full_name,address,settlement,street,house,grid_node,consumer_type,tariff_plan,"
+        "balance,balance_on\n"
+        "010000000001,,Іваненко,Іваненко І.,Адреса,Харків,,,,household,Побутовий,12.50,2026-11-01\n"
+        "010000000002,,Петренко,Петренко П.,Адреса,Харків,,,,household,Побутовий,12.50,2026-13-01\n",
+        encoding="utf-8")
+    result = kabinet(["import", str(folder)], env)
+    assert result.returncode == 1
+    assert "nothing imported" in result.stderr
+    assert "accounts.csv:3: balance_on: '2026-13-01' is not a date YYYY-MM-DD" in result.stderr
+    good = kabinet(["import", "bot/demo"], env)
+    assert good.returncode == 0, good.stderr
+    assert "accounts.csv: 3 row(s)" in good.stdout
+
+
+def test_bad_setting_stops_with_the_variable_named(env):
+    env["KABINET_HTTP_PORT"] = "0"
+    result = kabinet(["shell"], env, "/start\n")
+    assert result.returncode == 2
+    assert "KABINET_HTTP_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_json_since(env):
+    assert kabinet(["import", "bot/demo"], env).returncode == 0
+    result = kabinet(["export", "readings", "--format", "json", "--since", "2026-01-01"], env)
+    assert result.returncode == 0 and result.stdout.strip() == "[]"

@@ -1,0 +1,141 @@
+"""Billing exchange format v1: idempotent, all-or-nothing import with file:line reasons; the export."""
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.exchange import ImportRefused, import_folder, submitted_readings, write_export
+from storage.models import AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, TariffRow
+from tests.conftest import DEMO, linked
+
+TABLES = (AccountRow, MeterRow, ReadingRow, PaymentRow, InvoiceRow, TariffRow, OutageRow)
+
+
+async def counts(database) -> dict[str, int]:
+    async with database.session() as session:
+        return {t.__tablename__: await session.scalar(select(func.count()).select_from(t)) for t in TABLES}
+
+
+async def run_import(database, folder: Path):
+    async with database.session() as session:
+        return await import_folder(session, folder)
+
+
+def demo_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "exchange"
+    shutil.copytree(DEMO, folder)
+    return folder
+
+
+async def test_import_twice_changes_nothing_the_second_time(database):
+    report = await run_import(database, DEMO)
+    assert report.rows["accounts.csv"] == 3 and report.rows["readings.csv"] == 10
+    first = await counts(database)
+    assert first == {"accounts": 3, "meters": 3, "readings": 10, "payments": 4, "invoices": 4, "tariffs": 6,
+                     "outages": 2}
+    again = await run_import(database, DEMO)
+    assert await counts(database) == first
+    assert again.new_invoices == [] and len(report.new_invoices) == 4
+
+
+async def test_import_updates_by_natural_key(database, tmp_path):
+    await run_import(database, DEMO)
+    folder = tmp_path / "update"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        (DEMO / "accounts.csv").read_text(encoding="utf-8").replace("245.60,2026-11-01", "10.00,2026-11-20"),
+        encoding="utf-8",
+    )
+    await run_import(database, folder)  # the other files are absent: that is allowed
+    async with database.session() as session:
+        balance = await session.scalar(select(AccountRow.balance).where(AccountRow.number == "010000012345"))
+    assert str(balance) == "10.00"
+    assert (await counts(database))["readings"] == 10
+
+
+@pytest.mark.parametrize("file, bad_line, replace, reason", [
+    ("accounts.csv", 2, ("household,Побутовий,245.60", "household,Побутовий,245,60"), "fields, the header has"),
+    ("accounts.csv", 3, ("-120.00", "-120.0.0"), "balance: '-120.0.0' is not an amount"),
+    ("accounts.csv", 4, ("business", "corporate"), "consumer_type: 'corporate' is not one of"),
+    ("meters.csv", 3, ("GAMA 100,6,2", "GAMA 100,6,4"), "zones: 4 is outside 1..3"),
+    ("readings.csv", 5, ("2026-09-30,1,23280", "2026-09-31,1,23280"), "taken_on: '2026-09-31' is not a date"),
+    ("readings.csv", 2, ("2026-08-31,1,12010", "2026-08-31,1,120100"), "value 120100 does not fit 5 digits"),
+    ("readings.csv", 2, ("2026-08-31,1,12010,cabinet", "2026-08-31,1,12010,pigeon"), "source: 'pigeon'"),
+    ("readings.csv", 2, ("010000012345,0123456,2026-08-31", "010000012345,9999999,2026-08-31"), "meter 9999999"),
+    ("payments.csv", 2, ("010000012345,2026-10-14", "019999999999,2026-10-14"), "account 019999999999 is not known"),
+    ("invoices.csv", 2, ("2026-09,2026-10-03", "2026-13,2026-10-03"), "period: '2026-13'"),
+    ("outages.csv", 2, ("2026-11-25T09:00:00+02:00,2026-11-25T17:00", "2026-11-25T09:00:00,2026-11-25T17:00"),
+     "has no UTC offset"),
+    ("outages.csv", 2, ("1-15;17;19А", "1-15;;x y"), "houses"),
+    ("tariffs.csv", 2, ("Побутовий,1,4.32", "Побутовий,1,-4.32"), "price: '-4.32' is not a number"),
+])
+async def test_a_bad_row_is_reported_and_nothing_is_imported(database, tmp_path, file, bad_line, replace, reason):
+    folder = demo_copy(tmp_path)
+    path = folder / file
+    content = path.read_text(encoding="utf-8")
+    assert replace[0] in content
+    path.write_text(content.replace(replace[0], replace[1], 1), encoding="utf-8")
+    with pytest.raises(ImportRefused) as refused:
+        await run_import(database, folder)
+    problems = [(p.file, p.line, p.reason) for p in refused.value.problems]
+    assert any(f == file and line == bad_line and reason in text for f, line, text in problems), problems
+    assert set((await counts(database)).values()) == {0}
+
+
+async def test_every_problem_is_reported_at_once(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    (folder / "meters.csv").write_text("account,meter,type\n1,2,3\n", encoding="utf-8")
+    (folder / "tariffs.csv").write_text(
+        "tariff_plan,zone,price,valid_from\nA,1,1.0,2026-01-01\nA,1,2.0,2026-01-01\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as refused:
+        await run_import(database, folder)
+    text = [str(p) for p in refused.value.problems]
+    assert "meters.csv:1: missing column(s): digits, zones, k_factor, installed_on, next_verification_on" in text
+    assert "tariffs.csv:3: repeats line 2 (tariff_plan, zone, valid_from)" in text
+
+
+async def test_not_utf8_and_empty_folder_are_refused(database, tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    with pytest.raises(ImportRefused, match="problem"):
+        await run_import(database, folder)
+    (folder / "accounts.csv").write_bytes("account,surname\n1,Шевченко\n".encode("cp1251"))
+    with pytest.raises(ImportRefused) as refused:
+        await run_import(database, folder)
+    assert "not UTF-8" in str(refused.value.problems[0])
+
+
+async def test_invoice_pdf_must_be_inside_the_folder(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    path = folder / "invoices.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-10-20,734.40,170,", "2026-10-20,734.40,170,../../etc/passwd"),
+                    encoding="utf-8")
+    with pytest.raises(ImportRefused) as refused:
+        await run_import(database, folder)
+    assert "is not a file in the folder" in str(refused.value.problems[0])
+
+
+async def test_export_lists_what_consumers_submitted(talk, demo_database):
+    await linked(talk)
+    await linked(talk, "1705339110", "Дем'яненко")
+    await talk("/reading 12500")
+    assert "accepted" in await talk("1")
+    await talk("/reading 23600 9900")
+    assert "accepted" in await talk("2")
+    async with demo_database.session() as session:
+        rows = await submitted_readings(session, None)
+    assert [(r["account"], r["zone"], r["value"]) for r in rows] == [
+        ("010000012345", 1, 12500), ("1705339110", 1, 23600), ("1705339110", 2, 9900)]
+    csv_out = io.StringIO()
+    write_export(rows, csv_out, "csv")
+    lines = csv_out.getvalue().splitlines()
+    assert lines[0] == "id,account,eic,meter,zone,taken_on,value,source,submitted_at,photo"
+    assert lines[1].split(",")[1:8] == ["010000012345", "62Z4815162342001", "0123456", "1", "2026-11-30", "12500", "console"]
+    json_out = io.StringIO()
+    write_export(rows, json_out, "json")
+    assert [r["value"] for r in json.loads(json_out.getvalue())] == [12500, 23600, 9900]
+    async with demo_database.session() as session:
+        assert await submitted_readings(session, __import__("datetime").date(2026, 12, 1)) == []

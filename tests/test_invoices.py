@@ -1,0 +1,133 @@
+"""/invoices: the latest invoice with its PDF, the archive by month, Kabinet's receipt with an NBU QR code."""
+import dataclasses
+import io
+import re
+import shutil
+from pathlib import Path
+
+from handlers.console.channel import ConsoleChannel
+from tests.billing_data import NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files, pdf_qr_payload, pdf_text
+from tests.conftest import DEMO, Talk, linked
+
+IBAN = "UA213223130000026007233566001"
+
+
+def document(talk):
+    documents = [reply.document for reply in talk.replies if reply.document is not None]
+    assert len(documents) == 1
+    return documents[0]
+
+
+async def test_latest_invoice_comes_as_a_receipt_with_an_archive(talk):
+    await linked(talk)
+    text = await talk("/invoices")
+    assert "Invoice for October 2026, account 010000012345: 712,80 UAH for 165 kWh" in text
+    assert "Issued 03.11.2026, due by 20.11.2026" in text
+    pdf = document(talk)
+    assert pdf.filename == "invoice-010000012345-2026-10.pdf" and pdf.mime_type == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert talk.buttons == ["September 2026"]
+    text = await talk("September 2026")
+    assert "Invoice for September 2026, account 010000012345: 734,40 UAH for 170 kWh" in text
+    assert document(talk).filename == "invoice-010000012345-2026-09.pdf"
+    assert "Balance" in talk.buttons
+
+
+async def test_the_receipt_qr_code_pays_the_invoice_to_the_utility(talk):
+    await linked(talk)
+    await talk("/invoices")
+    pdf = document(talk).content
+    assert pdf_qr_payload(pdf) == [
+        "BCD", "002", "1", "UCT", "", "АТ «Демообленерго»", IBAN, "UAH712.80", "00000000", "", "",
+        "Оплата за електроенергію, особовий рахунок 010000012345, період 2026-10", "",
+    ]
+    text = pdf_text(pdf)
+    for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "712,80 UAH", "165 kWh",
+                     "20.11.2026", IBAN, "EDRPOU code"):
+        assert expected in text, expected
+
+
+async def test_a_scripted_console_conversation_gets_a_chart_and_a_receipt_that_pays(kabinet, tmp_path):
+    """The issue's done-when: piped lines in, a chart image and an invoice PDF out, its QR code right."""
+    out = io.StringIO()
+    console = ConsoleChannel(kabinet, chat_id="script", language="uk", out=out, files_dir=tmp_path / "files")
+    await console.run(io.StringIO("/link 010000012345 Шевченко\n1\n/history\n/invoices\n"))
+    printed = out.getvalue()
+    images = re.findall(r"^\[image (.+)\]$", printed, re.MULTILINE)
+    documents = re.findall(r"^\[document (.+)\]$", printed, re.MULTILINE)
+    assert len(images) == 1 and Path(images[0]).read_bytes().startswith(b"\x89PNG")
+    assert len(documents) == 1
+    payload = pdf_qr_payload(Path(documents[0]).read_bytes())
+    assert payload[7] == "UAH712.80"
+    assert "010000012345" in payload[11]
+    assert payload[6] == IBAN
+
+
+async def test_the_utilitys_own_pdf_is_sent_as_it_is(talk, demo_database, tmp_path):
+    folder = tmp_path / "exchange"
+    shutil.copytree(DEMO, folder)
+    (folder / "pdf").mkdir()
+    (folder / "pdf" / "010000012345-2026-10.pdf").write_bytes(b"%PDF-1.4 the utility's own invoice")
+    invoices = (folder / "invoices.csv").read_text(encoding="utf-8")
+    invoices = invoices.replace("2026-11-20,712.80,165,", "2026-11-20,712.80,165,pdf/010000012345-2026-10.pdf")
+    await import_files(demo_database, folder, {"invoices.csv": invoices})
+    await linked(talk)
+    await talk("/invoices")
+    assert document(talk).content == b"%PDF-1.4 the utility's own invoice"
+    # A file gone from the folder after the import: Kabinet's receipt instead, not an error.
+    (folder / "pdf" / "010000012345-2026-10.pdf").unlink()
+    await talk("/invoices")
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"
+
+
+async def test_an_account_with_no_invoices_gets_a_plain_answer(talk, demo_database, tmp_path):
+    await add_bare_account(demo_database, tmp_path / "exchange", meter=False)
+    await linked(talk, NEW_ACCOUNT, NEW_SURNAME)
+    text = await talk("/invoices")
+    assert text == "There are no invoices for account 030000000777 yet."
+    assert all(reply.document is None for reply in talk.replies)
+    assert "Balance" in talk.buttons
+
+
+async def test_a_month_with_no_invoice_and_stale_buttons(talk):
+    await linked(talk)
+    assert "There is no invoice for July 2026 on account 010000012345" in await talk.press("invoice:2026-07:1")
+    assert "There is no invoice for 2026-13 on account" in await talk.press("invoice:2026-13:1")
+    assert "no longer active" in await talk.press("invoice:2026-10:2")  # someone else's account
+    assert "no longer active" in await talk.press("invoice:2026-10")
+    assert "no longer active" in await talk.press("invlist:3")
+    assert all(reply.document is None for reply in talk.replies)
+
+
+async def test_several_accounts_choose_one(talk):
+    await linked(talk)
+    await linked(talk, "020000054321", "Бондар")
+    assert "Which account's invoices" in await talk("/invoices")
+    text = await talk("2")
+    assert "Invoice for October 2026, account 020000054321: 33 250,40 UAH for 88 400 kWh" in text
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH33250.40"
+    assert "Invoice for October 2026, account 010000012345" in await talk("/invoices 01-000-0012345")
+    text = await talk("/invoices 1705339110")
+    assert "Account 1705339110 is not linked" in text and "Which account's invoices" in text
+    assert all(reply.document is None for reply in talk.replies)
+
+
+async def test_without_payment_details_the_receipt_has_no_qr_code(kabinet, tmp_path):
+    talk = Talk(dataclasses.replace(kabinet, payee=None), files=tmp_path / "out")
+    await linked(talk)
+    await talk("/invoices")
+    pdf = document(talk).content
+    assert "Ask your supplier for the payment details" in pdf_text(pdf)
+    assert "712,80 UAH" in pdf_text(pdf)
+
+
+async def test_receipt_in_russian(new_talk):
+    talk = new_talk("r1", "ru")
+    await talk("/link 1705339110 Дем'яненко")
+    await talk("1")
+    text = await talk("/invoices")
+    assert "Квитанция за октябрь 2026, лицевой счёт 1705339110: 587,52 грн за 256 кВт·ч" in text
+    pdf = document(talk).content
+    assert "Лицевой счёт" in pdf_text(pdf) and "Дем'яненко Олена Петрівна" in pdf_text(pdf)
+    # The purpose stays Ukrainian: the bank and the utility read it, not the chat.
+    assert pdf_qr_payload(pdf)[11] == "Оплата за електроенергію, особовий рахунок 1705339110, період 2026-10"

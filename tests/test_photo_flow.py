@@ -1,0 +1,76 @@
+"""A meter photo in the conversation, read by the real recognizer (tesseract), confirmed or corrected."""
+import pytest
+
+from core.conversation import Kabinet
+from core.recognition import default_reader
+from storage.exchange import submitted_readings
+from tests.conftest import Talk, linked
+from tests.test_recognition import draw_counter, jpeg
+
+
+@pytest.fixture
+def reading_talk(kabinet, tmp_path):
+    kabinet.reader = default_reader()
+    return Talk(kabinet, files=tmp_path / "out")
+
+
+async def stored(database):
+    async with database.session() as session:
+        return await submitted_readings(session, None)
+
+
+async def test_photo_read_confirmed_and_kept_with_the_reading(reading_talk, demo_database, tmp_path):
+    talk = reading_talk
+    await linked(talk)
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg(draw_counter("12480")))
+    text = await talk.photo(photo)
+    assert "I read 12480 on the photo (meter 0123456)" in text
+    assert talk.buttons == ["Yes, submit it", "I'll type it"]
+    assert await stored(demo_database) == []  # nothing is submitted before the consumer confirms
+    text = await talk("Yes, submit it")
+    assert "accepted: 12480" in text and "Consumption: 135 kWh" in text
+    rows = await stored(demo_database)
+    assert rows[0]["value"] == 12480 and rows[0]["photo"].endswith(".jpg")
+
+
+async def test_photo_read_then_corrected_by_typing(reading_talk, demo_database, tmp_path):
+    talk = reading_talk
+    await linked(talk)
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg(draw_counter("12480")))
+    await talk.photo(photo)
+    assert "Enter the reading" in await talk("I'll type it")
+    assert "accepted: 12481" in await talk("12481")
+    rows = await stored(demo_database)
+    assert rows[0]["value"] == 12481 and rows[0]["photo"]
+
+
+async def test_something_else_is_kept_and_the_value_asked(reading_talk, demo_database, tmp_path):
+    talk = reading_talk
+    await linked(talk)
+    from PIL import Image
+
+    photo = tmp_path / "cat.png"
+    Image.new("RGB", (400, 300), (200, 120, 60)).save(photo)
+    text = await talk.photo(photo)
+    assert "could not read the meter" in text and "Enter the reading of meter 0123456" in text
+
+
+async def test_not_an_image_is_refused_and_nothing_kept(reading_talk, demo_database, tmp_path):
+    talk = reading_talk
+    await linked(talk)
+    fake = tmp_path / "meter.jpg"
+    fake.write_bytes(b"%PDF-1.4 this is not a photo")
+    assert "does not look like a photo" in await talk.photo(fake)
+    assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*.*"))
+
+
+async def test_photo_with_two_meters_asks_which_then_reads_it(reading_talk, demo_database, tmp_path):
+    talk = reading_talk
+    await linked(talk)
+    await linked(talk, "1705339110", "Дем'яненко")
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg(draw_counter("12480")))
+    assert "Which meter" in await talk.photo(photo)
+    assert "I read 12480" in await talk("1")

@@ -1,0 +1,265 @@
+"""Meter-photo recognition on counters the tests draw themselves, and on hostile bytes."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from bot import recognize
+from core.recognition import PhotoRejected, Recognition, default_reader
+from core.recognition.decode import decode
+from core.recognition.photo import WORKING_SIDE, load_photo
+
+READER = default_reader()
+
+
+def _font(size: int):
+    for name in ("DejaVuSansCondensed-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            pass
+    return ImageFont.load_default(size=size)
+
+
+def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0) -> Image.Image:
+    """A drum counter: one window per digit inside a dark frame."""
+    rng = random.Random(seed)
+    cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
+    width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
+    img = Image.new("RGB", (width, height + 2 * frame), (15, 15, 15))
+    draw = ImageDraw.Draw(img)
+    font = _font(int(height * 0.8))
+    for i, ch in enumerate(reading):
+        x = frame + i * (cell_w + gap)
+        drum = (rng.randint(35, 60),) * 3 if light_digits else (rng.randint(215, 240),) * 3
+        ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
+        draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
+        box = draw.textbbox((0, 0), ch, font=font)
+        tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
+        ty = frame + (height - (box[3] - box[1])) // 2 - box[1]
+        draw.text((tx, ty), ch, font=font, fill=ink)
+    return img.filter(ImageFilter.GaussianBlur(0.6))
+
+
+def draw_meter(counter: Image.Image, angle: float) -> Image.Image:
+    """The counter on a light meter face with print around it, tilted."""
+    face = Image.new("RGB", (900, 800), (222, 218, 205))
+    draw = ImageDraw.Draw(face)
+    scale = 450 / counter.width
+    counter = counter.resize((450, round(counter.height * scale)))
+    face.paste(counter, (200, 280))
+    draw.text((80, 60), "GAMA 100", font=_font(44), fill=(30, 30, 30))
+    draw.text((220, 300 + counter.height), "kWh", font=_font(40), fill=(30, 30, 30))
+    draw.text((80, 680), "No 48213377   2019   220V 5-60A", font=_font(24), fill=(30, 30, 30))
+    return face.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
+
+
+def jpeg(img: Image.Image, **kwargs) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=88, **kwargs)
+    return out.getvalue()
+
+
+def png(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("reading", "previous", "light"),
+    [("048213", 48120, True), ("739560", 739200, False), ("19087", 18990, True), ("5602418", 5602260, False)],
+)
+def test_reads_a_drawn_counter_strip(reading, previous, light):
+    result = READER.read(jpeg(draw_counter(reading, light_digits=light)), digits=len(reading), previous=previous)
+    assert result.reading == reading
+    assert 0.6 <= result.confidence <= 1.0
+
+
+def test_reads_a_counter_without_previous_reading():
+    result = READER.read(png(draw_counter("360457", light_digits=False)), digits=6)
+    assert result.reading in (None, "360457")
+    assert "360457" in ((result.reading,) + result.candidates)
+
+
+def test_without_the_number_of_digits_it_finds_how_many_cells_there_are():
+    result = READER.read(jpeg(draw_counter("52718", light_digits=False)))
+    assert (result.reading or result.candidates[0]) == "52718"
+
+
+@pytest.mark.parametrize(("reading", "angle"), [("215093", 0.0), ("604178", 6.0), ("88314", -5.0)])
+def test_finds_the_counter_on_a_tilted_meter_face(reading, angle):
+    photo = draw_meter(draw_counter(reading, seed=3), angle)
+    result = READER.read(jpeg(photo), digits=len(reading), previous=int(reading) - 140)
+    assert result.reading == reading
+
+
+def test_follows_exif_orientation():
+    strip = draw_counter("402215")
+    # Stored lying on its side; EXIF orientation 6 says "rotate 90° clockwise to view".
+    stored = strip.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    result = READER.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
+    assert result.reading == "402215"
+
+
+def test_previous_reading_rules_out_impossible_candidates():
+    # The third digit reads 8 a little better than 0, but 608xxx would be 8000 kWh in a month.
+    probs = np.full((6, 10), 0.002)
+    for place, digit in enumerate("600412"):
+        probs[place, int(digit)] = 0.98
+    probs[2, 8], probs[2, 0] = 0.55, 0.43
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    assert decode(probs, previous=None).recognition.reading in (None, "608412")
+    chosen = decode(probs, previous=600150).recognition
+    assert (chosen.reading or chosen.candidates[0]) == "600412"
+    assert "608412" not in chosen.candidates
+
+
+def test_says_not_sure_when_the_counter_contradicts_the_previous_reading():
+    probs = np.full((6, 10), 0.005)
+    for place, digit in enumerate("123456"):
+        probs[place, int(digit)] = 0.955
+    result = decode(probs, previous=654000).recognition
+    assert result.reading is None
+
+
+def test_a_photo_of_something_else_is_not_read():
+    rng = np.random.default_rng(5)
+    noise = Image.fromarray(rng.integers(0, 255, (600, 800, 3), dtype=np.uint8))
+    assert READER.read(jpeg(noise), digits=6, previous=120000).reading is None
+    landscape = Image.new("RGB", (800, 600), (90, 140, 220))
+    ImageDraw.Draw(landscape).ellipse((100, 300, 700, 700), fill=(40, 120, 40))
+    assert READER.read(jpeg(landscape), digits=6, previous=120000).reading is None
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"hello, this is not a photo", "not_image"),
+        (b"%PDF-1.7\n...", "not_image"),
+    ],
+)
+def test_rejects_non_images(data, reason):
+    with pytest.raises(PhotoRejected) as caught:
+        READER.read(data, digits=6)
+    assert caught.value.reason == reason
+
+
+def test_rejects_formats_we_do_not_decode():
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20)).save(out, "GIF")
+    with pytest.raises(PhotoRejected) as caught:
+        READER.read(out.getvalue())
+    assert caught.value.reason == "unsupported_format"
+
+
+def test_rejects_a_truncated_jpeg():
+    data = jpeg(draw_counter("123456"))
+    with pytest.raises(PhotoRejected) as caught:
+        READER.read(data[: len(data) // 2], digits=6)
+    assert caught.value.reason == "truncated"
+
+
+def test_rejects_a_png_decompression_bomb():
+    # A few kilobytes that claim 30000 x 30000 pixels of zeros.
+    img = Image.new("1", (30000, 30000))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    data = out.getvalue()
+    assert len(data) < 1_000_000
+    with pytest.raises(PhotoRejected) as caught:
+        READER.read(data)
+    assert caught.value.reason == "too_large"
+
+
+def test_rejects_a_jpeg_bomb():
+    small = jpeg(Image.new("RGB", (16, 16)))
+    # Rewrite the frame header to claim 65000 x 65000 pixels.
+    sof = small.index(b"\xff\xc0")
+    bomb = small[: sof + 5] + (65000).to_bytes(2, "big") + (65000).to_bytes(2, "big") + small[sof + 9 :]
+    with pytest.raises(PhotoRejected) as caught:
+        READER.read(bomb)
+    assert caught.value.reason == "too_large"
+
+
+def test_a_50_megapixel_photo_is_downscaled_not_refused():
+    big = Image.new("L", (8700, 5800), 200)
+    ImageDraw.Draw(big).rectangle((3000, 2500, 5600, 3300), fill=20)
+    data = jpeg(big)
+    photo = load_photo(data)
+    assert max(photo.size) <= WORKING_SIDE
+    assert isinstance(READER.read(data, digits=6), Recognition)
+
+
+def test_reading_is_thread_safe():
+    data = jpeg(draw_counter("271828"))
+    expected = READER.read(data, digits=6, previous=271700)
+    results = []
+
+    def work():
+        results.append(READER.read(data, digits=6, previous=271700))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 4
+
+
+def _cli(argv, capsys):
+    code = recognize.main(["recognize", *argv])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return code, lines
+
+
+def test_cli_prints_one_json_line_per_image(tmp_path, capsys):
+    good = tmp_path / "meter.jpg"
+    good.write_bytes(jpeg(draw_counter("048213")))
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a photo")
+    code, lines = _cli([str(good), str(junk), "--digits", "6", "--previous", "48120", "--json"], capsys)
+    assert code == 0
+    assert [line["file"] for line in lines] == [str(good), str(junk)]
+    assert lines[0]["reading"] == "048213" and lines[0]["confidence"] >= 0.6
+    assert lines[1]["reading"] is None and lines[1]["error"] == "not_image"
+
+
+def test_cli_reads_a_manifest(tmp_path, capsys):
+    (tmp_path / "a.jpg").write_bytes(jpeg(draw_counter("739560", light_digits=False)))
+    (tmp_path / "b.png").write_bytes(png(draw_counter("19087")))
+    manifest = tmp_path / "photos.csv"
+    manifest.write_text("file,digits,previous\na.jpg,6,739200\nb.png,5,18990\n")
+    code, lines = _cli(["--manifest", str(manifest)], capsys)
+    assert code == 0
+    assert [(line["file"], line["reading"]) for line in lines] == [
+        (str(tmp_path / "a.jpg"), "739560"),
+        (str(tmp_path / "b.png"), "19087"),
+    ]
+
+
+def test_cli_reports_a_missing_file(tmp_path, capsys):
+    code, lines = _cli([str(tmp_path / "absent.jpg")], capsys)
+    assert code == 1
+    assert lines[0]["reading"] is None and lines[0]["error"] == "unreadable_file"
+
+
+def test_nearest_templates_mean_keeps_the_digit_of_a_clean_cell():
+    from core.recognition.templates import _render, _fonts, describe
+
+    cell = np.asarray(_render(_fonts()[-1], 3), dtype=np.float32)[4:84, 10:70]
+    nearest, _ = describe([cell, None])
+    mean10, _ = describe([cell, None], neighbours=10)
+    assert nearest[0].argmin() == mean10[0].argmin() == 3
+    assert (mean10[0] >= nearest[0] - 1e-6).all()  # a mean of the nearest few is never nearer than the nearest
+    assert (mean10[1] == nearest[1]).all()  # a missing cell stays equally far from every digit

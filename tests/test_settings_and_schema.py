@@ -1,0 +1,50 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.settings import SettingsError, load_settings
+from core.readings import ReadingWindow
+from storage.models import Base
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("KABINET_HTTP_PORT", "eighty", "KABINET_HTTP_PORT"),
+    ("KABINET_TIMEZONE", "Mars/Olympus", "KABINET_TIMEZONE"),
+    ("KABINET_READING_WINDOW", "sometimes", "KABINET_READING_WINDOW"),
+    ("KABINET_DEFAULT_LANGUAGE", "de", "KABINET_DEFAULT_LANGUAGE"),
+    ("KABINET_DATABASE_URL", "mysql://x", "KABINET_DATABASE_URL"),
+])
+def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=named):
+        load_settings()
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("KABINET_DATABASE_URL", "postgresql://kabinet@db/kabinet")
+    monkeypatch.setenv("KABINET_READING_WINDOW", "always")
+    monkeypatch.setenv("KABINET_TELEGRAM_TOKEN", "123:abc")
+    settings = load_settings()
+    assert settings.database_url == "postgresql+asyncpg://kabinet@db/kabinet"
+    assert settings.window.always
+    assert "123:abc" not in repr(settings)
+
+
+def test_reading_window_default_last_two_and_first_three_days():
+    from datetime import date
+
+    window = ReadingWindow.parse("2,3")
+    assert [d for d in range(1, 31) if window.is_open(date(2026, 11, d))] == [1, 2, 3, 29, 30]
+    assert [d for d in range(1, 29) if window.is_open(date(2027, 2, d))] == [1, 2, 3, 27, 28]
+    assert window.next_opening(date(2026, 11, 15)) == date(2026, 11, 29)
+    assert window.next_opening(date(2026, 12, 31)) == date(2027, 1, 30)
+    assert window.closing(date(2026, 11, 29)) == date(2026, 12, 3)
+
+
+async def test_migrations_match_the_models(database):
+    def diff(connection):
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
