@@ -263,3 +263,47 @@ def test_nearest_templates_mean_keeps_the_digit_of_a_clean_cell():
     assert nearest[0].argmin() == mean10[0].argmin() == 3
     assert (mean10[0] >= nearest[0] - 1e-6).all()  # a mean of the nearest few is never nearer than the nearest
     assert (mean10[1] == nearest[1]).all()  # a missing cell stays equally far from every digit
+
+
+def test_digit_templates_are_kept_on_disk_and_read_back(tmp_path):
+    from core.recognition import templates
+
+    vectors, labels = templates._library.__wrapped__(tmp_path)
+    [kept] = tmp_path.glob("digit-templates-*.npz")
+    again = templates._load(kept, templates._version())
+    assert again is not None
+    assert np.array_equal(again[0], vectors) and np.array_equal(again[1], labels)
+    assert templates._load(kept, "another version") is None
+
+
+def test_a_damaged_template_cache_is_rebuilt(tmp_path):
+    from core.recognition import templates
+
+    version = templates._version()
+    kept = tmp_path / f"digit-templates-{version}.npz"
+    kept.write_bytes(b"PK\x03\x04 half a zip file")
+    vectors, labels = templates._library.__wrapped__(tmp_path)
+    assert vectors.shape[0] == labels.shape[0] > 1000
+    rebuilt = templates._load(kept, version)
+    assert rebuilt is not None and np.array_equal(rebuilt[0], vectors)
+
+
+def test_a_template_cache_that_cannot_be_written_costs_only_time(tmp_path, caplog):
+    from core.recognition import templates
+
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("")
+    vectors, labels = templates.library()
+    templates._store(blocked / "digit-templates-x.npz", "x", vectors, labels)
+    assert "could not keep the digit templates" in caplog.text
+    assert list(tmp_path.iterdir()) == [blocked]
+
+
+def test_template_cache_lives_in_the_data_dir(tmp_path, monkeypatch):
+    from core.recognition.templates import cache_dir
+
+    monkeypatch.setenv("KABINET_DATA_DIR", str(tmp_path))
+    assert cache_dir() == tmp_path / "cache"
+    monkeypatch.delenv("KABINET_DATA_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "kabinet"

@@ -39,7 +39,7 @@ def default_reader() -> MeterReader:
     from core.recognition.engine import MeterPhotoReader
     from core.recognition.templates import library
 
-    # The digit templates take seconds to build: start now, so the first photo waits less.
+    # Building the digit templates takes seconds when they are not cached: start now, so the first photo waits less.
     threading.Thread(target=library, name="digit-templates", daemon=True).start()
     return MeterPhotoReader()
 

@@ -9,14 +9,21 @@ digits on dark drums and dark digits on light drums look the same and needs no b
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
 import random
+import tempfile
 import threading
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+import PIL
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+log = logging.getLogger(__name__)
 
 SHARPNESS = 20.0
 WIDTH, HEIGHT, CELL, BINS = 16, 24, 4, 9
@@ -116,14 +123,19 @@ def gradient_histograms(gray: np.ndarray) -> np.ndarray:
     return blocks.ravel().astype(np.float32)
 
 
-def _fonts() -> list:
-    found: list = []
+def _font_paths() -> list[Path]:
+    found = []
     for name in _FONT_NAMES:
         for folder in _FONT_DIRS:
             path = Path(folder) / name
             if path.exists():
-                found.append(ImageFont.truetype(str(path), 64))
+                found.append(path)
                 break
+    return found
+
+
+def _fonts() -> list:
+    found: list = [ImageFont.truetype(str(path), 64) for path in _font_paths()]
     try:
         found.append(ImageFont.load_default(size=64))
     except TypeError:  # Pillow without FreeType: a bitmap font is better than none
@@ -179,8 +191,7 @@ def _drum_window(base: Image.Image, rng: random.Random) -> np.ndarray:
     return np.asarray(img, dtype=np.float32)
 
 
-@cache
-def _library() -> tuple[np.ndarray, np.ndarray]:
+def _build() -> tuple[np.ndarray, np.ndarray]:
     rng = random.Random(20261122)
     fonts = _fonts()
     vectors, labels = [], []
@@ -193,13 +204,94 @@ def _library() -> tuple[np.ndarray, np.ndarray]:
             for _ in range(VARIANTS):
                 vectors.append(gradient_histograms(_drum_window(base, rng)))
                 labels.append(digit)
-    return np.stack(vectors), np.array(labels)
+    return np.stack(vectors).astype(np.float32), np.array(labels, dtype=np.int64)
 
 
-def library() -> tuple[np.ndarray, np.ndarray]:
-    """The template vectors and their digits, built once per process."""
+def cache_dir() -> Path:
+    """Where built templates are kept between processes: $KABINET_DATA_DIR/cache, else the user's cache folder."""
+    data = os.environ.get("KABINET_DATA_DIR")
+    if data:
+        return Path(data) / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kabinet"
+
+
+def _version() -> str:
+    """Changes whenever the built templates could: this file, the fonts found, Pillow and numpy."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in _font_paths():
+        digest.update(f"{path}:{path.stat().st_size}".encode())
+    digest.update(f"{PIL.__version__}:{np.__version__}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _load(path: Path, version: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached templates, or None when the file is missing, of another version or damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            vectors, labels, stamp = stored["vectors"], stored["labels"], str(stored["version"])
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged file can fail in zipfile, numpy or the OS: any of them means rebuild
+        log.warning("digit template cache %s is unreadable; rebuilding it", path, exc_info=True)
+        return None
+    features = (HEIGHT // CELL - 1) * (WIDTH // CELL - 1) * 4 * BINS
+    sound = (
+        stamp == version
+        and vectors.dtype == np.float32
+        and vectors.ndim == 2
+        and vectors.shape[1] == features
+        and labels.shape == (vectors.shape[0],)
+        and set(np.unique(labels).tolist()) == set(range(10))
+        and bool(np.isfinite(vectors).all())
+    )
+    if not sound:
+        log.warning("digit template cache %s does not match this version; rebuilding it", path)
+        return None
+    return vectors, labels.astype(np.int64)
+
+
+def _store(path: Path, version: str, vectors: np.ndarray, labels: np.ndarray) -> None:
+    """Write the templates whole or not at all, so a reader never sees half a file; failing only costs time."""
+    part = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+        part = Path(name)
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, vectors=vectors, labels=labels, version=np.array(version))
+        os.replace(part, path)
+        for stale in path.parent.glob("digit-templates-*.npz"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not keep the digit templates in %s", path, exc_info=True)
+        if part is not None:
+            part.unlink(missing_ok=True)
+
+
+@cache
+def _library(folder: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    if folder is None:
+        return _build()
+    version = _version()
+    path = folder / f"digit-templates-{version}.npz"
+    found = _load(path, version)
+    if found is not None:
+        return found
+    vectors, labels = _build()
+    _store(path, version, vectors, labels)
+    return vectors, labels
+
+
+def library(folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The template vectors and their digits, built once per process or read from the cache in `folder`.
+
+    Without a folder, cache_dir() is used; KABINET_TEMPLATE_CACHE=off builds them without any cache.
+    """
+    if folder is None and os.environ.get("KABINET_TEMPLATE_CACHE", "").lower() != "off":
+        folder = cache_dir()
     with _lock:
-        return _library()
+        return _library(folder)
 
 
 def _framings(gray: np.ndarray) -> list[np.ndarray]:
