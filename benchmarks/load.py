@@ -12,6 +12,10 @@ photo (getFile, recognition, the confirm button) every fifth round; `--mix text`
 and the reading (the database path without pictures). Reports updates/s, p50/p99 latency
 (webhook POST to its answer, which waits for the replies to be sent), CPU seconds per update and peak
 memory per process.
+
+`--profile DIR` also samples every `kabinet run` process with py-spy (`pip install py-spy`) for the
+measured seconds and writes DIR/<config>-<n>.txt, collapsed stacks (one line per stack and its sample
+count: the input of flame-graph tools, and readable with grep and sort).
 """
 from __future__ import annotations
 
@@ -276,12 +280,15 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             virtual = [VirtualUser(uid, processes[n % count].port, photo[0], photo[1], http, update_ids)
                        for n, uid in enumerate(users)]
             await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
+            profilers = profile(processes, name, args) if args.profile and backend != "echo" else []
             cpu_before = [p.cpu_seconds() for p in processes]
             started = time.monotonic()
             until = started + args.seconds
             await asyncio.gather(*(user.run(until, args.mix) for user in virtual))
             elapsed = time.monotonic() - started
             cpu = [p.cpu_seconds() - before for p, before in zip(processes, cpu_before)]
+            for profiler in profilers:
+                profiler.wait()
         latencies = sorted(l for user in virtual for l in user.latencies)
         errors = sum(user.errors for user in virtual)
         count_updates = len(latencies)
@@ -297,6 +304,16 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
         for process in processes:
             process.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def profile(processes: list[Process], name: str, args) -> list[subprocess.Popen]:
+    Path(args.profile).mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy", path=str(Path(PYTHON).parent)) or "py-spy"
+    return [subprocess.Popen([spy, "record", "--pid", str(process.popen.pid), "--duration",
+                              str(int(args.seconds)), "--rate", "250", "--format", "raw", "--nonblocking",
+                              "--output", str(Path(args.profile) / f"{name}-{n}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for n, process in enumerate(processes, 1)]
 
 
 async def main(args) -> None:
@@ -330,4 +347,5 @@ if __name__ == "__main__":
     parser.add_argument("--configs", default="all")
     parser.add_argument("--mix", choices=["full", "text"], default="full",
                         help="full: balance, reading, history with its chart, photos; text: balance and readings only")
+    parser.add_argument("--profile", metavar="DIR", help="sample each kabinet process with py-spy into DIR")
     asyncio.run(main(parser.parse_args()))
