@@ -204,3 +204,22 @@ async def test_telegram_update_during_the_cut_is_answered_500_and_processed_once
         assert chat.status == 200 and chat.unread == []
     assert [values for (serial, _), values in (await stored(direct, "telegram")).items()
             if serial == "0123456"] == [[12500]]
+
+
+async def test_a_restart_while_the_bot_is_idle_costs_no_consumer_an_apology(proxied, proxy, clock, tmp_path):
+    """The pool's idle connections die with the server; the next turns get fresh ones instead of an error."""
+    consumers = [Consumer(proxied, tmp_path, number, meter) for number, meter in enumerate(METERS)]
+    for consumer in consumers:
+        await linked(consumer.talk, consumer.account, consumer.surname)
+    clock.now += timedelta(days=1)
+    answers = await asyncio.gather(*(consumer.submit(clock.now.date()) for consumer in consumers))
+    assert all("accepted" in answer for answer in answers), answers
+    connected = proxy.accepted
+
+    proxy.cut()  # a restart: every pooled connection is reset, and nobody is talking meanwhile
+    proxy.restore()
+    await asyncio.sleep(0.05)
+    clock.now += timedelta(days=1)
+    answers = await asyncio.gather(*(consumer.submit(clock.now.date()) for consumer in consumers))
+    assert all("accepted" in answer for answer in answers), answers
+    assert proxy.accepted > connected  # they were new connections
