@@ -170,12 +170,11 @@ class Turn:
 
     async def run(self) -> None:
         event = self.event
-        self.chat = await self.tx.chat(event.channel, event.chat_id, self.language)
+        self.chat, self.state = await self.tx.chat_and_state(event.channel, event.chat_id, self.language)
         self.language = self.chat.language
         if not self.chat.active:
             self.chat.active = True
             await self.tx.save_chat(self.chat)
-        self.state = await self.tx.state(self.chat.id)
         if event.kind is EventKind.TEXT:
             await self.on_text(event.text)
         elif event.kind is EventKind.BUTTON:

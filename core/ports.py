@@ -18,6 +18,10 @@ class Transaction(Protocol):
     async def chat(self, channel: str, external_id: str, language: str) -> Chat:
         """The chat, created on first contact, locked against a concurrent event of the same chat."""
 
+    async def chat_and_state(self, channel: str, external_id: str,
+                             language: str) -> tuple[Chat, ConversationState | None]:
+        """The chat as `chat` gives it, and the step it is in (None between flows)."""
+
     async def save_chat(self, chat: Chat) -> None: ...
 
     async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,8 +56,19 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     # ----- chats and conversation state
 
     async def chat(self, channel: str, external_id: str, language: str) -> Chat:
-        query = select(ChatRow).where(ChatRow.channel == channel, ChatRow.external_id == external_id)
-        row = (await self.session.execute(query.with_for_update())).scalar_one_or_none()
+        return (await self.chat_and_state(channel, external_id, language))[0]
+
+    async def chat_and_state(self, channel: str, external_id: str,
+                             language: str) -> tuple[Chat, ConversationState | None]:
+        # One round trip for what every turn starts with: the chat (locked) and the step it is in.
+        query = (
+            select(ChatRow.id, ChatRow.channel, ChatRow.external_id, ChatRow.language, ChatRow.consent_at,
+                   ChatRow.active, ConversationRow.step, ConversationRow.data)
+            .outerjoin(ConversationRow, ConversationRow.chat_id == ChatRow.id)
+            .where(ChatRow.channel == channel, ChatRow.external_id == external_id)
+            .with_for_update(of=ChatRow)
+        )
+        row = (await self.session.execute(query)).one_or_none()
         if row is None:
             await self.session.execute(
                 self._insert(ChatRow)
@@ -65,8 +76,9 @@ class SqlTransaction(BillingQueries, ServiceQueries):
                         created_at=datetime.now(UTC))
                 .on_conflict_do_nothing(index_elements=["channel", "external_id"])
             )
-            row = (await self.session.execute(query.with_for_update())).scalar_one()
-        return to_chat(row)
+            row = (await self.session.execute(query)).one()
+        chat = Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
+        return chat, (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
         row = await self.session.get(ChatRow, chat_id)
@@ -105,13 +117,14 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return ConversationState(row.step, dict(row.data or {})) if row else None
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None:
-        await self.session.execute(delete(ConversationRow).where(ConversationRow.chat_id == chat_id))
-        if state is not None:
-            await self.session.execute(
-                insert(ConversationRow).values(
-                    chat_id=chat_id, step=state.step, data=state.data, updated_at=datetime.now(UTC)
-                )
-            )
+        if state is None:
+            await self.session.execute(delete(ConversationRow).where(ConversationRow.chat_id == chat_id))
+            return
+        values = dict(step=state.step, data=state.data, updated_at=datetime.now(UTC))
+        await self.session.execute(
+            self._insert(ConversationRow).values(chat_id=chat_id, **values)
+            .on_conflict_do_update(index_elements=["chat_id"], set_=values)
+        )
 
     # ----- accounts and links
 
