@@ -122,3 +122,18 @@ async def test_outbox_delivery_turns_telegrams_refusals_into_core_delivery_error
         assert raised.value.seconds == 7
     await channel.deliver(str(CHAT), [Reply("Your invoice for October is ready.")])
     assert bot_api.sent_to(CHAT)[-1].text == "Your invoice for October is ready."
+
+
+async def test_the_channel_builds_each_bot_api_response_model_once(channel, bot_api):
+    # pydantic keeps Response[T] weakly; aiogram asks for it on every call, so without the channel
+    # holding it each call after a garbage collection built the model class again (CPU per update).
+    import gc
+    import weakref
+
+    from aiogram.methods import Response, SendMessage
+
+    gc.collect()
+    model = weakref.ref(Response[SendMessage.__returning__])
+    await channel.deliver(str(CHAT), [Reply("Your invoice for October is ready.")])
+    gc.collect()
+    assert model() is not None and Response[SendMessage.__returning__] is model()

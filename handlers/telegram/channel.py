@@ -9,6 +9,7 @@ from typing import Any, Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.methods import Response
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -65,6 +66,18 @@ class TelegramWebhook(SimpleRequestHandler):
             return web.json_response({"ok": False}, status=400)
 
 
+_RESPONSE_MODELS: dict[Any, type] = {}
+
+
+async def keep_response_models(make_request, bot: Bot, method):
+    """Keep aiogram's Response[T] models alive: pydantic caches them weakly, so each Bot API call built
+    the generic model class anew (about a millisecond of CPU) once the collector had taken the last one."""
+    returning = method.__returning__
+    if returning not in _RESPONSE_MODELS:
+        _RESPONSE_MODELS[returning] = Response[returning]
+    return await make_request(bot, method)
+
+
 class TelegramChannel:
     """aiogram's Bot and Dispatcher plugged into the shared web server (see bot/server.py's Channel)."""
 
@@ -73,6 +86,7 @@ class TelegramChannel:
             raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
         self.kabinet = kabinet
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        session.middleware(keep_response_models)
         self.bot = Bot(settings.telegram_token.get_secret_value(), session=session)
         self.dispatcher = build_dispatcher(kabinet)
         self.dispatcher.update.outer_middleware(self._track)

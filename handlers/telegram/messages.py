@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update
 
@@ -66,12 +66,30 @@ async def on_other_message(message: Message, bot: Bot, kabinet: Kabinet, event_u
     await respond(bot, kabinet, event, event_update.update_id)
 
 
+# Filters are coroutines on purpose: aiogram runs a plain callable (a magic F filter too) in a worker
+# thread, a thread hand-off per filter per update.
+async def has_text(message: Message) -> bool:
+    return bool(message.text)
+
+
+async def has_photo(message: Message) -> bool:
+    return bool(message.photo)
+
+
+async def has_image_file(message: Message) -> bool:
+    return message.document is not None and (message.document.mime_type or "").startswith("image/")
+
+
+async def has_contact(message: Message) -> bool:
+    return message.contact is not None
+
+
 def make_router() -> Router:
     """A fresh router (an aiogram router joins one dispatcher only); catch-all last."""
     router = Router(name=__name__)
-    router.message.register(on_text, F.text)
-    router.message.register(on_meter_photo, F.photo)
-    router.message.register(on_meter_photo_as_file, F.document.mime_type.startswith("image/"))
-    router.message.register(on_contact, F.contact)
+    router.message.register(on_text, has_text)
+    router.message.register(on_meter_photo, has_photo)
+    router.message.register(on_meter_photo_as_file, has_image_file)
+    router.message.register(on_contact, has_contact)
     router.message.register(on_other_message)
     return router
