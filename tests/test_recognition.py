@@ -307,3 +307,36 @@ def test_template_cache_lives_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("KABINET_DATA_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "kabinet"
+
+
+def _half_light_counter(reading: str, light_first: bool) -> Image.Image:
+    """A counter with a hairline frame whose drums are dark on one side and light as the face on the other."""
+    height, frame, gap = 90, 2, 2
+    cell_w = int(height * 0.62)
+    img = Image.new("RGB", (len(reading) * (cell_w + gap) - gap + 2 * frame, height + 2 * frame), (15, 15, 15))
+    draw = ImageDraw.Draw(img)
+    font = _font(int(height * 0.8))
+    for i, ch in enumerate(reading):
+        x = frame + i * (cell_w + gap)
+        light = (i < 3) if light_first else (i >= len(reading) - 3)
+        drum, ink = ((235, 235, 230), (20, 20, 20)) if light else ((50, 50, 50), (230, 230, 230))
+        draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
+        box = draw.textbbox((0, 0), ch, font=font)
+        at = (x + (cell_w - (box[2] - box[0])) // 2 - box[0], frame + (height - (box[3] - box[1])) // 2 - box[1])
+        draw.text(at, ch, font=font, fill=ink)
+    return img
+
+
+@pytest.mark.parametrize(("light_first", "angle"), [(False, 5.0), (True, -4.0), (False, -6.0)])
+def test_a_counter_with_drums_as_light_as_the_face_is_cut_whole(light_first, angle):
+    from core.recognition.counter import counter_windows
+
+    counter = _half_light_counter("2361078", light_first).resize((360, 84))
+    face = Image.new("RGB", (1000, 1000), (225, 225, 222))
+    face.paste(counter, (330, 440))
+    photo = face.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
+    window = counter_windows(photo.filter(ImageFilter.GaussianBlur(0.8)))[0]
+    # Found at the search size, the dark drums alone make the band; the window must still hold all seven.
+    assert abs(window.width - counter.width) <= 12 and abs(window.height - counter.height) <= 8
+    result = READER.read(jpeg(photo), digits=7, previous=2360900)
+    assert (result.reading or result.candidates[0]) == "2361078"

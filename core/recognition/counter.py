@@ -11,6 +11,10 @@ from core.recognition.cells import otsu_threshold
 from core.recognition.regions import fill_holes, label
 
 SEARCH_SIDE = 400  # the meter face is searched at this size
+# A found band is cut this much longer and thicker, then fitted to the counter's own edges: a band
+# whose light drums broke it at the search size covers only part of the counter.
+MARGIN_ALONG, MARGIN_ACROSS = 2.0, 1.5
+FACE_DIFFERENCE = 25.0  # grey levels (in any channel) apart from the meter face that count as the counter
 
 
 def luminance(img: Image.Image) -> np.ndarray:
@@ -67,9 +71,24 @@ def _principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float
 
 
 def _upright_crop(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
-    """The rotated rectangle (centre, length x thickness, angle) cut out level."""
+    """The rotated rectangle (centre, length x thickness, angle) cut out level, fitted to the counter in it."""
+    (cx, cy), (length, thickness) = centre, size
+    for _ in range(3):
+        level = _level_cut(photo, (cx, cy), (length * MARGIN_ALONG + 4, thickness * MARGIN_ACROSS + 4), angle)
+        left, top, right, bottom = _counter_box(level)
+        near = max(3, level.width // 40)
+        if near < left and right < level.width - near:
+            break
+        # The counter runs on past the cut: centre on what was found of it and cut again, longer.
+        shift = (left + right - level.width) / 2
+        cx, cy = cx + shift * math.cos(math.radians(angle)), cy + shift * math.sin(math.radians(angle))
+        length = max(length, right - left)
+    return trim_frame(level.crop((left, top, right, bottom)))
+
+
+def _level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
     cx, cy = centre
-    length, thickness = size[0] * 1.04 + 4, size[1] * 1.08 + 4
+    length, thickness = size
     reach = math.hypot(length, thickness) / 2 + 2
     box = (int(cx - reach), int(cy - reach), int(math.ceil(cx + reach)), int(math.ceil(cy + reach)))
     region = photo.crop(box)  # outside the photo becomes black, like a frame
@@ -77,7 +96,33 @@ def _upright_crop(photo: Image.Image, centre: tuple[float, float], size: tuple[f
     if abs(angle) > 0.5:
         region = region.rotate(angle, resample=Image.Resampling.BICUBIC, center=local, fillcolor=(0, 0, 0))
     cut = (local[0] - length / 2, local[1] - thickness / 2, local[0] + length / 2, local[1] + thickness / 2)
-    return trim_frame(region.crop(tuple(int(round(v)) for v in cut)))
+    return region.crop(tuple(int(round(v)) for v in cut))
+
+
+def _counter_box(level: Image.Image) -> tuple[int, int, int, int]:
+    """The box of the body unlike the meter face in the middle of a level cut, without thin things attached to it."""
+    colour = np.asarray(level.convert("RGB"), dtype=np.float32)
+    rows, cols = colour.shape[:2]
+    rim = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
+    face = np.median(rim, axis=0)
+    apart = np.abs(colour - face).max(axis=2)
+    solid = fill_holes(apart > FACE_DIFFERENCE)
+    labels, regions = label(solid)
+    middle = labels[rows // 4 : rows - rows // 4, cols // 4 : cols - cols // 4]
+    counts = np.bincount(middle.ravel(), minlength=len(regions) + 1)
+    counts[0] = 0
+    if not regions or counts.max() == 0:
+        return 0, 0, cols, rows
+    body = labels == int(counts.argmax())
+    # Rows and columns mostly inside the body: a line of print touching the frame does not widen it.
+    across, along = body.mean(axis=1), body.mean(axis=0)
+    inside_rows = np.nonzero(across >= 0.5 * across.max())[0]
+    inside_cols = np.nonzero(along >= 0.5 * along.max())[0]
+    top, bottom = int(inside_rows[0]), int(inside_rows[-1]) + 1
+    left, right = int(inside_cols[0]), int(inside_cols[-1]) + 1
+    if bottom - top < 8 or right - left < 8:
+        return 0, 0, cols, rows
+    return left, top, right, bottom
 
 
 def trim_frame(strip: Image.Image) -> Image.Image:

@@ -7,18 +7,20 @@ from PIL import Image
 from core.recognition import Recognition
 from core.recognition.cells import cell_gray
 from core.recognition.counter import counter_windows, split_cells, trim_frame
-from core.recognition.decode import ACCEPT_CONFIDENCE, Decoded, decode
+from core.recognition.decode import Decoded, decode
 from core.recognition.photo import load_photo
 from core.recognition.templates import describe, probabilities, similarity
 
 MIN_DIGITS, MAX_DIGITS = 4, 8  # counters tried when the meter's digits are not known
 SUPPORTED_DIGITS = range(3, 10)
 STRIP_ASPECT = 1.8  # a photo at least this wide for its height may be the counter alone
-# For a photo of the counter alone: digit distance = mean over the nearest NEIGHBOURS templates, and
-# the softmax sharpness of those distances. Set on development sets (seeds 7 and 8), not the reported ones.
+# Digit distance = mean over the nearest NEIGHBOURS templates, the softmax sharpness of those distances,
+# and the confidence a reading needs: for a photo of the counter alone, and for a counter found inside a
+# larger photo (smaller, tilted, blurred: more confident mistakes). Set on development sets (seeds 7 and 8).
 NEIGHBOURS = 10
-COUNTER_ONLY_SHARPNESS = 35.0
+SHARPNESS = 35.0
 COUNTER_ONLY_ACCEPT = 0.999
+FOUND_COUNTER_ACCEPT = 0.9995
 
 
 class MeterPhotoReader:
@@ -38,9 +40,10 @@ class MeterPhotoReader:
             windows.insert(0, trim_frame(photo))
         counts = [digits] if digits else _digit_counts(previous)
         strip = photo.width >= STRIP_ASPECT * photo.height
+        accepts = [COUNTER_ONLY_ACCEPT if strip and k == 0 else FOUND_COUNTER_ACCEPT for k in range(len(windows))]
         readings = [
-            self._read_window(window, count, previous, counter_only=strip and k == 0)
-            for k, window in enumerate(windows)
+            self._read_window(window, count, previous, accept)
+            for window, accept in zip(windows, accepts)
             if window.width >= 8 and window.height >= 8
             for count in counts
         ]
@@ -53,24 +56,11 @@ class MeterPhotoReader:
         return min(readings, key=lambda r: r[1])[0].recognition
 
     @staticmethod
-    def _read_window(window: Image.Image, count: int, previous: int | None, counter_only: bool = False) -> tuple[Decoded, float]:
-        """The decoded reading, and how unlike digits the cells look (mean distance to their templates).
-
-        counter_only: the photo is the counter alone (cut close, level, sharp). Its cells are compared with
-        each digit's nearest NEIGHBOURS templates, trusted more (COUNTER_ONLY_SHARPNESS) and accepted only
-        at a higher confidence (COUNTER_ONLY_ACCEPT); a counter
-        found inside a larger photo is smaller, tilted and blurred, and there that made more confident
-        mistakes, so it keeps the nearest template and the plain sharpness.
-        """
+    def _read_window(window: Image.Image, count: int, previous: int | None, accept: float) -> tuple[Decoded, float]:
+        """The decoded reading, and how unlike digits the cells look (mean distance to their templates)."""
         cells = split_cells(window, count)
-        grays = [cell_gray(cell) for cell in cells]
-        if counter_only:
-            distances, feats = describe(grays, neighbours=NEIGHBOURS)
-            probs, accept = probabilities(distances, COUNTER_ONLY_SHARPNESS), COUNTER_ONLY_ACCEPT
-        else:
-            distances, feats = describe(grays)
-            probs, accept = probabilities(distances), ACCEPT_CONFIDENCE
-        decoded = decode(probs, previous, accept=accept, similarity=similarity(feats))
+        distances, feats = describe([cell_gray(cell) for cell in cells], neighbours=NEIGHBOURS)
+        decoded = decode(probabilities(distances, SHARPNESS), previous, accept=accept, similarity=similarity(feats))
         return decoded, float(distances.min(axis=1).mean())
 
 
