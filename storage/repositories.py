@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.model import Account, Chat, ConversationState, Invoice, Meter, MeterReading, Payment
 from storage.queries_billing import BillingQueries
@@ -42,9 +42,87 @@ def to_chat(row: ChatRow) -> Chat:
     return Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
 
 
+# ----- the statements of every consumer turn, built once
+#
+# Building a statement and computing its cache key cost more CPU than PostgreSQL spends running it, and
+# the ORM's handling of entity rows as much again: these run on the transaction's Core connection, with
+# table columns, and are built at import. (The rest of the queries are not hot and stay plain.)
+
+def _dialects(build):
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+
+CHATS, CONVERSATIONS, ACCOUNTS, METERS, READINGS = (
+    ChatRow.__table__, ConversationRow.__table__, AccountRow.__table__, MeterRow.__table__, ReadingRow.__table__
+)
+FIRST_DELIVERY = _dialects(lambda insert: insert(DeliveryRow.__table__).on_conflict_do_nothing(
+    index_elements=["channel", "key"]))
+CHAT_AND_STATE = (
+    select(CHATS.c.id, CHATS.c.channel, CHATS.c.external_id, CHATS.c.language, CHATS.c.consent_at,
+           CHATS.c.active, CONVERSATIONS.c.step, CONVERSATIONS.c.data)
+    .outerjoin(CONVERSATIONS, CONVERSATIONS.c.chat_id == CHATS.c.id)
+    .where(CHATS.c.channel == bindparam("channel"), CHATS.c.external_id == bindparam("external_id"))
+    .with_for_update(of=CHATS)
+)
+NEW_CHAT = _dialects(lambda insert: insert(CHATS).on_conflict_do_nothing(index_elements=["channel", "external_id"]))
+SAVE_CHAT = (update(CHATS).where(CHATS.c.id == bindparam("chat_id"))
+             .values(language=bindparam("language"), consent_at=bindparam("consent_at"), active=bindparam("active")))
+SAVE_STATE = _dialects(lambda insert: (lambda statement: statement.on_conflict_do_update(
+    index_elements=["chat_id"],
+    set_={"step": statement.excluded.step, "data": statement.excluded.data,
+          "updated_at": statement.excluded.updated_at},
+))(insert(CONVERSATIONS)))
+CLEAR_STATE = delete(CONVERSATIONS).where(CONVERSATIONS.c.chat_id == bindparam("chat_id"))
+LINKED_ACCOUNTS = (
+    select(ACCOUNTS)
+    .join(ChatAccountRow.__table__, ChatAccountRow.account_id == ACCOUNTS.c.id)
+    .where(ChatAccountRow.chat_id == bindparam("chat_id"))
+    .order_by(ChatAccountRow.linked_at, ACCOUNTS.c.id)
+)
+METERS_OF = (select(METERS).where(METERS.c.account_id.in_(bindparam("account_ids", expanding=True)))
+             .order_by(METERS.c.account_id, METERS.c.id))
+_LATEST = (
+    select(READINGS.c.zone, func.max(READINGS.c.taken_on).label("taken_on"))
+    .where(READINGS.c.meter_id == bindparam("meter_id"), READINGS.c.taken_on < bindparam("before"))
+    .group_by(READINGS.c.zone)
+    .subquery()
+)
+LAST_READINGS = (
+    select(READINGS.c.zone, READINGS.c.value, READINGS.c.taken_on, READINGS.c.source)
+    .join(_LATEST, and_(READINGS.c.zone == _LATEST.c.zone, READINGS.c.taken_on == _LATEST.c.taken_on))
+    .where(READINGS.c.meter_id == bindparam("meter_id"))
+    .order_by(READINGS.c.id)
+)
+ADD_READING = _dialects(lambda insert: (lambda statement: statement.on_conflict_do_update(
+    index_elements=["meter_id", "zone", "taken_on", "source"],
+    set_={name: getattr(statement.excluded, name) for name in ("value", "chat_id", "submitted_at", "photo_id")},
+).returning(READINGS.c.id))(insert(READINGS)))
+TARIFF_PRICES = (
+    select(TariffRow.zone, TariffRow.price)
+    .where(TariffRow.tariff_plan == bindparam("tariff_plan"), TariffRow.valid_from <= bindparam("on"))
+    .order_by(TariffRow.valid_from)
+)
+LAST_PAYMENT = (
+    select(PaymentRow.paid_on, PaymentRow.amount, PaymentRow.purpose)
+    .where(PaymentRow.account_id == bindparam("account_id"))
+    .order_by(PaymentRow.paid_on.desc(), PaymentRow.id.desc()).limit(1)
+)
+LAST_INVOICE = (
+    select(InvoiceRow.__table__).where(InvoiceRow.account_id == bindparam("account_id"))
+    .order_by(InvoiceRow.period.desc()).limit(1)
+)
+
+
 class SqlTransaction(BillingQueries, ServiceQueries):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._connection: AsyncConnection | None = None
+
+    async def _run(self, statement, parameters: dict | list[dict] | None = None):
+        """A built-once statement on the transaction's Core connection (the ORM session's own one)."""
+        if self._connection is None:
+            self._connection = await self.session.connection()
+        return await self._connection.execute(statement, parameters)
 
     @property
     def dialect(self) -> str:
@@ -61,22 +139,12 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def chat_and_state(self, channel: str, external_id: str,
                              language: str) -> tuple[Chat, ConversationState | None]:
         # One round trip for what every turn starts with: the chat (locked) and the step it is in.
-        query = (
-            select(ChatRow.id, ChatRow.channel, ChatRow.external_id, ChatRow.language, ChatRow.consent_at,
-                   ChatRow.active, ConversationRow.step, ConversationRow.data)
-            .outerjoin(ConversationRow, ConversationRow.chat_id == ChatRow.id)
-            .where(ChatRow.channel == channel, ChatRow.external_id == external_id)
-            .with_for_update(of=ChatRow)
-        )
-        row = (await self.session.execute(query)).one_or_none()
+        key = {"channel": channel, "external_id": external_id}
+        row = (await self._run(CHAT_AND_STATE, key)).one_or_none()
         if row is None:
-            await self.session.execute(
-                self._insert(ChatRow)
-                .values(channel=channel, external_id=external_id, language=language, active=True,
-                        created_at=datetime.now(UTC))
-                .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            )
-            row = (await self.session.execute(query)).one()
+            await self._run(NEW_CHAT[self.dialect], dict(key, language=language, active=True,
+                                                         created_at=datetime.now(UTC)))
+            row = (await self._run(CHAT_AND_STATE, key)).one()
         chat = Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
         return chat, (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
 
@@ -85,16 +153,11 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return to_chat(row) if row else None
 
     async def save_chat(self, chat: Chat) -> None:
-        await self.session.execute(
-            update(ChatRow).where(ChatRow.id == chat.id)
-            .values(language=chat.language, consent_at=chat.consent_at, active=chat.active)
-        )
+        await self._run(SAVE_CHAT, {"chat_id": chat.id, "language": chat.language, "consent_at": chat.consent_at,
+                                    "active": chat.active})
 
     async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
-        result = await self.session.execute(
-            self._insert(DeliveryRow).values(channel=channel, key=key, seen_at=at)
-            .on_conflict_do_nothing(index_elements=["channel", "key"])
-        )
+        result = await self._run(FIRST_DELIVERY[self.dialect], {"channel": channel, "key": key, "seen_at": at})
         return result.rowcount == 1
 
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
@@ -118,24 +181,15 @@ class SqlTransaction(BillingQueries, ServiceQueries):
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None:
         if state is None:
-            await self.session.execute(delete(ConversationRow).where(ConversationRow.chat_id == chat_id))
+            await self._run(CLEAR_STATE, {"chat_id": chat_id})
             return
-        values = dict(step=state.step, data=state.data, updated_at=datetime.now(UTC))
-        await self.session.execute(
-            self._insert(ConversationRow).values(chat_id=chat_id, **values)
-            .on_conflict_do_update(index_elements=["chat_id"], set_=values)
-        )
+        await self._run(SAVE_STATE[self.dialect], {"chat_id": chat_id, "step": state.step, "data": state.data,
+                                                   "updated_at": datetime.now(UTC)})
 
     # ----- accounts and links
 
     async def linked_accounts(self, chat_id: int) -> list[Account]:
-        rows = await self.session.scalars(
-            select(AccountRow)
-            .join(ChatAccountRow, ChatAccountRow.account_id == AccountRow.id)
-            .where(ChatAccountRow.chat_id == chat_id)
-            .order_by(ChatAccountRow.linked_at, AccountRow.id)
-        )
-        return [to_account(row) for row in rows]
+        return [to_account(row) for row in await self._run(LINKED_ACCOUNTS, {"chat_id": chat_id})]
 
     async def find_accounts(self, numbers: list[str]) -> list[Account]:
         if not numbers:
@@ -180,10 +234,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def meters(self, account_ids: list[int]) -> list[Meter]:
         if not account_ids:
             return []
-        rows = await self.session.scalars(
-            select(MeterRow).where(MeterRow.account_id.in_(account_ids)).order_by(MeterRow.account_id, MeterRow.id)
-        )
-        return [to_meter(row) for row in rows]
+        return [to_meter(row) for row in await self._run(METERS_OF, {"account_ids": list(account_ids)})]
 
     async def meter(self, meter_id: int) -> Meter | None:
         row = await self.session.get(MeterRow, meter_id)
@@ -196,20 +247,8 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return to_invoice(row) if row else None
 
     async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
-        latest = (
-            select(ReadingRow.zone, func.max(ReadingRow.taken_on).label("taken_on"))
-            .where(ReadingRow.meter_id == meter_id, ReadingRow.taken_on < before)
-            .group_by(ReadingRow.zone)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(ReadingRow)
-            .join(latest, and_(ReadingRow.zone == latest.c.zone, ReadingRow.taken_on == latest.c.taken_on))
-            .where(ReadingRow.meter_id == meter_id)
-            .order_by(ReadingRow.id)
-        )
         found: dict[int, MeterReading] = {}
-        for (row,) in rows:
+        for row in await self._run(LAST_READINGS, {"meter_id": meter_id, "before": before}):
             # Of two readings on one day (billing and the consumer's), the one stored last wins.
             found[row.zone] = MeterReading(row.zone, row.value, row.taken_on, row.source)
         return found
@@ -220,42 +259,27 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     ) -> list[int]:
         ids = []
         for zone, value in enumerate(values, start=1):
-            statement = self._insert(ReadingRow).values(
-                meter_id=meter_id, zone=zone, taken_on=taken_on, value=value, source=source,
-                chat_id=chat_id, submitted_at=submitted_at, photo_id=photo_id,
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=["meter_id", "zone", "taken_on", "source"],
-                set_={"value": value, "chat_id": chat_id, "submitted_at": submitted_at, "photo_id": photo_id},
-            ).returning(ReadingRow.id)
-            ids.append((await self.session.execute(statement)).scalar_one())
+            result = await self._run(ADD_READING[self.dialect], {
+                "meter_id": meter_id, "zone": zone, "taken_on": taken_on, "value": value, "source": source,
+                "chat_id": chat_id, "submitted_at": submitted_at, "photo_id": photo_id,
+            })
+            ids.append(result.scalar_one())
         return ids
 
     # ----- billing views
 
     async def tariff_prices(self, tariff_plan: str, on: date) -> dict[int, Decimal]:
-        rows = await self.session.execute(
-            select(TariffRow.zone, TariffRow.price, TariffRow.valid_from)
-            .where(TariffRow.tariff_plan == tariff_plan, TariffRow.valid_from <= on)
-            .order_by(TariffRow.valid_from)
-        )
         prices: dict[int, Decimal] = {}
-        for zone, price, _ in rows:
+        for zone, price in await self._run(TARIFF_PRICES, {"tariff_plan": tariff_plan, "on": on}):
             prices[zone] = Decimal(price)
         return prices
 
     async def last_payment(self, account_id: int) -> Payment | None:
-        row = await self.session.scalar(
-            select(PaymentRow).where(PaymentRow.account_id == account_id)
-            .order_by(PaymentRow.paid_on.desc(), PaymentRow.id.desc()).limit(1)
-        )
+        row = (await self._run(LAST_PAYMENT, {"account_id": account_id})).one_or_none()
         return Payment(row.paid_on, Decimal(row.amount), row.purpose or None) if row else None
 
     async def last_invoice(self, account_id: int) -> Invoice | None:
-        row = await self.session.scalar(
-            select(InvoiceRow).where(InvoiceRow.account_id == account_id)
-            .order_by(InvoiceRow.period.desc()).limit(1)
-        )
+        row = (await self._run(LAST_INVOICE, {"account_id": account_id})).one_or_none()
         return to_invoice(row) if row else None
 
     # ----- photos

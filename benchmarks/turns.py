@@ -1,0 +1,89 @@
+"""CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
+
+    .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20]
+
+A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
+round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
+button. Reports turns/s and CPU milliseconds per turn of this one process (the database server's own CPU
+is not in it), and the SQL statements per turn. It isolates what the load benchmark's processes spend
+outside aiogram and aiohttp, with less noise than a whole-stack run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event  # noqa: E402
+
+from benchmarks.scratch import scratch_database  # noqa: E402
+from core.conversation import Kabinet  # noqa: E402
+from core.i18n import Translator  # noqa: E402
+from core.messages import EventKind, Incoming  # noqa: E402
+from core.readings import ReadingWindow  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.exchange import import_folder  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.photos import FilePhotoArchive  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+async def main(args) -> None:
+    async with scratch_database(args.backend) as url:
+        await asyncio.to_thread(upgrade, url)
+        database = Database(url)
+        async with database.session() as session:
+            await import_folder(session, ROOT / "bot" / "demo")
+        kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path("/tmp/kabinet-turns-photos")),
+                          translator=Translator("uk"), window=ReadingWindow.parse("always"), timezone=KYIV,
+                          clock=lambda: datetime.now(KYIV))
+        keys = iter(range(1, 10**9))
+
+        async def turn(chat: str, text: str | None = None, action: str | None = None) -> str:
+            kind = EventKind.BUTTON if action else EventKind.TEXT
+            handled = await kabinet.process(Incoming("bench", chat, kind, text=text, action=action,
+                                                     language="en", delivery_key=str(next(keys))))
+            return " ".join(reply.text for reply in handled.replies)
+
+        chats = [f"chat{n}" for n in range(args.chats)]
+        for chat in chats:
+            await turn(chat, "/link 010000012345 Шевченко")
+            await turn(chat, action="consent:yes")
+        statements = 0
+
+        @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+        def count(*_args) -> None:
+            nonlocal statements
+            statements += 1
+
+        async def user(chat: str, rounds: int) -> None:
+            for _ in range(rounds):
+                await turn(chat, "/balance")
+                answer = await turn(chat, "/reading 100")
+                assert "confirm" in answer.lower() or "lower" in answer.lower(), answer
+                await turn(chat, action="reading:confirm")
+
+        rounds = max(1, args.turns // (3 * len(chats)))
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(user(chat, rounds) for chat in chats))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        done = rounds * 3 * len(chats)
+        print(f"{args.backend}: {done} turns by {len(chats)} chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
+              f"{cpu / done * 1000:.2f} ms CPU per turn, {statements / done:.1f} statements per turn")
+        await database.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--turns", type=int, default=2000)
+    parser.add_argument("--chats", type=int, default=20)
+    asyncio.run(main(parser.parse_args()))
