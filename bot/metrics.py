@@ -18,6 +18,8 @@ _COUNTERS = {
                       registry=REGISTRY),
     "outbox_sends": Counter("kabinet_outbox_sends_total", "Outbox deliveries by channel and outcome",
                             ["channel", "outcome"], registry=REGISTRY),
+    "replies_kept": Counter("kabinet_replies_kept_total", "Answers the messenger did not take, kept in the outbox",
+                            ["channel"], registry=REGISTRY),
     "admin": Counter("kabinet_admin_requests_total", "Admin API requests by route and status",
                      ["route", "status"], registry=REGISTRY),
 }

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 VERIFICATION_WARNING_DAYS = 90
 LINK_ATTEMPT_PERIOD = timedelta(hours=1)
+UNSENT_REPLY_DELAY = timedelta(seconds=10)  # a reply the messenger refused is tried again by the outbox
 
 # The main menu, rows of (command, message key of its label); typed labels in any language press it too.
 MENU = (
@@ -94,6 +95,19 @@ class Kabinet:
         for name, labels in turn.counted:
             metrics.count(name, **labels)
         return Handled(Outcome.DONE, turn.replies)
+
+    async def keep_unsent(self, channel: str, chat_id: str, replies: list[Reply]) -> None:
+        """Replies a messenger did not take after the turn was committed (an outage, a timeout): the
+        outbox dispatcher delivers them later, so a consumer told nothing still hears what was done."""
+        from core.notifications import packed_replies
+
+        packed = packed_replies(replies)
+        if not packed["replies"]:
+            return
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            await tx.queue_reply(channel, chat_id, packed, now, now + UNSENT_REPLY_DELAY)
+        metrics.count("replies_kept", channel=channel)
 
     async def set_reachable(self, channel: str, chat_id: str, reachable: bool) -> None:
         """The messenger says the chat blocked/unblocked the bot or (un)subscribed."""

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Protocol
 
-from core.messages import Reply
+from core.messages import Button, Reply
 from core.model import ChatSettings
 
 
@@ -26,6 +26,7 @@ class Kind(str, Enum):
     ORDER = "order"
     BROADCAST = "broadcast"
     APPEAL = "appeal"
+    REPLY = "reply"  # an answer to the consumer the messenger did not take at the time
 
 
 # Which of the chat's reminder switches (/settings) governs each kind; None: always sent.
@@ -40,6 +41,7 @@ SWITCH = {
     Kind.ORDER: "orders",
     Kind.BROADCAST: None,
     Kind.APPEAL: None,  # the call centre's answer to the consumer's own question, not a reminder
+    Kind.REPLY: None,
 }
 
 
@@ -136,6 +138,22 @@ class Sender(Protocol):
 # ----- rendering, when a row is due: with the data as it is then; None means "no longer relevant"
 
 
+def packed_replies(replies: list[Reply]) -> dict:
+    """Replies as an outbox row keeps them (JSON): texts and buttons. A picture or a document is not kept;
+    its caption is, so the consumer still hears what the answer said."""
+    return {"replies": [
+        {"text": reply.text, "buttons": [[[button.label, button.action] for button in row] for row in reply.buttons]}
+        for reply in replies if reply.text or reply.buttons
+    ]}
+
+
+def unpacked_replies(packed: dict | None) -> list[Reply]:
+    return [
+        Reply(item.get("text", ""), [[Button(label, action) for label, action in row] for row in item.get("buttons", [])])
+        for item in (packed or {}).get("replies", [])
+    ]
+
+
 async def render(tx, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
     """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
     from core import i18n
@@ -146,6 +164,8 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
     def t(key: str, **args: object) -> str:
         return translator(language, key, **args)
 
+    if kind is Kind.REPLY:
+        return unpacked_replies(item.text) or None
     if kind is Kind.BROADCAST:
         texts = item.text or {}
         body = texts.get(language) or texts.get("uk") or next(iter(texts.values()), "")

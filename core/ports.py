@@ -27,6 +27,10 @@ class Transaction(Protocol):
     async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was recorded before (the event is a repeat)."""
 
+    async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
+                          not_before: datetime) -> None:
+        """Keep replies (core.notifications.packed_replies) in the outbox for the chat."""
+
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
         """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
 

@@ -2,6 +2,7 @@
 claiming and recording of deliveries, safe with several dispatchers (FOR UPDATE SKIP LOCKED)."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -149,6 +150,14 @@ async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[in
         )
         inserted += max(result.rowcount or 0, 0)
     return inserted
+
+
+async def queue_reply(session: AsyncSession, chat_id: int, packed: dict, now: datetime, not_before: datetime) -> None:
+    """An answer the messenger did not take when the consumer was answered, for the dispatcher to deliver."""
+    await session.execute(_insert(session)(OutboxRow).values(
+        key=f"{chat_id}:{Kind.REPLY.value}:{uuid.uuid4().hex}:1", chat_id=chat_id, kind=Kind.REPLY.value, subject="",
+        period="1", text=packed, status="queued", attempts=0, not_before=not_before, created_at=now,
+    ))
 
 
 async def plan_broadcast(

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.model import Account, Chat, ConversationState, Invoice, Meter, MeterReading, Payment
+from storage import outbox
 from storage.queries_billing import BillingQueries
 from storage.queries_services import ServiceQueries
 from storage.models import (
@@ -159,6 +160,13 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
         result = await self._run(FIRST_DELIVERY[self.dialect], {"channel": channel, "key": key, "seen_at": at})
         return result.rowcount == 1
+
+    async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
+                          not_before: datetime) -> None:
+        chat_id = await self.session.scalar(
+            select(ChatRow.id).where(ChatRow.channel == channel, ChatRow.external_id == external_id))
+        if chat_id is not None:
+            await outbox.queue_reply(self.session, chat_id, packed, now, not_before)
 
     async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
         await self.session.execute(

@@ -100,9 +100,10 @@ async def test_dispatcher_waits_out_a_429_and_sends_each_message_once(kabinet, t
     assert sorted(slow_api.delivered()) == sorted(chats)
 
 
-async def test_a_reply_telegram_refuses_is_logged_and_the_reading_kept_once(
-        bot_api, kabinet, demo_database, caplog):
-    """The turn is committed before it is answered: a refused answer loses the message, never the reading.
+async def test_a_reply_telegram_refuses_is_sent_later_by_the_outbox_and_the_reading_kept_once(
+        bot_api, kabinet, demo_database, clock, caplog):
+    """The turn is committed before it is answered: a refused answer never loses the reading, and the
+    answer itself waits in the outbox until the dispatcher gets it through.
 
     The webhook answers 200: a retried update is a duplicate the core ignores, so a 500 would bring nothing.
     """
@@ -117,11 +118,21 @@ async def test_a_reply_telegram_refuses_is_logged_and_the_reading_kept_once(
         assert any("sending a reply failed" in record.getMessage() for record in caplog.records), caplog.text
         async with demo_database.session() as session:
             assert [r["value"] for r in await submitted_readings(session, None)] == [12500]
+        [kept] = await outbox(demo_database)
+        assert kept.kind == "reply" and kept.status == "queued" and "12500" in str(kept.text)
 
         await chat.send(update, replies=0)  # Telegram delivers the same update again
         assert chat.status == 200 and chat.unread == []
         async with demo_database.session() as session:
             assert [r["value"] for r in await submitted_readings(session, None)] == [12500]
+
+        sending = dispatcher(demo_database, kabinet, clock, hook.channel)
+        assert await sending.run_once() == 0  # not before a little while
+        clock.now += timedelta(seconds=11)
+        assert await sending.run_once() == 1
+        [late] = await chat.expect(1)
+        assert "accepted: 12500" in late.text and late.buttons  # with the buttons it had
+        assert [row.status for row in await outbox(demo_database)] == ["sent"]
         assert "To pay: 245,60 UAH" in await chat.say("/balance")
 
 

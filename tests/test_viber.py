@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 import io
 import json
 
@@ -306,6 +307,22 @@ async def test_too_many_requests_is_retried_a_bounded_number_of_times(rig):
     attempts = rig.viber.attempts
     await user.says("/help")
     assert user.messages == [] and rig.viber.attempts - attempts == 4  # one try and three retries
+
+
+async def test_an_answer_viber_would_not_take_is_delivered_later_by_the_outbox(rig, kabinet, demo_database, clock):
+    from scheduler.dispatcher import Dispatcher
+    from tests.conftest import KYIV
+
+    user = rig.user()
+    rig.viber.refusals[USER] = [12] * 4  # refused on the try and on every retry
+    await user.says("/help")
+    assert user.status == 200 and user.messages == []
+    sending = Dispatcher(demo_database, {"viber": rig.channel}, kabinet.translator, KYIV, kabinet.window,
+                         rates={"viber": 1000.0}, per_chat_interval=0.0, clock=clock)
+    clock.now += timedelta(seconds=11)
+    assert await sending.run_once() == 1
+    [late] = rig.viber.to(USER)
+    assert "/balance" in late["text"] and late.get("keyboard")  # the help, with its buttons
 
 
 async def test_a_failure_of_ours_is_apologised_for_and_answered_500(kabinet, demo_database, tmp_path):

@@ -80,6 +80,8 @@ class ReplySender:
         self.kabinet = kabinet
         self.chat_id = chat_id
         self.language = kabinet.translator.language_for(language)
+        self.unsent: list[Reply] = []  # after a send Telegram refused for now: the replies it did not take
+        self._done = 0
 
     def t(self, key: str, **args: object) -> str:
         return self.kabinet.translator(self.language, key, **args)
@@ -94,12 +96,14 @@ class ReplySender:
             return False
         except TelegramAPIError:
             log.exception("telegram chat %s: sending a reply failed", self.chat_id)
+            self.unsent = replies[self._done:]
             return False
         return True
 
     async def send_all(self, replies: list[Reply], *, remove_phone_keyboard: bool = False,
                        wait_limit: float = MAX_ANSWER_WAIT) -> None:
         """Send every reply in order, waiting out a short 429 once; Telegram's refusals are raised."""
+        self._done = 0
         for index, reply in enumerate(replies):
             first_without_buttons = remove_phone_keyboard and index == 0 and not reply.buttons
             markup = ReplyKeyboardRemove() if first_without_buttons else None
@@ -111,6 +115,7 @@ class ReplySender:
                 log.warning("telegram asks to wait %s s before answering chat %s", exc.retry_after, self.chat_id)
                 await asyncio.sleep(exc.retry_after)
                 await self.send_one(reply, markup)
+            self._done = index + 1
 
     async def send_one(self, reply: Reply, markup: Markup = None) -> None:
         follow_up: InlineKeyboardMarkup | None = None

@@ -169,7 +169,7 @@ class ViberChannel:
     async def answer(self, user_id: str, handled: Handled, language: str | None) -> web.StreamResponse:
         if handled.outcome is Outcome.DUPLICATE:
             return web.Response()
-        await self.send(user_id, handled.replies, language)
+        await self.send(user_id, handled.replies, language, keep_unsent=handled.outcome is Outcome.DONE)
         # A failed event was rolled back, its delivery key too: a non-200 makes Viber send it again.
         return web.Response(status=500 if handled.outcome is Outcome.FAILED else 200)
 
@@ -251,16 +251,21 @@ class ViberChannel:
         """One of the channel's own sentences (locales/*/viber.ftl) in the sender's language."""
         return self.kabinet.translator(self.kabinet.translator.language_for(language), key, **args)
 
-    async def send(self, user_id: str, replies: list[Reply], language: str | None = None) -> bool:
-        """Answer a callback: replies in order, stopping at the first refused, so none arrives out of context."""
+    async def send(self, user_id: str, replies: list[Reply], language: str | None = None,
+                   keep_unsent: bool = False) -> bool:
+        """Answer a callback: replies in order, stopping at the first refused, so none arrives out of context.
+        With keep_unsent (the turn was committed), what Viber did not take goes to the outbox."""
+        done = [0]
         try:
-            await self.post_replies(user_id, replies, language)
+            await self.post_replies(user_id, replies, language, done=done)
         except ReceiverUnreachable as exc:
             log.info("viber user %s is unreachable (status %s); marked so", user_id, exc.status)
             await self.kabinet.set_reachable(CHANNEL, user_id, False)
             return False
         except ViberApiError as exc:
             log.error("viber %s to %s failed: status %s %s", exc.method, user_id, exc.status, exc.message)
+            if keep_unsent:
+                await self.kabinet.keep_unsent(CHANNEL, user_id, replies[done[0]:])
             return False
         return True
 
@@ -281,13 +286,16 @@ class ViberChannel:
             raise DeliveryError(str(exc)) from exc
 
     async def post_replies(self, user_id: str, replies: list[Reply], language: str | None,
-                           retries: int | None = None) -> None:
+                           retries: int | None = None, done: list[int] | None = None) -> None:
+        """Send the replies in order; `done[0]` counts those fully sent."""
         for reply in replies:
             image_url = await self.put_out(user_id, reply.image)
             document_url = await self.put_out(user_id, reply.document)
             for payload in messages_for(reply, image_url=image_url, document_url=document_url,
                                         share_phone=self.t(language, "viber-share-phone")):
                 await self.api.send_message({"receiver": user_id, "sender": self.sender, **payload}, retries)
+            if done is not None:
+                done[0] += 1
 
     async def put_out(self, user_id: str, attachment: Attachment | None) -> str | None:
         """The URL Viber fetches the attachment from; None sends the reply without it (and says why in the log)."""
