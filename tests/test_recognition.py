@@ -340,3 +340,21 @@ def test_a_counter_with_drums_as_light_as_the_face_is_cut_whole(light_first, ang
     assert abs(window.width - counter.width) <= 12 and abs(window.height - counter.height) <= 8
     result = READER.read(jpeg(photo), digits=7, previous=2360900)
     assert (result.reading or result.candidates[0]) == "2361078"
+
+
+def test_a_counter_of_light_drums_in_a_hairline_frame_is_found():
+    from core.recognition.counter import counter_windows
+
+    counter = Image.new("RGB", (7 * 52 + 2, 86), (30, 30, 30))
+    draw = ImageDraw.Draw(counter)
+    font = _font(64)
+    for i, ch in enumerate("6983211"):
+        draw.rectangle((2 + i * 52, 2, 51 + i * 52, 83), fill=(238, 236, 232))
+        draw.text((12 + i * 52, 8), ch, font=font, fill=(170, 30, 30))
+    face = Image.new("RGB", (900, 800), (190, 196, 214))
+    face.paste(counter.resize((300, 70)), (300, 300))
+    ImageDraw.Draw(face).text((300, 380), "kWh", font=_font(36), fill=(30, 30, 30))
+    photo = face.rotate(-6, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
+    windows = counter_windows(photo.filter(ImageFilter.GaussianBlur(1.0)))
+    assert windows, "no counter window found"
+    assert any(abs(w.width - 300) <= 14 and abs(w.height - 70) <= 10 for w in windows)

@@ -21,8 +21,11 @@ def luminance(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32)
 
 
-def counter_windows(photo: Image.Image, limit: int = 3) -> list[Image.Image]:
-    """Upright crops of the most counter-like dark framed bands on a meter face, best first."""
+def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True) -> list[Image.Image]:
+    """Upright crops of the most counter-like dark framed bands on a meter face, best first.
+
+    unlike_face: with no dark band found, look for a band unlike the face (off where the photo may be the counter).
+    """
     scale = SEARCH_SIDE / max(photo.size)
     small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
     blurred = small.filter(ImageFilter.GaussianBlur(1))
@@ -31,13 +34,36 @@ def counter_windows(photo: Image.Image, limit: int = 3) -> list[Image.Image]:
     for band in _dark_bands(luminance(blurred.filter(ImageFilter.MinFilter(3))), scale):
         if all(math.dist(band[1], other[1]) > band[2][1] / 2 for other in found):
             found.append(band)
+    if not found and unlike_face:  # light drums in a hairline frame: no dark band, but still unlike the meter face
+        found = _bands(_unlike_face(blurred), scale)
     found.sort(key=lambda item: -item[0])
     return [_upright_crop(photo, centre, size, angle) for _, centre, size, angle in found[:limit]]
 
 
 def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
     """Solid dark rectangles away from the photo's edge: (score, centre, (length, thickness), angle) in photo pixels."""
-    solid = fill_holes(gray < otsu_threshold(gray))
+    return _bands(gray < otsu_threshold(gray), scale)
+
+
+def _unlike_face(img: Image.Image) -> np.ndarray:
+    """Where a picture differs from its commonest colour (the meter face) by more than FACE_DIFFERENCE.
+
+    What touches the picture's edge (the wall around the meter) is left out, or it would enclose the face.
+    """
+    colour = np.asarray(img.convert("RGB"), dtype=np.float32)
+    face = np.median(colour.reshape(-1, 3), axis=0)
+    unlike = np.abs(colour - face).max(axis=2) > FACE_DIFFERENCE
+    labels, regions = label(unlike)
+    rows, cols = unlike.shape
+    edge = np.zeros(len(regions) + 1, dtype=bool)
+    for reg in regions:
+        edge[reg.label] = reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1
+    return unlike & ~edge[labels]
+
+
+def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
+    """Solid rectangles of a mask (holes filled) away from the photo's edge, as in _dark_bands."""
+    solid = fill_holes(mask)
     labels, regions = label(solid)
     rows, cols = solid.shape
     bands = []

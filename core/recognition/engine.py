@@ -35,11 +35,11 @@ class MeterPhotoReader:
             raise ValueError(f"a meter has {SUPPORTED_DIGITS.start}..{SUPPORTED_DIGITS.stop - 1} digits, not {digits}")
         if previous is not None and previous < 0:
             raise ValueError("previous reading must not be negative")
-        windows = counter_windows(photo)
-        if photo.width >= STRIP_ASPECT * photo.height:
+        strip = photo.width >= STRIP_ASPECT * photo.height
+        windows = counter_windows(photo, unlike_face=not strip)
+        if strip:
             windows.insert(0, trim_frame(photo))
         counts = [digits] if digits else _digit_counts(previous)
-        strip = photo.width >= STRIP_ASPECT * photo.height
         accepts = [COUNTER_ONLY_ACCEPT if strip and k == 0 else FOUND_COUNTER_ACCEPT for k in range(len(windows))]
         readings = [
             self._read_window(window, count, previous, accept)
