@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
+from core.model import Outage  # noqa: E402
 from core.readings import ReadingWindow  # noqa: E402
 from scheduler.jobs import Planner  # noqa: E402
 from storage.database import Database  # noqa: E402
@@ -42,9 +43,9 @@ async def generate(database: Database, backend: str, n: int) -> None:
     s = series(backend, n)
     now = "'2026-11-01 00:00:00'"
     statements = [
-        f"INSERT INTO accounts (id, number, surname, full_name, address, settlement, consumer_type, tariff_plan, "
-        f"balance, balance_on) SELECT i, printf('%012d', i), 'S', 'S', 'A', 'C', 'household', 'P', "
-        f"CASE WHEN i % 3 = 0 THEN 100 ELSE 0 END, '2026-11-01' FROM ({s}) g",
+        f"INSERT INTO accounts (id, number, surname, full_name, address, settlement, place_key, consumer_type, "
+        f"tariff_plan, balance, balance_on) SELECT i, printf('%012d', i), 'S', 'S', 'A', 'Н' || (i % 100), "
+        f"'н' || (i % 100), 'household', 'P', CASE WHEN i % 3 = 0 THEN 100 ELSE 0 END, '2026-11-01' FROM ({s}) g",
         f"INSERT INTO meters (id, account_id, serial, type, digits, zones, k_factor, installed_on, "
         f"next_verification_on) SELECT i, i, 'M' || i, 'T', 6, 1, 1, '2020-01-01', "
         f"CASE WHEN i % 10 = 0 THEN '2026-12-15' ELSE '2030-01-01' END FROM ({s}) g",
@@ -99,6 +100,15 @@ async def measure(database: Database, backend: str, n: int) -> None:
         assert again == 0, f"{job} planned {again} the second time"
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{job:18} {planned:>10,} {took:>9.1f} {planned / took if took else 0:>10,.0f} {repeat:>10.1f} {peak:>12.0f}")
+    # An outage in one of the 100 settlements: the chats it touches, found by the settlement's key.
+    outage = Outage(0, "bench", "emergency", datetime(2026, 11, 21, 9, tzinfo=UTC), None, "bench", settlement="м. Н7")
+    started = time.perf_counter()
+    async with database.transaction() as tx:
+        touched = await tx.chats_touched_by(outage)
+    took = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'outage (1 place)':18} {len(touched):>10,} {took:>9.1f} {len(touched) / took if took else 0:>10,.0f} "
+          f"{'':>10} {peak:>12.0f}")
 
 
 if __name__ == "__main__":

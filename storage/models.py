@@ -61,6 +61,10 @@ class AccountRow(Base):
     street: Mapped[str | None] = mapped_column(String(200))
     house: Mapped[str | None] = mapped_column(String(20))
     grid_node: Mapped[str | None] = mapped_column(String(50), index=True)
+    # settlement and grid_node as core.outages compares them (place_key, node_key): outages find accounts
+    # by index. Written by the import; migration 0004 filled them in.
+    place_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    node_key: Mapped[str | None] = mapped_column(String(50), index=True)
     consumer_type: Mapped[str] = mapped_column(String(10))
     tariff_plan: Mapped[str] = mapped_column(String(50))
     balance: Mapped[Decimal] = mapped_column(Money)

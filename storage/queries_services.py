@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, true, update
 
 from core.model import Appeal, ChatSettings, OrderChange, Outage, ServiceOrder
-from core.outages import outage_touches
+from core.outages import node_key, outage_touches, place_key
 from core.preferences import settings_from_json, settings_to_json
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow,
@@ -63,11 +63,22 @@ class ServiceQueries:
     async def chats_touched_by(self, outage: Outage) -> list[int]:
         from storage.repositories import to_account  # it imports this module
 
-        # Every linked account is read and matched by core's rule: names and house lists are compared after
-        # normalising them, which SQL on SQLite cannot do for Cyrillic.
+        # Candidates by index on the normalised keys (migration 0004), then core's rule decides: house
+        # lists and streets are compared after normalising them, which SQL on SQLite cannot do for Cyrillic.
+        places = []
+        nodes = [node_key(node)[:50] for node in (outage.grid_nodes or "").split(";") if node.strip()]
+        if nodes:
+            places.append(AccountRow.node_key.in_(nodes))
+        if outage.settlement:
+            places.append(AccountRow.place_key == place_key(outage.settlement)[:100])
+        elif outage.street:
+            places.append(true())  # a street named without its settlement: any account may be on it
+        if not places:
+            return []
         rows = await self.session.stream(
             select(ChatAccountRow.chat_id, AccountRow)
             .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
+            .where(or_(*places))
             .order_by(ChatAccountRow.chat_id)
             .execution_options(yield_per=2000)
         )

@@ -1,4 +1,5 @@
 """/outages and the rule that matches an outage to an account."""
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,7 +7,8 @@ import pytest
 from core.model import Account, Outage
 from core.outages import houses_include, outage_is_over, outage_touches
 from storage.models import OutageRow
-from tests.conftest import KYIV, linked
+from storage.database import Database
+from tests.conftest import BACKENDS, KYIV, linked
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=KYIV)
 
@@ -144,3 +146,33 @@ async def test_the_chats_an_outage_reaches_for_the_reminders(talk, new_talk, kab
         assert await tx.chats_touched_by(outage(settlement="Чугуїв")) == [(await tx.chat("console", "c2", "en")).id]
         assert await tx.chats_touched_by(outage(settlement="Київ")) == []
         assert await tx.outage("NO-SUCH") is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_migration_0004_keys_the_accounts_already_there(backend, tmp_path, clock):
+    from benchmarks.scratch import scratch_database
+    from core.outages import node_key, place_key
+    from storage.migrate import upgrade
+
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url, "0003")
+        database = Database(url)
+        try:
+            async with database.engine.begin() as connection:
+                await connection.exec_driver_sql(
+                    "INSERT INTO accounts (number, surname, full_name, address, settlement, street, house, grid_node,"
+                    " consumer_type, tariff_plan, balance, balance_on) VALUES"
+                    " ('010000000001', 'Коваль', 'Коваль І.', 'адреса', 'м.  Чугуїв', 'вул. Миру', '5', 'ТП-101',"
+                    "  'household', 'flat', 0, '2026-11-01'),"
+                    " ('010000000002', 'Гринь', 'Гринь О.', 'адреса', 'Харків', 'вул. Сумська', '7', NULL,"
+                    "  'household', 'flat', 0, '2026-11-01')")
+            await database.engine.dispose()
+            await asyncio.to_thread(upgrade, url)
+            async with database.engine.connect() as connection:
+                keys = (await connection.exec_driver_sql(
+                    "SELECT settlement, grid_node, place_key, node_key FROM accounts ORDER BY number")).all()
+            assert [(row[2], row[3]) for row in keys] == [
+                (place_key(settlement), node_key(node) if node else None) for settlement, node, _, _ in keys]
+            assert keys[0][2:] == ("чугуїв", "тп101")
+        finally:
+            await database.close()
