@@ -5,6 +5,7 @@ file, line and reason, and only a clean folder is written, as upserts by natural
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -334,7 +335,9 @@ def _inside(folder: Path, relative: str) -> bool:
 
 async def import_folder(session: AsyncSession, folder: Path) -> ImportReport:
     """Check the whole folder, then upsert it; raises ImportRefused with every problem and writes nothing."""
-    files = read_folder(folder)
+    # Parsing and checking a large exchange takes seconds of CPU: in a thread, so a server importing
+    # through the admin API keeps answering consumers meanwhile.
+    files = await asyncio.to_thread(read_folder, folder)
     report = ImportReport()
     problems: list[RowProblem] = []
     insert = _dialect_insert(session)
