@@ -5,6 +5,12 @@ folders, then prints a markdown table: exact readings, wrong readings, 'not sure
 
   .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
+
+Choosing how counters found in a whole-meter photo are scored (on development sets only): --scene-scoring
+sets the templates averaged and the softmax sharpness, and --sweep reads each photo once and prints a row
+per acceptance threshold (whole-meter photos only):
+
+  .venv/bin/python benchmarks/recognition.py --set scene=/tmp/scenes9 --scene-scoring 1,20 --sweep 0.995,0.9995
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import pytesseract  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from core.recognition import PhotoRejected, default_reader  # noqa: E402
+from core.recognition.engine import FOUND_COUNTER, STRIP_ASPECT, MeterPhotoReader, Scoring  # noqa: E402
 
 
 @dataclass
@@ -80,10 +87,14 @@ def plain_tesseract(path: Path, digits: int) -> str | None:
     return joined or None
 
 
-def run_set(folder: Path, limit: int | None, baseline: bool) -> tuple[Tally, Tally | None]:
-    reader = default_reader()
+def run_set(
+    folder: Path, limit: int | None, baseline: bool, reader: MeterPhotoReader | None = None
+) -> tuple[Tally, Tally | None, list[tuple[float, str | None, str, str, float]]]:
+    """Our tally, plain tesseract's, and per photo (confidence, reading given, truth, meter, CPU seconds)."""
+    reader = reader or default_reader()
     reader.read_photo(Image.new("RGB", (300, 80)), digits=5)  # builds the digit templates once
     ours, plain = Tally(), Tally() if baseline else None
+    seen: list[tuple[float, str | None, str, str, float]] = []
     with open(folder / "labels.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
     for row in rows:
@@ -94,14 +105,33 @@ def run_set(folder: Path, limit: int | None, baseline: bool) -> tuple[Tally, Tal
         start = cpu_seconds()
         try:
             result = reader.read(data, digits=digits, previous=previous)
-            reading = result.reading
+            reading, confidence = result.reading, result.confidence
         except PhotoRejected:
-            reading = None
-        ours.add(reading, row["reading"], meter, cpu_seconds() - start)
+            reading, confidence = None, 0.0
+        seconds = cpu_seconds() - start
+        ours.add(reading, row["reading"], meter, seconds)
+        seen.append((confidence, reading, row["reading"], meter, seconds))
         if plain is not None:
             start = cpu_seconds()
             plain.add(plain_tesseract(path, digits), row["reading"], meter, cpu_seconds() - start)
-    return ours, plain
+    return ours, plain, seen
+
+
+def sweep(folder: Path, limit: int | None, neighbours: int, sharpness: float, thresholds: list[float]) -> dict[float, Tally]:
+    """Reads a set of whole-meter photos once, giving every found counter's reading, then tallies per threshold."""
+    with open(folder / "labels.csv", newline="") as fh:
+        for row in list(csv.DictReader(fh))[:limit]:
+            with Image.open(folder / row["file"]) as im:
+                if im.width >= STRIP_ASPECT * im.height:
+                    raise SystemExit(f"--sweep is for whole-meter photos; {row['file']} may be the counter alone")
+    reader = MeterPhotoReader(Scoring(neighbours, sharpness, accept=0.0))
+    _, _, seen = run_set(folder, limit, False, reader)
+    tallies = {}
+    for threshold in thresholds:
+        tally = tallies[threshold] = Tally()
+        for confidence, reading, truth, meter, seconds in seen:
+            tally.add(reading if confidence >= threshold else None, truth, meter, seconds)
+    return tallies
 
 
 def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str) -> list[tuple[str, Path]]:
@@ -129,7 +159,18 @@ def main() -> int:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--by-meter", action="store_true", help="also break our results down by meter type")
     ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
+    ap.add_argument(
+        "--scene-scoring",
+        metavar="NEIGHBOURS,SHARPNESS",
+        help=f"score found counters by the mean of each digit's NEIGHBOURS nearest templates with this softmax "
+        f"sharpness (default: {FOUND_COUNTER.neighbours},{FOUND_COUNTER.sharpness:g})",
+    )
+    ap.add_argument("--sweep", metavar="T1,T2,...", help="whole-meter sets: a row per found-counter acceptance threshold")
     args = ap.parse_args()
+    neighbours, sharpness = FOUND_COUNTER.neighbours, FOUND_COUNTER.sharpness
+    if args.scene_scoring:
+        n_text, s_text = args.scene_scoring.split(",")
+        neighbours, sharpness = int(n_text), float(s_text)
 
     with tempfile.TemporaryDirectory() as tmp:
         sets = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
@@ -138,18 +179,30 @@ def main() -> int:
         print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time |")
         print("|---|---|---|---|---|---|---|")
         for name, folder in sets:
-            ours, plain = run_set(folder, args.limit, not args.no_baseline)
+            if args.sweep:
+                thresholds = [float(t) for t in args.sweep.split(",")]
+                for threshold, tally in sweep(folder, args.limit, neighbours, sharpness, thresholds).items():
+                    print(tally.row(f"{name}: {neighbours} nearest, sharpness {sharpness:g}, accept {threshold:g}"))
+                    if args.by_meter:
+                        print_by_meter(name, tally)
+                continue
+            found = Scoring(neighbours, sharpness, FOUND_COUNTER.accept)
+            ours, plain, _ = run_set(folder, args.limit, not args.no_baseline, MeterPhotoReader(found))
             print(ours.row(f"{name}: Kabinet"), flush=True)
             if plain is not None:
                 print(plain.row(f"{name}: plain pytesseract"), flush=True)
             if args.by_meter:
-                for meter in sorted(ours.total_by_meter):
-                    total = ours.total_by_meter[meter]
-                    print(
-                        f"|  {name} {meter} | {total} | {100 * ours.exact_by_meter[meter] / total:.0f}% | "
-                        f"{100 * ours.wrong_by_meter[meter] / total:.0f}% | | | |"
-                    )
+                print_by_meter(name, ours)
     return 0
+
+
+def print_by_meter(name: str, tally: Tally) -> None:
+    for meter in sorted(tally.total_by_meter):
+        total = tally.total_by_meter[meter]
+        print(
+            f"|  {name} {meter} | {total} | {100 * tally.exact_by_meter[meter] / total:.0f}% | "
+            f"{100 * tally.wrong_by_meter[meter] / total:.0f}% | | | |"
+        )
 
 
 if __name__ == "__main__":
