@@ -53,6 +53,15 @@ def _dialects(build):
     return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
 
 
+def _upsert(table, index: list[str], updated: tuple[str, ...]):
+    """INSERT … ON CONFLICT (index) DO UPDATE SET each updated column to the inserted value, per dialect."""
+    def build(insert):
+        statement = insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=index, set_={name: statement.excluded[name] for name in updated})
+    return _dialects(build)
+
+
 CHATS, CONVERSATIONS, ACCOUNTS, METERS, READINGS = (
     ChatRow.__table__, ConversationRow.__table__, AccountRow.__table__, MeterRow.__table__, ReadingRow.__table__
 )
@@ -68,11 +77,7 @@ CHAT_AND_STATE = (
 NEW_CHAT = _dialects(lambda insert: insert(CHATS).on_conflict_do_nothing(index_elements=["channel", "external_id"]))
 SAVE_CHAT = (update(CHATS).where(CHATS.c.id == bindparam("chat_id"))
              .values(language=bindparam("language"), consent_at=bindparam("consent_at"), active=bindparam("active")))
-SAVE_STATE = _dialects(lambda insert: (lambda statement: statement.on_conflict_do_update(
-    index_elements=["chat_id"],
-    set_={"step": statement.excluded.step, "data": statement.excluded.data,
-          "updated_at": statement.excluded.updated_at},
-))(insert(CONVERSATIONS)))
+SAVE_STATE = _upsert(CONVERSATIONS, ["chat_id"], ("step", "data", "updated_at"))
 CLEAR_STATE = delete(CONVERSATIONS).where(CONVERSATIONS.c.chat_id == bindparam("chat_id"))
 LINKED_ACCOUNTS = (
     select(ACCOUNTS)
@@ -94,10 +99,11 @@ LAST_READINGS = (
     .where(READINGS.c.meter_id == bindparam("meter_id"))
     .order_by(READINGS.c.id)
 )
-ADD_READING = _dialects(lambda insert: (lambda statement: statement.on_conflict_do_update(
-    index_elements=["meter_id", "zone", "taken_on", "source"],
-    set_={name: getattr(statement.excluded, name) for name in ("value", "chat_id", "submitted_at", "photo_id")},
-).returning(READINGS.c.id))(insert(READINGS)))
+ADD_READING = {
+    dialect: statement.returning(READINGS.c.id)
+    for dialect, statement in _upsert(READINGS, ["meter_id", "zone", "taken_on", "source"],
+                                      ("value", "chat_id", "submitted_at", "photo_id")).items()
+}
 TARIFF_PRICES = (
     select(TariffRow.zone, TariffRow.price)
     .where(TariffRow.tariff_plan == bindparam("tariff_plan"), TariffRow.valid_from <= bindparam("on"))
@@ -182,10 +188,6 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         for table in (ChatAccountRow, ConversationRow, LinkAttemptRow):
             await self.session.execute(delete(table).where(table.chat_id == chat_id))
         await self.session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
-
-    async def state(self, chat_id: int) -> ConversationState | None:
-        row = await self.session.get(ConversationRow, chat_id)
-        return ConversationState(row.step, dict(row.data or {})) if row else None
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None:
         if state is None:
