@@ -21,9 +21,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_candidates
-from core.outages import node_key, place_key
 from storage.models import (
-    AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, TariffRow,
+    AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, TariffRow, stored_node_key,
+    stored_place_key,
 )
 
 SOURCES = ("telegram", "viber", "console", "cabinet", "controller", "receipt")
@@ -354,7 +354,7 @@ async def import_folder(session: AsyncSession, folder: Path) -> ImportReport:
             "address": r["address"], "settlement": r["settlement"], "street": r["street"], "house": r["house"],
             "grid_node": r["grid_node"], "consumer_type": r["consumer_type"], "tariff_plan": r["tariff_plan"],
             "balance": r["balance"], "balance_on": r["balance_on"],
-            "place_key": place_key(r["settlement"])[:100], "node_key": node_key(r["grid_node"])[:50] if r["grid_node"] else None,
+            "place_key": stored_place_key(r["settlement"]), "node_key": stored_node_key(r["grid_node"]),
         } for _, r in chunk]
         statement = insert(AccountRow).values(values)
         await session.execute(statement.on_conflict_do_update(

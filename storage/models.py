@@ -11,6 +11,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from core.outages import node_key, place_key
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -69,6 +71,18 @@ class AccountRow(Base):
     tariff_plan: Mapped[str] = mapped_column(String(50))
     balance: Mapped[Decimal] = mapped_column(Money)
     balance_on: Mapped[date] = mapped_column(Date)
+
+
+def stored_place_key(settlement: str | None) -> str:
+    """A settlement's core.outages.place_key as accounts.place_key holds it."""
+    return place_key(settlement)[:AccountRow.__table__.c.place_key.type.length]
+
+
+def stored_node_key(grid_node: str | None) -> str | None:
+    """A grid node's core.outages.node_key as accounts.node_key holds it; None for no node."""
+    if not grid_node or not grid_node.strip():
+        return None
+    return node_key(grid_node)[:AccountRow.__table__.c.node_key.type.length]
 
 
 class MeterRow(Base):

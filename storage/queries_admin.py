@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import Kind
-from core.outages import node_key, place_key
 from storage.exchange import CHAT_SOURCES
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
-    ServiceOrderEventRow, ServiceOrderRow,
+    ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
 )
 
 
@@ -89,13 +88,17 @@ async def chats_told_of_outage(session: AsyncSession, code: str) -> set[int]:
 
 async def settlement_names(session: AsyncSession, wanted: str) -> list[str]:
     """The accounts' spellings of a settlement, compared the way outages compare them ("м. Київ" is "Київ")."""
-    names = await session.scalars(select(AccountRow.settlement).distinct())
-    return [name for name in names if place_key(name) == place_key(wanted)]
+    names = await session.scalars(
+        select(AccountRow.settlement).where(AccountRow.place_key == stored_place_key(wanted)).distinct())
+    return list(names)
 
 
 async def grid_node_names(session: AsyncSession, wanted: str) -> list[str]:
-    names = await session.scalars(select(AccountRow.grid_node).where(AccountRow.grid_node.is_not(None)).distinct())
-    return [name for name in names if node_key(name) == node_key(wanted)]
+    key = stored_node_key(wanted)
+    if key is None:
+        return []
+    names = await session.scalars(select(AccountRow.grid_node).where(AccountRow.node_key == key).distinct())
+    return list(names)
 
 
 async def _counts(session: AsyncSession, column) -> dict[str, int]:

@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, true, update
 
 from core.model import Appeal, ChatSettings, OrderChange, Outage, ServiceOrder
-from core.outages import node_key, outage_touches, place_key
+from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow,
+    stored_node_key, stored_place_key,
 )
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
@@ -66,11 +67,11 @@ class ServiceQueries:
         # Candidates by index on the normalised keys (migration 0004), then core's rule decides: house
         # lists and streets are compared after normalising them, which SQL on SQLite cannot do for Cyrillic.
         places = []
-        nodes = [node_key(node)[:50] for node in (outage.grid_nodes or "").split(";") if node.strip()]
+        nodes = [key for key in map(stored_node_key, (outage.grid_nodes or "").split(";")) if key]
         if nodes:
             places.append(AccountRow.node_key.in_(nodes))
         if outage.settlement:
-            places.append(AccountRow.place_key == place_key(outage.settlement)[:100])
+            places.append(AccountRow.place_key == stored_place_key(outage.settlement))
         elif outage.street:
             places.append(true())  # a street named without its settlement: any account may be on it
         if not places:

@@ -6,13 +6,14 @@ Revises: 0003
 An outage used to be matched against every linked account in Python (names are compared after
 core.outages normalises them, which SQL cannot do for Cyrillic on SQLite). The normalised keys are now
 stored beside the names, so the accounts an outage may touch are found by index first. The keys are
-computed by core.outages.place_key and node_key: a change to those rules needs a migration that
+computed by core.outages.place_key and node_key (storage.models.stored_place_key and
+stored_node_key): a change to those rules needs a migration that
 recomputes them, like this one does.
 """
 from alembic import op
 import sqlalchemy as sa
 
-from core.outages import node_key, place_key
+from storage.models import stored_node_key, stored_place_key
 
 revision = "0004"
 down_revision = "0003"
@@ -43,8 +44,7 @@ def upgrade() -> None:
         if not rows:
             break
         connection.execute(update, [
-            {"account_id": id_, "place": place_key(settlement)[:100],
-             "node": node_key(grid_node)[:50] if grid_node else None}
+            {"account_id": id_, "place": stored_place_key(settlement), "node": stored_node_key(grid_node)}
             for id_, settlement, grid_node in rows
         ])
         last = rows[-1][0]
