@@ -255,9 +255,11 @@ class ViberChannel:
                    keep_unsent: bool = False) -> bool:
         """Answer a callback: replies in order, stopping at the first refused, so none arrives out of context.
         With keep_unsent (the turn was committed), what Viber did not take goes to the outbox."""
-        done = [0]
+        sent = 0
         try:
-            await self.post_replies(user_id, replies, language, done=done)
+            for reply in replies:
+                await self.post_replies(user_id, [reply], language)
+                sent += 1
         except ReceiverUnreachable as exc:
             log.info("viber user %s is unreachable (status %s); marked so", user_id, exc.status)
             await self.kabinet.set_reachable(CHANNEL, user_id, False)
@@ -265,7 +267,7 @@ class ViberChannel:
         except ViberApiError as exc:
             log.error("viber %s to %s failed: status %s %s", exc.method, user_id, exc.status, exc.message)
             if keep_unsent:
-                await self.kabinet.keep_unsent(CHANNEL, user_id, replies[done[0]:])
+                await self.kabinet.keep_unsent(CHANNEL, user_id, replies[sent:])
             return False
         return True
 
@@ -286,16 +288,13 @@ class ViberChannel:
             raise DeliveryError(str(exc)) from exc
 
     async def post_replies(self, user_id: str, replies: list[Reply], language: str | None,
-                           retries: int | None = None, done: list[int] | None = None) -> None:
-        """Send the replies in order; `done[0]` counts those fully sent."""
+                           retries: int | None = None) -> None:
         for reply in replies:
             image_url = await self.put_out(user_id, reply.image)
             document_url = await self.put_out(user_id, reply.document)
             for payload in messages_for(reply, image_url=image_url, document_url=document_url,
                                         share_phone=self.t(language, "viber-share-phone")):
                 await self.api.send_message({"receiver": user_id, "sender": self.sender, **payload}, retries)
-            if done is not None:
-                done[0] += 1
 
     async def put_out(self, user_id: str, attachment: Attachment | None) -> str | None:
         """The URL Viber fetches the attachment from; None sends the reply without it (and says why in the log)."""
