@@ -242,7 +242,7 @@ class Turn:
         if kind == "lang" and value in LANGUAGES:
             await self.set_language(value)
             return
-        if kind == "unlink" and value.isdigit():
+        if kind == "unlink" and value.isdecimal():
             await self.unlink(int(value))
             return
         if kind in ACTIONS:
@@ -535,7 +535,7 @@ class Turn:
             await self.ask_values(meter, photo_id=None)
 
     async def meter_of_chat(self, meter_id: str) -> Meter | None:
-        if not meter_id.isdigit():
+        if not meter_id.isdecimal():
             return None
         accounts = await self.tx.linked_accounts(self.chat.id)
         for meter in await self.tx.meters([a.id for a in accounts]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from core.messages import EventKind, Incoming
 from tests.conftest import BACKENDS, Talk, linked
@@ -37,6 +37,7 @@ steps = st.lists(st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps)
+@example([("text", "/start"), ("text", "¹")])  # found in CI: "¹".isdigit(), yet int("¹") fails
 async def test_nothing_a_consumer_sends_is_answered_with_our_apology(kabinet, tmp_path, actions):
     talk = Talk(kabinet, chat_id=f"fuzz{next(chat_ids)}", files=tmp_path / "out")
     for kind, value in actions:
@@ -57,3 +58,10 @@ async def test_a_nul_character_in_an_appeal_gets_a_clear_answer(kabinet, talk):
     await talk("/appeal")
     await talk("Other")
     assert SORRY not in await talk("Світло\x00блимає")
+
+
+@pytest.mark.parametrize("action", ["unlink:¹", "meter:²", "cmd:³"])
+async def test_a_button_with_a_digit_int_cannot_read_is_not_our_error(talk, action):
+    await linked(talk)
+    await talk("/reading")
+    assert SORRY not in await talk.press(action)

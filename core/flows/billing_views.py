@@ -50,7 +50,7 @@ async def chosen_account(turn: Turn, args: str, kind: str, question: str) -> Acc
 async def account_of_chat(turn: Turn, account_id: str) -> Account | None:
     """A linked account by the id a button carries; None (said: stale button) when it is not linked."""
     for account in await turn.tx.linked_accounts(turn.chat.id):
-        if account_id.isdigit() and account.id == int(account_id):
+        if account_id.isdecimal() and account.id == int(account_id):
             return account
     turn.say("button-stale")
     turn.with_menu()
@@ -224,7 +224,7 @@ async def on_invoice(turn: Turn, value: str) -> None:
 
 def _is_period(text: str) -> bool:
     year, _, month = text.partition("-")
-    return len(year) == 4 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12
+    return len(year) == 4 and year.isdecimal() and month.isdecimal() and 1 <= int(month) <= 12
 
 
 async def send_invoice(turn: Turn, account: Account, invoice: Invoice) -> None:

@@ -36,7 +36,7 @@ def when(turn: Turn, at: datetime) -> str:
 def typed_choice(turn: Turn, text: str, codes: tuple[str, ...], key_prefix: str) -> str | None:
     """A choice typed instead of pressed: its number in the list, its code, or its label in any language."""
     wanted = text.strip().casefold()
-    if wanted.isdigit() and 1 <= int(wanted) <= len(codes):
+    if wanted.isdecimal() and 1 <= int(wanted) <= len(codes):
         return codes[int(wanted) - 1]
     for code in codes:
         labels = {code} | {turn.app.translator(language, f"{key_prefix}{code}").casefold() for language in LANGUAGES}
@@ -140,7 +140,7 @@ def chosen_account(turn: Turn, accounts: list[Account], data: dict) -> Account |
 async def note_account(turn: Turn, action: str | None, data: dict) -> dict:
     """A pressed account button noted in `data` when the account is linked to this chat."""
     value = action.partition(":")[2] if action else ""
-    if value.isdigit() and int(value) in {a.id for a in await turn.tx.linked_accounts(turn.chat.id)}:
+    if value.isdecimal() and int(value) in {a.id for a in await turn.tx.linked_accounts(turn.chat.id)}:
         data["account_id"] = int(value)
     return data
 
@@ -180,7 +180,7 @@ async def step_service_comment(turn: Turn, text: str | None, action: str | None)
 
 async def chat_order(turn: Turn, value: str) -> tuple[ServiceOrder, Account] | None:
     """The order, when it belongs to an account linked to this chat; otherwise says there is no such order."""
-    order = await turn.tx.service_order(int(value)) if value.isdigit() else None
+    order = await turn.tx.service_order(int(value)) if value.isdecimal() else None
     account = None
     if order is not None:
         account = next((a for a in await turn.tx.linked_accounts(turn.chat.id) if a.id == order.account_id), None)

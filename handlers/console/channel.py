@@ -31,7 +31,7 @@ class ConsoleChannel:
         """A typed line as the event it stands for: a button press, a photo, or text."""
         text = line.rstrip("\r\n")
         stripped = text.strip()
-        if stripped.isdigit() and self.buttons and 1 <= int(stripped) <= len(self.buttons):
+        if stripped.isdecimal() and self.buttons and 1 <= int(stripped) <= len(self.buttons):
             return Incoming.pressed(CHANNEL, self.chat_id, self.buttons[int(stripped) - 1].action, self.language)
         for button in self.buttons:
             if stripped and stripped.casefold() == button.label.casefold():
