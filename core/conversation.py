@@ -14,7 +14,7 @@ from core import i18n, metrics
 from core.accounts import account_candidates, surname_matches
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
-from core.model import Account, Chat, ConversationState, Meter, Payee
+from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
 from core.ports import PhotoArchive, Store, Transaction
 from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, parse_values
 
@@ -421,12 +421,13 @@ class Turn:
 
     async def cmd_balance(self, args: str) -> None:
         self.go(None)
-        accounts = await self.linked_or_ask()
-        if not accounts:
-            return
         today = self.app.today()
-        meters = await self.tx.meters([a.id for a in accounts])
-        for account in accounts:
+        summaries = await self.tx.account_summaries(self.chat.id, today)
+        if not summaries:
+            self.ask_to_link()
+            return
+        for summary in summaries:
+            account = summary.account
             parts = [self.t("balance-header", account=account.number, address=account.address)]
             if account.balance > 0:
                 parts.append(self.t("balance-owed", amount=i18n.money(account.balance), on=i18n.day(account.balance_on)))
@@ -434,25 +435,24 @@ class Turn:
                 parts.append(self.t("balance-overpaid", amount=i18n.money(-account.balance), on=i18n.day(account.balance_on)))
             else:
                 parts.append(self.t("balance-zero", on=i18n.day(account.balance_on)))
-            payment = await self.tx.last_payment(account.id)
+            payment = summary.last_payment
             if payment:
                 parts.append(self.t("balance-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
-            invoice = await self.tx.last_invoice(account.id)
+            invoice = summary.last_invoice
             if invoice:
                 parts.append(self.t(
                     "balance-last-invoice", period=invoice.period, amount=i18n.money(invoice.amount),
                     kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on),
                 ))
-            prices = await self.tx.tariff_prices(account.tariff_plan, today)
+            prices = summary.prices
             if prices:
                 zone_count = len(prices)
                 price_text = ", ".join(
                     self.zone_label(zone, zone_count, i18n.money(price)) for zone, price in sorted(prices.items())
                 )
                 parts.append(self.t("balance-tariff", plan=account.tariff_plan, prices=price_text))
-            for meter in meters:
-                if meter.account_id == account.id:
-                    parts.extend(self.verification_warning(meter, today))
+            for meter in summary.meters:
+                parts.extend(self.verification_warning(meter, today))
             self.replies.append(Reply("\n".join(parts)))
         self.with_menu()
 
@@ -474,25 +474,30 @@ class Turn:
     async def linked_or_ask(self) -> list[Account]:
         accounts = await self.tx.linked_accounts(self.chat.id)
         if not accounts:
-            self.say("no-accounts", buttons=[[self.button("menu-link", "cmd:link")]])
+            self.ask_to_link()
         return accounts
+
+    def ask_to_link(self) -> None:
+        self.say("no-accounts", buttons=[[self.button("menu-link", "cmd:link")]])
 
     # ----- readings
 
     async def cmd_reading(self, args: str) -> None:
         self.go(None)
-        meter = await self.reading_meter(values=args, photo_id=None)
-        if meter is None:
+        found = await self.reading_meter(values=args, photo_id=None)
+        if found is None:
             return
+        linked, meter = found
         if args:
-            await self.reading_values(meter, args, photo_id=None)
+            await self.reading_values(linked, meter, args, photo_id=None)
         else:
-            await self.ask_values(meter, photo_id=None)
+            await self.ask_values(linked, meter, photo_id=None)
 
-    async def reading_meter(self, *, values: str, photo_id: int | None) -> Meter | None:
-        """The meter a reading is for: the only one, or a question with a button per meter."""
-        accounts = await self.linked_or_ask()
+    async def reading_meter(self, *, values: str, photo_id: int | None) -> tuple[LinkedAccount, Meter] | None:
+        """The meter a reading is for (with its account): the only one, or a question with a button per meter."""
+        accounts = await self.tx.linked_meters(self.chat.id, self.app.today())
         if not accounts:
+            self.ask_to_link()
             return None
         today = self.app.today()
         if not self.app.window.is_open(today):
@@ -504,17 +509,16 @@ class Turn:
             )
             self.with_menu()
             return None
-        meters = await self.tx.meters([a.id for a in accounts])
+        meters = [(linked, meter) for linked in accounts for meter in linked.meters]
         if not meters:
             self.say("reading-no-meter")
             self.with_menu()
             return None
         if len(meters) == 1:
             return meters[0]
-        numbers = {a.id: a.number for a in accounts}
         rows = [
-            [self.button("reading-meter-button", f"meter:{m.id}", account=numbers[m.account_id], meter=m.serial)]
-            for m in meters
+            [self.button("reading-meter-button", f"meter:{m.id}", account=linked.account.number, meter=m.serial)]
+            for linked, m in meters
         ]
         self.go("reading-meter", values=values, photo_id=photo_id)
         self.say("reading-choose-meter", buttons=rows)
@@ -522,37 +526,39 @@ class Turn:
 
     async def step_reading_meter(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}
-        meter = await self.meter_of_chat(action.partition(":")[2] if action else "")
-        if meter is None:
+        found = await self.meter_of_chat(action.partition(":")[2] if action else "")
+        if found is None:
             self.say("reading-choose-meter-again")
             return
+        linked, meter = found
         photo_id = data.get("photo_id")
         if photo_id is not None:
-            await self.read_photo(meter, photo_id)
+            await self.read_photo(linked, meter, photo_id)
         elif data.get("values"):
-            await self.reading_values(meter, data["values"], photo_id=None)
+            await self.reading_values(linked, meter, data["values"], photo_id=None)
         else:
-            await self.ask_values(meter, photo_id=None)
+            await self.ask_values(linked, meter, photo_id=None)
 
-    async def meter_of_chat(self, meter_id: str) -> Meter | None:
+    async def meter_of_chat(self, meter_id: str) -> tuple[LinkedAccount, Meter] | None:
+        """A meter of one of the chat's linked accounts, with the account."""
         if not meter_id.isdecimal():
             return None
-        accounts = await self.tx.linked_accounts(self.chat.id)
-        for meter in await self.tx.meters([a.id for a in accounts]):
-            if meter.id == int(meter_id):
-                return meter
+        for linked in await self.tx.linked_meters(self.chat.id, self.app.today()):
+            for meter in linked.meters:
+                if meter.id == int(meter_id):
+                    return linked, meter
         return None
 
-    async def meter_in_step(self, data: dict) -> Meter | None:
-        """The meter the step in progress is about; gone (unlinked meanwhile) ends the step."""
-        meter = await self.meter_of_chat(str(data.get("meter_id", "")))
-        if meter is None:
+    async def meter_in_step(self, data: dict) -> tuple[LinkedAccount, Meter] | None:
+        """The meter the step in progress is about, with its account; gone (unlinked meanwhile) ends the step."""
+        found = await self.meter_of_chat(str(data.get("meter_id", "")))
+        if found is None:
             self.go(None)
             self.say("button-stale")
-        return meter
+        return found
 
-    async def ask_values(self, meter: Meter, photo_id: int | None) -> None:
-        previous = await self.tx.last_readings(meter.id, self.app.today())
+    async def ask_values(self, linked: LinkedAccount, meter: Meter, photo_id: int | None) -> None:
+        previous = linked.last_readings[meter.id]
         self.go("reading-values", meter_id=meter.id, photo_id=photo_id)
         key = "reading-ask-one" if meter.zones == 1 else "reading-ask-zones"
         zone_names = ", ".join(self.t(f"zone-{meter.zones}-{zone}") for zone in range(1, meter.zones + 1))
@@ -566,12 +572,12 @@ class Turn:
 
     async def step_reading_values(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}
-        meter = await self.meter_in_step(data)
-        if meter is None:
+        found = await self.meter_in_step(data)
+        if found is None:
             return
-        await self.reading_values(meter, text or "", photo_id=data.get("photo_id"))
+        await self.reading_values(*found, text or "", photo_id=data.get("photo_id"))
 
-    async def reading_values(self, meter: Meter, text: str, photo_id: int | None) -> None:
+    async def reading_values(self, linked: LinkedAccount, meter: Meter, text: str, photo_id: int | None) -> None:
         try:
             values = parse_values(text, digits=meter.digits, zones=meter.zones)
         except ReadingRefused as refusal:
@@ -579,9 +585,10 @@ class Turn:
             self.say(refusal.key, **refusal.args_)
             self.counted.append(("readings", {"result": "refused", "reason": refusal.key.removeprefix("reading-")}))
             return
-        await self.submit(meter, values, photo_id, confirmed=False)
+        await self.submit(linked, meter, values, photo_id, confirmed=False)
 
-    async def submit(self, meter: Meter, values: list[int], photo_id: int | None, *, confirmed: bool) -> None:
+    async def submit(self, linked: LinkedAccount, meter: Meter, values: list[int], photo_id: int | None, *,
+                     confirmed: bool) -> None:
         today = self.app.today()
         if not self.app.window.is_open(today):
             self.go(None)
@@ -590,7 +597,7 @@ class Turn:
             self.say("reading-window-closed", opens=i18n.day(opens), closes=i18n.day(self.app.window.closing(opens)))
             self.with_menu()
             return
-        previous = await self.tx.last_readings(meter.id, today)
+        previous = linked.last_readings[meter.id]
         assessment = assess(
             values, {zone: r.value for zone, r in previous.items()}, digits=meter.digits, k_factor=meter.k_factor
         )
@@ -609,9 +616,7 @@ class Turn:
             meter.id, today, values, self.chat.channel, self.chat.id, self.app.clock(), photo_id
         )
         self.counted.append(("readings", {"result": "accepted", "reason": "photo" if photo_id else "typed"}))
-        account = next(a for a in await self.tx.linked_accounts(self.chat.id) if a.id == meter.account_id)
-        prices = await self.tx.tariff_prices(account.tariff_plan, today)
-        cost = estimate_cost(assessment, prices)
+        cost = estimate_cost(assessment, linked.prices)
         self.go(None)
         shown = " / ".join(self.zone_label(z.zone, meter.zones, str(z.value)) for z in assessment.zones)
         lines = [self.t("reading-accepted", meter=meter.serial, values=shown, on=i18n.day(today))]
@@ -626,22 +631,23 @@ class Turn:
         else:
             lines.append(self.t("reading-first"))
         if cost is not None:
-            lines.append(self.t("reading-cost", amount=i18n.money(cost), plan=account.tariff_plan))
+            lines.append(self.t("reading-cost", amount=i18n.money(cost), plan=linked.account.tariff_plan))
         self.replies.append(Reply("\n".join(lines)))
         self.with_menu()
 
     async def step_reading_confirm(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}
-        meter = await self.meter_in_step(data)
-        if meter is None:
+        found = await self.meter_in_step(data)
+        if found is None:
             return
+        linked, meter = found
         photo_id = data.get("photo_id")
         if action == "reading:confirm":
-            await self.submit(meter, [int(v) for v in data.get("values", [])], photo_id, confirmed=True)
+            await self.submit(linked, meter, [int(v) for v in data.get("values", [])], photo_id, confirmed=True)
         elif action == "reading:reenter":
-            await self.ask_values(meter, photo_id)
+            await self.ask_values(linked, meter, photo_id)
         elif text:
-            await self.reading_values(meter, text, photo_id)
+            await self.reading_values(linked, meter, text, photo_id)
 
     # ----- photos
 
@@ -653,24 +659,24 @@ class Turn:
         accounts = await self.linked_or_ask()
         if not accounts:
             return
-        meter: Meter | None = None
+        found: tuple[LinkedAccount, Meter] | None = None
         if self.state and self.state.step in ("reading-values", "reading-confirm", "photo-confirm"):
-            meter = await self.meter_of_chat(str(self.state.data.get("meter_id", "")))
-        if meter is None:
-            meter = await self.reading_meter(values="", photo_id=None)
-            if meter is None and (self.state is None or self.state.step != "reading-meter"):
+            found = await self.meter_of_chat(str(self.state.data.get("meter_id", "")))
+        if found is None:
+            found = await self.reading_meter(values="", photo_id=None)
+            if found is None and (self.state is None or self.state.step != "reading-meter"):
                 return  # window closed or no meter: said already, nothing kept
         recognition = None
-        if meter is not None:
-            recognition = await self.recognize(content, meter)
+        if found is not None:
+            recognition = await self.recognize(content, *found)
             if recognition is False:
                 return  # not a usable photo: said so, nothing kept
         photo_id = await self.keep_photo(content, received_at)
-        if meter is None:
+        if found is None:
             self.state.data["photo_id"] = photo_id
             self._state_changed = True
             return
-        await self.photo_read(meter, photo_id, recognition)
+        await self.photo_read(*found, photo_id, recognition)
 
     async def keep_photo(self, content: bytes, received_at: datetime) -> int | None:
         """The photo's id in the archive; None when the archive failed (a full disk): said, and the reading goes on."""
@@ -682,13 +688,13 @@ class Turn:
             return None
         return await self.tx.add_photo(self.chat.id, path, sha256, received_at, len(content))
 
-    async def recognize(self, content: bytes, meter: Meter):
+    async def recognize(self, content: bytes, linked: LinkedAccount, meter: Meter):
         """The reader's Recognition, None when there is no reader or the meter has zones, False when refused."""
         if self.app.reader is None or meter.zones != 1:
             return None
         from core.recognition import PhotoRejected
 
-        previous = await self.tx.last_readings(meter.id, self.app.today())
+        previous = linked.last_readings[meter.id]
         before = previous[1].value if 1 in previous else None
         try:
             recognition = await asyncio.to_thread(
@@ -698,23 +704,27 @@ class Turn:
             self.counted.append(("ocr", {"outcome": f"rejected-{refusal.reason}"}))
             self.say(f"photo-rejected-{refusal.reason.replace('_', '-')}")
             return False
+        except Exception:  # a broken reader (models missing, a runtime error) must not cost the photo or the reading
+            log.exception("meter photo recognition failed")
+            self.counted.append(("ocr", {"outcome": "failed"}))
+            return None
         self.counted.append(("ocr", {"outcome": "read" if recognition.reading else "unsure"}))
         return recognition
 
-    async def read_photo(self, meter: Meter, photo_id: int) -> None:
+    async def read_photo(self, linked: LinkedAccount, meter: Meter, photo_id: int) -> None:
         """A photo kept before its meter was chosen: read it now from the archive."""
         recognition = None
         path = await self.tx.photo_path(photo_id)
         if path is not None and self.app.reader is not None:
             content = await asyncio.to_thread(self.app.photos.load, path)
-            recognition = await self.recognize(content, meter) if content else None
+            recognition = await self.recognize(content, linked, meter) if content else None
             if recognition is False:
                 await self.tx.update_photo(photo_id, meter_id=meter.id, note="rejected")
                 self.go(None)
                 return
-        await self.photo_read(meter, photo_id, recognition)
+        await self.photo_read(linked, meter, photo_id, recognition)
 
-    async def photo_read(self, meter: Meter, photo_id: int, recognition) -> None:
+    async def photo_read(self, linked: LinkedAccount, meter: Meter, photo_id: int, recognition) -> None:
         """Show what the photo says for confirmation, or ask the consumer to type the reading."""
         if recognition is not None and recognition.reading:
             if photo_id is not None:
@@ -731,20 +741,21 @@ class Turn:
             self.say("photo-unsure" if recognition is not None else "photo-kept")
         elif recognition is not None:
             self.say("photo-unsure-not-kept")
-        await self.ask_values(meter, photo_id)
+        await self.ask_values(linked, meter, photo_id)
 
     async def step_photo_confirm(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}
-        meter = await self.meter_in_step(data)
-        if meter is None:
+        found = await self.meter_in_step(data)
+        if found is None:
             return
+        linked, meter = found
         photo_id = data.get("photo_id")
         if action == "photo:yes":
-            await self.reading_values(meter, str(data.get("value", "")), photo_id)
+            await self.reading_values(linked, meter, str(data.get("value", "")), photo_id)
         elif action == "photo:type":
-            await self.ask_values(meter, photo_id)
+            await self.ask_values(linked, meter, photo_id)
         elif text:
-            await self.reading_values(meter, text, photo_id)  # a corrected value typed straight away
+            await self.reading_values(linked, meter, text, photo_id)  # a corrected value typed straight away
 
     # ----- forgetting
 

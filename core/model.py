@@ -82,6 +82,28 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class LinkedAccount:
+    """A chat's linked account as a reading on a day needs it: the meters (in id order), their last readings
+    before the day and the tariff prices on it."""
+
+    account: Account
+    meters: tuple[Meter, ...]
+    prices: dict[int, Decimal]  # zone -> price
+    last_readings: dict[int, dict[int, MeterReading]]  # meter id -> zone -> reading
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What /balance tells of one linked account on a day."""
+
+    account: Account
+    meters: tuple[Meter, ...]
+    prices: dict[int, Decimal]  # zone -> price
+    last_payment: Payment | None
+    last_invoice: Invoice | None
+
+
+@dataclass(frozen=True)
 class Payee:
     """The utility's payment details, printed on receipts and encoded in their payment QR code."""
 

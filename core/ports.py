@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Protocol
 
 from core.model import (
-    Account, Appeal, Chat, ChatSettings, ConversationState, Invoice, Meter, MeterReading, OrderChange, Outage, Payment,
-    ServiceOrder,
+    Account, AccountSummary, Appeal, Chat, ChatSettings, ConversationState, Invoice, LinkedAccount, Meter,
+    MeterReading, OrderChange, Outage, Payment, ServiceOrder,
 )
 
 
@@ -55,6 +54,15 @@ class Transaction(Protocol):
 
     async def meters(self, account_ids: list[int]) -> list[Meter]: ...
 
+    async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
+        """The chat's linked accounts in the order `linked_accounts` gives them, each with its meters, their
+        readings before `on` (as `last_readings`) and its tariff's price of each zone on `on` (the one valid
+        from the latest day)."""
+
+    async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
+        """The chat's linked accounts as `linked_meters` gives them, each with its meters, its prices on `on`,
+        its last payment (the latest day's; of one day's, the one stored last) and its latest period's invoice."""
+
     async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
         """The latest reading of each zone taken before `before`."""
 
@@ -69,12 +77,6 @@ class Transaction(Protocol):
         photo_id: int | None,
     ) -> list[int]:
         """Store one value per zone; a second submission of the same day and source replaces the first."""
-
-    async def tariff_prices(self, tariff_plan: str, on: date) -> dict[int, Decimal]: ...
-
-    async def last_payment(self, account_id: int) -> Payment | None: ...
-
-    async def last_invoice(self, account_id: int) -> Invoice | None: ...
 
     async def add_photo(
         self, chat_id: int, path: str, sha256: str, received_at: datetime, size: int

@@ -21,6 +21,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_candidates
+from core.readings import MAX_ZONES
 from storage.models import (
     AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, TariffRow, stored_node_key,
     stored_place_key,
@@ -174,12 +175,12 @@ FILES: dict[str, list[Column]] = {
     ],
     "meters.csv": [
         Column("account", account_number), Column("meter", text(50)), Column("type", text(100)),
-        Column("digits", whole(4, 9)), Column("zones", whole(1, 3)), Column("k_factor", positive_decimal(3)),
+        Column("digits", whole(4, 9)), Column("zones", whole(1, MAX_ZONES)), Column("k_factor", positive_decimal(3)),
         Column("installed_on", iso_date), Column("next_verification_on", iso_date, True),
     ],
     "readings.csv": [
         Column("account", account_number), Column("meter", text(50)), Column("taken_on", iso_date),
-        Column("zone", whole(1, 3)), Column("value", whole(0, 999_999_999)), Column("source", one_of(*SOURCES)),
+        Column("zone", whole(1, MAX_ZONES)), Column("value", whole(0, 999_999_999)), Column("source", one_of(*SOURCES)),
     ],
     "payments.csv": [
         Column("account", account_number), Column("paid_on", iso_date), Column("amount", amount),
@@ -190,7 +191,7 @@ FILES: dict[str, list[Column]] = {
         Column("due_on", iso_date), Column("amount", amount), Column("kwh", quantity), Column("pdf", text(500), True),
     ],
     "tariffs.csv": [
-        Column("tariff_plan", text(50)), Column("zone", whole(1, 3)), Column("price", positive_decimal(4)),
+        Column("tariff_plan", text(50)), Column("zone", whole(1, MAX_ZONES)), Column("price", positive_decimal(4)),
         Column("valid_from", iso_date),
     ],
     "outages.csv": [

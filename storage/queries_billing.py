@@ -10,8 +10,12 @@ from core.model import Invoice, MeterReading, Payment
 from storage.models import InvoiceRow, PaymentRow, ReadingRow
 
 
-def to_invoice(row: InvoiceRow) -> Invoice:
-    return Invoice(row.period, row.issued_on, row.due_on, Decimal(row.amount), Decimal(row.kwh), row.pdf)
+def to_invoice(row, prefix: str = "") -> Invoice:
+    """An InvoiceRow, or a row with the invoices columns labelled `prefix` + name."""
+    def value(name: str):
+        return getattr(row, prefix + name)
+    return Invoice(value("period"), value("issued_on"), value("due_on"), Decimal(value("amount")),
+                   Decimal(value("kwh")), value("pdf"))
 
 
 class BillingQueries:

@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from core.model import Account, Chat, ConversationState, Invoice, Meter, MeterReading, Payment
+from core.model import (
+    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, Payment,
+)
+from core.readings import MAX_ZONES
 from storage import outbox
-from storage.queries_billing import BillingQueries
+from storage.queries_billing import BillingQueries, to_invoice
 from storage.queries_services import ServiceQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
@@ -27,16 +30,15 @@ def to_account(row: AccountRow) -> Account:
     )
 
 
-def to_meter(row: MeterRow) -> Meter:
+def to_meter(row, prefix: str = "") -> Meter:
+    """A MeterRow, or a row with the meters columns labelled `prefix` + name (METER_COLUMNS)."""
+    def value(name: str):
+        return getattr(row, prefix + name)
     return Meter(
-        id=row.id, account_id=row.account_id, serial=row.serial, type=row.type, digits=row.digits,
-        zones=row.zones, k_factor=Decimal(row.k_factor), installed_on=row.installed_on,
-        next_verification_on=row.next_verification_on,
+        id=value("id"), account_id=value("account_id"), serial=value("serial"), type=value("type"),
+        digits=value("digits"), zones=value("zones"), k_factor=Decimal(value("k_factor")),
+        installed_on=value("installed_on"), next_verification_on=value("next_verification_on"),
     )
-
-
-def to_invoice(row: InvoiceRow) -> Invoice:
-    return Invoice(row.period, row.issued_on, row.due_on, Decimal(row.amount), Decimal(row.kwh), row.pdf)
 
 
 def to_chat(row: ChatRow) -> Chat:
@@ -64,6 +66,9 @@ def _upsert(table, index: list[str], updated: tuple[str, ...]):
 
 CHATS, CONVERSATIONS, ACCOUNTS, METERS, READINGS = (
     ChatRow.__table__, ConversationRow.__table__, AccountRow.__table__, MeterRow.__table__, ReadingRow.__table__
+)
+LINKS, PAYMENTS, INVOICES, TARIFFS = (
+    ChatAccountRow.__table__, PaymentRow.__table__, InvoiceRow.__table__, TariffRow.__table__
 )
 FIRST_DELIVERY = _dialects(lambda insert: insert(DeliveryRow.__table__).on_conflict_do_nothing(
     index_elements=["channel", "key"]))
@@ -104,20 +109,86 @@ ADD_READING = {
     for dialect, statement in _upsert(READINGS, ["meter_id", "zone", "taken_on", "source"],
                                       ("value", "chat_id", "submitted_at", "photo_id")).items()
 }
-TARIFF_PRICES = (
-    select(TariffRow.zone, TariffRow.price)
-    .where(TariffRow.tariff_plan == bindparam("tariff_plan"), TariffRow.valid_from <= bindparam("on"))
-    .order_by(TariffRow.valid_from)
+
+# The views of a turn in one statement each: the chat's accounts, a row per meter (one with empty meter
+# columns for an account without), with each zone's price (a tariff and a meter have at most MAX_ZONES
+# zones: the import takes no others); for the reading flows each zone's reading as LAST_READINGS would
+# give it, for /balance the last payment and invoice.
+METER_COLUMNS = [column.label(f"meter_{column.name}") for column in METERS.c]
+PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the latest
+    select(TARIFFS.c.price)
+    .where(TARIFFS.c.tariff_plan == ACCOUNTS.c.tariff_plan, TARIFFS.c.zone == zone,
+           TARIFFS.c.valid_from <= bindparam("on"))
+    .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery().label(f"price_{zone}")
+    for zone in range(1, MAX_ZONES + 1)
+]
+_LINKED = (
+    select(*ACCOUNTS.c, *PRICE_COLUMNS, *METER_COLUMNS)
+    .select_from(ACCOUNTS.join(LINKS, LINKS.c.account_id == ACCOUNTS.c.id)
+                 .outerjoin(METERS, METERS.c.account_id == ACCOUNTS.c.id))
+    .where(LINKS.c.chat_id == bindparam("chat_id"))
+    .order_by(LINKS.c.linked_at, ACCOUNTS.c.id, METERS.c.id)
 )
-LAST_PAYMENT = (
-    select(PaymentRow.paid_on, PaymentRow.amount, PaymentRow.purpose)
-    .where(PaymentRow.account_id == bindparam("account_id"))
-    .order_by(PaymentRow.paid_on.desc(), PaymentRow.id.desc()).limit(1)
+
+
+def _with_last_readings(statement):
+    for zone in range(1, MAX_ZONES + 1):
+        reading = READINGS.alias(f"reading_{zone}")
+        # The latest day before `on`; of one day's readings the one stored last.
+        last = (
+            select(READINGS.c.id)
+            .where(READINGS.c.meter_id == METERS.c.id, READINGS.c.zone == zone, READINGS.c.taken_on < bindparam("on"))
+            .order_by(READINGS.c.taken_on.desc(), READINGS.c.id.desc()).limit(1).correlate(METERS).scalar_subquery()
+        )
+        statement = (statement.add_columns(*[reading.c[name].label(f"reading_{zone}_{name}")
+                                             for name in ("value", "taken_on", "source")])
+                     .outerjoin(reading, reading.c.id == last))
+    return statement
+
+
+LINKED_METERS = _with_last_readings(_LINKED)
+_LAST_PAYMENT_ID = (  # the latest day; of one day's payments the one stored last
+    select(PAYMENTS.c.id).where(PAYMENTS.c.account_id == ACCOUNTS.c.id)
+    .order_by(PAYMENTS.c.paid_on.desc(), PAYMENTS.c.id.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
 )
-LAST_INVOICE = (
-    select(InvoiceRow.__table__).where(InvoiceRow.account_id == bindparam("account_id"))
-    .order_by(InvoiceRow.period.desc()).limit(1)
+_LAST_INVOICE_ID = (
+    select(INVOICES.c.id).where(INVOICES.c.account_id == ACCOUNTS.c.id)
+    .order_by(INVOICES.c.period.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
 )
+ACCOUNT_SUMMARIES = (
+    _LINKED
+    .add_columns(PAYMENTS.c.paid_on.label("payment_paid_on"), PAYMENTS.c.amount.label("payment_amount"),
+                 PAYMENTS.c.purpose.label("payment_purpose"),
+                 *[INVOICES.c[name].label(f"invoice_{name}")
+                   for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")])
+    .outerjoin(PAYMENTS, PAYMENTS.c.id == _LAST_PAYMENT_ID)
+    .outerjoin(INVOICES, INVOICES.c.id == _LAST_INVOICE_ID)
+)
+
+
+def _by_account(rows) -> list[tuple[Account, list[tuple[Meter, Row]], Row]]:
+    """_LINKED rows (a row per meter) grouped: each account, its meters (with their rows) and its first row."""
+    grouped: list[tuple[Account, list[tuple[Meter, Row]], Row]] = []
+    for row in rows:
+        if not grouped or grouped[-1][0].id != row.id:
+            grouped.append((to_account(row), [], row))
+        if row.meter_id is not None:
+            grouped[-1][1].append((to_meter(row, "meter_"), row))
+    return grouped
+
+
+def _prices(row: Row) -> dict[int, Decimal]:
+    return {zone: Decimal(price) for zone in range(1, MAX_ZONES + 1)
+            if (price := row._mapping[f"price_{zone}"]) is not None}
+
+
+def _last_readings(row: Row) -> dict[int, MeterReading]:
+    found = {}
+    for zone in range(1, MAX_ZONES + 1):
+        value, taken_on, source = (row._mapping[f"reading_{zone}_{name}"] for name in ("value", "taken_on", "source"))
+        if taken_on is not None:
+            found[zone] = MeterReading(zone, value, taken_on, source)
+    return found
 
 
 class SqlTransaction(BillingQueries, ServiceQueries):
@@ -152,8 +223,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             await self._run(NEW_CHAT[self.dialect], dict(key, language=language, active=True,
                                                          created_at=datetime.now(UTC)))
             row = (await self._run(CHAT_AND_STATE, key)).one()
-        chat = Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
-        return chat, (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
+        return to_chat(row), (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
         row = await self.session.get(ChatRow, chat_id)
@@ -246,6 +316,23 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             return []
         return [to_meter(row) for row in await self._run(METERS_OF, {"account_ids": list(account_ids)})]
 
+    async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
+        return [
+            LinkedAccount(account, tuple(meter for meter, _ in meters), _prices(row),
+                          {meter.id: _last_readings(meter_row) for meter, meter_row in meters})
+            for account, meters, row in _by_account(await self._run(LINKED_METERS, {"chat_id": chat_id, "on": on}))
+        ]
+
+    async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
+        summaries = []
+        for account, meters, row in _by_account(await self._run(ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": on})):
+            payment = (Payment(row.payment_paid_on, Decimal(row.payment_amount), row.payment_purpose or None)
+                       if row.payment_paid_on is not None else None)
+            invoice = to_invoice(row, "invoice_") if row.invoice_period is not None else None
+            summaries.append(AccountSummary(account, tuple(meter for meter, _ in meters), _prices(row), payment,
+                                            invoice))
+        return summaries
+
     async def meter(self, meter_id: int) -> Meter | None:
         row = await self.session.get(MeterRow, meter_id)
         return to_meter(row) if row else None
@@ -275,22 +362,6 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             })
             ids.append(result.scalar_one())
         return ids
-
-    # ----- billing views
-
-    async def tariff_prices(self, tariff_plan: str, on: date) -> dict[int, Decimal]:
-        prices: dict[int, Decimal] = {}
-        for zone, price in await self._run(TARIFF_PRICES, {"tariff_plan": tariff_plan, "on": on}):
-            prices[zone] = Decimal(price)
-        return prices
-
-    async def last_payment(self, account_id: int) -> Payment | None:
-        row = (await self._run(LAST_PAYMENT, {"account_id": account_id})).one_or_none()
-        return Payment(row.paid_on, Decimal(row.amount), row.purpose or None) if row else None
-
-    async def last_invoice(self, account_id: int) -> Invoice | None:
-        row = (await self._run(LAST_INVOICE, {"account_id": account_id})).one_or_none()
-        return to_invoice(row) if row else None
 
     # ----- photos
 

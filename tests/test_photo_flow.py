@@ -1,4 +1,4 @@
-"""A meter photo in the conversation, read by the real recognizer (tesseract), confirmed or corrected."""
+"""A meter photo in the conversation, read by the real recognizer, confirmed or corrected."""
 import pytest
 
 from core.conversation import Kabinet
@@ -55,6 +55,21 @@ async def test_something_else_is_kept_and_the_value_asked(reading_talk, demo_dat
     Image.new("RGB", (400, 300), (200, 120, 60)).save(photo)
     text = await talk.photo(photo)
     assert "could not read the meter" in text and "Enter the reading of meter 0123456" in text
+
+
+async def test_a_broken_reader_keeps_the_photo_and_asks_for_the_value(kabinet, demo_database, tmp_path):
+    from core.recognition.lines import LineMeterReader
+
+    kabinet.reader = LineMeterReader(paths=[])  # installed without its model files
+    talk = Talk(kabinet, files=tmp_path / "out")
+    await linked(talk)
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg(draw_counter("12480")))
+    text = await talk.photo(photo)
+    assert "photo is kept" in text and "Enter the reading of meter 0123456" in text
+    assert "accepted: 12480" in await talk("12480")
+    rows = await stored(demo_database)
+    assert rows[0]["value"] == 12480 and rows[0]["photo"].endswith(".jpg")
 
 
 async def test_not_an_image_is_refused_and_nothing_kept(reading_talk, demo_database, tmp_path):
