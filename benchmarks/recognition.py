@@ -6,11 +6,16 @@ folders, then prints a markdown table: exact readings, wrong readings, 'not sure
   .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
 
-Choosing how counters found in a whole-meter photo are scored (on development sets only): --scene-scoring
-sets the templates averaged and the softmax sharpness, and --sweep reads each photo once and prints a row
-per acceptance threshold (whole-meter photos only):
+--engine lines (the default reader: PP-OCR text-line models) or templates (the font-template engine).
+--sweep reads each photo once and prints a row per acceptance threshold; choose thresholds on development
+sets only (other seeds than the reported ones):
 
-  .venv/bin/python benchmarks/recognition.py --set scene=/tmp/scenes9 --scene-scoring 1,20 --sweep 0.995,0.9995
+  .venv/bin/python benchmarks/recognition.py --set strip=/tmp/dev12_strip --sweep 0.5,0.8,0.9 --no-baseline
+
+For the template engine, --scene-scoring sets the templates averaged and the softmax sharpness of counters
+found in a whole-meter photo, and --sweep applies to whole-meter photos only:
+
+  .venv/bin/python benchmarks/recognition.py --engine templates --set scene=/tmp/scenes9 --scene-scoring 1,20 --sweep 0.995,0.9995
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from PIL import Image  # noqa: E402
 
 from core.recognition import PhotoRejected, default_reader  # noqa: E402
 from core.recognition.engine import FOUND_COUNTER, STRIP_ASPECT, MeterPhotoReader, Scoring  # noqa: E402
+from core.recognition.lines import LineMeterReader  # noqa: E402
 
 
 @dataclass
@@ -88,11 +94,11 @@ def plain_tesseract(path: Path, digits: int) -> str | None:
 
 
 def run_set(
-    folder: Path, limit: int | None, baseline: bool, reader: MeterPhotoReader | None = None
+    folder: Path, limit: int | None, baseline: bool, reader: MeterPhotoReader | LineMeterReader | None = None
 ) -> tuple[Tally, Tally | None, list[tuple[float, str | None, str, str, float]]]:
     """Our tally, plain tesseract's, and per photo (confidence, reading given, truth, meter, CPU seconds)."""
     reader = reader or default_reader()
-    reader.read_photo(Image.new("RGB", (300, 80)), digits=5)  # builds the digit templates once
+    reader.read_photo(Image.new("RGB", (300, 80)), digits=5, previous=12345)  # builds templates, loads models
     ours, plain = Tally(), Tally() if baseline else None
     seen: list[tuple[float, str | None, str, str, float]] = []
     with open(folder / "labels.csv", newline="") as fh:
@@ -126,12 +132,15 @@ def sweep(folder: Path, limit: int | None, neighbours: int, sharpness: float, th
                     raise SystemExit(f"--sweep is for whole-meter photos; {row['file']} may be the counter alone")
     reader = MeterPhotoReader(Scoring(neighbours, sharpness, accept=0.0))
     _, _, seen = run_set(folder, limit, False, reader)
-    tallies = {}
-    for threshold in thresholds:
-        tally = tallies[threshold] = Tally()
-        for confidence, reading, truth, meter, seconds in seen:
-            tally.add(reading if confidence >= threshold else None, truth, meter, seconds)
-    return tallies
+    return {threshold: tally_at(seen, threshold) for threshold in thresholds}
+
+
+def tally_at(seen: list[tuple[float, str | None, str, str, float]], threshold: float) -> Tally:
+    """The tally of photos read with every reading given (run_set's `seen`), had readings needed `threshold`."""
+    tally = Tally()
+    for confidence, reading, truth, meter, seconds in seen:
+        tally.add(reading if confidence >= threshold else None, truth, meter, seconds)
+    return tally
 
 
 def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str) -> list[tuple[str, Path]]:
@@ -159,6 +168,7 @@ def main() -> int:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--by-meter", action="store_true", help="also break our results down by meter type")
     ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
+    ap.add_argument("--engine", choices=("lines", "templates"), default="lines")
     ap.add_argument(
         "--scene-scoring",
         metavar="NEIGHBOURS,SHARPNESS",
@@ -179,6 +189,9 @@ def main() -> int:
         print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time |")
         print("|---|---|---|---|---|---|---|")
         for name, folder in sets:
+            if args.engine == "lines":
+                run_lines(name, folder, args)
+                continue
             if args.sweep:
                 thresholds = [float(t) for t in args.sweep.split(",")]
                 for threshold, tally in sweep(folder, args.limit, neighbours, sharpness, thresholds).items():
@@ -194,6 +207,24 @@ def main() -> int:
             if args.by_meter:
                 print_by_meter(name, ours)
     return 0
+
+
+def run_lines(name: str, folder: Path, args) -> None:
+    """The text-line engine on one set: one row, or with --sweep a row per acceptance threshold."""
+    thresholds = [float(t) for t in args.sweep.split(",")] if args.sweep else []
+    reader = LineMeterReader(accept=0.0) if thresholds else LineMeterReader()
+    ours, plain, seen = run_set(folder, args.limit, not args.no_baseline, reader)
+    if not thresholds:
+        print(ours.row(f"{name}: Kabinet"), flush=True)
+        if args.by_meter:
+            print_by_meter(name, ours)
+    for threshold in thresholds:
+        tally = tally_at(seen, threshold)
+        print(tally.row(f"{name}: Kabinet, accept {threshold:g}"), flush=True)
+        if args.by_meter:
+            print_by_meter(name, tally)
+    if plain is not None:
+        print(plain.row(f"{name}: plain pytesseract"), flush=True)
 
 
 def print_by_meter(name: str, tally: Tally) -> None:

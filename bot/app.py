@@ -14,15 +14,15 @@ from storage.photos import FilePhotoArchive
 log = logging.getLogger(__name__)
 
 
-def load_reader():
-    """The meter-photo reader, when the recognition engine and the tesseract binary are installed."""
+def load_reader(engine: str = "lines"):
+    """The meter-photo reader, when the recognition engine is installed."""
     try:
         from core.recognition import default_reader
     except ImportError:
         return None
     try:
-        return default_reader()
-    except Exception:  # a missing tesseract binary must not stop the bot; photos are then only kept
+        return default_reader(engine)
+    except Exception:  # a broken recognition install must not stop the bot; photos are then only kept
         log.warning("meter photo recognition is unavailable", exc_info=True)
         return None
 
@@ -40,7 +40,7 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         translator=Translator(settings.default_language),
         window=settings.window,
         timezone=settings.zone,
-        reader=overrides.pop("reader") if "reader" in overrides else load_reader(),
+        reader=overrides.pop("reader") if "reader" in overrides else load_reader(settings.recognizer),
         link_attempts_per_hour=settings.link_attempts_per_hour,
         payee=settings.payee,
         services=settings.service_codes,

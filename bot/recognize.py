@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.recognition import PhotoRejected, default_reader
+from core.recognition import ENGINES, PhotoRejected, default_reader
+from core.recognition.lines import ModelsMissing
 
 
 def add_command(subparsers) -> None:
@@ -24,6 +25,7 @@ def add_command(subparsers) -> None:
         "--manifest", type=Path, help="CSV with columns file, digits, previous (file relative to the CSV)"
     )
     parser.add_argument("--json", action="store_true", help="JSON lines (the default and only format)")
+    parser.add_argument("--engine", choices=ENGINES, help="lines (the default; KABINET_RECOGNIZER) or templates")
     parser.set_defaults(func=run)
 
 
@@ -53,7 +55,11 @@ def run(args) -> int:
     if not jobs:
         print("kabinet recognize: give IMAGE paths or --manifest", file=sys.stderr)
         return 2
-    reader = default_reader()
+    try:
+        reader = default_reader(args.engine)
+    except ValueError as exc:
+        print(f"kabinet recognize: {exc}", file=sys.stderr)
+        return 2
     failed = False
     for path, digits, previous in jobs:
         line = {"file": str(path)}
@@ -68,6 +74,9 @@ def run(args) -> int:
         except ValueError as exc:
             line.update(reading=None, confidence=0.0, error="bad_arguments", detail=str(exc))
             failed = True
+        except ModelsMissing as exc:
+            print(f"kabinet recognize: {exc}", file=sys.stderr)
+            return 2
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return 1 if failed else 0
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.readings import ReadingWindow
+from core.recognition import ENGINES
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -48,6 +50,8 @@ class Settings(BaseSettings):
     viber_rate: float = Field(30.0, gt=0)
     # Comma-separated service codes offered to consumers; empty means all of them.
     services: str = ""
+    # How meter photos are read: "lines" (neural text-line models) or "templates" (font digit shapes).
+    recognizer: Literal[ENGINES] = "lines"
 
     @field_validator("payee_iban")
     @classmethod

@@ -14,9 +14,18 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
 from core.recognition.decode import decode
+from core.recognition.engine import MeterPhotoReader
+from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
 
 READER = default_reader()
+# Both engines read the drawn counters: the text-line models (the default) and the font templates.
+ENGINES = {"lines": READER, "templates": MeterPhotoReader()}
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request):
+    return ENGINES[request.param]
 
 
 def _font(size: int):
@@ -77,37 +86,37 @@ def png(img: Image.Image) -> bytes:
     ("reading", "previous", "light"),
     [("048213", 48120, True), ("739560", 739200, False), ("19087", 18990, True), ("5602418", 5602260, False)],
 )
-def test_reads_a_drawn_counter_strip(reading, previous, light):
-    result = READER.read(jpeg(draw_counter(reading, light_digits=light)), digits=len(reading), previous=previous)
+def test_reads_a_drawn_counter_strip(reading, previous, light, engine):
+    result = engine.read(jpeg(draw_counter(reading, light_digits=light)), digits=len(reading), previous=previous)
     assert result.reading == reading
     assert 0.6 <= result.confidence <= 1.0
 
 
-def test_reads_a_counter_without_previous_reading():
-    result = READER.read(png(draw_counter("360457", light_digits=False)), digits=6)
+def test_reads_a_counter_without_previous_reading(engine):
+    result = engine.read(png(draw_counter("360457", light_digits=False)), digits=6)
     assert result.reading in (None, "360457")
     assert "360457" in ((result.reading,) + result.candidates)
 
 
-def test_without_the_number_of_digits_it_finds_how_many_cells_there_are():
-    result = READER.read(jpeg(draw_counter("52718", light_digits=False)))
+def test_without_the_number_of_digits_it_finds_how_many_cells_there_are(engine):
+    result = engine.read(jpeg(draw_counter("52718", light_digits=False)))
     assert (result.reading or result.candidates[0]) == "52718"
 
 
 @pytest.mark.parametrize(("reading", "angle"), [("215093", 0.0), ("604178", 6.0), ("88314", -5.0)])
-def test_finds_the_counter_on_a_tilted_meter_face(reading, angle):
+def test_finds_the_counter_on_a_tilted_meter_face(reading, angle, engine):
     photo = draw_meter(draw_counter(reading, seed=3), angle)
-    result = READER.read(jpeg(photo), digits=len(reading), previous=int(reading) - 140)
+    result = engine.read(jpeg(photo), digits=len(reading), previous=int(reading) - 140)
     assert result.reading == reading
 
 
-def test_follows_exif_orientation():
+def test_follows_exif_orientation(engine):
     strip = draw_counter("402215")
     # Stored lying on its side; EXIF orientation 6 says "rotate 90° clockwise to view".
     stored = strip.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
-    result = READER.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
+    result = engine.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
     assert result.reading == "402215"
 
 
@@ -132,13 +141,13 @@ def test_says_not_sure_when_the_counter_contradicts_the_previous_reading():
     assert result.reading is None
 
 
-def test_a_photo_of_something_else_is_not_read():
+def test_a_photo_of_something_else_is_not_read(engine):
     rng = np.random.default_rng(5)
     noise = Image.fromarray(rng.integers(0, 255, (600, 800, 3), dtype=np.uint8))
-    assert READER.read(jpeg(noise), digits=6, previous=120000).reading is None
+    assert engine.read(jpeg(noise), digits=6, previous=120000).reading is None
     landscape = Image.new("RGB", (800, 600), (90, 140, 220))
     ImageDraw.Draw(landscape).ellipse((100, 300, 700, 700), fill=(40, 120, 40))
-    assert READER.read(jpeg(landscape), digits=6, previous=120000).reading is None
+    assert engine.read(jpeg(landscape), digits=6, previous=120000).reading is None
 
 
 @pytest.mark.parametrize(
@@ -248,6 +257,16 @@ def test_cli_reads_a_manifest(tmp_path, capsys):
     ]
 
 
+def test_cli_reads_with_the_engine_asked_for(tmp_path, capsys, monkeypatch):
+    good = tmp_path / "meter.jpg"
+    good.write_bytes(jpeg(draw_counter("739560", light_digits=False)))
+    code, lines = _cli([str(good), "--digits", "6", "--previous", "739200", "--engine", "templates"], capsys)
+    assert code == 0 and lines[0]["reading"] == "739560"
+    monkeypatch.setenv("KABINET_RECOGNIZER", "tesseract")
+    code, lines = _cli([str(good), "--digits", "6"], capsys)
+    assert code == 2 and lines == []
+
+
 def test_cli_reports_a_missing_file(tmp_path, capsys):
     code, lines = _cli([str(tmp_path / "absent.jpg")], capsys)
     assert code == 1
@@ -328,7 +347,7 @@ def _half_light_counter(reading: str, light_first: bool) -> Image.Image:
 
 
 @pytest.mark.parametrize(("light_first", "angle"), [(False, 5.0), (True, -4.0), (False, -6.0)])
-def test_a_counter_with_drums_as_light_as_the_face_is_cut_whole(light_first, angle):
+def test_a_counter_with_drums_as_light_as_the_face_is_cut_whole(light_first, angle, engine):
     from core.recognition.counter import counter_windows
 
     counter = _half_light_counter("2361078", light_first).resize((360, 84))
@@ -338,7 +357,7 @@ def test_a_counter_with_drums_as_light_as_the_face_is_cut_whole(light_first, ang
     window = counter_windows(photo.filter(ImageFilter.GaussianBlur(0.8)))[0]
     # Found at the search size, the dark drums alone make the band; the window must still hold all seven.
     assert abs(window.width - counter.width) <= 12 and abs(window.height - counter.height) <= 8
-    result = READER.read(jpeg(photo), digits=7, previous=2360900)
+    result = engine.read(jpeg(photo), digits=7, previous=2360900)
     assert (result.reading or result.candidates[0]) == "2361078"
 
 
@@ -358,3 +377,84 @@ def test_a_counter_of_light_drums_in_a_hairline_frame_is_found():
     windows = counter_windows(photo.filter(ImageFilter.GaussianBlur(1.0)))
     assert windows, "no counter window found"
     assert any(abs(w.width - 300) <= 14 and abs(w.height - 70) <= 10 for w in windows)
+
+
+def _spelling_by_paths(frames: np.ndarray, digits: tuple[int, ...]) -> float:
+    """P(frames spell digits) by enumerating every frame path: collapse repeats, drop gaps."""
+    import itertools
+
+    total = 0.0
+    for path in itertools.product(range(11), repeat=frames.shape[0]):
+        spelled, last = [], 0
+        for column in path:
+            if column and column != last:
+                spelled.append(column - 1)
+            last = column
+        if tuple(spelled) == digits:
+            total += float(np.prod([frames[t, c] for t, c in enumerate(path)]))
+    return total
+
+
+@pytest.mark.parametrize("digits", [(3, 7), (4, 4), (0, 9, 0), (5,)])
+def test_spelling_likelihood_is_the_sum_over_frame_paths(digits):
+    rng = np.random.default_rng(len(digits) * 10 + digits[0])
+    frames = rng.dirichlet(np.ones(11) * 0.7, size=5)
+    table = np.array([digits, tuple((d + 1) % 10 for d in digits)])
+    got = np.exp(spelling_log_likelihood(frames, table))
+    expected = [_spelling_by_paths(frames, tuple(row)) for row in table]
+    assert np.allclose(got, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_a_doubled_digit_needs_a_gap_between_its_frames():
+    def frame(column):
+        return np.eye(11)[column] * 0.98 + 0.002
+
+    frames = np.array([frame(5), frame(5), frame(0), frame(5)])  # "4", "4", gap, "4"
+    likelihood = {n: float(spelling_log_likelihood(frames, np.full((1, n), 4))[0]) for n in (1, 2, 3)}
+    assert max(likelihood, key=likelihood.get) == 2
+    assert free_reading(frames)[0] == "44"
+
+
+def test_line_reader_without_models_says_so():
+    from core.recognition.lines import ModelsMissing
+
+    with pytest.raises(ModelsMissing):
+        LineMeterReader(paths=[]).read(jpeg(draw_counter("123456")), digits=6, previous=123400)
+
+
+def test_the_template_engine_can_be_chosen(monkeypatch):
+    monkeypatch.setenv("KABINET_RECOGNIZER", "templates")
+    assert isinstance(default_reader(), MeterPhotoReader)
+    monkeypatch.delenv("KABINET_RECOGNIZER")
+    assert isinstance(default_reader(), LineMeterReader)
+
+
+def test_squeezing_runs_of_certain_gaps_keeps_the_likelihoods():
+    from core.recognition.lines import squeeze_gaps
+
+    rng = np.random.default_rng(3)
+    gap = np.full(11, 0.00005)
+    gap[0] = 0.9995
+    frames = []
+    for digit in (4, 4, 7, 1):
+        frames += [gap] * int(rng.integers(2, 5))
+        frames += list(rng.dirichlet(np.ones(11) * 0.3, size=2) * 0.3 + np.eye(11)[digit + 1] * 0.7)
+    frames = np.array(frames + [gap] * 3)
+    squeezed = squeeze_gaps(frames)
+    assert len(squeezed) < len(frames) - 6
+    table = np.array([(4, 4, 7, 1), (4, 7, 1, 1), (4, 4, 7, 7), (9, 4, 7, 1)])
+    full, short = spelling_log_likelihood(frames, table), spelling_log_likelihood(squeezed, table)
+    assert int(np.argmax(full)) == int(np.argmax(short)) == 0
+    assert np.allclose(full[0], short[0], atol=0.02)
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.02, 0.05, 0.1])
+def test_a_process_that_exits_while_the_models_load_exits_cleanly(pause):
+    """onnxruntime aborts the process when the interpreter exits in the middle of building a session (seen in CI:
+    the console shell ended its conversation before the start-up load had finished)."""
+    import subprocess
+    import sys
+
+    script = f"import time\nfrom core.recognition import default_reader\ndefault_reader('lines')\ntime.sleep({pause})\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

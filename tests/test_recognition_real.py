@@ -25,9 +25,9 @@ def _labelled_set(folder: Path, level: str, seed: int, n: int) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-# (level, seed, fewest exact readings of 40): measured 14 on strips and 8 on scenes when written,
-# 12 and 7 (0 wrong) after the stricter acceptance of the second round.
-@pytest.mark.parametrize(("level", "seed", "least_exact"), [("strip", 11, 10), ("scene", 12, 6)])
+# (level, seed, fewest exact readings of 40): the text-line engine read 36 strips and 39 scenes, 0 wrong
+# (the template engine before it: 12 and 7).
+@pytest.mark.parametrize(("level", "seed", "least_exact"), [("strip", 11, 32), ("scene", 12, 34)])
 def test_real_digit_counters_are_read_or_left_unsure(tmp_path, level, seed, least_exact):
     rows = _labelled_set(tmp_path, level, seed, 40)
     reader = default_reader()
@@ -40,6 +40,6 @@ def test_real_digit_counters_are_read_or_left_unsure(tmp_path, level, seed, leas
             exact += result.reading == row["reading"]
             wrong += result.reading != row["reading"]
     print(f"{level} seed {seed}: {exact} exact, {wrong} wrong of {len(rows)}")
-    # A wrong reading costs the consumer more than 'not sure' (the goal is 2%; measured 0 and 1).
-    assert wrong <= 2
+    # A wrong reading costs the consumer more than 'not sure' (the goal is 2%; measured 0 and 0).
+    assert wrong <= 1
     assert exact >= least_exact

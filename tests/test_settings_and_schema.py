@@ -14,6 +14,7 @@ from storage.models import Base
     ("KABINET_READING_WINDOW", "sometimes", "KABINET_READING_WINDOW"),
     ("KABINET_DEFAULT_LANGUAGE", "de", "KABINET_DEFAULT_LANGUAGE"),
     ("KABINET_DATABASE_URL", "mysql://x", "KABINET_DATABASE_URL"),
+    ("KABINET_RECOGNIZER", "tesseract", "KABINET_RECOGNIZER"),
 ])
 def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
     monkeypatch.setenv(variable, value)

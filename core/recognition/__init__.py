@@ -32,16 +32,36 @@ class MeterReader(Protocol):
     def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition: ...
 
 
-def default_reader() -> MeterReader:
-    """The engine: Pillow and numpy image processing with font-built digit templates."""
+ENGINES = ("lines", "templates")
+
+
+def default_reader(engine: str | None = None) -> MeterReader:
+    """The engine (default: KABINET_RECOGNIZER, else "lines"): PP-OCR text-line models under the billing window.
+
+    The template engine (Pillow and numpy, digit templates drawn from fonts) needs no model files; it reads
+    far fewer photos (see benchmarks/RECOGNITION.md) and is kept for comparison and as a second engine.
+    """
+    import os
     import threading
 
-    from core.recognition.engine import MeterPhotoReader
-    from core.recognition.templates import library
+    engine = engine or os.environ.get("KABINET_RECOGNIZER") or "lines"
+    if engine not in ENGINES:
+        raise ValueError(f"KABINET_RECOGNIZER must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "templates":
+        from core.recognition.engine import MeterPhotoReader
+        from core.recognition.templates import library
 
-    # Building the digit templates takes seconds when they are not cached: start now, so the first photo waits less.
-    threading.Thread(target=library, name="digit-templates", daemon=True).start()
-    return MeterPhotoReader()
+        # Building the digit templates takes seconds when they are not cached: start now.
+        threading.Thread(target=library, name="digit-templates", daemon=True).start()
+        return MeterPhotoReader()
+    from core.recognition.lines import LineMeterReader
+
+    reader = LineMeterReader()
+    # Loading the models takes a moment: start now, so the first photo waits less. Not a daemon thread:
+    # onnxruntime aborts the process ("terminate called without an active exception") when the interpreter
+    # exits while a session is being built, so exit waits for the load (a fraction of a second).
+    threading.Thread(target=reader.warm, name="line-models").start()
+    return reader
 
 
-__all__ = ["MeterReader", "PhotoRejected", "Recognition", "default_reader"]
+__all__ = ["ENGINES", "MeterReader", "PhotoRejected", "Recognition", "default_reader"]

@@ -51,31 +51,60 @@ def decode(
     if previous is None or previous >= 10**digits:
         reading = "".join(str(d) for d in free_digits)
         confidence = float(np.exp(free_score))
-        return _result(reading, confidence, (), accept, free_score / digits)
-    use = np.arange(min(MAX_USE, 10**digits - 1) + 1)
-    values = (previous + use) % 10**digits
-    places = 10 ** np.arange(digits - 1, -1, -1)
-    table = (values[:, None] // places[None, :]) % 10
+        return result(reading, confidence, (), accept, free_score / digits)
+    allowed = Allowed.after(previous, digits)
+    table = allowed.table
     likelihood = logp[np.arange(digits)[None, :], table].sum(axis=1)
     if similarity is not None:
         upper = np.triu(np.ones((digits, digits), dtype=bool), 1)
         evidence = np.where(upper, PAIR_SLOPE * (similarity - PAIR_THRESHOLD), 0.0)
         same = table[:, :, None] == table[:, None, :]
         likelihood = likelihood + weight * (same * evidence[None]).sum(axis=(1, 2))
-    prior = -np.maximum(use - USUAL_USE, 0) / USE_FALLOFF
-    prior = prior - np.log(np.exp(prior).sum())
-    score = likelihood + prior
+    top, confidence = posterior(likelihood + allowed.prior, [outside_log_prior(digits)])
+    texts = tuple(allowed.text(i) for i in top)
+    return result(texts[0], confidence, texts[1:], accept, float(likelihood[top[0]]) / digits)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The readings a counter of `digits` digits may show after the previous one, with their log prior."""
+
+    digits: int
+    values: np.ndarray  # readings
+    table: np.ndarray  # readings x digits
+    prior: np.ndarray  # log-probability of each reading
+
+    @classmethod
+    def after(cls, previous: int, digits: int) -> Allowed:
+        use = np.arange(min(MAX_USE, 10**digits - 1) + 1)
+        values = (previous + use) % 10**digits
+        places = 10 ** np.arange(digits - 1, -1, -1)
+        prior = -np.maximum(use - USUAL_USE, 0) / USE_FALLOFF
+        return cls(digits, values, (values[:, None] // places[None, :]) % 10, prior - np.log(np.exp(prior).sum()))
+
+    def text(self, index: int) -> str:
+        return str(int(self.values[index])).zfill(self.digits)
+
+
+def outside_log_prior(digits: int) -> float:
+    """Log prior of one value under "the counter shows something outside the window" (spread over all 10^digits)."""
+    return float(np.log(OUTSIDE_WINDOW_PRIOR) - digits * np.log(10.0))
+
+
+def posterior(score: np.ndarray, outside: list[float]) -> tuple[np.ndarray, float]:
+    """The four best-scored readings and the posterior of the best, beside the outside hypotheses.
+
+    score: log prior plus log likelihood of each reading; outside: log prior times likelihood of each
+    outside hypothesis (its likelihoods over all values sum to one).
+    """
     top = np.argsort(-score)[:4]
-    # The outside hypothesis spreads its prior over all 10^digits values; its likelihoods sum to one.
-    outside = np.log(OUTSIDE_WINDOW_PRIOR) - digits * np.log(10.0)
-    peak = max(float(score[top[0]]), outside)
-    total = np.exp(score - peak).sum() + np.exp(outside - peak)
-    confidence = float(np.exp(score[top[0]] - peak) / total)
-    texts = tuple(str(int(values[i])).zfill(digits) for i in top)
-    return _result(texts[0], confidence, texts[1:], accept, float(likelihood[top[0]]) / digits)
+    peak = max(float(score[top[0]]), *outside)
+    total = np.exp(score - peak).sum() + sum(np.exp(o - peak) for o in outside)
+    return top, float(np.exp(score[top[0]] - peak) / total)
 
 
-def _result(reading: str, confidence: float, others: tuple[str, ...], accept: float, evidence: float) -> Decoded:
+def result(reading: str, confidence: float, others: tuple[str, ...], accept: float, evidence: float) -> Decoded:
+    """The reading when its confidence reaches `accept`, else "not sure" with it first among the candidates."""
     confidence = min(max(confidence, 0.0), 1.0)
     if confidence < accept:
         return Decoded(Recognition(None, confidence, (reading, *others)), evidence)

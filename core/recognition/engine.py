@@ -53,15 +53,12 @@ class MeterPhotoReader:
         return self.read_photo(photo, digits=digits, previous=previous)
 
     def read_photo(self, photo: Image.Image, *, digits: int | None = None, previous: int | None = None) -> Recognition:
-        if digits is not None and digits not in SUPPORTED_DIGITS:
-            raise ValueError(f"a meter has {SUPPORTED_DIGITS.start}..{SUPPORTED_DIGITS.stop - 1} digits, not {digits}")
-        if previous is not None and previous < 0:
-            raise ValueError("previous reading must not be negative")
+        check_request(digits, previous)
         strip = photo.width >= STRIP_ASPECT * photo.height
         windows = counter_windows(photo, unlike_face=not strip)
         if strip:
             windows.insert(0, trim_frame(photo))
-        counts = [digits] if digits else _digit_counts(previous)
+        counts = [digits] if digits else digit_counts(previous)
         scorings = [COUNTER_ONLY if strip and k == 0 else self.found_counter for k in range(len(windows))]
         readings = [
             self._read_window(window, count, previous, scoring)
@@ -87,6 +84,14 @@ class MeterPhotoReader:
         return decoded, float(distances.min(axis=1).mean())
 
 
-def _digit_counts(previous: int | None) -> list[int]:
+def check_request(digits: int | None, previous: int | None) -> None:
+    """Refuse what no meter has: a digit count outside SUPPORTED_DIGITS, a negative previous reading."""
+    if digits is not None and digits not in SUPPORTED_DIGITS:
+        raise ValueError(f"a meter has {SUPPORTED_DIGITS.start}..{SUPPORTED_DIGITS.stop - 1} digits, not {digits}")
+    if previous is not None and previous < 0:
+        raise ValueError("previous reading must not be negative")
+
+
+def digit_counts(previous: int | None) -> list[int]:
     shortest = max(MIN_DIGITS, len(str(previous)) if previous is not None else MIN_DIGITS)
     return list(range(shortest, MAX_DIGITS + 1))
