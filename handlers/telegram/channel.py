@@ -40,7 +40,7 @@ STOP_TIMEOUT = 5.0  # seconds updates in progress get to finish when the channel
 
 
 def build_dispatcher(kabinet: Kabinet) -> Dispatcher:
-    dispatcher = Dispatcher(kabinet=kabinet)
+    dispatcher = Dispatcher(kabinet=kabinet, disable_fsm=True)  # no aiogram FSM: the core keeps the step
     dispatcher.include_routers(callbacks.make_router(), membership.make_router(), messages.make_router())
     return dispatcher
 

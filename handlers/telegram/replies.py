@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.methods import SendMessage
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -72,6 +73,13 @@ def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
+class SendMessageUnread(SendMessage):
+    """sendMessage whose answer is not read back: aiogram would build a Message model (pydantic, the sent
+    text, keyboard and chat) for every reply, and nothing here reads it. Refusals still raise as before."""
+
+    __returning__ = dict
+
+
 class ReplySender:
     """Sends a turn's replies to one chat; a chat that blocked the bot is marked unreachable."""
 
@@ -131,14 +139,16 @@ class ReplySender:
         else:
             await self.send_text(reply.text, markup)
         if follow_up is not None:
-            await self.bot.send_message(chat_id=self.chat_id, text=self.t("telegram-or-choose"), reply_markup=follow_up)
+            await self.bot(SendMessageUnread(chat_id=self.chat_id, text=self.t("telegram-or-choose"),
+                                             reply_markup=follow_up))
 
     async def send_text(self, text: str, markup: Markup) -> None:
         parts = text_parts(text)
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
             if part.strip():
-                await self.bot.send_message(chat_id=self.chat_id, text=part, reply_markup=markup if last else None)
+                await self.bot(SendMessageUnread(chat_id=self.chat_id, text=part,
+                                                 reply_markup=markup if last else None))
 
     async def send_attachment(self, attachment: Attachment, is_image: bool, text: str, markup: Markup) -> None:
         upload = BufferedInputFile(attachment.content, filename=attachment.filename)
