@@ -130,10 +130,12 @@ async def test_the_channel_builds_each_bot_api_response_model_once(channel, bot_
     import gc
     import weakref
 
-    from aiogram.methods import Response, SendMessage
+    from aiogram.methods import Response
+
+    from handlers.telegram.replies import SendMessageUnread
 
     gc.collect()
-    model = weakref.ref(Response[SendMessage.__returning__])
+    model = weakref.ref(Response[SendMessageUnread.__returning__])
     await channel.deliver(str(CHAT), [Reply("Your invoice for October is ready.")])
     gc.collect()
-    assert model() is not None and Response[SendMessage.__returning__] is model()
+    assert model() is not None and Response[SendMessageUnread.__returning__] is model()
