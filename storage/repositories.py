@@ -1,12 +1,16 @@
 """Queries core needs, behind core's Transaction protocol; rows become core's plain data here."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import TypeDecorator
 
 from core.model import (
     Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, Payment,
@@ -166,6 +170,153 @@ ACCOUNT_SUMMARIES = (
 )
 
 
+# ----- the hot statements on PostgreSQL, past SQLAlchemy's execution layer
+#
+# A turn runs four of the statements above. On PostgreSQL each cost SQLAlchemy's execution context, its
+# greenlet hand-off and its result wrapping, about as much CPU as asyncpg's own work and the round trip
+# together. Here they are compiled once to PostgreSQL's text and run as asyncpg prepared statements on the
+# transaction's own connection (inside its transaction: begun the way SQLAlchemy's adapter begins it),
+# with SQLAlchemy's bind processors applied to the parameters and the TypeDecorators' to the results
+# (json and numeric come back decoded from asyncpg, through the codecs SQLAlchemy's dialect sets on connect).
+
+class _Rows:
+    """What the callers of _run read of a result: the rows (by attribute or _mapping) and the row count."""
+
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def one_or_none(self):
+        if len(self.rows) > 1:
+            raise MultipleResultsFound("more than one row where one was expected")
+        return self.rows[0] if self.rows else None
+
+    def one(self):
+        if len(self.rows) != 1:
+            raise (NoResultFound if not self.rows else MultipleResultsFound)("exactly one row was expected")
+        return self.rows[0]
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
+class _Row:
+    """A row read as SQLAlchemy's Row is read here: by attribute, position or _mapping[name]."""
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: list, index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    @property
+    def _mapping(self) -> _Row:
+        return self
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[self._index[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: int | str):
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+    def __iter__(self):
+        return iter(self._values)
+
+
+class _Prepared:
+    """One built-once statement as PostgreSQL text: its parameters in order, with their processors."""
+
+    def __init__(self, compiled, dialect) -> None:
+        self.sql = compiled.string
+        processors = compiled._bind_processors
+        # (the caller's key or None, the value when it is the statement's own (a LIMIT), the processor)
+        self.binds = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            self.binds.append((bind.key, bind.effective_value, processors.get(name)))
+        columns = compiled._result_columns
+        self.index = {entry.keyname: position for position, entry in enumerate(columns)}
+        self.results = [
+            (position, (lambda value, type_=entry.type: type_.process_result_value(value, dialect)))
+            for position, entry in enumerate(columns) if isinstance(entry.type, TypeDecorator)
+        ]
+
+    def arguments(self, parameters: dict) -> list:
+        values = []
+        for key, own, process in self.binds:
+            value = parameters.get(key, own)
+            values.append(value if process is None else process(value))
+        return values
+
+    def rows(self, records) -> list[_Row]:
+        rows = []
+        for record in records:
+            values = list(record)
+            for position, process in self.results:
+                values[position] = process(values[position])
+            rows.append(_Row(values, self.index))
+        return rows
+
+
+_COMPILED: dict[tuple[object, frozenset[str]], _Prepared | None] = {}
+
+
+def _prepared(statement, parameters: dict, dialect) -> _Prepared | None:
+    """The statement compiled for these parameter names, None when SQLAlchemy must run it: a parameter it
+    expands, a column default it fills in, or one the caller left out."""
+    key = (statement, frozenset(parameters))
+    if key not in _COMPILED:
+        compiled = statement.compile(dialect=dialect, column_keys=list(parameters))
+        runs_here = not (
+            compiled.insert_prefetch or compiled.update_prefetch
+            or any(bind.expanding or (bind.key not in parameters and (bind.required or bind.callable))
+                   for bind in compiled.binds.values())
+        )
+        _COMPILED[key] = _Prepared(compiled, dialect) if runs_here else None
+    return _COMPILED[key]
+
+
+# asyncpg's prepared statements of each connection, by text (a connection keeps them until it closes).
+_STATEMENTS: WeakKeyDictionary[object, dict[str, object]] = WeakKeyDictionary()
+
+
+class _Driver:
+    """The transaction's asyncpg connection, under SQLAlchemy's adapter of it."""
+
+    def __init__(self, adapted) -> None:
+        self.adapted = adapted
+        self.connection = adapted.driver_connection
+
+    async def run(self, prepared: _Prepared, parameters: dict) -> _Rows:
+        adapted = self.adapted
+        try:
+            if adapted._transaction is None:
+                await adapted._start_transaction()  # what the adapter does before its first statement
+            cache = _STATEMENTS.setdefault(self.connection, {})
+            statement = cache.get(prepared.sql)
+            if statement is None:
+                statement = cache[prepared.sql] = await self.connection.prepare(prepared.sql)
+            records = await statement.fetch(*prepared.arguments(parameters))
+        except Exception as error:
+            # A statement a migration outdated, a lost connection: prepared again on the next turn.
+            _STATEMENTS.pop(self.connection, None)
+            adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter does
+            raise
+        status = _ROWCOUNT.match(statement.get_statusmsg() or "")
+        return _Rows(prepared.rows(records), int(status.group(1)) if status else -1)
+
+
+_ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
 def _by_account(rows) -> list[tuple[Account, list[tuple[Meter, Row]], Row]]:
     """_LINKED rows (a row per meter) grouped: each account, its meters (with their rows) and its first row."""
     grouped: list[tuple[Account, list[tuple[Meter, Row]], Row]] = []
@@ -195,11 +346,19 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._connection: AsyncConnection | None = None
+        self._driver: _Driver | None = None
 
     async def _run(self, statement, parameters: dict | list[dict] | None = None):
-        """A built-once statement on the transaction's Core connection (the ORM session's own one)."""
+        """A built-once statement on the transaction's Core connection (the ORM session's own one); on
+        PostgreSQL straight on asyncpg where it can (see _Driver)."""
         if self._connection is None:
             self._connection = await self.session.connection()
+            if self._connection.dialect.driver == "asyncpg":
+                self._driver = _Driver((await self._connection.get_raw_connection()).dbapi_connection)
+        if self._driver is not None and type(parameters) is dict:
+            prepared = _prepared(statement, parameters, self._connection.dialect)
+            if prepared is not None:
+                return await self._driver.run(prepared, parameters)
         return await self._connection.execute(statement, parameters)
 
     @property

@@ -1,0 +1,75 @@
+"""The statements of every turn run straight on asyncpg on PostgreSQL: the same rows as through SQLAlchemy."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import event
+
+from core.model import ConversationState
+from storage import repositories
+from storage.repositories import (
+    ACCOUNT_SUMMARIES, CHAT_AND_STATE, FIRST_DELIVERY, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF,
+)
+from tests.test_account_views import NOV_30, OCT_31, link_all
+
+
+def through_sqlalchemy(database):
+    """Counts the statements SQLAlchemy's execution runs."""
+    seen: list[str] = []
+    event.listen(database.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+async def test_each_view_reads_the_same_rows_both_ways(demo_database, tmp_path):
+    chat_id = await link_all(demo_database, tmp_path)
+    async with demo_database.transaction() as tx:
+        chat, _ = await tx.chat_and_state("test", "c1", "en")
+        await tx.save_state(chat.id, ConversationState("reading_value", {"meter": 7, "note": "é"}))
+        meter_id = (await tx.linked_meters(chat_id, NOV_30))[0].meters[0].id
+        for statement, parameters in [
+            (CHAT_AND_STATE, {"channel": "test", "external_id": "c1"}),
+            (LINKED_ACCOUNTS, {"chat_id": chat_id}),
+            (LINKED_METERS, {"chat_id": chat_id, "on": NOV_30}),
+            (ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": OCT_31}),
+            (LAST_READINGS, {"meter_id": meter_id, "before": NOV_30}),
+        ]:
+            ours = [tuple(row) for row in await tx._run(statement, parameters)]
+            theirs = [tuple(row) for row in await tx._connection.execute(statement, parameters)]
+            assert ours == theirs and ours, statement
+        row = (await tx._run(CHAT_AND_STATE, {"channel": "test", "external_id": "c1"})).one()
+        assert row.data == {"meter": 7, "note": "é"} and row._mapping["step"] == "reading_value"
+
+
+async def test_the_turn_statements_skip_sqlalchemy_on_postgresql_only(demo_database, database_url):
+    seen = through_sqlalchemy(demo_database)
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    async with demo_database.transaction() as tx:
+        assert await tx.first_delivery("test", "u1", at)
+        assert not await tx.first_delivery("test", "u1", at)  # the row count of ON CONFLICT DO NOTHING
+        chat, state = await tx.chat_and_state("test", "new-chat", "uk")  # creates the chat: three statements
+        assert (chat.external_id, chat.language, state) == ("new-chat", "uk", None)
+        await tx.linked_meters(chat.id, date(2026, 11, 30))
+    if database_url.startswith("postgresql"):
+        assert seen == []
+    else:
+        assert len(seen) == 6
+
+
+async def test_what_sqlalchemy_must_fill_in_goes_through_it(demo_database, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the direct path is PostgreSQL's")
+    dialect = demo_database.engine.dialect
+    assert repositories._prepared(METERS_OF, {"account_ids": [1]}, dialect) is None  # an expanding IN
+    assert repositories._prepared(LAST_READINGS, {"meter_id": 1}, dialect) is None  # a parameter left out
+    prepared = repositories._prepared(FIRST_DELIVERY["postgresql"], {"channel": "t", "key": "k", "seen_at": None},
+                                      dialect)
+    assert prepared is not None and prepared.sql.startswith("INSERT INTO deliveries")
+
+
+async def test_a_naive_timestamp_is_refused_on_the_direct_path_too(demo_database):
+    with pytest.raises(Exception, match="naive datetime"):
+        async with demo_database.transaction() as tx:
+            await tx.first_delivery("test", "u2", datetime(2026, 11, 30, 8, 0))
+    async with demo_database.transaction() as tx:
+        assert await tx.first_delivery("test", "u2", datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
