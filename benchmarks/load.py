@@ -11,7 +11,8 @@ below the previous one, then the confirm button); history (/history: the text an
 photo (getFile, recognition, the confirm button) every fifth round; `--mix text` keeps only the balance
 and the reading (the database path without pictures). Reports updates/s, p50/p99 latency
 (webhook POST to its answer, which waits for the replies to be sent), CPU seconds per update and peak
-memory per process.
+memory per process, the harness's own CPU per update (the load generator and the stand-in Bot API share
+this script's process) and how busy the whole machine was (/proc/stat: every core, PostgreSQL included).
 
 `--profile DIR` also samples every `kabinet run` process with py-spy (`pip install py-spy`) for the
 measured seconds and writes DIR/<config>-<n>.txt, collapsed stacks (one line per stack and its sample
@@ -282,11 +283,14 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
             profilers = profile(processes, name, args) if args.profile and backend != "echo" else []
             cpu_before = [p.cpu_seconds() for p in processes]
+            harness_before, machine_before = time.process_time(), machine_busy_seconds()
             started = time.monotonic()
             until = started + args.seconds
             await asyncio.gather(*(user.run(until, args.mix) for user in virtual))
             elapsed = time.monotonic() - started
             cpu = [p.cpu_seconds() - before for p, before in zip(processes, cpu_before)]
+            harness = time.process_time() - harness_before
+            machine = machine_busy_seconds() - machine_before
             for profiler in profilers:
                 profiler.wait()
         latencies = sorted(l for user in virtual for l in user.latencies)
@@ -299,11 +303,21 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             "errors": errors, "cpu_per_update": sum(cpu) / max(count_updates, 1) * 1000,
             "cpu": "/".join(f"{c / elapsed:.0%}" for c in cpu),
             "peak": "/".join(f"{p.peak_mb():.0f}" for p in processes),
+            "harness": harness / max(count_updates, 1) * 1000,
+            "machine": machine / (elapsed * (os.cpu_count() or 1)),
         }
     finally:
         for process in processes:
             process.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idling, from /proc/stat: the bots, PostgreSQL, this
+    harness (the load generator and the stand-in Bot API) and whatever else runs."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / TICKS
 
 
 def profile(processes: list[Process], name: str, args) -> list[subprocess.Popen]:
@@ -327,13 +341,15 @@ async def main(args) -> None:
         else args.configs.split(",")
     print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
     print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-          f"{'CPU ms/upd':>11} {'CPU/process':>12} {'peak MB/process':>16}")
+          f"{'CPU ms/upd':>11} {'CPU/process':>12} {'peak MB/process':>16} {'harness ms/upd':>15} "
+          f"{'machine busy':>13}")
     try:
         for name in configs:
             result = await run_config(name, args, api, folder, numbers, photo)
             print(f"{result['config']:14} {result['updates']:>8} {result['rate']:>7.1f} {result['p50']:>8.0f} "
                   f"{result['p99']:>8.0f} {result['errors']:>7} {result['cpu_per_update']:>11.1f} "
-                  f"{result['cpu']:>12} {result['peak']:>16}", flush=True)
+                  f"{result['cpu']:>12} {result['peak']:>16} {result['harness']:>15.1f} "
+                  f"{result['machine']:>13.0%}", flush=True)
     finally:
         await api.close()
         shutil.rmtree(folder, ignore_errors=True)
