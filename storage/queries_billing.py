@@ -18,6 +18,13 @@ def to_invoice(row, prefix: str = "") -> Invoice:
                    Decimal(value("kwh")), value("pdf"))
 
 
+def to_payment(row, prefix: str = "") -> Payment:
+    """A PaymentRow, or a row with the payments columns labelled `prefix` + name."""
+    def value(name: str):
+        return getattr(row, prefix + name)
+    return Payment(value("paid_on"), Decimal(value("amount")), value("purpose") or None)
+
+
 class BillingQueries:
     """Mixed into SqlTransaction; `self.session` is its AsyncSession."""
 
@@ -26,7 +33,7 @@ class BillingQueries:
             select(PaymentRow).where(PaymentRow.account_id == account_id, PaymentRow.paid_on >= since)
             .order_by(PaymentRow.paid_on, PaymentRow.id)
         )
-        return [Payment(row.paid_on, Decimal(row.amount), row.purpose or None) for row in rows]
+        return [to_payment(row) for row in rows]
 
     async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
         rows = await self.session.scalars(

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeDecorator
 
 from core.model import (
-    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, Payment,
+    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
 )
 from core.readings import MAX_ZONES
 from storage import outbox
-from storage.queries_billing import BillingQueries, to_invoice
+from storage.queries_billing import BillingQueries, to_invoice, to_payment
 from storage.queries_services import ServiceQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
@@ -237,7 +237,8 @@ class _Prepared:
     def __init__(self, compiled, dialect) -> None:
         self.sql = compiled.string
         processors = compiled._bind_processors
-        # (the caller's key or None, the value when it is the statement's own (a LIMIT), the processor)
+        # (the caller's parameter name, the statement's own value used when the caller has none (a LIMIT),
+        # the bind processor or None)
         self.binds = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
@@ -485,8 +486,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
         summaries = []
         for account, meters, row in _by_account(await self._run(ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": on})):
-            payment = (Payment(row.payment_paid_on, Decimal(row.payment_amount), row.payment_purpose or None)
-                       if row.payment_paid_on is not None else None)
+            payment = to_payment(row, "payment_") if row.payment_paid_on is not None else None
             invoice = to_invoice(row, "invoice_") if row.invoice_period is not None else None
             summaries.append(AccountSummary(account, tuple(meter for meter, _ in meters), _prices(row), payment,
                                             invoice))
