@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp  # noqa: E402
 
 from benchmarks.scratch import scratch_database  # noqa: E402
-from tests.telegram_api import TOKEN, BotAPI  # noqa: E402
+from tests.telegram_api import TOKEN, BotAPI, call_answer, method_in_response  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -152,8 +152,8 @@ class VirtualUser:
     """One consumer in a private chat, sending the mix round after round, each update after the last answer."""
 
     def __init__(self, user_id: int, port: int, photo_file: str, photo_size: int, http: aiohttp.ClientSession,
-                 update_ids) -> None:
-        self.id, self.port, self.http, self.update_ids = user_id, port, http, update_ids
+                 update_ids, api: BotAPI) -> None:
+        self.id, self.port, self.http, self.update_ids, self.api = user_id, port, http, update_ids, api
         self.photo_file, self.photo_size = photo_file, photo_size
         self.latencies: list[float] = []
         self.errors = 0
@@ -191,11 +191,13 @@ class VirtualUser:
         try:
             async with self.http.post(f"http://127.0.0.1:{self.port}/webhook/telegram", json=update,
                                       headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-                await response.read()
+                answer = await method_in_response(response)
                 ok = response.status == 200
         except aiohttp.ClientError:
-            ok = False
+            ok, answer = False, None
         self.latencies.append(time.perf_counter() - started)
+        if answer is not None:  # a method answered in the webhook's response: Telegram carries it out
+            await call_answer(self.http, self.api, answer)
         self.errors += not ok
 
     async def run(self, until: float, mix: str) -> None:
@@ -278,7 +280,7 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
         update_ids = iter(range(1, 10**9))
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
-            virtual = [VirtualUser(uid, processes[n % count].port, photo[0], photo[1], http, update_ids)
+            virtual = [VirtualUser(uid, processes[n % count].port, photo[0], photo[1], http, update_ids, api)
                        for n, uid in enumerate(users)]
             await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
             profilers = profile(processes, name, args) if args.profile and backend != "echo" else []
@@ -324,7 +326,7 @@ def profile(processes: list[Process], name: str, args) -> list[subprocess.Popen]
     Path(args.profile).mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy", path=str(Path(PYTHON).parent)) or "py-spy"
     return [subprocess.Popen([spy, "record", "--pid", str(process.popen.pid), "--duration",
-                              str(int(args.seconds)), "--rate", "250", "--format", "raw", "--nonblocking",
+                              str(int(args.seconds)), "--rate", "250", "--format", "raw", "--nonblocking", "--gil",
                               "--output", str(Path(args.profile) / f"{name}-{n}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for n, process in enumerate(processes, 1)]

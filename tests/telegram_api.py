@@ -402,16 +402,39 @@ def polling_delivery(api: BotAPI) -> Deliver:
     return deliver
 
 
-def webhook_delivery(url: str, secret: str | None) -> Deliver:
-    """POST each update to the bot's webhook the way Telegram does; returns the HTTP status."""
+def webhook_delivery(url: str, secret: str | None, api: BotAPI | None = None) -> Deliver:
+    """POST each update to the bot's webhook the way Telegram does; returns the HTTP status. With `api`, a
+    method the bot answers in the webhook's response is carried out on that server, as Telegram does."""
     async def deliver(update: dict) -> int:
         update.setdefault("update_id", next(_webhook_update_ids))
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json=update, headers=headers) as response:
-                await response.read()
-                return response.status
+                answer = await method_in_response(response)
+                status = response.status
+            if api is not None and answer is not None:
+                await call_answer(session, api, answer)
+            return status
     return deliver
+
+
+async def method_in_response(response: aiohttp.ClientResponse) -> dict[str, str] | None:
+    """The Bot API method a webhook's 200 response carries (aiogram sends it as a form), with its fields."""
+    if response.status != 200 or response.content_type != "multipart/form-data":
+        await response.read()
+        return None
+    fields = {}
+    reader = aiohttp.MultipartReader(response.headers, response.content)
+    while (part := await reader.next()) is not None:
+        fields[part.name] = await part.text()
+    return fields if "method" in fields else None
+
+
+async def call_answer(session: aiohttp.ClientSession, api: BotAPI, answer: dict[str, str]) -> None:
+    """What Telegram does with a method in a webhook's response: calls it (and tells the bot nothing)."""
+    form = {name: value for name, value in answer.items() if name != "method"}
+    async with session.post(f"{api.base}/bot{api.token}/{answer['method']}", data=form) as response:
+        await response.read()
 
 
 _webhook_update_ids = itertools.count(800_000_001)

@@ -131,11 +131,13 @@ async def test_the_channel_builds_each_bot_api_response_model_once(channel, bot_
     import weakref
 
     from aiogram.methods import Response
+    from aiogram.types import Message
 
-    from handlers.telegram.replies import SendMessageUnread
-
+    # (a text goes as JSON and its answer is not read; a picture is sent by aiogram's SendPhoto)
+    chart = Reply("Consumption in 2026", image=Attachment("chart.png", PNG, "image/png"))
     gc.collect()
-    model = weakref.ref(Response[SendMessageUnread.__returning__])
-    await channel.deliver(str(CHAT), [Reply("Your invoice for October is ready.")])
+    model = weakref.ref(Response[Message])
+    await channel.deliver(str(CHAT), [chart])
     gc.collect()
-    assert model() is not None and Response[SendMessageUnread.__returning__] is model()
+    assert model() is not None and Response[Message] is model()
+    assert bot_api.sent_to(CHAT)[-1].method == "sendPhoto"

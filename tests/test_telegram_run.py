@@ -100,7 +100,7 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         await intruder.send(user.text("/balance"), replies=0)
         assert intruder.status == 401
 
-        chat = TelegramChat(bot_api, user, webhook_delivery(url, SECRET))
+        chat = TelegramChat(bot_api, user, webhook_delivery(url, SECRET, bot_api))
         chat.read = len(chat.messages)
         update = user.text("/balance")
         assert "245,60" in (await chat.send(update))[0].text  # the link was remembered

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from typing import Any
 
+import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import SendMessage
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from core.conversation import Kabinet
 from core.messages import Attachment, Reply
@@ -27,10 +23,13 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes, Telegram's limit for callback_data
 MAX_ANSWER_WAIT = 5.0  # seconds a consumer's answer may wait out a 429; a longer one is given up
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+# Keyboards are kept as the Bot API's JSON objects: text replies are posted as JSON (see post_json); only
+# a picture or a document, uploaded through aiogram, needs them as aiogram's models (markup_model).
+Markup = dict[str, Any] | None
+REMOVE_KEYBOARD: dict[str, Any] = {"remove_keyboard": True}
 
 
-def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def inline_keyboard(reply: Reply) -> Markup:
     """The reply's buttons as an inline keyboard; a button whose action Telegram cannot carry is left out."""
     rows = []
     for row in reply.buttons:
@@ -40,16 +39,25 @@ def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
                 log.error("button %r: action %r is over Telegram's %d bytes; left out",
                           button.label, button.action, MAX_CALLBACK_DATA)
                 continue
-            buttons.append(InlineKeyboardButton(text=button.label, callback_data=button.action))
+            buttons.append({"text": button.label, "callback_data": button.action})
         if buttons:
             rows.append(buttons)
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    return {"inline_keyboard": rows} if rows else None
 
 
-def phone_keyboard(label: str) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=label, request_contact=True)]], resize_keyboard=True, one_time_keyboard=True
-    )
+def phone_keyboard(label: str) -> Markup:
+    return {"keyboard": [[{"text": label, "request_contact": True}]], "resize_keyboard": True,
+            "one_time_keyboard": True}
+
+
+def markup_model(markup: Markup) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if markup is None:
+        return None
+    if "inline_keyboard" in markup:
+        return InlineKeyboardMarkup.model_validate(markup)
+    if "keyboard" in markup:
+        return ReplyKeyboardMarkup.model_validate(markup)
+    return ReplyKeyboardRemove.model_validate(markup)
 
 
 def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -74,10 +82,42 @@ def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 class SendMessageUnread(SendMessage):
-    """sendMessage whose answer is not read back: aiogram would build a Message model (pydantic, the sent
-    text, keyboard and chat) for every reply, and nothing here reads it. Refusals still raise as before."""
+    """sendMessage whose answer is not read back, for aiogram's reading of a refusal (see post_json)."""
 
     __returning__ = dict
+
+
+async def post_json(bot: Bot, params: dict[str, Any]) -> None:
+    """sendMessage with its parameters as one JSON body, the answer not read back.
+
+    aiogram would build a SendMessage model and its keyboard's, encode them as a multipart form, and read
+    Telegram's answer into a Message model: more CPU than the rest of a consumer's turn, for a reply whose
+    answer nothing here reads. The request goes through aiogram's own HTTP session (its connections, its
+    timeout), and a refusal is read by aiogram, so it raises the same errors (TelegramRetryAfter,
+    TelegramForbiddenError, ...) as bot(SendMessage(...)) would.
+    """
+    session = bot.session
+    http = await session.create_session()
+    url = session.api.api_url(token=bot.token, method="sendMessage")
+    body = json.dumps(params, ensure_ascii=False).encode()
+    try:
+        async with http.post(url, data=body, headers=_JSON, timeout=aiohttp.ClientTimeout(total=session.timeout)
+                             ) as response:
+            content = await response.text()
+            status = response.status
+    except asyncio.TimeoutError as exc:
+        raise TelegramNetworkError(method=_unread(params), message="Request timeout error") from exc
+    except aiohttp.ClientError as exc:
+        raise TelegramNetworkError(method=_unread(params), message=f"{type(exc).__name__}: {exc}") from exc
+    if not 200 <= status < 300:  # the Bot API answers every refusal with its error code as the HTTP status
+        session.check_response(bot=bot, method=_unread(params), status_code=status, content=content)  # raises
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _unread(params: dict[str, Any]) -> SendMessageUnread:
+    return SendMessageUnread.model_construct(**params)
 
 
 class ReplySender:
@@ -114,7 +154,7 @@ class ReplySender:
         self._done = 0
         for index, reply in enumerate(replies):
             first_without_buttons = remove_phone_keyboard and index == 0 and not reply.buttons
-            markup = ReplyKeyboardRemove() if first_without_buttons else None
+            markup = REMOVE_KEYBOARD if first_without_buttons else None
             try:
                 await self.send_one(reply, markup)
             except TelegramRetryAfter as exc:
@@ -126,7 +166,7 @@ class ReplySender:
             self._done = index + 1
 
     async def send_one(self, reply: Reply, markup: Markup = None) -> None:
-        follow_up: InlineKeyboardMarkup | None = None
+        follow_up: Markup = None
         if reply.request_contact:
             # A message carries one keyboard: the phone request wins, the choices follow in a second message.
             follow_up = inline_keyboard(reply)
@@ -139,16 +179,17 @@ class ReplySender:
         else:
             await self.send_text(reply.text, markup)
         if follow_up is not None:
-            await self.bot(SendMessageUnread(chat_id=self.chat_id, text=self.t("telegram-or-choose"),
-                                             reply_markup=follow_up))
+            await self.send_text(self.t("telegram-or-choose"), follow_up)
 
     async def send_text(self, text: str, markup: Markup) -> None:
         parts = text_parts(text)
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
             if part.strip():
-                await self.bot(SendMessageUnread(chat_id=self.chat_id, text=part,
-                                                 reply_markup=markup if last else None))
+                params: dict[str, Any] = {"chat_id": self.chat_id, "text": part}
+                if last and markup is not None:
+                    params["reply_markup"] = markup
+                await post_json(self.bot, params)
 
     async def send_attachment(self, attachment: Attachment, is_image: bool, text: str, markup: Markup) -> None:
         upload = BufferedInputFile(attachment.content, filename=attachment.filename)
@@ -156,6 +197,6 @@ class ReplySender:
         send = self.bot.send_photo if is_image else self.bot.send_document
         field = "photo" if is_image else "document"
         await send(chat_id=self.chat_id, caption=caption or None,
-                   reply_markup=markup if caption is not None else None, **{field: upload})
+                   reply_markup=markup_model(markup) if caption is not None else None, **{field: upload})
         if caption is None:
             await self.send_text(text, markup)
