@@ -344,16 +344,37 @@ def _last_readings(row: Row) -> dict[int, MeterReading]:
 
 
 class SqlTransaction(BillingQueries, ServiceQueries):
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._connection: AsyncConnection | None = None
+    """Core's Transaction on an ORM session (operators, jobs), or on a Core connection already in a
+    transaction (a consumer's turn: see Database.transaction), where the ORM session is made only if a
+    query that needs it runs; most turns run only the built-once statements and need none."""
+
+    def __init__(self, session: AsyncSession | None = None, *, connection: AsyncConnection | None = None) -> None:
+        if (session is None) == (connection is None):
+            raise ValueError("a session or a connection, not both")
+        self._session = session
+        self._connection = connection
         self._driver: _Driver | None = None
+        self._driver_checked = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            # Joins the connection's transaction: Database.transaction commits or rolls back, not the session.
+            self._session = AsyncSession(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    async def finish(self) -> None:
+        """Before the commit: what the ORM session holds is written."""
+        if self._session is not None and self._connection is not None:
+            await self._session.flush()
 
     async def _run(self, statement, parameters: dict | list[dict] | None = None):
-        """A built-once statement on the transaction's Core connection (the ORM session's own one); on
-        PostgreSQL straight on asyncpg where it can (see _Driver)."""
+        """A built-once statement on the transaction's Core connection; on PostgreSQL straight on asyncpg
+        where it can (see _Driver)."""
         if self._connection is None:
-            self._connection = await self.session.connection()
+            self._connection = await self._session.connection()
+        if not self._driver_checked:
+            self._driver_checked = True
             if self._connection.dialect.driver == "asyncpg":
                 self._driver = _Driver((await self._connection.get_raw_connection()).dbapi_connection)
         if self._driver is not None and type(parameters) is dict:
@@ -364,7 +385,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
 
     @property
     def dialect(self) -> str:
-        return self.session.bind.dialect.name
+        return (self._connection or self._session.bind).dialect.name
 
     def _insert(self, table):
         return (postgresql if self.dialect == "postgresql" else sqlite).insert(table)

@@ -1,0 +1,45 @@
+"""A consumer turn's unit of work: a Core connection in one transaction, the ORM session made on demand."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import ChatRow, DeliveryRow, LinkAttemptRow
+
+AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+async def counts(database) -> tuple[int, int, int]:
+    async with database.session() as session:
+        return tuple([await session.scalar(select(func.count()).select_from(table))
+                      for table in (ChatRow, DeliveryRow, LinkAttemptRow)])
+
+
+async def test_a_turn_commits_its_statements_and_what_the_orm_session_added(demo_database):
+    before = await counts(demo_database)
+    async with demo_database.transaction() as tx:
+        assert await tx.first_delivery("test", "t1", AT)  # a built-once statement
+        chat, _ = await tx.chat_and_state("test", "orm-chat", "en")
+        tx.session.add(LinkAttemptRow(chat_id=chat.id, attempted_at=AT, succeeded=False))  # no flush of its own
+    assert await counts(demo_database) == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+
+async def test_a_turn_that_fails_leaves_nothing_of_either(demo_database):
+    before = await counts(demo_database)
+    with pytest.raises(RuntimeError):
+        async with demo_database.transaction() as tx:
+            assert await tx.first_delivery("test", "t2", AT)
+            chat, _ = await tx.chat_and_state("test", "failing-chat", "en")
+            await tx.record_link_attempt(chat.id, AT, False)  # flushed: the row was written, then rolled back
+            raise RuntimeError("a bug in the turn")
+    assert await counts(demo_database) == before
+    async with demo_database.transaction() as tx:
+        assert await tx.first_delivery("test", "t2", AT)  # the key was rolled back with the rest
+
+
+async def test_a_turn_without_orm_queries_makes_no_session(demo_database):
+    async with demo_database.transaction() as tx:
+        await tx.chat_and_state("test", "plain-chat", "en")
+        assert tx._session is None
