@@ -4,8 +4,9 @@
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
 round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
-button. Reports turns/s and CPU milliseconds per turn of this one process (the database server's own CPU
-is not in it), and the SQL statements per turn. It isolates what the load benchmark's processes spend
+button. Reports turns/s and CPU milliseconds per turn of this one process, the SQL statements per turn,
+and on PostgreSQL the server's own CPU per turn (every `postgres` process on this machine: the backends,
+the WAL writer; nothing else should use the server meanwhile). It isolates what the load benchmark's processes spend
 outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
 the measured turns alone (the set-up left out) to FILE, for `python -m pstats`.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import sys
 import time
 from datetime import datetime
@@ -37,6 +39,22 @@ from storage.photos import FilePhotoArchive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KYIV = ZoneInfo("Europe/Kyiv")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each postgres process now, by pid (one that starts meanwhile counts from its start,
+    one that ends meanwhile is missed: the pool keeps its connections)."""
+    seconds = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
+            fields = stat.rsplit(")", 1)[1].split()
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return seconds
 
 
 async def main(args) -> None:
@@ -87,6 +105,7 @@ async def main(args) -> None:
 
         rounds = max(1, args.turns // (3 * len(chats)))
         profile = cProfile.Profile() if args.profile else None
+        server = postgres_cpu()
         cpu, wall = time.process_time(), time.perf_counter()
         if profile:
             profile.enable()
@@ -95,10 +114,12 @@ async def main(args) -> None:
             profile.disable()
             profile.dump_stats(args.profile)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        server = sum(seconds - server.get(pid, 0.0) for pid, seconds in postgres_cpu().items())
         done = rounds * 3 * len(chats)
         print(f"{args.backend}: {done} turns by {len(chats)} chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
               f"{cpu / done * 1000:.2f} ms CPU per turn, {statements / done:.1f} statements per turn "
-              f"({direct / done:.1f} of them straight on asyncpg)")
+              f"({direct / done:.1f} of them straight on asyncpg)"
+              + (f", PostgreSQL {server / done * 1000:.2f} ms CPU per turn" if args.backend == "postgresql" else ""))
         await database.close()
 
 

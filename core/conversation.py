@@ -80,12 +80,12 @@ class Kabinet:
         turn: Turn | None = None
         try:
             async with self.store.transaction() as tx:
-                if event.delivery_key is not None and not await tx.first_delivery(
-                    event.channel, event.delivery_key, self.clock()
-                ):
-                    return Handled(Outcome.DUPLICATE, [])
                 turn = Turn(self, tx, event)
-                await turn.run()
+                opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
+                                            self.clock())
+                if opened is None:
+                    return Handled(Outcome.DUPLICATE, [])
+                await turn.run(*opened)
         except Exception:
             log.exception("event from %s chat %s failed (delivery %s)", event.channel, event.chat_id,
                           event.delivery_key)
@@ -182,9 +182,10 @@ class Turn:
 
     # ----- dispatch
 
-    async def run(self) -> None:
+    async def run(self, chat: Chat, state: ConversationState | None) -> None:
+        """The event handled, for the chat (locked) and the step it is in, as the transaction opened them."""
         event = self.event
-        self.chat, self.state = await self.tx.chat_and_state(event.channel, event.chat_id, self.language)
+        self.chat, self.state = chat, state
         self.language = self.chat.language
         if not self.chat.active:
             self.chat.active = True

@@ -26,6 +26,11 @@ class Transaction(Protocol):
     async def first_delivery(self, channel: str, key: str, at: datetime) -> bool:
         """Record a delivery key; False when it was recorded before (the event is a repeat)."""
 
+    async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
+                        at: datetime) -> tuple[Chat, ConversationState | None] | None:
+        """What an event's turn starts with: its delivery key recorded (when it has one) and the chat and
+        step as `chat_and_state` gives them; None when the key was recorded before (a repeat)."""
+
     async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
                           not_before: datetime) -> None:
         """Keep replies (core.notifications.packed_replies) in the outbox for the chat."""

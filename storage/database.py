@@ -33,11 +33,11 @@ def make_engine(url: str, **options) -> AsyncEngine:
             cursor.close()
 
         return engine
-    # A process serves every update that arrives at once, each holding a connection for its turn. Past
-    # pool_size SQLAlchemy closes each connection it gets back, so a pool smaller than the turns in flight
-    # opens and closes a connection (a new PostgreSQL backend) per turn (KABINET_DATABASE_POOL).
+    # No overflow: SQLAlchemy closes an overflow connection as soon as it is back, so with more turns in
+    # flight than pool_size every turn past it opened a PostgreSQL backend (a fork and a login, more CPU
+    # than the turn). A turn past the pool waits for a connection instead (KABINET_DATABASE_POOL).
     options.setdefault("pool_size", 20)
-    options.setdefault("max_overflow", options["pool_size"] // 2)
+    options.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **options)
     if not options.get("pool_pre_ping"):
         event.listen(engine.sync_engine, "checkout", _closed_is_gone)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Row, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, literal, literal_column, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -49,6 +49,11 @@ def to_chat(row: ChatRow) -> Chat:
     return Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
 
 
+def _chat_and_state(row) -> tuple[Chat, ConversationState | None]:
+    """A CHAT_AND_STATE (or OPEN_TURN) row: the chat and the step it is in."""
+    return to_chat(row), (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
+
+
 # ----- the statements of every consumer turn, built once
 #
 # Building a statement and computing its cache key cost more CPU than PostgreSQL spends running it, and
@@ -82,6 +87,24 @@ CHAT_AND_STATE = (
     .outerjoin(CONVERSATIONS, CONVERSATIONS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.channel == bindparam("channel"), CHATS.c.external_id == bindparam("external_id"))
     .with_for_update(of=CHATS)
+)
+# PostgreSQL: a turn's first statement records its delivery key and reads its chat (locked) and step, one
+# round trip instead of two. The chat is locked before the key is written (the join reads `chat` before
+# the select list counts `fresh`), and every turn on PostgreSQL opens with this statement, so two copies of
+# one update wait for each other on the chat, and the second finds the key taken: no lock-order deadlock.
+# A chat's first event finds no chat and takes no lock; its copy then waits on the key.
+_TURN_CHAT = CHAT_AND_STATE.cte("chat")
+_FRESH_DELIVERY = (
+    postgresql.insert(DeliveryRow.__table__)
+    .from_select(["channel", "key", "seen_at"], select(*[
+        bindparam(name, type_=DeliveryRow.__table__.c[name].type) for name in ("channel", "key", "seen_at")]))
+    .on_conflict_do_nothing(index_elements=["channel", "key"])
+    .returning(literal_column("1"))
+    .cte("fresh")
+)
+OPEN_TURN = (
+    select(select(func.count()).select_from(_FRESH_DELIVERY).scalar_subquery().label("fresh"), *_TURN_CHAT.c)
+    .select_from(select(literal(1).label("one")).subquery("one").outerjoin(_TURN_CHAT, true()))
 )
 NEW_CHAT = _dialects(lambda insert: insert(CHATS).on_conflict_do_nothing(index_elements=["channel", "external_id"]))
 SAVE_CHAT = (update(CHATS).where(CHATS.c.id == bindparam("chat_id"))
@@ -400,11 +423,25 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         # One round trip for what every turn starts with: the chat (locked) and the step it is in.
         key = {"channel": channel, "external_id": external_id}
         row = (await self._run(CHAT_AND_STATE, key)).one_or_none()
-        if row is None:
-            await self._run(NEW_CHAT[self.dialect], dict(key, language=language, active=True,
-                                                         created_at=datetime.now(UTC)))
-            row = (await self._run(CHAT_AND_STATE, key)).one()
-        return to_chat(row), (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
+        return _chat_and_state(row) if row is not None else await self._first_contact(key, language)
+
+    async def _first_contact(self, key: dict, language: str) -> tuple[Chat, ConversationState | None]:
+        await self._run(NEW_CHAT[self.dialect], dict(key, language=language, active=True, created_at=datetime.now(UTC)))
+        return _chat_and_state((await self._run(CHAT_AND_STATE, key)).one())
+
+    async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
+                        at: datetime) -> tuple[Chat, ConversationState | None] | None:
+        if delivery_key is None:
+            return await self.chat_and_state(channel, external_id, language)
+        if self.dialect != "postgresql":  # SQLite has one writer at a time: no order of locks to keep
+            if not await self.first_delivery(channel, delivery_key, at):
+                return None
+            return await self.chat_and_state(channel, external_id, language)
+        key = {"channel": channel, "external_id": external_id}
+        row = (await self._run(OPEN_TURN, dict(key, key=delivery_key, seen_at=at))).one()
+        if not row.fresh:
+            return None
+        return _chat_and_state(row) if row.id is not None else await self._first_contact(key, language)
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
         row = await self.session.get(ChatRow, chat_id)

@@ -43,3 +43,39 @@ async def test_a_turn_without_orm_queries_makes_no_session(demo_database):
     async with demo_database.transaction() as tx:
         await tx.chat_and_state("test", "plain-chat", "en")
         assert tx._session is None
+
+
+async def test_a_turn_opens_with_one_statement_on_postgresql(demo_database, database_url, monkeypatch):
+    from storage import repositories
+
+    ran = []
+    run = repositories._Driver.run
+
+    async def counted(driver, prepared, parameters):
+        ran.append(prepared.sql.split()[0])
+        return await run(driver, prepared, parameters)
+
+    monkeypatch.setattr(repositories._Driver, "run", counted)
+    async with demo_database.transaction() as tx:
+        first, _ = await tx.open_turn("test", "opening-chat", "en", "o1", AT)  # first contact: the chat is made
+    ran.clear()
+    async with demo_database.transaction() as tx:
+        assert await tx.open_turn("test", "opening-chat", "en", "o1", AT) is None  # a repeat
+        again, state = await tx.open_turn("test", "opening-chat", "uk", "o2", AT)
+        assert (again.id, again.language, state) == (first.id, "en", None)
+    if database_url.startswith("postgresql"):
+        assert ran == ["WITH", "WITH"]  # one statement a turn: the key and the chat together
+
+
+async def test_two_copies_of_one_update_at_once_are_handled_once(kabinet):
+    import asyncio
+
+    from core.messages import EventKind, Incoming, Outcome
+
+    await kabinet.process(Incoming("test", "known-chat", EventKind.TEXT, text="/help", delivery_key="k-0"))
+    for chat in ("known-chat", "new-chat"):  # the chat's row lock, or (first contact) the key, queues the copy
+        copies = [Incoming("test", chat, EventKind.TEXT, text="/help", delivery_key=f"{chat}-1") for _ in range(2)]
+        done, repeat = sorted(await asyncio.gather(*(kabinet.process(copy) for copy in copies)),
+                              key=lambda handled: handled.outcome is Outcome.DUPLICATE)
+        assert (done.outcome, repeat.outcome) == (Outcome.DONE, Outcome.DUPLICATE), chat
+        assert done.replies and repeat.replies == []
