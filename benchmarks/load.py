@@ -12,7 +12,8 @@ photo (getFile, recognition, the confirm button) every fifth round; `--mix text`
 and the reading (the database path without pictures). Reports updates/s, p50/p99 latency
 (webhook POST to its answer, which waits for the replies to be sent), CPU seconds per update and peak
 memory per process, the harness's own CPU per update (the load generator and the stand-in Bot API share
-this script's process) and how busy the whole machine was (/proc/stat: every core, PostgreSQL included).
+this script's process), PostgreSQL's (every postgres process: backends, WAL writer) and how busy the whole
+machine was (/proc/stat: every core).
 
 `--profile DIR` also samples every `kabinet run` process with py-spy (`pip install py-spy`) for the
 measured seconds and writes DIR/<config>-<n>.txt, collapsed stacks (one line per stack and its sample
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import io
 import os
 import random
 import shutil
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 
-from benchmarks.scratch import scratch_database  # noqa: E402
+from benchmarks.scratch import postgres_cpu, postgres_cpu_since, scratch_database  # noqa: E402
 from tests.telegram_api import TOKEN, BotAPI, call_answer, method_in_response  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,7 +285,7 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
             profilers = profile(processes, name, args) if args.profile and backend != "echo" else []
             cpu_before = [p.cpu_seconds() for p in processes]
-            harness_before, machine_before = time.process_time(), machine_busy_seconds()
+            harness_before, machine_before, server_before = time.process_time(), machine_busy_seconds(), postgres_cpu()
             started = time.monotonic()
             until = started + args.seconds
             await asyncio.gather(*(user.run(until, args.mix) for user in virtual))
@@ -293,6 +293,7 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             cpu = [p.cpu_seconds() - before for p, before in zip(processes, cpu_before)]
             harness = time.process_time() - harness_before
             machine = machine_busy_seconds() - machine_before
+            server = postgres_cpu_since(server_before)
             for profiler in profilers:
                 profiler.wait()
         latencies = sorted(l for user in virtual for l in user.latencies)
@@ -306,6 +307,7 @@ async def measure_config(name: str, backend: str, count: int, url: str, args, ap
             "cpu": "/".join(f"{c / elapsed:.0%}" for c in cpu),
             "peak": "/".join(f"{p.peak_mb():.0f}" for p in processes),
             "harness": harness / max(count_updates, 1) * 1000,
+            "postgres": server / max(count_updates, 1) * 1000 if backend == "postgresql" else None,
             "machine": machine / (elapsed * (os.cpu_count() or 1)),
         }
     finally:
@@ -344,13 +346,14 @@ async def main(args) -> None:
     print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
     print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
           f"{'CPU ms/upd':>11} {'CPU/process':>12} {'peak MB/process':>16} {'harness ms/upd':>15} "
-          f"{'machine busy':>13}")
+          f"{'PostgreSQL ms/upd':>18} {'machine busy':>13}")
     try:
         for name in configs:
             result = await run_config(name, args, api, folder, numbers, photo)
             print(f"{result['config']:14} {result['updates']:>8} {result['rate']:>7.1f} {result['p50']:>8.0f} "
                   f"{result['p99']:>8.0f} {result['errors']:>7} {result['cpu_per_update']:>11.1f} "
                   f"{result['cpu']:>12} {result['peak']:>16} {result['harness']:>15.1f} "
+                  f"{'-' if result['postgres'] is None else format(result['postgres'], '.1f'):>18} "
                   f"{result['machine']:>13.0%}", flush=True)
     finally:
         await api.close()

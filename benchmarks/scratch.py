@@ -6,8 +6,10 @@ import shutil
 import tempfile
 import uuid
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator
 
+TICKS = os.sysconf("SC_CLK_TCK")
 POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -31,3 +33,25 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each postgres process now, by pid (one that starts meanwhile counts from its start,
+    one that ends meanwhile is missed: the pool keeps its connections)."""
+    seconds = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
+            fields = stat.rsplit(")", 1)[1].split()
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return seconds
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds the postgres processes spent since `before` (a postgres_cpu())."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in postgres_cpu().items())

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import sys
 import time
 from datetime import datetime
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event  # noqa: E402
 
-from benchmarks.scratch import scratch_database  # noqa: E402
+from benchmarks.scratch import postgres_cpu, postgres_cpu_since, scratch_database  # noqa: E402
 from core.conversation import Kabinet  # noqa: E402
 from core.i18n import Translator  # noqa: E402
 from core.messages import EventKind, Incoming  # noqa: E402
@@ -39,22 +38,6 @@ from storage.photos import FilePhotoArchive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KYIV = ZoneInfo("Europe/Kyiv")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds of each postgres process now, by pid (one that starts meanwhile counts from its start,
-    one that ends meanwhile is missed: the pool keeps its connections)."""
-    seconds = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-        except (OSError, ValueError):
-            continue
-        if entry.name.isdigit() and stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
-            fields = stat.rsplit(")", 1)[1].split()
-            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
-    return seconds
 
 
 async def main(args) -> None:
@@ -114,7 +97,7 @@ async def main(args) -> None:
             profile.disable()
             profile.dump_stats(args.profile)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        server = sum(seconds - server.get(pid, 0.0) for pid, seconds in postgres_cpu().items())
+        server = postgres_cpu_since(server)
         done = rounds * 3 * len(chats)
         print(f"{args.backend}: {done} turns by {len(chats)} chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
               f"{cpu / done * 1000:.2f} ms CPU per turn, {statements / done:.1f} statements per turn "
