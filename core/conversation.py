@@ -82,7 +82,7 @@ class Kabinet:
             async with self.store.transaction() as tx:
                 turn = Turn(self, tx, event)
                 opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
-                                            self.clock())
+                                            self.clock(), self.today())
                 if opened is None:
                     return Handled(Outcome.DUPLICATE, [])
                 await turn.run(*opened)

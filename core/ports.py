@@ -27,9 +27,10 @@ class Transaction(Protocol):
         """Record a delivery key; False when it was recorded before (the event is a repeat)."""
 
     async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
-                        at: datetime) -> tuple[Chat, ConversationState | None] | None:
+                        at: datetime, on: date) -> tuple[Chat, ConversationState | None] | None:
         """What an event's turn starts with: its delivery key recorded (when it has one) and the chat and
-        step as `chat_and_state` gives them; None when the key was recorded before (a repeat)."""
+        step as `chat_and_state` gives them; None when the key was recorded before (a repeat). `on` is the
+        day the turn's account views will be asked for (a store may read them now)."""
 
     async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
                           not_before: datetime) -> None:

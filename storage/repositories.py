@@ -49,9 +49,14 @@ def to_chat(row: ChatRow) -> Chat:
     return Chat(row.id, row.channel, row.external_id, row.language, row.consent_at, row.active)
 
 
-def _chat_and_state(row) -> tuple[Chat, ConversationState | None]:
-    """A CHAT_AND_STATE (or OPEN_TURN) row: the chat and the step it is in."""
-    return to_chat(row), (ConversationState(row.step, dict(row.data or {})) if row.step is not None else None)
+def _chat_and_state(row, prefix: str = "") -> tuple[Chat, ConversationState | None]:
+    """A CHAT_AND_STATE row (or an OPEN_TURN row, its columns labelled "chat_"): the chat and its step."""
+    def value(name: str):
+        return getattr(row, prefix + name)
+    chat = Chat(value("id"), value("channel"), value("external_id"), value("language"), value("consent_at"),
+                value("active"))
+    step = value("step")
+    return chat, (ConversationState(step, dict(value("data") or {})) if step is not None else None)
 
 
 # ----- the statements of every consumer turn, built once
@@ -87,24 +92,6 @@ CHAT_AND_STATE = (
     .outerjoin(CONVERSATIONS, CONVERSATIONS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.channel == bindparam("channel"), CHATS.c.external_id == bindparam("external_id"))
     .with_for_update(of=CHATS)
-)
-# PostgreSQL: a turn's first statement records its delivery key and reads its chat (locked) and step, one
-# round trip instead of two. The chat is locked before the key is written (the join reads `chat` before
-# the select list counts `fresh`), and every turn on PostgreSQL opens with this statement, so two copies of
-# one update wait for each other on the chat, and the second finds the key taken: no lock-order deadlock.
-# A chat's first event finds no chat and takes no lock; its copy then waits on the key.
-_TURN_CHAT = CHAT_AND_STATE.cte("chat")
-_FRESH_DELIVERY = (
-    postgresql.insert(DeliveryRow.__table__)
-    .from_select(["channel", "key", "seen_at"], select(*[
-        bindparam(name, type_=DeliveryRow.__table__.c[name].type) for name in ("channel", "key", "seen_at")]))
-    .on_conflict_do_nothing(index_elements=["channel", "key"])
-    .returning(literal_column("1"))
-    .cte("fresh")
-)
-OPEN_TURN = (
-    select(select(func.count()).select_from(_FRESH_DELIVERY).scalar_subquery().label("fresh"), *_TURN_CHAT.c)
-    .select_from(select(literal(1).label("one")).subquery("one").outerjoin(_TURN_CHAT, true()))
 )
 NEW_CHAT = _dialects(lambda insert: insert(CHATS).on_conflict_do_nothing(index_elements=["channel", "external_id"]))
 SAVE_CHAT = (update(CHATS).where(CHATS.c.id == bindparam("chat_id"))
@@ -149,13 +136,17 @@ PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the late
     .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery().label(f"price_{zone}")
     for zone in range(1, MAX_ZONES + 1)
 ]
-_LINKED = (
+_ACCOUNT_ROWS = (  # of every chat: _of_chat picks one
     select(*ACCOUNTS.c, *PRICE_COLUMNS, *METER_COLUMNS)
     .select_from(ACCOUNTS.join(LINKS, LINKS.c.account_id == ACCOUNTS.c.id)
                  .outerjoin(METERS, METERS.c.account_id == ACCOUNTS.c.id))
-    .where(LINKS.c.chat_id == bindparam("chat_id"))
-    .order_by(LINKS.c.linked_at, ACCOUNTS.c.id, METERS.c.id)
 )
+
+
+def _of_chat(statement):
+    """The rows of one chat's accounts (`chat_id`), in the order it linked them."""
+    return statement.where(LINKS.c.chat_id == bindparam("chat_id")).order_by(LINKS.c.linked_at, ACCOUNTS.c.id,
+                                                                             METERS.c.id)
 
 
 def _with_last_readings(statement):
@@ -173,7 +164,7 @@ def _with_last_readings(statement):
     return statement
 
 
-LINKED_METERS = _with_last_readings(_LINKED)
+LINKED_METERS = _of_chat(_with_last_readings(_ACCOUNT_ROWS))
 _LAST_PAYMENT_ID = (  # the latest day; of one day's payments the one stored last
     select(PAYMENTS.c.id).where(PAYMENTS.c.account_id == ACCOUNTS.c.id)
     .order_by(PAYMENTS.c.paid_on.desc(), PAYMENTS.c.id.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
@@ -182,14 +173,50 @@ _LAST_INVOICE_ID = (
     select(INVOICES.c.id).where(INVOICES.c.account_id == ACCOUNTS.c.id)
     .order_by(INVOICES.c.period.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
 )
-ACCOUNT_SUMMARIES = (
-    _LINKED
-    .add_columns(PAYMENTS.c.paid_on.label("payment_paid_on"), PAYMENTS.c.amount.label("payment_amount"),
-                 PAYMENTS.c.purpose.label("payment_purpose"),
-                 *[INVOICES.c[name].label(f"invoice_{name}")
-                   for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")])
-    .outerjoin(PAYMENTS, PAYMENTS.c.id == _LAST_PAYMENT_ID)
-    .outerjoin(INVOICES, INVOICES.c.id == _LAST_INVOICE_ID)
+
+
+def _with_last_payment_and_invoice(statement):
+    return (
+        statement
+        .add_columns(PAYMENTS.c.paid_on.label("payment_paid_on"), PAYMENTS.c.amount.label("payment_amount"),
+                     PAYMENTS.c.purpose.label("payment_purpose"),
+                     *[INVOICES.c[name].label(f"invoice_{name}")
+                       for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")])
+        .outerjoin(PAYMENTS, PAYMENTS.c.id == _LAST_PAYMENT_ID)
+        .outerjoin(INVOICES, INVOICES.c.id == _LAST_INVOICE_ID)
+    )
+
+
+ACCOUNT_SUMMARIES = _of_chat(_with_last_payment_and_invoice(_ACCOUNT_ROWS))
+
+# PostgreSQL: a turn's first statement records its delivery key and reads its chat (locked), its step and
+# the view of its accounts both LINKED_METERS and ACCOUNT_SUMMARIES are cut from: one round trip instead of
+# three. The chat is locked before the key is written (the join reads `chat` before the select list counts
+# `fresh`), and every turn on PostgreSQL opens with this statement, so two copies of one update wait for
+# each other on the chat, and the second finds the key taken: no lock-order deadlock. A chat's first event
+# finds no chat and takes no lock; its copy then waits on the key.
+_TURN_CHAT = CHAT_AND_STATE.cte("chat")
+_FRESH_DELIVERY = (
+    postgresql.insert(DeliveryRow.__table__)
+    .from_select(["channel", "key", "seen_at"], select(*[
+        bindparam(name, type_=DeliveryRow.__table__.c[name].type) for name in ("channel", "key", "seen_at")]))
+    .on_conflict_do_nothing(index_elements=["channel", "key"])
+    .returning(literal_column("1"))
+    .cte("fresh")
+)
+_TURN_ACCOUNTS = (
+    _with_last_payment_and_invoice(_with_last_readings(_ACCOUNT_ROWS))
+    .add_columns(LINKS.c.chat_id.label("link_chat_id"), LINKS.c.linked_at.label("link_linked_at"))
+    .subquery("accounts_view")
+)
+OPEN_TURN = (
+    select(select(func.count()).select_from(_FRESH_DELIVERY).scalar_subquery().label("fresh"),
+           *[column.label(f"chat_{column.name}") for column in _TURN_CHAT.c],
+           *[column for column in _TURN_ACCOUNTS.c if not column.name.startswith("link_")])
+    .select_from(select(literal(1).label("one")).subquery("one")
+                 .outerjoin(_TURN_CHAT, true())
+                 .outerjoin(_TURN_ACCOUNTS, _TURN_ACCOUNTS.c.link_chat_id == _TURN_CHAT.c.id))
+    .order_by(_TURN_ACCOUNTS.c.link_linked_at, _TURN_ACCOUNTS.c.id, _TURN_ACCOUNTS.c.meter_id)
 )
 
 
@@ -378,6 +405,8 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         self._connection = connection
         self._driver: _Driver | None = None
         self._driver_checked = False
+        # (chat id, day, rows): the accounts view open_turn read, until a link or reading changes it.
+        self._accounts: tuple[int, date, list] | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -430,18 +459,27 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return _chat_and_state((await self._run(CHAT_AND_STATE, key)).one())
 
     async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
-                        at: datetime) -> tuple[Chat, ConversationState | None] | None:
-        if delivery_key is None:
-            return await self.chat_and_state(channel, external_id, language)
-        if self.dialect != "postgresql":  # SQLite has one writer at a time: no order of locks to keep
-            if not await self.first_delivery(channel, delivery_key, at):
+                        at: datetime, on: date) -> tuple[Chat, ConversationState | None] | None:
+        if delivery_key is None or self.dialect != "postgresql":
+            # SQLite has one writer at a time: no order of locks to keep, and no round trips to save.
+            if delivery_key is not None and not await self.first_delivery(channel, delivery_key, at):
                 return None
             return await self.chat_and_state(channel, external_id, language)
         key = {"channel": channel, "external_id": external_id}
-        row = (await self._run(OPEN_TURN, dict(key, key=delivery_key, seen_at=at))).one()
-        if not row.fresh:
+        rows = (await self._run(OPEN_TURN, dict(key, key=delivery_key, seen_at=at, on=on))).rows
+        if not rows[0].fresh:
             return None
-        return _chat_and_state(row) if row.id is not None else await self._first_contact(key, language)
+        if rows[0].chat_id is None:
+            return await self._first_contact(key, language)
+        chat, state = _chat_and_state(rows[0], "chat_")
+        self._accounts = (chat.id, on, [row for row in rows if row.id is not None])
+        return chat, state
+
+    def _accounts_of(self, chat_id: int, on: date) -> list | None:
+        """The rows of the chat's accounts view read by open_turn, while nothing this turn did changed them."""
+        if self._accounts is not None and self._accounts[:2] == (chat_id, on):
+            return self._accounts[2]
+        return None
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
         row = await self.session.get(ChatRow, chat_id)
@@ -469,6 +507,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         )
 
     async def forget_chat(self, chat_id: int) -> None:
+        self._accounts = None
         # Explicit, not left to ON DELETE: SQLite enforces foreign keys only where the pragma is on.
         await self.session.execute(update(ReadingRow).where(ReadingRow.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(update(PhotoRow).where(PhotoRow.chat_id == chat_id).values(chat_id=None))
@@ -498,6 +537,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return [to_account(row) for row in rows]
 
     async def link(self, chat_id: int, account_id: int, at: datetime) -> bool:
+        self._accounts = None
         result = await self.session.execute(
             self._insert(ChatAccountRow)
             .values(chat_id=chat_id, account_id=account_id, linked_at=at)
@@ -506,6 +546,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return result.rowcount == 1
 
     async def unlink(self, chat_id: int, account_id: int) -> bool:
+        self._accounts = None
         result = await self.session.execute(
             delete(ChatAccountRow).where(
                 ChatAccountRow.chat_id == chat_id, ChatAccountRow.account_id == account_id
@@ -535,15 +576,21 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         return [to_meter(row) for row in await self._run(METERS_OF, {"account_ids": list(account_ids)})]
 
     async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
+        rows = self._accounts_of(chat_id, on)
+        if rows is None:
+            rows = await self._run(LINKED_METERS, {"chat_id": chat_id, "on": on})
         return [
             LinkedAccount(account, tuple(meter for meter, _ in meters), _prices(row),
                           {meter.id: _last_readings(meter_row) for meter, meter_row in meters})
-            for account, meters, row in _by_account(await self._run(LINKED_METERS, {"chat_id": chat_id, "on": on}))
+            for account, meters, row in _by_account(rows)
         ]
 
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
+        rows = self._accounts_of(chat_id, on)
+        if rows is None:
+            rows = await self._run(ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": on})
         summaries = []
-        for account, meters, row in _by_account(await self._run(ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": on})):
+        for account, meters, row in _by_account(rows):
             payment = to_payment(row, "payment_") if row.payment_paid_on is not None else None
             invoice = to_invoice(row, "invoice_") if row.invoice_period is not None else None
             summaries.append(AccountSummary(account, tuple(meter for meter, _ in meters), _prices(row), payment,
@@ -571,6 +618,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         self, meter_id: int, taken_on: date, values: list[int], source: str, chat_id: int,
         submitted_at: datetime, photo_id: int | None,
     ) -> list[int]:
+        self._accounts = None
         ids = []
         for zone, value in enumerate(values, start=1):
             result = await self._run(ADD_READING[self.dialect], {

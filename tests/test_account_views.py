@@ -106,3 +106,22 @@ async def test_account_summaries_tell_the_last_payment_invoice_and_prices(demo_d
                 assert (summary.last_payment, summary.last_invoice) == (payments[number], invoices[number])
         other, _ = await tx.chat_and_state("test", "c2", "en")
         assert await tx.account_summaries(other.id, NOV_30) == []
+
+
+async def test_the_views_a_turn_opens_with_are_the_views_read_alone(demo_database, tmp_path, database_url):
+    chat_id = await link_all(demo_database, tmp_path)
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    for n, on in enumerate((NOV_30, DEC_1, OCT_31, LONG_AGO)):
+        async with demo_database.transaction() as tx:
+            alone = (await tx.linked_meters(chat_id, on), await tx.account_summaries(chat_id, on))
+        async with demo_database.transaction() as tx:
+            chat, _ = await tx.open_turn("test", "c1", "en", f"views-{n}", at, on)
+            assert chat.id == chat_id
+            opened = (await tx.linked_meters(chat_id, on), await tx.account_summaries(chat_id, on))
+            assert opened == alone, on
+            if database_url.startswith("postgresql"):
+                assert tx._accounts is not None  # read by open_turn, not again
+    async with demo_database.transaction() as tx:  # a chat without accounts
+        await tx.open_turn("test", "c2", "en", "views-c2", at, NOV_30)
+        other, _ = await tx.chat_and_state("test", "c2", "en")
+        assert await tx.linked_meters(other.id, NOV_30) == [] and await tx.account_summaries(other.id, NOV_30) == []

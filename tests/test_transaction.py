@@ -56,15 +56,23 @@ async def test_a_turn_opens_with_one_statement_on_postgresql(demo_database, data
         return await run(driver, prepared, parameters)
 
     monkeypatch.setattr(repositories._Driver, "run", counted)
+    on = AT.date()
     async with demo_database.transaction() as tx:
-        first, _ = await tx.open_turn("test", "opening-chat", "en", "o1", AT)  # first contact: the chat is made
+        first, _ = await tx.open_turn("test", "opening-chat", "en", "o1", AT, on)  # first contact: the chat is made
+        account = (await tx.find_accounts(["010000012345"]))[0]
+        await tx.link(first.id, account.id, AT)
     ran.clear()
     async with demo_database.transaction() as tx:
-        assert await tx.open_turn("test", "opening-chat", "en", "o1", AT) is None  # a repeat
-        again, state = await tx.open_turn("test", "opening-chat", "uk", "o2", AT)
+        assert await tx.open_turn("test", "opening-chat", "en", "o1", AT, on) is None  # a repeat
+        again, state = await tx.open_turn("test", "opening-chat", "uk", "o2", AT, on)
         assert (again.id, again.language, state) == (first.id, "en", None)
-    if database_url.startswith("postgresql"):
-        assert ran == ["WITH", "WITH"]  # one statement a turn: the key and the chat together
+        assert [each.account.number for each in await tx.linked_meters(first.id, on)] == ["010000012345"]
+        assert [each.account.number for each in await tx.account_summaries(first.id, on)] == ["010000012345"]
+        if database_url.startswith("postgresql"):
+            # One statement a turn: the key, the chat and its accounts' views together.
+            assert ran == ["WITH", "WITH"]
+        await tx.unlink(first.id, account.id)  # changes the view: read again
+        assert await tx.linked_meters(first.id, on) == []
 
 
 async def test_two_copies_of_one_update_at_once_are_handled_once(kabinet):
