@@ -149,45 +149,65 @@ def _of_chat(statement):
                                                                              METERS.c.id)
 
 
-def _with_last_readings(statement):
+def _with_last_readings(statement, lateral: bool):
+    """Each zone's last reading before `on` (the latest day; of one day's readings the one stored last).
+
+    On PostgreSQL a LATERAL join, read from the meter's readings index; SQLite has no LATERAL: there the
+    reading whose id a scalar subquery finds. (PostgreSQL given the second form hashed the whole readings
+    table on each execution where it thought the table small.)"""
     for zone in range(1, MAX_ZONES + 1):
-        reading = READINGS.alias(f"reading_{zone}")
-        # The latest day before `on`; of one day's readings the one stored last.
         last = (
-            select(READINGS.c.id)
+            select(READINGS.c.id, READINGS.c.value, READINGS.c.taken_on, READINGS.c.source)
             .where(READINGS.c.meter_id == METERS.c.id, READINGS.c.zone == zone, READINGS.c.taken_on < bindparam("on"))
-            .order_by(READINGS.c.taken_on.desc(), READINGS.c.id.desc()).limit(1).correlate(METERS).scalar_subquery()
+            .order_by(READINGS.c.taken_on.desc(), READINGS.c.id.desc()).limit(1)
         )
-        statement = (statement.add_columns(*[reading.c[name].label(f"reading_{zone}_{name}")
-                                             for name in ("value", "taken_on", "source")])
-                     .outerjoin(reading, reading.c.id == last))
+        if lateral:
+            reading = last.lateral(f"reading_{zone}")
+            statement = statement.outerjoin(reading, true())
+        else:
+            reading = READINGS.alias(f"reading_{zone}")
+            statement = statement.outerjoin(
+                reading, reading.c.id == last.with_only_columns(READINGS.c.id).correlate(METERS).scalar_subquery())
+        statement = statement.add_columns(*[reading.c[name].label(f"reading_{zone}_{name}")
+                                            for name in ("value", "taken_on", "source")])
     return statement
 
 
-LINKED_METERS = _of_chat(_with_last_readings(_ACCOUNT_ROWS))
-_LAST_PAYMENT_ID = (  # the latest day; of one day's payments the one stored last
-    select(PAYMENTS.c.id).where(PAYMENTS.c.account_id == ACCOUNTS.c.id)
-    .order_by(PAYMENTS.c.paid_on.desc(), PAYMENTS.c.id.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
+_LAST_PAYMENT = (  # the latest day; of one day's payments the one stored last
+    select(PAYMENTS.c.id, PAYMENTS.c.paid_on, PAYMENTS.c.amount, PAYMENTS.c.purpose)
+    .where(PAYMENTS.c.account_id == ACCOUNTS.c.id).order_by(PAYMENTS.c.paid_on.desc(), PAYMENTS.c.id.desc()).limit(1)
 )
-_LAST_INVOICE_ID = (
-    select(INVOICES.c.id).where(INVOICES.c.account_id == ACCOUNTS.c.id)
-    .order_by(INVOICES.c.period.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery()
+_LAST_INVOICE = (
+    select(*INVOICES.c).where(INVOICES.c.account_id == ACCOUNTS.c.id).order_by(INVOICES.c.period.desc()).limit(1)
 )
 
 
-def _with_last_payment_and_invoice(statement):
-    return (
-        statement
-        .add_columns(PAYMENTS.c.paid_on.label("payment_paid_on"), PAYMENTS.c.amount.label("payment_amount"),
-                     PAYMENTS.c.purpose.label("payment_purpose"),
-                     *[INVOICES.c[name].label(f"invoice_{name}")
-                       for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")])
-        .outerjoin(PAYMENTS, PAYMENTS.c.id == _LAST_PAYMENT_ID)
-        .outerjoin(INVOICES, INVOICES.c.id == _LAST_INVOICE_ID)
+def _with_last_payment_and_invoice(statement, lateral: bool):
+    """The account's last payment and last invoice, the way _with_last_readings joins readings."""
+    if lateral:
+        payment, invoice = _LAST_PAYMENT.lateral("last_payment"), _LAST_INVOICE.lateral("last_invoice")
+        statement = statement.outerjoin(payment, true()).outerjoin(invoice, true())
+    else:
+        payment, invoice = PAYMENTS, INVOICES
+        statement = (
+            statement
+            .outerjoin(PAYMENTS, PAYMENTS.c.id == _LAST_PAYMENT.with_only_columns(PAYMENTS.c.id)
+                       .correlate(ACCOUNTS).scalar_subquery())
+            .outerjoin(INVOICES, INVOICES.c.id == _LAST_INVOICE.with_only_columns(INVOICES.c.id)
+                       .correlate(ACCOUNTS).scalar_subquery())
+        )
+    return statement.add_columns(
+        *[payment.c[name].label(f"payment_{name}") for name in ("paid_on", "amount", "purpose")],
+        *[invoice.c[name].label(f"invoice_{name}") for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")],
     )
 
 
-ACCOUNT_SUMMARIES = _of_chat(_with_last_payment_and_invoice(_ACCOUNT_ROWS))
+def _per_dialect(build):
+    return {"postgresql": build(True), "sqlite": build(False)}
+
+
+LINKED_METERS = _per_dialect(lambda lateral: _of_chat(_with_last_readings(_ACCOUNT_ROWS, lateral)))
+ACCOUNT_SUMMARIES = _per_dialect(lambda lateral: _of_chat(_with_last_payment_and_invoice(_ACCOUNT_ROWS, lateral)))
 
 # PostgreSQL: a turn's first statement records its delivery key and reads its chat (locked), its step and
 # the view of its accounts both LINKED_METERS and ACCOUNT_SUMMARIES are cut from: one round trip instead of
@@ -204,9 +224,10 @@ _FRESH_DELIVERY = (
     .returning(literal_column("1"))
     .cte("fresh")
 )
-_TURN_ACCOUNTS = (
-    _with_last_payment_and_invoice(_with_last_readings(_ACCOUNT_ROWS))
-    .add_columns(LINKS.c.chat_id.label("link_chat_id"), LINKS.c.linked_at.label("link_linked_at"))
+_TURN_ACCOUNTS = (  # of the chat by a value, not a join: joined, the planner may build it for every chat
+    _with_last_payment_and_invoice(_with_last_readings(_ACCOUNT_ROWS, True), True)
+    .add_columns(LINKS.c.linked_at.label("link_linked_at"))
+    .where(LINKS.c.chat_id == select(_TURN_CHAT.c.id).scalar_subquery())
     .subquery("accounts_view")
 )
 OPEN_TURN = (
@@ -215,7 +236,7 @@ OPEN_TURN = (
            *[column for column in _TURN_ACCOUNTS.c if not column.name.startswith("link_")])
     .select_from(select(literal(1).label("one")).subquery("one")
                  .outerjoin(_TURN_CHAT, true())
-                 .outerjoin(_TURN_ACCOUNTS, _TURN_ACCOUNTS.c.link_chat_id == _TURN_CHAT.c.id))
+                 .outerjoin(_TURN_ACCOUNTS, true()))
     .order_by(_TURN_ACCOUNTS.c.link_linked_at, _TURN_ACCOUNTS.c.id, _TURN_ACCOUNTS.c.meter_id)
 )
 
@@ -578,7 +599,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
         rows = self._accounts_of(chat_id, on)
         if rows is None:
-            rows = await self._run(LINKED_METERS, {"chat_id": chat_id, "on": on})
+            rows = await self._run(LINKED_METERS[self.dialect], {"chat_id": chat_id, "on": on})
         return [
             LinkedAccount(account, tuple(meter for meter, _ in meters), _prices(row),
                           {meter.id: _last_readings(meter_row) for meter, meter_row in meters})
@@ -588,7 +609,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
         rows = self._accounts_of(chat_id, on)
         if rows is None:
-            rows = await self._run(ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": on})
+            rows = await self._run(ACCOUNT_SUMMARIES[self.dialect], {"chat_id": chat_id, "on": on})
         summaries = []
         for account, meters, row in _by_account(rows):
             payment = to_payment(row, "payment_") if row.payment_paid_on is not None else None

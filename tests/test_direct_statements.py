@@ -30,8 +30,8 @@ async def test_each_view_reads_the_same_rows_both_ways(demo_database, tmp_path):
         for statement, parameters in [
             (CHAT_AND_STATE, {"channel": "test", "external_id": "c1"}),
             (LINKED_ACCOUNTS, {"chat_id": chat_id}),
-            (LINKED_METERS, {"chat_id": chat_id, "on": NOV_30}),
-            (ACCOUNT_SUMMARIES, {"chat_id": chat_id, "on": OCT_31}),
+            (LINKED_METERS[tx.dialect], {"chat_id": chat_id, "on": NOV_30}),
+            (ACCOUNT_SUMMARIES[tx.dialect], {"chat_id": chat_id, "on": OCT_31}),
             (LAST_READINGS, {"meter_id": meter_id, "before": NOV_30}),
         ]:
             ours = [tuple(row) for row in await tx._run(statement, parameters)]
@@ -39,6 +39,18 @@ async def test_each_view_reads_the_same_rows_both_ways(demo_database, tmp_path):
             assert ours == theirs and ours, statement
         row = (await tx._run(CHAT_AND_STATE, {"channel": "test", "external_id": "c1"})).one()
         assert row.data == {"meter": 7, "note": "é"} and row._mapping["step"] == "reading_value"
+
+
+async def test_the_lateral_views_of_postgresql_read_what_sqlites_form_reads(demo_database, tmp_path, database_url):
+    if not database_url.startswith("postgresql"):  # SQLite has no LATERAL; PostgreSQL runs both forms
+        return
+    chat_id = await link_all(demo_database, tmp_path)
+    async with demo_database.transaction() as tx:
+        for views in (LINKED_METERS, ACCOUNT_SUMMARIES):
+            for on in (NOV_30, OCT_31, date(2020, 1, 1)):
+                lateral, scalar = [[tuple(row) for row in await tx._connection.execute(
+                    views[form], {"chat_id": chat_id, "on": on})] for form in ("postgresql", "sqlite")]
+                assert lateral == scalar and lateral, on
 
 
 async def test_the_turn_statements_skip_sqlalchemy_on_postgresql_only(demo_database, database_url):
