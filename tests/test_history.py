@@ -20,9 +20,9 @@ async def test_history_of_the_only_account(talk):
     assert "September 2026: 170 kWh" in text and "October 2026: 165 kWh" in text
     assert "31.10.2026 — 12345 (receipt)" in text and "30.09.2026 — 12180 (web cabinet)" in text
     chart = next(reply.image for reply in talk.replies if reply.image is not None)
-    assert chart.mime_type == "image/png" and chart.filename == "consumption-010000012345.png"
+    assert chart.mime_type == "image/jpeg" and chart.filename == "consumption-010000012345.jpg"
     image = Image.open(io.BytesIO(chart.content))
-    assert image.format == "PNG" and image.width >= 1000
+    assert image.format == "JPEG" and image.width >= 1000
     assert "Balance" in talk.buttons  # the menu follows
 
 

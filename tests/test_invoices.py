@@ -55,7 +55,7 @@ async def test_a_scripted_console_conversation_gets_a_chart_and_a_receipt_that_p
     printed = out.getvalue()
     images = re.findall(r"^\[image (.+)\]$", printed, re.MULTILINE)
     documents = re.findall(r"^\[document (.+)\]$", printed, re.MULTILINE)
-    assert len(images) == 1 and Path(images[0]).read_bytes().startswith(b"\x89PNG")
+    assert len(images) == 1 and Path(images[0]).read_bytes().startswith(b"\xff\xd8\xff")  # a JPEG
     assert len(documents) == 1
     payload = pdf_qr_payload(Path(documents[0]).read_bytes())
     assert payload[7] == "UAH712.80"

@@ -384,11 +384,11 @@ async def test_history_chart_is_a_picture_viber_fetches_from_us(rig):
     await user.says("/history")
     [chart] = [m for m in user.messages if m["type"] in ("picture", "file")]
     assert chart["type"] == "picture" and chart["text"] == "Consumption chart, account 010000012345."
-    assert chart["media"].startswith(f"{rig.base}/viber/media/") and chart["media"].endswith(".png")
+    assert chart["media"].startswith(f"{rig.base}/viber/media/") and chart["media"].endswith(".jpg")
     async with rig.http.get(chart["media"]) as response:
         assert response.status == 200
         image = Image.open(io.BytesIO(await response.read()))
-    assert image.format == "PNG"
+    assert image.format == "JPEG"
 
 
 async def test_invoice_pdf_is_a_file_message(rig):

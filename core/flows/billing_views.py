@@ -125,10 +125,10 @@ async def show_history(turn: Turn, account: Account) -> None:
     if months:
         lines = [consumption_line(turn, month, zone_count) for month in months]
         turn.say("history-consumption", lines="\n".join(lines))
-        png = await asyncio.to_thread(consumption_chart, months, zone_count, chart_text(turn, account, zone_count))
+        chart = await asyncio.to_thread(consumption_chart, months, zone_count, chart_text(turn, account, zone_count))
         turn.replies.append(Reply(
             turn.t("history-chart-caption", account=account.number),
-            image=Attachment(f"consumption-{account.number}.png", png, "image/png"),
+            image=Attachment(f"consumption-{account.number}.jpg", chart, "image/jpeg"),
         ))
     else:
         turn.say("history-no-consumption")
