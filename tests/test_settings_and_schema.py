@@ -15,6 +15,7 @@ from storage.models import Base
     ("KABINET_DEFAULT_LANGUAGE", "de", "KABINET_DEFAULT_LANGUAGE"),
     ("KABINET_DATABASE_URL", "mysql://x", "KABINET_DATABASE_URL"),
     ("KABINET_RECOGNIZER", "tesseract", "KABINET_RECOGNIZER"),
+    ("KABINET_DATABASE_POOL", "0", "KABINET_DATABASE_POOL"),
 ])
 def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
     monkeypatch.setenv(variable, value)
@@ -49,3 +50,20 @@ async def test_migrations_match_the_models(database):
 
     async with database.engine.connect() as connection:
         assert await connection.run_sync(diff) == []
+
+
+async def test_the_pool_setting_is_the_most_connections_a_process_opens(database_url, monkeypatch):
+    from bot.app import open_database
+
+    monkeypatch.setenv("KABINET_DATABASE_URL", database_url)
+    monkeypatch.setenv("KABINET_DATABASE_POOL", "3")
+    database = await open_database(load_settings())
+    try:
+        async with database.transaction() as tx:  # the setting leaves SQLite (one writer) as it was
+            chat, _ = await tx.chat_and_state("test", "pool", "en")
+        assert chat.id is not None
+        if database_url.startswith("postgresql"):
+            pool = database.engine.pool
+            assert (pool.size(), pool._max_overflow) == (3, 0)  # never a connection opened per turn
+    finally:
+        await database.close()
