@@ -124,10 +124,10 @@ ADD_READING = {
                                       ("value", "chat_id", "submitted_at", "photo_id")).items()
 }
 
-# The views of a turn in one statement each: the chat's accounts, a row per meter (one with empty meter
-# columns for an account without), with each zone's price (a tariff and a meter have at most MAX_ZONES
-# zones: the import takes no others); for the reading flows each zone's reading as LAST_READINGS would
-# give it, for /balance the last payment and invoice.
+# The views of a turn in one statement each (on PostgreSQL read with the opening statement, OPEN_TURN): the
+# chat's accounts, a row per meter (one with empty meter columns for an account without), with each zone's
+# price (a tariff and a meter have at most MAX_ZONES zones: the import takes no others); for the reading
+# flows each zone's reading as LAST_READINGS would give it, for /balance the last payment and invoice.
 METER_COLUMNS = [column.label(f"meter_{column.name}") for column in METERS.c]
 PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the latest
     select(TARIFFS.c.price)
@@ -198,7 +198,8 @@ def _with_last_payment_and_invoice(statement, lateral: bool):
         )
     return statement.add_columns(
         *[payment.c[name].label(f"payment_{name}") for name in ("paid_on", "amount", "purpose")],
-        *[invoice.c[name].label(f"invoice_{name}") for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")],
+        *[invoice.c[name].label(f"invoice_{name}")
+          for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")],
     )
 
 
@@ -243,12 +244,13 @@ OPEN_TURN = (
 
 # ----- the hot statements on PostgreSQL, past SQLAlchemy's execution layer
 #
-# A turn runs four of the statements above. On PostgreSQL each cost SQLAlchemy's execution context, its
-# greenlet hand-off and its result wrapping, about as much CPU as asyncpg's own work and the round trip
-# together. Here they are compiled once to PostgreSQL's text and run as asyncpg prepared statements on the
-# transaction's own connection (inside its transaction: begun the way SQLAlchemy's adapter begins it),
-# with SQLAlchemy's bind processors applied to the parameters and the TypeDecorators' to the results
-# (json and numeric come back decoded from asyncpg, through the codecs SQLAlchemy's dialect sets on connect).
+# A turn runs two of the statements above on average (OPEN_TURN and its writes). On PostgreSQL each cost
+# SQLAlchemy's execution context, its greenlet hand-off and its result wrapping, about as much CPU as asyncpg's
+# own work and the round trip together. Here they are compiled once to PostgreSQL's text and run as asyncpg
+# prepared statements on the transaction's own connection (inside its transaction: begun the way SQLAlchemy's
+# adapter begins it), with SQLAlchemy's bind processors applied to the parameters and the TypeDecorators' to the
+# results (json and numeric come back decoded from asyncpg, through the codecs SQLAlchemy's dialect sets on
+# connect).
 
 class _Rows:
     """What the callers of _run read of a result: the rows (by attribute or _mapping) and the row count."""
