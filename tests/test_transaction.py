@@ -87,3 +87,36 @@ async def test_two_copies_of_one_update_at_once_are_handled_once(kabinet):
                               key=lambda handled: handled.outcome is Outcome.DUPLICATE)
         assert (done.outcome, repeat.outcome) == (Outcome.DONE, Outcome.DUPLICATE), chat
         assert done.replies and repeat.replies == []
+
+
+async def test_the_opening_statement_locks_the_chat_before_it_writes_the_key(demo_database, database_url):
+    import asyncio
+
+    import asyncpg
+
+    if not database_url.startswith("postgresql"):  # SQLite has one writer at a time: no order of locks
+        return
+    async with demo_database.transaction() as tx:
+        await tx.open_turn("test", "locked-chat", "en", "l0", AT, AT.date())
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    holder, other = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        holder_tx = holder.transaction()
+        await holder_tx.start()
+        await holder.execute("SELECT id FROM chats WHERE channel = 'test' AND external_id = 'locked-chat' FOR UPDATE")
+
+        async def turn():
+            async with demo_database.transaction() as tx:
+                return await tx.open_turn("test", "locked-chat", "en", "l1", AT, AT.date())
+
+        opening = asyncio.create_task(turn())
+        await asyncio.sleep(0.3)
+        assert not opening.done()  # waiting for the chat
+        # The key is not written yet: another writer of it does not wait (it would, behind an uncommitted row).
+        await other.execute("SET lock_timeout = '200ms'")
+        await other.execute("INSERT INTO deliveries (channel, key, seen_at) VALUES ('test', 'l1', now())")
+        await holder_tx.rollback()
+        assert await opening is None  # the key was taken meanwhile: a repeat
+    finally:
+        await holder.close()
+        await other.close()
