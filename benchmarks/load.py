@@ -40,13 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
 
-from benchmarks.scratch import postgres_cpu, postgres_cpu_since, scratch_database  # noqa: E402
+from benchmarks.scratch import TICKS, cpu_seconds, postgres_cpu, postgres_cpu_since, scratch_database  # noqa: E402
 from tests.telegram_api import TOKEN, BotAPI, call_answer, method_in_response  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SECRET = "load-benchmark-secret"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class QuietBotAPI(BotAPI):
@@ -96,8 +95,7 @@ class Process:
         self.popen, self.port = popen, port
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return cpu_seconds(self.popen.pid)
 
     def peak_mb(self) -> float:
         for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():

@@ -35,20 +35,22 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far, from /proc (OSError once it has ended)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds of each postgres process now, by pid (one that starts meanwhile counts from its start,
     one that ends meanwhile is missed: the pool keeps its connections)."""
     seconds = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
         try:
-            stat = (entry / "stat").read_text()
+            if entry.name.isdigit() and (entry / "comm").read_text().startswith("postgres"):
+                seconds[int(entry.name)] = cpu_seconds(int(entry.name))
         except OSError:  # ended meanwhile
             continue
-        if stat[stat.index("(") + 1:stat.rindex(")")].startswith("postgres"):
-            fields = stat.rsplit(")", 1)[1].split()
-            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
     return seconds
 
 

@@ -6,8 +6,8 @@ A scratch database with the demo data; `--chats` consoles each link the demo acc
 round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
 button. Reports turns/s and CPU milliseconds per turn of this one process, the SQL statements per turn,
 and on PostgreSQL the server's own CPU per turn (every `postgres` process on this machine: the backends,
-the WAL writer; nothing else should use the server meanwhile). It isolates what the load benchmark's processes spend
-outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
+the WAL writer; nothing else should use the server meanwhile). It isolates what the load benchmark's
+processes spend outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
 the measured turns alone (the set-up left out) to FILE, for `python -m pstats`.
 """
 from __future__ import annotations

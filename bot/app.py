@@ -30,8 +30,7 @@ def load_reader(engine: str = "lines"):
 async def open_database(settings: Settings) -> Database:
     """The database, migrated to the newest schema."""
     await asyncio.to_thread(upgrade, settings.database_url)
-    return Database(settings.database_url, **({} if settings.database_url.startswith("sqlite")
-                                              else {"pool_size": settings.database_pool}))
+    return Database(settings.database_url, pool_size=settings.database_pool)
 
 
 def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabinet:

@@ -19,7 +19,8 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str, **options) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, **options) -> AsyncEngine:
+    """The engine; `pool_size` is the most PostgreSQL connections it opens (SQLite keeps SQLAlchemy's pool)."""
     if url.startswith("sqlite"):
         ensure_sqlite_folder(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
@@ -36,9 +37,8 @@ def make_engine(url: str, **options) -> AsyncEngine:
     # No overflow: SQLAlchemy closes an overflow connection as soon as it is back, so with more turns in
     # flight than pool_size every turn past it opened a PostgreSQL backend (a fork and a login, more CPU
     # than the turn). A turn past the pool waits for a connection instead (KABINET_DATABASE_POOL).
-    options.setdefault("pool_size", 20)
     options.setdefault("max_overflow", 0)
-    engine = create_async_engine(url, **options)
+    engine = create_async_engine(url, pool_size=pool_size, **options)
     if not options.get("pool_pre_ping"):
         event.listen(engine.sync_engine, "checkout", _closed_is_gone)
     return engine
