@@ -28,9 +28,10 @@ def kabinet(args, env, stdin=""):
 
 
 @pytest.fixture
-def env(tmp_path, database_url):
+def env(tmp_path, database):
+    # `database`, not the bare URL: PostgreSQL is one database for the whole run, emptied by that fixture.
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
-    environment.update(KABINET_DATA_DIR=str(tmp_path / "var"), KABINET_DATABASE_URL=database_url,
+    environment.update(KABINET_DATA_DIR=str(tmp_path / "var"), KABINET_DATABASE_URL=database.url,
                        KABINET_READING_WINDOW="always")
     return environment
 
