@@ -16,7 +16,8 @@ from bot.settings import Settings
 from core.conversation import Kabinet
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
-from scheduler.pace import LocalPace, RedisPace
+from bot.registration import READY, Registration
+from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
 
@@ -26,30 +27,46 @@ DATABASE = web.AppKey("database", Database)
 KABINET = web.AppKey("kabinet", Kabinet)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 REMINDERS = web.AppKey("reminders", ReminderScheduler)
+CHANNELS = web.AppKey("channels", dict)
+SHARED_PACE = web.AppKey("shared_pace", SharedPace)
 DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the dispatcher dead
 
 
 class Channel(Protocol):
-    """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last."""
+    """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last.
+    start() returns at once: registering with the messenger's API goes on in the background, and `state` says
+    how far it got (bot.registration: registering, ready, failed)."""
 
     def mount(self, app: web.Application) -> None: ...
 
     async def start(self) -> None: ...
 
+    @property
+    def state(self) -> str: ...
+
     async def stop(self) -> None: ...
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """The database (503 when unreachable), and the scheduler and dispatcher when messengers run them."""
+    """The database (503 when unreachable); the scheduler, the dispatcher, each messenger's registration and the
+    shared pace's Redis when they run. A messenger or Redis that is not there yet makes it `degraded`, not 503:
+    the rest of the service works without them."""
     report: dict = {"status": "ok", "database": True}
     dispatcher, reminders = request.app.get(DISPATCHER), request.app.get(REMINDERS)
+    channels, pace = request.app.get(CHANNELS), request.app.get(SHARED_PACE)
+    if channels:
+        report["channels"] = {name: channel.state for name, channel in channels.items()}
+    if pace is not None:
+        report["redis"] = "ready" if pace.shared else "fallback"
     if dispatcher is not None:
         seen = dispatcher.alive_at
         alive = seen is not None and (dispatcher.clock() - seen).total_seconds() < DISPATCHER_SILENCE
         report["dispatcher"] = {"alive": alive, "alive_at": seen.isoformat() if seen else None}
     if reminders is not None:
         report["scheduler"] = {"alive": reminders.alive, "leading": reminders.leadership.held}
-    if not all(part["alive"] for part in (report.get("dispatcher"), report.get("scheduler")) if part):
+    if not all(part["alive"] for part in (report.get("dispatcher"), report.get("scheduler")) if part) \
+            or any(state != READY for state in report.get("channels", {}).values()) \
+            or report.get("redis") == "fallback":
         report["status"] = "degraded"
     try:
         async with request.app[DATABASE].session() as session:
@@ -106,35 +123,46 @@ class Server:
         self.app = make_web_app(self.database, self.kabinet, self.settings)
         self.senders = configured_channels(self.settings, self.kabinet)
         self.channels = list(self.senders.values())
+        self.app[CHANNELS] = self.senders
         for channel in self.channels:
             channel.mount(self.app)
+        self.background: list[asyncio.Task] = []
+        if self.senders:
+            self._reminders()
         self.runner = web.AppRunner(self.app, shutdown_timeout=5)
         await self.runner.setup()
         self.site = web.TCPSite(self.runner, self.settings.http_host, self.settings.http_port)
         await self.site.start()
         for channel in self.channels:
             await channel.start()
-        self.background = self._start_reminders() if self.senders else []
+        if self.senders:
+            if self.settings.redis_url:
+                self.redis.start()
+            self.background = [
+                asyncio.create_task(self.reminders.run(self.stopping), name="reminder-scheduler"),
+                asyncio.create_task(self.dispatcher.run(self.stopping), name="outbox-dispatcher"),
+            ]
         log.warning("kabinet listening on http://%s:%s with %s", self.settings.http_host, self.settings.http_port,
                     ", ".join(type(c).__name__ for c in self.channels) or "no messenger configured")
         return self
 
-    def _start_reminders(self) -> list[asyncio.Task]:
+    def _reminders(self) -> None:
         """The outbox dispatcher in every process; the scheduler where this process holds the lock."""
         settings = self.settings
         planner = Planner(self.database, settings.window, settings.zone)
         self.reminders = ReminderScheduler(planner, daily_at=settings.reminders_at, events_every=settings.events_every)
+        pace: LocalPace | SharedPace = LocalPace()
+        if settings.redis_url:
+            pace = SharedPace(RedisPace(settings.redis_url))
+            self.redis = Registration("redis for the shared send pace", pace.connect)
+            pace.lost = self.redis.start
+            self.app[SHARED_PACE] = pace
         self.dispatcher = Dispatcher(
             self.database, self.senders, self.kabinet.translator, settings.zone, settings.window,
-            rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate},
-            pace=RedisPace(settings.redis_url) if settings.redis_url else LocalPace(),
+            rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate}, pace=pace,
         )
         self.app[DISPATCHER] = self.dispatcher
         self.app[REMINDERS] = self.reminders
-        return [
-            asyncio.create_task(self.reminders.run(self.stopping), name="reminder-scheduler"),
-            asyncio.create_task(self.dispatcher.run(self.stopping), name="outbox-dispatcher"),
-        ]
 
     async def __aexit__(self, *exc_info) -> None:
         self.stopping.set()
@@ -145,7 +173,8 @@ class Server:
                 await channel.stop()
             except Exception:
                 log.exception("stopping %s", type(channel).__name__)
-        if self.background and isinstance(self.dispatcher.pace, RedisPace):
+        if self.senders and isinstance(self.dispatcher.pace, SharedPace):
+            await self.redis.stop()
             await self.dispatcher.pace.close()
         await self.runner.cleanup()
         await self.database.close()

@@ -19,7 +19,7 @@ from core.notifications import (
     ChatUnreachable, DeliveryError, Kind, RetryAfter, Sender, TransientFailure, quiet_until, render, wants,
 )
 from core.readings import ReadingWindow
-from scheduler.pace import LocalPace, RedisPace
+from scheduler.pace import LocalPace, Pace
 from storage import outbox
 from storage.database import Database
 
@@ -59,7 +59,7 @@ class Dispatcher:
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 20  # with the backoff capped at 10 minutes: about 2.3 hours of trying
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    pace: LocalPace | RedisPace = field(default_factory=LocalPace)
+    pace: Pace = field(default_factory=LocalPace)
 
     def __post_init__(self) -> None:
         self.stats = DispatchStats()

@@ -86,13 +86,14 @@ class BotAPI:
 
     # ----- server
 
-    async def start(self) -> "BotAPI":
+    async def start(self, port: int = 0) -> "BotAPI":
+        """Listen on `port` (a free one by default)."""
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self.on_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self.on_file)
         self.runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
         self.port = self.runner.addresses[0][1]
         return self

@@ -42,6 +42,7 @@ async def polling(bot_api, kabinet):
     channel = TelegramChannel(settings, kabinet)
     channel.mount(web.Application())
     await channel.start()
+    assert await channel.registration.task and await channel.menu.task  # both run in the background
     yield channel
     await channel.stop()
 
@@ -64,6 +65,7 @@ class Webhook:
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
         await self.channel.start()
+        assert await self.channel.registration.task  # set in the background
         return self
 
     async def __aexit__(self, *exc_info) -> None:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.telegram_api import TOKEN, BotAPI, TelegramChat, TelegramUser, polling_delivery, webhook_delivery
@@ -109,3 +110,34 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         assert chat.status == 200 and chat.unread == []
         code, took = await kabinet.stop()
         assert code == 0 and took < STOP_TIMEOUT
+
+
+async def test_kabinet_run_serves_while_the_bot_api_refuses_connections(environment, tmp_path):
+    """Issue 21: a Telegram outage at start does not keep the web server (health, Viber, admin) down."""
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there: every call is refused
+    port = environment["KABINET_HTTP_PORT"]
+    env = {**environment, "KABINET_TELEGRAM_API_BASE": nowhere,
+           "KABINET_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook/telegram"}
+    async with KabinetProcess(env, tmp_path / "refused.log") as kabinet:
+        report = await health_when_listening(f"http://127.0.0.1:{port}/healthz", kabinet)
+        assert report["channels"] == {"telegram": "registering"} and report["status"] == "degraded"
+        code, _ = await kabinet.stop()
+        assert code == 0
+    log = (tmp_path / "refused.log").read_text(errors="replace")
+    assert "telegram webhook registration failed (attempt 1): TelegramNetworkError" in log
+    assert "Traceback" not in log and TOKEN not in log
+
+
+async def health_when_listening(url: str, process: KabinetProcess) -> dict:
+    """/healthz's report once the process listens (200 expected: a registering channel is no outage)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        while True:
+            assert process.process.returncode is None, process.log.read_text(errors="replace")[-3000:]
+            try:
+                async with http.get(url) as response:
+                    assert response.status == 200
+                    return await response.json()
+            except aiohttp.ClientConnectionError:
+                assert time.monotonic() < deadline, "kabinet run never listened"
+                await asyncio.sleep(0.2)

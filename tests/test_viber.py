@@ -88,7 +88,7 @@ async def link(user: ViberUser) -> None:
 
 
 async def test_set_webhook_after_the_server_listens_and_the_check_is_answered(rig):
-    assert await rig.channel._registering
+    assert await rig.channel.registration.task
     assert rig.viber.webhooks == [{"url": f"{rig.base}/webhook/viber",
                                    "event_types": viber_channel.EVENT_TYPES}]
     assert rig.viber.webhook_check_answers == [200]

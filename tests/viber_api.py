@@ -57,15 +57,17 @@ class StandInViber:
     # Statuses to answer the next send_message calls to a receiver with (then 0 again).
     refusals: dict[str, list[int]] = field(default_factory=dict)
     attempts: int = 0
+    webhook_attempts: int = 0
 
-    async def start(self) -> "StandInViber":
+    async def start(self, port: int | None = None) -> "StandInViber":
+        """Listen on `port` (a free one by default)."""
         app = web.Application()
         app.router.add_post("/pa/send_message", self.send_message)
         app.router.add_post("/pa/set_webhook", self.set_webhook)
         app.router.add_get("/media/{name}", self.serve_media)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
-        self.port = free_port()
+        self.port = port or free_port()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
         return self
 
@@ -106,6 +108,7 @@ class StandInViber:
                                   "chat_hostname": "SN-CHAT-05_", "billing_status": 1})
 
     async def set_webhook(self, request: web.Request) -> web.Response:
+        self.webhook_attempts += 1
         refused = self._refused(request)
         if refused is not None:
             return refused

@@ -23,6 +23,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.registration import Registration
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.messages import Reply
@@ -93,6 +94,9 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url
         self.secret = webhook_secret(settings)
         self._polling: asyncio.Task | None = None
+        self.registration = Registration(f"telegram {self.mode} registration", self._register, final=refused_for_good)
+        self.menu = Registration("telegram command menu", lambda: set_command_menu(self.bot, kabinet.translator),
+                                 final=refused_for_good)
         self._in_flight: set[asyncio.Task] = set()
 
     @property
@@ -118,10 +122,16 @@ class TelegramChannel:
             ).register(app, path=WEBHOOK_PATH)
 
     async def start(self) -> None:
-        try:
-            await set_command_menu(self.bot, self.kabinet.translator)
-        except TelegramAPIError:
-            log.exception("telegram: setting the command menu failed; the bot works without it")
+        """Register with the Bot API in the background: an outage of Telegram's must not hold up the web server."""
+        self.registration.start()
+        self.menu.start()
+
+    @property
+    def state(self) -> str:
+        return self.registration.state
+
+    async def _register(self) -> None:
+        """The webhook, or (polling) getMe and no webhook, then polling."""
         if self.webhook_url:
             await self.bot.set_webhook(
                 self.webhook_url, secret_token=self.secret,
@@ -129,10 +139,8 @@ class TelegramChannel:
             )
             log.warning("telegram: webhook set to %s", self.webhook_url)
             return
-        try:
-            await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
-        except TelegramAPIError:
-            log.exception("telegram: deleting the webhook failed; polling will retry")
+        await self.bot.me()
+        await self.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
         self._polling = asyncio.create_task(
             self.dispatcher.start_polling(
                 self.bot, handle_signals=False, close_bot_session=False, polling_timeout=POLLING_TIMEOUT,
@@ -159,6 +167,8 @@ class TelegramChannel:
             raise DeliveryError(str(exc)) from exc
 
     async def stop(self) -> None:
+        await self.registration.stop()
+        await self.menu.stop()
         if self._polling is not None:
             try:
                 await asyncio.wait_for(self.dispatcher.stop_polling(), STOP_TIMEOUT)
@@ -169,6 +179,13 @@ class TelegramChannel:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=STOP_TIMEOUT)
         await self.bot.session.close()
+
+
+def refused_for_good(exc: Exception) -> bool:
+    """A refusal that asking again will not change (a wrong token, a webhook URL Telegram rejects); network
+    errors, 5xx and 429 are worth retrying."""
+    return isinstance(exc, TelegramAPIError) and not isinstance(
+        exc, (TelegramNetworkError, TelegramServerError, TelegramRetryAfter))
 
 
 def _report_polling_end(task: asyncio.Task) -> None:

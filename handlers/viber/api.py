@@ -59,8 +59,8 @@ class ViberApi:
         result = await self.call("send_message", payload, retries)
         return result.get("message_token")
 
-    async def set_webhook(self, url: str, event_types: list[str]) -> list[str]:
-        result = await self.call("set_webhook", {"url": url, "event_types": event_types})
+    async def set_webhook(self, url: str, event_types: list[str], retries: int | None = None) -> list[str]:
+        result = await self.call("set_webhook", {"url": url, "event_types": event_types}, retries)
         return result.get("event_types", [])
 
     async def call(self, method: str, payload: dict, retries: int | None = None) -> dict:

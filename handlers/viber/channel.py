@@ -17,6 +17,7 @@ from viberbot.api.viber_requests import (
     ViberUnsubscribedRequest,
 )
 
+from bot.registration import READY, Registration
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.messages import Attachment, EventKind, Handled, Incoming, Outcome, Reply
@@ -41,7 +42,6 @@ PHOTO_TIMEOUT = 30.0
 MAX_ID = 100  # our columns for a chat id and a delivery key
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".webp")  # a meter photo sent "as a file"
 EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]
-REGISTER_ATTEMPTS = 8
 STOP_TIMEOUT = 10.0
 RATE_CONTROL_PAUSE = 1.0  # Viber's status 12 says no when to try again
 
@@ -62,7 +62,7 @@ class ViberChannel:
         self.api = api or ViberApi(settings.viber_token.get_secret_value(), settings.viber_api_base)
         self.shelf = MediaShelf(settings.data_dir / "viber-media", public_base(settings.viber_webhook_url))
         self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
-        self._registering: asyncio.Task | None = None
+        self.registration = Registration("viber set_webhook", self.register, final=token_refused)
         self._handling: set[asyncio.Task] = set()
         self._events = {
             "message": self.on_message,
@@ -85,34 +85,22 @@ class ViberChannel:
         if not self.shelf.available:
             log.warning("KABINET_VIBER_WEBHOOK_URL %r is not an absolute URL", self.webhook_url)
         # Viber calls the webhook back while set_webhook is in flight, so it must not hold up the server.
-        self._registering = asyncio.create_task(self.register(), name="viber set_webhook")
+        self.registration.start()
+
+    @property
+    def state(self) -> str:
+        return self.registration.state if self.webhook_url else READY
 
     async def stop(self) -> None:
-        if self._registering is not None and not self._registering.done():
-            self._registering.cancel()
-            await asyncio.gather(self._registering, return_exceptions=True)
+        await self.registration.stop()
         if self._handling:
             # Callbacks being answered still send through the API session: let them finish first.
             await asyncio.wait(self._handling, timeout=STOP_TIMEOUT)
         await self.api.close()
 
-    async def register(self) -> bool:
-        delay = 1.0
-        for attempt in range(1, REGISTER_ATTEMPTS + 1):
-            try:
-                await self.api.set_webhook(self.webhook_url, EVENT_TYPES)
-            except ViberApiError as exc:
-                if exc.status == INVALID_AUTH_TOKEN:
-                    log.error("viber set_webhook: KABINET_VIBER_TOKEN is not valid (%s)", exc.message)
-                    return False
-                log.warning("viber set_webhook to %s failed (attempt %d): %s", self.webhook_url, attempt, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
-                continue
-            log.info("viber webhook set to %s", self.webhook_url)
-            return True
-        log.error("viber set_webhook to %s failed %d times; giving up", self.webhook_url, REGISTER_ATTEMPTS)
-        return False
+    async def register(self) -> None:
+        await self.api.set_webhook(self.webhook_url, EVENT_TYPES, retries=0)
+        log.info("viber webhook set to %s", self.webhook_url)
 
     # ----- callbacks
 
@@ -308,6 +296,11 @@ class ViberChannel:
         except OSError:
             log.exception("could not put out %s for viber user %s", attachment.filename, user_id)
             return None
+
+
+def token_refused(exc: Exception) -> bool:
+    """Viber refused the token: asking again will not help (anything else may be Viber not reaching us yet)."""
+    return isinstance(exc, ViberApiError) and exc.status == INVALID_AUTH_TOKEN
 
 
 def identifier(value: object, name: str) -> str:
