@@ -72,6 +72,8 @@ class Planner:
                     rows = list(await session.scalars(
                         select(OutboxRow).where(OutboxRow.created_at >= started).order_by(OutboxRow.id).limit(50)
                     ))
+                    # Out of the session before the rollback, which would expire them: the caller reads them later.
+                    session.expunge_all()
                     await session.rollback()
         log.info("job %s planned %d message(s)%s", name, planned, " (dry run)" if dry_run else "")
         return planned, rows

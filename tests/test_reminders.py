@@ -96,6 +96,9 @@ async def test_dry_run_plans_nothing(kabinet, planner, clock, demo_database, tmp
     planned, rows = await planner.run("reading-window", dry_run=True)
     assert planned == 3 and len(rows) == 3
     assert await outbox_rows(demo_database) == []
+    # What `kabinet jobs run --dry-run` prints is read from the rows after the job's session is gone (issue 18.7).
+    assert {(row.kind, row.period) for row in rows} == {("reading-window", "2026-11-29")}
+    assert all(row.chat_id and row.subject for row in rows)
 
 
 async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, planner, clock, demo_database, tmp_path):
