@@ -32,7 +32,7 @@ from bot.admin_schema import (
     PageQuery, Problem, Reading, ReadingsQuery, Route, Stats, openapi,
 )
 from core import metrics
-from core.notifications import Kind
+from core.notifications import OUTAGE_UPDATE, Kind
 from core.readings import ReadingWindow
 from core.services import OPERATOR, IllegalTransition, change_appeal_status, change_order_status
 from scheduler.jobs import Planner, plan_outages
@@ -359,7 +359,7 @@ async def _notify_outage(session, row: OutageRow, now: datetime, changed: bool) 
         return await outbox.plan_notices(session, Kind.OUTAGE_END, [(c, outage.code, "end") for c in chats], now)
     told = await queries_admin.chats_told_of_outage(session, outage.code) if changed else set()
     planned = await outbox.plan_notices(session, Kind.OUTAGE, [(c, outage.code, "start") for c in chats], now)
-    update = f"update-{now:%Y%m%dT%H%M%S.%f}"
+    update = f"{OUTAGE_UPDATE}{now:%Y%m%dT%H%M%S.%f}"
     return planned + await outbox.plan_notices(
         session, Kind.OUTAGE, [(c, outage.code, update) for c in chats if c in told], now)
 

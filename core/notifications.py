@@ -15,6 +15,9 @@ from core.messages import Button, Reply
 from core.model import ChatSettings
 
 
+OUTAGE_UPDATE = "update-"  # the period of an outage notice that tells of new times or reason, not of the outage
+
+
 class Kind(str, Enum):
     READING_WINDOW = "reading-window"
     READING_LAST_DAY = "reading-last-day"
@@ -220,7 +223,10 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
 
     if kind is Kind.OUTAGE_END:
         return [Reply(t("notice-outage-end", reason=outage.reason))]
-    key = "notice-outage-planned" if outage.kind == "planned" else "notice-outage-emergency"
+    if item.period.startswith(OUTAGE_UPDATE):
+        key = "notice-outage-changed-planned" if outage.kind == "planned" else "notice-outage-changed-emergency"
+    else:
+        key = "notice-outage-planned" if outage.kind == "planned" else "notice-outage-emergency"
     ends = local(outage.ends_at) if outage.ends_at else t("notice-outage-end-unknown")
     return [Reply(t(key, starts=local(outage.starts_at), ends=ends, reason=outage.reason))]
 

@@ -153,7 +153,8 @@ class Transaction(Protocol):
     async def chat_settings(self, chat_id: int) -> ChatSettings:
         """The chat's settings; the defaults when it never changed them."""
 
-    async def save_chat_settings(self, chat_id: int, settings: ChatSettings, at: datetime) -> None: ...
+    async def save_chat_settings(self, chat_id: int, settings: ChatSettings, at: datetime) -> None:
+        """Keep the settings, and release the chat's messages held for quiet hours (the new ones may not hold them)."""
 
     async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
         """Settings of many chats at once (the reminder planner); defaults for chats without a row."""

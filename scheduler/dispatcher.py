@@ -111,7 +111,7 @@ class Dispatcher:
                 return
             quiet_end = quiet_until(prefs, now.astimezone(self.timezone))
             if quiet_end is not None and kind not in URGENT:
-                await outbox.record(tx.session, row.id, "queued", now=now, outcome="quiet hours",
+                await outbox.record(tx.session, row.id, "queued", now=now, outcome=outbox.QUIET_HOURS,
                                     not_before=quiet_end.astimezone(UTC))
                 return
             replies = await render(tx, self.translator, row, now.astimezone(self.timezone).date(), self.window,

@@ -15,6 +15,8 @@ from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
 )
 
+QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
+
 
 def _insert(session: AsyncSession):
     from sqlalchemy.dialects import postgresql, sqlite

@@ -9,9 +9,10 @@ from core.model import Appeal, ChatSettings, OrderChange, Outage, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage.models import (
-    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow,
-    stored_node_key, stored_place_key,
+    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, OutboxRow, ServiceOrderEventRow,
+    ServiceOrderRow, stored_node_key, stored_place_key,
 )
+from storage.outbox import QUIET_HOURS
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
 
@@ -204,6 +205,11 @@ class ServiceQueries:
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["chat_id"], set_={"settings": data, "updated_at": at},
         ))
+        # What quiet hours held goes back to the dispatcher now; it holds it again if the new hours still cover now.
+        await self.session.execute(update(OutboxRow).where(
+            OutboxRow.chat_id == chat_id, OutboxRow.status == "queued", OutboxRow.outcome == QUIET_HOURS,
+            OutboxRow.not_before > at,
+        ).values(not_before=at))
 
     async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
         found = {chat_id: ChatSettings() for chat_id in chat_ids}

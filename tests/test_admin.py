@@ -376,8 +376,12 @@ async def test_an_outage_published_changed_and_ended_reaches_the_consumers_it_to
 
     response = await admin.patch("/admin/outages/PL-77", headers=AUTH, json={"ends_at": "2026-12-02T19:00:00+02:00"})
     assert response.status == 200 and (await response.json())["notified"] == 1
-    periods = [r.period for r in await outbox_rows(demo_database, "outage")]
-    assert periods[0] == "start" and periods[1].startswith("update-")
+    first, change = await outbox_rows(demo_database, "outage")
+    assert first.period == "start" and change.period.startswith("update-")
+    # A change is announced as a change, with the new times (issue 18.8), the first notice as news.
+    assert (await rendered(demo_database, first)).startswith("🔌 Planned outage: from 02.12.2026 09:00 to")
+    assert await rendered(demo_database, change) == (
+        "🔁 Planned outage changed: now from 02.12.2026 09:00 to 02.12.2026 19:00. Reason: Заміна опор.")
 
     clock.set(2026, 12, 2, 15, 0)
     response = await admin.patch("/admin/outages/PL-77", headers=AUTH,

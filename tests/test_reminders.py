@@ -146,6 +146,23 @@ async def test_switched_off_and_quiet_hours(kabinet, planner, clock, demo_databa
     assert [chat for chat, _ in sender.sent] == ["c2"]
 
 
+async def test_quiet_hours_switched_off_release_what_they_held(kabinet, planner, clock, demo_database, tmp_path):
+    """Issue 18.8: a consumer who turns quiet hours off at night gets what they were holding, not at 08:00."""
+    one, two = await two_chats(kabinet, tmp_path)
+    clock.set(2026, 11, 21, 23, 0)
+    await planner.run("debts")
+    sender = RecordingSender()
+    dispatcher = dispatcher_for(demo_database, kabinet, clock, sender)
+    await dispatcher.run_once()
+    assert sender.sent == []  # both held by the default quiet hours
+    assert "Quiet hours: off" in await two("/settings quiet off")
+    await dispatcher.run_once()
+    assert [chat for chat, _ in sender.sent] == ["c2"]  # c1 still has its quiet hours
+    assert "Quiet hours: 01:00–05:00" in await one("/settings quiet 1-5")
+    await dispatcher.run_once()
+    assert [chat for chat, _ in sender.sent] == ["c2", "c1"]  # 23:00 is outside c1's new hours
+
+
 async def test_blocked_chat_is_marked_and_not_retried(kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
     clock.set(2026, 11, 21, 9, 0)

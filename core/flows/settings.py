@@ -15,7 +15,7 @@ def quiet_text(turn: Turn, settings: ChatSettings) -> str:
                   end=settings.quiet_to.strftime("%H:%M"))
 
 
-async def show_settings(turn: Turn, key: str = "settings-summary") -> None:
+async def show_settings(turn: Turn, key: str = "settings-summary", **args: object) -> None:
     settings = await turn.tx.chat_settings(turn.chat.id)
     rows = [[turn.button("settings-language-button", "cmd:language", name=turn.t(f"language-name-{turn.language}"))]]
     rows.extend(
@@ -24,7 +24,7 @@ async def show_settings(turn: Turn, key: str = "settings-summary") -> None:
         for switch in REMINDER_SWITCHES
     )
     rows.append([turn.button("settings-quiet-button", "quiet:ask", quiet=quiet_text(turn, settings))])
-    turn.say(key, buttons=rows, quiet=quiet_text(turn, settings))
+    turn.say(key, buttons=rows, quiet=quiet_text(turn, settings), **args)
 
 
 async def save(turn: Turn, settings: ChatSettings) -> None:
@@ -52,7 +52,8 @@ async def toggle_reminder(turn: Turn, switch: str) -> None:
     off = settings.switched_off ^ {switch}
     await save(turn, replace(settings, switched_off=frozenset(off)))
     turn.go(None)
-    await show_settings(turn, "settings-reminder-on" if switch not in off else "settings-reminder-off")
+    await show_settings(turn, "settings-reminder-on" if switch not in off else "settings-reminder-off",
+                        name=turn.t(f"settings-reminder-{switch}"))
 
 
 @register.action("quiet")

@@ -91,8 +91,8 @@ appeals-answer = Answer: { $answer }
 
 settings-summary = Settings. Press a reminder to turn it on or off. Quiet hours: { $quiet } (reminders wait until they end).
 settings-saved = Saved. Quiet hours: { $quiet }.
-settings-reminder-on = Reminder turned on.
-settings-reminder-off = Reminder turned off.
+settings-reminder-on = Reminders "{ $name }" turned on.
+settings-reminder-off = Reminders "{ $name }" turned off: you will not get them until you turn them on again.
 settings-language-button = Language: { $name }
 settings-switch = { $on ->
         [yes] ✅

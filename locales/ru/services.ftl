@@ -91,8 +91,8 @@ appeals-answer = Ответ: { $answer }
 
 settings-summary = Настройки. Нажмите напоминание, чтобы включить или выключить его. Тихие часы: { $quiet } (напоминания ждут их окончания).
 settings-saved = Сохранено. Тихие часы: { $quiet }.
-settings-reminder-on = Напоминание включено.
-settings-reminder-off = Напоминание выключено.
+settings-reminder-on = Напоминания «{ $name }» включены.
+settings-reminder-off = Напоминания «{ $name }» выключены: мы не будем их присылать, пока вы не включите их снова.
 settings-language-button = Язык: { $name }
 settings-switch = { $on ->
         [yes] ✅

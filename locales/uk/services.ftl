@@ -91,8 +91,8 @@ appeals-answer = Відповідь: { $answer }
 
 settings-summary = Налаштування. Натисніть нагадування, щоб увімкнути чи вимкнути його. Тихі години: { $quiet } (нагадування чекають до їх кінця).
 settings-saved = Збережено. Тихі години: { $quiet }.
-settings-reminder-on = Нагадування увімкнено.
-settings-reminder-off = Нагадування вимкнено.
+settings-reminder-on = Нагадування «{ $name }» увімкнено.
+settings-reminder-off = Нагадування «{ $name }» вимкнено: їх більше не надсилатимемо, доки ви не увімкнете їх знову.
 settings-language-button = Мова: { $name }
 settings-switch = { $on ->
         [yes] ✅
