@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -230,6 +231,8 @@ class Turn:
             return
         step = STEPS.get(self.state.step) if self.state else None
         if step is None:
+            if BARE_NUMBER.fullmatch(text) and await self.bare_reading(text):
+                return
             self.say("not-understood")
             self.with_menu()
             return
@@ -525,6 +528,29 @@ class Turn:
         self.say("reading-choose-meter", buttons=rows)
         return None
 
+    async def bare_reading(self, text: str) -> bool:
+        """A number typed with nothing in progress: with one meter, offered as its reading to confirm; with several,
+        which meter is it for. False when it fits no linked meter (it is then not understood, and nothing is asked)."""
+        accounts = await self.tx.linked_meters(self.chat.id, self.app.today())
+        if not any(fits(text, meter) for linked in accounts for meter in linked.meters):
+            return False
+        found = await self.reading_meter(values=text, photo_id=None)
+        if found is None:
+            return True  # asked which meter, or said the window is closed
+        linked, meter = found
+        values = parse_values(text, digits=meter.digits, zones=meter.zones)
+        previous = {zone: r.value for zone, r in linked.last_readings[meter.id].items()}
+        if assess(values, previous, digits=meter.digits, k_factor=meter.k_factor).needs_confirmation:
+            await self.submit(linked, meter, values, None, confirmed=False)  # asks, with what is unusual about it
+            return True
+        self.go("reading-confirm", meter_id=meter.id, values=values, photo_id=None)
+        shown = " / ".join(self.zone_label(zone, meter.zones, str(value)) for zone, value in enumerate(values, 1))
+        self.say("reading-bare-confirm", meter=meter.serial, values=shown, buttons=[[
+            self.button("reading-confirm-button", "reading:confirm"),
+            self.button("reading-reenter-button", "reading:reenter"),
+        ]])
+        return True
+
     async def step_reading_meter(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}
         found = await self.meter_of_chat(action.partition(":")[2] if action else "")
@@ -798,6 +824,18 @@ COMMANDS: dict[str, Handler] = {
     "reading": Turn.cmd_reading,
     "forget": Turn.cmd_forget,
 }
+
+BARE_NUMBER = re.compile(r"[\d\s,.]*\d[\d\s,.]*")  # what a reading typed from the main menu looks like
+
+
+def fits(text: str, meter: Meter) -> bool:
+    """Whether `text` is a reading the meter could show."""
+    try:
+        parse_values(text, digits=meter.digits, zones=meter.zones)
+    except ReadingRefused:
+        return False
+    return True
+
 
 STEPS: dict[str, Handler] = {
     "consent": Turn.step_consent,

@@ -64,10 +64,14 @@ class ReadingRefused(Exception):
 
 
 _SEPARATORS = re.compile(r"[\s;/|]+")
+_GROUPED = re.compile(r"\d{1,3}(?:[ \u00a0\u202f,]\d{3})+")  # 12 500, 12,500: one number with thousands grouped
 
 
 def parse_values(text: str, *, digits: int, zones: int) -> list[int]:
-    """One whole number per zone, each fitting the meter's digits; anything else is refused with a reason."""
+    """One whole number per zone, each fitting the meter's digits; anything else is refused with a reason.
+    On a one-zone meter "12 500" and "12,500" are one number, its thousands grouped."""
+    if zones == 1 and _GROUPED.fullmatch(text.strip()):
+        text = re.sub(r"[ \u00a0\u202f,]", "", text)
     tokens = [token for token in _SEPARATORS.split(text.strip()) if token]
     if not tokens:
         raise ReadingRefused("reading-empty", zones=zones)

@@ -245,6 +245,31 @@ async def test_several_meters_ask_which_one_then_keep_the_values(talk, demo_data
     assert "Consumption: 174 kWh" in await talk("2")
 
 
+@pytest.mark.parametrize("typed", ["12500", "12 500", "12,500", "12\u00a0500"])
+async def test_a_number_from_the_main_menu_is_offered_as_the_reading(talk, demo_database, typed):
+    """Issue 18.6: with one meter, a bare number is its reading once confirmed; thousands may be grouped."""
+    await linked(talk)
+    assert "Submit 12500 as the reading of meter 0123456?" in await talk(typed)
+    assert talk.buttons == ["Confirm", "Enter again"]
+    assert await stored(demo_database) == []
+    assert "Consumption: 155 kWh" in await talk("Confirm")
+    assert [r["value"] for r in await stored(demo_database)] == [12500]
+
+
+async def test_a_number_from_the_main_menu_with_several_meters_asks_which(talk, demo_database):
+    await linked(talk)
+    await linked(talk, "1705339110", "Дем'яненко")
+    assert "Which meter" in await talk("12500")
+    assert "Reading of meter 0123456 accepted: 12500" in await talk("1")
+
+
+async def test_a_number_that_fits_no_meter_is_not_understood(talk, demo_database):
+    await linked(talk)
+    assert "I did not understand" in await talk("0501234567")  # a phone number, not a 5-digit reading
+    assert "I did not understand" in await talk("12,5")
+    assert await stored(demo_database) == []
+
+
 async def test_second_submission_the_same_day_replaces_the_first(talk, demo_database):
     await linked(talk)
     await talk("/reading 12500")

@@ -111,6 +111,7 @@ reading-too-long = The reading does not fit the meter's { $digits } digits. Chec
 reading-zone-count = { $zones } values are needed (one per zone), you entered { $given }. Enter them separated by spaces.
 reading-rollover = The reading is lower than the previous one. If the meter passed through zero ({ $digits } digits), the consumption is { $kwh } kWh. Confirm or enter it again.
 reading-large = A consumption of { $kwh } kWh is over 50,000 kWh. Check it, then confirm or enter it again.
+reading-bare-confirm = Submit { $values } as the reading of meter { $meter }?
 reading-confirm-button = Confirm
 reading-reenter-button = Enter again
 reading-accepted = ✅ Reading of meter { $meter } accepted: { $values } ({ $on }).

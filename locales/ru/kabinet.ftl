@@ -113,6 +113,7 @@ reading-too-long = Показания не помещаются в { $digits } �
 reading-zone-count = Нужно { $zones } значения (по одному на зону), а вы ввели { $given }. Введите их через пробел.
 reading-rollover = Показания меньше предыдущих. Если счётчик прошёл через ноль ({ $digits } цифр), потребление составляет { $kwh } кВт·ч. Подтвердите или введите заново.
 reading-large = Потребление { $kwh } кВт·ч — больше 50 000 кВт·ч. Проверьте и подтвердите или введите заново.
+reading-bare-confirm = Передать { $values } как показания счётчика { $meter }?
 reading-confirm-button = Подтверждаю
 reading-reenter-button = Ввести заново
 reading-accepted = ✅ Показания счётчика { $meter } приняты: { $values } ({ $on }).
