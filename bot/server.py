@@ -16,6 +16,7 @@ from bot.settings import Settings
 from core.conversation import Kabinet
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
+from scheduler.chat_limit import RedisChatLimit
 from scheduler.pace import LocalPace, RedisPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
@@ -147,6 +148,8 @@ class Server:
                 log.exception("stopping %s", type(channel).__name__)
         if self.background and isinstance(self.dispatcher.pace, RedisPace):
             await self.dispatcher.pace.close()
+        if isinstance(self.kabinet.chat_limit, RedisChatLimit):
+            await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
         await self.database.close()
 

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     payee_code: str = "00000000"
     reminders_at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     events_every: float = Field(60.0, gt=0)
-    redis_url: str | None = None  # shared send pace for several processes
+    redis_url: str | None = None  # shared send pace and chat limit for several processes
+    # Updates one chat may send a minute; the excess is answered "slow down" once and dropped.
+    chat_updates_per_minute: int = Field(20, ge=1)
     telegram_rate: float = Field(30.0, gt=0)
     viber_rate: float = Field(30.0, gt=0)
     # Comma-separated service codes offered to consumers; empty means all of them.
