@@ -12,6 +12,7 @@ from core.readings import ReadingWindow
 from core.recognition import ENGINES
 
 DEFAULT_DATA_DIR = Path("var")
+MIN_ADMIN_TOKEN = 32  # characters: a shorter token can be guessed, even at 10 tries a minute
 
 
 class SettingsError(Exception):
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
         if int(digits) % 97 != 1:
             raise ValueError("the IBAN's check digits are wrong")
         return compact
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_TOKEN:
+            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN} characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -17,11 +17,21 @@ from storage.models import Base
     ("KABINET_RECOGNIZER", "tesseract", "KABINET_RECOGNIZER"),
     ("KABINET_DATABASE_POOL", "0", "KABINET_DATABASE_POOL"),
     ("KABINET_CHAT_UPDATES_PER_MINUTE", "0", "KABINET_CHAT_UPDATES_PER_MINUTE"),
+    ("KABINET_ADMIN_TOKEN", "x" * 31, "KABINET_ADMIN_TOKEN: .*at least 32 characters"),
 ])
 def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=named):
         load_settings()
+
+
+def test_a_short_admin_token_is_not_repeated_in_the_refusal_and_a_long_one_is_taken(monkeypatch):
+    monkeypatch.setenv("KABINET_ADMIN_TOKEN", "short-admin-secret")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "short-admin-secret" not in str(refused.value)
+    monkeypatch.setenv("KABINET_ADMIN_TOKEN", "a" * 32)
+    assert load_settings().admin_token.get_secret_value() == "a" * 32
 
 
 def test_settings_from_environment(monkeypatch):
