@@ -233,6 +233,22 @@ async def test_a_refused_import_names_file_line_and_reason_and_writes_nothing(ad
     assert not any((tmp_path / "data" / "imports").glob("2*"))  # the unpacked folder went with it
 
 
+@pytest.mark.parametrize("pdf, content, reason", [
+    ("accounts.csv", None, "pdf: 'accounts.csv' is not a .pdf file"),  # the accounts of everyone, as "the invoice"
+    ("accounts.pdf", b"account,eic,surname\n", "pdf: 'accounts.pdf' does not start with %PDF- (not a PDF)"),
+])
+async def test_an_import_whose_invoice_pdf_is_not_a_pdf_is_refused(admin, demo_database, tmp_path, pdf, content,
+                                                                    reason):
+    files = {path.name: path.read_bytes() for path in DEMO.iterdir()}
+    files["invoices.csv"] += f"010000012345,2026-12,2026-11-28,2026-12-20,300.00,200,{pdf}\n".encode()
+    if content is not None:
+        files[pdf] = content
+    response = await admin.post("/admin/import", headers=AUTH, data=zipped(files))
+    assert response.status == 400
+    assert (await response.json())["problems"] == [{"field": None, "file": "invoices.csv", "line": 6, "reason": reason}]
+    assert not any((tmp_path / "data" / "imports").glob("2*"))
+
+
 @pytest.mark.parametrize("files, reason", [
     ({"../accounts.csv": "x"}, "outside the folder"),
     ({"/etc/accounts.csv": "x"}, "outside the folder"),
