@@ -51,8 +51,8 @@ async def test_a_chat_over_its_limit_is_told_once_and_the_rest_is_dropped(kabine
 async def test_the_slow_down_answer_is_in_the_chats_language(kabinet):
     kabinet = dataclasses.replace(kabinet, chat_limit=LocalChatLimit(2))
     handled = await flood(kabinet, "uk-chat", 3, language="uk")
-    assert handled[2].replies[0].text == (
-        "Ви надсилаєте повідомлення надто часто. Зачекайте, будь ласка, хвилину: доти нові повідомлення не обробляються.")
+    assert handled[2].replies[0].text == ("Ви надсилаєте повідомлення надто часто. Зачекайте, будь ласка, хвилину: "
+                                          "доти нові повідомлення не обробляються.")
 
 
 async def test_processes_share_one_limit_through_redis(kabinet, demo_database):

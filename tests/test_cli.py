@@ -89,8 +89,8 @@ def test_import_copies_the_invoice_pdfs_into_the_data_directory(env, tmp_path):
     shutil.copytree("bot/demo", folder)
     (folder / "2026-09.pdf").write_bytes(b"%PDF-1.4 the invoice")
     invoices = (folder / "invoices.csv").read_text(encoding="utf-8")
-    (folder / "invoices.csv").write_text(invoices.replace("2026-10-20,734.40,170,", "2026-10-20,734.40,170,2026-09.pdf"),
-                                         encoding="utf-8")
+    invoices = invoices.replace("2026-10-20,734.40,170,", "2026-10-20,734.40,170,2026-09.pdf")
+    (folder / "invoices.csv").write_text(invoices, encoding="utf-8")
     result = kabinet(["import", str(folder)], env)
     assert result.returncode == 0, result.stderr
     copies = list((tmp_path / "var" / "imports").glob("*/2026-09.pdf"))
