@@ -4,7 +4,8 @@ outages, announce, and take back what consumers sent, without touching its datab
 Every call needs `Authorization: Bearer KABINET_ADMIN_TOKEN` (compared in constant time); a token in the
 query string is refused, since URLs end up in logs. With the token unset every /admin/ path answers 503.
 Each change is logged at WARNING with who made it (the X-Operator header and the token's fingerprint);
-account numbers in the log are masked.
+account numbers in the log are masked. An address that fails authentication 10 times in a minute is answered
+429 until the oldest of those failures is a minute old, even with the right token.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import logging
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from math import ceil
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -47,6 +50,29 @@ log = logging.getLogger(__name__)
 
 JSON_LIMIT = 64 * 1024
 TOKEN_NAMES = re.compile(r"token|key|secret|auth|bearer|password", re.IGNORECASE)
+AUTH_FAILURES_ALLOWED = 10  # a minute, per client address
+AUTH_FAILURE_PERIOD = timedelta(minutes=1)
+MAX_ADDRESSES = 10_000  # addresses remembered before those with no recent failure are forgotten
+
+
+class AuthFailures:
+    """Each client address's latest failed authentications in this process: guessing the token is slow."""
+
+    def __init__(self) -> None:
+        self.recent: dict[str, deque[datetime]] = {}
+
+    def retry_after(self, address: str, now: datetime) -> int | None:
+        """Seconds until the address may try again, or None when it may now."""
+        failures = self.recent.get(address)
+        if failures is None or len(failures) < AUTH_FAILURES_ALLOWED:
+            return None
+        wait = (failures[0] + AUTH_FAILURE_PERIOD - now).total_seconds()
+        return ceil(wait) if wait > 0 else None
+
+    def record(self, address: str, now: datetime) -> None:
+        if address not in self.recent and len(self.recent) >= MAX_ADDRESSES:
+            self.recent = {a: f for a, f in self.recent.items() if f[-1] > now - AUTH_FAILURE_PERIOD}
+        self.recent.setdefault(address, deque(maxlen=AUTH_FAILURES_ALLOWED)).append(now)
 
 
 @dataclass
@@ -57,6 +83,7 @@ class Admin:
     window: ReadingWindow
     timezone: ZoneInfo
     clock: Callable[[], datetime]
+    auth_failures: AuthFailures = field(default_factory=AuthFailures)
 
     @property
     def planner(self) -> Planner:
@@ -73,11 +100,19 @@ ADMIN = web.AppKey("admin", Admin)
 class Refusal(Exception):
     """An answer other than success, with what the operator needs to fix it."""
 
-    def __init__(self, status: int, error: str, problems: list[dict] | None = None) -> None:
+    def __init__(self, status: int, error: str, problems: list[dict] | None = None,
+                 retry_after: int | None = None) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.problems = problems or []
+        self.retry_after = retry_after
+
+    def response(self) -> web.Response:
+        answer = _error(self.status, self.error, self.problems)
+        if self.retry_after is not None:
+            answer.headers["Retry-After"] = str(self.retry_after)
+        return answer
 
 
 def mask(account: str) -> str:
@@ -119,18 +154,36 @@ def _refusal_from(exc: ValidationError, what: str) -> Refusal:
 
 
 def _authorise(admin: Admin, request: web.Request) -> str:
-    """Who is calling, or Refusal(401), or 503 when the API is off; nothing else happens before this."""
+    """Who is calling, or Refusal(401), 429 after too many failures, or 503 when the API is off; nothing
+    else happens before this."""
     if admin.token is None:
         raise Refusal(503, "the admin API is off: set KABINET_ADMIN_TOKEN")
+    # The peer's address: behind a proxy, the proxy's (see README, "Security").
+    address, now = request.remote or "-", admin.clock()
+    wait = admin.auth_failures.retry_after(address, now)
+    if wait is not None:
+        metrics.count("admin_auth_failures", outcome="blocked")
+        raise Refusal(429, f"too many failed authentications from {address}: try again in {wait} s",
+                      retry_after=wait)
+    try:
+        _check_token(admin, request)
+    except Refusal:
+        admin.auth_failures.record(address, now)
+        metrics.count("admin_auth_failures", outcome="refused")
+        raise
+    operator = request.headers.get("X-Operator", "")
+    named = operator if re.fullmatch(r"[\w .@-]{1,64}", operator) else "-"
+    return f"{named} (token {admin.fingerprint})"
+
+
+def _check_token(admin: Admin, request: web.Request) -> None:
+    """Refusal(401) unless the token came as a bearer header, and only there."""
     for name, value in request.query.items():
         if TOKEN_NAMES.search(name) or hmac.compare_digest(value.encode(), admin.token):
             raise Refusal(401, "a token in the query string is refused: send it as Authorization: Bearer TOKEN")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), admin.token):
         raise Refusal(401, "send Authorization: Bearer KABINET_ADMIN_TOKEN")
-    operator = request.headers.get("X-Operator", "")
-    named = operator if re.fullmatch(r"[\w .@-]{1,64}", operator) else "-"
-    return f"{named} (token {admin.fingerprint})"
 
 
 async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
@@ -198,7 +251,7 @@ def _endpoint(route: Route):
             return answer
         except Refusal as refusal:
             status = refusal.status
-            return _error(refusal.status, refusal.error, refusal.problems)
+            return refusal.response()
         except Exception:
             log.exception("admin %s failed", route.name)
             return _error(500, "an error of ours: it is logged, nothing was changed")
@@ -543,7 +596,7 @@ async def no_such_route(request: web.Request) -> web.Response:
         return _error(404, f"no admin call {request.method} {request.path}: see /admin/openapi.json")
     except Refusal as refusal:
         status = refusal.status
-        return _error(refusal.status, refusal.error)
+        return refusal.response()
     finally:
         metrics.count("admin", route="unknown", status=str(status))
 

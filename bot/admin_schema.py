@@ -303,6 +303,7 @@ def path_parts(path: str) -> list:
 REASONS = {
     200: "done", 201: "created", 400: "a bad request: the problem names the field", 401: "no or a wrong bearer token",
     404: "no such thing", 409: "a change the rules refuse", 413: "the body is too large",
+    429: "this address failed authentication 10 times in a minute: wait Retry-After seconds",
     503: "the admin API is off (KABINET_ADMIN_TOKEN unset)",
 }
 
@@ -351,8 +352,10 @@ def openapi(routes: list[Route], title: str = "Kabinet admin API", version: str 
             success = {"description": REASONS[route.status],
                        "content": {"application/json": {"schema": ref(route.answer, "serialization")}}}
         operation["responses"] = {str(route.status): success}
-        for status in sorted({400, 401, 503, *route.refusals}):
+        for status in sorted({400, 401, 429, 503, *route.refusals}):
             operation["responses"][str(status)] = {"description": REASONS[status], "content": error}
+        operation["responses"]["429"]["headers"] = {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
         if not operation["parameters"]:
             del operation["parameters"]
         operation.update(route.extra)

@@ -7,6 +7,7 @@ import logging
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.i18n import Translator
+from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.photos import FilePhotoArchive
@@ -33,6 +34,13 @@ async def open_database(settings: Settings) -> Database:
     return Database(settings.database_url, pool_size=settings.database_pool)
 
 
+def chat_limit(settings: Settings) -> LocalChatLimit | RedisChatLimit:
+    """Each chat's update limit: shared through Redis when there is one, else this process's own."""
+    if settings.redis_url:
+        return RedisChatLimit(settings.redis_url, settings.chat_updates_per_minute)
+    return LocalChatLimit(settings.chat_updates_per_minute)
+
+
 def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabinet:
     options = dict(
         store=database,
@@ -44,6 +52,7 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         link_attempts_per_hour=settings.link_attempts_per_hour,
         payee=settings.payee,
         services=settings.service_codes,
+        chat_limit=chat_limit(settings),
     )
     options.update(overrides)
     return Kabinet(**options)

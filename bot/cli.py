@@ -6,7 +6,7 @@ import asyncio
 import logging
 import shutil
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -113,18 +113,25 @@ def cmd_import(args) -> int:
 
 
 async def _import(settings: Settings, folder: Path) -> int:
+    from bot.admin_import import import_folder_for
     from bot.app import open_database
     from storage.exchange import ImportRefused, import_folder
 
     database = await open_database(settings)
+    # The invoices' PDFs are copied into the data directory: the utility's folder may change or go later.
+    attachments = import_folder_for(settings.data_dir, datetime.now(UTC))
     try:
         async with database.session() as session:
-            report = await import_folder(session, folder)
+            report = await import_folder(session, folder, attachments)
     except ImportRefused as refusal:
+        shutil.rmtree(attachments, ignore_errors=True)
         print(f"kabinet import: nothing imported, {len(refusal.problems)} problem(s):", file=sys.stderr)
         for problem in refusal.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    except BaseException:
+        shutil.rmtree(attachments, ignore_errors=True)
+        raise
     finally:
         await database.close()
     for name, count in report.rows.items():

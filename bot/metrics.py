@@ -22,6 +22,10 @@ _COUNTERS = {
                             ["channel"], registry=REGISTRY),
     "admin": Counter("kabinet_admin_requests_total", "Admin API requests by route and status",
                      ["route", "status"], registry=REGISTRY),
+    "admin_auth_failures": Counter(
+        "kabinet_admin_auth_failures_total",
+        "Admin API requests without the right token (refused, 401) or from an address that failed too often "
+        "(blocked, 429)", ["outcome"], registry=REGISTRY),
 }
 _HISTOGRAMS = {
     "reply_seconds": Histogram("kabinet_reply_seconds", "Time from an event to its replies being ready",

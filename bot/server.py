@@ -17,6 +17,7 @@ from core.conversation import Kabinet
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from bot.registration import READY, Registration
+from scheduler.chat_limit import RedisChatLimit
 from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
@@ -176,6 +177,8 @@ class Server:
         if self.senders and isinstance(self.dispatcher.pace, SharedPace):
             await self.redis.stop()
             await self.dispatcher.pace.close()
+        if isinstance(self.kabinet.chat_limit, RedisChatLimit):
+            await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
         await self.database.close()
 

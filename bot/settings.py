@@ -12,6 +12,7 @@ from core.readings import ReadingWindow
 from core.recognition import ENGINES
 
 DEFAULT_DATA_DIR = Path("var")
+MIN_ADMIN_TOKEN = 32  # characters: a shorter token can be guessed, even at 10 tries a minute
 
 
 class SettingsError(Exception):
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
     payee_code: str = "00000000"
     reminders_at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     events_every: float = Field(60.0, gt=0)
-    redis_url: str | None = None  # shared send pace for several processes
+    redis_url: str | None = None  # shared send pace and chat limit for several processes
+    # Updates one chat may send a minute; the excess is answered "slow down" once and dropped.
+    chat_updates_per_minute: int = Field(20, ge=1)
     telegram_rate: float = Field(30.0, gt=0)
     viber_rate: float = Field(30.0, gt=0)
     # Comma-separated service codes offered to consumers; empty means all of them.
@@ -65,6 +68,13 @@ class Settings(BaseSettings):
         if int(digits) % 97 != 1:
             raise ValueError("the IBAN's check digits are wrong")
         return compact
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_TOKEN:
+            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN} characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("timezone")
     @classmethod

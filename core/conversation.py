@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from core import i18n, metrics
 from core.accounts import account_candidates, surname_matches
+from core.chat_limit import Admission, ChatLimit
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
@@ -53,6 +54,8 @@ class Kabinet:
     payee: Payee | None = None
     # Codes of the free services this utility offers (core/flows/services.py lists them all).
     services: tuple[str, ...] | None = None
+    # Updates a chat may send (None: no limit); judged before the turn's transaction.
+    chat_limit: ChatLimit | None = None
 
     def __post_init__(self) -> None:
         import core.flows  # noqa: F401  (the flows register their commands and steps)
@@ -71,10 +74,24 @@ class Kabinet:
     async def process(self, event: Incoming) -> Handled:
         """Handle one event in one transaction; a failure rolls everything back and answers an apology."""
         started = time.perf_counter()
-        handled = await self._process(event)
+        handled = await self._limited(event) or await self._process(event)
         metrics.count("updates", channel=event.channel, outcome=handled.outcome.value)
         metrics.observe("reply_seconds", time.perf_counter() - started, channel=event.channel)
         return handled
+
+    async def _limited(self, event: Incoming) -> Handled | None:
+        """The answer to an update over the chat's limit (one "slow down" a window, then silence), or None."""
+        if self.chat_limit is None:
+            return None
+        verdict = await self.chat_limit.admit(event.channel, event.chat_id, event.delivery_key, self.clock())
+        if verdict is Admission.ADMITTED:
+            return None
+        if verdict is Admission.DROPPED:
+            return Handled(Outcome.LIMITED, [])
+        log.warning("%s chat %s sends more than its limit of updates a minute", event.channel, event.chat_id)
+        # No transaction, so not the chat's stored language: its messenger's.
+        language = self.translator.language_for(event.language)
+        return Handled(Outcome.LIMITED, [Reply(self.translator(language, "chat-slow-down"))])
 
     async def _process(self, event: Incoming) -> Handled:
         event = without_nul(event)

@@ -42,6 +42,7 @@ class Outcome(str, Enum):
     DONE = "done"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    LIMITED = "limited"  # over the chat's update limit: not handled, nothing written
 
 
 @dataclass

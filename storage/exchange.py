@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_candidates
+from core.invoice_files import NotAnInvoicePdf, copy_pdf, open_pdf
 from core.readings import MAX_ZONES
 from storage.models import (
     AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, TariffRow, stored_node_key,
@@ -279,7 +281,8 @@ class ImportReport:
     outages: list[str] = field(default_factory=list)
 
 
-def read_folder(folder: Path) -> dict[str, ParsedFile]:
+def read_folder(folder: Path, attachments: Path | None = None) -> dict[str, ParsedFile]:
+    """Every file read and checked; with `attachments`, the invoices' PDFs are copied there (see import_folder)."""
     if not folder.is_dir():
         raise ImportRefused([RowProblem(str(folder), 0, "not a folder")])
     problems: list[RowProblem] = []
@@ -297,12 +300,14 @@ def read_folder(folder: Path) -> dict[str, ParsedFile]:
                           problems)
         if name == "invoices.csv":
             for line, row in parsed.rows:
-                if row["pdf"] and not _inside(folder, row["pdf"]):
-                    problems.append(RowProblem(name, line, f"pdf: {row['pdf']!r} is not a file in the folder"))
+                if row["pdf"] and (reason := _pdf_problem(folder, row["pdf"])):
+                    problems.append(RowProblem(name, line, f"pdf: {row['pdf']!r} {reason}"))
         if name == "outages.csv":
             for line, row in parsed.rows:
                 if row["ends_at"] and row["ends_at"] < row["starts_at"]:
                     problems.append(RowProblem(name, line, "ends_at is before starts_at"))
+    if not problems and "invoices.csv" in files:
+        _take_pdfs(folder, files["invoices.csv"], attachments, problems)
     if problems:
         raise ImportRefused(sorted(problems, key=lambda p: (p.file, p.line)))
     return files
@@ -334,11 +339,50 @@ def _inside(folder: Path, relative: str) -> bool:
     return target.is_file() and folder.resolve() in target.parents
 
 
-async def import_folder(session: AsyncSession, folder: Path) -> ImportReport:
-    """Check the whole folder, then upsert it; raises ImportRefused with every problem and writes nothing."""
+def _pdf_problem(folder: Path, relative: str) -> str | None:
+    """Why the invoice's `pdf` cell cannot be sent to a consumer, or None: only a PDF file of the folder can."""
+    if not relative.casefold().endswith(".pdf"):
+        return "is not a .pdf file"
+    path = folder / relative
+    # A link is refused by open_pdf; a folder on the way must not lead out of the exchange folder.
+    if not _inside(folder, relative) and not path.is_symlink():
+        return "is not a file in the folder"
+    try:
+        os.close(open_pdf(path))
+    except NotAnInvoicePdf as exc:
+        return str(exc)
+    return None
+
+
+def _take_pdfs(folder: Path, invoices: ParsedFile, attachments: Path | None, problems: list[RowProblem]) -> None:
+    """Point each invoice at its PDF: a copy under `attachments` (same relative path), or the file in place
+    when `attachments` is None (the admin zip's folder, which is Kabinet's own copy already)."""
+    for line, row in invoices.rows:
+        if not row["pdf"]:
+            continue
+        source = folder / row["pdf"]
+        if attachments is None:
+            row["pdf"] = str(source.resolve())
+            continue
+        target = attachments / source.resolve().relative_to(folder.resolve())
+        try:
+            if not target.exists():  # two invoices may share one PDF
+                copy_pdf(source, target)
+        except (NotAnInvoicePdf, OSError) as exc:
+            problems.append(RowProblem(invoices.name, line, f"pdf: {row['pdf']!r} cannot be copied ({exc})"))
+            continue
+        row["pdf"] = str(target.resolve())
+
+
+async def import_folder(session: AsyncSession, folder: Path, attachments: Path | None = None) -> ImportReport:
+    """Check the whole folder, then upsert it; raises ImportRefused with every problem and writes nothing.
+
+    With `attachments` (a new folder in Kabinet's data directory), the invoices' PDFs are copied there and
+    read from there, so nothing in the utility's folder is sent to a consumer; the caller removes it when
+    the import is refused."""
     # Parsing and checking a large exchange takes seconds of CPU: in a thread, so a server importing
     # through the admin API keeps answering consumers meanwhile.
-    files = await asyncio.to_thread(read_folder, folder)
+    files = await asyncio.to_thread(read_folder, folder, attachments)
     report = ImportReport()
     problems: list[RowProblem] = []
     insert = _dialect_insert(session)
@@ -420,7 +464,7 @@ async def import_folder(session: AsyncSession, folder: Path) -> ImportReport:
     for chunk in _chunks(invoice_rows):
         values = [{"account_id": account_ids[r["account"]], "period": r["period"], "issued_on": r["issued_on"],
                    "due_on": r["due_on"], "amount": r["amount"], "kwh": r["kwh"],
-                   "pdf": str((folder / r["pdf"]).resolve()) if r["pdf"] else None} for _, r in chunk]
+                   "pdf": r["pdf"]} for _, r in chunk]
         statement = insert(InvoiceRow).values(values)
         await session.execute(statement.on_conflict_do_update(
             index_elements=["account_id", "period"],

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.admin import ADMIN
+from bot.metrics import REGISTRY, install
 from core.i18n import Translator
 from core.notifications import render
 from core.readings import ReadingWindow
@@ -85,6 +87,32 @@ async def test_no_token_a_wrong_one_or_one_in_the_url_is_refused_and_nothing_is_
     assert await outbox_rows(demo_database) == []
     unknown = await admin.get("/admin/no-such-thing" + query, headers=headers)
     assert unknown.status == 401  # nothing is said about paths before the token is checked
+
+
+def failures_counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("kabinet_admin_auth_failures_total", {"outcome": outcome}) or 0.0
+
+
+async def test_an_address_that_fails_ten_times_a_minute_waits_even_with_the_right_token(admin, clock):
+    install()
+    refused, blocked = failures_counted("refused"), failures_counted("blocked")
+    for attempt in range(10):
+        wrong = await admin.get("/admin/stats", headers={"Authorization": f"Bearer guess-{attempt}"})
+        assert wrong.status == 401
+        clock.now += timedelta(seconds=3)
+    response = await admin.get("/admin/stats", headers=AUTH)
+    assert response.status == 429 and response.headers["Retry-After"] == "30"  # the first failure was 30 s ago
+    assert "too many failed authentications" in (await response.json())["error"]
+    assert (await admin.get("/admin/no-such-thing", headers=AUTH)).status == 429
+    assert failures_counted("refused") - refused == 10 and failures_counted("blocked") - blocked == 2
+    text = await (await admin.get("/metrics")).text()
+    assert 'kabinet_admin_auth_failures_total{outcome="refused"}' in text
+    # Another address is not held up by this one's failures.
+    assert admin.server.app[ADMIN].auth_failures.retry_after("192.0.2.7", clock()) is None
+    clock.now += timedelta(seconds=31)  # the first failure is over a minute old: nine in the last minute
+    assert (await admin.get("/admin/stats", headers=AUTH)).status == 200
+    assert (await admin.get("/admin/stats")).status == 401
+    assert (await admin.get("/admin/stats", headers=AUTH)).status == 429  # ten again in the last minute
 
 
 async def test_unknown_paths_and_methods(admin):
@@ -203,6 +231,22 @@ async def test_a_refused_import_names_file_line_and_reason_and_writes_nothing(ad
     async with demo_database.session() as session:
         assert await session.scalar(select(func.count()).select_from(AccountRow)) == 3
     assert not any((tmp_path / "data" / "imports").glob("2*"))  # the unpacked folder went with it
+
+
+@pytest.mark.parametrize("pdf, content, reason", [
+    ("accounts.csv", None, "pdf: 'accounts.csv' is not a .pdf file"),  # the accounts of everyone, as "the invoice"
+    ("accounts.pdf", b"account,eic,surname\n", "pdf: 'accounts.pdf' does not start with %PDF- (not a PDF)"),
+])
+async def test_an_import_whose_invoice_pdf_is_not_a_pdf_is_refused(admin, demo_database, tmp_path, pdf, content,
+                                                                    reason):
+    files = {path.name: path.read_bytes() for path in DEMO.iterdir()}
+    files["invoices.csv"] += f"010000012345,2026-12,2026-11-28,2026-12-20,300.00,200,{pdf}\n".encode()
+    if content is not None:
+        files[pdf] = content
+    response = await admin.post("/admin/import", headers=AUTH, data=zipped(files))
+    assert response.status == 400
+    assert (await response.json())["problems"] == [{"field": None, "file": "invoices.csv", "line": 6, "reason": reason}]
+    assert not any((tmp_path / "data" / "imports").glob("2*"))
 
 
 @pytest.mark.parametrize("files, reason", [

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.server import make_web_app
 from bot.settings import Settings
 
-TOKEN = "test-admin-token-0123456789"
+TOKEN = "test-admin-token-0123456789abcdef-fedcba9876543210"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "X-Operator": "olena"}
 
 

@@ -2,6 +2,7 @@
 import csv
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,19 @@ def test_import_reports_file_line_and_reason_and_exits_non_zero(env, tmp_path):
     good = kabinet(["import", "bot/demo"], env)
     assert good.returncode == 0, good.stderr
     assert "accounts.csv: 3 row(s)" in good.stdout
+
+
+def test_import_copies_the_invoice_pdfs_into_the_data_directory(env, tmp_path):
+    folder = tmp_path / "exchange"
+    shutil.copytree("bot/demo", folder)
+    (folder / "2026-09.pdf").write_bytes(b"%PDF-1.4 the invoice")
+    invoices = (folder / "invoices.csv").read_text(encoding="utf-8")
+    invoices = invoices.replace("2026-10-20,734.40,170,", "2026-10-20,734.40,170,2026-09.pdf")
+    (folder / "invoices.csv").write_text(invoices, encoding="utf-8")
+    result = kabinet(["import", str(folder)], env)
+    assert result.returncode == 0, result.stderr
+    copies = list((tmp_path / "var" / "imports").glob("*/2026-09.pdf"))
+    assert len(copies) == 1 and copies[0].read_bytes() == b"%PDF-1.4 the invoice"
 
 
 def test_bad_setting_stops_with_the_variable_named(env):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.invoice_files import MAX_PDF_BYTES
 from storage.exchange import ImportRefused, import_folder, submitted_readings, write_export
 from storage.models import AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, TariffRow
 from tests.conftest import DEMO, linked
@@ -110,12 +111,70 @@ async def test_not_utf8_and_empty_folder_are_refused(database, tmp_path):
 
 async def test_invoice_pdf_must_be_inside_the_folder(database, tmp_path):
     folder = demo_copy(tmp_path)
+    (tmp_path / "outside.pdf").write_bytes(b"%PDF-1.4 not the utility's")
+    with_invoice_pdf(folder, "../outside.pdf")
+    assert await refusal_of(database, folder) == ["invoices.csv:2: pdf: '../outside.pdf' is not a file in the folder"]
+
+
+def with_invoice_pdf(folder: Path, pdf: str) -> None:
     path = folder / "invoices.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("2026-10-20,734.40,170,", "2026-10-20,734.40,170,../../etc/passwd"),
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-10-20,734.40,170,", f"2026-10-20,734.40,170,{pdf}"),
                     encoding="utf-8")
+
+
+async def refusal_of(database, folder: Path) -> list[str]:
     with pytest.raises(ImportRefused) as refused:
         await run_import(database, folder)
-    assert "is not a file in the folder" in str(refused.value.problems[0])
+    return [str(problem) for problem in refused.value.problems]
+
+
+async def test_an_invoice_pdf_that_is_not_a_pdf_is_refused_with_file_line_and_reason(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    with_invoice_pdf(folder, "accounts.csv")  # the whole accounts file, sent to a consumer as "the invoice"
+    assert await refusal_of(database, folder) == ["invoices.csv:2: pdf: 'accounts.csv' is not a .pdf file"]
+    shutil.copy(DEMO / "invoices.csv", folder / "invoices.csv")
+    shutil.copy(folder / "accounts.csv", folder / "accounts.pdf")
+    with_invoice_pdf(folder, "accounts.pdf")
+    assert await refusal_of(database, folder) == [
+        "invoices.csv:2: pdf: 'accounts.pdf' does not start with %PDF- (not a PDF)"]
+    assert (await counts(database))["accounts"] == 0
+
+
+async def test_an_invoice_pdf_that_is_a_link_is_refused(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    (folder / "pdf").mkdir()
+    (folder / "pdf" / "real.pdf").write_bytes(b"%PDF-1.4 the invoice")
+    (folder / "pdf" / "inside.pdf").symlink_to(folder / "pdf" / "real.pdf")
+    (folder / "pdf" / "outside.pdf").symlink_to("/etc/hostname")
+    for name in ("inside.pdf", "outside.pdf"):
+        with_invoice_pdf(folder, f"pdf/{name}")
+        assert await refusal_of(database, folder) == [f"invoices.csv:2: pdf: 'pdf/{name}' is a link, not a file"]
+        shutil.copy(DEMO / "invoices.csv", folder / "invoices.csv")
+
+
+async def test_an_invoice_pdf_over_the_size_cap_is_refused(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    with open(folder / "big.pdf", "wb") as big:
+        big.write(b"%PDF-1.4 ")
+        big.truncate(MAX_PDF_BYTES + 1)
+    with_invoice_pdf(folder, "big.pdf")
+    assert await refusal_of(database, folder) == [
+        f"invoices.csv:2: pdf: 'big.pdf' is {MAX_PDF_BYTES + 1} bytes, at most {MAX_PDF_BYTES}"]
+
+
+async def test_invoice_pdfs_are_copied_into_kabinets_folder(database, tmp_path):
+    folder = demo_copy(tmp_path)
+    (folder / "pdf").mkdir()
+    (folder / "pdf" / "2026-09.pdf").write_bytes(b"%PDF-1.4 the invoice")
+    with_invoice_pdf(folder, "pdf/2026-09.pdf")
+    kept = tmp_path / "data" / "imports" / "1"
+    async with database.session() as session:
+        await import_folder(session, folder, kept)
+    (folder / "pdf" / "2026-09.pdf").unlink()  # the utility's folder may go after the import
+    async with database.session() as session:
+        stored = await session.scalar(select(InvoiceRow.pdf).where(InvoiceRow.period == "2026-09"))
+    assert Path(stored) == (kept / "pdf" / "2026-09.pdf").resolve()
+    assert Path(stored).read_bytes() == b"%PDF-1.4 the invoice"
 
 
 async def test_export_lists_what_consumers_submitted(talk, demo_database):

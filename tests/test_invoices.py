@@ -80,6 +80,26 @@ async def test_the_utilitys_own_pdf_is_sent_as_it_is(talk, demo_database, tmp_pa
     assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"
 
 
+async def test_a_pdf_swapped_for_a_link_or_another_file_after_the_import_is_never_sent(talk, demo_database, tmp_path):
+    folder = tmp_path / "exchange"
+    shutil.copytree(DEMO, folder)
+    (folder / "pdf").mkdir()
+    pdf = folder / "pdf" / "010000012345-2026-10.pdf"
+    pdf.write_bytes(b"%PDF-1.4 the utility's own invoice")
+    invoices = (folder / "invoices.csv").read_text(encoding="utf-8")
+    invoices = invoices.replace("2026-11-20,712.80,165,", "2026-11-20,712.80,165,pdf/010000012345-2026-10.pdf")
+    await import_files(demo_database, folder, {"invoices.csv": invoices})
+    await linked(talk)
+    pdf.unlink()
+    pdf.symlink_to(folder / "accounts.csv")
+    await talk("/invoices")
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"  # Kabinet's receipt, not the link's target
+    pdf.unlink()
+    shutil.copy(folder / "accounts.csv", pdf)
+    await talk("/invoices")
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"
+
+
 async def test_an_account_with_no_invoices_gets_a_plain_answer(talk, demo_database, tmp_path):
     await add_bare_account(demo_database, tmp_path / "exchange", meter=False)
     await linked(talk, NEW_ACCOUNT, NEW_SURNAME)

@@ -16,11 +16,22 @@ from storage.models import Base
     ("KABINET_DATABASE_URL", "mysql://x", "KABINET_DATABASE_URL"),
     ("KABINET_RECOGNIZER", "tesseract", "KABINET_RECOGNIZER"),
     ("KABINET_DATABASE_POOL", "0", "KABINET_DATABASE_POOL"),
+    ("KABINET_CHAT_UPDATES_PER_MINUTE", "0", "KABINET_CHAT_UPDATES_PER_MINUTE"),
+    ("KABINET_ADMIN_TOKEN", "x" * 31, "KABINET_ADMIN_TOKEN: .*at least 32 characters"),
 ])
 def test_a_bad_setting_is_named(monkeypatch, variable, value, named):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=named):
         load_settings()
+
+
+def test_a_short_admin_token_is_not_repeated_in_the_refusal_and_a_long_one_is_taken(monkeypatch):
+    monkeypatch.setenv("KABINET_ADMIN_TOKEN", "short-admin-secret")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "short-admin-secret" not in str(refused.value)
+    monkeypatch.setenv("KABINET_ADMIN_TOKEN", "a" * 32)
+    assert load_settings().admin_token.get_secret_value() == "a" * 32
 
 
 def test_settings_from_environment(monkeypatch):
@@ -31,6 +42,20 @@ def test_settings_from_environment(monkeypatch):
     assert settings.database_url == "postgresql+asyncpg://kabinet@db/kabinet"
     assert settings.window.always
     assert "123:abc" not in repr(settings)
+
+
+async def test_the_chat_limit_is_shared_through_redis_when_there_is_one(monkeypatch):
+    from bot.app import chat_limit
+    from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
+
+    assert load_settings().chat_updates_per_minute == 20
+    monkeypatch.setenv("KABINET_CHAT_UPDATES_PER_MINUTE", "7")
+    local = chat_limit(load_settings())
+    assert isinstance(local, LocalChatLimit) and local.per_minute == 7
+    monkeypatch.setenv("KABINET_REDIS_URL", "redis://127.0.0.1:6379/15")
+    shared = chat_limit(load_settings())
+    assert isinstance(shared, RedisChatLimit) and shared.per_minute == 7
+    await shared.close()
 
 
 def test_reading_window_default_last_two_and_first_three_days():

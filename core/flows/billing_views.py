@@ -5,13 +5,13 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 from typing import Awaitable, Callable
 
 from core import i18n
 from core.accounts import account_candidates
 from core.charts import ChartText, consumption_chart
 from core.consumption import TOTAL_ONLY, MonthConsumption, monthly_consumption
+from core.invoice_files import NotAnInvoicePdf, read_pdf
 from core.conversation import Turn, register
 from core.messages import Attachment, Reply
 from core.model import Account, Invoice, Meter, MeterReading
@@ -246,9 +246,9 @@ def _utility_pdf(path: str | None) -> bytes | None:
     if not path:
         return None
     try:
-        return Path(path).read_bytes()
-    except OSError:
-        log.warning("invoice PDF %s from the exchange folder is gone; rendering a receipt instead", path)
+        return read_pdf(path)
+    except (NotAnInvoicePdf, OSError) as exc:  # gone, a link, or no PDF: never send what it points to
+        log.warning("invoice PDF %s %s; rendering a receipt instead", path, exc)
         return None
 
 

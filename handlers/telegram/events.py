@@ -34,7 +34,7 @@ async def respond(bot: Bot, kabinet: Kabinet, event: Incoming, update_id: int) -
     await sender.send(handled.replies, remove_phone_keyboard=event.kind is EventKind.CONTACT)
     if handled.outcome is Outcome.FAILED:
         raise UpdateNotProcessed(update_id)
-    if sender.unsent:
+    if sender.unsent and handled.outcome is Outcome.DONE:
         # Done and committed, but not all said: the outbox says the rest (an update sent again would not,
         # it is a duplicate now).
         await kabinet.keep_unsent(CHANNEL, event.chat_id, sender.unsent)

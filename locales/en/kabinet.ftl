@@ -1,6 +1,7 @@
 ## Kabinet: every sentence a consumer reads, in English.
 
 error-ours = Sorry, something went wrong on our side and your message was not processed. Please try again in a minute.
+chat-slow-down = You are sending messages too often. Please wait a minute: until then new messages are not processed.
 
 menu-balance = Balance
 menu-reading = Submit reading

@@ -1,6 +1,7 @@
 ## Kabinet: every sentence a consumer reads, in Ukrainian (the default language).
 
 error-ours = Вибачте, у нас сталася помилка, і ваше повідомлення не оброблено. Спробуйте, будь ласка, ще раз за хвилину.
+chat-slow-down = Ви надсилаєте повідомлення надто часто. Зачекайте, будь ласка, хвилину: доти нові повідомлення не обробляються.
 
 menu-balance = Баланс
 menu-reading = Передати показники
