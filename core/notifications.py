@@ -200,7 +200,8 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
             return None
         due = meter.next_verification_on
         key = "notice-verification-expired" if due < today else "notice-verification-soon"
-        return [Reply(t(key, meter=meter.serial, on=i18n.day(due), days=(due - today).days))]
+        order = Button(t("notice-verification-order"), "svcorder:meter-verification")  # core/flows/services.py
+        return [Reply(t(key, meter=meter.serial, on=i18n.day(due), days=(due - today).days), buttons=[[order]])]
     if kind in (Kind.OUTAGE, Kind.OUTAGE_END):
         return await render_outage(tx, t, item, kind, timezone)
     if kind is Kind.ORDER:

@@ -21,7 +21,11 @@ SERVICES = (
     "reconnection",  # повторне підключення електроустановки
     "meter-repair",  # ремонт/заміна лічильника
     "control-reading",  # зняття контрольних показників для перерахунку
+    "meter-verification",  # повірка лічильника
 )
+# The services the consumer pays for (the seeds: "якщо послуга платна, заявка отримує статус «Очікує оплати»");
+# every other one is free and never awaits payment.
+PAID_SERVICES = frozenset({"meter-verification"})
 
 SENT, ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT, IN_PROGRESS, DONE, CANCELLED = (
     "sent", "accepted", "awaiting_confirmation", "awaiting_payment", "in_progress", "done", "cancelled",
@@ -63,8 +67,8 @@ APPEAL_TEXT_LIMIT = 2000
 class IllegalTransition(ValueError):
     """A status change the rules do not allow, e.g. cancelling a done order."""
 
-    def __init__(self, what: str, number: int, current: str, wanted: str) -> None:
-        super().__init__(f"{what} {number} cannot go from {current!r} to {wanted!r}")
+    def __init__(self, what: str, number: int, current: str, wanted: str, why: str = "") -> None:
+        super().__init__(f"{what} {number} cannot go from {current!r} to {wanted!r}" + (f" ({why})" if why else ""))
         self.current = current
         self.wanted = wanted
 
@@ -94,6 +98,8 @@ async def change_order_status(
         raise LookupError(f"no service order {order_id}")
     if not order_can_go(order.status, new_status):
         raise IllegalTransition("order", order_id, order.status, new_status)
+    if new_status == AWAITING_PAYMENT and order.service not in PAID_SERVICES:
+        raise IllegalTransition("order", order_id, order.status, new_status, f"{order.service} is a free service")
     return await tx.record_order_change(order_id, new_status, (comment or "").strip() or None, at, by)
 
 

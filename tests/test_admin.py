@@ -40,10 +40,10 @@ async def rendered(database, row: OutboxRow, language: str = "en") -> str:
     return "\n".join(reply.text for reply in replies or [])
 
 
-async def new_order(database, clock, chat_id: int, account: str = "010000012345") -> int:
+async def new_order(database, clock, chat_id: int, account: str = "010000012345", service: str = "meter-noise") -> int:
     async with database.transaction() as tx:
         found = await tx.find_accounts([account])
-        order = await tx.add_service_order(found[0].id, chat_id, "meter-noise", "0501234567", "гудить", clock())
+        order = await tx.add_service_order(found[0].id, chat_id, service, "0501234567", "гудить", clock())
         return order.id
 
 
@@ -357,6 +357,20 @@ async def test_an_illegal_order_change_is_409_and_changes_nothing(admin, demo_da
     assert len(await outbox_rows(demo_database, "order")) == 1
     assert (await admin.patch("/admin/orders/424242", headers=AUTH, json={"status": "done"})).status == 404
     assert (await admin.get("/admin/orders/424242", headers=AUTH)).status == 404
+
+
+async def test_a_free_service_never_awaits_payment_and_a_paid_one_does(admin, demo_database, clock):
+    """Issue 18.12: the operator cannot ask the consumer to pay for a free service (409), only for a paid one."""
+    chat = await linked_chat(demo_database, "010000012345", clock())
+    free = await new_order(demo_database, clock, chat)
+    response = await admin.patch(f"/admin/orders/{free}", headers=AUTH, json={"status": "awaiting_payment"})
+    assert response.status == 409 and "meter-noise is a free service" in (await response.json())["error"]
+    async with demo_database.session() as session:
+        assert (await session.get(ServiceOrderRow, free)).status == "sent"
+    assert await outbox_rows(demo_database, "order") == []
+    paid = await new_order(demo_database, clock, chat, service="meter-verification")
+    response = await admin.patch(f"/admin/orders/{paid}", headers=AUTH, json={"status": "awaiting_payment"})
+    assert response.status == 200
 
 
 async def test_orders_are_paged(admin, demo_database, clock):

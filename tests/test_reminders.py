@@ -28,6 +28,16 @@ class RecordingSender:
             self.sent.append((external_id, reply.text.replace("\xa0", " ")))
 
 
+class ButtonRecordingSender:
+    """The messenger's edge, keeping whole replies (with their buttons)."""
+
+    def __init__(self):
+        self.replies = []
+
+    async def deliver(self, external_id, replies):
+        self.replies.extend((external_id, reply) for reply in replies)
+
+
 @pytest.fixture
 def planner(demo_database, kabinet, clock):
     return Planner(demo_database, kabinet.window, KYIV, clock)
@@ -161,6 +171,20 @@ async def test_quiet_hours_switched_off_release_what_they_held(kabinet, planner,
     assert "Quiet hours: 01:00–05:00" in await one("/settings quiet 1-5")
     await dispatcher.run_once()
     assert [chat for chat, _ in sender.sent] == ["c2", "c1"]  # 23:00 is outside c1's new hours
+
+
+async def test_the_verification_reminder_opens_the_verification_order(kabinet, planner, clock, demo_database, tmp_path):
+    """Issue 18.12: the reminder no longer says "/service" (where no service was verification): its button orders it."""
+    one, _ = await two_chats(kabinet, tmp_path)
+    clock.set(2026, 11, 21, 9, 0)
+    await planner.run("verifications")
+    sender = ButtonRecordingSender()
+    await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
+    [(text, buttons)] = [(reply.text, reply.buttons) for chat, reply in sender.replies if chat == "c1"]
+    assert "must be verified by 15.01.2027" in text and "/service" not in text
+    [[order]] = buttons
+    assert order.label == "Order a verification"
+    assert "Meter verification. Enter a contact phone" in await one.press(order.action)
 
 
 async def test_blocked_chat_is_marked_and_not_retried(kabinet, planner, clock, demo_database, tmp_path):

@@ -55,7 +55,9 @@ async def order(talk: Talk, service: str = "Noise in the electricity meter", com
 async def test_order_a_service_then_follow_and_cancel_it(talk, kabinet, clock):
     await linked(talk)
     await talk("/service")
-    assert talk.buttons[:2] == ["Noise in the electricity meter", "Extraordinary technical check of the meter"]
+    # Each service says whether it is free (issue 18.12); verification (повірка) is one, and paid.
+    assert talk.buttons[:2] == ["Noise in the electricity meter · free", "Extraordinary technical check of the meter · free"]
+    assert "Meter verification · paid" in talk.buttons
     assert talk.buttons[-1] == "My orders"
     assert "Enter a contact phone" in await talk("1")
     assert talk.replies[-1].request_contact
@@ -109,7 +111,7 @@ async def test_only_the_services_the_utility_offers(demo_database, tmp_path, clo
     talk = Talk(kabinet, files=tmp_path)
     await linked(talk)
     await talk("/service")
-    assert talk.buttons == ["Noise in the electricity meter", "Reconciliation act", "My orders"]
+    assert talk.buttons == ["Noise in the electricity meter · free", "Reconciliation act · free", "My orders"]
     assert "There is no such service" in await talk("/service meter-check")
 
 
@@ -258,7 +260,7 @@ async def test_a_service_typed_by_its_number_in_a_messenger(talk, kabinet):
     await talk("/service")
     replies = await kabinet.handle(Incoming.typed("console", "c1", "3", "en"))
     assert replies[0].text.startswith("Reconciliation act.") and replies[0].request_contact
-    replies = await kabinet.handle(Incoming.typed("console", "c1", "/service 8", "en"))
+    replies = await kabinet.handle(Incoming.typed("console", "c1", "/service 9", "en"))
     assert "There is no such service" in replies[0].text
 
 

@@ -8,8 +8,8 @@ from core.i18n import LANGUAGES
 from core.messages import Button, Reply
 from core.model import Account, ServiceOrder
 from core.services import (
-    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, SERVICES, IllegalTransition, change_order_status, normalise_phone,
-    order_can_go,
+    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, PAID_SERVICES, SERVICES, IllegalTransition, change_order_status,
+    normalise_phone, order_can_go,
 )
 
 ORDERS_SHOWN = 10
@@ -51,7 +51,11 @@ def service_for_text(turn: Turn, text: str) -> str | None:
 
 def choose_service(turn: Turn, key: str = "service-choose") -> None:
     turn.go("service-choose")
-    rows = [[Button(service_name(turn, code), f"svc:{code}")] for code in offered(turn)]
+    rows = [
+        [turn.button("service-button", f"svc:{code}", name=service_name(turn, code),
+                     price="paid" if code in PAID_SERVICES else "free")]
+        for code in offered(turn)
+    ]
     rows.append([turn.button("orders-button", "orders:")])
     turn.say(key, buttons=rows)
 
@@ -69,6 +73,12 @@ async def cmd_service(turn: Turn, args: str) -> None:
         choose_service(turn, "service-unknown")
         return
     await order_next(turn, {"service": code})
+
+
+@register.action("svcorder")
+async def order_service(turn: Turn, code: str) -> None:
+    """A reminder's button that orders one service (the verification reminder's "Order a verification")."""
+    await cmd_service(turn, code)
 
 
 @register.step("service-choose", actions=("svc",))

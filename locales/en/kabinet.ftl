@@ -26,7 +26,7 @@ help =
     /invoices — invoices by month, as PDF with a payment QR code
     /meter — my meter and its verification date
     /outages — planned and emergency outages at my address
-    /service — order a free service, follow my orders
+    /service — order a service, follow my orders
     /appeal — write to the call centre, see the answers
     /settings — language, reminders, quiet hours
     /language — language

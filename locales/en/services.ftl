@@ -23,6 +23,7 @@ service-name-charges-statement = Statement of charges and payments
 service-name-reconnection = Reconnection of the installation
 service-name-meter-repair = Meter repair or replacement
 service-name-control-reading = Control reading for recalculation
+service-name-meter-verification = Meter verification
 order-status-sent = Sent
 order-status-accepted = Accepted
 order-status-awaiting_confirmation = Awaiting confirmation
@@ -31,7 +32,11 @@ order-status-in_progress = In progress
 order-status-done = Done
 order-status-cancelled = Cancelled
 
-service-choose = Which service would you like to order? The services are free of charge.
+service-choose = Which service would you like to order? Each says whether it is free or paid.
+service-button = { $name } · { $price ->
+        [paid] paid
+       *[free] free
+    }
 service-unknown = There is no such service. Choose one from the list:
 orders-button = My orders
 service-order-button = Order a service

@@ -23,6 +23,7 @@ service-name-charges-statement = Ведомость начислений и оп
 service-name-reconnection = Повторное подключение электроустановки
 service-name-meter-repair = Ремонт или замена счётчика
 service-name-control-reading = Контрольные показания для перерасчёта
+service-name-meter-verification = Поверка счётчика
 order-status-sent = Отправлена
 order-status-accepted = Принята к рассмотрению
 order-status-awaiting_confirmation = Ожидает подтверждения
@@ -31,7 +32,11 @@ order-status-in_progress = В работе
 order-status-done = Выполнена
 order-status-cancelled = Отменена
 
-service-choose = Какую услугу заказать? Услуги бесплатные.
+service-choose = Какую услугу заказать? Возле каждой указано, бесплатная она или платная.
+service-button = { $name } · { $price ->
+        [paid] платная
+       *[free] бесплатная
+    }
 service-unknown = Такой услуги нет. Выберите из списка:
 orders-button = Мои заявки
 service-order-button = Заказать услугу

@@ -23,6 +23,7 @@ service-name-charges-statement = Відомість нарахувань та о
 service-name-reconnection = Повторне підключення електроустановки
 service-name-meter-repair = Ремонт або заміна лічильника
 service-name-control-reading = Контрольні показники для перерахунку
+service-name-meter-verification = Повірка лічильника
 order-status-sent = Відправлена
 order-status-accepted = Прийнята до розгляду
 order-status-awaiting_confirmation = Очікує підтвердження
@@ -31,7 +32,11 @@ order-status-in_progress = В роботі
 order-status-done = Виконана
 order-status-cancelled = Скасована
 
-service-choose = Яку послугу замовити? Послуги безкоштовні.
+service-choose = Яку послугу замовити? Біля кожної написано, безкоштовна вона чи платна.
+service-button = { $name } · { $price ->
+        [paid] платна
+       *[free] безкоштовна
+    }
 service-unknown = Такої послуги немає. Оберіть зі списку:
 orders-button = Мої заявки
 service-order-button = Замовити послугу
