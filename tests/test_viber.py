@@ -407,7 +407,7 @@ async def test_service_order_takes_the_phone_from_the_share_phone_button(rig):
     user = rig.user()
     await link(user)
     await user.says("/service")
-    assert "Enter a contact phone" in await user.presses("Noise in the electricity meter")
+    assert "Enter a contact phone" in await user.presses("Noise in the electricity meter · free")
     share = user.keyboard[0]
     assert share["ActionType"] == "share-phone" and share["Text"] == "Send my phone number"
     assert all(m.get("min_api_version", 0) >= 3 for m in user.messages)
