@@ -3,10 +3,11 @@ import io
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from core.charts import ChartText, consumption_chart
-from core.consumption import month_slots, monthly_consumption
+from core.consumption import month_slots, monthly_consumption, next_month
 from core.model import Invoice, Meter, MeterReading
 from core.readings import ReadingWindow
 from tests.billing_data import NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files
@@ -218,6 +219,38 @@ def test_with_an_always_open_window_a_reading_belongs_to_the_month_it_was_taken_
     assert default.billing_month(date(2026, 1, 4)) == "2026-01"
     assert default.billing_month(date(2026, 11, 30)) == "2026-11"
     assert ReadingWindow.parse("5,0").billing_month(date(2026, 12, 1)) == "2026-12"
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.dates(date(2024, 10, 1), date(2026, 12, 31)), st.integers(0, 500)), min_size=1, max_size=30),
+    st.lists(st.dates(date(2024, 10, 1), date(2026, 12, 1)).map(lambda day: day.strftime("%Y-%m")), max_size=10),
+    st.sampled_from(["2,3", "5,1", "3,0", "always"]),
+)
+def test_every_month_is_counted_once_and_readings_add_up(steps, periods, window_text):
+    meter = Meter(7, 1, "0123456", "НІК", 9, 1, Decimal(2), date(2016, 3, 10))
+    window = ReadingWindow.parse(window_text)
+    readings, value = [], 0
+    for day, step in sorted(steps):
+        value += step
+        readings.append(MeterReading(1, value, day, "cabinet"))
+    invoices = [Invoice(period, date(2027, 1, 1), date(2027, 1, 20), Decimal(1), Decimal(1000)) for period in set(periods)]
+    rows = monthly_consumption([(meter, readings)], invoices, "2025-01", window.billing_month)
+    covered = [month for row in rows for month, _ in month_slots([row], "1900-01")]
+    assert len(covered) == len(set(covered)), rows  # no month in two rows
+    assert [row.month for row in rows] == sorted(row.month for row in rows)
+    shown = [month for month, _ in month_slots(rows, "2025-01")]
+    assert all(next_month(a) == b for a, b in zip(shown, shown[1:])), shown  # every month between, gaps too
+    # What the readings count is the meter's advance from the window's baseline to its last reading, × K.
+    closing = {window.billing_month(r.taken_on): r.value for r in readings}
+    before = [v for month, v in sorted(closing.items()) if month < "2025-01"]
+    inside = [v for month, v in sorted(closing.items()) if month >= "2025-01"]
+    start = before[-1] if before else (inside[0] if inside else 0)
+    expected = (inside[-1] - start) * 2 if inside else 0
+    assert sum(row.total for row in rows if not row.from_invoice) == expected
+    for row in rows:
+        assert not (row.from_invoice and row.parts)
 
 
 # ----- issue 18.2: several meters on one account: each its own zones and price, the account's total their sum
