@@ -18,7 +18,7 @@ from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
 from core.ports import PhotoArchive, Store, Transaction
-from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, parse_values
+from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, meter_prices, parse_values
 
 log = logging.getLogger(__name__)
 
@@ -660,10 +660,15 @@ class Turn:
             meter.id, today, values, self.chat.channel, self.chat.id, self.app.clock(), photo_id
         )
         self.counted.append(("readings", {"result": "accepted", "reason": "photo" if photo_id else "typed"}))
-        cost = estimate_cost(assessment, linked.prices)
+        prices = meter_prices(meter.zones, linked.prices)
+        cost = estimate_cost(assessment, prices) if prices is not None else None
         self.go(None)
         shown = " / ".join(self.zone_label(z.zone, meter.zones, str(z.value)) for z in assessment.zones)
         lines = [self.t("reading-accepted", meter=meter.serial, values=shown, on=i18n.day(today))]
+        closes = self.app.window.billing_month(today)
+        if closes != today.strftime("%Y-%m"):  # the window's opening days: say which month it counts for
+            month = self.t("month-year", month=self.t(f"month-{int(closes[5:])}"), year=closes[:4])
+            lines.append(self.t("reading-closes-month", month=month))
         if assessment.total_kwh is not None:
             lines.append(self.t("reading-consumption", kwh=i18n.kwh(assessment.total_kwh)))
             if meter.zones > 1:
@@ -676,6 +681,8 @@ class Turn:
             lines.append(self.t("reading-first"))
         if cost is not None:
             lines.append(self.t("reading-cost", amount=i18n.money(cost), plan=linked.account.tariff_plan))
+        elif prices is None and linked.prices and assessment.total_kwh is not None:
+            lines.append(self.t("reading-cost-other-zones", plan=linked.account.tariff_plan, meter=meter.serial))
         self.replies.append(Reply("\n".join(lines)))
         self.with_menu()
 

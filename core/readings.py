@@ -46,6 +46,15 @@ class ReadingWindow:
             probe += timedelta(days=1)
         return probe
 
+    def billing_month(self, day: date) -> str:
+        """The month (YYYY-MM) a reading taken on `day` closes.
+
+        A reading on the window's opening days (1..`first`) closes the month that just ended: that is what
+        the window is for. An always-open window has no opening days, so a reading closes its own month."""
+        if not self.always and day.day <= self.first:
+            day = day.replace(day=1) - timedelta(days=1)
+        return f"{day.year:04d}-{day.month:02d}"
+
     def closing(self, day: date) -> date:
         """The last day of the window that `day` is in."""
         probe = day
@@ -148,3 +157,11 @@ def estimate_cost(assessment: Assessment, prices: dict[int, Decimal]) -> Decimal
             return None
         total += zone.kwh * prices[zone.zone]
     return total.quantize(Decimal("0.01"))
+
+
+def meter_prices(zones: int, plan_prices: dict[int, Decimal]) -> dict[int, Decimal] | None:
+    """A meter's zone prices: its account's tariff plan's when the plan has the meter's zones, else None.
+
+    The exchange format gives one tariff plan per account, while a business account may have meters with
+    other zone counts: a one-zone meter must not be priced at a three-zone plan's peak."""
+    return plan_prices if sorted(plan_prices) == list(range(1, zones + 1)) else None

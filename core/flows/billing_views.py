@@ -5,12 +5,13 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 from typing import Awaitable, Callable
 
 from core import i18n
 from core.accounts import account_candidates
 from core.charts import ChartText, consumption_chart
-from core.consumption import TOTAL_ONLY, MonthConsumption, monthly_consumption
+from core.consumption import MonthConsumption, monthly_consumption
 from core.invoice_files import NotAnInvoicePdf, read_pdf
 from core.conversation import Turn, register
 from core.messages import Attachment, Reply
@@ -120,12 +121,13 @@ async def show_history(turn: Turn, account: Account) -> None:
         baseline = sorted((await turn.tx.last_readings(meter.id, since)).values(), key=lambda r: r.taken_on)
         series.append((meter, baseline + await turn.tx.readings_since(meter.id, since)))
     invoices = await turn.tx.invoices(account.id, first_month)
-    months = monthly_consumption(series, invoices, first_month)
-    zone_count = max((meter.zones for meter in meters), default=1)
+    months = monthly_consumption(series, invoices, first_month, turn.app.window.billing_month)
     if months:
-        lines = [consumption_line(turn, month, zone_count) for month in months]
+        lines = [consumption_line(turn, month, meters) for month in months]
+        if any(month.months > 1 for month in months):
+            lines.append(turn.t("history-consumption-span-note"))
         turn.say("history-consumption", lines="\n".join(lines))
-        chart = await asyncio.to_thread(consumption_chart, months, zone_count, chart_text(turn, account, zone_count))
+        chart = await asyncio.to_thread(consumption_chart, months, meters, chart_text(turn, account, meters), first_month)
         turn.replies.append(Reply(
             turn.t("history-chart-caption", account=account.number),
             image=Attachment(f"consumption-{account.number}.jpg", chart, "image/jpeg"),
@@ -158,27 +160,54 @@ async def show_history(turn: Turn, account: Account) -> None:
 account_view("history", "hist", "history-choose-account", show_history)
 
 
-def consumption_line(turn: Turn, month: MonthConsumption, zone_count: int) -> str:
+def consumption_line(turn: Turn, month: MonthConsumption, meters: list[Meter]) -> str:
     name = month_name(turn, month.month)
+    if month.months > 1:
+        same_year = month.first[:4] == month.month[:4]
+        first = turn.t(f"month-{int(month.first[5:])}") if same_year else month_name(turn, month.first)
+        name = turn.t("history-months-span", first=first, last=name)
+    if month.is_gap:
+        return turn.t("history-consumption-gap-line", month=name)
     total = i18n.kwh(month.total)
     if month.from_invoice:
         return turn.t("history-consumption-invoice-line", month=name, kwh=total)
-    if zone_count > 1:
-        split = ", ".join(turn.zone_label(zone, zone_count, i18n.kwh(kwh)) for zone, kwh in sorted(month.zones.items()))
+    if len(meters) > 1:  # each meter with its own zones: a one-zone meter is no zone of another
+        split = "; ".join(
+            turn.t("history-consumption-meter", meter=meter.serial, values=meter_split(turn, meter, zones))
+            for meter in meters if (zones := month.of_meter(meter.id))
+        )
+        return turn.t("history-consumption-zones-line", month=name, kwh=total, zones=split)
+    if meters and meters[0].zones > 1:
+        split = meter_split(turn, meters[0], month.of_meter(meters[0].id))
         return turn.t("history-consumption-zones-line", month=name, kwh=total, zones=split)
     return turn.t("history-consumption-line", month=name, kwh=total)
 
 
-def chart_text(turn: Turn, account: Account, zone_count: int) -> ChartText:
-    zones = {zone: turn.t(f"zone-{zone_count}-{zone}") for zone in range(1, zone_count + 1)}
-    if zone_count == 1:
-        zones[1] = turn.t("chart-by-readings")
-    zones[TOTAL_ONLY] = turn.t("chart-by-invoice")
+def meter_split(turn: Turn, meter: Meter, zones: dict[int, Decimal]) -> str:
+    """One meter's consumption by its zones, or its one number."""
+    if meter.zones == 1:
+        return i18n.kwh(sum(zones.values(), Decimal(0)))
+    return ", ".join(turn.zone_label(zone, meter.zones, i18n.kwh(kwh)) for zone, kwh in sorted(zones.items()))
+
+
+def chart_text(turn: Turn, account: Account, meters: list[Meter]) -> ChartText:
+    parts = {}
+    for meter in meters:
+        for zone in range(1, meter.zones + 1):
+            zone_name = turn.t(f"zone-{meter.zones}-{zone}") if meter.zones > 1 else ""
+            if len(meters) == 1:
+                parts[(meter.id, zone)] = zone_name or turn.t("chart-by-readings")
+            elif zone_name:
+                parts[(meter.id, zone)] = turn.t("chart-meter-zone", meter=meter.serial, zone=zone_name)
+            else:
+                parts[(meter.id, zone)] = turn.t("chart-meter", meter=meter.serial)
     return ChartText(
         title=turn.t("chart-title"),
         subtitle=turn.t("chart-subtitle", account=account.number),
         months=tuple(turn.t(f"month-short-{number}") for number in range(1, 13)),
-        zones=zones,
+        parts=parts,
+        by_invoice=turn.t("chart-by-invoice"),
+        no_data=turn.t("chart-no-data"),
     )
 
 

@@ -116,10 +116,12 @@ reading-bare-confirm = Submit { $values } as the reading of meter { $meter }?
 reading-confirm-button = Confirm
 reading-reenter-button = Enter again
 reading-accepted = ✅ Reading of meter { $meter } accepted: { $values } ({ $on }).
+reading-closes-month = Sent in the first days of a month, the reading counts for { $month }.
 reading-consumption = Consumption: { $kwh } kWh.
 reading-k-factor = Including the transformation factor K = { $k }.
 reading-first = This is the first reading of this meter in the cabinet, so consumption will be counted from the next one.
 reading-cost = Estimated cost: { $amount } UAH by the tariff “{ $plan }”.
+reading-cost-other-zones = The cost is not estimated: the tariff “{ $plan }” is for a different number of zones than meter { $meter } has.
 
 photo-kept = The photo is kept as evidence of the reading.
 

@@ -118,10 +118,12 @@ reading-bare-confirm = Передать { $values } как показания с
 reading-confirm-button = Подтверждаю
 reading-reenter-button = Ввести заново
 reading-accepted = ✅ Показания счётчика { $meter } приняты: { $values } ({ $on }).
+reading-closes-month = Показания, переданные в первые дни месяца, засчитаны за { $month }.
 reading-consumption = Потребление: { $kwh } кВт·ч.
 reading-k-factor = С учётом коэффициента трансформации K = { $k }.
 reading-first = Это первые показания этого счётчика в кабинете, поэтому потребление посчитаем со следующих.
 reading-cost = Ориентировочная стоимость: { $amount } грн по тарифу «{ $plan }».
+reading-cost-other-zones = Стоимость не оцениваем: тариф «{ $plan }» рассчитан на другое число зон, чем у счётчика { $meter }.
 
 photo-kept = Фото сохранено как подтверждение показаний.
 

@@ -118,10 +118,12 @@ reading-bare-confirm = Подати { $values } як показники лічи
 reading-confirm-button = Підтверджую
 reading-reenter-button = Ввести заново
 reading-accepted = ✅ Показники лічильника { $meter } прийнято: { $values } ({ $on }).
+reading-closes-month = Показники, передані в перші дні місяця, зараховано за { $month }.
 reading-consumption = Споживання: { $kwh } кВт·год.
 reading-k-factor = З урахуванням коефіцієнта трансформації K = { $k }.
 reading-first = Це перші показники цього лічильника в кабінеті, тож споживання порахуємо з наступних.
 reading-cost = Орієнтовна вартість: { $amount } грн за тарифом «{ $plan }».
+reading-cost-other-zones = Вартість не оцінюємо: тариф «{ $plan }» розраховано на іншу кількість зон, ніж має лічильник { $meter }.
 
 photo-kept = Фото збережено як підтвердження показників.
 
