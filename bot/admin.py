@@ -38,7 +38,7 @@ from core import metrics
 from core.notifications import OUTAGE_UPDATE, Kind
 from core.readings import ReadingWindow
 from core.services import OPERATOR, IllegalTransition, change_appeal_status, change_order_status
-from scheduler.jobs import Planner, plan_outages
+from scheduler.jobs import Planner, plan_after_import
 from storage import outbox, queries_admin
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
@@ -497,8 +497,7 @@ async def import_zip(admin: Admin, request: web.Request, who: str) -> Imported:
     try:
         async with admin.database.session() as session:
             report = await import_folder(session, folder)
-            planner = admin.planner
-            notified = await planner.invoices(session) + await plan_outages(planner, session)
+            notified = await plan_after_import(admin.planner, session)
     except ImportRefused as refusal:
         shutil.rmtree(into, ignore_errors=True)
         problems = admin_import.problems_json(refusal.problems, folder)

@@ -115,6 +115,7 @@ def cmd_import(args) -> int:
 async def _import(settings: Settings, folder: Path) -> int:
     from bot.admin_import import import_folder_for
     from bot.app import open_database
+    from scheduler.jobs import Planner, plan_after_import
     from storage.exchange import ImportRefused, import_folder
 
     database = await open_database(settings)
@@ -123,6 +124,7 @@ async def _import(settings: Settings, folder: Path) -> int:
     try:
         async with database.session() as session:
             report = await import_folder(session, folder, attachments)
+            notified = await plan_after_import(Planner(database, settings.window, settings.zone), session)
     except ImportRefused as refusal:
         shutil.rmtree(attachments, ignore_errors=True)
         print(f"kabinet import: nothing imported, {len(refusal.problems)} problem(s):", file=sys.stderr)
@@ -136,6 +138,7 @@ async def _import(settings: Settings, folder: Path) -> int:
         await database.close()
     for name, count in report.rows.items():
         print(f"{name}: {count} row(s)")
+    print(f"notices planned: {notified} (new invoices, current outages)")
     return 0
 
 

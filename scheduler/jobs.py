@@ -79,6 +79,12 @@ class Planner:
         return planned, rows
 
 
+async def plan_after_import(planner: Planner, session) -> int:
+    """What an import makes news, the same for `kabinet import` and the admin API: invoices issued in the last
+    days, and current or just ended outages."""
+    return await planner.invoices(session) + await plan_outages(planner, session)
+
+
 async def plan_outages(planner: Planner, session) -> int:
     """Every current or upcoming outage to the chats whose accounts it touches; ended ones, once more."""
     from storage.repositories import SqlTransaction

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_candidates
@@ -208,6 +209,13 @@ FILES: dict[str, list[Column]] = {
 class ParsedFile:
     name: str
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Rows refused as malformed (their cells by column), and whether the file was read to its end: what other
+    # files name in them is not reported "not known" as well.
+    refused: list[dict[str, str]] = field(default_factory=list)
+    complete: bool = True
+
+    def refused_keys(self, *columns: str) -> set[tuple[str, ...]]:
+        return {tuple(row.get(column, "") for column in columns) for row in self.refused}
 
 
 def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> ParsedFile:
@@ -216,15 +224,18 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
         content = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         problems.append(RowProblem(path.name, 0, f"not UTF-8 ({exc.reason} at byte {exc.start})"))
+        parsed.complete = False
         return parsed
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
         problems.append(RowProblem(path.name, 1, f"not readable as CSV: {exc}"))
+        parsed.complete = False
         return parsed
     if header is None:
         problems.append(RowProblem(path.name, 1, "empty file, the header row is missing"))
+        parsed.complete = False
         return parsed
     header = [name.strip() for name in header]
     missing = [c.name for c in columns if c.name not in header]
@@ -235,6 +246,7 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
             f"unknown column(s): {', '.join(unknown)}" if unknown else "",
         ]))
         problems.append(RowProblem(path.name, 1, reason))
+        parsed.complete = False
         return parsed
     position = {name: index for index, name in enumerate(header)}
     line = reader.line_num
@@ -245,15 +257,19 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
             break
         except csv.Error as exc:  # e.g. a field over the csv module's size limit: the rest cannot be read
             problems.append(RowProblem(path.name, line + 1, f"not readable as CSV: {exc}"))
+            parsed.complete = False
             break
         row_line, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        raw = {name: cells[index].strip() for name, index in position.items() if index < len(cells)}
         if len(cells) != len(header):
             problems.append(RowProblem(path.name, row_line, f"{len(cells)} fields, the header has {len(header)}"))
+            parsed.refused.append(raw)
             continue
         if any("\x00" in cell for cell in cells):
             problems.append(RowProblem(path.name, row_line, "contains a NUL character"))
+            parsed.refused.append(raw)
             continue
         values: dict[str, Any] = {}
         for column in columns:
@@ -263,11 +279,13 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
                     values[column.name] = None
                     continue
                 problems.append(RowProblem(path.name, row_line, f"{column.name} is empty"))
+                parsed.refused.append(raw)
                 break
             try:
                 values[column.name] = column.parse(cell)
             except BadValue as exc:
                 problems.append(RowProblem(path.name, row_line, f"{column.name}: {exc}"))
+                parsed.refused.append(raw)
                 break
         else:
             parsed.rows.append((row_line, values))
@@ -281,8 +299,9 @@ class ImportReport:
     outages: list[str] = field(default_factory=list)
 
 
-def read_folder(folder: Path, attachments: Path | None = None) -> dict[str, ParsedFile]:
-    """Every file read and checked; with `attachments`, the invoices' PDFs are copied there (see import_folder)."""
+def read_folder(folder: Path, attachments: Path | None = None) -> tuple[dict[str, ParsedFile], list[RowProblem]]:
+    """Every file read and checked: the rows that are well-formed, and the problems of the others. With
+    `attachments` and no problem, the invoices' PDFs are copied there (see import_folder)."""
     if not folder.is_dir():
         raise ImportRefused([RowProblem(str(folder), 0, "not a folder")])
     problems: list[RowProblem] = []
@@ -296,8 +315,7 @@ def read_folder(folder: Path, attachments: Path | None = None) -> dict[str, Pars
     for name, parsed in files.items():
         _check_unique(parsed, NATURAL_KEYS[name], problems)
         if name == "accounts.csv":
-            _check_unique(ParsedFile(name, [(line, row) for line, row in parsed.rows if row["eic"]]), ("eic",),
-                          problems)
+            _check_unique(parsed, ("eic",), problems, only=lambda row: bool(row["eic"]))
         if name == "invoices.csv":
             for line, row in parsed.rows:
                 if row["pdf"] and (reason := _pdf_problem(folder, row["pdf"])):
@@ -308,9 +326,7 @@ def read_folder(folder: Path, attachments: Path | None = None) -> dict[str, Pars
                     problems.append(RowProblem(name, line, "ends_at is before starts_at"))
     if not problems and "invoices.csv" in files:
         _take_pdfs(folder, files["invoices.csv"], attachments, problems)
-    if problems:
-        raise ImportRefused(sorted(problems, key=lambda p: (p.file, p.line)))
-    return files
+    return files, problems
 
 
 NATURAL_KEYS = {
@@ -324,14 +340,21 @@ NATURAL_KEYS = {
 }
 
 
-def _check_unique(parsed: ParsedFile, key: tuple[str, ...], problems: list[RowProblem]) -> None:
+def _check_unique(parsed: ParsedFile, key: tuple[str, ...], problems: list[RowProblem],
+                  only: Callable[[dict], bool] = lambda row: True) -> None:
+    """A row repeating an earlier one's key (among the rows `only` picks) is a problem, and is dropped: one
+    upsert statement may not touch a row twice."""
     seen: dict[tuple, int] = {}
+    kept = []
     for line, row in parsed.rows:
         value = tuple(row[name] for name in key)
-        if value in seen:
+        if only(row) and value in seen:
             problems.append(RowProblem(parsed.name, line, f"repeats line {seen[value]} ({', '.join(key)})"))
-        else:
+            continue
+        if only(row):
             seen[value] = line
+        kept.append((line, row))
+    parsed.rows = kept
 
 
 def _inside(folder: Path, relative: str) -> bool:
@@ -382,9 +405,24 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
     the import is refused."""
     # Parsing and checking a large exchange takes seconds of CPU: in a thread, so a server importing
     # through the admin API keeps answering consumers meanwhile.
-    files = await asyncio.to_thread(read_folder, folder, attachments)
+    files, problems = await asyncio.to_thread(read_folder, folder, attachments)
     report = ImportReport()
-    problems: list[RowProblem] = []
+    try:
+        await _write(session, files, problems, report)
+    except DBAPIError:
+        if not problems:
+            raise
+        # A file with problems may still upset a statement: those problems are what to fix first.
+        raise ImportRefused(reported(problems)) from None
+    if problems:
+        raise ImportRefused(reported(problems))
+    return report
+
+
+async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: list[RowProblem],
+                 report: ImportReport) -> None:
+    """Upsert the well-formed rows, adding what the database refutes (unknown accounts and meters, …) to
+    `problems`; the caller rolls all of it back when there is any."""
     insert = _dialect_insert(session)
 
     def count(name: str) -> list[tuple[int, dict]]:
@@ -392,8 +430,12 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
         report.rows[name] = len(rows)
         return rows
 
-    await _check_eic_owners(session, files.get("accounts.csv"))
-    for chunk in _chunks(count("accounts.csv")):
+    # The rows that are well-formed are checked against the database too (and written, then rolled back when
+    # anything is wrong), so one pass reports every problem of every file, not the format's first.
+    owned_elsewhere = await _eic_owner_problems(session, files.get("accounts.csv"))
+    problems.extend(owned_elsewhere)
+    taken = {problem.line for problem in owned_elsewhere}
+    for chunk in _chunks([(line, r) for line, r in count("accounts.csv") if line not in taken]):
         values = [{
             "number": r["account"], "eic": r["eic"], "surname": r["surname"], "full_name": r["full_name"],
             "address": r["address"], "settlement": r["settlement"], "street": r["street"], "house": r["house"],
@@ -409,9 +451,11 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
     referenced = {r["account"] for name in ("meters.csv", "readings.csv", "payments.csv", "invoices.csv")
                   for _, r in (files[name].rows if name in files else [])}
     account_ids = await _ids_by_number(session, referenced)
+    accounts_file = files.get("accounts.csv", ParsedFile("accounts.csv"))
+    malformed = {account for account, in accounts_file.refused_keys("account")}
     for name in ("meters.csv", "readings.csv", "payments.csv", "invoices.csv"):
-        for line, row in files[name].rows if name in files else []:
-            if row["account"] not in account_ids:
+        for line, row in files[name].rows if name in files and accounts_file.complete else []:
+            if row["account"] not in account_ids and row["account"] not in malformed:
                 problems.append(RowProblem(name, line, f"account {row['account']} is not known"))
 
     meter_rows = [(line, r) for line, r in count("meters.csv") if r["account"] in account_ids]
@@ -431,13 +475,17 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
     meters = await _meters_by_key(session, {
         (account_ids[r["account"]], r["meter"]) for _, r in reading_rows if r["account"] in account_ids
     })
+    meters_file = files.get("meters.csv", ParsedFile("meters.csv"))
+    malformed_meters = meters_file.refused_keys("account", "meter")
     valid_readings = []
     for line, row in reading_rows:
         if row["account"] not in account_ids:
             continue
         meter = meters.get((account_ids[row["account"]], row["meter"]))
         if meter is None:
-            problems.append(RowProblem("readings.csv", line, f"meter {row['meter']} of account {row['account']} is not known"))
+            if meters_file.complete and (row["account"], row["meter"]) not in malformed_meters:
+                problems.append(
+                    RowProblem("readings.csv", line, f"meter {row['meter']} of account {row['account']} is not known"))
         elif row["zone"] > meter[1]:
             problems.append(RowProblem("readings.csv", line, f"zone {row['zone']} but the meter has {meter[1]} zone(s)"))
         elif row["value"] >= 10 ** meter[2]:
@@ -492,15 +540,24 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
         ))
         report.outages.extend(v["code"] for v in values)
 
-    if problems:
-        raise ImportRefused(sorted(problems, key=lambda p: (p.file, p.line)))
-    return report
 
 
-async def _check_eic_owners(session: AsyncSession, accounts: ParsedFile | None) -> None:
-    """An EIC code that already belongs to another account number is refused (before anything is written)."""
+MAX_REPORTED = 500  # problems listed in one refusal; the count of the rest follows them
+
+
+def reported(problems: list[RowProblem]) -> list[RowProblem]:
+    """The problems in file and line order, at most MAX_REPORTED of them and a last line counting the rest."""
+    ordered = sorted(problems, key=lambda p: (p.file, p.line))
+    if len(ordered) <= MAX_REPORTED:
+        return ordered
+    rest = len(ordered) - MAX_REPORTED
+    return ordered[:MAX_REPORTED] + [RowProblem("(more)", 0, f"{rest} more problem(s) not listed")]
+
+
+async def _eic_owner_problems(session: AsyncSession, accounts: ParsedFile | None) -> list[RowProblem]:
+    """An EIC code that already belongs to another account number is refused."""
     if accounts is None:
-        return
+        return []
     wanted = {row["eic"]: (line, row["account"]) for line, row in accounts.rows if row["eic"]}
     problems = []
     for chunk in _chunks(sorted(wanted)):
@@ -509,8 +566,7 @@ async def _check_eic_owners(session: AsyncSession, accounts: ParsedFile | None) 
             line, account = wanted[eic]
             if number != account:
                 problems.append(RowProblem("accounts.csv", line, f"eic {eic} belongs to account {number}"))
-    if problems:
-        raise ImportRefused(sorted(problems, key=lambda p: p.line))
+    return problems
 
 
 def _dialect_insert(session: AsyncSession):

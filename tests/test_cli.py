@@ -1,5 +1,6 @@
 """The `kabinet` command as a newcomer uses it: a demo database, a conversation piped into the shell, the export."""
 import csv
+from datetime import date
 import io
 import os
 import shutil
@@ -82,6 +83,44 @@ def test_import_reports_file_line_and_reason_and_exits_non_zero(env, tmp_path):
     good = kabinet(["import", "bot/demo"], env)
     assert good.returncode == 0, good.stderr
     assert "accounts.csv: 3 row(s)" in good.stdout
+
+
+def test_import_reports_every_problem_of_every_file_in_one_pass(env, tmp_path):
+    """Issue 18.10: a format problem in one file no longer hides the others' (here an unknown account)."""
+    folder = tmp_path / "exchange"
+    shutil.copytree("bot/demo", folder)
+    accounts = (folder / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    accounts[1] = accounts[1].replace("2026-11-01", "2026-13-01")  # a bad balance_on on line 2
+    (folder / "accounts.csv").write_text("\n".join(accounts) + "\n", encoding="utf-8")
+    with open(folder / "payments.csv", "a", encoding="utf-8") as payments:
+        payments.write("999900000001,2026-11-05,10.00,\n")
+    lines = (folder / "payments.csv").read_text(encoding="utf-8").count("\n")
+    result = kabinet(["import", str(folder)], env)
+    assert result.returncode == 1
+    assert "accounts.csv:2: balance_on: '2026-13-01' is not a date YYYY-MM-DD" in result.stderr
+    assert f"payments.csv:{lines}: account 999900000001 is not known" in result.stderr
+    assert "payments.csv:2:" not in result.stderr  # the malformed account's own rows are not "unknown"
+    assert kabinet(["jobs", "list"], env).returncode == 0
+    status = kabinet(["outbox", "status"], env)
+    assert "invoice" not in status.stdout  # nothing imported, nothing planned
+
+
+def test_import_plans_the_notices_of_new_invoices_like_the_admin_api(env, tmp_path):
+    """Issue 18.10: `kabinet import` tells linked chats of a new invoice, as POST /admin/import does."""
+    assert kabinet(["import", "bot/demo"], env).returncode == 0
+    shell = kabinet(["shell"], env, stdin="/link 010000012345 Шевченко\n1\n")
+    assert "is linked" in shell.stdout or "підключено" in shell.stdout, shell.stdout
+    today = date.today()
+    folder = tmp_path / "november"
+    folder.mkdir()
+    (folder / "invoices.csv").write_text(
+        "account,period,issued_on,due_on,amount,kwh,pdf\n"
+        f"010000012345,{today:%Y-%m},{today.isoformat()},{today.isoformat()},640.80,150,\n", encoding="utf-8")
+    result = kabinet(["import", str(folder)], env)
+    assert result.returncode == 0, result.stderr
+    assert "notices planned: 1" in result.stdout
+    status = kabinet(["outbox", "status"], env)
+    assert "invoice" in status.stdout, status.stdout
 
 
 def test_import_copies_the_invoice_pdfs_into_the_data_directory(env, tmp_path):
