@@ -15,7 +15,7 @@ from core.accounts import account_candidates, surname_matches
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
-from core.ports import PhotoArchive, Store, Transaction
+from core.ports import ChatFiles, PhotoArchive, Store, Transaction
 from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, parse_values
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ class Kabinet:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
     reader: object | None = None
     link_attempts_per_hour: int = 5
+    # Files channels keep per chat (Viber's media shelf), removed by /forget with the chat's data.
+    chat_files: list[ChatFiles] = field(default_factory=list)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     payee: Payee | None = None
     # Codes of the free services this utility offers (core/flows/services.py lists them all).
@@ -767,6 +769,9 @@ class Turn:
     async def step_forget(self, text: str | None, action: str | None) -> None:
         if action == "forget:yes":
             await self.tx.forget_chat(self.chat.id)
+            # Before the commit: should it fail, the files are gone and the chat is not, which is harmless.
+            for files in self.app.chat_files:
+                await asyncio.to_thread(files.forget, self.chat.channel, self.chat.external_id)
             self.forgotten = True
             self.say("forget-done")
         else:

@@ -163,6 +163,12 @@ class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
 
 
+class ChatFiles(Protocol):
+    """Files a channel keeps for a chat (Viber's media shelf): removed when the chat is forgotten."""
+
+    def forget(self, channel: str, external_id: str) -> None: ...
+
+
 class PhotoArchive(Protocol):
     """Keeps the bytes of a consumer's photo as evidence; returns where."""
 

@@ -123,10 +123,10 @@ photo-kept = The photo is kept as evidence of the reading.
 
 photo-empty = The photo did not arrive or the file is empty. Please send the photo of the meter again.
 
-forget-ask = Unlink all accounts and erase this chat's data (language, consent, unfinished actions)? Readings you submitted stay with the account for billing, photos stay as evidence.
+forget-ask = Unlink all accounts and erase this chat's data (language, consent, settings, unfinished actions, the invoice PDFs and charts sent here)? The utility's records keep the readings you submitted with their meter photos, your orders and appeals — with the account, no longer tied to this chat — and failed attempts to link an account, so that /forget does not reset their limit.
 forget-yes = Yes, erase
 forget-no = No
-forget-done = This chat's data is erased and its accounts are unlinked. Send /start to begin again.
+forget-done = This chat's data is erased and its accounts are unlinked. The utility's records keep the readings with their photos, orders and appeals (no longer tied to this chat) and failed link attempts. Send /start to begin again.
 
 menu-history = History
 menu-invoices = Invoices
