@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 VERIFICATION_WARNING_DAYS = 90
 LINK_ATTEMPT_PERIOD = timedelta(hours=1)
+ACCOUNT_LINK_PERIOD = timedelta(hours=24)  # rolling: an account's failures count for a day after each
 UNSENT_REPLY_DELAY = timedelta(seconds=10)  # a reply the messenger refused is tried again by the outbox
 
 # The main menu, rows of (command, message key of its label); typed labels in any language press it too.
@@ -48,6 +49,7 @@ class Kabinet:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
     reader: object | None = None
     link_attempts_per_hour: int = 5
+    link_failures_per_account_per_day: int = 10
     # Files channels keep per chat (Viber's media shelf), removed by /forget with the chat's data.
     chat_files: list[ChatFiles] = field(default_factory=list)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -362,9 +364,13 @@ class Turn:
             return
         await self.link_continue(account, text)
 
+    async def link_failures(self, since: datetime) -> list[datetime]:
+        """The chat's failed attempts, by its id in the messenger: /forget does not reset them."""
+        return await self.tx.failed_link_attempts(self.chat.channel, self.chat.external_id, since)
+
     async def link_blocked(self) -> bool:
         now = self.app.clock()
-        failures = await self.tx.failed_link_attempts(self.chat.id, now - LINK_ATTEMPT_PERIOD)
+        failures = await self.link_failures(now - LINK_ATTEMPT_PERIOD)
         if len(failures) < self.app.link_attempts_per_hour:
             return False
         retry_at = min(failures) + LINK_ATTEMPT_PERIOD
@@ -373,16 +379,25 @@ class Turn:
         self.with_menu()
         return True
 
+    async def account_locked(self, account: Account, now: datetime) -> bool:
+        """Guessed at too often today, from any chats: linked again after a day, or when the operator says."""
+        failures = await self.tx.failed_links_to(account.id, now - ACCOUNT_LINK_PERIOD)
+        return failures >= self.app.link_failures_per_account_per_day
+
     async def link_try(self, account_text: str, surname: str) -> None:
         now = self.app.clock()
-        found = [
-            account
-            for account in await self.tx.find_accounts(account_candidates(account_text))
-            if surname_matches(surname, account.surname)
-        ]
-        await self.tx.record_link_attempt(self.chat.id, now, succeeded=len(found) == 1)
-        if len(found) != 1:
-            failures = await self.tx.failed_link_attempts(self.chat.id, now - LINK_ATTEMPT_PERIOD)
+        numbered = await self.tx.find_accounts(account_candidates(account_text))
+        found = [account for account in numbered if surname_matches(surname, account.surname)]
+        if len(found) == 1 and await self.account_locked(found[0], now):
+            found = []  # refused like a wrong surname: nothing tells that the account exists
+        succeeded = len(found) == 1
+        # A failure counts against every account the number named, whichever chat tries it.
+        await self.tx.record_link_attempt(self.chat.channel, self.chat.external_id,
+                                          [account.id for account in (found if succeeded else numbered)], now,
+                                          succeeded)
+        if not succeeded:
+            self.counted.append(("link_failures", {"channel": self.chat.channel}))
+            failures = await self.link_failures(now - LINK_ATTEMPT_PERIOD)
             left = max(self.app.link_attempts_per_hour - len(failures), 0)
             self.go("link-account")
             self.say("link-refused", left=left)

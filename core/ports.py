@@ -40,7 +40,8 @@ class Transaction(Protocol):
         """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
 
     async def forget_chat(self, chat_id: int) -> None:
-        """Erase the chat, its links, state and attempts; its readings and photos stay, no longer tied to it."""
+        """Erase the chat, its links and state; its readings, photos and orders stay, no longer tied to it, and
+        its link attempts stay too (they are kept by channel and external id, not by the chat)."""
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None: ...
 
@@ -54,9 +55,15 @@ class Transaction(Protocol):
 
     async def unlink(self, chat_id: int, account_id: int) -> bool: ...
 
-    async def failed_link_attempts(self, chat_id: int, since: datetime) -> list[datetime]: ...
+    async def failed_link_attempts(self, channel: str, external_id: str, since: datetime) -> list[datetime]:
+        """When the chat with this id in its messenger failed to link an account since `since`."""
 
-    async def record_link_attempt(self, chat_id: int, at: datetime, succeeded: bool) -> None: ...
+    async def failed_links_to(self, account_id: int, since: datetime) -> int:
+        """Failed attempts since `since`, from any chat, on the account's number."""
+
+    async def record_link_attempt(self, channel: str, external_id: str, account_ids: list[int], at: datetime,
+                                  succeeded: bool) -> None:
+        """One attempt of the chat; a row for each account whose number it named (one without, for none)."""
 
     async def meters(self, account_ids: list[int]) -> list[Meter]: ...
 
