@@ -15,6 +15,7 @@ from core.accounts import account_candidates, surname_matches
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
+from core.notifications import Kind, linked_from
 from core.ports import ChatFiles, PhotoArchive, Store, Transaction
 from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, parse_values
 
@@ -407,10 +408,19 @@ class Turn:
         account = found[0]
         self.go(None)
         if await self.tx.link(self.chat.id, account.id, now):
+            await self.tell_linked_chats(account, now)
             self.say("link-done", account=account.number, address=account.address)
         else:
             self.say("link-already", account=account.number)
         self.with_menu()
+
+    async def tell_linked_chats(self, account: Account, now: datetime) -> None:
+        """The chats the account was linked to before hear that this one linked it (through the outbox)."""
+        others = [chat_id for chat_id in await self.tx.chats_linked_to(account.id) if chat_id != self.chat.id]
+        if others:
+            period = linked_from(self.chat.channel, now)
+            await self.tx.plan_notices(Kind.ACCOUNT_LINKED,
+                                       [(chat_id, account.number, period) for chat_id in others], now)
 
     # ----- accounts
 

@@ -9,6 +9,7 @@ from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder,
 )
+from core.notifications import Kind
 
 
 class Transaction(Protocol):
@@ -64,6 +65,12 @@ class Transaction(Protocol):
     async def record_link_attempt(self, channel: str, external_id: str, account_ids: list[int], at: datetime,
                                   succeeded: bool) -> None:
         """One attempt of the chat; a row for each account whose number it named (one without, for none)."""
+
+    async def chats_linked_to(self, account_id: int) -> list[int]:
+        """The chats the account is linked to."""
+
+    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
+        """Notices given as (chat id, subject, period) into the outbox, each once (core.notifications)."""
 
     async def meters(self, account_ids: list[int]) -> list[Meter]: ...
 

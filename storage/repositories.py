@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from core.model import (
     Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
 )
+from core.notifications import Kind
 from core.readings import MAX_ZONES
 from storage import outbox
 from storage.queries_billing import BillingQueries, to_invoice, to_payment
@@ -613,6 +614,15 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             update(LinkAttemptRow).where(LinkAttemptRow.account_id == account_id,
                                          LinkAttemptRow.succeeded.is_(False)).values(account_id=None))
         return result.rowcount
+
+    async def chats_linked_to(self, account_id: int) -> list[int]:
+        return list(await self.session.scalars(
+            select(ChatAccountRow.chat_id).where(ChatAccountRow.account_id == account_id)
+            .order_by(ChatAccountRow.chat_id)
+        ))
+
+    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
+        return await outbox.plan_notices(self.session, kind, notices, at)
 
     # ----- meters and readings
 
