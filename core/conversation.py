@@ -311,6 +311,8 @@ class Turn:
 
     async def cmd_link(self, args: str) -> None:
         self.go(None)
+        if self.link_not_here():
+            return
         account, surname = _split_link_args(args)
         if self.chat.consent_at is None:
             self.go("consent", account=account, surname=surname)
@@ -339,7 +341,7 @@ class Turn:
             )
 
     async def link_continue(self, account: str, surname: str) -> None:
-        if await self.link_blocked():
+        if self.link_not_here() or await self.link_blocked():
             return
         if not account:
             self.go("link-account")
@@ -364,6 +366,14 @@ class Turn:
             self.say("link-surname-malformed")
             return
         await self.link_continue(account, text)
+
+    def link_not_here(self) -> bool:
+        """A group or a channel: its members would see the account, so it is linked only in a private chat."""
+        if self.event.private:
+            return False
+        self.go(None)
+        self.say("link-private-only")
+        return True
 
     async def link_failures(self, since: datetime) -> list[datetime]:
         """The chat's failed attempts, by its id in the messenger: /forget does not reset them."""

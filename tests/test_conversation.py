@@ -374,3 +374,19 @@ async def test_failed_link_attempts_are_counted_for_an_alarm(talk, monkeypatch):
     await talk("/link abc Дем'яненко")  # not an account number: not a guess
     assert failures() - before == 2
     assert "kabinet_link_failures_total" in metrics.exposition()[0].decode()
+
+
+async def test_accounts_are_linked_only_in_a_private_chat(kabinet, talk):
+    from core.messages import Incoming
+
+    async def in_group(text: str) -> str:
+        replies = await kabinet.handle(Incoming("console", "group", text=text, language="en", private=False))
+        return "\n".join(reply.text for reply in replies)
+
+    assert "only in a private chat" in await in_group("/link 010000012345 Шевченко")
+    assert "only in a private chat" in await in_group("Link account")
+    assert "only in a private chat" in await in_group("/link")
+    replies = await kabinet.handle(Incoming.pressed("console", "group", "consent:yes", "en"))
+    assert "no longer active" in replies[0].text  # no consent step was opened
+    assert "No account is linked" in await in_group("/balance")
+    await linked(talk)  # a private chat links as before

@@ -66,6 +66,7 @@ link-refused = { $left ->
    *[other] No account with this number and surname was found. Check and try again: { $left } attempts are left this hour.
 }
 link-too-many = Too many failed attempts to link an account. Try again after { $time }.
+link-private-only = A personal account can be linked only in a private chat with the bot, not in a group or a channel.
 link-done = Account { $account } is linked: { $address }.
 link-already = Account { $account } is already linked to this chat.
 
