@@ -30,7 +30,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot import admin_import
 from bot.admin_schema import (
-    Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported, Order,
+    Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
+    LinkFailuresCleared, Order,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, Route, Stats, openapi,
 )
@@ -471,6 +472,18 @@ async def broadcast(admin: Admin, request, who: str, body: BroadcastBody) -> Bro
     return Broadcast(broadcast=broadcast_id, planned=planned)
 
 
+async def clear_link_failures(admin: Admin, request, who: str, account: str) -> LinkFailuresCleared:
+    """Lift an account's lock after too many failed link attempts (the owner called the call centre)."""
+    async with admin.database.session() as session:
+        tx = SqlTransaction(session)
+        found = [a for a in await tx.find_accounts([account]) if a.number == account]
+        if not found:
+            raise Refusal(404, f"no account {account}")
+        cleared = await tx.clear_link_failures(found[0].id)
+    _audit(who, "failed link attempts on account %s cleared: %d", mask(account), cleared)
+    return LinkFailuresCleared(account=account, cleared=cleared)
+
+
 async def import_zip(admin: Admin, request: web.Request, who: str) -> Imported:
     limit = admin_import.MAX_ZIP_BYTES
     if request.content_length is not None and request.content_length > limit:
@@ -564,6 +577,9 @@ ROUTES = [
           change_outage, body=OutageChangeBody, answer=OutageSaved, refusals=(404, 413)),
     Route("POST", "/admin/broadcast", "broadcast", "A message to everyone, a settlement or a grid node",
           broadcast, body=BroadcastBody, answer=Broadcast, status=201, refusals=(404, 413)),
+    Route("DELETE", "/admin/accounts/{account}/link-failures", "clear-link-failures",
+          "Let an account be linked again after too many failed attempts", clear_link_failures,
+          answer=LinkFailuresCleared, refusals=(404,)),
     Route("GET", "/admin/stats", "stats", "Counts of accounts, chats, readings, orders, appeals, outbox",
           stats, answer=Stats),
 ]

@@ -212,6 +212,11 @@ class Broadcast(BaseModel):
     planned: int
 
 
+class LinkFailuresCleared(BaseModel):
+    account: str
+    cleared: int = Field(description="failed link attempts on the account that no longer count")
+
+
 class Imported(BaseModel):
     rows: dict[str, int] = Field(description="rows read per file")
     new_invoices: int

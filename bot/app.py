@@ -50,6 +50,7 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         timezone=settings.zone,
         reader=overrides.pop("reader") if "reader" in overrides else load_reader(settings.recognizer),
         link_attempts_per_hour=settings.link_attempts_per_hour,
+        link_failures_per_account_per_day=settings.link_failures_per_account_per_day,
         payee=settings.payee,
         services=settings.service_codes,
         chat_limit=chat_limit(settings),

@@ -20,6 +20,9 @@ _COUNTERS = {
                             ["channel", "outcome"], registry=REGISTRY),
     "replies_kept": Counter("kabinet_replies_kept_total", "Answers the messenger did not take, kept in the outbox",
                             ["channel"], registry=REGISTRY),
+    "link_failures": Counter("kabinet_link_failures_total",
+                             "Failed attempts to link an account (an alarm on its rate catches guessing)",
+                             ["channel"], registry=REGISTRY),
     "admin": Counter("kabinet_admin_requests_total", "Admin API requests by route and status",
                      ["route", "status"], registry=REGISTRY),
     "admin_auth_failures": Counter(

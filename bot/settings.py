@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     default_language: str = "uk"
     reading_window: str = "2,3"
     link_attempts_per_hour: int = Field(5, ge=1)
+    link_failures_per_account_per_day: int = Field(10, ge=1)
     payee_name: str = "АТ «Демообленерго»"
     payee_iban: str = "UA213223130000026007233566001"
     payee_code: str = "00000000"

@@ -17,7 +17,8 @@ from core.chat_limit import Admission, ChatLimit
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
-from core.ports import PhotoArchive, Store, Transaction
+from core.notifications import Kind, linked_from
+from core.ports import ChatFiles, PhotoArchive, Store, Transaction
 from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, meter_prices, parse_values
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 VERIFICATION_WARNING_DAYS = 90
 LINK_ATTEMPT_PERIOD = timedelta(hours=1)
+ACCOUNT_LINK_PERIOD = timedelta(hours=24)  # rolling: an account's failures count for a day after each
 UNSENT_REPLY_DELAY = timedelta(seconds=10)  # a reply the messenger refused is tried again by the outbox
 
 # The main menu, rows of (command, message key of its label); typed labels in any language press it too.
@@ -50,6 +52,9 @@ class Kabinet:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
     reader: object | None = None
     link_attempts_per_hour: int = 5
+    link_failures_per_account_per_day: int = 10
+    # Files channels keep per chat (Viber's media shelf), removed by /forget with the chat's data.
+    chat_files: list[ChatFiles] = field(default_factory=list)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     payee: Payee | None = None
     # Codes of the free services this utility offers (core/flows/services.py lists them all).
@@ -326,6 +331,8 @@ class Turn:
 
     async def cmd_link(self, args: str) -> None:
         self.go(None)
+        if self.link_not_here():
+            return
         account, surname = _split_link_args(args)
         if self.chat.consent_at is None:
             self.go("consent", account=account, surname=surname)
@@ -354,7 +361,7 @@ class Turn:
             )
 
     async def link_continue(self, account: str, surname: str) -> None:
-        if await self.link_blocked():
+        if self.link_not_here() or await self.link_blocked():
             return
         if not account:
             self.go("link-account")
@@ -380,9 +387,21 @@ class Turn:
             return
         await self.link_continue(account, text)
 
+    def link_not_here(self) -> bool:
+        """A group or a channel: its members would see the account, so it is linked only in a private chat."""
+        if self.event.private:
+            return False
+        self.go(None)
+        self.say("link-private-only")
+        return True
+
+    async def link_failures(self, since: datetime) -> list[datetime]:
+        """The chat's failed attempts, by its id in the messenger: /forget does not reset them."""
+        return await self.tx.failed_link_attempts(self.chat.channel, self.chat.external_id, since)
+
     async def link_blocked(self) -> bool:
         now = self.app.clock()
-        failures = await self.tx.failed_link_attempts(self.chat.id, now - LINK_ATTEMPT_PERIOD)
+        failures = await self.link_failures(now - LINK_ATTEMPT_PERIOD)
         if len(failures) < self.app.link_attempts_per_hour:
             return False
         retry_at = min(failures) + LINK_ATTEMPT_PERIOD
@@ -391,16 +410,25 @@ class Turn:
         self.with_menu()
         return True
 
+    async def account_locked(self, account: Account, now: datetime) -> bool:
+        """Guessed at too often today, from any chats: linked again after a day, or when the operator says."""
+        failures = await self.tx.failed_links_to(account.id, now - ACCOUNT_LINK_PERIOD)
+        return failures >= self.app.link_failures_per_account_per_day
+
     async def link_try(self, account_text: str, surname: str) -> None:
         now = self.app.clock()
-        found = [
-            account
-            for account in await self.tx.find_accounts(account_candidates(account_text))
-            if surname_matches(surname, account.surname)
-        ]
-        await self.tx.record_link_attempt(self.chat.id, now, succeeded=len(found) == 1)
-        if len(found) != 1:
-            failures = await self.tx.failed_link_attempts(self.chat.id, now - LINK_ATTEMPT_PERIOD)
+        numbered = await self.tx.find_accounts(account_candidates(account_text))
+        found = [account for account in numbered if surname_matches(surname, account.surname)]
+        if len(found) == 1 and await self.account_locked(found[0], now):
+            found = []  # refused like a wrong surname: nothing tells that the account exists
+        succeeded = len(found) == 1
+        # A failure counts against every account the number named, whichever chat tries it.
+        await self.tx.record_link_attempt(self.chat.channel, self.chat.external_id,
+                                          [account.id for account in (found if succeeded else numbered)], now,
+                                          succeeded)
+        if not succeeded:
+            self.counted.append(("link_failures", {"channel": self.chat.channel}))
+            failures = await self.link_failures(now - LINK_ATTEMPT_PERIOD)
             left = max(self.app.link_attempts_per_hour - len(failures), 0)
             self.go("link-account")
             self.say("link-refused", left=left)
@@ -410,10 +438,19 @@ class Turn:
         account = found[0]
         self.go(None)
         if await self.tx.link(self.chat.id, account.id, now):
+            await self.tell_linked_chats(account, now)
             self.say("link-done", account=account.number, address=account.address)
         else:
             self.say("link-already", account=account.number)
         self.with_menu()
+
+    async def tell_linked_chats(self, account: Account, now: datetime) -> None:
+        """The chats the account was linked to before hear that this one linked it (through the outbox)."""
+        others = [chat_id for chat_id in await self.tx.chats_linked_to(account.id) if chat_id != self.chat.id]
+        if others:
+            period = linked_from(self.chat.channel, now)
+            await self.tx.plan_notices(Kind.ACCOUNT_LINKED,
+                                       [(chat_id, account.number, period) for chat_id in others], now)
 
     # ----- accounts
 
@@ -817,6 +854,9 @@ class Turn:
     async def step_forget(self, text: str | None, action: str | None) -> None:
         if action == "forget:yes":
             await self.tx.forget_chat(self.chat.id)
+            # Before the commit: should it fail, the files are gone and the chat is not, which is harmless.
+            for files in self.app.chat_files:
+                await asyncio.to_thread(files.forget, self.chat.channel, self.chat.external_id)
             self.forgotten = True
             self.say("forget-done")
         else:

@@ -28,6 +28,8 @@ class Incoming:
     # The messenger's id of this delivery (Telegram update_id, Viber message_token): a second delivery
     # with the same key is recognised in the same transaction that handles the first, and ignored.
     delivery_key: str | None = None
+    # False in a group or a channel, where others read along: accounts are linked only in a private chat.
+    private: bool = True
 
     @classmethod
     def typed(cls, channel: str, chat_id: str, text: str, language: str | None = None) -> "Incoming":

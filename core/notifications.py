@@ -7,7 +7,7 @@ delivers it through the chat's channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Protocol
 
@@ -30,6 +30,7 @@ class Kind(str, Enum):
     BROADCAST = "broadcast"
     APPEAL = "appeal"
     REPLY = "reply"  # an answer to the consumer the messenger did not take at the time
+    ACCOUNT_LINKED = "account-linked"  # another chat linked an account this chat has
 
 
 # Which of the chat's reminder switches (/settings) governs each kind; None: always sent.
@@ -45,6 +46,7 @@ SWITCH = {
     Kind.BROADCAST: None,
     Kind.APPEAL: None,  # the call centre's answer to the consumer's own question, not a reminder
     Kind.REPLY: None,
+    Kind.ACCOUNT_LINKED: None,  # the owner's one warning of a takeover
 }
 
 
@@ -83,6 +85,11 @@ def quiet_until(settings: ChatSettings, local: datetime) -> datetime | None:
         return None
     ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     return ends if ends > local else ends + timedelta(days=1)
+
+
+def linked_from(channel: str, at: datetime) -> str:
+    """An account-linked notice's period: the channel of the chat that linked the account, and when (UTC)."""
+    return f"{channel}@{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 # ----- the dates each rule keys on
@@ -208,6 +215,11 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         return await render_order(tx, t, item)
     if kind is Kind.APPEAL:
         return await render_appeal(tx, t, item)
+    if kind is Kind.ACCOUNT_LINKED:
+        channel, _, at = item.period.partition("@")
+        moment = datetime.fromisoformat(at).astimezone(timezone) if timezone else datetime.fromisoformat(at)
+        return [Reply(t("notice-account-linked", account=item.subject, channel=channel,
+                        at=i18n.day(moment) + moment.strftime(" %H:%M")))]
     return None
 
 

@@ -9,6 +9,7 @@ from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder,
 )
+from core.notifications import Kind
 
 
 class Transaction(Protocol):
@@ -40,7 +41,8 @@ class Transaction(Protocol):
         """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
 
     async def forget_chat(self, chat_id: int) -> None:
-        """Erase the chat, its links, state and attempts; its readings and photos stay, no longer tied to it."""
+        """Erase the chat, its links and state; its readings, photos and orders stay, no longer tied to it, and
+        its link attempts stay too (they are kept by channel and external id, not by the chat)."""
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None: ...
 
@@ -54,9 +56,21 @@ class Transaction(Protocol):
 
     async def unlink(self, chat_id: int, account_id: int) -> bool: ...
 
-    async def failed_link_attempts(self, chat_id: int, since: datetime) -> list[datetime]: ...
+    async def failed_link_attempts(self, channel: str, external_id: str, since: datetime) -> list[datetime]:
+        """When the chat with this id in its messenger failed to link an account since `since`."""
 
-    async def record_link_attempt(self, chat_id: int, at: datetime, succeeded: bool) -> None: ...
+    async def failed_links_to(self, account_id: int, since: datetime) -> int:
+        """Failed attempts since `since`, from any chat, on the account's number."""
+
+    async def record_link_attempt(self, channel: str, external_id: str, account_ids: list[int], at: datetime,
+                                  succeeded: bool) -> None:
+        """One attempt of the chat; a row for each account whose number it named (one without, for none)."""
+
+    async def chats_linked_to(self, account_id: int) -> list[int]:
+        """The chats the account is linked to."""
+
+    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
+        """Notices given as (chat id, subject, period) into the outbox, each once (core.notifications)."""
 
     async def meters(self, account_ids: list[int]) -> list[Meter]: ...
 
@@ -162,6 +176,12 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class ChatFiles(Protocol):
+    """Files a channel keeps for a chat (Viber's media shelf): removed when the chat is forgotten."""
+
+    def forget(self, channel: str, external_id: str) -> None: ...
 
 
 class PhotoArchive(Protocol):

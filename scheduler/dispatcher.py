@@ -33,7 +33,7 @@ MAX_BACKOFF = 600  # seconds between tries of a message a messenger could not ta
 PACE_SHARE = 0.97
 
 # Sent even in quiet hours: an emergency outage is news at any hour.
-URGENT = (Kind.OUTAGE, Kind.OUTAGE_END, Kind.REPLY)  # sent through quiet hours
+URGENT = (Kind.OUTAGE, Kind.OUTAGE_END, Kind.REPLY, Kind.ACCOUNT_LINKED)  # sent through quiet hours
 
 
 @dataclass

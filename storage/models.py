@@ -213,10 +213,18 @@ class ConversationRow(Base):
 
 
 class LinkAttemptRow(Base):
+    """A try to link an account, kept by the chat's identity in its messenger rather than by its row, so
+    that /forget does not erase it; a failure on an existing account's number names that account."""
+
     __tablename__ = "link_attempts"
-    __table_args__ = (Index("ix_link_attempts_chat_at", "chat_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_link_attempts_identity_at", "channel", "external_id", "attempted_at"),
+        Index("ix_link_attempts_account_at", "account_id", "attempted_at"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean)
 

@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from core.model import (
     Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
 )
+from core.notifications import Kind
 from core.readings import MAX_ZONES
 from storage import outbox
 from storage.queries_billing import BillingQueries, to_invoice, to_payment
@@ -535,7 +536,8 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         await self.session.execute(update(ReadingRow).where(ReadingRow.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(update(PhotoRow).where(PhotoRow.chat_id == chat_id).values(chat_id=None))
         await self.forget_chat_services(chat_id)
-        for table in (ChatAccountRow, ConversationRow, LinkAttemptRow):
+        # Its link attempts stay: they are keyed by the messenger's chat id, so the limit survives /forget.
+        for table in (ChatAccountRow, ConversationRow):
             await self.session.execute(delete(table).where(table.chat_id == chat_id))
         await self.session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
 
@@ -577,19 +579,50 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         )
         return result.rowcount == 1
 
-    async def failed_link_attempts(self, chat_id: int, since: datetime) -> list[datetime]:
+    async def failed_link_attempts(self, channel: str, external_id: str, since: datetime) -> list[datetime]:
         rows = await self.session.scalars(
             select(LinkAttemptRow.attempted_at).where(
-                LinkAttemptRow.chat_id == chat_id,
+                LinkAttemptRow.channel == channel,
+                LinkAttemptRow.external_id == external_id,
                 LinkAttemptRow.attempted_at >= since,
                 LinkAttemptRow.succeeded.is_(False),
             )
         )
         return list(rows)
 
-    async def record_link_attempt(self, chat_id: int, at: datetime, succeeded: bool) -> None:
-        self.session.add(LinkAttemptRow(chat_id=chat_id, attempted_at=at, succeeded=succeeded))
+    async def failed_links_to(self, account_id: int, since: datetime) -> int:
+        return await self.session.scalar(
+            select(func.count()).select_from(LinkAttemptRow).where(
+                LinkAttemptRow.account_id == account_id,
+                LinkAttemptRow.attempted_at >= since,
+                LinkAttemptRow.succeeded.is_(False),
+            )
+        ) or 0
+
+    async def record_link_attempt(self, channel: str, external_id: str, account_ids: list[int], at: datetime,
+                                  succeeded: bool) -> None:
+        self.session.add_all([
+            LinkAttemptRow(channel=channel, external_id=external_id, account_id=account_id, attempted_at=at,
+                           succeeded=succeeded)
+            for account_id in account_ids or [None]
+        ])
         await self.session.flush()
+
+    async def clear_link_failures(self, account_id: int) -> int:
+        """The operator lifts the account's lock: its failed attempts stop counting (the chats' own stay)."""
+        result = await self.session.execute(
+            update(LinkAttemptRow).where(LinkAttemptRow.account_id == account_id,
+                                         LinkAttemptRow.succeeded.is_(False)).values(account_id=None))
+        return result.rowcount
+
+    async def chats_linked_to(self, account_id: int) -> list[int]:
+        return list(await self.session.scalars(
+            select(ChatAccountRow.chat_id).where(ChatAccountRow.account_id == account_id)
+            .order_by(ChatAccountRow.chat_id)
+        ))
+
+    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
+        return await outbox.plan_notices(self.session, kind, notices, at)
 
     # ----- meters and readings
 

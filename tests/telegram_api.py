@@ -202,7 +202,9 @@ class BotAPI:
     def sent_message(self, call: Call, **content: Any) -> dict:
         message = {
             "message_id": next(self.message_ids), "from": BOT_USER, "date": int(time.time()),
-            "chat": {"id": call.chat_id, "type": "private", "first_name": "Consumer"},
+            # Telegram's groups, supergroups and channels have negative ids, people positive ones.
+            "chat": {"id": call.chat_id, "type": "private", "first_name": "Consumer"} if (call.chat_id or 0) > 0
+            else {"id": call.chat_id, "type": "supergroup", "title": "Group"},
             **{key: value for key, value in content.items() if value is not None},
         }
         if "inline_keyboard" in call.markup:

@@ -572,3 +572,26 @@ async def test_a_chunked_json_body_is_read_whole(admin, demo_database):
     response = await admin.post("/admin/broadcast", headers={**AUTH, "Content-Type": "application/json"},
                                 data=body())
     assert response.status == 201
+
+
+# ----- link failures (issue 16.1)
+
+
+async def test_the_operator_lets_a_guessed_at_account_be_linked_again(admin, kabinet, new_talk):
+    from tests.conftest import linked
+
+    for number in range(2):
+        guesser = new_talk(f"guesser{number}")
+        await guesser("/link 1705339110 Petrenko")
+        await guesser("1")
+        for _ in range(4):
+            await guesser("/link 1705339110 Petrenko")
+    owner = new_talk("owner")
+    await owner("/link 1705339110 Дем'яненко")
+    assert "No account with this number and surname" in await owner("1")
+    response = await admin.delete("/admin/accounts/1705339110/link-failures", headers=AUTH)
+    assert response.status == 200 and await response.json() == {"account": "1705339110", "cleared": 11}
+    assert "Account 1705339110 is linked" in await owner("/link 1705339110 Дем'яненко")
+    assert "Too many failed attempts" in await new_talk("guesser0")("/link 1705339110 Дем'яненко")  # its own limit
+    assert (await admin.delete("/admin/accounts/1705339111/link-failures", headers=AUTH)).status == 404
+    assert (await admin.delete("/admin/accounts/1705339110/link-failures")).status == 401

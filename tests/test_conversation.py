@@ -347,3 +347,71 @@ async def test_forget_erases_the_chat_but_keeps_readings(talk, demo_database):
     assert "consent" in await talk("/link 010000012345 Шевченко")
     rows = await stored(demo_database)
     assert [r["value"] for r in rows] == [12500]
+
+
+# ----- guessing other people's accounts (issue 16.1)
+
+
+async def test_forget_does_not_reset_the_failed_link_limit(talk):
+    await linked(talk)
+    for _ in range(5):
+        await talk("/link 1705339110 Wrong")
+    await talk("/forget")
+    assert "erased" in await talk("Yes, erase")
+    assert "consent" in await talk("/link 1705339110 Дем'яненко")
+    assert "Too many failed attempts" in await talk("1")
+
+
+async def test_an_account_guessed_at_from_many_chats_is_refused_for_a_day(talk, new_talk, clock):
+    await linked(talk)
+    wrong_surname = await talk("/link 1705339110 Wrong")  # the first of 10 failures on this account today
+    for number in range(3):  # 3 chats, 3 guesses each: under each chat's limit of 5 an hour
+        guesser = new_talk(f"guesser{number}")
+        await guesser("/link 1705339110 Petrenko")
+        await guesser("1")
+        for _ in range(2):
+            assert "No account with this number and surname" in await guesser("/link 1705339110 Petrenko")
+    owner = new_talk("owner")
+    await owner("/link 1705339110 Дем'яненко")
+    refused = await owner("1")
+    # Word for word a wrong surname's refusal: nothing tells that the account exists or is locked.
+    assert refused.split("\n")[-1] == wrong_surname and "4 attempts are left" in wrong_surname
+    await linked(owner)  # other accounts link as before
+    clock.now += timedelta(hours=23)
+    assert "No account with this number" in await owner("/link 1705339110 Дем'яненко")
+    clock.now += timedelta(hours=1, minutes=1)  # a rolling day: the failures of a day ago no longer count
+    assert "Account 1705339110 is linked" in await owner("/link 1705339110 Дем'яненко")
+
+
+async def test_failed_link_attempts_are_counted_for_an_alarm(talk, monkeypatch):
+    import core.metrics
+    from bot import metrics
+
+    monkeypatch.setattr(core.metrics, "sink", metrics.PrometheusSink())
+
+    def failures() -> float:
+        return metrics.REGISTRY.get_sample_value("kabinet_link_failures_total", {"channel": "console"}) or 0.0
+
+    before = failures()
+    await linked(talk)
+    await talk("/link 1705339110 Wrong")
+    await talk("/link 1705339111 Дем'яненко")  # no such account: a failure all the same
+    await talk("/link abc Дем'яненко")  # not an account number: not a guess
+    assert failures() - before == 2
+    assert "kabinet_link_failures_total" in metrics.exposition()[0].decode()
+
+
+async def test_accounts_are_linked_only_in_a_private_chat(kabinet, talk):
+    from core.messages import Incoming
+
+    async def in_group(text: str) -> str:
+        replies = await kabinet.handle(Incoming("console", "group", text=text, language="en", private=False))
+        return "\n".join(reply.text for reply in replies)
+
+    assert "only in a private chat" in await in_group("/link 010000012345 Шевченко")
+    assert "only in a private chat" in await in_group("Link account")
+    assert "only in a private chat" in await in_group("/link")
+    replies = await kabinet.handle(Incoming.pressed("console", "group", "consent:yes", "en"))
+    assert "no longer active" in replies[0].text  # no consent step was opened
+    assert "No account is linked" in await in_group("/balance")
+    await linked(talk)  # a private chat links as before

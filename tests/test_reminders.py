@@ -249,7 +249,8 @@ async def test_a_dispatcher_killed_mid_run_loses_nothing_and_repeats_at_most_one
     chats = [chat for chat, _ in sender.sent]
     assert set(chats) == {f"k{n}" for n in range(12)}
     assert len(chats) - len(set(chats)) <= 1
-    assert {status for *_, status in await outbox_rows(demo_database)} == {"sent"}
+    # (the chats linking one account told each other so, on the 30th: those notices are not due yet)
+    assert {status for _, kind, *_, status in await outbox_rows(demo_database) if kind == "debt"} == {"sent"}
 
 
 async def test_two_dispatchers_share_the_outbox_without_duplicates(kabinet, planner, clock, demo_database, tmp_path):
@@ -268,7 +269,8 @@ async def test_two_dispatchers_share_the_outbox_without_duplicates(kabinet, plan
     two = dispatcher_for(demo_database, kabinet, clock, Unhurried(), batch=4)
 
     async def drain(dispatcher):
-        while [status for *_, status in await outbox_rows(demo_database) if status in ("queued", "sending")]:
+        while [status for _, kind, *_, status in await outbox_rows(demo_database)
+               if kind == "debt" and status in ("queued", "sending")]:
             await dispatcher.run_once()
 
     await asyncio.gather(drain(one), drain(two))
@@ -317,3 +319,33 @@ async def test_order_status_changed_by_the_utility_reaches_the_consumer_once(
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
     assert sender.sent == [("c1", f"Order No. {number}: Accepted. Майстер зателефонує")]
+
+
+async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(kabinet, clock, demo_database,
+                                                                                 tmp_path):
+    owner = Talk(kabinet, chat_id="owner", language="uk", files=tmp_path)
+    await owner("/link 010000012345 Шевченко")
+    await owner("1")
+    spouse = Talk(kabinet, chat_id="spouse", language="ru", files=tmp_path)
+    await spouse("/link 010000012345 Шевченко")
+    assert "подключён" in await spouse("1")
+    clock.now += timedelta(minutes=5)
+    stranger = Talk(kabinet, chat_id="stranger", files=tmp_path)
+    await linked(stranger)
+    await linked(stranger)  # linked already: nobody is told again
+    await linked(stranger, "1705339110", "Дем'яненко")  # an account nobody else has
+    sender = RecordingSender()
+    dispatcher = dispatcher_for(demo_database, kabinet, clock, sender)
+    while await dispatcher.run_once():
+        pass
+    assert sorted(sender.sent) == [
+        ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:00. "
+                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+        ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:05. "
+                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+        ("spouse", "🔐 Ваш лицевой счёт 010000012345 подключён из другого чата через console 30.11.2026 10:05. "
+                   "Если это были не вы, обратитесь в колл-центр: /appeal"),
+    ]
+    while await dispatcher.run_once():
+        pass
+    assert len(sender.sent) == 3  # once

@@ -288,3 +288,21 @@ def test_every_message_of_these_flows_is_in_all_three_languages():
 
     ukrainian = messages("uk")
     assert messages("en") == ukrainian and messages("ru") == ukrainian
+
+
+async def test_another_chat_of_the_account_sees_the_order_masked_and_cannot_cancel_it(talk, new_talk):
+    await linked(talk)
+    number = await order(talk)
+    family = new_talk("family")
+    await linked(family)
+    await family("/service")
+    assert f"№{number} Noise in the electricity meter — Sent" in await family("My orders")
+    text = await family(f"Order №{number}")
+    assert "Phone: 050***67" in text and "0501234567" not in text
+    assert family.buttons == ["My orders"]
+    assert "Only the chat that placed order" in await family.press(f"ordercancel:{number}:yes")
+    assert "Only the chat that placed order" in await family.press(f"ordercancel:{number}")
+    text = await talk.press(f"order:{number}")
+    assert "Phone: 0501234567" in text and "Status: Sent" in text
+    assert "Cancel the order" in [button.label for button in talk.replies[-1].all_buttons()]
+    assert f"Order №{number} is cancelled" in await talk.press(f"ordercancel:{number}:yes")

@@ -327,3 +327,33 @@ async def test_a_photo_telegram_cannot_serve_is_apologised_for_and_retried(webho
     await link(chat)
     gone = await chat.send(chat.user.photo("AgACAgIAAxkBAAIunknown", 5000))
     assert chat.status == 500 and "went wrong on our side" in gone[0].text
+
+
+# ----- groups (issue 16.1)
+
+
+@dataclasses.dataclass
+class InGroup(TelegramUser):
+    """The same person writing in a group the bot is a member of: the chat is the group's."""
+
+    group: int = -1001234567890
+
+    @property
+    def chat(self) -> dict:
+        return {"id": self.group, "title": "Родина", "type": "supergroup"}
+
+
+class GroupChat(TelegramChat):
+    @property
+    def messages(self):
+        return self.api.sent_to(self.user.group)
+
+
+async def test_accounts_are_not_linked_in_a_group(bot_api, polling):
+    group = GroupChat(bot_api, InGroup(), polling_delivery(bot_api))
+    assert "only in a private chat" in await group.say("/link@kabinet_bot 010000012345 Шевченко")
+    assert "personal account" in await group.say("/start", replies=2)
+    assert "only in a private chat" in await group.press("Link account")  # the button of a group's message
+    assert "No account is linked" in await group.say("/balance")
+    private = TelegramChat(bot_api, TelegramUser(), polling_delivery(bot_api))
+    await link(private)

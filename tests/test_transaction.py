@@ -22,7 +22,8 @@ async def test_a_turn_commits_its_statements_and_what_the_orm_session_added(demo
     async with demo_database.transaction() as tx:
         assert await tx.first_delivery("test", "t1", AT)  # a built-once statement
         chat, _ = await tx.chat_and_state("test", "orm-chat", "en")
-        tx.session.add(LinkAttemptRow(chat_id=chat.id, attempted_at=AT, succeeded=False))  # no flush of its own
+        tx.session.add(LinkAttemptRow(channel=chat.channel, external_id=chat.external_id, attempted_at=AT,
+                                      succeeded=False))  # no flush of its own
     assert await counts(demo_database) == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
@@ -32,7 +33,7 @@ async def test_a_turn_that_fails_leaves_nothing_of_either(demo_database):
         async with demo_database.transaction() as tx:
             assert await tx.first_delivery("test", "t2", AT)
             chat, _ = await tx.chat_and_state("test", "failing-chat", "en")
-            await tx.record_link_attempt(chat.id, AT, False)  # flushed: the row was written, then rolled back
+            await tx.record_link_attempt(chat.channel, chat.external_id, [], AT, False)  # flushed: the row was written, then rolled back
             raise RuntimeError("a bug in the turn")
     assert await counts(demo_database) == before
     async with demo_database.transaction() as tx:

@@ -403,6 +403,30 @@ async def test_invoice_pdf_is_a_file_message(rig):
     assert "September 2026" in user.buttons
 
 
+async def test_forget_removes_the_chats_pictures_and_documents_from_our_route(rig):
+    user, other = rig.user(), rig.user("98765432109B=")
+    await link(user)
+    await link(other)
+    await user.says("/invoices")
+    [pdf] = [m for m in user.messages if m["type"] == "file"]
+    await user.says("/history")
+    [chart] = [m for m in user.messages if m["type"] == "picture"]
+    await other.says("/invoices")
+    [others] = [m for m in other.messages if m["type"] == "file"]
+    for url in (pdf["media"], chart["media"]):
+        async with rig.http.get(url) as response:
+            assert response.status == 200
+    await user.says("/forget")
+    assert "invoice PDFs and charts sent here" in user.text and "orders and appeals" in user.text
+    assert "erased" in await user.presses("Yes, erase")
+    for url in (pdf["media"], chart["media"]):
+        async with rig.http.get(url) as response:
+            assert response.status == 404
+    async with rig.http.get(others["media"]) as response:  # another chat's stay
+        assert response.status == 200
+    assert pdf["media"].split("/")[-2] == chart["media"].split("/")[-2] != others["media"].split("/")[-2]
+
+
 async def test_service_order_takes_the_phone_from_the_share_phone_button(rig):
     user = rig.user()
     await link(user)

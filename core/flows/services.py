@@ -33,6 +33,16 @@ def when(turn: Turn, at: datetime) -> str:
     return at.astimezone(turn.app.timezone).strftime("%d.%m.%Y %H:%M")
 
 
+def shown_phone(turn: Turn, order: ServiceOrder) -> str:
+    """The contact phone in full for the chat that placed the order; to another chat of the account (a family
+    member, or someone who linked it) only its operator code and last two digits, e.g. 067***45."""
+    return order.phone if placed_here(turn, order) else f"{order.phone[:3]}***{order.phone[-2:]}"
+
+
+def placed_here(turn: Turn, order: ServiceOrder) -> bool:
+    return order.chat_id == turn.chat.id
+
+
 def typed_choice(turn: Turn, text: str, codes: tuple[str, ...], key_prefix: str) -> str | None:
     """A choice typed instead of pressed: its number in the list, its code, or its label in any language."""
     wanted = text.strip().casefold()
@@ -224,7 +234,8 @@ async def show_order(turn: Turn, value: str) -> None:
         return
     order, account = found
     lines = [turn.t("order-details", number=str(order.id), service=service_name(turn, order.service),
-                    account=account.number, status=status_name(turn, order.status), phone=order.phone)]
+                    account=account.number, status=status_name(turn, order.status),
+                    phone=shown_phone(turn, order))]
     if order.comment:
         lines.append(turn.t("order-comment", comment=order.comment))
     lines.append(turn.t("order-history"))
@@ -233,7 +244,7 @@ async def show_order(turn: Turn, value: str) -> None:
         lines.append(turn.t(key, status=status_name(turn, change.status), at=when(turn, change.at),
                             comment=change.comment or ""))
     rows = []
-    if order_can_go(order.status, CANCELLED):
+    if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
         rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
     turn.replies.append(Reply("\n".join(lines), rows))
@@ -247,7 +258,9 @@ async def cancel_order(turn: Turn, value: str) -> None:
     if found is None:
         return
     order, _ = found
-    if order.status == DONE:
+    if not placed_here(turn, order):
+        turn.say("order-cancel-not-here", number=str(order.id))
+    elif order.status == DONE:
         turn.say("order-cancel-done", number=str(order.id))
     elif order.status == CANCELLED:
         turn.say("order-cancel-already", number=str(order.id))

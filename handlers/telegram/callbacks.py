@@ -7,13 +7,13 @@ from aiogram.types import CallbackQuery, Update
 
 from core.conversation import Kabinet
 from core.messages import EventKind
-from handlers.telegram.events import incoming, respond
+from handlers.telegram.events import incoming, is_private, respond
 
 
 async def on_button(query: CallbackQuery, bot: Bot, kabinet: Kabinet, event_update: Update) -> AnswerCallbackQuery:
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     event = incoming(chat_id, event_update.update_id, query.from_user.language_code, EventKind.BUTTON,
-                     action=query.data or "")
+                     action=query.data or "", private=query.message is None or is_private(query.message.chat))
     await respond(bot, kabinet, event, event_update.update_id)
     # Returned, not called: a webhook answers it in its HTTP response, one Bot API request fewer per press
     # (in polling aiogram calls it). Telegram does not say whether that worked, and nothing depends on it:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
+from aiogram.enums import ChatType
+from aiogram.types import Chat
 
 from core.conversation import Kabinet
 from core.messages import EventKind, Incoming, Outcome, Reply
@@ -22,6 +24,11 @@ class UpdateNotProcessed(Exception):
 
 def incoming(chat_id: int, update_id: int, language: str | None, kind: EventKind, **fields: object) -> Incoming:
     return Incoming(CHANNEL, str(chat_id), kind, language=language, delivery_key=str(update_id), **fields)
+
+
+def is_private(chat: Chat) -> bool:
+    """Not a group, a supergroup or a channel, where others would read along."""
+    return chat.type == ChatType.PRIVATE
 
 
 async def respond(bot: Bot, kabinet: Kabinet, event: Incoming, update_id: int) -> None:

@@ -8,8 +8,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update
 
 from core.conversation import Kabinet
-from core.messages import EventKind, Reply
-from handlers.telegram.events import apologise, incoming, respond
+from core.messages import EventKind, Incoming, Reply
+from handlers.telegram.events import apologise, incoming, is_private, respond
 from handlers.telegram.photos import MAX_DOWNLOAD_MB, PhotoTooLarge, fetch_photo
 from handlers.telegram.replies import ReplySender
 
@@ -20,9 +20,13 @@ def language_of(message: Message) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
+def event_of(message: Message, update_id: int, kind: EventKind, **fields: object) -> Incoming:
+    return incoming(message.chat.id, update_id, language_of(message), kind, private=is_private(message.chat),
+                    **fields)
+
+
 async def on_text(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
-    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.TEXT,
-                     text=message.text)
+    event = event_of(message, event_update.update_id, EventKind.TEXT, text=message.text)
     await respond(bot, kabinet, event, event_update.update_id)
 
 
@@ -50,19 +54,17 @@ async def pass_photo(
         log.exception("telegram update %s: downloading photo %s failed", update_id, file_id)
         await apologise(bot, kabinet, message.chat.id, language, update_id)
         return
-    event = incoming(message.chat.id, update_id, language, EventKind.PHOTO, photo=content,
-                     text=message.caption or "")
+    event = event_of(message, update_id, EventKind.PHOTO, photo=content, text=message.caption or "")
     await respond(bot, kabinet, event, update_id)
 
 
 async def on_contact(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
-    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.CONTACT,
-                     phone=message.contact.phone_number)
+    event = event_of(message, event_update.update_id, EventKind.CONTACT, phone=message.contact.phone_number)
     await respond(bot, kabinet, event, event_update.update_id)
 
 
 async def on_other_message(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
-    event = incoming(message.chat.id, event_update.update_id, language_of(message), EventKind.OTHER)
+    event = event_of(message, event_update.update_id, EventKind.OTHER)
     await respond(bot, kabinet, event, event_update.update_id)
 
 

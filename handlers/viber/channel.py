@@ -61,6 +61,7 @@ class ViberChannel:
         self._token = settings.viber_token.get_secret_value().encode()
         self.api = api or ViberApi(settings.viber_token.get_secret_value(), settings.viber_api_base)
         self.shelf = MediaShelf(settings.data_dir / "viber-media", public_base(settings.viber_webhook_url))
+        kabinet.chat_files.append(self.shelf)  # /forget removes the chat's files with its data
         self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
         self.registration = Registration("viber set_webhook", self.register, final=token_refused)
         self._handling: set[asyncio.Task] = set()
@@ -292,7 +293,7 @@ class ViberChannel:
             log.warning("a reply to viber user %s has a file, but KABINET_VIBER_WEBHOOK_URL is not set", user_id)
             return None
         try:
-            return await self.shelf.put(attachment)
+            return await self.shelf.put(user_id, attachment)
         except OSError:
             log.exception("could not put out %s for viber user %s", attachment.filename, user_id)
             return None

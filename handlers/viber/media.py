@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import mimetypes
 import re
 import secrets
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,10 +21,13 @@ from handlers.viber.render import PICTURE_TYPES
 
 log = logging.getLogger(__name__)
 
-ROUTE = "/viber/media/{name}"
+ROUTE = "/viber/media/{chat}/{name}"
 WEBHOOK_PATH = "/webhook/viber"
 SWEEP_EVERY = 600.0
+CHANNEL = "viber"  # handlers.viber.channel.CHANNEL: the shelf keeps files of Viber chats only
+KEY_FILE = ".key"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{32}\.[a-z0-9]{1,8}$")
+_CHAT = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def public_base(webhook_url: str | None) -> str | None:
@@ -43,10 +50,13 @@ def _suffix(attachment: Attachment) -> str:
 
 
 class MediaShelf:
-    """Files under a folder, named by an unguessable token and served until they are `ttl` seconds old.
+    """Files under a folder per chat, named by an unguessable token and served until they are `ttl` seconds
+    old, or until the chat is forgotten (`forget`, a core.ports.ChatFiles).
 
-    The folder is on disk, not in memory, so that any `kabinet run` process sharing the data
-    directory can serve what another one sent.
+    The folder is on disk, not in memory, so that any `kabinet run` process sharing the data directory can
+    serve what another one sent. A chat's folder is named by a keyed hash of its Viber id (the key is kept
+    in the folder, made by the first process), so a URL does not tell whose it is and /forget finds the
+    chat's files without a table.
     """
 
     def __init__(self, folder: Path, base_url: str | None, ttl: float = 3 * 24 * 3600) -> None:
@@ -54,41 +64,90 @@ class MediaShelf:
         self.base_url = base_url
         self.ttl = ttl
         self._swept_at = 0.0
+        self._key: bytes | None = None
 
     @property
     def available(self) -> bool:
         return self.base_url is not None
 
-    async def put(self, attachment: Attachment) -> str | None:
-        """The public URL of the attachment, or None when we have no public address to give."""
+    async def put(self, user_id: str, attachment: Attachment) -> str | None:
+        """The public URL of the attachment for the chat, or None when we have no public address to give."""
         if self.base_url is None:
             return None
         name = secrets.token_urlsafe(24) + _suffix(attachment)
-        await asyncio.to_thread(self._write, name, attachment.content)
-        return f"{self.base_url}/viber/media/{name}"
+        chat = await asyncio.to_thread(self._write, user_id, name, attachment.content)
+        return f"{self.base_url}/viber/media/{chat}/{name}"
 
-    def _write(self, name: str, content: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / (name + ".part")
-        partial.write_bytes(content)
-        partial.replace(self.folder / name)
+    def forget(self, channel: str, external_id: str) -> None:
+        """Remove every file put out for the chat."""
+        if channel != CHANNEL:
+            return
+        folder = self.folder / self._chat_folder(external_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            log.error("could not remove the media of a forgotten viber chat under %s", folder)
+
+    def _chat_folder(self, user_id: str) -> str:
+        digest = hmac.new(self._secret(), user_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+    def _secret(self) -> bytes:
+        if self._key is None:
+            path = self.folder / KEY_FILE
+            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                with open(path, "xb") as made:  # the first process makes it; the others read it
+                    made.write(secrets.token_bytes(32))
+            except FileExistsError:
+                pass
+            key = path.read_bytes()
+            if len(key) != 32:  # read while another process was writing it
+                raise OSError(f"{path} is not a media key yet")
+            self._key = key
+        return self._key
+
+    def _write(self, user_id: str, name: str, content: bytes) -> str:
+        chat = self._chat_folder(user_id)
+        folder = self.folder / chat
+        for _ in range(2):  # a sweep may remove the chat's folder, empty, between mkdir and write
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / (name + ".part")
+            try:
+                partial.write_bytes(content)
+            except FileNotFoundError:
+                continue
+            partial.replace(folder / name)
+            break
+        else:
+            raise OSError(f"could not write {name} under {folder}")
         if time.time() - self._swept_at > SWEEP_EVERY:
             self._swept_at = time.time()
             self._sweep()
+        return chat
 
     def _sweep(self) -> None:
         deadline = time.time() - self.ttl
-        for path in self.folder.iterdir():
+        for entry in self.folder.iterdir():
+            if entry.name.startswith("."):
+                continue
             try:
-                if path.stat().st_mtime < deadline:
-                    path.unlink()
+                if entry.is_dir():
+                    for path in entry.iterdir():
+                        if path.stat().st_mtime < deadline:
+                            path.unlink()
+                    if not any(entry.iterdir()):
+                        entry.rmdir()
+                elif entry.stat().st_mtime < deadline:  # a file put out before files were kept per chat
+                    entry.unlink()
             except OSError:
-                log.warning("could not remove expired viber media %s", path, exc_info=True)
+                log.warning("could not remove expired viber media %s", entry, exc_info=True)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        path = self.folder / name
-        if not _NAME.match(name) or not await asyncio.to_thread(self._fresh, path):
+        chat, name = request.match_info["chat"], request.match_info["name"]
+        if not _CHAT.match(chat) or not _NAME.match(name):
+            raise web.HTTPNotFound()
+        path = self.folder / chat / name
+        if not await asyncio.to_thread(self._fresh, path):
             raise web.HTTPNotFound()
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return web.FileResponse(path, headers={"Content-Type": content_type, "Cache-Control": "private"})

@@ -67,6 +67,7 @@ link-refused = { $left ->
    *[other] No account with this number and surname was found. Check and try again: { $left } attempts are left this hour.
 }
 link-too-many = Too many failed attempts to link an account. Try again after { $time }.
+link-private-only = A personal account can be linked only in a private chat with the bot, not in a group or a channel.
 link-done = Account { $account } is linked: { $address }.
 link-already = Account { $account } is already linked to this chat.
 
@@ -127,10 +128,10 @@ photo-kept = The photo is kept as evidence of the reading.
 
 photo-empty = The photo did not arrive or the file is empty. Please send the photo of the meter again.
 
-forget-ask = Unlink all accounts and erase this chat's data (language, consent, unfinished actions)? Readings you submitted stay with the account for billing, photos stay as evidence.
+forget-ask = Unlink all accounts and erase this chat's data (language, consent, settings, unfinished actions, the invoice PDFs and charts sent here)? The utility's records keep the readings you submitted with their meter photos, your orders and appeals — with the account, no longer tied to this chat — and failed attempts to link an account, so that /forget does not reset their limit.
 forget-yes = Yes, erase
 forget-no = No
-forget-done = This chat's data is erased and its accounts are unlinked. Send /start to begin again.
+forget-done = This chat's data is erased and its accounts are unlinked. The utility's records keep the readings with their photos, orders and appeals (no longer tied to this chat) and failed link attempts. Send /start to begin again.
 
 menu-history = History
 menu-invoices = Invoices

@@ -13,3 +13,8 @@ notice-outage-end-unknown = not known yet
 notice-outage-end = ✅ The outage is over, power is restored ({ $reason }).
 notice-order = Order No. { $order }: { $status }. { $comment }
 notice-appeal = Appeal No. { $appeal }: { $status }. { $answer }
+notice-account-linked = 🔐 Your personal account { $account } was linked from another chat via { $channel ->
+    [telegram] Telegram
+    [viber] Viber
+   *[other] { $channel }
+} at { $at }. If this was not you, contact the call centre: /appeal

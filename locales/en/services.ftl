@@ -69,6 +69,7 @@ order-cancel-no = No, keep it
 order-cancelled = Order №{ $number } is cancelled.
 order-cancel-done = Order №{ $number } is already done; a done order cannot be cancelled.
 order-cancel-already = Order №{ $number } is already cancelled.
+order-cancel-not-here = Only the chat that placed order №{ $number } can cancel it.
 
 appeal-kind-invoice = Unclear invoice
 appeal-kind-no-power = No electricity

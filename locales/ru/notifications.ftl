@@ -13,3 +13,8 @@ notice-outage-end-unknown = пока неизвестно
 notice-outage-end = ✅ Отключение завершено, питание восстановлено ({ $reason }).
 notice-order = Заказ №{ $order }: { $status }. { $comment }
 notice-appeal = Обращение №{ $appeal }: { $status }. { $answer }
+notice-account-linked = 🔐 Ваш лицевой счёт { $account } подключён из другого чата через { $channel ->
+    [telegram] Telegram
+    [viber] Viber
+   *[other] { $channel }
+} { $at }. Если это были не вы, обратитесь в колл-центр: /appeal

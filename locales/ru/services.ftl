@@ -69,6 +69,7 @@ order-cancel-no = Нет, оставить
 order-cancelled = Заявка №{ $number } отменена.
 order-cancel-done = Заявка №{ $number } уже выполнена; выполненную заявку отменить нельзя.
 order-cancel-already = Заявка №{ $number } уже отменена.
+order-cancel-not-here = Заявку №{ $number } может отменить только чат, из которого она подана.
 
 appeal-kind-invoice = Непонятный счёт
 appeal-kind-no-power = Нет электроэнергии

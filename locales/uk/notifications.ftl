@@ -13,3 +13,8 @@ notice-outage-end-unknown = ще невідомо
 notice-outage-end = ✅ Відключення завершено, живлення відновлено ({ $reason }).
 notice-order = Замовлення №{ $order }: { $status }. { $comment }
 notice-appeal = Звернення №{ $appeal }: { $status }. { $answer }
+notice-account-linked = 🔐 Ваш особовий рахунок { $account } підключено з іншого чату через { $channel ->
+    [telegram] Telegram
+    [viber] Viber
+   *[other] { $channel }
+} { $at }. Якщо це були не ви, зверніться до кол-центру: /appeal

@@ -69,6 +69,7 @@ order-cancel-no = Ні, залишити
 order-cancelled = Заявку №{ $number } скасовано.
 order-cancel-done = Заявку №{ $number } вже виконано; виконану заявку скасувати не можна.
 order-cancel-already = Заявку №{ $number } вже скасовано.
+order-cancel-not-here = Заявку №{ $number } може скасувати лише чат, з якого її подано.
 
 appeal-kind-invoice = Незрозумілий рахунок
 appeal-kind-no-power = Відсутня електроенергія
