@@ -57,13 +57,15 @@ class StandInViber:
     # Statuses to answer the next send_message calls to a receiver with (then 0 again).
     refusals: dict[str, list[int]] = field(default_factory=dict)
     attempts: int = 0
+    # HTTP statuses to answer the next send_message calls with, before anything is read (then 200 again).
+    http_errors: list[int] = field(default_factory=list)
 
     async def start(self) -> "StandInViber":
         app = web.Application()
         app.router.add_post("/pa/send_message", self.send_message)
         app.router.add_post("/pa/set_webhook", self.set_webhook)
         app.router.add_get("/media/{name}", self.serve_media)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log=None)  # Viber's side, not ours
         await self.runner.setup()
         self.port = free_port()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
@@ -89,6 +91,8 @@ class StandInViber:
 
     async def send_message(self, request: web.Request) -> web.Response:
         self.attempts += 1
+        if self.http_errors:
+            return web.Response(status=self.http_errors.pop(0), text="refused by the stand-in")
         refused = self._refused(request)
         if refused is not None:
             return refused

@@ -207,8 +207,12 @@ class ViberChannel:
                     content.extend(chunk)
                     if len(content) > MAX_PHOTO_BYTES:
                         raise PhotoTooLarge()
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            log.warning("could not download a viber picture from %s", url, exc_info=True)
+        except aiohttp.ClientResponseError as exc:
+            # Not the URL: Viber's media links are signed, and a client error quotes it.
+            log.warning("could not download a viber picture: %s: HTTP %s", type(exc).__name__, exc.status)
+            return b""
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("could not download a viber picture: %s", type(exc).__name__)
             return b""
         return bytes(content)
 
