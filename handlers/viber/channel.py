@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
+import re
 
 import aiohttp
 from aiohttp import web
@@ -30,11 +30,13 @@ from handlers.viber.api import (
 )
 from handlers.viber.media import ROUTE, WEBHOOK_PATH, MediaShelf, public_base
 from handlers.viber.render import MAX_TEXT, action_of, keyboard, messages_for
+from handlers.webhook import BadBody, parse_json, read_body
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
+SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")  # a hex HMAC-SHA256
 MAX_SENDER_NAME = 28
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 PHOTO_TIMEOUT = 30.0
@@ -116,11 +118,9 @@ class ViberChannel:
 
     # ----- callbacks
 
-    def signed(self, body: bytes, signature: str | None) -> bool:
-        if not signature:
-            return False
-        expected = hmac.new(self._token, body, hashlib.sha256).hexdigest().encode()
-        return hmac.compare_digest(expected, signature.strip().encode("utf-8", "surrogateescape"))
+    def signed(self, body: bytes, signature: str) -> bool:
+        expected = hmac.new(self._token, body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature.lower())
 
     async def on_callback(self, request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()
@@ -131,17 +131,22 @@ class ViberChannel:
             self._handling.discard(task)
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        if not self.signed(body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("viber callback from %s with a missing or wrong signature", request.remote)
-            return web.Response(status=403)
+        signature = request.headers.get(SIGNATURE_HEADER, "").strip()
+        if not SIGNATURE.fullmatch(signature):  # refused before the body is read: an unsigned body costs nothing
+            log.warning("viber callback from %s with a missing or malformed signature", request.remote)
+            return web.Response(status=403, text="a missing or malformed X-Viber-Content-Signature")
+        body = await read_body(request)
+        if not self.signed(body, signature):
+            log.warning("viber callback from %s with a wrong signature", request.remote)
+            return web.Response(status=403, text="a wrong X-Viber-Content-Signature")
         try:
-            data = json.loads(body)
-            event = data["event"]
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
+            data = parse_json(body)
+        except BadBody as exc:
+            log.warning("viber callback: a body that is not JSON we read: %s", exc)
+            return web.Response(status=400, text=str(exc))
+        event = data.get("event") if isinstance(data, dict) else None
         if not isinstance(event, str):
-            return web.Response(status=400)
+            return web.Response(status=400, text="no event")
         handler = self._events.get(event)
         if handler is None:  # webhook check, delivered, seen, and events newer than this code
             log.debug("viber %s callback", event)

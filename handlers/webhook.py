@@ -1,0 +1,58 @@
+"""Webhook bodies, shared by Telegram and Viber: bounded in size while read, in depth and numbers when parsed."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+# An update or a callback is a few kilobytes (media come as links), so 1 MB is generous; only the admin
+# import takes large bodies, and it streams them to disk under its own limit.
+BODY_LIMIT = 1024 * 1024
+MAX_DEPTH = 32  # Telegram's deepest update (a reply's keyboard) is under 10 levels
+CHUNK = 64 * 1024
+
+
+class BadBody(ValueError):
+    """A body that is not JSON we read; the message says why and never quotes the body."""
+
+
+async def read_body(request: web.Request, limit: int = BODY_LIMIT) -> bytes:
+    """The body, refused with 413 as soon as it is known to be over the limit: never more is kept."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(CHUNK):
+        if len(body) + len(chunk) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body) + len(chunk))
+        body += chunk
+    return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON value; BadBody for what json.loads would raise on, or fail on (RecursionError), and for depth."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise BadBody(f"nested deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError:
+        raise BadBody("not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadBody(f"not JSON: {exc.msg} at character {exc.pos}") from None
+    except ValueError:  # the only other one: an integer over sys.get_int_max_str_digits() digits
+        raise BadBody("a number with too many digits") from None
+    if _deeper_than(value, MAX_DEPTH):
+        raise BadBody(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest deeper than `limit`; iterative, so depth cannot exhaust the stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
