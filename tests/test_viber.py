@@ -260,6 +260,20 @@ async def test_a_token_or_sender_id_that_is_not_viber_s_is_refused_and_changes_n
     assert await snapshot(demo_database) == before
 
 
+@pytest.mark.parametrize("event, fields", [
+    ("subscribed", {"user": profile("\x00")}),
+    ("unsubscribed", {"user_id": "ab\x00"}),
+    ("message", {"sender": profile("\x00"), "message": {"type": "text", "text": "/help"}}),
+])
+async def test_a_user_id_with_a_nul_is_refused_and_changes_nothing(rig, demo_database, logged, event, fields):
+    # Found by tests/test_fuzz_webhooks.py on PostgreSQL, whose text cannot hold a NUL: a 500 and a traceback.
+    before = await snapshot(demo_database)
+    status, _ = await rig.user().post(callback(event, **fields))
+    assert status == 400 and rig.viber.sent == []
+    assert await snapshot(demo_database) == before
+    assert logged.tracebacks == []
+
+
 async def test_an_unknown_event_is_acknowledged(rig):
     status, _ = await rig.user().post(callback("client_status", user_id=USER))
     assert status == 200

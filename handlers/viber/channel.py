@@ -153,10 +153,12 @@ class ViberChannel:
             return web.Response()
         try:
             return await handler(data)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # Not the body: it may carry a consumer's phone number or text.
-            log.warning("viber %s callback we cannot read (fields %s)", event, sorted(data), exc_info=True)
-            return web.Response(status=400)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Not the body (it may carry a consumer's phone number or text), and no traceback: the body is
+            # at fault, not our code, and a traceback a request would fill the log.
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            log.warning("viber %s callback we cannot read (%s; fields %s)", event, reason, sorted(data))
+            return web.Response(status=400, text=f"a {event} callback we cannot read")
 
     async def on_message(self, data: dict) -> web.StreamResponse:
         request = _message_request(data)
@@ -321,7 +323,8 @@ class ViberChannel:
 
 def identifier(value: object, name: str) -> str:
     """A Viber user id as we keep it; anything else is a body we cannot read (answered 400)."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+    # A NUL is never in a Viber id, and PostgreSQL text cannot hold one.
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or "\x00" in value:
         raise ValueError(f"{name} is not a Viber id")
     return value
 
