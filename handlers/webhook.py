@@ -10,6 +10,8 @@ from aiohttp import web
 # import takes large bodies, and it streams them to disk under its own limit.
 BODY_LIMIT = 1024 * 1024
 MAX_DEPTH = 32  # Telegram's deepest update (a reply's keyboard) is under 10 levels
+# Every id and token of both messengers fits in 64 bits; a larger one fits no column of ours (a 500 once).
+MAX_INTEGER = 2**64
 CHUNK = 64 * 1024
 
 
@@ -41,18 +43,22 @@ def parse_json(body: bytes) -> Any:
         raise BadBody(f"not JSON: {exc.msg} at character {exc.pos}") from None
     except ValueError:  # the only other one: an integer over sys.get_int_max_str_digits() digits
         raise BadBody("a number with too many digits") from None
-    if _deeper_than(value, MAX_DEPTH):
-        raise BadBody(f"nested deeper than {MAX_DEPTH} levels")
+    problem = _problem(value)
+    if problem is not None:
+        raise BadBody(problem)
     return value
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether lists and objects nest deeper than `limit`; iterative, so depth cannot exhaust the stack."""
+def _problem(value: Any) -> str | None:
+    """Why the parsed value is refused: too deep, or a number too large. Iterative, so depth cannot
+    exhaust the stack."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, (dict, list)):
-            if depth > limit:
-                return True
+            if depth > MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return False
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= MAX_INTEGER:
+            return "a number beyond 64 bits"
+    return None

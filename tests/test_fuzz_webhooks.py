@@ -255,7 +255,10 @@ LONG_NUMBER = b"1" * 5000  # Python refuses to turn more than 4300 digits into a
     b'{"update_id": 1, "message": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
     b'{"update_id": ' + LONG_NUMBER + b"}",
     b'{"update_id": 1, "message": {"message_id": ' + LONG_NUMBER + b"}}",
-], ids=["nested-50000", "nested-40", "long-update-id", "long-number-inside"])
+    json.dumps({"update_id": 10**300, **USER.text("/help")}).encode(),
+    json.dumps({"update_id": 1, **USER.text("/help")}).replace(str(USER.id), str(2**64)).encode(),
+], ids=["nested-50000", "nested-40", "long-update-id", "long-number-inside", "update-id-beyond-64-bits",
+        "chat-id-beyond-64-bits"])
 async def test_a_telegram_body_nested_too_deep_or_with_too_long_a_number_is_refused_with_400(
         telegram_hook, demo_database, logged, body):
     hook, http = telegram_hook
@@ -270,7 +273,9 @@ async def test_a_telegram_body_nested_too_deep_or_with_too_long_a_number_is_refu
     DEEP,
     b'{"event": "message", "message": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
     b'{"event": "message", "message_token": ' + LONG_NUMBER + b"}",
-], ids=["nested-50000", "nested-40", "long-number"])
+    json.dumps(callback("message", sender=profile(VIBER_USER), message={"type": "text", "text": "/help"},
+                        message_token=10**300)).encode(),
+], ids=["nested-50000", "nested-40", "long-number", "token-beyond-64-bits"])
 async def test_a_viber_body_nested_too_deep_or_with_too_long_a_number_is_refused_with_400(
         viber_hook, demo_database, logged, body):
     url, http = viber_hook
