@@ -1,11 +1,13 @@
 """POST /admin/import: a zip of billing exchange files, unpacked with limits into a folder of its own.
 
 After a successful import only the invoices' PDFs stay (they are read from where they were imported);
-the CSV files, and a folder left empty, go. A refused import leaves nothing. A zip is refused whole when any entry escapes the folder, is a link, is
-encrypted, or when the entries are too many or unpack to too much (a zip bomb).
+the CSV files, and a folder left empty, go. A refused import leaves nothing. A zip is refused whole when any entry
+escapes the folder, is a link, is encrypted, names a file that another entry uses as a folder, or when the
+entries are too many or unpack to too much (a zip bomb).
 """
 from __future__ import annotations
 
+import errno
 import shutil
 import stat
 import uuid
@@ -20,6 +22,8 @@ MAX_ENTRIES = 20_000
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_RATIO = 200  # unpacked/packed of one entry; CSV compresses about 10:1, PDFs less
 CHUNK = 1024 * 1024
+# What the file system says of a name it will not take (too long, not valid here).
+NAME_ERRORS = frozenset({errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EINVAL, errno.EILSEQ})
 
 
 class BadZip(Exception):
@@ -70,19 +74,27 @@ def _unpack(archive: Path, into: Path) -> None:
         if declared > MAX_UNPACKED_BYTES:
             raise BadZip(f"unpacks to {declared} bytes, at most {MAX_UNPACKED_BYTES}")
         seen: set[str] = set()
+        folders: set[str] = set()
         total = 0
         for info in entries:
             relative = _entry_path(info)
             if relative is None:
                 continue
-            if str(relative).casefold() in seen:
+            key = str(relative).casefold()
+            if key in seen:
                 raise BadZip(f"{info.filename!r} is in the zip twice")
-            seen.add(str(relative).casefold())
+            parents = {str(parent).casefold() for parent in relative.parents if str(parent) != "."}
+            if key in folders or parents & seen:
+                # "a.csv" and "a.csv/x": one name cannot be a file and a folder at once.
+                clash = key if key in folders else max(parents & seen, key=len)
+                raise BadZip(f"{info.filename!r}: {clash!r} is both a file and a folder in the zip")
+            seen.add(key)
+            folders |= parents
             target = into.joinpath(*relative.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
             allowed = min(info.file_size, MAX_UNPACKED_BYTES - total)
             written = 0
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with bundle.open(info) as source, open(target, "xb") as sink:
                     # Sizes in the zip's directory can lie: count what actually comes out.
                     while chunk := source.read(CHUNK):
@@ -94,6 +106,10 @@ def _unpack(archive: Path, into: Path) -> None:
                 raise BadZip(f"{info.filename!r} cannot be unpacked ({exc})") from None
             except FileExistsError:
                 raise BadZip(f"{info.filename!r} is in the zip twice") from None
+            except OSError as exc:
+                if exc.errno not in NAME_ERRORS:
+                    raise  # a full disk is ours, not the zip's
+                raise BadZip(f"{info.filename!r} cannot be unpacked ({exc.strerror})") from None
             total += written
 
 

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.logs import redact_secrets, secrets_of
 from bot.settings import Settings, SettingsError, load_settings
 
 DEMO_DATA = Path(__file__).parent / "demo"
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         except SettingsError as exc:
             print(f"kabinet: bad settings: {exc}", file=sys.stderr)
             return 2
+        redact_secrets(secrets_of(args.settings))
     return args.func(args)
 
 

@@ -14,6 +14,7 @@ from bot import admin
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
+from handlers.webhook import BODY_LIMIT
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from bot.registration import READY, Registration
@@ -86,7 +87,9 @@ async def metrics_page(request: web.Request) -> web.Response:
 
 def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None = None) -> web.Application:
     """Health and metrics; the admin API too when given the settings (its token, data folder, window)."""
-    app = web.Application(client_max_size=25 * 1024 * 1024)
+    # What a handler reads whole is a webhook's body: 1 MB. The admin import streams its zip to disk under
+    # its own limit (bot/admin_import.py's MAX_ZIP_BYTES), and admin JSON bodies under theirs.
+    app = web.Application(client_max_size=BODY_LIMIT)
     app[DATABASE] = database
     app[KABINET] = kabinet
     app.router.add_get("/healthz", healthz)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ from storage.models import Base
 from storage.photos import FilePhotoArchive
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
+# Tests that run a messenger: every line they log is checked for the tokens (issue 16.2).
+MESSENGER_TESTS = re.compile(r"test_(telegram|viber|faults_telegram|fuzz_webhooks)")
 KYIV = ZoneInfo("Europe/Kyiv")
 BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -182,3 +186,61 @@ async def linked(talk: Talk, account: str = "010000012345", surname: str = "Ше
         text = await talk("1")
     assert "is linked" in text or "is already linked" in text, text
     return text
+
+
+class LogLines(logging.Handler):
+    """Every record, and every line as `kabinet run` would write it (with the traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.records: list[logging.LogRecord] = []
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.lines.append(self.format(record))
+
+    @property
+    def tracebacks(self) -> list[str]:
+        return [line for record, line in zip(self.records, self.lines) if record.exc_info or record.exc_text]
+
+
+@pytest.fixture
+def logged():
+    """Everything logged during the test, at every level, as it is logged: no redaction filter in the way."""
+    handler = LogLines()
+    root, sql = logging.getLogger(), logging.getLogger("sqlalchemy")
+    levels = root.level, sql.level
+    sql.setLevel(logging.WARNING)  # SQLAlchemy logs every statement once its logger is enabled for INFO
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(levels[0])
+    sql.setLevel(levels[1])
+
+
+def secrets_in_tests() -> dict[str, str]:
+    """The tokens the tests configure, by name; the Telegram token by its secret part (after the bot id)."""
+    from tests.telegram_api import TOKEN as TELEGRAM_TOKEN
+    from tests.test_admin_support import TOKEN as ADMIN_TOKEN
+    from tests.viber_api import TOKEN as VIBER_TOKEN
+
+    return {"telegram": TELEGRAM_TOKEN.partition(":")[2], "viber": VIBER_TOKEN, "admin": ADMIN_TOKEN}
+
+
+def leaked(lines: list[str]) -> list[tuple[str, str]]:
+    return [(name, line) for line in lines for name, secret in secrets_in_tests().items() if secret in line]
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_messenger_logs(request):
+    """The messenger tests' every log line is grepped for the tokens."""
+    if not MESSENGER_TESTS.match(request.path.name):
+        yield
+        return
+    lines = request.getfixturevalue("logged").lines
+    yield
+    found = leaked(lines)
+    assert not found, f"a token in the log: {found[:3]}"

@@ -158,3 +158,41 @@ def test_the_admin_api_never_answers_500(database_url, tmp_path):
         finally:
             loop.run(client.close())
             loop.run(database.close())
+
+
+# ----- zips that once answered 500, and the import's own body limit (issue 16, items 3 and 5)
+
+
+async def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_refused_with_400(
+        demo_database, kabinet, tmp_path, logged):
+    from tests.test_admin_support import zipped
+
+    admin = await start(demo_database, kabinet, tmp_path / "data")
+    try:
+        for files in ({"accounts.csv": "x", "accounts.csv/x": "y"}, {"a.csv/x": "y", "A.CSV": "x"}):
+            response = await admin.post("/admin/import", headers=AUTH, data=zipped(files))
+            assert response.status == 400
+            assert "is both a file and a folder" in (await response.json())["error"]
+        response = await admin.post("/admin/import", headers=AUTH, data=zipped({"x" * 300 + ".csv": "x"}))
+        assert response.status == 400 and "File name too long" in (await response.json())["error"]
+    finally:
+        await admin.close()
+    assert logged.tracebacks == []
+    assert not any((tmp_path / "data" / "imports").glob("2*"))  # nothing unpacked is left
+
+
+async def test_the_import_still_takes_a_zip_over_the_webhooks_1_mb(demo_database, kabinet, tmp_path):
+    import os
+
+    from tests.test_admin_support import zipped
+
+    files = {path.name: path.read_bytes() for path in DEMO.iterdir() if path.is_file()}
+    files["scans/2026-11.pdf"] = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024)  # does not compress
+    body = zipped(files)
+    assert len(body) > 3 * 1024 * 1024
+    admin = await start(demo_database, kabinet, tmp_path / "data")
+    try:
+        response = await admin.post("/admin/import", headers=AUTH, data=body)
+        assert response.status == 200, await response.text()
+    finally:
+        await admin.close()

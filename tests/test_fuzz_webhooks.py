@@ -6,6 +6,7 @@ delivers it again; tests/test_telegram.py), whatever the body looks like.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 
@@ -162,3 +163,124 @@ async def test_a_telegram_body_that_is_not_utf8_is_refused_with_a_400(telegram_h
         "X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json",
     }) as response:
         assert response.status == 400
+
+
+# ----- bounds: what a webhook reads, and bodies that once cost a traceback (issue 16, items 3 and 5)
+
+MB = 1024 * 1024
+
+
+async def raw_status(url: str, head: bytes, body: bytes = b"{}") -> int:
+    """POST with headers given as bytes (an HTTP client refuses non-ASCII ones); the answer's status."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n"
+                 + head + b"\r\n" + body)
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+def telegram_headers() -> dict[str, str]:
+    return {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+
+
+def viber_headers(body: bytes) -> dict[str, str]:
+    return {"X-Viber-Content-Signature": sign(body), "Content-Type": "application/json"}
+
+
+async def trickled(body: bytes, size: int = 64 * 1024):
+    """The body in pieces, sent chunked: no Content-Length tells the server how large it is."""
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+@pytest.mark.parametrize("signature", [None, "", "x" * 64, "ab" * 31, "подпис"])
+async def test_a_viber_body_without_a_well_formed_signature_is_refused_before_it_is_read(viber_hook, signature):
+    url, http = viber_hook
+    never = asyncio.Event()
+
+    async def endless():
+        yield b'{"event": "message", "pad": "' + b"x" * (64 * 1024)
+        await never.wait()  # the rest never comes: only a server that does not wait for it can answer
+
+    headers = {"Content-Length": str(24 * MB), "Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Viber-Content-Signature"] = signature
+    try:
+        # Not a measure of speed: without the check the server waits for the body, and this would wait forever.
+        async with asyncio.timeout(30):
+            async with http.post(url, data=endless(), headers=headers) as response:
+                assert response.status == 403
+    finally:
+        never.set()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_signed_viber_body_over_1_mb_is_refused_with_413(viber_hook, demo_database, chunked):
+    url, http = viber_hook
+    body = json.dumps({"event": "message", "pad": "x" * (2 * MB)}).encode()
+    before = await snapshot(demo_database)
+    async with http.post(url, data=trickled(body) if chunked else body, headers=viber_headers(body)) as response:
+        assert response.status == 413
+    assert await snapshot(demo_database) == before
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_telegram_body_over_1_mb_is_refused_with_413(telegram_hook, demo_database, chunked):
+    hook, http = telegram_hook
+    body = json.dumps({"update_id": 1, **USER.text("x" * (2 * MB))}).encode()
+    before = await snapshot(demo_database)
+    async with http.post(hook.url, data=trickled(body) if chunked else body, headers=telegram_headers()) as response:
+        assert response.status == 413
+    assert await snapshot(demo_database) == before
+    assert hook.api.calls_to("sendMessage") == []
+
+
+@pytest.mark.parametrize("secret", ["секрет".encode(), b"\xff\xfe", SECRET.encode() + "й".encode()])
+async def test_a_non_ascii_telegram_secret_is_refused_with_401_and_no_traceback(telegram_hook, logged, secret):
+    hook, _ = telegram_hook
+    assert await raw_status(hook.url, b"X-Telegram-Bot-Api-Secret-Token: " + secret + b"\r\n") == 401
+    assert logged.tracebacks == []
+
+
+DEEP = b"[" * 50_000 + b"]" * 50_000
+LONG_NUMBER = b"1" * 5000  # Python refuses to turn more than 4300 digits into an int
+
+
+@pytest.mark.parametrize("body", [
+    DEEP,
+    b'{"update_id": 1, "message": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
+    b'{"update_id": ' + LONG_NUMBER + b"}",
+    b'{"update_id": 1, "message": {"message_id": ' + LONG_NUMBER + b"}}",
+    json.dumps({"update_id": 10**300, **USER.text("/help")}).encode(),
+    json.dumps({"update_id": 1, **USER.text("/help")}).replace(str(USER.id), str(2**64)).encode(),
+], ids=["nested-50000", "nested-40", "long-update-id", "long-number-inside", "update-id-beyond-64-bits",
+        "chat-id-beyond-64-bits"])
+async def test_a_telegram_body_nested_too_deep_or_with_too_long_a_number_is_refused_with_400(
+        telegram_hook, demo_database, logged, body):
+    hook, http = telegram_hook
+    before = await snapshot(demo_database)
+    async with http.post(hook.url, data=body, headers=telegram_headers()) as response:
+        assert response.status == 400
+    assert await snapshot(demo_database) == before
+    assert logged.tracebacks == []
+
+
+@pytest.mark.parametrize("body", [
+    DEEP,
+    b'{"event": "message", "message": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}",
+    b'{"event": "message", "message_token": ' + LONG_NUMBER + b"}",
+    json.dumps(callback("message", sender=profile(VIBER_USER), message={"type": "text", "text": "/help"},
+                        message_token=10**300)).encode(),
+], ids=["nested-50000", "nested-40", "long-number", "token-beyond-64-bits"])
+async def test_a_viber_body_nested_too_deep_or_with_too_long_a_number_is_refused_with_400(
+        viber_hook, demo_database, logged, body):
+    url, http = viber_hook
+    before = await snapshot(demo_database)
+    async with http.post(url, data=body, headers=viber_headers(body)) as response:
+        assert response.status == 400
+    assert await snapshot(demo_database) == before
+    assert logged.tracebacks == []

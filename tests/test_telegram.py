@@ -357,3 +357,25 @@ async def test_accounts_are_not_linked_in_a_group(bot_api, polling):
     assert "No account is linked" in await group.say("/balance")
     private = TelegramChat(bot_api, TelegramUser(), polling_delivery(bot_api))
     await link(private)
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_a_photo_whose_download_fails_is_apologised_for_retried_and_logged_without_the_token(
+        webhook, bot_api, logged, status):
+    from tests.conftest import leaked
+
+    chat = webhook.chat(TelegramUser())
+    await link(chat)
+    photo_id = bot_api.add_file(JPEG)
+    bot_api.file_failures[photo_id] = status
+    photo = chat.user.photo(photo_id, len(JPEG))
+    apology = await chat.send(photo)
+    assert chat.status == 500  # so Telegram delivers it again
+    assert "went wrong on our side" in apology[0].text
+    said = [line for line in logged.lines if "not fetched" in line]
+    assert said and f"ClientResponseError: HTTP {status}" in said[0]
+    assert leaked(logged.lines) == []
+    assert not any("/file/bot" in line for line in logged.lines)  # no URL at all
+    del bot_api.file_failures[photo_id]
+    kept = await chat.send(photo)  # the retry, once Telegram serves the file
+    assert chat.status == 200 and "photo is kept" in kept[0].text

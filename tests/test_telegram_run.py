@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.conftest import leaked
 from tests.telegram_api import TOKEN, BotAPI, TelegramChat, TelegramUser, polling_delivery, webhook_delivery
 from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
 from tests.test_telegram import JPEG, SECRET, free_port, link
@@ -87,8 +88,13 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         answer = await chat.send(user.photo(file_id, len(JPEG)))
         assert answer[0].text and bot_api.calls_to("getFile")[0].params["file_id"] == file_id
         assert len(bot_api.downloads) == 1
+        broken = bot_api.add_file(JPEG)
+        bot_api.file_failures[broken] = 404
+        assert "went wrong on our side" in (await chat.send(user.photo(broken, len(JPEG))))[0].text
         code, took = await kabinet.stop()
         assert code == 0 and took < STOP_TIMEOUT
+    polling_log = (tmp_path / "polling.log").read_text(errors="replace")
+    assert "ClientResponseError: HTTP 404" in polling_log and leaked(polling_log.splitlines()) == []
 
     port = environment["KABINET_HTTP_PORT"]
     url = f"http://127.0.0.1:{port}/webhook/telegram"
@@ -110,6 +116,7 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         assert chat.status == 200 and chat.unread == []
         code, took = await kabinet.stop()
         assert code == 0 and took < STOP_TIMEOUT
+    assert leaked((tmp_path / "webhook.log").read_text(errors="replace").splitlines()) == []
 
 
 async def test_kabinet_run_serves_while_the_bot_api_refuses_connections(environment, tmp_path):

@@ -191,10 +191,25 @@ async def test_too_large_picture_is_refused_politely(rig, monkeypatch):
     assert user.status == 200
 
 
-async def test_picture_that_cannot_be_downloaded_is_asked_again(rig):
+async def test_picture_that_cannot_be_downloaded_is_asked_again(rig, logged):
     user = rig.user()
     await link(user)
     assert "did not arrive" in await user.sends_picture(rig.viber.media_url("gone.jpg"))
+    said = [line for line in logged.lines if "could not download a viber picture" in line]
+    assert said and "HTTP 404" in said[0]
+    assert not any("gone.jpg" in line for line in logged.lines)  # no URL: Viber's media links are signed
+
+
+async def test_viber_answering_an_http_error_is_logged_by_method_and_status_without_the_token(rig, logged):
+    from tests.conftest import leaked
+
+    user = rig.user()
+    rig.viber.http_errors = [403] * 4  # the first try and the three retries
+    await user.says("/help")
+    assert user.status == 200 and user.messages == []
+    said = [line for line in logged.lines if "send_message" in line]
+    assert len(said) == 4 and all("HTTP 403" in line for line in said), said
+    assert leaked(logged.lines) == [] and logged.tracebacks == []
 
 
 async def test_stickers_and_unknown_message_types_are_answered_politely(rig):
@@ -243,6 +258,20 @@ async def test_a_token_or_sender_id_that_is_not_viber_s_is_refused_and_changes_n
                                          message_token=change.get("message_token", 99)))
     assert status == 400
     assert await snapshot(demo_database) == before
+
+
+@pytest.mark.parametrize("event, fields", [
+    ("subscribed", {"user": profile("\x00")}),
+    ("unsubscribed", {"user_id": "ab\x00"}),
+    ("message", {"sender": profile("\x00"), "message": {"type": "text", "text": "/help"}}),
+])
+async def test_a_user_id_with_a_nul_is_refused_and_changes_nothing(rig, demo_database, logged, event, fields):
+    # Found by tests/test_fuzz_webhooks.py on PostgreSQL, whose text cannot hold a NUL: a 500 and a traceback.
+    before = await snapshot(demo_database)
+    status, _ = await rig.user().post(callback(event, **fields))
+    assert status == 400 and rig.viber.sent == []
+    assert await snapshot(demo_database) == before
+    assert logged.tracebacks == []
 
 
 async def test_an_unknown_event_is_acknowledged(rig):

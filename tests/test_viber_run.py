@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import DEMO
+from tests.conftest import DEMO, leaked
 from tests.test_viber import meter_jpeg
 from tests.viber_api import TOKEN, StandInViber, ViberUser, free_port, wait_until
 
@@ -79,3 +79,4 @@ async def test_kabinet_run_with_viber(database, database_url, tmp_path):
                 await server.wait()
         await viber.stop()
     assert server.returncode == 0, log.read_text(errors="replace")
+    assert leaked(log.read_text(errors="replace").splitlines()) == []

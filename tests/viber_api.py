@@ -58,6 +58,8 @@ class StandInViber:
     refusals: dict[str, list[int]] = field(default_factory=dict)
     attempts: int = 0
     webhook_attempts: int = 0
+    # HTTP statuses to answer the next send_message calls with, before anything is read (then 200 again).
+    http_errors: list[int] = field(default_factory=list)
 
     async def start(self, port: int | None = None) -> "StandInViber":
         """Listen on `port` (a free one by default)."""
@@ -65,7 +67,7 @@ class StandInViber:
         app.router.add_post("/pa/send_message", self.send_message)
         app.router.add_post("/pa/set_webhook", self.set_webhook)
         app.router.add_get("/media/{name}", self.serve_media)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log=None)  # Viber's side, not ours
         await self.runner.setup()
         self.port = port or free_port()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
@@ -91,6 +93,8 @@ class StandInViber:
 
     async def send_message(self, request: web.Request) -> web.Response:
         self.attempts += 1
+        if self.http_errors:
+            return web.Response(status=self.http_errors.pop(0), text="refused by the stand-in")
         refused = self._refused(request)
         if refused is not None:
             return refused

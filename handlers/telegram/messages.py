@@ -4,13 +4,12 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update
 
 from core.conversation import Kabinet
 from core.messages import EventKind, Incoming, Reply
 from handlers.telegram.events import apologise, incoming, is_private, respond
-from handlers.telegram.photos import MAX_DOWNLOAD_MB, PhotoTooLarge, fetch_photo
+from handlers.telegram.photos import MAX_DOWNLOAD_MB, PhotoTooLarge, PhotoUnavailable, fetch_photo
 from handlers.telegram.replies import ReplySender
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,10 @@ async def pass_photo(
         sender = ReplySender(bot, kabinet, str(message.chat.id), language)
         await sender.send([Reply(sender.t("telegram-photo-too-large", limit=MAX_DOWNLOAD_MB))])
         return
-    except (TelegramAPIError, LookupError):
-        log.exception("telegram update %s: downloading photo %s failed", update_id, file_id)
+    except PhotoUnavailable as exc:
+        log.error("telegram update %s: photo %s not fetched: %s", update_id, file_id, exc)
+        content = None
+    if content is None:  # apologised outside the except block, so that no error quoting a URL rides along
         await apologise(bot, kabinet, message.chat.id, language, update_id)
         return
     event = event_of(message, update_id, EventKind.PHOTO, photo=content, text=message.caption or "")

@@ -1,8 +1,11 @@
 """A consumer's photo fetched with getFile, refused before downloading when Telegram would not serve it."""
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 # Bots may download files of up to 20 MB with getFile (https://core.telegram.org/bots/api#getfile).
 MAX_DOWNLOAD_MB = 20
@@ -13,18 +16,28 @@ class PhotoTooLarge(Exception):
     """The file is over the Bot API's download limit."""
 
 
+class PhotoUnavailable(Exception):
+    """Telegram did not give us the file. The message names the step, the error's type and status only:
+    the download URL holds the bot token, so neither it nor an error that quotes it is kept."""
+
+
 async def fetch_photo(bot: Bot, file_id: str, declared_size: int | None) -> bytes:
     if declared_size is not None and declared_size > MAX_DOWNLOAD:
         raise PhotoTooLarge(file_id)
     try:
         file = await bot.get_file(file_id)
-    except TelegramBadRequest as exc:
-        if "too big" in exc.message.lower():
-            raise PhotoTooLarge(file_id) from exc
-        raise
+    except TelegramAPIError as exc:
+        if isinstance(exc, TelegramBadRequest) and "too big" in exc.message.lower():
+            raise PhotoTooLarge(file_id) from None
+        raise PhotoUnavailable(f"getFile: {type(exc).__name__}: {exc.message}") from None
     if (file.file_size or 0) > MAX_DOWNLOAD:
         raise PhotoTooLarge(file_id)
     if file.file_path is None:
-        raise LookupError(f"getFile gave no file_path for {file_id}")
-    content = await bot.download_file(file.file_path)
+        raise PhotoUnavailable("getFile: no file_path in the answer")
+    try:
+        content = await bot.download_file(file.file_path)
+    except aiohttp.ClientResponseError as exc:
+        raise PhotoUnavailable(f"GET file: {type(exc).__name__}: HTTP {exc.status}") from None
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise PhotoUnavailable(f"GET file: {type(exc).__name__}") from None
     return content.read()

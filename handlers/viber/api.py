@@ -91,12 +91,14 @@ class ViberApi:
             async with self.session.post(
                 f"{self.base}/{method}", json=payload, headers={"X-Viber-Auth-Token": self._token}
             ) as response:
-                if response.status >= 500 or response.status == 429:
+                if response.status >= 400:
                     raise ViberApiError(method, TRANSPORT_FAILURE, f"HTTP {response.status}")
-                response.raise_for_status()
                 result = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise ViberApiError(method, TRANSPORT_FAILURE, repr(exc)) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # The type only: a client error's text and repr quote the request, its X-Viber-Auth-Token too.
+            raise ViberApiError(method, TRANSPORT_FAILURE, type(exc).__name__) from None
+        except ValueError:
+            raise ViberApiError(method, TRANSPORT_FAILURE, "the answer is not JSON") from None
         if not isinstance(result, dict):
             raise ViberApiError(method, TRANSPORT_FAILURE, "the answer is not a JSON object")
         return result

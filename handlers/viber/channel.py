@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
+import re
 
 import aiohttp
 from aiohttp import web
@@ -31,11 +31,13 @@ from handlers.viber.api import (
 )
 from handlers.viber.media import ROUTE, WEBHOOK_PATH, MediaShelf, public_base
 from handlers.viber.render import MAX_TEXT, action_of, keyboard, messages_for
+from handlers.webhook import BadBody, parse_json, read_body
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
+SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")  # a hex HMAC-SHA256
 MAX_SENDER_NAME = 28
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 PHOTO_TIMEOUT = 30.0
@@ -105,11 +107,9 @@ class ViberChannel:
 
     # ----- callbacks
 
-    def signed(self, body: bytes, signature: str | None) -> bool:
-        if not signature:
-            return False
-        expected = hmac.new(self._token, body, hashlib.sha256).hexdigest().encode()
-        return hmac.compare_digest(expected, signature.strip().encode("utf-8", "surrogateescape"))
+    def signed(self, body: bytes, signature: str) -> bool:
+        expected = hmac.new(self._token, body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, signature.lower())
 
     async def on_callback(self, request: web.Request) -> web.StreamResponse:
         task = asyncio.current_task()
@@ -120,27 +120,34 @@ class ViberChannel:
             self._handling.discard(task)
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        if not self.signed(body, request.headers.get(SIGNATURE_HEADER)):
-            log.warning("viber callback from %s with a missing or wrong signature", request.remote)
-            return web.Response(status=403)
+        signature = request.headers.get(SIGNATURE_HEADER, "").strip()
+        if not SIGNATURE.fullmatch(signature):  # refused before the body is read: an unsigned body costs nothing
+            log.warning("viber callback from %s with a missing or malformed signature", request.remote)
+            return web.Response(status=403, text="a missing or malformed X-Viber-Content-Signature")
+        body = await read_body(request)
+        if not self.signed(body, signature):
+            log.warning("viber callback from %s with a wrong signature", request.remote)
+            return web.Response(status=403, text="a wrong X-Viber-Content-Signature")
         try:
-            data = json.loads(body)
-            event = data["event"]
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
+            data = parse_json(body)
+        except BadBody as exc:
+            log.warning("viber callback: a body that is not JSON we read: %s", exc)
+            return web.Response(status=400, text=str(exc))
+        event = data.get("event") if isinstance(data, dict) else None
         if not isinstance(event, str):
-            return web.Response(status=400)
+            return web.Response(status=400, text="no event")
         handler = self._events.get(event)
         if handler is None:  # webhook check, delivered, seen, and events newer than this code
             log.debug("viber %s callback", event)
             return web.Response()
         try:
             return await handler(data)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            # Not the body: it may carry a consumer's phone number or text.
-            log.warning("viber %s callback we cannot read (fields %s)", event, sorted(data), exc_info=True)
-            return web.Response(status=400)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Not the body (it may carry a consumer's phone number or text), and no traceback: the body is
+            # at fault, not our code, and a traceback a request would fill the log.
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            log.warning("viber %s callback we cannot read (%s; fields %s)", event, reason, sorted(data))
+            return web.Response(status=400, text=f"a {event} callback we cannot read")
 
     async def on_message(self, data: dict) -> web.StreamResponse:
         request = _message_request(data)
@@ -196,8 +203,12 @@ class ViberChannel:
                     content.extend(chunk)
                     if len(content) > MAX_PHOTO_BYTES:
                         raise PhotoTooLarge()
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            log.warning("could not download a viber picture from %s", url, exc_info=True)
+        except aiohttp.ClientResponseError as exc:
+            # Not the URL: Viber's media links are signed, and a client error quotes it.
+            log.warning("could not download a viber picture: %s: HTTP %s", type(exc).__name__, exc.status)
+            return b""
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("could not download a viber picture: %s", type(exc).__name__)
             return b""
         return bytes(content)
 
@@ -306,7 +317,8 @@ def token_refused(exc: Exception) -> bool:
 
 def identifier(value: object, name: str) -> str:
     """A Viber user id as we keep it; anything else is a body we cannot read (answered 400)."""
-    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+    # A NUL is never in a Viber id, and PostgreSQL text cannot hold one.
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or "\x00" in value:
         raise ValueError(f"{name} is not a Viber id")
     return value
 
