@@ -84,6 +84,8 @@ class BotAPI:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.closing = False
+        self.holding: dict[int, asyncio.Event] = {}  # chat id → released when set
+        self.held: list[Call] = []
 
     # ----- server
 
@@ -118,6 +120,11 @@ class BotAPI:
         call = Call(method, params, files)
         if method != "getUpdates":
             self.calls.append(call)
+        gate = self.holding.get(call.chat_id) if method in SENDING else None
+        if gate is not None:
+            self.held.append(call)
+            await self._notify()
+            await gate.wait()
         scripted = self.errors.get(method)
         if scripted:
             error = scripted.pop(0)
@@ -236,6 +243,13 @@ class BotAPI:
         self.errors.setdefault(method, []).extend(
             ScriptedError(error_code, description, parameters or None) for _ in range(times)
         )
+
+    def hold(self, chat_id: int) -> None:
+        """Messages to the chat are not answered until `release`: the bot stays busy with that chat's update."""
+        self.holding[chat_id] = asyncio.Event()
+
+    def release(self, chat_id: int) -> None:
+        self.holding.pop(chat_id).set()
 
     # ----- what a test inspects
 

@@ -60,6 +60,9 @@ class StandInViber:
     webhook_attempts: int = 0
     # HTTP statuses to answer the next send_message calls with, before anything is read (then 200 again).
     http_errors: list[int] = field(default_factory=list)
+    # Receivers whose messages are not answered until `release`: the bot stays busy with their callback.
+    holding: dict[str, asyncio.Event] = field(default_factory=dict)
+    held: list[dict] = field(default_factory=list)
 
     async def start(self, port: int | None = None) -> "StandInViber":
         """Listen on `port` (a free one by default)."""
@@ -103,6 +106,10 @@ class StandInViber:
             return web.json_response({"status": 4, "status_message": "missingData"})
         if len(payload["sender"]["name"]) > 28 or len(payload.get("text", "")) > 7000:
             return web.json_response({"status": 3, "status_message": "badData"})
+        gate = self.holding.get(payload["receiver"])
+        if gate is not None:
+            self.held.append(payload)
+            await gate.wait()
         queued = self.refusals.get(payload["receiver"])
         if queued:
             status = queued.pop(0)
@@ -110,6 +117,12 @@ class StandInViber:
         self.sent.append(payload)
         return web.json_response({"status": 0, "status_message": "ok", "message_token": next(_tokens),
                                   "chat_hostname": "SN-CHAT-05_", "billing_status": 1})
+
+    def hold(self, receiver: str) -> None:
+        self.holding[receiver] = asyncio.Event()
+
+    def release(self, receiver: str) -> None:
+        self.holding.pop(receiver).set()
 
     async def set_webhook(self, request: web.Request) -> web.Response:
         self.webhook_attempts += 1

@@ -9,7 +9,8 @@ from typing import Any, Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import Response
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.methods import GetUpdates, Response
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -18,7 +19,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from bot.settings import Settings
 from core.conversation import Kabinet
 from core.messages import Reply
 from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
+from handlers.chat_order import ChatLines
 from handlers.telegram import callbacks, membership, messages
 from handlers.telegram.events import UpdateNotProcessed
 from handlers.telegram.menu import set_command_menu
@@ -107,8 +109,10 @@ class TelegramChannel:
         if settings.telegram_token is None:
             raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
         self.kabinet = kabinet
+        self.lines = ChatLines()
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
         session.middleware(keep_response_models)
+        session.middleware(self._line_up_polled)
         self.bot = Bot(settings.telegram_token.get_secret_value(), session=session)
         self.dispatcher = build_dispatcher(kabinet)
         self.dispatcher.update.outer_middleware(self._track)
@@ -128,13 +132,23 @@ class TelegramChannel:
         self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         update: TelegramObject, data: dict[str, Any],
     ) -> Any:
-        """Remember updates in progress, so that stopping lets them finish."""
+        """Remember updates in progress, so that stopping lets them finish; handle each in its chat's turn."""
         task = asyncio.current_task()
         self._in_flight.add(task)
         try:
-            return await handler(update, data)
+            async with self.lines.turn(line_of(update), update.update_id):
+                return await handler(update, data)
         finally:
             self._in_flight.discard(task)
+
+    async def _line_up_polled(self, make_request, bot: Bot, method):
+        """Each update of a getUpdates batch takes its place in its chat's line before aiogram starts the
+        batch's tasks, which run concurrently and need not reach the core in update_id order."""
+        result = await make_request(bot, method)
+        if isinstance(method, GetUpdates):
+            for update in result:
+                self.lines.queue(line_of(update), update.update_id)
+        return result
 
     def mount(self, app: web.Application) -> None:
         if self.webhook_url:
@@ -200,6 +214,13 @@ class TelegramChannel:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=STOP_TIMEOUT)
         await self.bot.session.close()
+
+
+def line_of(update: Update) -> int | None:
+    """The chat whose line an update waits in: its chat, or for a press on no message its sender's private
+    chat (the one callbacks.py hands to the core); None for an update of no chat."""
+    context = UserContextMiddleware.resolve_event_context(update)
+    return context.chat_id if context.chat_id is not None else context.user_id
 
 
 def refused_for_good(exc: Exception) -> bool:

@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import re
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.registration import READY, Registration
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.messages import Attachment, EventKind, Handled, Incoming, Outcome, Reply
+from handlers.chat_order import ChatLines
 from handlers.viber.api import (
     INVALID_AUTH_TOKEN,
     TOO_MANY_REQUESTS,
@@ -67,6 +69,7 @@ class ViberChannel:
         self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
         self.registration = Registration("viber set_webhook", self.register, final=token_refused)
         self._handling: set[asyncio.Task] = set()
+        self.lines = ChatLines()
         self._events = {
             "message": self.on_message,
             "conversation_started": self.on_conversation_started,
@@ -152,6 +155,10 @@ class ViberChannel:
     async def on_message(self, data: dict) -> web.StreamResponse:
         request = _message_request(data)
         user_id = identifier(request.sender.id, "sender.id")
+        async with self.lines.turn(user_id, sequence(data)):
+            return await self.handle_message(request, user_id)
+
+    async def handle_message(self, request: ViberMessageRequest, user_id: str) -> web.StreamResponse:
         language = request.sender.language
         try:
             event = await self.event_for(request)
@@ -217,7 +224,8 @@ class ViberChannel:
         user = request.user
         event = Incoming(CHANNEL, identifier(user.id, "user.id"), EventKind.TEXT, text="/start",
                          language=user.language, delivery_key=token(request.message_token))
-        handled = await self.kabinet.process(event)
+        async with self.lines.turn(event.chat_id, sequence(data)):
+            handled = await self.kabinet.process(event)
         if handled.outcome is not Outcome.DONE:
             return web.Response(status=500 if handled.outcome is Outcome.FAILED else 200)
         # Viber allows one welcome message, and only as this response's body.
@@ -328,6 +336,12 @@ def token(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or len(str(value)) > MAX_ID:
         raise ValueError("message_token is not a Viber token")
     return str(value)
+
+
+def sequence(data: dict) -> float:
+    """Where a callback goes in its chat's line: Viber's timestamp (ms); one without goes after the others."""
+    timestamp = data.get("timestamp")
+    return timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else math.inf
 
 
 def _message_request(data: dict) -> ViberMessageRequest:
