@@ -12,7 +12,7 @@ from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from core import i18n, metrics
-from core.accounts import account_candidates, surname_matches
+from core.accounts import account_candidates, consent_answer, surname_matches
 from core.chat_limit import Admission, ChatLimit
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
@@ -344,6 +344,10 @@ class Turn:
         await self.link_continue(account, surname)
 
     async def step_consent(self, text: str | None, action: str | None) -> None:
+        if action is None and text:
+            # A typed "так"/"ні" answers like the buttons; anything else asks again.
+            answer = consent_answer(text)
+            action = None if answer is None else "consent:yes" if answer else "consent:no"
         if action == "consent:yes":
             self.chat.consent_at = self.app.clock()
             await self.tx.save_chat(self.chat)
