@@ -293,8 +293,12 @@ async def test_a_number_that_fits_no_meter_is_not_understood(talk, demo_database
 async def test_second_submission_the_same_day_replaces_the_first(talk, demo_database):
     await linked(talk)
     await talk("/reading 12500")
-    assert "Consumption: 255 kWh" in await talk("/reading 12600")  # still against 31.10's 12345
-    assert [r["value"] for r in await stored(demo_database)] == [12600]
+    text = await talk("/reading 12600")
+    assert "Consumption: 255 kWh" in text  # still against 31.10's 12345
+    assert "This replaces 12500 sent today at 10:00." in text
+    # The export keeps the replaced submission, marked, before the one that holds the value now.
+    assert [(r["value"], bool(r["replaced_at"])) for r in await stored(demo_database)] == [(12500, True),
+                                                                                          (12600, False)]
 
 
 async def test_window_closed_says_when_it_opens_and_stores_nothing(talk, clock, demo_database):
