@@ -52,7 +52,8 @@ async def reading_photo(session: AsyncSession, reading_id: int, replaced_id: int
     """The path of the photo of a reading, or of a submission it replaced."""
     if replaced_id is None:
         return await session.scalar(
-            select(PhotoRow.path).join(ReadingRow, ReadingRow.photo_id == PhotoRow.id).where(ReadingRow.id == reading_id)
+            select(PhotoRow.path).join(ReadingRow, ReadingRow.photo_id == PhotoRow.id)
+            .where(ReadingRow.id == reading_id)
         )
     return await session.scalar(
         select(PhotoRow.path).join(ReplacedReadingRow, ReplacedReadingRow.photo_id == PhotoRow.id)
