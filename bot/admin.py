@@ -33,7 +33,7 @@ from bot.admin_schema import (
     Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
     LinkFailuresCleared, Order,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
-    PageQuery, Problem, Reading, ReadingsQuery, Route, Stats, openapi,
+    PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
 )
 from core import metrics
 from core.notifications import OUTAGE_UPDATE, Kind
@@ -273,10 +273,15 @@ def _audit(who: str, what: str, *args) -> None:
 async def list_readings(admin: Admin, request, who: str, query: ReadingsQuery) -> Page[Reading]:
     async with admin.database.session() as session:
         rows = await queries_admin.readings_page(session, query.since, query.cursor, query.limit)
+        replaced = await queries_admin.replaced_of(session, [row[0].id for row in rows])
     items = [Reading(
         id=reading.id, account=number, eic=eic, meter=serial, zone=reading.zone, taken_on=reading.taken_on,
         value=reading.value, source=reading.source, submitted_at=reading.submitted_at,
         photo=f"/admin/readings/{reading.id}/photo" if has_photo else None,
+        replaced=[ReplacedSubmission(
+            value=earlier.value, submitted_at=earlier.submitted_at, replaced_at=earlier.replaced_at,
+            photo=f"/admin/readings/{reading.id}/replaced/{earlier.id}/photo" if earlier_photo else None,
+        ) for earlier, earlier_photo in replaced[reading.id]],
     ) for reading, serial, number, eic, has_photo in rows]
     return _page(Reading, items, rows[-1][0].id if rows else None, query)
 
@@ -292,6 +297,19 @@ async def reading_photo(admin: Admin, request, who: str, id: int) -> web.StreamR
     if path is None or not Path(path).is_file():
         raise Refusal(404, f"reading {id} has no photo")
     _audit(who, "took the photo of reading %d", id)
+    return _photo_file(path)
+
+
+async def replaced_reading_photo(admin: Admin, request, who: str, id: int, replaced: int) -> web.StreamResponse:
+    async with admin.database.session() as session:
+        path = await queries_admin.reading_photo(session, id, replaced)
+    if path is None or not Path(path).is_file():
+        raise Refusal(404, f"reading {id} replaced no submission {replaced} with a photo")
+    _audit(who, "took the photo of submission %d replaced by reading %d", replaced, id)
+    return _photo_file(path)
+
+
+def _photo_file(path: str) -> web.FileResponse:
     return web.FileResponse(Path(path), headers={"Content-Disposition": f'attachment; filename="{Path(path).name}"'})
 
 
@@ -557,6 +575,9 @@ ROUTES = [
           query=ReadingsQuery, answer=Page[Reading]),
     Route("GET", r"/admin/readings/{id:\d{1,18}}/photo", "reading-photo", "The photo a reading came with",
           reading_photo, binary="image/*", refusals=(404,)),
+    Route("GET", r"/admin/readings/{id:\d{1,18}}/replaced/{replaced:\d{1,18}}/photo", "replaced-reading-photo",
+          "The photo of a submission the reading replaced", replaced_reading_photo, binary="image/*",
+          refusals=(404,)),
     Route("GET", "/admin/orders", "list-orders", "Service orders, oldest first", list_orders, query=OrdersQuery,
           answer=Page[Order]),
     Route("GET", r"/admin/orders/{id:\d{1,18}}", "get-order", "One service order with its history", get_order,

@@ -135,6 +135,13 @@ class Page(BaseModel, Generic[Item]):
     next_cursor: int | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 
+class ReplacedSubmission(BaseModel):
+    value: int
+    submitted_at: datetime | None
+    replaced_at: datetime = Field(description="when the later submission took its place")
+    photo: str | None = Field(description="path of its photo under this API, null when none")
+
+
 class Reading(BaseModel):
     id: int
     account: str
@@ -146,6 +153,8 @@ class Reading(BaseModel):
     source: str
     submitted_at: datetime | None
     photo: str | None = Field(description="path of the photo under this API, null when none")
+    replaced: list[ReplacedSubmission] = Field(
+        description="earlier submissions of the same meter, zone, day and channel that this one replaced, oldest first")
 
 
 class OrderEvent(BaseModel):

@@ -12,11 +12,11 @@ from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from core import i18n, metrics
-from core.accounts import account_candidates, surname_matches
+from core.accounts import account_candidates, consent_answer, surname_matches
 from core.chat_limit import Admission, ChatLimit
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
-from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee
+from core.model import Account, Chat, ConversationState, LinkedAccount, Meter, Payee, Submission
 from core.notifications import Kind, linked_from
 from core.ports import ChatFiles, PhotoArchive, Store, Transaction
 from core.readings import ReadingRefused, ReadingWindow, assess, estimate_cost, meter_prices, parse_values
@@ -344,6 +344,10 @@ class Turn:
         await self.link_continue(account, surname)
 
     async def step_consent(self, text: str | None, action: str | None) -> None:
+        if action is None and text:
+            # A typed "так"/"ні" answers like the buttons; anything else asks again.
+            answer = consent_answer(text)
+            action = None if answer is None else "consent:yes" if answer else "consent:no"
         if action == "consent:yes":
             self.chat.consent_at = self.app.clock()
             await self.tx.save_chat(self.chat)
@@ -693,7 +697,7 @@ class Turn:
                 self.button("reading-reenter-button", "reading:reenter"),
             ]]
             return
-        await self.tx.add_readings(
+        submission = await self.tx.add_readings(
             meter.id, today, values, self.chat.channel, self.chat.id, self.app.clock(), photo_id
         )
         self.counted.append(("readings", {"result": "accepted", "reason": "photo" if photo_id else "typed"}))
@@ -702,6 +706,8 @@ class Turn:
         self.go(None)
         shown = " / ".join(self.zone_label(z.zone, meter.zones, str(z.value)) for z in assessment.zones)
         lines = [self.t("reading-accepted", meter=meter.serial, values=shown, on=i18n.day(today))]
+        if submission.replaced:
+            lines.append(self.replaced_line(submission, meter))
         closes = self.app.window.billing_month(today)
         if closes != today.strftime("%Y-%m"):  # the window's opening days: say which month it counts for
             month = self.t("month-year", month=self.t(f"month-{int(closes[5:])}"), year=closes[:4])
@@ -722,6 +728,15 @@ class Turn:
             lines.append(self.t("reading-cost-other-zones", plan=linked.account.tariff_plan, meter=meter.serial))
         self.replies.append(Reply("\n".join(lines)))
         self.with_menu()
+
+    def replaced_line(self, submission: Submission, meter: Meter) -> str:
+        """What today's earlier submission was, so that a second one does not replace it unnoticed."""
+        values = " / ".join(self.zone_label(zone, meter.zones, str(value))
+                            for zone, value in sorted(submission.replaced.items()))
+        if submission.replaced_at is None:
+            return self.t("reading-replaces-untimed", values=values)
+        return self.t("reading-replaces", values=values,
+                      time=submission.replaced_at.astimezone(self.app.timezone).strftime("%H:%M"))
 
     async def step_reading_confirm(self, text: str | None, action: str | None) -> None:
         data = self.state.data if self.state else {}

@@ -65,6 +65,15 @@ class MeterReading:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """A consumer's reading of one meter on one day as stored: its row per zone, and what it replaced."""
+
+    ids: list[int]
+    replaced: dict[int, int] = field(default_factory=dict)  # zone -> value of the earlier submission
+    replaced_at: datetime | None = None  # when that earlier submission was sent
+
+
+@dataclass(frozen=True)
 class Payment:
     paid_on: date
     amount: Decimal

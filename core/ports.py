@@ -7,7 +7,7 @@ from typing import Protocol
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, Outage, Payment, ServiceOrder,
+    MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
 )
 from core.notifications import Kind
 
@@ -95,8 +95,9 @@ class Transaction(Protocol):
         chat_id: int,
         submitted_at: datetime,
         photo_id: int | None,
-    ) -> list[int]:
-        """Store one value per zone; a second submission of the same day and source replaces the first."""
+    ) -> Submission:
+        """Store one value per zone; a second submission of the same day and source replaces the first, which
+        is kept (with its photo) as replaced."""
 
     async def add_photo(
         self, chat_id: int, path: str, sha256: str, received_at: datetime, size: int

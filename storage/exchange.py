@@ -13,12 +13,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +26,8 @@ from core.accounts import account_candidates
 from core.invoice_files import NotAnInvoicePdf, copy_pdf, open_pdf
 from core.readings import MAX_ZONES
 from storage.models import (
-    AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, TariffRow, stored_node_key,
-    stored_place_key,
+    AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, ReplacedReadingRow, TariffRow,
+    UtcDateTime, stored_node_key, stored_place_key,
 )
 
 SOURCES = ("telegram", "viber", "console", "cabinet", "controller", "receipt")
@@ -614,28 +614,41 @@ async def _existing_invoices(session: AsyncSession, keys: set[tuple[int, str]]) 
 # ----- export
 
 EXPORT_COLUMNS = (
-    "id", "account", "eic", "meter", "zone", "taken_on", "value", "source", "submitted_at", "photo",
+    "id", "account", "eic", "meter", "zone", "taken_on", "value", "source", "submitted_at", "photo", "replaced_at",
 )
 
 
 async def submitted_readings(session: AsyncSession, since: date | None) -> list[dict[str, Any]]:
-    """Readings consumers submitted through a chat, oldest first, as the export prints them."""
-    query = (
-        select(ReadingRow, MeterRow.serial, AccountRow.number, AccountRow.eic, PhotoRow.path)
-        .join(MeterRow, MeterRow.id == ReadingRow.meter_id)
-        .join(AccountRow, AccountRow.id == MeterRow.account_id)
-        .outerjoin(PhotoRow, PhotoRow.id == ReadingRow.photo_id)
-        .where(ReadingRow.source.in_(CHAT_SOURCES))
-        .order_by(ReadingRow.submitted_at, ReadingRow.id)
-    )
-    if since is not None:
-        query = query.where(ReadingRow.taken_on >= since)
-    rows = await session.execute(query)
+    """Readings consumers submitted through a chat, oldest first, as the export prints them: each submission,
+    the replaced ones (a later one of the same meter, zone, day and channel took their place) with the time
+    they were replaced and the id of the reading that holds the value now."""
+    def submissions(table, replaced_at):
+        query = (
+            select(ReadingRow.id, AccountRow.number, AccountRow.eic, MeterRow.serial, ReadingRow.zone,
+                   ReadingRow.taken_on, table.value, ReadingRow.source, table.submitted_at, PhotoRow.path,
+                   replaced_at.label("replaced_at"))
+            .select_from(ReadingRow)
+            .join(MeterRow, MeterRow.id == ReadingRow.meter_id)
+            .join(AccountRow, AccountRow.id == MeterRow.account_id)
+            .where(ReadingRow.source.in_(CHAT_SOURCES))
+        )
+        if table is not ReadingRow:
+            query = query.join(table, table.reading_id == ReadingRow.id)
+        query = query.outerjoin(PhotoRow, PhotoRow.id == table.photo_id)
+        return query.where(ReadingRow.taken_on >= since) if since is not None else query
+
+    rows = [*await session.execute(submissions(ReadingRow, literal(None, UtcDateTime()))),
+            *await session.execute(submissions(ReplacedReadingRow, ReplacedReadingRow.replaced_at))]
+    rows.sort(key=lambda row: (row.submitted_at or _NEVER, row.id, row.replaced_at is None))
     return [{
-        "id": reading.id, "account": number, "eic": eic or "", "meter": serial, "zone": reading.zone,
-        "taken_on": reading.taken_on.isoformat(), "value": reading.value, "source": reading.source,
-        "submitted_at": reading.submitted_at.isoformat() if reading.submitted_at else "", "photo": photo or "",
-    } for reading, serial, number, eic, photo in rows]
+        "id": row.id, "account": row.number, "eic": row.eic or "", "meter": row.serial, "zone": row.zone,
+        "taken_on": row.taken_on.isoformat(), "value": row.value, "source": row.source,
+        "submitted_at": row.submitted_at.isoformat() if row.submitted_at else "", "photo": row.path or "",
+        "replaced_at": row.replaced_at.isoformat() if row.replaced_at else "",
+    } for row in rows]
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def write_export(rows: Iterable[dict[str, Any]], out: io.TextIOBase, fmt: str) -> None:

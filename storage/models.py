@@ -133,6 +133,20 @@ class ReadingRow(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class ReplacedReadingRow(Base):
+    """A consumer's reading that a later one (same meter, zone, day and channel) took the place of: kept, with
+    its photo, as evidence of what was sent."""
+
+    __tablename__ = "replaced_readings"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("readings.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    replaced_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class PaymentRow(Base):
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose"),)

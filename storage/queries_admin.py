@@ -11,7 +11,7 @@ from core.notifications import Kind
 from storage.exchange import CHAT_SOURCES
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
-    ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
+    ReplacedReadingRow, ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
 )
 
 
@@ -33,9 +33,31 @@ async def readings_page(session: AsyncSession, since: date | None, after: int | 
     return list((await session.execute(query)).all())
 
 
-async def reading_photo(session: AsyncSession, reading_id: int) -> str | None:
+async def replaced_of(session: AsyncSession, reading_ids: list[int]) -> dict[int, list[tuple]]:
+    """The submissions each reading replaced, oldest first: reading id -> [(replaced row, has photo)]."""
+    found: dict[int, list[tuple]] = {reading_id: [] for reading_id in reading_ids}
+    if reading_ids:
+        rows = await session.execute(
+            select(ReplacedReadingRow, PhotoRow.id.is_not(None))
+            .outerjoin(PhotoRow, PhotoRow.id == ReplacedReadingRow.photo_id)
+            .where(ReplacedReadingRow.reading_id.in_(reading_ids))
+            .order_by(ReplacedReadingRow.id)
+        )
+        for replaced, has_photo in rows:
+            found[replaced.reading_id].append((replaced, has_photo))
+    return found
+
+
+async def reading_photo(session: AsyncSession, reading_id: int, replaced_id: int | None = None) -> str | None:
+    """The path of the photo of a reading, or of a submission it replaced."""
+    if replaced_id is None:
+        return await session.scalar(
+            select(PhotoRow.path).join(ReadingRow, ReadingRow.photo_id == PhotoRow.id)
+            .where(ReadingRow.id == reading_id)
+        )
     return await session.scalar(
-        select(PhotoRow.path).join(ReadingRow, ReadingRow.photo_id == PhotoRow.id).where(ReadingRow.id == reading_id)
+        select(PhotoRow.path).join(ReplacedReadingRow, ReplacedReadingRow.photo_id == PhotoRow.id)
+        .where(ReplacedReadingRow.id == replaced_id, ReplacedReadingRow.reading_id == reading_id)
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeDecorator
 
 from core.model import (
-    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
+    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, Submission,
 )
 from core.notifications import Kind
 from core.readings import MAX_ZONES
@@ -22,7 +22,7 @@ from storage.queries_billing import BillingQueries, to_invoice, to_payment
 from storage.queries_services import ServiceQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
-    PhotoRow, ReadingRow, TariffRow,
+    PhotoRow, ReadingRow, ReplacedReadingRow, TariffRow,
 )
 
 
@@ -119,11 +119,18 @@ LAST_READINGS = (
     .where(READINGS.c.meter_id == bindparam("meter_id"))
     .order_by(READINGS.c.id)
 )
-ADD_READING = {
-    dialect: statement.returning(READINGS.c.id)
-    for dialect, statement in _upsert(READINGS, ["meter_id", "zone", "taken_on", "source"],
-                                      ("value", "chat_id", "submitted_at", "photo_id")).items()
-}
+_READING_KEY = ["meter_id", "zone", "taken_on", "source"]
+# A consumer's reading: a new row, or none when the key has one already (a second submission of the day).
+NEW_READING = _dialects(lambda insert: insert(READINGS).on_conflict_do_nothing(index_elements=_READING_KEY)
+                        .returning(READINGS.c.id))
+# A second submission of the key: the first is locked, kept as replaced (with its photo), then overwritten.
+READING_OF_KEY = (
+    select(READINGS.c.id, READINGS.c.value, READINGS.c.chat_id, READINGS.c.photo_id, READINGS.c.submitted_at)
+    .where(*(READINGS.c[name] == bindparam(name) for name in _READING_KEY))
+    .with_for_update()
+)
+KEEP_REPLACED = ReplacedReadingRow.__table__.insert()
+REPLACE_READING = update(READINGS).where(READINGS.c.id == bindparam("reading_id"))
 
 # The views of a turn in one statement each (on PostgreSQL read with the opening statement, OPEN_TURN): the
 # chat's accounts, a row per meter (one with empty meter columns for an account without), with each zone's
@@ -535,6 +542,8 @@ class SqlTransaction(BillingQueries, ServiceQueries):
         # Explicit, not left to ON DELETE: SQLite enforces foreign keys only where the pragma is on.
         await self.session.execute(update(ReadingRow).where(ReadingRow.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(update(PhotoRow).where(PhotoRow.chat_id == chat_id).values(chat_id=None))
+        await self.session.execute(update(ReplacedReadingRow).where(ReplacedReadingRow.chat_id == chat_id)
+                                   .values(chat_id=None))
         await self.forget_chat_services(chat_id)
         # Its link attempts stay: they are keyed by the messenger's chat id, so the limit survives /forget.
         for table in (ChatAccountRow, ConversationRow):
@@ -673,16 +682,26 @@ class SqlTransaction(BillingQueries, ServiceQueries):
     async def add_readings(
         self, meter_id: int, taken_on: date, values: list[int], source: str, chat_id: int,
         submitted_at: datetime, photo_id: int | None,
-    ) -> list[int]:
+    ) -> Submission:
         self._accounts = None
-        ids = []
+        ids, replaced, replaced_at = [], {}, None
         for zone, value in enumerate(values, start=1):
-            result = await self._run(ADD_READING[self.dialect], {
-                "meter_id": meter_id, "zone": zone, "taken_on": taken_on, "value": value, "source": source,
-                "chat_id": chat_id, "submitted_at": submitted_at, "photo_id": photo_id,
+            key = {"meter_id": meter_id, "zone": zone, "taken_on": taken_on, "source": source}
+            submitted = {"value": value, "chat_id": chat_id, "submitted_at": submitted_at, "photo_id": photo_id}
+            new = (await self._run(NEW_READING[self.dialect], key | submitted)).one_or_none()
+            if new is not None:
+                ids.append(new[0])
+                continue
+            earlier = (await self._run(READING_OF_KEY, key)).one()
+            await self._run(KEEP_REPLACED, {
+                "reading_id": earlier.id, "value": earlier.value, "chat_id": earlier.chat_id,
+                "photo_id": earlier.photo_id, "submitted_at": earlier.submitted_at, "replaced_at": submitted_at,
             })
-            ids.append(result.scalar_one())
-        return ids
+            await self._run(REPLACE_READING, {"reading_id": earlier.id} | submitted)
+            ids.append(earlier.id)
+            replaced[zone] = earlier.value
+            replaced_at = replaced_at or earlier.submitted_at
+        return Submission(ids, replaced, replaced_at)
 
     # ----- photos
 

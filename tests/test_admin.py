@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -302,8 +302,9 @@ async def test_readings_are_paged_filtered_and_their_photos_served(admin, demo_d
         account = (await tx.find_accounts(["010000012345"]))[0]
         meter = (await tx.meters([account.id]))[0]
         photo_id = await tx.add_photo(chat, str(photo), "0" * 64, clock(), photo.stat().st_size)
-        with_photo = await tx.add_readings(meter.id, date(2026, 11, 30), [12500], "console", chat, clock(), photo_id)
-        typed = await tx.add_readings(meter.id, date(2026, 10, 30), [12300], "telegram", chat, clock(), None)
+        with_photo = (await tx.add_readings(meter.id, date(2026, 11, 30), [12500], "console", chat, clock(),
+                                            photo_id)).ids
+        typed = (await tx.add_readings(meter.id, date(2026, 10, 30), [12300], "telegram", chat, clock(), None)).ids
     response = await admin.get("/admin/readings?limit=1", headers=AUTH)
     first = await response.json()
     assert [item["id"] for item in first["items"]] == [with_photo[0]]
@@ -320,6 +321,32 @@ async def test_readings_are_paged_filtered_and_their_photos_served(admin, demo_d
     assert (await admin.get("/admin/readings/999999/photo", headers=AUTH)).status == 404
     photo.unlink()
     assert (await admin.get(first["items"][0]["photo"], headers=AUTH)).status == 404
+
+
+async def test_a_replaced_submission_keeps_its_photo_in_the_listing(admin, demo_database, clock, tmp_path):
+    chat = await linked_chat(demo_database, "010000012345", clock())
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(b"\xff\xd8\xff first photo")
+    first_at = clock()
+    async with demo_database.transaction() as tx:
+        account = (await tx.find_accounts(["010000012345"]))[0]
+        meter = (await tx.meters([account.id]))[0]
+        photo_id = await tx.add_photo(chat, str(photo), "0" * 64, first_at, photo.stat().st_size)
+        first = await tx.add_readings(meter.id, date(2026, 11, 30), [12500], "console", chat, first_at, photo_id)
+    clock.now += timedelta(minutes=30)
+    async with demo_database.transaction() as tx:
+        second = await tx.add_readings(meter.id, date(2026, 11, 30), [12510], "console", chat, clock(), None)
+    assert first.replaced == {} and second.replaced == {1: 12500} and second.replaced_at == first_at
+    assert second.ids == first.ids  # the same reading, now holding the later value
+    [item] = (await (await admin.get("/admin/readings", headers=AUTH)).json())["items"]
+    assert item["value"] == 12510 and item["photo"] is None
+    [earlier] = item["replaced"]
+    assert earlier["value"] == 12500 and earlier["photo"].startswith(f"/admin/readings/{item['id']}/replaced/")
+    assert datetime.fromisoformat(earlier["submitted_at"]) == first_at
+    assert datetime.fromisoformat(earlier["replaced_at"]) == clock()
+    picture = await admin.get(earlier["photo"], headers=AUTH)
+    assert picture.status == 200 and await picture.read() == photo.read_bytes()
+    assert (await admin.get(f"/admin/readings/{item['id'] + 1}/replaced/1/photo", headers=AUTH)).status == 404
 
 
 # ----- orders

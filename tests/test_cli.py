@@ -59,12 +59,15 @@ def test_demo_then_piped_shell_then_export(tmp_path):
     assert "[1] Підтверджую" in out
     assert "не вміщуються в 5 цифр" in out
     assert "прийнято: 12510" in out  # "Ввести заново" (button 2), then the right value
+    assert "Вони замінюють показники 12500, передані сьогодні о " in out
 
     export = kabinet(["export", "readings"], environment)
     assert export.returncode == 0, export.stderr
     rows = list(csv.DictReader(io.StringIO(export.stdout)))
-    assert [(r["account"], r["meter"], r["value"], r["source"]) for r in rows] == [
-        ("010000012345", "0123456", "12510", "console")]  # the same day's 12500 was replaced by 12510
+    # The same day's 12500 was replaced by 12510: kept, marked, with the id of the reading that replaced it.
+    assert [(r["account"], r["meter"], r["value"], r["source"], bool(r["replaced_at"])) for r in rows] == [
+        ("010000012345", "0123456", "12500", "console", True), ("010000012345", "0123456", "12510", "console", False)]
+    assert rows[0]["id"] == rows[1]["id"]
 
 
 def test_import_reports_file_line_and_reason_and_exits_non_zero(env, tmp_path):

@@ -72,6 +72,26 @@ async def test_declined_consent_links_nothing(talk):
     assert "consent" in await talk("/link 010000012345 Шевченко")  # asked again, not assumed
 
 
+async def test_consent_answered_in_words(talk, new_talk):
+    await talk("/link 010000012345 Шевченко")
+    assert "Nothing was saved" in await talk("No.")
+    await talk("/link 010000012345 Шевченко")
+    assert "Nothing was saved" in await talk("ні")
+    assert "No account is linked" in await talk("/balance")
+    ukrainian = new_talk("c2", "uk")
+    await ukrainian("/link 010000012345 Шевченко")
+    assert "Нічого не збережено" in await ukrainian("НЕ ПОГОДЖУЮСЬ!")
+    assert "consent" in await talk("/link 010000012345 Шевченко")
+    text = await talk("yes")
+    assert "Consent recorded" in text and "Account 010000012345 is linked" in text
+
+
+async def test_surname_in_latin_letters_links(talk):
+    await linked(talk, "1705339110", "Demianenko")
+    assert "No account with this number and surname" in await talk("/link 010000012345 Shevchenkko")
+    assert "4 attempts are left" in talk.text
+
+
 async def test_link_by_eic_with_apostrophe_variant(talk):
     await linked(talk, "62z4815162342001", "ШЕВЧЕНКО")
     await linked(talk, "1705339110", "Дем’яненко")
@@ -273,8 +293,12 @@ async def test_a_number_that_fits_no_meter_is_not_understood(talk, demo_database
 async def test_second_submission_the_same_day_replaces_the_first(talk, demo_database):
     await linked(talk)
     await talk("/reading 12500")
-    assert "Consumption: 255 kWh" in await talk("/reading 12600")  # still against 31.10's 12345
-    assert [r["value"] for r in await stored(demo_database)] == [12600]
+    text = await talk("/reading 12600")
+    assert "Consumption: 255 kWh" in text  # still against 31.10's 12345
+    assert "This replaces 12500 sent today at 10:00." in text
+    # The export keeps the replaced submission, marked, before the one that holds the value now.
+    assert [(r["value"], bool(r["replaced_at"])) for r in await stored(demo_database)] == [(12500, True),
+                                                                                          (12600, False)]
 
 
 async def test_window_closed_says_when_it_opens_and_stores_nothing(talk, clock, demo_database):

@@ -191,7 +191,7 @@ async def test_export_lists_what_consumers_submitted(talk, demo_database):
     csv_out = io.StringIO()
     write_export(rows, csv_out, "csv")
     lines = csv_out.getvalue().splitlines()
-    assert lines[0] == "id,account,eic,meter,zone,taken_on,value,source,submitted_at,photo"
+    assert lines[0] == "id,account,eic,meter,zone,taken_on,value,source,submitted_at,photo,replaced_at"
     assert lines[1].split(",")[1:8] == ["010000012345", "62Z4815162342001", "0123456", "1", "2026-11-30", "12500", "console"]
     json_out = io.StringIO()
     write_export(rows, json_out, "json")

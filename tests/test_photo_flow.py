@@ -1,9 +1,12 @@
 """A meter photo in the conversation, read by the real recognizer, confirmed or corrected."""
+import csv
+import io
+
 import pytest
 
 from core.conversation import Kabinet
 from core.recognition import default_reader
-from storage.exchange import submitted_readings
+from storage.exchange import submitted_readings, write_export
 from tests.conftest import Talk, linked
 from tests.test_recognition import draw_counter, jpeg
 
@@ -89,3 +92,36 @@ async def test_photo_with_two_meters_asks_which_then_reads_it(reading_talk, demo
     photo.write_bytes(jpeg(draw_counter("12480")))
     assert "Which meter" in await talk.photo(photo)
     assert "I read 12480" in await talk("1")
+
+
+async def test_a_second_reading_the_same_day_says_what_it_replaces_and_the_export_keeps_the_first_photo(
+        reading_talk, demo_database, tmp_path, clock):
+    talk = reading_talk
+    await linked(talk)
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(jpeg(draw_counter("12480")))
+    await talk.photo(photo)
+    clock.set(2026, 11, 30, 10, 14)
+    text = await talk("Yes, submit it")
+    assert "accepted: 12480" in text and "replaces" not in text
+    clock.set(2026, 11, 30, 11, 2)
+    text = await talk("/reading 12490")
+    assert "accepted: 12490" in text
+    assert "This replaces 12480 sent today at 10:14." in text  # Kyiv time, not UTC's 08:14
+    first, second = await stored(demo_database)
+    assert (first["value"], second["value"]) == (12480, 12490) and first["id"] == second["id"]
+    assert first["photo"].endswith(".jpg") and first["replaced_at"] == clock().isoformat()
+    assert second["photo"] == "" and second["replaced_at"] == ""
+    out = io.StringIO()
+    write_export([first, second], out, "csv")
+    assert [row["photo"] for row in csv.DictReader(io.StringIO(out.getvalue()))] == [first["photo"], ""]
+
+
+async def test_the_replaced_reading_is_named_in_the_chat_language_with_its_zones(new_talk, clock):
+    talk = new_talk("u1")
+    await linked(talk, "1705339110", "Дем'яненко")
+    await talk("/language uk")
+    assert "прийнято" in await talk("/reading 23600 9900")
+    clock.set(2026, 11, 30, 18, 45)
+    assert "Вони замінюють показники день: 23600 / ніч: 9900, передані сьогодні о 10:00." in await talk(
+        "/reading 23610 9905")

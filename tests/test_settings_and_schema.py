@@ -1,11 +1,16 @@
+import asyncio
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.settings import SettingsError, load_settings
 from core.readings import ReadingWindow
 from storage.models import Base
+from tests.conftest import BACKENDS
 
 
 @pytest.mark.parametrize("variable, value, named", [
@@ -92,3 +97,43 @@ async def test_the_pool_setting_is_the_most_connections_a_process_opens(database
             assert (pool.size(), pool._max_overflow) == (3, 0)  # never a connection opened per turn
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_migration_0006_down_and_up_keeps_the_readings(backend):
+    from benchmarks.scratch import scratch_database
+    from storage.migrate import alembic_config, upgrade
+
+    async def tables_and_readings(url: str) -> tuple[bool, list]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+                readings = (await connection.exec_driver_sql("SELECT zone, value FROM readings")).all()
+        finally:
+            await engine.dispose()
+        return "replaced_readings" in names, [tuple(row) for row in readings]
+
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url)
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                for sql in (
+                    "INSERT INTO accounts (id, number, surname, full_name, address, settlement, consumer_type,"
+                    " tariff_plan, balance, balance_on) VALUES (1, '010000000001', 'Коваль', 'Коваль І.', 'адреса',"
+                    " 'Харків', 'household', 'flat', 0, '2026-11-01')",
+                    "INSERT INTO meters (id, account_id, serial, type, digits, zones, k_factor, installed_on)"
+                    " VALUES (1, 1, 'M1', 'GAMA', 6, 1, 1, '2020-01-01')",
+                    "INSERT INTO readings (id, meter_id, zone, taken_on, value, source, submitted_at)"
+                    " VALUES (1, 1, 1, '2026-11-30', 12510, 'console', '2026-11-30 09:00:00')",
+                    "INSERT INTO replaced_readings (reading_id, value, submitted_at, replaced_at)"
+                    " VALUES (1, 12500, '2026-11-30 08:14:00', '2026-11-30 09:00:00')",
+                ):
+                    await connection.exec_driver_sql(sql)
+        finally:
+            await engine.dispose()
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0005")
+        assert await tables_and_readings(url) == (False, [(1, 12510)])
+        await asyncio.to_thread(upgrade, url)
+        assert await tables_and_readings(url) == (True, [(1, 12510)])

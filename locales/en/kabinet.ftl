@@ -117,6 +117,8 @@ reading-bare-confirm = Submit { $values } as the reading of meter { $meter }?
 reading-confirm-button = Confirm
 reading-reenter-button = Enter again
 reading-accepted = ✅ Reading of meter { $meter } accepted: { $values } ({ $on }).
+reading-replaces = This replaces { $values } sent today at { $time }.
+reading-replaces-untimed = This replaces { $values } sent earlier today.
 reading-closes-month = Sent in the first days of a month, the reading counts for { $month }.
 reading-consumption = Consumption: { $kwh } kWh.
 reading-k-factor = Including the transformation factor K = { $k }.

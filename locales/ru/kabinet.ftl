@@ -119,6 +119,8 @@ reading-bare-confirm = Передать { $values } как показания с
 reading-confirm-button = Подтверждаю
 reading-reenter-button = Ввести заново
 reading-accepted = ✅ Показания счётчика { $meter } приняты: { $values } ({ $on }).
+reading-replaces = Они заменяют показания { $values }, переданные сегодня в { $time }.
+reading-replaces-untimed = Они заменяют показания { $values }, переданные сегодня.
 reading-closes-month = Показания, переданные в первые дни месяца, засчитаны за { $month }.
 reading-consumption = Потребление: { $kwh } кВт·ч.
 reading-k-factor = С учётом коэффициента трансформации K = { $k }.

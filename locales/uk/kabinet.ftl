@@ -119,6 +119,8 @@ reading-bare-confirm = Подати { $values } як показники лічи
 reading-confirm-button = Підтверджую
 reading-reenter-button = Ввести заново
 reading-accepted = ✅ Показники лічильника { $meter } прийнято: { $values } ({ $on }).
+reading-replaces = Вони замінюють показники { $values }, передані сьогодні о { $time }.
+reading-replaces-untimed = Вони замінюють показники { $values }, передані сьогодні.
 reading-closes-month = Показники, передані в перші дні місяця, зараховано за { $month }.
 reading-consumption = Споживання: { $kwh } кВт·год.
 reading-k-factor = З урахуванням коефіцієнта трансформації K = { $k }.
