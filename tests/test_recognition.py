@@ -40,8 +40,9 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
-def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0) -> Image.Image:
-    """A drum counter: one window per digit inside a dark frame."""
+def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
+                 red: bool = False) -> Image.Image:
+    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions)."""
     rng = random.Random(seed)
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
     width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
@@ -52,6 +53,8 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
         x = frame + i * (cell_w + gap)
         drum = (rng.randint(35, 60),) * 3 if light_digits else (rng.randint(215, 240),) * 3
         ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
+        if red:
+            drum, ink = (rng.randint(160, 200), rng.randint(15, 40), rng.randint(20, 45)), (240, 232, 225)
         draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
         box = draw.textbbox((0, 0), ch, font=font)
         tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
@@ -121,6 +124,47 @@ def test_follows_exif_orientation(engine):
     exif[0x0112] = 6
     result = engine.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
     assert result.reading == "402215"
+
+
+def with_fraction(integer: str, fraction: str, *, red: bool = True, **kwargs) -> Image.Image:
+    """Black integer drums, then red fraction drums in their own frame: `0000 2|0 8 4`."""
+    whole, part = draw_counter(integer, **kwargs), draw_counter(fraction, red=red, seed=1)
+    out = Image.new("RGB", (whole.width + part.width, whole.height), (15, 15, 15))
+    out.paste(whole, (0, 0))
+    out.paste(part, (whole.width, 0))
+    return out
+
+
+@pytest.mark.parametrize(("integer", "fraction", "previous"), [
+    ("00002", "084", 0),  # the issue's strip: 00020, 00208 and 02084 are all in the billing window too
+    ("00054", "3", 0),
+    ("48213", "67", 48120),
+    ("739560", "9", 739200),
+])
+def test_the_reading_is_the_integer_drums_never_a_red_fraction_digit(integer, fraction, previous):
+    strip = with_fraction(integer, fraction)
+    result = READER.read(jpeg(strip), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+    scene = draw_meter(with_fraction(integer, fraction, seed=3), 4.0)
+    result = READER.read(jpeg(scene), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+
+
+@pytest.mark.parametrize(("integer", "fraction", "previous"), [("00002", "084", 0), ("739560", "9", 739200)])
+def test_fraction_drums_that_are_not_red_still_leave_the_integer_part_read(integer, fraction, previous):
+    """Only a frame tells them apart: with the digit count known, the line may go on past the reading."""
+    strip = with_fraction(integer, fraction, red=False)
+    result = READER.read(jpeg(strip), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+
+
+def test_red_ink_digits_on_light_drums_are_not_taken_for_fraction_drums():
+    strip = draw_counter("51207", light_digits=False)
+    pixels = np.asarray(strip).copy()
+    ink = pixels.max(axis=2) < 60
+    pixels[ink] = (170, 20, 25)  # every digit printed in red on its white drum
+    result = READER.read(jpeg(Image.fromarray(pixels)), digits=5, previous=51100)
+    assert result.reading == "51207"
 
 
 def test_previous_reading_rules_out_impossible_candidates():

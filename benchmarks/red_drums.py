@@ -1,0 +1,85 @@
+"""Labelled counters with red fraction drums: N black integer drums, then 1-3 red ones after a frame.
+
+Built on ../shared/tools/make_meter_set.py (its digit crops, strip and scene): the integer strip as that tool
+composes it, then a strip of fraction digits tinted red, side by side (`0000 2|0 8 4`). The label is the
+integer part only, which is the reading.
+
+  .venv/bin/python benchmarks/red_drums.py --out /tmp/red --n 100 --level strip --seed 31
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import random
+from pathlib import Path
+
+from PIL import Image, ImageOps, ImageStat
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def meter_set_tool(shared: Path = SHARED):
+    """The shared generator as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("make_meter_set", shared / "tools" / "make_meter_set.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def red(strip: Image.Image, rng: random.Random) -> Image.Image:
+    """The strip as fraction drums are often made: light digits on red drums (dark digits on light drums turned)."""
+    grey = strip.convert("L")
+    if ImageStat.Stat(grey).mean[0] > 128:
+        grey = ImageOps.invert(grey)
+    drum = (rng.randint(140, 210), rng.randint(5, 45), rng.randint(5, 45))
+    ink = (rng.randint(235, 255), rng.randint(205, 240), rng.randint(200, 235))
+    return ImageOps.colorize(ImageOps.autocontrast(grey, cutoff=2), drum, ink)
+
+
+def counter_with_fraction(tool, rng: random.Random, digits, reading: str, fraction: str, height: int) -> Image.Image:
+    whole = tool.strip(rng, digits, reading, height)
+    part = red(tool.strip(rng, digits, fraction, height), rng)
+    part = part.resize((round(part.width * whole.height / part.height), whole.height))
+    out = Image.new("RGB", (whole.width + part.width, whole.height))
+    out.paste(whole, (0, 0))
+    out.paste(part, (whole.width, 0))
+    return out
+
+
+def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED) -> None:
+    tool = meter_set_tool(shared)
+    rng = random.Random(seed)
+    table = tool.load_digits(shared / "data" / "meter-digits", None)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "labels.csv", "w", newline="") as fh:
+        rows = csv.writer(fh)
+        rows.writerow(["file", "reading", "digits", "previous", "meter_type"])
+        for i in range(n):
+            meter = rng.choice(sorted(table))
+            count = rng.choice([4, 5, 5, 6])
+            reading = "".join(str(rng.randint(0, 9)) for _ in range(count))
+            fraction = "".join(str(rng.randint(0, 9)) for _ in range(rng.choice([1, 1, 2, 3])))
+            img = counter_with_fraction(tool, rng, table[meter], reading, fraction, rng.randint(60, 140))
+            if level == "scene":
+                img = tool.scene(rng, img)
+            previous = max(0, int(reading) - rng.randint(20, 900))
+            name = f"{i:04d}.jpg"
+            img.save(out / name, quality=rng.randint(55, 90))
+            rows.writerow([name, reading, count, str(previous).zfill(count), meter])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--level", choices=("strip", "scene"), default="strip")
+    parser.add_argument("--seed", type=int, default=31)
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    args = parser.parse_args()
+    make_set(args.out, args.n, args.level, args.seed, args.shared)
+
+
+if __name__ == "__main__":
+    main()
