@@ -150,8 +150,9 @@ def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str, levels: l
     sets = []
     for level in levels:
         folder = out / level
-        if level.startswith("red-"):  # counters with red fraction drums: benchmarks/red_drums.py
-            make_red_set(folder, n, level.removeprefix("red-"), seed, shared)
+        if level.startswith(("red-", "half-")):  # red fraction drums, or a half-turned last drum: red_drums.py
+            kind, _, composed = level.partition("-")
+            make_red_set(folder, n, composed, seed, shared, half=1.0 if kind == "half" else 0.0)
             sets.append((level, folder))
             continue
         cmd = [sys.executable, str(tool), "--digits", str(shared / "data" / "meter-digits"), "--out", str(folder)]
@@ -170,7 +171,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
-    ap.add_argument("--levels", default="strip,scene", help="of strip, scene, red-strip, red-scene")
+    ap.add_argument("--levels", default="strip,scene", help="of strip, scene, red-strip, red-scene, half-strip, half-scene")
     ap.add_argument("--fraction", type=float, default=FRACTION_PRIOR,
                     help="prior of a line going on past the reading (fraction drums not cut off)")
     ap.add_argument("--limit", type=int, default=None)
