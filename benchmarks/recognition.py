@@ -5,6 +5,7 @@ folders, then prints a markdown table: exact readings, wrong readings, 'not sure
 
   .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
+  .venv/bin/python benchmarks/recognition.py --levels red-strip,red-scene --n 100 --seed 33   # fraction drums
 
 --engine lines (the default reader: PP-OCR text-line models) or templates (the font-template engine).
 --sweep reads each photo once and prints a row per acceptance threshold; choose thresholds on development
@@ -39,9 +40,10 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core for tesseract too
 import pytesseract  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from benchmarks.red_drums import make_set as make_red_set  # noqa: E402
 from core.recognition import PhotoRejected, default_reader  # noqa: E402
 from core.recognition.engine import FOUND_COUNTER, STRIP_ASPECT, MeterPhotoReader, Scoring  # noqa: E402
-from core.recognition.lines import LineMeterReader  # noqa: E402
+from core.recognition.lines import ACCEPT, FRACTION_PRIOR, LineMeterReader  # noqa: E402
 
 
 @dataclass
@@ -143,11 +145,16 @@ def tally_at(seen: list[tuple[float, str | None, str, str, float]], threshold: f
     return tally
 
 
-def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str) -> list[tuple[str, Path]]:
+def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str, levels: list[str]) -> list[tuple[str, Path]]:
     tool = shared / "tools" / "make_meter_set.py"
     sets = []
-    for level in ("strip", "scene"):
+    for level in levels:
         folder = out / level
+        if level.startswith(("red-", "half-")):  # red fraction drums, or a half-turned last drum: red_drums.py
+            kind, _, composed = level.partition("-")
+            make_red_set(folder, n, composed, seed, shared, half=1.0 if kind == "half" else 0.0)
+            sets.append((level, folder))
+            continue
         cmd = [sys.executable, str(tool), "--digits", str(shared / "data" / "meter-digits"), "--out", str(folder)]
         cmd += ["--n", str(n), "--level", level, "--seed", str(seed)]
         if meters:
@@ -164,6 +171,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=101)
     ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
+    ap.add_argument("--levels", default="strip,scene",
+                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene")
+    ap.add_argument("--fraction", type=float, default=FRACTION_PRIOR,
+                    help="prior of a line going on past the reading (fraction drums not cut off)")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--by-meter", action="store_true", help="also break our results down by meter type")
@@ -185,7 +196,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sets = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
         if not sets:
-            sets = make_sets(args.shared, args.n, args.seed, args.keep or Path(tmp), args.meters)
+            levels = args.levels.split(",")
+            sets = make_sets(args.shared, args.n, args.seed, args.keep or Path(tmp), args.meters, levels)
         print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time |")
         print("|---|---|---|---|---|---|---|")
         for name, folder in sets:
@@ -212,7 +224,7 @@ def main() -> int:
 def run_lines(name: str, folder: Path, args) -> None:
     """The text-line engine on one set: one row, or with --sweep a row per acceptance threshold."""
     thresholds = [float(t) for t in args.sweep.split(",")] if args.sweep else []
-    reader = LineMeterReader(accept=0.0) if thresholds else LineMeterReader()
+    reader = LineMeterReader(accept=0.0 if thresholds else ACCEPT, fraction=args.fraction)
     ours, plain, seen = run_set(folder, args.limit, not args.no_baseline, reader)
     if not thresholds:
         print(ours.row(f"{name}: Kabinet"), flush=True)

@@ -6,9 +6,11 @@ folder is real (the photo root is a file, so the real FilePhotoArchive cannot ma
 from __future__ import annotations
 
 import errno
+import io
 import logging
 
 import pytest
+from PIL import Image
 
 from core.recognition import default_reader
 from storage.exchange import submitted_readings
@@ -94,3 +96,20 @@ async def test_a_photo_kept_before_the_disk_filled_stays_with_its_reading(kabine
     assert "accepted: 12500" in await talk("12500")
     [row] = await stored(demo_database)
     assert row["photo"].endswith(".jpg")
+
+
+async def test_a_huge_picture_in_a_small_file_is_refused_in_the_chats_language(kabinet, talk, tmp_path):
+    """The issue's 7740x7740 WebP of about 100 KB: told it is too large, nothing kept, the reading can be typed."""
+    kabinet.reader = default_reader()
+    huge = tmp_path / "meter.webp"
+    out = io.BytesIO()
+    Image.new("RGB", (7740, 7740), (200, 60, 60)).save(out, "WEBP")
+    huge.write_bytes(out.getvalue())
+    await linked(talk)
+    text = await talk.photo(huge)
+    assert "The image is too large" in text and SORRY not in text, text
+    await talk("/language uk")
+    text = await talk.photo(huge)
+    assert "Зображення завелике" in text and SORRY not in text, text
+    assert "Подати 12500 як показники" in await talk("12500")
+    assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*.*"))

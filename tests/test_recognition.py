@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,8 +40,9 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
-def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0) -> Image.Image:
-    """A drum counter: one window per digit inside a dark frame."""
+def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
+                 red: bool = False) -> Image.Image:
+    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions)."""
     rng = random.Random(seed)
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
     width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
@@ -49,6 +53,8 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
         x = frame + i * (cell_w + gap)
         drum = (rng.randint(35, 60),) * 3 if light_digits else (rng.randint(215, 240),) * 3
         ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
+        if red:
+            drum, ink = (rng.randint(160, 200), rng.randint(15, 40), rng.randint(20, 45)), (240, 232, 225)
         draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
         box = draw.textbbox((0, 0), ch, font=font)
         tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
@@ -118,6 +124,47 @@ def test_follows_exif_orientation(engine):
     exif[0x0112] = 6
     result = engine.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
     assert result.reading == "402215"
+
+
+def with_fraction(integer: str, fraction: str, *, red: bool = True, **kwargs) -> Image.Image:
+    """Black integer drums, then red fraction drums in their own frame: `0000 2|0 8 4`."""
+    whole, part = draw_counter(integer, **kwargs), draw_counter(fraction, red=red, seed=1)
+    out = Image.new("RGB", (whole.width + part.width, whole.height), (15, 15, 15))
+    out.paste(whole, (0, 0))
+    out.paste(part, (whole.width, 0))
+    return out
+
+
+@pytest.mark.parametrize(("integer", "fraction", "previous"), [
+    ("00002", "084", 0),  # the issue's strip: 00020, 00208 and 02084 are all in the billing window too
+    ("00054", "3", 0),
+    ("48213", "67", 48120),
+    ("739560", "9", 739200),
+])
+def test_the_reading_is_the_integer_drums_never_a_red_fraction_digit(integer, fraction, previous):
+    strip = with_fraction(integer, fraction)
+    result = READER.read(jpeg(strip), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+    scene = draw_meter(with_fraction(integer, fraction, seed=3), 4.0)
+    result = READER.read(jpeg(scene), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+
+
+@pytest.mark.parametrize(("integer", "fraction", "previous"), [("00002", "084", 0), ("739560", "9", 739200)])
+def test_fraction_drums_that_are_not_red_still_leave_the_integer_part_read(integer, fraction, previous):
+    """Only a frame tells them apart: with the digit count known, the line may go on past the reading."""
+    strip = with_fraction(integer, fraction, red=False)
+    result = READER.read(jpeg(strip), digits=len(integer), previous=previous)
+    assert result.reading == integer, result
+
+
+def test_red_ink_digits_on_light_drums_are_not_taken_for_fraction_drums():
+    strip = draw_counter("51207", light_digits=False)
+    pixels = np.asarray(strip).copy()
+    ink = pixels.max(axis=2) < 60
+    pixels[ink] = (170, 20, 25)  # every digit printed in red on its white drum
+    result = READER.read(jpeg(Image.fromarray(pixels)), digits=5, previous=51100)
+    assert result.reading == "51207"
 
 
 def test_previous_reading_rules_out_impossible_candidates():
@@ -208,6 +255,84 @@ def test_a_50_megapixel_photo_is_downscaled_not_refused():
     photo = load_photo(data)
     assert max(photo.size) <= WORKING_SIDE
     assert isinstance(READER.read(data, digits=6), Recognition)
+
+
+# A child process decodes one file and prints its peak resident memory (VmHWM: ru_maxrss would carry the
+# test process's own peak over through fork and exec) and what load_photo made of it.
+DECODE_CHILD = """
+import json, sys
+from pathlib import Path
+from core.recognition import PhotoRejected
+from core.recognition.photo import load_photo
+try:
+    outcome = list(load_photo(Path(sys.argv[1]).read_bytes()).size)
+except PhotoRejected as refusal:
+    outcome = refusal.reason
+status = Path("/proc/self/status").read_text()
+print(json.dumps({"outcome": outcome, "peak_kb": int(status.split("VmHWM:")[1].split()[0])}))
+"""
+
+
+def decode_in_a_child(path) -> dict:
+    done = subprocess.run([sys.executable, "-c", DECODE_CHILD, str(path)], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[1])
+    return json.loads(done.stdout)
+
+
+def encoded(picture: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, fmt, **options)
+    return out.getvalue()
+
+
+HUGE_PICTURES = {
+    # The issue's file: 7740x7740 in about 100 KB; decoded at full size it took 1.2 GB.
+    "webp-7740": lambda: encoded(Image.new("RGB", (7740, 7740), (200, 60, 60)), "WEBP"),
+    "png-7740": lambda: encoded(Image.new("RGB", (7740, 7740), (200, 60, 60)), "PNG"),
+    # The largest of each kind that is decoded, not refused.
+    "webp-16mp-rgba": lambda: encoded(Image.new("RGBA", (4600, 3460), (200, 60, 60, 128)), "WEBP"),
+    "png-24mp-rgba": lambda: encoded(Image.new("RGBA", (5650, 4240), (200, 60, 60, 128)), "PNG"),
+    # Progressive: libjpeg holds every coefficient of the picture (6 bytes a pixel at 4:4:4), draft or not.
+    "jpeg-50mp-progressive-444": lambda: encoded(Image.new("RGB", (8160, 6120), (200, 60, 60)), "JPEG",
+                                                 progressive=True, subsampling=0),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HUGE_PICTURES))
+def test_a_huge_picture_in_a_small_file_is_refused_or_decoded_in_bounded_memory(kind, tmp_path):
+    tiny, huge = tmp_path / "tiny", tmp_path / kind
+    tiny.write_bytes(jpeg(Image.new("RGB", (16, 16))))
+    huge.write_bytes(HUGE_PICTURES[kind]())
+    assert huge.stat().st_size < 2_000_000
+    base = decode_in_a_child(tiny)
+    got = decode_in_a_child(huge)
+    assert got["outcome"] == "too_large" or max(got["outcome"]) == WORKING_SIDE, got
+    assert (got["peak_kb"] - base["peak_kb"]) / 1024 < 300, got
+
+
+def test_a_large_exif_rotated_jpeg_comes_out_upright_and_small():
+    # 6000x4000 stored on its side, a red mark at the stored top-left; orientation 6: turn 90° clockwise.
+    stored = Image.new("RGB", (6000, 4000), (230, 230, 230))
+    ImageDraw.Draw(stored).rectangle((0, 0, 600, 600), fill=(220, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = load_photo(jpeg(stored, exif=exif.tobytes()))
+    assert photo.size == (1067, WORKING_SIDE)
+    # Turned clockwise, the stored top-left corner is now the top-right one.
+    assert photo.getpixel((photo.width - 20, 20))[0] > 180 and photo.getpixel((photo.width - 20, 20))[1] < 80
+    assert photo.getpixel((20, 20)) > (200, 200, 200)
+
+
+def test_a_12_megapixel_jpeg_is_decoded_at_a_reduced_scale(tmp_path):
+    """A phone photo's long side is more than twice WORKING_SIDE: the decoder halves it, nothing copies it whole."""
+    phone = tmp_path / "phone.jpg"
+    phone.write_bytes(jpeg(Image.new("RGB", (4032, 3024), (120, 130, 140))))
+    tiny = tmp_path / "tiny.jpg"
+    tiny.write_bytes(jpeg(Image.new("RGB", (16, 16))))
+    got = decode_in_a_child(phone)
+    assert got["outcome"] == [WORKING_SIDE, 1200]
+    # At full size the picture alone is 48 MB (Pillow keeps RGB in 4 bytes a pixel), and was copied three times.
+    assert (got["peak_kb"] - decode_in_a_child(tiny)["peak_kb"]) / 1024 < 60, got
 
 
 def test_reading_is_thread_safe():

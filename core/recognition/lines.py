@@ -41,6 +41,13 @@ CERTAIN_GAP = 0.999  # frames surer of a gap than this are squeezed together bef
 # Chosen on development sets (seeds 11 and 12 of make_meter_set.py, strips and scenes), never on the
 # reported ones: at 0.8 no reading was wrong there.
 ACCEPT = 0.8
+# Prior of a line that goes on after the reading's digits: fraction drums that were not cut off (not red
+# enough to be found). Chosen on development sets (0, 0.02, 0.1, 0.3; benchmarks/RECOGNITION.md).
+FRACTION_PRIOR = 0.02
+# A red fraction drum's pixels: red at least this far above green and blue, and at least this many percent
+# of them (a beige or pinkish meter face is neither).
+RED_MARGIN = 45
+RED_RATIO_PERCENT = 130
 
 
 class ModelsMissing(RuntimeError):
@@ -94,18 +101,29 @@ class LineModel:
 
 def spelling_log_likelihood(frames: np.ndarray, table: np.ndarray) -> np.ndarray:
     """log P(the line spells row r of table | frames) for every row (readings x digits), by CTC's forward pass."""
+    return spelling_log_likelihoods(frames, table)[0]
+
+
+def spelling_log_likelihoods(frames: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every row of table: log P(the line spells exactly it), and log P(the line starts with it).
+
+    The second lets the line go on after the row's digits with anything (fraction drums that were not cut
+    off): one more state after the last, entered from the row's end, that takes every later frame whole.
+    """
     count, digits = table.shape
-    states = 2 * digits + 1  # gap, digit, gap, digit, ..., gap
+    states = 2 * digits + 2  # gap, digit, gap, digit, ..., gap, then the rest of the line
     labels = np.zeros((count, states), np.int64)
-    labels[:, 1::2] = table + 1
+    labels[:, 1:-1:2] = table + 1
+    labels[:, -1] = frames.shape[1]  # a column of ones appended to each frame
     # A path may jump from a digit straight to the next one unless the two are the same digit.
     jump = np.zeros((count, states), bool)
-    jump[:, 3::2] = table[:, 1:] != table[:, :-1]
+    jump[:, 3:-1:2] = table[:, 1:] != table[:, :-1]
+    jump[:, -1] = True  # from the last digit straight into the rest of the line
     alpha = np.zeros((count, states))
     alpha[:, 0] = frames[0, 0]
     alpha[:, 1] = frames[0, labels[:, 1]]
     log_scale = np.zeros(count)
-    for step in frames[1:]:
+    for step in np.hstack([frames, np.ones((len(frames), 1))])[1:]:
         moved = alpha.copy()
         moved[:, 1:] += alpha[:, :-1]
         moved[:, 2:] += np.where(jump[:, 2:], alpha[:, :-2], 0.0)
@@ -113,7 +131,8 @@ def spelling_log_likelihood(frames: np.ndarray, table: np.ndarray) -> np.ndarray
         scale = alpha.max(axis=1) + 1e-300
         alpha /= scale[:, None]
         log_scale += np.log(scale)
-    return np.log(alpha[:, -1] + alpha[:, -2] + 1e-300) + log_scale
+    exact = alpha[:, -2] + alpha[:, -3]
+    return np.log(exact + 1e-300) + log_scale, np.log(exact + alpha[:, -1] + 1e-300) + log_scale
 
 
 def squeeze_gaps(frames: np.ndarray, certain: float = CERTAIN_GAP) -> np.ndarray:
@@ -142,12 +161,43 @@ def free_reading(frames: np.ndarray) -> tuple[str, float]:
     return "".join(text), confidence
 
 
+def integer_drums(line: Image.Image) -> Image.Image:
+    """The line without the red fraction drums at its right end, when there are some.
+
+    A meter shows whole kWh on its black drums and often tenths and hundredths on red ones after them; the
+    reading is the whole part, and a line that spelled the fraction too would fit no reading of the meter's
+    digits (or worse, the wrong one). A drum is red when most of its height is: red ink digits on white
+    drums, or a red mark, are not cut. When in doubt the line is left whole, and scoring then says "not sure".
+    """
+    pixels = np.asarray(line.convert("RGB"), np.int16)
+    red, other = pixels[..., 0], pixels[..., 1:].max(axis=2)
+    # Red and pink drums, not a beige or pinkish meter face: well ahead of green and blue, and by a ratio.
+    reddish = (red - other >= RED_MARGIN) & (red * 100 >= other * RED_RATIO_PERCENT)
+    columns = reddish.mean(axis=0) > 0.5
+    height, width = line.height, line.width
+    found = np.flatnonzero(columns)
+    if not found.size or width - 1 - found[-1] > 0.5 * height:
+        return line  # no red at the right end
+    start, gap = int(found[-1]), 0
+    for x in range(int(found[-1]), -1, -1):
+        if columns[x]:
+            start, gap = x, 0
+        else:
+            gap += 1
+            if gap > 0.2 * height:  # the frame between two red drums is narrower than this
+                break
+    if found[-1] - start < 0.4 * height or start < 1.5 * height or columns[:start].mean() > 0.2:
+        return line  # a red stroke rather than a drum, nothing left of it, or a red-lit counter
+    return line.crop((0, 0, start, height))
+
+
 class LineMeterReader:
     """Reads the counter from a photo with the text-line models; thread-safe, blocking; models load on first use."""
 
-    def __init__(self, paths: list[Path] | None = None, accept: float = ACCEPT):
+    def __init__(self, paths: list[Path] | None = None, accept: float = ACCEPT, fraction: float = FRACTION_PRIOR):
         self._paths = paths
         self.accept = accept
+        self.fraction = fraction
         self._models: list[LineModel] | None = None
         self._lock = threading.Lock()
 
@@ -176,7 +226,7 @@ class LineMeterReader:
             lines = [trim_frame(photo)]
         else:
             lines = counter_windows(photo, unlike_face=True)
-        lines = [line for line in lines if line.width >= 8 and line.height >= 8]
+        lines = [integer_drums(line) for line in lines if line.width >= 8 and line.height >= 8]
         if not lines:
             return Recognition(None, 0.0)
         models = self.models()
@@ -194,8 +244,11 @@ class LineMeterReader:
         # Each counter length tried is equally likely, and so is "something outside its window" (a replaced
         # meter, a wrong previous reading) within it.
         share = math.log(len(windows))
+        # With the digit count known, the line may go on past the reading (fraction drums not cut off); with
+        # several counts tried, a short reading would explain the start of a longer one.
+        tail = self.fraction if len(windows) == 1 else 0.0
         score = np.concatenate([
-            sum(spelling_log_likelihood(f, window.table) for f in frames) / len(frames) + window.prior - share
+            sum(_spelling_score(f, window.table, tail) for f in frames) / len(frames) + window.prior - share
             for window in windows
         ])
         top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
@@ -217,6 +270,14 @@ class LineMeterReader:
             elif best.reading is None and text and confidence > best.confidence:
                 best = Recognition(None, confidence, tuple(sorted(texts)))
         return best
+
+
+def _spelling_score(frames: np.ndarray, table: np.ndarray, tail: float) -> np.ndarray:
+    """log P(line | reading) when the line spells the reading exactly, or (prior `tail`) the reading and more."""
+    if not tail:
+        return spelling_log_likelihood(frames, table)
+    exact, started = spelling_log_likelihoods(frames, table)
+    return np.logaddexp(exact + math.log(1.0 - tail), started + math.log(tail))
 
 
 def _text(windows: list[Allowed], starts: np.ndarray, index: int) -> str:

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import io
+import math
 import struct
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from core.recognition import PhotoRejected
 
 # Only these decoders ever see a consumer's bytes.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
-# A JPEG is decoded at 1/2..1/8 scale (draft mode), so even a very large one costs little memory.
-MAX_JPEG_PIXELS = 120_000_000
-# PNG and WebP decode at full size: 60 MP is about 180 MB of RGB, the most we accept to hold.
-MAX_FULL_DECODE_PIXELS = 60_000_000
+# The largest picture decoded, by format (benchmarks/decode.py measures the memory each costs). A JPEG is
+# decoded at 1/2..1/8 scale (draft mode). PNG and WebP decode at full size: a WebP picture is held three
+# times over while decoding (libwebp's canvas, the bytes handed to Pillow, the image), a PNG once.
+MAX_PIXELS = {"JPEG": 120_000_000, "PNG": 24_000_000, "WEBP": 16_000_000}
+# A progressive (or otherwise multi-scan) JPEG is decoded from all of its DCT coefficients held at once,
+# whatever the draft scale: 2 bytes each, 3 to 6 bytes a pixel. 200 MB is 66 MP at 4:2:0, 33 MP at 4:4:4.
+MAX_JPEG_COEFFICIENT_BYTES = 200_000_000
 MAX_BYTES = 40 * 1024 * 1024
 # Longest side of the picture the recogniser works on.
 WORKING_SIDE = 1600
+_ORIENTATION = 0x0112
+# EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose does).
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 _OTHER_IMAGE_SIGNATURES = (
     b"GIF87a",
@@ -49,7 +64,11 @@ def _sniff(data: bytes) -> str | None:
 
 
 def load_photo(data: bytes) -> Image.Image:
-    """Decode a consumer's photo to upright RGB no larger than WORKING_SIDE, or raise PhotoRejected."""
+    """Decode a consumer's photo to upright RGB no larger than WORKING_SIDE, or raise PhotoRejected.
+
+    Nothing after the decoder copies the full-size picture: a JPEG is decoded at 1/2..1/8 scale, a PNG or
+    WebP is shrunk right after decoding, and only the small picture is converted and turned.
+    """
     if not data:
         raise PhotoRejected("empty")
     if len(data) > MAX_BYTES:
@@ -69,33 +88,78 @@ def load_photo(data: bytes) -> Image.Image:
         width, height = img.size
         if width < 1 or height < 1:
             raise PhotoRejected("empty")
-        limit = MAX_JPEG_PIXELS if img.format == "JPEG" else MAX_FULL_DECODE_PIXELS
-        if width * height > limit:
+        if width * height > MAX_PIXELS[img.format]:
+            raise PhotoRejected("too_large")
+        if img.format == "JPEG" and _held_coefficients(img, data) > MAX_JPEG_COEFFICIENT_BYTES:
             raise PhotoRejected("too_large")
         if img.format == "JPEG":
-            img.draft("RGB", (WORKING_SIDE, WORKING_SIDE))
+            img.draft("RGB", _draft_box(img.size))
         try:
             img.load()
-            upright = ImageOps.exif_transpose(img)
+            orientation = img.getexif().get(_ORIENTATION, 1)
+            small = _shrunk_rgb(img)
         except Image.DecompressionBombError:
             raise PhotoRejected("too_large") from None
         except (OSError, SyntaxError, ValueError, EOFError, struct.error):
             raise PhotoRejected("truncated") from None
-        rgb = _to_rgb(upright)
-    rgb.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
-    return rgb
+    return small.transpose(_TURNS[orientation]) if orientation in _TURNS else small
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def _held_coefficients(img: Image.Image, data: bytes) -> int:
+    """The bytes libjpeg holds for the whole picture's coefficients: none for a baseline JPEG of one scan."""
+    if not img.info.get("progressive") and _jpeg_scans(data) < 2:
+        return 0
+    sampling = [(h, v) for _, h, v, _ in img.layer] or [(1, 1)]
+    h_max, v_max = max(h for h, _ in sampling) or 1, max(v for _, v in sampling) or 1
+    share = sum(h * v for h, v in sampling) / (h_max * v_max)
+    return int(2 * share * img.size[0] * img.size[1])
+
+
+def _jpeg_scans(data: bytes) -> int:
+    """The number of scans (SOS markers) of the main picture, from its first scan to its end of image."""
+    at = 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # a fill byte
+            at += 1
+            continue
+        if marker == 0xDA:
+            # In entropy-coded data every 0xFF is followed by 0x00 or a restart marker, so these are markers.
+            end = data.find(b"\xff\xd9", at)
+            return 1 + data.count(b"\xff\xda", at + 2, end if end >= 0 else len(data))
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return 1
+
+
+def _draft_box(size: tuple[int, int]) -> tuple[int, int]:
+    """The smallest size to ask of the JPEG decoder so that the longest side still reaches WORKING_SIDE."""
+    scale = WORKING_SIDE / max(size)
+    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+
+
+def _shrunk_rgb(img: Image.Image) -> Image.Image:
+    """RGB no larger than WORKING_SIDE, made without a second full-size copy of a large picture."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        values = np.asarray(img, dtype=np.float32)
+        factor = max(1, max(img.size) // WORKING_SIDE)
+        # Every factor-th pixel of a 16-bit scan is enough to stretch its contrast to 8 bits.
+        values = np.asarray(img)[::factor, ::factor].astype(np.float32)
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) * (255.0 / max(high - low, 1e-6))
         img = Image.fromarray(scaled.astype(np.uint8), "L")
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    elif img.mode == "1":
+        img = img.convert("L")
+    elif img.mode in ("P", "PA"):
+        # Averaging palette indices means nothing: colours first (one byte a pixel becomes three or four).
+        transparent = img.mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if transparent else "RGB")
+    scale = WORKING_SIDE / max(img.size)
+    if scale < 1:
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        # reducing_gap: first a box reduce() by a whole factor (one small copy), then Lanczos on that.
+        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    if img.mode in ("RGBA", "LA"):
         # Transparent pixels become white, as the photo would look on a page.
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
+        flat = Image.new("RGB", img.size, (255, 255, 255))
+        flat.paste(img, mask=img.getchannel("A"))
         return flat
     return img.convert("RGB")
