@@ -117,6 +117,9 @@ class Transaction(Protocol):
     async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
         """Invoices of periods (`YYYY-MM`) from `since_period` on, newest first."""
 
+    async def invoices_issued_since(self, account_id: int, since: date) -> list[Invoice]:
+        """Invoices issued on or after `since`, oldest first."""
+
     async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
         """Every reading taken on or after `since`, oldest first; of one day's, the one stored last is last."""
 
