@@ -81,12 +81,6 @@ account-unlink = Отключить { $account }
 account-link-another = Подключить ещё один счёт
 account-unlinked = Счёт { $account } отключён от этого чата.
 
-balance-header = Счёт { $account }, { $address }
-balance-owed = К оплате: { $amount } грн (на { $on }).
-balance-overpaid = Переплата: { $amount } грн (на { $on }).
-balance-zero = Задолженности нет (на { $on }).
-balance-last-payment = Последний платёж: { $amount } грн, { $on }.
-balance-last-invoice = Счёт за { $period }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
 balance-tariff = Тариф «{ $plan }»: { $prices } грн/кВт·ч.
 verification-expired = ⚠ Срок поверки счётчика { $meter } истёк { $on }. Закажите поверку.
 verification-soon = ⚠ Поверка счётчика { $meter } — до { $on } (осталось дней: { $days }).
