@@ -28,8 +28,8 @@ class AmountDue:
     @property
     def total(self) -> Decimal:
         """Positive: to pay now; negative: overpaid."""
-        return (self.balance + sum((i.amount for i in self.invoices), Decimal(0))
-                - sum((p.amount for p in self.payments), Decimal(0)))
+        return owed_now(self.balance, sum((i.amount for i in self.invoices), Decimal(0)),
+                        sum((p.amount for p in self.payments), Decimal(0)))
 
     def steps(self) -> list[Invoice | Payment]:
         """The invoices and payments after the balance's day in the order they happened (a day's invoice first)."""
@@ -38,11 +38,20 @@ class AmountDue:
         return [item for _, _, item in sorted(dated, key=lambda entry: (entry[0], entry[1]))]
 
     def unpaid(self, invoice: Invoice, newer: Iterable[Invoice]) -> Decimal:
-        """What is still to pay of `invoice`: the amount due now less what the newer invoices take, never
-        more than the invoice's own amount, never below zero."""
-        rest = self.total - sum((max(other.amount, Decimal(0)) for other in newer if other.period > invoice.period),
-                                Decimal(0))
-        return max(Decimal(0), min(invoice.amount, rest))
+        return unpaid_part(self.total, invoice, newer)
+
+
+def owed_now(balance: Decimal, invoiced_since: Decimal, paid_since: Decimal) -> Decimal:
+    """The balance as of its day plus the invoices issued after it, minus the payments made after it."""
+    return balance + invoiced_since - paid_since
+
+
+def unpaid_part(owed: Decimal, invoice: Invoice, newer: Iterable[Invoice]) -> Decimal:
+    """What is still to pay of `invoice` when `owed` is owed now: that less what the newer invoices (of `newer`,
+    later periods) take, never more than the invoice's own amount, never below zero."""
+    rest = owed - sum((max(other.amount, Decimal(0)) for other in newer if other.period > invoice.period),
+                      Decimal(0))
+    return max(Decimal(0), min(invoice.amount, rest))
 
 
 def amount_due(account: Account, invoices: Iterable[Invoice], payments: Iterable[Payment]) -> AmountDue:

@@ -81,7 +81,8 @@ class Transaction(Protocol):
 
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
         """The chat's linked accounts as `linked_meters` gives them, each with its meters, its prices on `on`,
-        its last payment (the latest day's; of one day's, the one stored last) and its latest period's invoice."""
+        its last payment (the latest day's; of one day's, the one stored last), its latest period's invoice and the
+        sums of its invoices issued and payments made after its balance's day."""
 
     async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
         """The latest reading of each zone taken before `before`."""

@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 
 from core import i18n
 from core.accounts import account_candidates
-from core.amount_due import AmountDue, amount_due
+from core.amount_due import AmountDue, amount_due, owed_now, unpaid_part
 from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
 from core.invoice_files import NotAnInvoicePdf, read_pdf
@@ -131,23 +131,24 @@ async def cmd_balance(turn: Turn, args: str) -> None:
         turn.ask_to_link()
         return
     for summary in summaries:
-        parts = await balance_lines(turn, summary, today)
+        parts = balance_lines(turn, summary, today)
         how = [[turn.button("due-how-button", f"due:{summary.account.id}")]]
         turn.replies.append(Reply("\n".join(parts), how))
     turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
 
 
-async def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]:
+def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]:
+    """One account's /balance, all from its summary: the turn's opening statement has read it."""
     account = summary.account
-    due = await due_of(turn, account)
+    owed = owed_now(account.balance, summary.invoiced_since, summary.paid_since)
     parts = [turn.t("due-header", account=account.number, address=account.address)]
-    parts.append(by_sign(turn, due.total, ("due-to-pay", "due-overpaid", "due-nothing")))
+    parts.append(by_sign(turn, owed, ("due-to-pay", "due-overpaid", "due-nothing")))
     payment = summary.last_payment
     if payment:
         parts.append(turn.t("due-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
     invoice = summary.last_invoice
     if invoice:
-        paid = invoice.amount > 0 and due.unpaid(invoice, []) == 0
+        paid = invoice.amount > 0 and unpaid_part(owed, invoice, []) == 0
         parts.append(turn.t(
             "due-last-invoice-paid" if paid else "due-last-invoice", month=month_name(turn, invoice.period),
             amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on),
