@@ -1,6 +1,8 @@
 """/balance: one amount to pay now, its arithmetic one tap away; receipts offer a QR code only for what is unpaid."""
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from tests.billing_data import NEW_ACCOUNT, NEW_SURNAME, import_files, pdf_qr_links, pdf_qr_payload, pdf_text
 from tests.conftest import linked
 
@@ -127,3 +129,14 @@ async def test_a_qr_code_asks_only_the_unpaid_rest_and_a_paid_invoice_has_none(t
     assert pdf_qr_links(pdf) == [] and "This invoice is paid" in pdf_text(pdf)
     assert "This invoice is paid." in await talk("September 2026")
     assert pdf_qr_links(document(talk)) == []
+
+
+async def test_balance_reads_nothing_past_the_turns_opening_statement(talk, demo_database, database_url):
+    if not database_url.startswith("postgresql"):  # only PostgreSQL runs the opening statement past SQLAlchemy
+        return
+    await linked(talk)
+    await linked(talk, "020000054321", "Бондар")
+    seen: list[str] = []
+    event.listen(demo_database.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    assert "To pay now: 36 500,80 UAH." in await talk("/balance")
+    assert seen == []
