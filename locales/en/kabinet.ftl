@@ -20,7 +20,7 @@ help =
     What I can do:
     /link — link a personal account (number and the owner's surname)
     /accounts — my accounts, unlink an account
-    /balance — balance, last payment, invoice, tariff
+    /balance — amount to pay now, last payment, invoice, tariff
     /reading — submit a meter reading (or at once: /reading 12345)
     /history — payments, consumption by month with a chart, readings
     /invoices — invoices by month, as PDF with a payment QR code

@@ -10,7 +10,7 @@ due-last-payment = Последний платёж: { $amount } грн, { $on }.
 due-last-invoice = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
 due-last-invoice-paid = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч — оплачен.
 due-how-button = Как это посчитано?
-due-how = Как посчитана сумма к оплате, лицевой счёт { $account }:
+due-how = Как посчитана сумма к оплате по лицевому счёту { $account }:
     { $lines }
 due-how-balance-owed = Долг на { $on }: { $amount } грн
 due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн

@@ -10,7 +10,7 @@ due-last-payment = Останній платіж: { $amount } грн, { $on }.
 due-last-invoice = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
 due-last-invoice-paid = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год — сплачено.
 due-how-button = Як це пораховано?
-due-how = Як пораховано суму до сплати, особовий рахунок { $account }:
+due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
     { $lines }
 due-how-balance-owed = Борг на { $on }: { $amount } грн
 due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн
