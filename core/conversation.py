@@ -479,44 +479,7 @@ class Turn:
             self.say("account-unlinked", account=account.number)
         self.with_menu()
 
-    # ----- balance
-
-    async def cmd_balance(self, args: str) -> None:
-        self.go(None)
-        today = self.app.today()
-        summaries = await self.tx.account_summaries(self.chat.id, today)
-        if not summaries:
-            self.ask_to_link()
-            return
-        for summary in summaries:
-            account = summary.account
-            parts = [self.t("balance-header", account=account.number, address=account.address)]
-            if account.balance > 0:
-                parts.append(self.t("balance-owed", amount=i18n.money(account.balance), on=i18n.day(account.balance_on)))
-            elif account.balance < 0:
-                parts.append(self.t("balance-overpaid", amount=i18n.money(-account.balance), on=i18n.day(account.balance_on)))
-            else:
-                parts.append(self.t("balance-zero", on=i18n.day(account.balance_on)))
-            payment = summary.last_payment
-            if payment:
-                parts.append(self.t("balance-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
-            invoice = summary.last_invoice
-            if invoice:
-                parts.append(self.t(
-                    "balance-last-invoice", period=invoice.period, amount=i18n.money(invoice.amount),
-                    kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on),
-                ))
-            prices = summary.prices
-            if prices:
-                zone_count = len(prices)
-                price_text = ", ".join(
-                    self.zone_label(zone, zone_count, i18n.money(price)) for zone, price in sorted(prices.items())
-                )
-                parts.append(self.t("balance-tariff", plan=account.tariff_plan, prices=price_text))
-            for meter in summary.meters:
-                parts.extend(self.verification_warning(meter, today))
-            self.replies.append(Reply("\n".join(parts)))
-        self.with_menu()
+    # ----- shared by the billing views (core/flows/billing_views.py has /balance)
 
     def verification_warning(self, meter: Meter, today: date) -> list[str]:
         due = meter.next_verification_on
@@ -899,7 +862,6 @@ COMMANDS: dict[str, Handler] = {
     "language": Turn.cmd_language,
     "link": Turn.cmd_link,
     "accounts": Turn.cmd_accounts,
-    "balance": Turn.cmd_balance,
     "reading": Turn.cmd_reading,
     "forget": Turn.cmd_forget,
 }

@@ -110,6 +110,8 @@ class AccountSummary:
     prices: dict[int, Decimal]  # zone -> price
     last_payment: Payment | None
     last_invoice: Invoice | None
+    invoiced_since: Decimal = Decimal(0)  # invoices issued after the account's balance_on, summed
+    paid_since: Decimal = Decimal(0)  # payments made after it, summed
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ class Transaction(Protocol):
 
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
         """The chat's linked accounts as `linked_meters` gives them, each with its meters, its prices on `on`,
-        its last payment (the latest day's; of one day's, the one stored last) and its latest period's invoice."""
+        its last payment (the latest day's; of one day's, the one stored last), its latest period's invoice and the
+        sums of its invoices issued and payments made after its balance's day."""
 
     async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
         """The latest reading of each zone taken before `before`."""
@@ -117,6 +118,9 @@ class Transaction(Protocol):
 
     async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
         """Invoices of periods (`YYYY-MM`) from `since_period` on, newest first."""
+
+    async def invoices_issued_since(self, account_id: int, since: date) -> list[Invoice]:
+        """Invoices issued on or after `since`, oldest first."""
 
     async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
         """Every reading taken on or after `since`, oldest first; of one day's, the one stored last is last."""

@@ -84,6 +84,7 @@ class ReceiptPage:
     qr_png: bytes | None
     qr_caption: str
     footer: str
+    stamp: str | None = None  # "paid", printed large where the QR code of an unpaid receipt stands
 
 
 def receipt_pdf(page: ReceiptPage) -> bytes:
@@ -110,6 +111,12 @@ def receipt_pdf(page: ReceiptPage) -> bytes:
         pdf.set_font("Roboto", "", 11)
         pdf.multi_cell(0, 6, page.qr_caption, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(top + 64)
+    elif page.stamp:
+        pdf.ln(8)
+        pdf.set_font("Roboto", "B", 24)
+        pdf.set_text_color(0, 110, 40)
+        pdf.cell(0, 14, page.stamp, border=1, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
     pdf.ln(4)
     pdf.set_font("Roboto", "", 9)
     pdf.multi_cell(0, 5, page.footer, new_x="LMARGIN", new_y="NEXT")

@@ -1,4 +1,4 @@
-"""Queries of the billing views (history, invoices, meter): payments, invoices and readings over time."""
+"""Queries of the billing views (balance, history, invoices, meter): payments, invoices and readings over time."""
 from __future__ import annotations
 
 from datetime import date
@@ -39,6 +39,13 @@ class BillingQueries:
         rows = await self.session.scalars(
             select(InvoiceRow).where(InvoiceRow.account_id == account_id, InvoiceRow.period >= since_period)
             .order_by(InvoiceRow.period.desc())
+        )
+        return [to_invoice(row) for row in rows]
+
+    async def invoices_issued_since(self, account_id: int, since: date) -> list[Invoice]:
+        rows = await self.session.scalars(
+            select(InvoiceRow).where(InvoiceRow.account_id == account_id, InvoiceRow.issued_on >= since)
+            .order_by(InvoiceRow.issued_on, InvoiceRow.period)
         )
         return [to_invoice(row) for row in rows]
 

@@ -135,7 +135,8 @@ REPLACE_READING = update(READINGS).where(READINGS.c.id == bindparam("reading_id"
 # The views of a turn in one statement each (on PostgreSQL read with the opening statement, OPEN_TURN): the
 # chat's accounts, a row per meter (one with empty meter columns for an account without), with each zone's
 # price (a tariff and a meter have at most MAX_ZONES zones: the import takes no others); for the reading
-# flows each zone's reading as LAST_READINGS would give it, for /balance the last payment and invoice.
+# flows each zone's reading as LAST_READINGS would give it, for /balance the last payment and invoice and the
+# sums of the invoices and payments after the balance's day.
 METER_COLUMNS = [column.label(f"meter_{column.name}") for column in METERS.c]
 PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the latest
     select(TARIFFS.c.price)
@@ -189,9 +190,21 @@ _LAST_INVOICE = (
     select(*INVOICES.c).where(INVOICES.c.account_id == ACCOUNTS.c.id).order_by(INVOICES.c.period.desc()).limit(1)
 )
 
+# What came after the balance's day (the balance counts its own day): the sums /balance adds to it. Aliases, so
+# that SQLite's form, which joins the invoices and payments tables themselves, does not correlate to those.
+_LATER_INVOICES, _LATER_PAYMENTS = INVOICES.alias("later_invoices"), PAYMENTS.alias("later_payments")
+_SUMS_SINCE_BALANCE = [
+    select(func.coalesce(func.sum(table.c.amount), 0))
+    .where(table.c.account_id == ACCOUNTS.c.id, day > ACCOUNTS.c.balance_on)
+    .correlate(ACCOUNTS).scalar_subquery().label(name)
+    for table, day, name in ((_LATER_INVOICES, _LATER_INVOICES.c.issued_on, "invoiced_since"),
+                             (_LATER_PAYMENTS, _LATER_PAYMENTS.c.paid_on, "paid_since"))
+]
+
 
 def _with_last_payment_and_invoice(statement, lateral: bool):
-    """The account's last payment and last invoice, the way _with_last_readings joins readings."""
+    """The account's last payment and last invoice, the way _with_last_readings joins readings, and the sums of
+    its invoices and payments after its balance's day."""
     if lateral:
         payment, invoice = _LAST_PAYMENT.lateral("last_payment"), _LAST_INVOICE.lateral("last_invoice")
         statement = statement.outerjoin(payment, true()).outerjoin(invoice, true())
@@ -208,6 +221,7 @@ def _with_last_payment_and_invoice(statement, lateral: bool):
         *[payment.c[name].label(f"payment_{name}") for name in ("paid_on", "amount", "purpose")],
         *[invoice.c[name].label(f"invoice_{name}")
           for name in ("period", "issued_on", "due_on", "amount", "kwh", "pdf")],
+        *_SUMS_SINCE_BALANCE,
     )
 
 
@@ -408,6 +422,11 @@ def _by_account(rows) -> list[tuple[Account, list[tuple[Meter, Row]], Row]]:
         if row.meter_id is not None:
             grouped[-1][1].append((to_meter(row, "meter_"), row))
     return grouped
+
+
+def _money(value) -> Decimal:
+    """A sum of amounts as UAH: SQLite sums them as floats."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _prices(row: Row) -> dict[int, Decimal]:
@@ -659,7 +678,7 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             payment = to_payment(row, "payment_") if row.payment_paid_on is not None else None
             invoice = to_invoice(row, "invoice_") if row.invoice_period is not None else None
             summaries.append(AccountSummary(account, tuple(meter for meter, _ in meters), _prices(row), payment,
-                                            invoice))
+                                            invoice, _money(row.invoiced_since), _money(row.paid_since)))
         return summaries
 
     async def meter(self, meter_id: int) -> Meter | None:

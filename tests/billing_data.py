@@ -39,10 +39,15 @@ async def add_bare_account(database, folder: Path, *, meter: bool) -> None:
     await import_files(database, folder, files)
 
 
-def pdf_qr_payload(pdf: bytes) -> list[str]:
-    """The lines of the NBU payment QR code printed in a PDF: its image extracted and decoded."""
+def pdf_qr_links(pdf: bytes) -> list[str]:
+    """The text of every QR code printed in a PDF: its images extracted and decoded."""
     images = [image.image for page in pypdf.PdfReader(io.BytesIO(pdf)).pages for image in page.images]
-    links = [code.text for image in images for code in zxingcpp.read_barcodes(image)]
+    return [code.text for image in images for code in zxingcpp.read_barcodes(image)]
+
+
+def pdf_qr_payload(pdf: bytes) -> list[str]:
+    """The lines of the one NBU payment QR code printed in a PDF."""
+    links = pdf_qr_links(pdf)
     assert len(links) == 1, links
     assert links[0].startswith(NBU_QR_LINK)
     encoded = links[0][len(NBU_QR_LINK):]

@@ -95,6 +95,11 @@ async def test_account_summaries_tell_the_last_payment_invoice_and_prices(demo_d
         "010000012345": Invoice("2026-10", invoice_day, due, Decimal("712.80"), Decimal("165")),
         "1705339110": Invoice("2026-10", invoice_day, due, Decimal("587.52"), Decimal("256")),
     }
+    # After each balance's day (01.11): invoices issued, payments made (the demo's and link_all's 25,00 of 10.11).
+    since = {
+        "020000054321": ("33250.40", "15000.00"), NEW_ACCOUNT: ("0.00", "0.00"),
+        "010000012345": ("712.80", "325.00"), "1705339110": ("587.52", "500.00"),
+    }
     async with demo_database.transaction() as tx:
         for on in (NOV_30, DEC_1, LONG_AGO):
             summaries = await tx.account_summaries(chat_id, on)
@@ -104,6 +109,7 @@ async def test_account_summaries_tell_the_last_payment_invoice_and_prices(demo_d
                 assert list(summary.meters) == await tx.meters([summary.account.id])
                 assert summary.prices == prices(number, on)
                 assert (summary.last_payment, summary.last_invoice) == (payments[number], invoices[number])
+                assert (summary.invoiced_since, summary.paid_since) == tuple(map(Decimal, since[number]))
         other, _ = await tx.chat_and_state("test", "c2", "en")
         assert await tx.account_summaries(other.id, NOV_30) == []
 

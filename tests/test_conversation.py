@@ -157,9 +157,9 @@ async def test_unlink_button_of_someone_elses_account_is_stale(talk, new_talk):
 async def test_balance_owed_payment_invoice_tariff_and_verification(talk):
     await linked(talk)
     text = await talk("/balance")
-    assert "To pay: 245,60 UAH (as of 01.11.2026)" in text
+    assert "To pay now: 658,40 UAH." in text
     assert "Last payment: 300,00 UAH, 10.11.2026" in text
-    assert "Invoice for 2026-10: 712,80 UAH for 165 kWh, due by 20.11.2026" in text
+    assert "Invoice for October 2026: 712,80 UAH for 165 kWh, due by 20.11.2026" in text
     assert "4,32 UAH/kWh" in text
     assert "must be verified by 15.01.2027 (46 days left)" in text
 
@@ -167,7 +167,7 @@ async def test_balance_owed_payment_invoice_tariff_and_verification(talk):
 async def test_balance_overpaid_two_zone_prices_and_expired_verification(talk):
     await linked(talk, "1705339110", "Дем'яненко")
     text = await talk("/balance")
-    assert "Overpaid: 120,00 UAH" in text
+    assert "Overpaid by 32,48 UAH: nothing to pay." in text
     assert "day: 4,32, night: 2,16 UAH/kWh" in text
     await linked(talk, "020000054321", "Бондар")
     assert "verification of meter 55501 expired on 01.10.2026" in await talk("/balance")

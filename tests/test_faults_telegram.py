@@ -133,7 +133,7 @@ async def test_a_reply_telegram_refuses_is_sent_later_by_the_outbox_and_the_read
         [late] = await chat.expect(1)
         assert "accepted: 12500" in late.text and late.buttons  # with the buttons it had
         assert [row.status for row in await outbox(demo_database)] == ["sent"]
-        assert "To pay: 245,60 UAH" in await chat.say("/balance")
+        assert "To pay now: 658,40 UAH" in await chat.say("/balance")
 
 
 async def test_a_ten_minute_bot_api_outage_loses_no_reminder(kabinet, telegram, slow_api, demo_database, clock):

@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 from handlers.console.channel import ConsoleChannel
-from tests.billing_data import NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files, pdf_qr_payload, pdf_text
+from tests.billing_data import (
+    NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files, pdf_qr_links, pdf_qr_payload, pdf_text,
+)
 from tests.conftest import DEMO, Talk, linked
 
 IBAN = "UA213223130000026007233566001"
@@ -23,13 +25,19 @@ async def test_latest_invoice_comes_as_a_receipt_with_an_archive(talk):
     text = await talk("/invoices")
     assert "Invoice for October 2026, account 010000012345: 712,80 UAH for 165 kWh" in text
     assert "Issued 03.11.2026, due by 20.11.2026" in text
+    # 245,60 owed on 01.11 + this invoice of 03.11 − 300,00 paid on 10.11: the payment settled part of it.
+    assert "Partly paid, to pay: 658,40 UAH." in text and "In all" not in text
     pdf = document(talk)
     assert pdf.filename == "invoice-010000012345-2026-10.pdf" and pdf.mime_type == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert talk.buttons == ["September 2026"]
     text = await talk("September 2026")
     assert "Invoice for September 2026, account 010000012345: 734,40 UAH for 170 kWh" in text
+    # What is owed falls on the newest invoice; the older one was settled first.
+    assert "This invoice is paid." in text and "To pay" not in text
     assert document(talk).filename == "invoice-010000012345-2026-09.pdf"
+    assert pdf_qr_links(document(talk).content) == []
+    assert "This invoice is paid" in pdf_text(document(talk).content)
     assert "Balance" in talk.buttons
 
 
@@ -38,12 +46,12 @@ async def test_the_receipt_qr_code_pays_the_invoice_to_the_utility(talk):
     await talk("/invoices")
     pdf = document(talk).content
     assert pdf_qr_payload(pdf) == [
-        "BCD", "002", "1", "UCT", "", "АТ «Демообленерго»", IBAN, "UAH712.80", "00000000", "", "",
-        "Оплата за електроенергію, особовий рахунок 010000012345, період 2026-10", "",
+        "BCD", "002", "1", "UCT", "", "АТ «Демообленерго»", IBAN, "UAH658.40", "00000000", "", "",
+        "Оплата за електроенергію, рахунок за жовтень 2026, особовий рахунок 010000012345", "",
     ]
     text = pdf_text(pdf)
     for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "712,80 UAH", "165 kWh",
-                     "20.11.2026", IBAN, "EDRPOU code"):
+                     "20.11.2026", IBAN, "EDRPOU code", "Invoice amount", "To pay", "658,40 UAH"):
         assert expected in text, expected
 
 
@@ -58,7 +66,7 @@ async def test_a_scripted_console_conversation_gets_a_chart_and_a_receipt_that_p
     assert len(images) == 1 and Path(images[0]).read_bytes().startswith(b"\xff\xd8\xff")  # a JPEG
     assert len(documents) == 1
     payload = pdf_qr_payload(Path(documents[0]).read_bytes())
-    assert payload[7] == "UAH712.80"
+    assert payload[7] == "UAH658.40"
     assert "010000012345" in payload[11]
     assert payload[6] == IBAN
 
@@ -77,7 +85,7 @@ async def test_the_utilitys_own_pdf_is_sent_as_it_is(talk, demo_database, tmp_pa
     # A file gone from the folder after the import: Kabinet's receipt instead, not an error.
     (folder / "pdf" / "010000012345-2026-10.pdf").unlink()
     await talk("/invoices")
-    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH658.40"
 
 
 async def test_a_pdf_swapped_for_a_link_or_another_file_after_the_import_is_never_sent(talk, demo_database, tmp_path):
@@ -93,11 +101,11 @@ async def test_a_pdf_swapped_for_a_link_or_another_file_after_the_import_is_neve
     pdf.unlink()
     pdf.symlink_to(folder / "accounts.csv")
     await talk("/invoices")
-    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"  # Kabinet's receipt, not the link's target
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH658.40"  # Kabinet's receipt, not the link's target
     pdf.unlink()
     shutil.copy(folder / "accounts.csv", pdf)
     await talk("/invoices")
-    assert pdf_qr_payload(document(talk).content)[7] == "UAH712.80"
+    assert pdf_qr_payload(document(talk).content)[7] == "UAH658.40"
 
 
 async def test_an_account_with_no_invoices_gets_a_plain_answer(talk, demo_database, tmp_path):
@@ -125,6 +133,9 @@ async def test_several_accounts_choose_one(talk):
     assert "Which account's invoices" in await talk("/invoices")
     text = await talk("2")
     assert "Invoice for October 2026, account 020000054321: 33 250,40 UAH for 88 400 kWh" in text
+    # 18 250,40 owed on 01.11 + 33 250,40 − 15 000,00: the QR code asks for no more than the invoice's own amount,
+    # the message tells the account's whole amount.
+    assert "To pay: 33 250,40 UAH." in text and "In all, to pay on the account now: 36 500,80 UAH" in text
     assert pdf_qr_payload(document(talk).content)[7] == "UAH33250.40"
     assert "Invoice for October 2026, account 010000012345" in await talk("/invoices 01-000-0012345")
     text = await talk("/invoices 1705339110")
@@ -146,8 +157,19 @@ async def test_receipt_in_russian(new_talk):
     await talk("/link 1705339110 Дем'яненко")
     await talk("1")
     text = await talk("/invoices")
-    assert "Квитанция за октябрь 2026, лицевой счёт 1705339110: 587,52 грн за 256 кВт·ч" in text
+    assert "Счёт за октябрь 2026, лицевой счёт 1705339110: 587,52 грн за 256 кВт·ч" in text
+    # −120,00 on 01.11 + 587,52 − 500,00 paid on 05.11: overpaid, so the invoice is paid and offers no QR code.
+    assert "Счёт оплачен." in text
     pdf = document(talk).content
     assert "Лицевой счёт" in pdf_text(pdf) and "Дем'яненко Олена Петрівна" in pdf_text(pdf)
-    # The purpose stays Ukrainian: the bank and the utility read it, not the chat.
-    assert pdf_qr_payload(pdf)[11] == "Оплата за електроенергію, особовий рахунок 1705339110, період 2026-10"
+    assert "Счёт оплачен" in pdf_text(pdf) and pdf_qr_links(pdf) == []
+
+
+async def test_receipt_purpose_stays_ukrainian(new_talk):
+    talk = new_talk("r2", "ru")
+    await talk("/link 010000012345 Шевченко")
+    await talk("1")
+    await talk("/invoices")
+    # The purpose stays Ukrainian, its month in words: the bank and the utility read it, not the chat.
+    assert pdf_qr_payload(document(talk).content)[11] == (
+        "Оплата за електроенергію, рахунок за жовтень 2026, особовий рахунок 010000012345")

@@ -133,7 +133,7 @@ async def test_welcome_then_linking_through_the_keyboard_then_balance(rig):
     assert sum(b["Columns"] for b in user.keyboard) % 6 == 0
 
     text = await user.presses("Balance")
-    assert "To pay: 245,60 UAH (as of 01.11.2026)" in text
+    assert "To pay now: 658,40 UAH." in text
     assert "Last payment: 300,00 UAH, 10.11.2026" in text
 
 

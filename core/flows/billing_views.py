@@ -1,4 +1,5 @@
-"""Billing views: /history (payments, consumption and its chart, readings), /invoices (PDFs), /meter."""
+"""Billing views: /balance (what to pay now and how it is counted), /history (payments, consumption and its chart,
+readings), /invoices (PDFs, paid or with a QR code for what is still unpaid), /meter."""
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,13 @@ from typing import Awaitable, Callable
 
 from core import i18n
 from core.accounts import account_candidates
+from core.amount_due import AmountDue, amount_due, owed_now, unpaid_part
 from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
 from core.invoice_files import NotAnInvoicePdf, read_pdf
 from core.conversation import Turn, register
 from core.messages import Attachment, Reply
-from core.model import Account, Invoice, Meter, MeterReading
+from core.model import Account, AccountSummary, Invoice, Meter, MeterReading
 from core.receipts import ReceiptPage, nbu_payment_link, payment_qr_png, receipt_pdf
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,12 @@ def window_start(today: date) -> date:
     return date(today.year - 1, 1, 1)
 
 
-def month_name(turn: Turn, period: str) -> str:
+def month_name(turn: Turn, period: str, language: str | None = None) -> str:
+    """`2026-10` as words, "жовтень 2026", in the chat's language or the one given."""
     year, month = period.split("-")
-    return turn.t("month-year", month=turn.t(f"month-{int(month)}"), year=year)
+    language = language or turn.language
+    translate = turn.app.translator
+    return translate(language, "month-year", month=translate(language, f"month-{int(month)}"), year=year)
 
 
 def source_name(turn: Turn, source: str) -> str:
@@ -93,6 +98,95 @@ def source_name(turn: Turn, source: str) -> str:
 
 def zone_values(turn: Turn, zones: int, values: dict[int, str]) -> str:
     return " / ".join(turn.zone_label(zone, zones, values[zone]) for zone in sorted(values))
+
+
+# ----- /balance
+
+
+async def due_of(turn: Turn, account: Account) -> AmountDue:
+    """The account's amount due now, from its invoices and payments of its balance's day on."""
+    since = account.balance_on
+    return amount_due(account, await turn.tx.invoices_issued_since(account.id, since),
+                      await turn.tx.payments_since(account.id, since))
+
+
+def signed(amount: Decimal) -> str:
+    """+712,80 or −300,00: a step of the arithmetic with its sign (a true minus sign)."""
+    return ("+" if amount >= 0 else "\u2212") + i18n.money(abs(amount))
+
+
+def by_sign(turn: Turn, amount: Decimal, keys: tuple[str, str, str], **args: object) -> str:
+    """The text of keys (owed, overpaid, zero) the amount's sign picks, the amount without its sign."""
+    owed, overpaid, zero = keys
+    key = owed if amount > 0 else overpaid if amount < 0 else zero
+    return turn.t(key, amount=i18n.money(abs(amount)), **args)
+
+
+@register.command("balance")
+async def cmd_balance(turn: Turn, args: str) -> None:
+    turn.go(None)
+    today = turn.app.today()
+    summaries = await turn.tx.account_summaries(turn.chat.id, today)
+    if not summaries:
+        turn.ask_to_link()
+        return
+    for summary in summaries:
+        parts = balance_lines(turn, summary, today)
+        how = [[turn.button("due-how-button", f"due:{summary.account.id}")]]
+        turn.replies.append(Reply("\n".join(parts), how))
+    turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
+
+
+def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]:
+    """One account's /balance, all from its summary: the turn's opening statement has read it."""
+    account = summary.account
+    owed = owed_now(account.balance, summary.invoiced_since, summary.paid_since)
+    parts = [turn.t("due-header", account=account.number, address=account.address)]
+    parts.append(by_sign(turn, owed, ("due-to-pay", "due-overpaid", "due-nothing")))
+    payment = summary.last_payment
+    if payment:
+        parts.append(turn.t("due-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
+    invoice = summary.last_invoice
+    if invoice:
+        paid = invoice.amount > 0 and unpaid_part(owed, invoice, []) == 0
+        parts.append(turn.t(
+            "due-last-invoice-paid" if paid else "due-last-invoice", month=month_name(turn, invoice.period),
+            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on),
+        ))
+    prices = summary.prices
+    if prices:
+        zone_count = len(prices)
+        price_text = ", ".join(
+            turn.zone_label(zone, zone_count, i18n.money(price)) for zone, price in sorted(prices.items())
+        )
+        parts.append(turn.t("balance-tariff", plan=account.tariff_plan, prices=price_text))
+    for meter in summary.meters:
+        parts.extend(turn.verification_warning(meter, today))
+    return parts
+
+
+@register.action("due")
+async def on_due_explained(turn: Turn, value: str) -> None:
+    """`due:<account id>`: the arithmetic of the amount to pay, one line per step."""
+    turn.go(None)
+    account = await account_of_chat(turn, value)
+    if account is None:
+        return
+    due = await due_of(turn, account)
+    on = i18n.day(due.balance_on)
+    lines = [by_sign(turn, due.balance, ("due-how-balance-owed", "due-how-balance-overpaid", "due-how-balance-zero"),
+                     on=on)]
+    for step in due.steps():
+        if isinstance(step, Invoice):
+            lines.append(turn.t("due-how-invoice", month=month_name(turn, step.period), on=i18n.day(step.issued_on),
+                                amount=signed(step.amount)))
+        else:
+            lines.append(turn.t("due-how-payment", on=i18n.day(step.paid_on), amount=signed(-step.amount)))
+    lines.append(by_sign(turn, due.total, ("due-how-to-pay", "due-how-overpaid", "due-how-nothing")))
+    if due.counted_on_the_day:
+        lines.append(turn.t("due-how-same-day", on=on))
+    turn.say("due-how", account=account.number, lines="\n".join(lines))
+    turn.with_menu()
 
 
 # ----- /history
@@ -220,7 +314,7 @@ async def show_invoices(turn: Turn, account: Account) -> None:
         turn.say("invoices-none", account=account.number)
         turn.with_menu()
         return
-    await send_invoice(turn, account, invoices[0])
+    await send_invoice(turn, account, invoices[0], invoices)
     if len(invoices) > 1:
         buttons = [
             turn.button("invoices-month-button", f"invoice:{invoice.period}:{account.id}", month=month_name(turn, invoice.period))
@@ -242,12 +336,13 @@ async def on_invoice(turn: Turn, value: str) -> None:
     account = await account_of_chat(turn, account_id)
     if account is None:
         return
-    invoice = next((i for i in await turn.tx.invoices(account.id, period) if i.period == period), None)
+    from_period = await turn.tx.invoices(account.id, period)  # this one and the newer ones
+    invoice = next((i for i in from_period if i.period == period), None)
     if invoice is None:
         turn.say("invoice-missing", month=month_name(turn, period) if _is_period(period) else period[:7],
                  account=account.number)
     else:
-        await send_invoice(turn, account, invoice)
+        await send_invoice(turn, account, invoice, from_period)
     turn.with_menu()
 
 
@@ -256,17 +351,31 @@ def _is_period(text: str) -> bool:
     return len(year) == 4 and year.isdecimal() and month.isdecimal() and 1 <= int(month) <= 12
 
 
-async def send_invoice(turn: Turn, account: Account, invoice: Invoice) -> None:
-    """The invoice's summary with its PDF: the utility's own when it sent one, else Kabinet's receipt."""
+async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: list[Invoice]) -> None:
+    """The invoice's summary, paid or what is still to pay of it, with its PDF: the utility's own when it sent
+    one, else Kabinet's receipt (with a QR code for the unpaid part only). `others`: the account's invoices at
+    least as new as this one, which take what is owed first."""
+    due = await due_of(turn, account)
+    unpaid = due.unpaid(invoice, others)
     content = await asyncio.to_thread(_utility_pdf, invoice.pdf)
     if content is None:
-        content = await asyncio.to_thread(receipt_pdf, receipt_page(turn, account, invoice))
+        content = await asyncio.to_thread(receipt_pdf, receipt_page(turn, account, invoice, unpaid))
+    lines = [turn.t(
+        "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
+        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), issued=i18n.day(invoice.issued_on),
+        due=i18n.day(invoice.due_on),
+    )]
+    if invoice.amount > 0:
+        if unpaid == 0:
+            lines.append(turn.t("invoice-paid"))
+        elif unpaid < invoice.amount:
+            lines.append(turn.t("invoice-part-paid", amount=i18n.money(unpaid)))
+        else:
+            lines.append(turn.t("invoice-to-pay", amount=i18n.money(unpaid)))
+    if due.total > 0 and due.total != unpaid:  # other invoices or older debt owed too
+        lines.append(turn.t("invoice-account-due", amount=i18n.money(due.total)))
     turn.replies.append(Reply(
-        turn.t(
-            "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
-            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), issued=i18n.day(invoice.issued_on),
-            due=i18n.day(invoice.due_on),
-        ),
+        "\n".join(lines),
         document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
     ))
 
@@ -281,10 +390,12 @@ def _utility_pdf(path: str | None) -> bytes | None:
         return None
 
 
-def receipt_page(turn: Turn, account: Account, invoice: Invoice) -> ReceiptPage:
+def receipt_page(turn: Turn, account: Account, invoice: Invoice, unpaid: Decimal) -> ReceiptPage:
+    """The receipt of an invoice of which `unpaid` is still to pay: a QR code for that, or "paid"."""
     month = month_name(turn, invoice.period)
     payee = turn.app.payee
-    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number, period=invoice.period)
+    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
+                                  month=month_name(turn, invoice.period, PURPOSE_LANGUAGE))
     qr_png = None
     payee_rows = [(turn.t("receipt-payee-missing"), "")]
     if payee is not None:
@@ -294,25 +405,31 @@ def receipt_page(turn: Turn, account: Account, invoice: Invoice) -> ReceiptPage:
             (turn.t("receipt-payee-code"), payee.code),
             (turn.t("receipt-purpose-label"), purpose),
         ]
-        if invoice.amount > 0:
-            qr_png = payment_qr_png(nbu_payment_link(payee, invoice.amount, purpose))
+        if unpaid > 0:
+            qr_png = payment_qr_png(nbu_payment_link(payee, unpaid, purpose))
+    rows = [
+        (turn.t("receipt-account"), account.number),
+        (turn.t("receipt-consumer"), account.full_name),
+        (turn.t("receipt-address"), account.address),
+        (turn.t("receipt-period"), month),
+        (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh))),
+        (turn.t("receipt-amount"), turn.t("receipt-uah", amount=i18n.money(invoice.amount))),
+    ]
+    if unpaid > 0:
+        rows.append((turn.t("receipt-to-pay"), turn.t("receipt-uah", amount=i18n.money(unpaid))))
+    rows += [
+        (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
+        (turn.t("receipt-due"), i18n.day(invoice.due_on)),
+    ]
     return ReceiptPage(
         title=turn.t("receipt-title", month=month),
-        rows=[
-            (turn.t("receipt-account"), account.number),
-            (turn.t("receipt-consumer"), account.full_name),
-            (turn.t("receipt-address"), account.address),
-            (turn.t("receipt-period"), month),
-            (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh))),
-            (turn.t("receipt-amount"), turn.t("receipt-uah", amount=i18n.money(invoice.amount))),
-            (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
-            (turn.t("receipt-due"), i18n.day(invoice.due_on)),
-        ],
+        rows=rows,
         payee_title=turn.t("receipt-payee"),
         payee_rows=payee_rows,
         qr_png=qr_png,
         qr_caption=turn.t("receipt-qr-caption"),
         footer=turn.t("receipt-footer"),
+        stamp=turn.t("receipt-paid") if invoice.amount > 0 and unpaid == 0 else None,
     )
 
 

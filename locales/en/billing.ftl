@@ -1,5 +1,27 @@
 ## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
 
+## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
+
+due-header = Account { $account }, { $address }
+due-to-pay = To pay now: { $amount } UAH.
+due-overpaid = Overpaid by { $amount } UAH: nothing to pay.
+due-nothing = Nothing owed: nothing to pay.
+due-last-payment = Last payment: { $amount } UAH, { $on }.
+due-last-invoice = Invoice for { $month }: { $amount } UAH for { $kwh } kWh, due by { $due }.
+due-last-invoice-paid = Invoice for { $month }: { $amount } UAH for { $kwh } kWh, paid.
+due-how-button = How is it counted?
+due-how = How the amount to pay on account { $account } is counted:
+    { $lines }
+due-how-balance-owed = Owed on { $on }: { $amount } UAH
+due-how-balance-overpaid = Overpaid on { $on }: −{ $amount } UAH
+due-how-balance-zero = Balance on { $on }: 0,00 UAH
+due-how-invoice = Invoice for { $month } of { $on }: { $amount } UAH
+due-how-payment = Payment of { $on }: { $amount } UAH
+due-how-to-pay = To pay now: { $amount } UAH
+due-how-overpaid = Overpaid now: { $amount } UAH, nothing to pay
+due-how-nothing = To pay now: 0,00 UAH, nothing to pay
+due-how-same-day = Invoices and payments of { $on } are already counted in the amount on that day.
+
 billing-account-not-linked = Account { $account } is not linked to this chat.
 billing-account-button = { $account } — { $address }
 history-choose-account = Which account's history shall I show?
@@ -70,10 +92,14 @@ chart-meter-zone = { $meter }: { $zone }
 chart-no-data = no data
 
 invoices-none = There are no invoices for account { $account } yet.
-invoices-archive = Invoices of account { $account } by month:
+invoices-archive = Invoices of earlier months, account { $account }:
 invoices-month-button = { $month }
 invoice-missing = There is no invoice for { $month } on account { $account }.
 invoice-summary = Invoice for { $month }, account { $account }: { $amount } UAH for { $kwh } kWh. Issued { $issued }, due by { $due }.
+invoice-paid = This invoice is paid.
+invoice-to-pay = To pay: { $amount } UAH.
+invoice-part-paid = Partly paid, to pay: { $amount } UAH.
+invoice-account-due = In all, to pay on the account now: { $amount } UAH (/balance).
 
 receipt-title = Electricity invoice — { $month }
 receipt-account = Personal account
@@ -82,7 +108,9 @@ receipt-address = Address
 receipt-period = Period
 receipt-consumption = Consumed
 receipt-kwh = { $kwh } kWh
-receipt-amount = To pay
+receipt-amount = Invoice amount
+receipt-to-pay = To pay
+receipt-paid = This invoice is paid
 receipt-uah = { $amount } UAH
 receipt-issued = Issued
 receipt-due = Due by

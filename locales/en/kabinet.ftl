@@ -20,7 +20,7 @@ help =
     What I can do:
     /link — link a personal account (number and the owner's surname)
     /accounts — my accounts, unlink an account
-    /balance — balance, last payment, invoice, tariff
+    /balance — amount to pay now, last payment, invoice, tariff
     /reading — submit a meter reading (or at once: /reading 12345)
     /history — payments, consumption by month with a chart, readings
     /invoices — invoices by month, as PDF with a payment QR code
@@ -79,12 +79,6 @@ account-unlink = Unlink { $account }
 account-link-another = Link another account
 account-unlinked = Account { $account } is unlinked from this chat.
 
-balance-header = Account { $account }, { $address }
-balance-owed = To pay: { $amount } UAH (as of { $on }).
-balance-overpaid = Overpaid: { $amount } UAH (as of { $on }).
-balance-zero = Nothing owed (as of { $on }).
-balance-last-payment = Last payment: { $amount } UAH, { $on }.
-balance-last-invoice = Invoice for { $period }: { $amount } UAH for { $kwh } kWh, due by { $due }.
 balance-tariff = Tariff “{ $plan }”: { $prices } UAH/kWh.
 verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Please order a verification.
 verification-soon = ⚠ Meter { $meter } must be verified by { $on } ({ $days } days left).

@@ -1,9 +1,31 @@
 ## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
 
+## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
+
+due-header = Лицевой счёт { $account }, { $address }
+due-to-pay = К оплате сейчас: { $amount } грн.
+due-overpaid = Переплата { $amount } грн — платить ничего не нужно.
+due-nothing = Задолженности нет — платить ничего не нужно.
+due-last-payment = Последний платёж: { $amount } грн, { $on }.
+due-last-invoice = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
+due-last-invoice-paid = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч — оплачен.
+due-how-button = Как это посчитано?
+due-how = Как посчитана сумма к оплате по лицевому счёту { $account }:
+    { $lines }
+due-how-balance-owed = Долг на { $on }: { $amount } грн
+due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн
+due-how-balance-zero = Баланс на { $on }: 0,00 грн
+due-how-invoice = Счёт за { $month } от { $on }: { $amount } грн
+due-how-payment = Оплата { $on }: { $amount } грн
+due-how-to-pay = К оплате сейчас: { $amount } грн
+due-how-overpaid = Переплата сейчас: { $amount } грн — платить ничего не нужно
+due-how-nothing = К оплате сейчас: 0,00 грн — платить ничего не нужно
+due-how-same-day = Счета и оплаты от { $on } уже учтены в сумме на эту дату.
+
 billing-account-not-linked = Счёт { $account } не подключён к этому чату.
 billing-account-button = { $account } — { $address }
 history-choose-account = Историю какого счёта показать?
-invoices-choose-account = Квитанции какого лицевого счёта показать?
+invoices-choose-account = Счета какого лицевого счёта показать?
 
 month-year = { $month } { $year }
 month-1 = январь
@@ -69,11 +91,15 @@ chart-meter = счётчик { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = нет данных
 
-invoices-none = Для счёта { $account } квитанций ещё нет.
-invoices-archive = Архив квитанций счёта { $account } по месяцам:
+invoices-none = Для лицевого счёта { $account } счетов ещё нет.
+invoices-archive = Счета за прошлые месяцы, лицевой счёт { $account }:
 invoices-month-button = { $month }
-invoice-missing = Квитанции за { $month } для счёта { $account } нет.
-invoice-summary = Квитанция за { $month }, лицевой счёт { $account }: { $amount } грн за { $kwh } кВт·ч. Выставлена { $issued }, оплатить до { $due }.
+invoice-missing = Счёта за { $month } для лицевого счёта { $account } нет.
+invoice-summary = Счёт за { $month }, лицевой счёт { $account }: { $amount } грн за { $kwh } кВт·ч. Выставлен { $issued }, оплатить до { $due }.
+invoice-paid = Счёт оплачен.
+invoice-to-pay = К оплате: { $amount } грн.
+invoice-part-paid = Частично оплачен, к оплате: { $amount } грн.
+invoice-account-due = Всего к оплате по лицевому счёту сейчас: { $amount } грн (/balance).
 
 receipt-title = Счёт за электроэнергию — { $month }
 receipt-account = Лицевой счёт
@@ -82,7 +108,9 @@ receipt-address = Адрес
 receipt-period = Период
 receipt-consumption = Потреблено
 receipt-kwh = { $kwh } кВт·ч
-receipt-amount = К оплате
+receipt-amount = Сумма счёта
+receipt-to-pay = К оплате
+receipt-paid = Счёт оплачен
 receipt-uah = { $amount } грн
 receipt-issued = Выставлен
 receipt-due = Оплатить до

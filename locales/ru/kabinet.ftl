@@ -21,7 +21,7 @@ help =
     Что я умею:
     /link — подключить лицевой счёт (номер и фамилия владельца)
     /accounts — мои счета, отключить счёт
-    /balance — баланс, последний платёж, счёт, тариф
+    /balance — сумма к оплате сейчас, последний платёж, счёт, тариф
     /reading — передать показания счётчика (можно сразу: /reading 12345)
     /history — платежи, потребление по месяцам с графиком, показания
     /invoices — счета по месяцам, PDF с QR-кодом для оплаты
@@ -81,12 +81,6 @@ account-unlink = Отключить { $account }
 account-link-another = Подключить ещё один счёт
 account-unlinked = Счёт { $account } отключён от этого чата.
 
-balance-header = Счёт { $account }, { $address }
-balance-owed = К оплате: { $amount } грн (на { $on }).
-balance-overpaid = Переплата: { $amount } грн (на { $on }).
-balance-zero = Задолженности нет (на { $on }).
-balance-last-payment = Последний платёж: { $amount } грн, { $on }.
-balance-last-invoice = Счёт за { $period }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
 balance-tariff = Тариф «{ $plan }»: { $prices } грн/кВт·ч.
 verification-expired = ⚠ Срок поверки счётчика { $meter } истёк { $on }. Закажите поверку.
 verification-soon = ⚠ Поверка счётчика { $meter } — до { $on } (осталось дней: { $days }).

@@ -1,9 +1,31 @@
 ## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
 
+## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
+
+due-header = Особовий рахунок { $account }, { $address }
+due-to-pay = До сплати зараз: { $amount } грн.
+due-overpaid = Переплата { $amount } грн — сплачувати нічого не потрібно.
+due-nothing = Заборгованості немає — сплачувати нічого не потрібно.
+due-last-payment = Останній платіж: { $amount } грн, { $on }.
+due-last-invoice = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
+due-last-invoice-paid = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год — сплачено.
+due-how-button = Як це пораховано?
+due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
+    { $lines }
+due-how-balance-owed = Борг на { $on }: { $amount } грн
+due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн
+due-how-balance-zero = Баланс на { $on }: 0,00 грн
+due-how-invoice = Рахунок за { $month } від { $on }: { $amount } грн
+due-how-payment = Оплата { $on }: { $amount } грн
+due-how-to-pay = До сплати зараз: { $amount } грн
+due-how-overpaid = Переплата зараз: { $amount } грн — сплачувати нічого не потрібно
+due-how-nothing = До сплати зараз: 0,00 грн — сплачувати нічого не потрібно
+due-how-same-day = Рахунки й оплати від { $on } уже враховано в сумі на цю дату.
+
 billing-account-not-linked = Рахунок { $account } не підключено до цього чату.
 billing-account-button = { $account } — { $address }
 history-choose-account = Історію якого рахунку показати?
-invoices-choose-account = Рахунки-квитанції якого особового рахунку показати?
+invoices-choose-account = Рахунки якого особового рахунку показати?
 
 month-year = { $month } { $year }
 month-1 = січень
@@ -69,11 +91,15 @@ chart-meter = лічильник { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = немає даних
 
-invoices-none = Для рахунку { $account } рахунків-квитанцій ще немає.
-invoices-archive = Архів рахунків { $account } за місяцями:
+invoices-none = Для особового рахунку { $account } рахунків ще немає.
+invoices-archive = Рахунки за попередні місяці, особовий рахунок { $account }:
 invoices-month-button = { $month }
-invoice-missing = Рахунку за { $month } для рахунку { $account } немає.
+invoice-missing = Рахунку за { $month } для особового рахунку { $account } немає.
 invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } грн за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
+invoice-paid = Рахунок сплачено.
+invoice-to-pay = До сплати: { $amount } грн.
+invoice-part-paid = Частково сплачено, до сплати: { $amount } грн.
+invoice-account-due = Усього до сплати за особовим рахунком зараз: { $amount } грн (/balance).
 
 receipt-title = Рахунок за електроенергію — { $month }
 receipt-account = Особовий рахунок
@@ -82,7 +108,9 @@ receipt-address = Адреса
 receipt-period = Період
 receipt-consumption = Спожито
 receipt-kwh = { $kwh } кВт·год
-receipt-amount = До сплати
+receipt-amount = Сума рахунку
+receipt-to-pay = До сплати
+receipt-paid = Рахунок сплачено
 receipt-uah = { $amount } грн
 receipt-issued = Виставлено
 receipt-due = Сплатити до
@@ -95,7 +123,7 @@ receipt-payee-missing = Реквізити для оплати уточнюйт�
 receipt-qr-caption = Відскануйте QR-код камерою телефона або в застосунку свого банку: платіж заповниться сам.
 receipt-footer = Рахунок сформовано ботом особистого кабінету за даними постачальника.
 # The purpose of the payment in the QR code and on the receipt; always Ukrainian, up to 140 characters.
-receipt-purpose = Оплата за електроенергію, особовий рахунок { $account }, період { $period }
+receipt-purpose = Оплата за електроенергію, рахунок за { $month }, особовий рахунок { $account }
 
 meter-none = До підключених рахунків не прив'язано жодного лічильника.
 meter-card = Лічильник { $meter } (рахунок { $account })

@@ -21,7 +21,7 @@ help =
     Що я вмію:
     /link — підключити особовий рахунок (номер і прізвище власника)
     /accounts — мої рахунки, відключити рахунок
-    /balance — баланс, останній платіж, рахунок, тариф
+    /balance — сума до сплати зараз, останній платіж, рахунок, тариф
     /reading — передати показники лічильника (можна одразу: /reading 12345)
     /history — платежі, споживання за місяцями з графіком, показники
     /invoices — рахунки за місяцями, PDF з QR-кодом для оплати
@@ -81,12 +81,6 @@ account-unlink = Відключити { $account }
 account-link-another = Підключити ще один рахунок
 account-unlinked = Рахунок { $account } відключено від цього чату.
 
-balance-header = Рахунок { $account }, { $address }
-balance-owed = До сплати: { $amount } грн (станом на { $on }).
-balance-overpaid = Переплата: { $amount } грн (станом на { $on }).
-balance-zero = Заборгованості немає (станом на { $on }).
-balance-last-payment = Останній платіж: { $amount } грн, { $on }.
-balance-last-invoice = Рахунок за { $period }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
 balance-tariff = Тариф «{ $plan }»: { $prices } грн/кВт·год.
 verification-expired = ⚠ Строк повірки лічильника { $meter } минув { $on }. Замовте повірку.
 verification-soon = ⚠ Повірка лічильника { $meter } — до { $on } (залишилось днів: { $days }).
