@@ -195,9 +195,14 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         if invoice is None:
             return None
         if kind is Kind.DEBT:
-            if account.balance <= 0:
+            from core.amount_due import amount_due
+
+            since = account.balance_on  # what /balance calls "to pay now", not the balance as of its day
+            owed = amount_due(account, await tx.invoices_issued_since(account.id, since),
+                              await tx.payments_since(account.id, since)).total
+            if owed <= 0:
                 return None  # paid since it was planned
-            return [Reply(t("notice-debt", account=account.number, amount=i18n.money(account.balance),
+            return [Reply(t("notice-debt", account=account.number, amount=i18n.money(owed),
                             due=i18n.day(invoice.due_on)))]
         return [Reply(t("notice-invoice", account=account.number, period=invoice.period,
                         amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on)))]

@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.exchange import CHAT_SOURCES
 from storage.models import (
-    AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
+    AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, PaymentRow, ReadingRow,
 )
 
 QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
@@ -101,13 +102,23 @@ async def plan_debts(session: AsyncSession, today: date, now: datetime) -> int:
         .group_by(InvoiceRow.account_id)
         .subquery()
     )
+    # Owed now, as /balance counts it (core.amount_due): the balance as of its day, plus the invoices issued
+    # after that day, minus the payments made after it.
+    later = aliased(InvoiceRow)
+    invoiced_since = (select(func.coalesce(func.sum(later.amount), 0))
+                      .where(later.account_id == AccountRow.id, later.issued_on > AccountRow.balance_on)
+                      .scalar_subquery())
+    paid_since = (select(func.coalesce(func.sum(PaymentRow.amount), 0))
+                  .where(PaymentRow.account_id == AccountRow.id, PaymentRow.paid_on > AccountRow.balance_on)
+                  .scalar_subquery())
     query = (
         select(ChatAccountRow.chat_id, AccountRow.number.label("subject"), InvoiceRow.period.label("period"))
         .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
         .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
         .join(latest, latest.c.account_id == AccountRow.id)
         .join(InvoiceRow, and_(InvoiceRow.account_id == AccountRow.id, InvoiceRow.period == latest.c.period))
-        .where(ChatRow.active.is_(True), AccountRow.balance > 0, InvoiceRow.due_on < today)
+        .where(ChatRow.active.is_(True), AccountRow.balance + invoiced_since - paid_since > 0,
+               InvoiceRow.due_on < today)
     )
     return await _plan(session, Kind.DEBT, query, now)
 

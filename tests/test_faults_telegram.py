@@ -82,7 +82,7 @@ async def test_dispatcher_backs_off_after_500s_and_a_timeout_and_loses_nothing(
     assert set(delivered) == set(chats)
     timeouts = sending.stats.retried - 3
     assert sum(delivered.values()) - len(chats) <= timeouts  # only a timed-out call may have arrived twice
-    assert all("owes 245,60 UAH" in call.text for call in slow_api.calls_to("sendMessage") if call.result)
+    assert all("owes 658,40 UAH" in call.text for call in slow_api.calls_to("sendMessage") if call.result)
 
 
 async def test_dispatcher_waits_out_a_429_and_sends_each_message_once(kabinet, telegram, slow_api, demo_database, clock):

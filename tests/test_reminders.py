@@ -1,6 +1,6 @@
 """Reminder rules on imported demo data with a controlled clock; the outbox and the dispatcher."""
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -111,6 +111,18 @@ async def test_dry_run_plans_nothing(kabinet, planner, clock, demo_database, tmp
     assert all(row.chat_id and row.subject for row in rows)
 
 
+async def test_a_debt_is_what_is_owed_now_not_the_balance_as_of_its_day(kabinet, planner, clock, demo_database, tmp_path):
+    """A balance of 0 on 01.11 with October's invoice unpaid after its due date is a debt (issue 18.3)."""
+    await two_chats(kabinet, tmp_path)
+    async with demo_database.session() as session:
+        await session.execute(update(AccountRow).where(AccountRow.number == "010000012345").values(balance=0))
+    clock.set(2026, 11, 21, 9, 0)
+    await planner.run("debts")
+    sender = RecordingSender()
+    await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
+    assert ("c1", "❗ Account 010000012345 owes 412,80 UAH: the payment was due on 20.11.2026.") in sender.sent
+
+
 async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
     await Talk(kabinet, chat_id="c2", files=tmp_path)("/language uk")
@@ -121,8 +133,9 @@ async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, 
     assert await dispatcher.run_once() == 2
     assert await dispatcher.run_once() == 0
     assert sorted(sender.sent) == [
-        ("c1", "❗ Account 010000012345 owes 245,60 UAH: the payment was due on 20.11.2026."),
-        ("c2", "❗ За рахунком 020000054321 заборгованість 18 250,40 грн: строк оплати минув 20.11.2026."),
+        # The amount /balance calls "to pay now" (issue 18.3), not the balance as of its day.
+        ("c1", "❗ Account 010000012345 owes 658,40 UAH: the payment was due on 20.11.2026."),
+        ("c2", "❗ За рахунком 020000054321 заборгованість 36 500,80 грн: строк оплати минув 20.11.2026."),
     ]
     assert {status for *_, status in await outbox_rows(demo_database)} == {"sent"}
 
@@ -131,8 +144,9 @@ async def test_a_debt_paid_before_sending_is_skipped(kabinet, planner, clock, de
     await two_chats(kabinet, tmp_path)
     clock.set(2026, 11, 21, 9, 0)
     await planner.run("debts")
-    async with demo_database.session() as session:
-        await session.execute(update(AccountRow).where(AccountRow.number == "010000012345").values(balance=0))
+    async with demo_database.session() as session:  # the next import: nothing owed as of 20.11
+        await session.execute(update(AccountRow).where(AccountRow.number == "010000012345")
+                              .values(balance=0, balance_on=date(2026, 11, 20)))
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
     assert [chat for chat, _ in sender.sent] == ["c2"]
