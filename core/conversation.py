@@ -664,7 +664,7 @@ class Turn:
             meter.id, today, values, self.chat.channel, self.chat.id, self.app.clock(), photo_id
         )
         self.counted.append(("readings", {"result": "accepted", "reason": "photo" if photo_id else "typed"}))
-        prices = meter_prices(meter.zones, linked.prices)
+        prices = meter_prices(meter.zones, linked.prices_of(meter))
         cost = estimate_cost(assessment, prices) if prices is not None else None
         self.go(None)
         shown = " / ".join(self.zone_label(z.zone, meter.zones, str(z.value)) for z in assessment.zones)
@@ -686,9 +686,9 @@ class Turn:
         else:
             lines.append(self.t("reading-first"))
         if cost is not None:
-            lines.append(self.t("reading-cost", amount=i18n.money(cost), plan=linked.account.tariff_plan))
-        elif prices is None and linked.prices and assessment.total_kwh is not None:
-            lines.append(self.t("reading-cost-other-zones", plan=linked.account.tariff_plan, meter=meter.serial))
+            lines.append(self.t("reading-cost", amount=i18n.money(cost), plan=linked.plan_of(meter)))
+        elif prices is None and linked.prices_of(meter) and assessment.total_kwh is not None:
+            lines.append(self.t("reading-cost-other-zones", plan=linked.plan_of(meter), meter=meter.serial))
         self.replies.append(Reply("\n".join(lines)))
         self.with_menu()
 

@@ -54,6 +54,7 @@ class Meter:
     k_factor: Decimal
     installed_on: date
     next_verification_on: date | None = None
+    tariff_plan: str | None = None  # its own plan, when not the account's
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,14 @@ class LinkedAccount:
     meters: tuple[Meter, ...]
     prices: dict[int, Decimal]  # zone -> price
     last_readings: dict[int, dict[int, MeterReading]]  # meter id -> zone -> reading
+    meter_prices: dict[int, dict[int, Decimal]] = field(default_factory=dict)  # meter id -> its plan's prices
+
+    def prices_of(self, meter: Meter) -> dict[int, Decimal]:
+        """The meter's zone prices: its own plan's, or the account's."""
+        return self.meter_prices.get(meter.id, self.prices)
+
+    def plan_of(self, meter: Meter) -> str:
+        return meter.tariff_plan or self.account.tariff_plan
 
 
 @dataclass(frozen=True)

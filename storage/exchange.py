@@ -166,6 +166,7 @@ class Column:
     name: str
     parse: Callable[[str], Any]
     optional: bool = False
+    added: bool = False  # added to format v1 later: a file written before may lack the whole column
 
 
 FILES: dict[str, list[Column]] = {
@@ -180,6 +181,7 @@ FILES: dict[str, list[Column]] = {
         Column("account", account_number), Column("meter", text(50)), Column("type", text(100)),
         Column("digits", whole(4, 9)), Column("zones", whole(1, MAX_ZONES)), Column("k_factor", positive_decimal(3)),
         Column("installed_on", iso_date), Column("next_verification_on", iso_date, True),
+        Column("tariff_plan", text(50), True, added=True),
     ],
     "readings.csv": [
         Column("account", account_number), Column("meter", text(50)), Column("taken_on", iso_date),
@@ -238,7 +240,7 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
         parsed.complete = False
         return parsed
     header = [name.strip() for name in header]
-    missing = [c.name for c in columns if c.name not in header]
+    missing = [c.name for c in columns if c.name not in header and not c.added]
     unknown = [name for name in header if name not in {c.name for c in columns}]
     if missing or unknown:
         reason = "; ".join(filter(None, [
@@ -273,7 +275,7 @@ def read_file(path: Path, columns: list[Column], problems: list[RowProblem]) -> 
             continue
         values: dict[str, Any] = {}
         for column in columns:
-            cell = cells[position[column.name]].strip()
+            cell = cells[position[column.name]].strip() if column.name in position else ""
             if not cell:
                 if column.optional:
                     values[column.name] = None
@@ -463,7 +465,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         values = [{
             "account_id": account_ids[r["account"]], "serial": r["meter"], "type": r["type"], "digits": r["digits"],
             "zones": r["zones"], "k_factor": r["k_factor"], "installed_on": r["installed_on"],
-            "next_verification_on": r["next_verification_on"],
+            "next_verification_on": r["next_verification_on"], "tariff_plan": r["tariff_plan"],
         } for _, r in chunk]
         statement = insert(MeterRow).values(values)
         await session.execute(statement.on_conflict_do_update(

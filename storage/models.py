@@ -97,6 +97,8 @@ class MeterRow(Base):
     k_factor: Mapped[Decimal] = mapped_column(Numeric(10, 3))
     installed_on: Mapped[date] = mapped_column(Date)
     next_verification_on: Mapped[date | None] = mapped_column(Date)
+    # The meter's own tariff plan when it is not the account's (a one-zone meter on a three-zone business account).
+    tariff_plan: Mapped[str | None] = mapped_column(String(50))
 
 
 class PhotoRow(Base):

@@ -43,6 +43,7 @@ def to_meter(row, prefix: str = "") -> Meter:
         id=value("id"), account_id=value("account_id"), serial=value("serial"), type=value("type"),
         digits=value("digits"), zones=value("zones"), k_factor=Decimal(value("k_factor")),
         installed_on=value("installed_on"), next_verification_on=value("next_verification_on"),
+        tariff_plan=value("tariff_plan"),
     )
 
 
@@ -145,8 +146,16 @@ PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the late
     .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery().label(f"price_{zone}")
     for zone in range(1, MAX_ZONES + 1)
 ]
+METER_PRICE_COLUMNS = [  # the same, of the meter's own plan when it has one
+    select(TARIFFS.c.price)
+    .where(TARIFFS.c.tariff_plan == func.coalesce(METERS.c.tariff_plan, ACCOUNTS.c.tariff_plan),
+           TARIFFS.c.zone == zone, TARIFFS.c.valid_from <= bindparam("on"))
+    .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS, METERS).scalar_subquery()
+    .label(f"meter_price_{zone}")
+    for zone in range(1, MAX_ZONES + 1)
+]
 _ACCOUNT_ROWS = (  # of every chat: _of_chat picks one
-    select(*ACCOUNTS.c, *PRICE_COLUMNS, *METER_COLUMNS)
+    select(*ACCOUNTS.c, *PRICE_COLUMNS, *METER_COLUMNS, *METER_PRICE_COLUMNS)
     .select_from(ACCOUNTS.join(LINKS, LINKS.c.account_id == ACCOUNTS.c.id)
                  .outerjoin(METERS, METERS.c.account_id == ACCOUNTS.c.id))
 )
@@ -429,9 +438,9 @@ def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _prices(row: Row) -> dict[int, Decimal]:
+def _prices(row: Row, prefix: str = "") -> dict[int, Decimal]:
     return {zone: Decimal(price) for zone in range(1, MAX_ZONES + 1)
-            if (price := row._mapping[f"price_{zone}"]) is not None}
+            if (price := row._mapping[f"{prefix}price_{zone}"]) is not None}
 
 
 def _last_readings(row: Row) -> dict[int, MeterReading]:
@@ -665,7 +674,8 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             rows = await self._run(LINKED_METERS[self.dialect], {"chat_id": chat_id, "on": on})
         return [
             LinkedAccount(account, tuple(meter for meter, _ in meters), _prices(row),
-                          {meter.id: _last_readings(meter_row) for meter, meter_row in meters})
+                          {meter.id: _last_readings(meter_row) for meter, meter_row in meters},
+                          {meter.id: _prices(meter_row, "meter_") for meter, meter_row in meters if meter.tariff_plan})
             for account, meters, row in _by_account(rows)
         ]
 

@@ -308,6 +308,24 @@ async def test_a_one_zone_meter_is_not_priced_at_the_three_zone_peak(talk, demo_
     assert "Estimated cost: 1 276,80 UAH" in text, text
 
 
+async def test_a_meter_with_its_own_tariff_plan_is_priced_by_it(talk, demo_database, tmp_path):
+    """Issue 18.2: each meter its own price: meters.csv's tariff_plan gives the one-zone meter a one-zone plan."""
+    await add_two_meter_account(demo_database, tmp_path / "exchange")
+    await import_files(demo_database, tmp_path / "plans", {
+        "tariffs.csv": "tariff_plan,zone,price,valid_from\nНепобутовий однозонний,1,7.20,2026-01-01\n",
+        "meters.csv": (
+            "account,meter,type,digits,zones,k_factor,installed_on,next_verification_on,tariff_plan\n"
+            f"{MULTI_ACCOUNT},1100001,НІК 2104,6,1,1,2021-05-01,2031-05-01,Непобутовий однозонний\n"
+        ),
+    })
+    await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
+    await talk("/reading 5400")
+    text = await talk("2")
+    assert "Estimated cost: 720,00 UAH by the tariff “Непобутовий однозонний”" in text, text  # 100 × 7,20
+    await talk("/reading 1200 2100 3050")
+    assert "Estimated cost: 1 276,80 UAH" in await talk("1")  # the three-zone meter keeps the account's plan
+
+
 async def test_readings_that_skip_a_month_make_one_row_and_its_invoice_is_not_counted(talk, demo_database, tmp_path):
     await add_two_meter_account(demo_database, tmp_path / "exchange")
     await import_files(demo_database, tmp_path / "more", {
