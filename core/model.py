@@ -204,3 +204,17 @@ class ChatSettings:
 
     def wants(self, switch: str) -> bool:
         return switch not in self.switched_off
+
+
+CONTACT_KINDS = ("call-centre", "emergency", "email", "website", "office")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach the utility (contacts.csv): a phone, the emergency line, an e-mail, a website, an office."""
+
+    code: str
+    kind: str  # one of CONTACT_KINDS
+    label: str  # e.g. "Кол-центр", "ЦОК Харків"
+    value: str  # the phone, e-mail, URL or address
+    hours: str | None = None  # opening or working hours, as the utility writes them

@@ -245,8 +245,12 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
         key = "notice-outage-changed-planned" if outage.kind == "planned" else "notice-outage-changed-emergency"
     else:
         key = "notice-outage-planned" if outage.kind == "planned" else "notice-outage-emergency"
+    from core.contacts import emergency_line
+
     ends = local(outage.ends_at) if outage.ends_at else t("notice-outage-end-unknown")
-    return [Reply(t(key, starts=local(outage.starts_at), ends=ends, reason=outage.reason))]
+    text = t(key, starts=local(outage.starts_at), ends=ends, reason=outage.reason)
+    emergency = emergency_line(t, await tx.contacts())
+    return [Reply(f"{text}\n{emergency}" if emergency else text)]
 
 
 async def render_order(tx, t, item) -> list[Reply] | None:

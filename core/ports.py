@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from core.model import (
-    Account, AccountSummary, Appeal, Chat, ChatSettings, ConversationState, Invoice, LinkedAccount, Meter,
+    Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
 )
 from core.notifications import Kind
@@ -131,6 +131,9 @@ class Transaction(Protocol):
         """Outages not over at `at` (no end yet, or an end after it), earliest start first."""
 
     async def outage(self, code: str) -> Outage | None: ...
+
+    async def contacts(self) -> list[Contact]:
+        """The utility's contacts, in the order of its contacts.csv."""
 
     async def chats_touched_by(self, outage: Outage) -> list[int]:
         """Chats with a linked account the outage touches (core.outages.outage_touches), each once."""

@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_candidates
 from core.invoice_files import NotAnInvoicePdf, copy_pdf, open_pdf
+from core.model import CONTACT_KINDS
 from core.readings import MAX_ZONES
 from storage.models import (
-    AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, ReplacedReadingRow, TariffRow,
+    AccountRow, ContactRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, PhotoRow, ReadingRow, ReplacedReadingRow, TariffRow,
     UtcDateTime, stored_node_key, stored_place_key,
 )
 
@@ -204,6 +205,10 @@ FILES: dict[str, list[Column]] = {
         Column("ends_at", timestamp, True), Column("reason", text(2000)), Column("settlement", text(100), True),
         Column("street", text(200), True), Column("houses", houses, True), Column("grid_nodes", text(2000), True),
     ],
+    "contacts.csv": [
+        Column("contact", text(50)), Column("kind", one_of(*CONTACT_KINDS)), Column("label", text(100)),
+        Column("value", text(300)), Column("hours", text(200), True),
+    ],
 }
 
 
@@ -339,6 +344,7 @@ NATURAL_KEYS = {
     "invoices.csv": ("account", "period"),
     "tariffs.csv": ("tariff_plan", "zone", "valid_from"),
     "outages.csv": ("outage",),
+    "contacts.csv": ("contact",),
 }
 
 
@@ -541,6 +547,14 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
         ))
         report.outages.extend(v["code"] for v in values)
+
+    for chunk in _chunks(count("contacts.csv")):
+        values = [{"code": r["contact"], "kind": r["kind"], "label": r["label"], "value": r["value"],
+                   "hours": r["hours"]} for _, r in chunk]
+        statement = insert(ContactRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
+        ))
 
 
 

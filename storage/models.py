@@ -101,6 +101,18 @@ class MeterRow(Base):
     tariff_plan: Mapped[str | None] = mapped_column(String(50))
 
 
+class ContactRow(Base):
+    """One of the utility's contacts (contacts.csv), shown by /contacts in the order imported."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(String(300))
+    hours: Mapped[str | None] = mapped_column(String(200))
+
+
 class PhotoRow(Base):
     """A consumer's meter photo, kept as evidence whatever came of it."""
 

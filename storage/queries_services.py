@@ -5,12 +5,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, true, update
 
-from core.model import Appeal, ChatSettings, OrderChange, Outage, ServiceOrder
+from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage.models import (
-    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, OutageRow, OutboxRow, ServiceOrderEventRow,
-    ServiceOrderRow, stored_node_key, stored_place_key,
+    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, OutboxRow,
+    ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
 )
 from storage.outbox import QUIET_HOURS
 
@@ -57,6 +57,10 @@ class ServiceQueries:
             .order_by(OutageRow.starts_at, OutageRow.id)
         )
         return [to_outage(row) for row in rows]
+
+    async def contacts(self) -> list[Contact]:
+        rows = await self.session.scalars(select(ContactRow).order_by(ContactRow.id))
+        return [Contact(row.code, row.kind, row.label, row.value, row.hours) for row in rows]
 
     async def outage(self, code: str) -> Outage | None:
         row = await self.session.scalar(select(OutageRow).where(OutageRow.code == code))

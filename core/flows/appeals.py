@@ -1,6 +1,7 @@
 """/appeal: write to the call centre (a type, the account, a text) and read my appeals with their answers."""
 from __future__ import annotations
 
+from core.contacts import emergency_line
 from core.conversation import Turn, register
 from core.flows.services import account_chosen, chosen_account, note_account, state_data, typed_choice, when
 from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT
@@ -50,6 +51,8 @@ async def appeal_next(turn: Turn, data: dict) -> None:
     turn.go(None)
     turn.say("appeal-sent", number=str(appeal.id), account=account.number, kind=turn.t(f"appeal-kind-{appeal.kind}"),
              status=turn.t(f"appeal-status-{appeal.status}"))
+    if appeal.kind == "no-power" and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
+        turn.replies[-1].text += "\n" + emergency  # no power may be an emergency: the line answers at once
     turn.with_menu()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.contacts import emergency_line
 from core.conversation import Turn, register
 from core.messages import Reply
 from core.model import Outage
@@ -42,6 +43,9 @@ async def cmd_outages(turn: Turn, args: str) -> None:
         lines.extend(outage_text(turn, outage, now) for outage in touching)
         parts.append("\n\n".join(lines))
     if parts:
+        emergency = emergency_line(turn.t, await turn.tx.contacts())
+        if emergency:
+            parts[-1] += "\n\n" + emergency
         turn.replies.extend(Reply(part) for part in parts)
     else:
         turn.say("outages-none", count=len(accounts))

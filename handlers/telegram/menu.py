@@ -9,8 +9,8 @@ from core.i18n import LANGUAGES, Translator
 
 # The menu's order; a command shows once the core has it and the locales describe it.
 MENU_ORDER = (
-    "start", "balance", "reading", "history", "invoices", "meter", "outages", "service", "appeal", "accounts", "link",
-    "settings", "language", "forget", "help", "cancel",
+    "start", "balance", "reading", "history", "invoices", "meter", "outages", "service", "appeal", "contacts",
+    "accounts", "link", "settings", "language", "forget", "help", "cancel",
 )
 
 

@@ -28,6 +28,7 @@ help =
     /outages — planned and emergency outages at my address
     /service — order a service, follow my orders
     /appeal — write to the call centre, see the answers
+    /contacts — phones, the emergency service, offices
     /settings — language, reminders, quiet hours
     /language — language
     /cancel — cancel what is in progress

@@ -115,3 +115,16 @@ settings-quiet-range = { $start }–{ $end }
 settings-quiet-ask = Enter quiet hours, e.g. 22-8 or 22:00-08:00: no reminders come then.
 settings-quiet-bad = That is not a time range. Enter it like 22-8 or 23:30-07:00 (hours 0–23, the start and the end differ).
 settings-quiet-turn-off = Turn quiet hours off
+
+contacts-list = How to reach the utility:
+    { $contacts }
+contacts-none = The utility's contacts have not been loaded yet. Write to us with /appeal.
+contact-line = { $kind ->
+        [emergency] ⚡
+        [email] ✉
+        [website] 🌐
+        [office] 🏢
+       *[call-centre] ☎
+    } { $label }: { $value }{ $hours }
+contact-hours = { " " }({ $hours })
+contact-emergency = ⚡ Emergency service (day and night): { $phones }

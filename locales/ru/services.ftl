@@ -115,3 +115,16 @@ settings-quiet-range = { $start }–{ $end }
 settings-quiet-ask = Введите тихие часы, например 22-8 или 22:00-08:00: в это время напоминания не приходят.
 settings-quiet-bad = Это не промежуток времени. Введите, например, 22-8 или 23:30-07:00 (часы 0–23, начало и конец разные).
 settings-quiet-turn-off = Выключить тихие часы
+
+contacts-list = Как связаться с энергоснабжающей компанией:
+    { $contacts }
+contacts-none = Контакты энергоснабжающей компании ещё не загружены. Напишите нам через /appeal.
+contact-line = { $kind ->
+        [emergency] ⚡
+        [email] ✉
+        [website] 🌐
+        [office] 🏢
+       *[call-centre] ☎
+    } { $label }: { $value }{ $hours }
+contact-hours = { " " }({ $hours })
+contact-emergency = ⚡ Аварийная служба (круглосуточно): { $phones }

@@ -115,3 +115,16 @@ settings-quiet-range = { $start }–{ $end }
 settings-quiet-ask = Введіть тихі години, наприклад 22-8 або 22:00-08:00: у цей час нагадування не надходять.
 settings-quiet-bad = Це не проміжок часу. Введіть, наприклад, 22-8 або 23:30-07:00 (години 0–23, початок і кінець різні).
 settings-quiet-turn-off = Вимкнути тихі години
+
+contacts-list = Як зв'язатися з енергопостачальником:
+    { $contacts }
+contacts-none = Контакти енергопостачальника ще не завантажено. Напишіть нам через /appeal.
+contact-line = { $kind ->
+        [emergency] ⚡
+        [email] ✉
+        [website] 🌐
+        [office] 🏢
+       *[call-centre] ☎
+    } { $label }: { $value }{ $hours }
+contact-hours = { " " }({ $hours })
+contact-emergency = ⚡ Аварійна служба (цілодобово): { $phones }
