@@ -199,8 +199,9 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
                 return None  # paid since it was planned
             return [Reply(t("notice-debt", account=account.number, amount=i18n.money(account.balance),
                             due=i18n.day(invoice.due_on)))]
-        return [Reply(t("notice-invoice", account=account.number, period=invoice.period,
-                        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on)))]
+        return [Reply(t("notice-invoice", account=account.number, period=i18n.month(invoice.period),
+                        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, language),
+                        due=i18n.day(invoice.due_on)))]
     if kind is Kind.VERIFICATION:
         meter = await tx.meter(int(item.subject))
         if meter is None or meter.next_verification_on is None:

@@ -21,14 +21,14 @@ def document(talk):
 async def test_latest_invoice_comes_as_a_receipt_with_an_archive(talk):
     await linked(talk)
     text = await talk("/invoices")
-    assert "Invoice for October 2026, account 010000012345: 712,80 UAH for 165 kWh" in text
+    assert "Invoice for October 2026, account 010000012345: UAH 712.80 for 165 kWh" in text
     assert "Issued 03.11.2026, due by 20.11.2026" in text
     pdf = document(talk)
     assert pdf.filename == "invoice-010000012345-2026-10.pdf" and pdf.mime_type == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert talk.buttons == ["September 2026"]
     text = await talk("September 2026")
-    assert "Invoice for September 2026, account 010000012345: 734,40 UAH for 170 kWh" in text
+    assert "Invoice for September 2026, account 010000012345: UAH 734.40 for 170 kWh" in text
     assert document(talk).filename == "invoice-010000012345-2026-09.pdf"
     assert "Balance" in talk.buttons
 
@@ -39,10 +39,10 @@ async def test_the_receipt_qr_code_pays_the_invoice_to_the_utility(talk):
     pdf = document(talk).content
     assert pdf_qr_payload(pdf) == [
         "BCD", "002", "1", "UCT", "", "АТ «Демообленерго»", IBAN, "UAH712.80", "00000000", "", "",
-        "Оплата за електроенергію, особовий рахунок 010000012345, період 2026-10", "",
+        "Оплата за електроенергію за жовтень 2026, особовий рахунок 010000012345", "",
     ]
     text = pdf_text(pdf)
-    for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "712,80 UAH", "165 kWh",
+    for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "UAH 712.80", "165 kWh",
                      "20.11.2026", IBAN, "EDRPOU code"):
         assert expected in text, expected
 
@@ -124,7 +124,7 @@ async def test_several_accounts_choose_one(talk):
     await linked(talk, "020000054321", "Бондар")
     assert "Which account's invoices" in await talk("/invoices")
     text = await talk("2")
-    assert "Invoice for October 2026, account 020000054321: 33 250,40 UAH for 88 400 kWh" in text
+    assert "Invoice for October 2026, account 020000054321: UAH 33,250.40 for 88,400 kWh" in text
     assert pdf_qr_payload(document(talk).content)[7] == "UAH33250.40"
     assert "Invoice for October 2026, account 010000012345" in await talk("/invoices 01-000-0012345")
     text = await talk("/invoices 1705339110")
@@ -138,7 +138,7 @@ async def test_without_payment_details_the_receipt_has_no_qr_code(kabinet, tmp_p
     await talk("/invoices")
     pdf = document(talk).content
     assert "Ask your supplier for the payment details" in pdf_text(pdf)
-    assert "712,80 UAH" in pdf_text(pdf)
+    assert "UAH 712.80" in pdf_text(pdf)
 
 
 async def test_receipt_in_russian(new_talk):
@@ -146,8 +146,8 @@ async def test_receipt_in_russian(new_talk):
     await talk("/link 1705339110 Дем'яненко")
     await talk("1")
     text = await talk("/invoices")
-    assert "Квитанция за октябрь 2026, лицевой счёт 1705339110: 587,52 грн за 256 кВт·ч" in text
+    assert "Счёт за октябрь 2026, лицевой счёт 1705339110: 587,52 грн за 256 кВт·ч" in text
     pdf = document(talk).content
     assert "Лицевой счёт" in pdf_text(pdf) and "Дем'яненко Олена Петрівна" in pdf_text(pdf)
     # The purpose stays Ukrainian: the bank and the utility read it, not the chat.
-    assert pdf_qr_payload(pdf)[11] == "Оплата за електроенергію, особовий рахунок 1705339110, період 2026-10"
+    assert pdf_qr_payload(pdf)[11] == "Оплата за електроенергію за жовтень 2026, особовий рахунок 1705339110"

@@ -121,8 +121,8 @@ async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, 
     assert await dispatcher.run_once() == 2
     assert await dispatcher.run_once() == 0
     assert sorted(sender.sent) == [
-        ("c1", "❗ Account 010000012345 owes 245,60 UAH: the payment was due on 20.11.2026."),
-        ("c2", "❗ За рахунком 020000054321 заборгованість 18 250,40 грн: строк оплати минув 20.11.2026."),
+        ("c1", "❗ Account 010000012345 owes UAH 245.60: the payment was due on 20.11.2026."),
+        ("c2", "❗ За особовим рахунком 020000054321 заборгованість 18 250,40 грн: строк оплати минув 20.11.2026."),
     ]
     assert {status for *_, status in await outbox_rows(demo_database)} == {"sent"}
 
@@ -340,11 +340,11 @@ async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(ka
         pass
     assert sorted(sender.sent) == [
         ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:00. "
-                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+                  "Якщо це були не ви, зверніться до контакт-центру: /appeal"),
         ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:05. "
-                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+                  "Якщо це були не ви, зверніться до контакт-центру: /appeal"),
         ("spouse", "🔐 Ваш лицевой счёт 010000012345 подключён из другого чата через console 30.11.2026 10:05. "
-                   "Если это были не вы, обратитесь в колл-центр: /appeal"),
+                   "Если это были не вы, обратитесь в контакт-центр: /appeal"),
     ]
     while await dispatcher.run_once():
         pass

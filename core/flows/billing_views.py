@@ -83,8 +83,7 @@ def window_start(today: date) -> date:
 
 
 def month_name(turn: Turn, period: str) -> str:
-    year, month = period.split("-")
-    return turn.t("month-year", month=turn.t(f"month-{int(month)}"), year=year)
+    return turn.app.translator.text(turn.language, i18n.month(period))
 
 
 def source_name(turn: Turn, source: str) -> str:
@@ -168,7 +167,7 @@ def consumption_line(turn: Turn, month: MonthConsumption, meters: list[Meter]) -
         name = turn.t("history-months-span", first=first, last=name)
     if month.is_gap:
         return turn.t("history-consumption-gap-line", month=name)
-    total = i18n.kwh(month.total)
+    total = i18n.kwh(month.total, turn.language)
     if month.from_invoice:
         return turn.t("history-consumption-invoice-line", month=name, kwh=total)
     if len(meters) > 1:  # each meter with its own zones: a one-zone meter is no zone of another
@@ -186,8 +185,9 @@ def consumption_line(turn: Turn, month: MonthConsumption, meters: list[Meter]) -
 def meter_split(turn: Turn, meter: Meter, zones: dict[int, Decimal]) -> str:
     """One meter's consumption by its zones, or its one number."""
     if meter.zones == 1:
-        return i18n.kwh(sum(zones.values(), Decimal(0)))
-    return ", ".join(turn.zone_label(zone, meter.zones, i18n.kwh(kwh)) for zone, kwh in sorted(zones.items()))
+        return i18n.kwh(sum(zones.values(), Decimal(0)), turn.language)
+    return ", ".join(turn.zone_label(zone, meter.zones, i18n.kwh(kwh, turn.language))
+                     for zone, kwh in sorted(zones.items()))
 
 
 def chart_text(turn: Turn, account: Account, meters: list[Meter]) -> ChartText:
@@ -264,8 +264,8 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice) -> None:
     turn.replies.append(Reply(
         turn.t(
             "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
-            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), issued=i18n.day(invoice.issued_on),
-            due=i18n.day(invoice.due_on),
+            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, turn.language),
+            issued=i18n.day(invoice.issued_on), due=i18n.day(invoice.due_on),
         ),
         document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
     ))
@@ -284,7 +284,8 @@ def _utility_pdf(path: str | None) -> bytes | None:
 def receipt_page(turn: Turn, account: Account, invoice: Invoice) -> ReceiptPage:
     month = month_name(turn, invoice.period)
     payee = turn.app.payee
-    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number, period=invoice.period)
+    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
+                                  period=i18n.month(invoice.period))
     qr_png = None
     payee_rows = [(turn.t("receipt-payee-missing"), "")]
     if payee is not None:
@@ -303,8 +304,8 @@ def receipt_page(turn: Turn, account: Account, invoice: Invoice) -> ReceiptPage:
             (turn.t("receipt-consumer"), account.full_name),
             (turn.t("receipt-address"), account.address),
             (turn.t("receipt-period"), month),
-            (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh))),
-            (turn.t("receipt-amount"), turn.t("receipt-uah", amount=i18n.money(invoice.amount))),
+            (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh, turn.language))),
+            (turn.t("receipt-amount"), turn.app.translator.text(turn.language, i18n.money(invoice.amount))),
             (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
             (turn.t("receipt-due"), i18n.day(invoice.due_on)),
         ],
@@ -336,7 +337,7 @@ async def cmd_meter(turn: Turn, args: str) -> None:
         zone_names = ", ".join(turn.t(f"zone-{meter.zones}-{zone}") for zone in range(1, meter.zones + 1))
         parts = [turn.t(
             "meter-card", account=numbers[meter.account_id], meter=meter.serial, type=meter.type,
-            digits=meter.digits, zones=meter.zones, names=zone_names, k=i18n.kwh(meter.k_factor),
+            digits=meter.digits, zones=meter.zones, names=zone_names, k=i18n.kwh(meter.k_factor, turn.language),
             installed=i18n.day(meter.installed_on),
         )]
         if meter.next_verification_on is not None:

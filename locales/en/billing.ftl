@@ -6,6 +6,8 @@ history-choose-account = Which account's history shall I show?
 invoices-choose-account = Which account's invoices shall I show?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = UAH { $amount }
 month-1 = January
 month-2 = February
 month-3 = March
@@ -41,8 +43,8 @@ reading-source-receipt = receipt
 history-header = History of account { $account } ({ $address }) for { $first }–{ $last }.
 history-payments = Payments:
     { $lines }
-history-payment-line = { $on } — { $amount } UAH
-history-payment-purpose-line = { $on } — { $amount } UAH ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = No payments in this time.
 history-consumption = Consumption by month:
     { $lines }
@@ -73,9 +75,9 @@ invoices-none = There are no invoices for account { $account } yet.
 invoices-archive = Invoices of account { $account } by month:
 invoices-month-button = { $month }
 invoice-missing = There is no invoice for { $month } on account { $account }.
-invoice-summary = Invoice for { $month }, account { $account }: { $amount } UAH for { $kwh } kWh. Issued { $issued }, due by { $due }.
+invoice-summary = Invoice for { $month }, account { $account }: { $amount } for { $kwh } kWh. Issued { $issued }, due by { $due }.
 
-receipt-title = Electricity invoice — { $month }
+receipt-title = Electricity invoice for { $month }
 receipt-account = Personal account
 receipt-consumer = Consumer
 receipt-address = Address
@@ -83,7 +85,6 @@ receipt-period = Period
 receipt-consumption = Consumed
 receipt-kwh = { $kwh } kWh
 receipt-amount = To pay
-receipt-uah = { $amount } UAH
 receipt-issued = Issued
 receipt-due = Due by
 receipt-payee = Payment details

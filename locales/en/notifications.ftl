@@ -1,7 +1,7 @@
 notice-reading-window = 📅 Tomorrow, { $opens }, the window for meter readings opens (until { $closes }) for account { $account }. Send them with /reading or a photo of the meter.
-notice-reading-last-day = ⏰ Today, { $closes }, is the last day to submit the reading for account { $account }, and we have not received it yet. /reading
-notice-invoice = 🧾 The invoice for { $period } for account { $account }: { $amount } UAH for { $kwh } kWh, due by { $due }.
-notice-debt = ❗ Account { $account } owes { $amount } UAH: the payment was due on { $due }.
+notice-reading-last-day = ⏰ Today, { $closes }, is the last day to submit the reading for account { $account }, and we have not received it yet. Send it: /reading
+notice-invoice = 🧾 The invoice for { $period } for account { $account }: { $amount } for { $kwh } kWh, due by { $due }. PDF with a payment QR code: /invoices
+notice-debt = ❗ Account { $account } owes { $amount }: the payment was due on { $due }.
 notice-verification-soon = 🔧 Meter { $meter } must be verified by { $on } ({ $days } days left). Order the verification in time.
 notice-verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Order a verification.
 notice-verification-order = Order a verification

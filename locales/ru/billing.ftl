@@ -1,11 +1,13 @@
 ## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
 
-billing-account-not-linked = Счёт { $account } не подключён к этому чату.
+billing-account-not-linked = Лицевой счёт { $account } не подключён к этому чату.
 billing-account-button = { $account } — { $address }
-history-choose-account = Историю какого счёта показать?
-invoices-choose-account = Квитанции какого лицевого счёта показать?
+history-choose-account = Историю какого лицевого счёта показать?
+invoices-choose-account = Для какого лицевого счёта показать счета за месяцы?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = { $amount } грн
 month-1 = январь
 month-2 = февраль
 month-3 = март
@@ -38,23 +40,23 @@ reading-source-cabinet = личный кабинет
 reading-source-controller = контролёр
 reading-source-receipt = квитанция
 
-history-header = История счёта { $account } ({ $address }) за { $first }–{ $last } годы.
+history-header = История лицевого счёта { $account } ({ $address }) за { $first }–{ $last } годы.
 history-payments = Платежи:
     { $lines }
-history-payment-line = { $on } — { $amount } грн
-history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = Платежей за это время нет.
 history-consumption = Потребление по месяцам:
     { $lines }
 history-consumption-line = { $month }: { $kwh } кВт·ч
 history-consumption-zones-line = { $month }: { $kwh } кВт·ч ({ $zones })
-history-consumption-invoice-line = { $month }: { $kwh } кВт·ч (по счёту)
+history-consumption-invoice-line = { $month }: { $kwh } кВт·ч (из счёта за месяц)
 history-consumption-gap-line = { $month }: нет данных (ни показаний, ни счёта за месяц)
 history-months-span = { $first } – { $last }
 history-consumption-meter = счётчик { $meter } — { $values }
 history-consumption-span-note = Месяцы, названные вместе, охватывает одна пара показаний: между ними показания не передавали, поэтому потребление за эти месяцы указано вместе.
-history-no-consumption = Данных о потреблении за это время ещё нет: нужны два показания или счёт.
-history-chart-caption = График потребления, счёт { $account }.
+history-no-consumption = Данных о потреблении за это время ещё нет: нужны показания, переданные хотя бы дважды, или счёт за месяц.
+history-chart-caption = График потребления, лицевой счёт { $account }.
 history-readings = История показаний:
     { $lines }
 history-readings-meter = Счётчик { $meter }:
@@ -64,18 +66,18 @@ history-no-readings = Показаний за это время нет.
 chart-title = Потребление электроэнергии, кВт·ч
 chart-subtitle = Лицевой счёт { $account }
 chart-by-readings = по показаниям
-chart-by-invoice = по счёту
+chart-by-invoice = из счёта за месяц
 chart-meter = счётчик { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = нет данных
 
-invoices-none = Для счёта { $account } квитанций ещё нет.
-invoices-archive = Архив квитанций счёта { $account } по месяцам:
+invoices-none = Для лицевого счёта { $account } счетов за месяцы ещё нет.
+invoices-archive = Счета за месяцы, лицевой счёт { $account }:
 invoices-month-button = { $month }
-invoice-missing = Квитанции за { $month } для счёта { $account } нет.
-invoice-summary = Квитанция за { $month }, лицевой счёт { $account }: { $amount } грн за { $kwh } кВт·ч. Выставлена { $issued }, оплатить до { $due }.
+invoice-missing = Счёта за { $month } для лицевого счёта { $account } нет.
+invoice-summary = Счёт за { $month }, лицевой счёт { $account }: { $amount } за { $kwh } кВт·ч. Выставлен { $issued }, оплатить до { $due }.
 
-receipt-title = Счёт за электроэнергию — { $month }
+receipt-title = Счёт за электроэнергию за { $month }
 receipt-account = Лицевой счёт
 receipt-consumer = Потребитель
 receipt-address = Адрес
@@ -83,7 +85,6 @@ receipt-period = Период
 receipt-consumption = Потреблено
 receipt-kwh = { $kwh } кВт·ч
 receipt-amount = К оплате
-receipt-uah = { $amount } грн
 receipt-issued = Выставлен
 receipt-due = Оплатить до
 receipt-payee = Реквизиты для оплаты
@@ -95,8 +96,8 @@ receipt-payee-missing = Реквизиты для оплаты уточняйт�
 receipt-qr-caption = Отсканируйте QR-код камерой телефона или в приложении своего банка: платёж заполнится сам.
 receipt-footer = Счёт сформирован ботом личного кабинета по данным поставщика.
 
-meter-none = К подключённым счетам не привязан ни один счётчик.
-meter-card = Счётчик { $meter } (счёт { $account })
+meter-none = К подключённым лицевым счетам не привязан ни один счётчик.
+meter-card = Счётчик { $meter } (лицевой счёт { $account })
     Тип: { $type }
     Разрядность: { $digits }
     Зон: { $zones } ({ $names })
@@ -104,5 +105,5 @@ meter-card = Счётчик { $meter } (счёт { $account })
     Установлен: { $installed }
 meter-verification = Следующая поверка: до { $on }
 meter-verification-unknown = Дата следующей поверки неизвестна.
-meter-last-reading = Последнее показание: { $values }, { $on } ({ $source })
+meter-last-reading = Последние показания: { $values }, { $on } ({ $source })
 meter-no-readings = Показаний ещё нет.

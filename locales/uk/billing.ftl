@@ -1,11 +1,13 @@
 ## Billing views: /history, /invoices, /meter (core/flows/billing_views.py)
 
-billing-account-not-linked = Рахунок { $account } не підключено до цього чату.
+billing-account-not-linked = Особовий рахунок { $account } не підключено до цього чату.
 billing-account-button = { $account } — { $address }
-history-choose-account = Історію якого рахунку показати?
-invoices-choose-account = Рахунки-квитанції якого особового рахунку показати?
+history-choose-account = Історію якого особового рахунку показати?
+invoices-choose-account = Для якого особового рахунку показати рахунки за місяці?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = { $amount } грн
 month-1 = січень
 month-2 = лютий
 month-3 = березень
@@ -38,23 +40,23 @@ reading-source-cabinet = особистий кабінет
 reading-source-controller = контролер
 reading-source-receipt = квитанція
 
-history-header = Історія рахунку { $account } ({ $address }) за { $first }–{ $last } роки.
+history-header = Історія особового рахунку { $account } ({ $address }) за { $first }–{ $last } роки.
 history-payments = Платежі:
     { $lines }
-history-payment-line = { $on } — { $amount } грн
-history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = Платежів за цей час немає.
 history-consumption = Споживання за місяцями:
     { $lines }
 history-consumption-line = { $month }: { $kwh } кВт·год
 history-consumption-zones-line = { $month }: { $kwh } кВт·год ({ $zones })
-history-consumption-invoice-line = { $month }: { $kwh } кВт·год (за рахунком)
+history-consumption-invoice-line = { $month }: { $kwh } кВт·год (з рахунку за місяць)
 history-consumption-gap-line = { $month }: немає даних (ні показників, ні рахунку за місяць)
 history-months-span = { $first } – { $last }
 history-consumption-meter = лічильник { $meter } — { $values }
 history-consumption-span-note = Місяці, названі разом, охоплює одна пара показників: між ними показників не передавали, тож споживання за ці місяці подано разом.
-history-no-consumption = Даних про споживання за цей час ще немає: потрібні два показники або рахунок.
-history-chart-caption = Графік споживання, рахунок { $account }.
+history-no-consumption = Даних про споживання за цей час ще немає: потрібні показники, передані щонайменше двічі, або рахунок за місяць.
+history-chart-caption = Графік споживання, особовий рахунок { $account }.
 history-readings = Історія показників:
     { $lines }
 history-readings-meter = Лічильник { $meter }:
@@ -64,18 +66,18 @@ history-no-readings = Показників за цей час немає.
 chart-title = Споживання електроенергії, кВт·год
 chart-subtitle = Особовий рахунок { $account }
 chart-by-readings = за показниками
-chart-by-invoice = за рахунком
+chart-by-invoice = з рахунку за місяць
 chart-meter = лічильник { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = немає даних
 
-invoices-none = Для рахунку { $account } рахунків-квитанцій ще немає.
-invoices-archive = Архів рахунків { $account } за місяцями:
+invoices-none = Для особового рахунку { $account } рахунків за місяці ще немає.
+invoices-archive = Рахунки за місяці, особовий рахунок { $account }:
 invoices-month-button = { $month }
-invoice-missing = Рахунку за { $month } для рахунку { $account } немає.
-invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } грн за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
+invoice-missing = Рахунку за { $month } для особового рахунку { $account } немає.
+invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
 
-receipt-title = Рахунок за електроенергію — { $month }
+receipt-title = Рахунок за електроенергію за { $month }
 receipt-account = Особовий рахунок
 receipt-consumer = Споживач
 receipt-address = Адреса
@@ -83,7 +85,6 @@ receipt-period = Період
 receipt-consumption = Спожито
 receipt-kwh = { $kwh } кВт·год
 receipt-amount = До сплати
-receipt-uah = { $amount } грн
 receipt-issued = Виставлено
 receipt-due = Сплатити до
 receipt-payee = Реквізити для оплати
@@ -95,10 +96,10 @@ receipt-payee-missing = Реквізити для оплати уточнюйт�
 receipt-qr-caption = Відскануйте QR-код камерою телефона або в застосунку свого банку: платіж заповниться сам.
 receipt-footer = Рахунок сформовано ботом особистого кабінету за даними постачальника.
 # The purpose of the payment in the QR code and on the receipt; always Ukrainian, up to 140 characters.
-receipt-purpose = Оплата за електроенергію, особовий рахунок { $account }, період { $period }
+receipt-purpose = Оплата за електроенергію за { $period }, особовий рахунок { $account }
 
-meter-none = До підключених рахунків не прив'язано жодного лічильника.
-meter-card = Лічильник { $meter } (рахунок { $account })
+meter-none = До підключених особових рахунків не прив'язано жодного лічильника.
+meter-card = Лічильник { $meter } (особовий рахунок { $account })
     Тип: { $type }
     Розрядність: { $digits }
     Зон: { $zones } ({ $names })
@@ -106,5 +107,5 @@ meter-card = Лічильник { $meter } (рахунок { $account })
     Встановлено: { $installed }
 meter-verification = Наступна повірка: до { $on }
 meter-verification-unknown = Дата наступної повірки невідома.
-meter-last-reading = Останній показник: { $values }, { $on } ({ $source })
+meter-last-reading = Останні показники: { $values }, { $on } ({ $source })
 meter-no-readings = Показників ще немає.

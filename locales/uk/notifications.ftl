@@ -1,7 +1,7 @@
-notice-reading-window = 📅 Завтра, { $opens }, відкривається прийом показників лічильника (до { $closes }) за рахунком { $account }. Передайте їх командою /reading або фото лічильника.
-notice-reading-last-day = ⏰ Сьогодні, { $closes }, останній день прийому показників за рахунком { $account }, а ми їх ще не отримали. /reading
-notice-invoice = 🧾 Рахунок за { $period } за рахунком { $account }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
-notice-debt = ❗ За рахунком { $account } заборгованість { $amount } грн: строк оплати минув { $due }.
+notice-reading-window = 📅 Завтра, { $opens }, відкривається прийом показників лічильника (до { $closes }) за особовим рахунком { $account }. Передайте їх командою /reading або фото лічильника.
+notice-reading-last-day = ⏰ Сьогодні, { $closes }, останній день прийому показників за особовим рахунком { $account }, а ми їх ще не отримали. Передайте їх: /reading
+notice-invoice = 🧾 Рахунок за { $period }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год, сплатити до { $due }. PDF з QR-кодом для оплати: /invoices
+notice-debt = ❗ За особовим рахунком { $account } заборгованість { $amount }: строк оплати минув { $due }.
 notice-verification-soon = 🔧 Повірка лічильника { $meter } — до { $on } (залишилось днів: { $days }). Замовте її завчасно.
 notice-verification-expired = ⚠ Строк повірки лічильника { $meter } минув { $on }. Замовте повірку.
 notice-verification-order = Замовити повірку
@@ -17,4 +17,4 @@ notice-account-linked = 🔐 Ваш особовий рахунок { $account }
     [telegram] Telegram
     [viber] Viber
    *[other] { $channel }
-} { $at }. Якщо це були не ви, зверніться до кол-центру: /appeal
+} { $at }. Якщо це були не ви, зверніться до контакт-центру: /appeal
