@@ -245,12 +245,22 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
     return [Reply(t(key, starts=local(outage.starts_at), ends=ends, reason=outage.reason))]
 
 
+# The statuses that ask something of the consumer; the notice says what (core.services' names)
+ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
+
+
 async def render_order(tx, t, item) -> list[Reply] | None:
+    """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
     change = await tx.order_event(int(item.period))
     if change is None:
         return None
-    return [Reply(t("notice-order", order=item.subject, status=t(f"order-status-{change.status}"),
-                    comment=change.comment or ""))]
+    lines = [t("notice-order", order=item.subject, service=t(f"service-name-{change.service}"),
+               status=t(f"order-status-{change.status}"))]
+    if change.comment:
+        lines.append(t("order-comment", comment=change.comment))
+    if change.status in ORDER_NEXT_STEPS:
+        lines.append(t(ORDER_NEXT_STEPS[change.status]))
+    return [Reply("\n".join(lines))]
 
 
 async def render_appeal(tx, t, item) -> list[Reply] | None:

@@ -318,7 +318,8 @@ async def test_order_status_changed_by_the_utility_reaches_the_consumer_once(
     assert (await planner.run("orders"))[0] == 0
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
-    assert sender.sent == [("c1", f"Order No. {number}: Accepted. Майстер зателефонує")]
+    assert sender.sent == [("c1", f"📋 Order No. {number} “Noise in the electricity meter”: Accepted.\n"
+                                  "Comment: Майстер зателефонує")]
 
 
 async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(kabinet, clock, demo_database,

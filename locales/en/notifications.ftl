@@ -11,7 +11,9 @@ notice-outage-changed-planned = 🔁 Planned outage changed: now from { $starts 
 notice-outage-changed-emergency = 🔁 Emergency outage update: since { $starts }, expected restoration now: { $ends }. Reason: { $reason }.
 notice-outage-end-unknown = not known yet
 notice-outage-end = ✅ The outage is over, power is restored ({ $reason }).
-notice-order = Order No. { $order }: { $status }. { $comment }
+notice-order = 📋 Order No. { $order } “{ $service }”: { $status }.
+notice-order-confirm = What next: read the offer (terms, dates, price) and accept it — work starts only once you confirm. Questions: /appeal
+notice-order-pay = What next: pay for the service (the amount and payment details are in the comment; if they are not, ask the call centre: /appeal). Work starts once it is paid.
 notice-appeal = Appeal No. { $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Your personal account { $account } was linked from another chat via { $channel ->
     [telegram] Telegram

@@ -11,7 +11,9 @@ notice-outage-changed-planned = 🔁 Плановое отключение из�
 notice-outage-changed-emergency = 🔁 Аварийное отключение: новые данные. Продолжается с { $starts }, ориентировочное восстановление теперь: { $ends }. Причина: { $reason }.
 notice-outage-end-unknown = пока неизвестно
 notice-outage-end = ✅ Отключение завершено, питание восстановлено ({ $reason }).
-notice-order = Заказ №{ $order }: { $status }. { $comment }
+notice-order = 📋 Заявка №{ $order } «{ $service }»: { $status }.
+notice-order-confirm = Что дальше: ознакомьтесь с предложением (условия, сроки, стоимость) и согласуйте его — без вашего подтверждения работу не начнут. Вопросы: /appeal
+notice-order-pay = Что дальше: оплатите услугу (сумма и реквизиты указаны в комментарии, а если их нет — уточните в контакт-центре: /appeal). Работу начнут после оплаты.
 notice-appeal = Обращение №{ $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Ваш лицевой счёт { $account } подключён из другого чата через { $channel ->
     [telegram] Telegram

@@ -11,7 +11,9 @@ notice-outage-changed-planned = 🔁 Планове відключення зм�
 notice-outage-changed-emergency = 🔁 Аварійне відключення: нові дані. Триває з { $starts }, орієнтовне відновлення тепер: { $ends }. Причина: { $reason }.
 notice-outage-end-unknown = ще невідомо
 notice-outage-end = ✅ Відключення завершено, живлення відновлено ({ $reason }).
-notice-order = Замовлення №{ $order }: { $status }. { $comment }
+notice-order = 📋 Заявка №{ $order } «{ $service }»: { $status }.
+notice-order-confirm = Що далі: ознайомтеся з пропозицією (умови, строки, вартість) і погодьте її — без вашого підтвердження роботу не почнуть. Запитання: /appeal
+notice-order-pay = Що далі: оплатіть послугу (суму й реквізити вказано в коментарі, а якщо їх немає — уточніть у контакт-центрі: /appeal). Роботу почнуть після оплати.
 notice-appeal = Звернення №{ $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Ваш особовий рахунок { $account } підключено з іншого чату через { $channel ->
     [telegram] Telegram
