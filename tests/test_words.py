@@ -1,13 +1,23 @@
 """Words a consumer reads (issue 18.11): months as words, amounts per language, order notices that name the
 service and the next step, and every key in every language."""
+import re
 from decimal import Decimal
+from pathlib import Path
+
+from fluent.syntax import FluentParser, ast
+from fluent.syntax.visitor import Visitor
 
 from core import i18n
-from core.i18n import Translator
-from core.services import change_order_status
+from core.flows.billing_views import READING_SOURCES
+from core.i18n import LANGUAGES, Translator
+from core.services import APPEAL_KINDS, APPEAL_STATUSES, ORDER_STATUSES, SERVICES, change_order_status
 from tests.conftest import Talk
 from tests.test_reminders import RecordingSender, dispatcher_for, planner, two_chats  # noqa: F401 (a fixture)
 from tests.test_services import order
+
+ROOT = Path(__file__).parent.parent
+# A payment's purpose is read by the bank and the utility in Ukrainian whatever the chat's language.
+UKRAINIAN_ONLY = {"receipt-purpose"}
 
 
 def test_amounts_and_numbers_are_written_the_way_each_language_writes_them():
@@ -76,3 +86,63 @@ async def test_an_order_notice_names_the_service_and_says_what_to_do_next(
         "контакт-центрі: /appeal). Роботу почнуть після оплати.",
         f"📋 Заявка №{number} «Повірка лічильника»: Виконана.",
     ]
+
+
+# ----- every key in every language
+
+
+def messages(language: str) -> dict[str, ast.Message]:
+    found = {}
+    for path in sorted((ROOT / "locales" / language).glob("*.ftl")):
+        for entry in FluentParser().parse(path.read_text(encoding="utf-8")).body:
+            assert not isinstance(entry, ast.Junk), f"{path}: {entry.annotations[0].message}"
+            if isinstance(entry, ast.Message):
+                assert entry.id.name not in found, f"{path}: {entry.id.name} twice"
+                found[entry.id.name] = entry
+    return found
+
+
+def variables(message: ast.Message) -> set[str]:
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def visit_VariableReference(self, node):
+            names.add(node.id.name)
+
+    Collect().visit(message)
+    return names
+
+
+def test_every_language_has_every_key_with_the_same_placeables():
+    ukrainian = messages("uk")
+    for language in LANGUAGES:
+        found = messages(language)
+        assert set(ukrainian) - UKRAINIAN_ONLY - set(found) == set(), f"missing in {language}"
+        assert set(found) - set(ukrainian) == set(), f"in {language} but not in Ukrainian"
+        for key in set(found) & set(ukrainian):
+            assert variables(found[key]) == variables(ukrainian[key]), f"{language} {key}"
+
+
+def test_an_amount_gets_its_currency_only_from_the_money_message():
+    for path in (ROOT / "locales").glob("*/*.ftl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("money ="):
+                assert not re.search(r"\{ \$amount \} (грн|UAH)|UAH \{ \$amount \}", line), f"{path}: {line}"
+
+
+KEY_CALL = re.compile(r'(?:\bt|\.say|\.button|translator)\(\s*(?:[\w.]+,\s*)?"([a-z][a-z0-9-]*)"')
+
+
+def test_every_key_the_code_names_is_in_every_language():
+    used = {key for folder in ("core", "bot", "handlers", "scheduler")
+            for path in (ROOT / folder).rglob("*.py") for key in KEY_CALL.findall(path.read_text(encoding="utf-8"))}
+    assert {"notice-order", "balance-owed", "help"} <= used  # the pattern finds them
+    families = ([f"order-status-{s}" for s in ORDER_STATUSES] + [f"service-name-{s}" for s in SERVICES]
+                + [f"appeal-status-{s}" for s in APPEAL_STATUSES] + [f"appeal-kind-{k}" for k in APPEAL_KINDS]
+                + [f"month-{n}" for n in range(1, 13)] + [f"month-short-{n}" for n in range(1, 13)]
+                + [f"reading-source-{s}" for s in READING_SOURCES] + [f"language-name-{c}" for c in LANGUAGES])
+    translator = Translator()
+    for language in LANGUAGES:
+        missing = {key for key in used | set(families)
+                   if not translator.has(language, key) and not (key in UKRAINIAN_ONLY and language != "uk")}
+        assert missing == set(), f"missing in {language}"
