@@ -89,7 +89,7 @@ balance-last-payment = Останній платіж: { $amount }, { $on }.
 balance-last-invoice = Рахунок за { $period }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
 balance-tariff = Тариф «{ $plan }»: { $prices } грн/кВт·год.
 verification-expired = ⚠ Строк повірки лічильника { $meter } минув { $on }. Замовте повірку: /service
-verification-soon = ⚠ Повірка лічильника { $meter } — до { $on } (залишилось днів: { $days }).
+verification-soon = ⚠ Повірка лічильника { $meter } — до { $on } (залишилося днів: { $days }).
 
 zone-value = { $zone }: { $value }
 zone-1-1 = цілодобово
