@@ -652,9 +652,9 @@ class Turn:
         if assessment.needs_confirmation and not confirmed:
             self.go("reading-confirm", meter_id=meter.id, values=values, photo_id=photo_id)
             if assessment.rolled_over:
-                self.say("reading-rollover", kwh=i18n.kwh(assessment.total_kwh), digits=meter.digits)
+                self.say("reading-rollover", kwh=i18n.kwh(assessment.total_kwh, self.language), digits=meter.digits)
             if assessment.large:
-                self.say("reading-large", kwh=i18n.kwh(assessment.total_kwh))
+                self.say("reading-large", kwh=i18n.kwh(assessment.total_kwh, self.language))
             self.replies[-1].buttons = [[
                 self.button("reading-confirm-button", "reading:confirm"),
                 self.button("reading-reenter-button", "reading:reenter"),
@@ -673,16 +673,16 @@ class Turn:
             lines.append(self.replaced_line(submission, meter))
         closes = self.app.window.billing_month(today)
         if closes != today.strftime("%Y-%m"):  # the window's opening days: say which month it counts for
-            month = self.t("month-year", month=self.t(f"month-{int(closes[5:])}"), year=closes[:4])
-            lines.append(self.t("reading-closes-month", month=month))
+            lines.append(self.t("reading-closes-month", month=i18n.month(closes)))
         if assessment.total_kwh is not None:
-            lines.append(self.t("reading-consumption", kwh=i18n.kwh(assessment.total_kwh)))
+            lines.append(self.t("reading-consumption", kwh=i18n.kwh(assessment.total_kwh, self.language)))
             if meter.zones > 1:
                 lines.append(", ".join(
-                    self.zone_label(z.zone, meter.zones, i18n.kwh(z.kwh)) for z in assessment.zones if z.kwh is not None
+                    self.zone_label(z.zone, meter.zones, i18n.kwh(z.kwh, self.language))
+                    for z in assessment.zones if z.kwh is not None
                 ))
             if meter.k_factor != 1:
-                lines.append(self.t("reading-k-factor", k=i18n.kwh(meter.k_factor)))
+                lines.append(self.t("reading-k-factor", k=i18n.kwh(meter.k_factor, self.language)))
         else:
             lines.append(self.t("reading-first"))
         if cost is not None:

@@ -1,7 +1,12 @@
-"""Every sentence a consumer reads comes from locales/*.ftl (Project Fluent); Ukrainian first."""
+"""Every sentence a consumer reads comes from locales/*.ftl (Project Fluent); Ukrainian first.
+
+Values written differently per language (an amount, a month) are passed to a message as `money(...)` and
+`month(...)`: the translator writes them in the language it formats the message in.
+"""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -29,11 +34,20 @@ class Translator:
         for candidate in (language, self.default_language, DEFAULT_LANGUAGE):
             bundle = self._bundles.get(candidate)
             if bundle is not None and bundle.has_message(key):
-                text, errors = bundle.format_pattern(bundle.get_message(key).value, args)
+                shown = {name: self.text(candidate, value) if isinstance(value, Money | Month) else value
+                         for name, value in args.items()}
+                text, errors = bundle.format_pattern(bundle.get_message(key).value, shown)
                 if errors:
                     log.error("message %s in %s: %s", key, candidate, errors)
                 return text
         raise KeyError(f"no message {key!r} in locales")
+
+    def text(self, language: str, value: Money | Month) -> str:
+        """An amount or a month as `language` writes it."""
+        if isinstance(value, Money):
+            return self(language, "money", amount=decimal(value.amount, language))
+        year, month = value.period.split("-")
+        return self(language, "month-year", month=self(language, f"month-{int(month)}"), year=year)
 
     def language_for(self, hint: str | None) -> str:
         """A messenger's language code (uk, ru-RU, en_US, …) as one of ours, or the default."""
@@ -54,28 +68,57 @@ def _bundle(language: str) -> FluentBundle:
     return bundle
 
 
-def money(amount: Decimal) -> str:
-    """1234.5 → '1 234,50', the way Ukrainian receipts print it (used in every language for one look)."""
+@dataclass(frozen=True)
+class Money:
+    """An amount in UAH; the `money` message of the chat's language places the currency."""
+
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Month:
+    """A billing month `YYYY-MM`, written as words: "жовтень 2026", "October 2026"."""
+
+    period: str
+
+
+def money(amount: Decimal) -> Money:
+    return Money(amount)
+
+
+def month(period: str) -> Month:
+    return Month(period)
+
+
+# (thousands, decimal) separators: English writes 1,234.50; Ukrainian and Russian 1 234,50 (no-break space)
+SEPARATORS = {"en": (",", ".")}
+_SEPARATORS_DEFAULT = ("\u00a0", ",")
+
+
+def decimal(amount: Decimal, language: str) -> str:
+    """1234.5 → '1 234,50' (uk, ru) or '1,234.50' (en): two decimals, grouped thousands."""
     quantized = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if quantized < 0 else ""
     whole, fraction = f"{abs(quantized):.2f}".split(".")
-    return f"{sign}{_group(whole)},{fraction}"
+    thousands, point = SEPARATORS.get(language, _SEPARATORS_DEFAULT)
+    return f"{sign}{_group(whole, thousands)}{point}{fraction}"
 
 
-def kwh(amount: Decimal) -> str:
-    """Consumption without a needless fraction: 150 → '150', 12.5 → '12,5'."""
+def kwh(amount: Decimal, language: str = DEFAULT_LANGUAGE) -> str:
+    """Consumption without a needless fraction: 150 → '150', 12.5 → '12,5' (en: '12.5'), 1500 → '1 500' (en '1,500')."""
+    thousands, point = SEPARATORS.get(language, _SEPARATORS_DEFAULT)
     normalized = amount.normalize()
     if normalized == normalized.to_integral():
-        return _group(str(int(normalized)))
+        return _group(str(int(normalized)), thousands)
     whole, fraction = f"{abs(normalized):f}".split(".")
-    return ("-" if normalized < 0 else "") + _group(whole) + "," + fraction
+    return ("-" if normalized < 0 else "") + _group(whole, thousands) + point + fraction
 
 
 def day(value: date | datetime) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def _group(digits: str) -> str:
+def _group(digits: str, thousands: str = "\u00a0") -> str:
     sign = "-" if digits.startswith("-") else ""
     digits = digits.lstrip("-")
     parts = []
@@ -83,4 +126,4 @@ def _group(digits: str) -> str:
         parts.insert(0, digits[-3:])
         digits = digits[:-3]
     parts.insert(0, digits)
-    return sign + "\u00a0".join(parts)
+    return sign + thousands.join(parts)

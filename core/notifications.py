@@ -204,8 +204,9 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
                 return None  # paid since it was planned
             return [Reply(t("notice-debt", account=account.number, amount=i18n.money(owed),
                             due=i18n.day(invoice.due_on)))]
-        return [Reply(t("notice-invoice", account=account.number, period=invoice.period,
-                        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on)))]
+        return [Reply(t("notice-invoice", account=account.number, period=i18n.month(invoice.period),
+                        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, language),
+                        due=i18n.day(invoice.due_on)))]
     if kind is Kind.VERIFICATION:
         meter = await tx.meter(int(item.subject))
         if meter is None or meter.next_verification_on is None:
@@ -253,12 +254,22 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
     return [Reply(f"{text}\n{emergency}" if emergency else text)]
 
 
+# The statuses that ask something of the consumer; the notice says what (core.services' names)
+ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
+
+
 async def render_order(tx, t, item) -> list[Reply] | None:
+    """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
     change = await tx.order_event(int(item.period))
     if change is None:
         return None
-    return [Reply(t("notice-order", order=item.subject, status=t(f"order-status-{change.status}"),
-                    comment=change.comment or ""))]
+    lines = [t("notice-order", order=item.subject, service=t(f"service-name-{change.service}"),
+               status=t(f"order-status-{change.status}"))]
+    if change.comment:
+        lines.append(t("order-comment", comment=change.comment))
+    if change.status in ORDER_NEXT_STEPS:
+        lines.append(t(ORDER_NEXT_STEPS[change.status]))
+    return [Reply("\n".join(lines))]
 
 
 async def render_appeal(tx, t, item) -> list[Reply] | None:

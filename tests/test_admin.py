@@ -585,7 +585,7 @@ async def test_what_the_operator_does_reaches_the_chat_through_the_dispatcher(ad
     assert texts == [
         f"Appeal No. {appeal}: Answered. By reading",
         "Hello",
-        f"Order No. {order}: In progress. Tomorrow",
+        f"📋 Order No. {order} “Noise in the electricity meter”: In progress.\nComment: Tomorrow",
         "🔌 Planned outage: from 02.12.2026 09:00 to 02.12.2026 17:00. Reason: Заміна опор.",
     ]
     assert {row.status for row in await outbox_rows(demo_database)} == {"sent"}

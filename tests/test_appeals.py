@@ -13,7 +13,7 @@ async def test_write_an_appeal_and_read_the_answer(talk, kabinet, clock):
     assert talk.buttons == ["Unclear invoice", "No electricity", "Meter", "Other", "My appeals"]
     assert "Describe the matter" in await talk("Unclear invoice")
     text = await talk("Чому рахунок за жовтень удвічі більший?")
-    assert "Appeal №1 is sent to the call centre: “Unclear invoice”, account 010000012345. Status: New" in text
+    assert "Appeal No. 1 is sent to the call centre: “Unclear invoice”, account 010000012345. Status: New" in text
     assert "Appeals" in talk.buttons
 
     clock.now += timedelta(hours=2)
@@ -24,7 +24,7 @@ async def test_write_an_appeal_and_read_the_answer(talk, kabinet, clock):
 
     await talk("/appeal")
     text = await talk("My appeals")
-    assert "№1 of 30.11.2026 10:00, Unclear invoice — Answered" in text
+    assert "No. 1 of 30.11.2026 10:00, Unclear invoice — Answered" in text
     assert "Чому рахунок за жовтень" in text and "Answer: Нараховано за показниками 1 жовтня." in text
 
 
@@ -36,7 +36,7 @@ async def test_empty_and_too_long_appeals_are_refused(talk, demo_database):
     assert "has no text" in await talk("?!…")
     text = await talk("я" * 2500)
     assert "too long (2,500 characters); the limit is 2,000" in text
-    assert "Appeal №1 is sent" in await talk("Світло блимає щовечора")
+    assert "Appeal No. 1 is sent" in await talk("Світло блимає щовечора")
     assert "has no text" in await talk("/appeal ...")
 
 

@@ -39,17 +39,17 @@ async def test_balance_is_the_amount_to_pay_now_with_its_arithmetic_a_tap_away(t
     await linked(talk)
     text = await talk("/balance")
     # Not the 245,60 owed on 01.11: the October invoice of 03.11 and the payment of 10.11 came after it.
-    assert "To pay now: 658,40 UAH." in text
+    assert "To pay now: UAH 658.40." in text
     assert "as of" not in text and "245,60" not in text
-    assert "Invoice for October 2026: 712,80 UAH for 165 kWh, due by 20.11.2026" in text
+    assert "Invoice for October 2026: UAH 712.80 for 165 kWh, due by 20.11.2026" in text
     assert talk.buttons[0] == "How is it counted?" and "Balance" in talk.buttons  # the menu stays under it
     text = await talk("How is it counted?")
     assert text == (
         "How the amount to pay on account 010000012345 is counted:\n"
-        "Owed on 01.11.2026: 245,60 UAH\n"
-        "Invoice for October 2026 of 03.11.2026: +712,80 UAH\n"
-        "Payment of 10.11.2026: \u2212300,00 UAH\n"
-        "To pay now: 658,40 UAH"
+        "Owed on 01.11.2026: UAH 245.60\n"
+        "Invoice for October 2026 of 03.11.2026: +UAH 712.80\n"
+        "Payment of 10.11.2026: \u2212UAH 300.00\n"
+        "To pay now: UAH 658.40"
     )
     assert "Balance" in talk.buttons
 
@@ -70,21 +70,21 @@ async def test_balance_in_ukrainian_names_months_in_words(new_talk):
 async def test_overpaid_says_nothing_to_pay_and_the_invoice_is_paid(talk):
     await linked(talk, "1705339110", "Дем'яненко")
     text = await talk("/balance")
-    assert "Overpaid by 32,48 UAH: nothing to pay." in text
-    assert "Invoice for October 2026: 587,52 UAH for 256 kWh, paid." in text
+    assert "Overpaid by UAH 32.48: nothing to pay." in text
+    assert "Invoice for October 2026: UAH 587.52 for 256 kWh, paid." in text
     text = await talk("How is it counted?")
-    assert "Overpaid on 01.11.2026: \u2212120,00 UAH" in text and "+587,52 UAH" in text
-    assert "Payment of 05.11.2026: \u2212500,00 UAH" in text and "Overpaid now: 32,48 UAH, nothing to pay" in text
+    assert "Overpaid on 01.11.2026: \u2212UAH 120.00" in text and "+UAH 587.52" in text
+    assert "Payment of 05.11.2026: \u2212UAH 500.00" in text and "Overpaid now: UAH 32.48, nothing to pay" in text
 
 
 async def test_each_account_has_its_own_amount_and_button(talk):
     await linked(talk)
     await linked(talk, "020000054321", "Бондар")
     text = await talk("/balance")
-    assert "To pay now: 658,40 UAH." in text and "To pay now: 36 500,80 UAH." in text
+    assert "To pay now: UAH 658.40." in text and "To pay now: UAH 36,500.80." in text
     assert [len(reply.buttons) for reply in talk.replies][0] == 1  # the first account's own button, no menu
     text = await talk.press("due:3")
-    assert "account 020000054321" in text and "Payment of 12.11.2026: \u221215 000,00 UAH" in text
+    assert "account 020000054321" in text and "Payment of 12.11.2026: \u2212UAH 15,000.00" in text
     assert "no longer active" in await talk.press("due:2")  # an account this chat has not linked
     assert "no longer active" in await talk.press("due:x")
 
@@ -94,13 +94,13 @@ async def test_invoices_and_payments_of_the_balances_own_day_are_already_in_it(t
     await import_account(demo_database, tmp_path / "x", "100.00",
                          invoices="2026-10,2026-11-01,100.00", payments="2026-11-01,50.00 2026-11-05,40.00")
     await linked(talk, NEW_ACCOUNT, NEW_SURNAME)
-    assert "To pay now: 60,00 UAH." in await talk("/balance")
+    assert "To pay now: UAH 60.00." in await talk("/balance")
     text = await talk("How is it counted?")
     assert "Invoice for" not in text and "01.11.2026: \u221250,00" not in text
-    assert "Payment of 05.11.2026: \u221240,00 UAH" in text and "To pay now: 60,00 UAH" in text
+    assert "Payment of 05.11.2026: \u2212UAH 40.00" in text and "To pay now: UAH 60.00" in text
     assert "Invoices and payments of 01.11.2026 are already counted in the amount on that day." in text
     text = await talk("/invoices")
-    assert "Partly paid, to pay: 60,00 UAH." in text
+    assert "Partly paid, to pay: UAH 60.00." in text
     assert pdf_qr_payload(document(talk))[7] == "UAH60"
 
 
@@ -110,19 +110,19 @@ async def test_a_qr_code_asks_only_the_unpaid_rest_and_a_paid_invoice_has_none(t
     await import_account(demo_database, tmp_path / "x", "80.00",
                          invoices="2026-09,2026-10-03,150.00 2026-10,2026-11-03,200.00", payments="")
     await linked(talk, NEW_ACCOUNT, NEW_SURNAME)
-    assert "To pay now: 280,00 UAH." in await talk("/balance")
+    assert "To pay now: UAH 280.00." in await talk("/balance")
     text = await talk("/invoices")
-    assert "To pay: 200,00 UAH." in text and "In all, to pay on the account now: 280,00 UAH" in text
+    assert "To pay: UAH 200.00." in text and "In all, to pay on the account now: UAH 280.00" in text
     assert pdf_qr_payload(document(talk))[7] == "UAH200"
     text = await talk("September 2026")
-    assert "Partly paid, to pay: 80,00 UAH." in text
+    assert "Partly paid, to pay: UAH 80.00." in text
     assert pdf_qr_payload(document(talk))[7] == "UAH80"
 
     # 280 paid on 20.11: both invoices are paid, their receipts say so and offer no QR code.
     await import_files(demo_database, tmp_path / "y",
                        {"payments.csv": f"account,paid_on,amount,purpose\n{NEW_ACCOUNT},2026-11-20,280.00,\n"})
     text = await talk("/balance")
-    assert "Nothing owed: nothing to pay." in text and "Invoice for October 2026: 200,00 UAH for 100 kWh, paid." in text
+    assert "Nothing owed: nothing to pay." in text and "Invoice for October 2026: UAH 200.00 for 100 kWh, paid." in text
     text = await talk("/invoices")
     assert "This invoice is paid." in text and "To pay" not in text
     pdf = document(talk)
@@ -138,5 +138,5 @@ async def test_balance_reads_nothing_past_the_turns_opening_statement(talk, demo
     await linked(talk, "020000054321", "Бондар")
     seen: list[str] = []
     event.listen(demo_database.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    assert "To pay now: 36 500,80 UAH." in await talk("/balance")
+    assert "To pay now: UAH 36,500.80." in await talk("/balance")
     assert seen == []

@@ -51,7 +51,7 @@ def test_demo_then_piped_shell_then_export(tmp_path):
     assert shell.returncode == 0, shell.stderr
     out = shell.stdout.replace("\xa0", " ")
     assert "[1] Погоджуюсь" in out and "[2] Не погоджуюсь" in out
-    assert "Рахунок 010000012345 підключено" in out
+    assert "Особовий рахунок 010000012345 підключено" in out
     assert "До сплати зараз: 658,40 грн" in out
     assert "Показники лічильника 0123456 прийнято: 12500" in out
     assert "Споживання: 155 кВт·год." in out and "Орієнтовна вартість: 669,60 грн" in out

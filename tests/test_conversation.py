@@ -157,18 +157,18 @@ async def test_unlink_button_of_someone_elses_account_is_stale(talk, new_talk):
 async def test_balance_owed_payment_invoice_tariff_and_verification(talk):
     await linked(talk)
     text = await talk("/balance")
-    assert "To pay now: 658,40 UAH." in text
-    assert "Last payment: 300,00 UAH, 10.11.2026" in text
-    assert "Invoice for October 2026: 712,80 UAH for 165 kWh, due by 20.11.2026" in text
-    assert "4,32 UAH/kWh" in text
+    assert "To pay now: UAH 658.40." in text
+    assert "Last payment: UAH 300.00, 10.11.2026" in text
+    assert "Invoice for October 2026: UAH 712.80 for 165 kWh, due by 20.11.2026" in text
+    assert "4.32 UAH/kWh" in text
     assert "must be verified by 15.01.2027 (46 days left)" in text
 
 
 async def test_balance_overpaid_two_zone_prices_and_expired_verification(talk):
     await linked(talk, "1705339110", "Дем'яненко")
     text = await talk("/balance")
-    assert "Overpaid by 32,48 UAH: nothing to pay." in text
-    assert "day: 4,32, night: 2,16 UAH/kWh" in text
+    assert "Overpaid by UAH 32.48: nothing to pay." in text
+    assert "day: 4.32, night: 2.16 UAH/kWh" in text
     await linked(talk, "020000054321", "Бондар")
     assert "verification of meter 55501 expired on 01.10.2026" in await talk("/balance")
 
@@ -186,7 +186,7 @@ async def test_reading_accepted_with_consumption_and_cost_and_stored(talk, demo_
     text = await talk("/reading 12500")
     assert "Reading of meter 0123456 accepted: 12500 (30.11.2026)" in text
     assert "Consumption: 155 kWh" in text
-    assert "Estimated cost: 669,60 UAH" in text
+    assert "Estimated cost: UAH 669.60" in text
     rows = await stored(demo_database)
     assert [(r["account"], r["meter"], r["zone"], r["value"], r["source"], r["taken_on"]) for r in rows] == [
         ("010000012345", "0123456", 1, 12500, "console", "2026-11-30")
@@ -221,10 +221,10 @@ async def test_bad_reading_gets_a_clear_answer_and_changes_nothing(talk, demo_da
 async def test_rollover_warned_then_confirmed(talk, demo_database):
     await linked(talk)
     text = await talk("/reading 00100")
-    assert "passed through zero (5 digits), the consumption is 87 755 kWh" in text
+    assert "passed through zero (5 digits), the consumption is 87,755 kWh" in text
     assert talk.buttons == ["Confirm", "Enter again"]
     assert await stored(demo_database) == []
-    assert "Consumption: 87 755 kWh" in await talk("Confirm")
+    assert "Consumption: 87,755 kWh" in await talk("Confirm")
     assert [r["value"] for r in await stored(demo_database)] == [100]
 
 
@@ -239,13 +239,13 @@ async def test_rollover_re_entered(talk, demo_database):
 async def test_large_consumption_with_k_factor_is_confirmed(talk, demo_database):
     await linked(talk, "020000054321", "Бондар")
     text = await talk("/reading 102500 54900 70500")
-    # (1300 + 600 + 490) × K 40 = 95 600 kWh: over 50 000
-    assert "95 600 kWh is over 50,000 kWh" in text
+    # (1300 + 600 + 490) × K 40 = 95,600 kWh: over 50 000
+    assert "95,600 kWh is over 50,000 kWh" in text
     assert await stored(demo_database) == []
     text = await talk("Confirm")
-    assert "Consumption: 95 600 kWh" in text and "K = 40" in text
+    assert "Consumption: 95,600 kWh" in text and "K = 40" in text
     # peak 52 000 × 8,40 + half-peak 24 000 × 6,72 + night 19 600 × 3,36 = 663 936,00
-    assert "Estimated cost: 663 936,00 UAH" in text
+    assert "Estimated cost: UAH 663,936.00" in text
 
 
 async def test_two_zone_reading_one_value_per_zone(talk, demo_database):
@@ -253,7 +253,7 @@ async def test_two_zone_reading_one_value_per_zone(talk, demo_database):
     assert "2 values are needed (one per zone), you entered 1" in await talk("/reading 23600")
     text = await talk("/reading 23600 9900")
     assert "day: 23600 / night: 9900" in text and "Consumption: 174 kWh" in text
-    assert "day: 144, night: 30" in text and "Estimated cost: 686,88 UAH" in text
+    assert "day: 144, night: 30" in text and "Estimated cost: UAH 686.88" in text
     assert sorted((r["zone"], r["value"]) for r in await stored(demo_database)) == [(1, 23600), (2, 9900)]
 
 
@@ -325,7 +325,7 @@ async def test_state_survives_a_new_kabinet_instance(talk, kabinet, demo_databas
     restarted = Kabinet(store=demo_database, photos=kabinet.photos, translator=kabinet.translator,
                         window=kabinet.window, timezone=kabinet.timezone, clock=kabinet.clock)
     again = Talk(restarted, files=tmp_path)
-    assert "Consumption: 87 755 kWh" in await again.press("reading:confirm")
+    assert "Consumption: 87,755 kWh" in await again.press("reading:confirm")
 
 
 async def test_cancel_and_stale_button(talk, demo_database):

@@ -111,5 +111,5 @@ async def test_a_huge_picture_in_a_small_file_is_refused_in_the_chats_language(k
     await talk("/language uk")
     text = await talk.photo(huge)
     assert "Зображення завелике" in text and SORRY not in text, text
-    assert "Подати 12500 як показники" in await talk("12500")
+    assert "Передати 12500 як показники" in await talk("12500")
     assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*.*"))

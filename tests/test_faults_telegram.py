@@ -82,7 +82,7 @@ async def test_dispatcher_backs_off_after_500s_and_a_timeout_and_loses_nothing(
     assert set(delivered) == set(chats)
     timeouts = sending.stats.retried - 3
     assert sum(delivered.values()) - len(chats) <= timeouts  # only a timed-out call may have arrived twice
-    assert all("owes 658,40 UAH" in call.text for call in slow_api.calls_to("sendMessage") if call.result)
+    assert all("owes UAH 658.40" in call.text for call in slow_api.calls_to("sendMessage") if call.result)
 
 
 async def test_dispatcher_waits_out_a_429_and_sends_each_message_once(kabinet, telegram, slow_api, demo_database, clock):
@@ -133,7 +133,7 @@ async def test_a_reply_telegram_refuses_is_sent_later_by_the_outbox_and_the_read
         [late] = await chat.expect(1)
         assert "accepted: 12500" in late.text and late.buttons  # with the buttons it had
         assert [row.status for row in await outbox(demo_database)] == ["sent"]
-        assert "To pay now: 658,40 UAH" in await chat.say("/balance")
+        assert "To pay now: UAH 658.40" in await chat.say("/balance")
 
 
 async def test_a_ten_minute_bot_api_outage_loses_no_reminder(kabinet, telegram, slow_api, demo_database, clock):

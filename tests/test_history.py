@@ -18,8 +18,8 @@ async def test_history_of_the_only_account(talk):
     await linked(talk)
     text = await talk("/history")
     assert "History of account 010000012345" in text and "2025–2026" in text
-    assert "14.10.2026 — 380,00 UAH (Оплата за вересень)" in text
-    assert "10.11.2026 — 300,00 UAH (Оплата за жовтень)" in text
+    assert "14.10.2026 — UAH 380.00 (Оплата за вересень)" in text
+    assert "10.11.2026 — UAH 300.00 (Оплата за жовтень)" in text
     assert "September 2026: 170 kWh" in text and "October 2026: 165 kWh" in text
     assert "31.10.2026 — 12345 (receipt)" in text and "30.09.2026 — 12180 (web cabinet)" in text
     chart = next(reply.image for reply in talk.replies if reply.image is not None)
@@ -34,7 +34,7 @@ async def test_two_zone_history_splits_consumption_and_names_sources(talk):
     text = await talk("/history")
     assert "October 2026: 256 kWh (day: 176, night: 80)" in text
     assert "31.10.2026 — day: 23456 / night: 9870 (meter inspector)" in text
-    assert "No payments" not in text and "05.11.2026 — 500,00 UAH" in text
+    assert "No payments" not in text and "05.11.2026 — UAH 500.00" in text
 
 
 async def test_a_reading_submitted_in_chat_shows_with_its_channel(talk):
@@ -49,7 +49,7 @@ async def test_a_month_known_only_from_its_invoice(talk):
     await linked(talk, "020000054321", "Бондар")
     text = await talk("/history")
     # One reading only: October's consumption comes from its invoice, with no split by zone.
-    assert "October 2026: 88 400 kWh (by invoice)" in text
+    assert "October 2026: 88,400 kWh (by invoice)" in text
     assert any(reply.image is not None for reply in talk.replies)
 
 
@@ -160,7 +160,7 @@ async def test_the_demo_accounts_show_every_month_once_in_the_right_month(new_ta
     expected = {
         ("010000012345", "Шевченко"): ["September 2026: 170 kWh", "October 2026: 165 kWh"],
         ("1705339110", "Дем'яненко"): ["October 2026: 256 kWh (day: 176, night: 80)"],
-        ("020000054321", "Бондар"): ["October 2026: 88 400 kWh (by invoice)"],
+        ("020000054321", "Бондар"): ["October 2026: 88,400 kWh (by invoice)"],
     }
     for index, ((account, surname), months) in enumerate(expected.items()):
         talk = new_talk(f"demo{index}")
@@ -305,7 +305,7 @@ async def test_a_one_zone_meter_is_not_priced_at_the_three_zone_peak(talk, demo_
     await talk("/reading 1200 2100 3050")
     text = await talk("1")
     # Its own zones at its own prices: 100 × 8,40 + 50 × 6,72 + 30 × 3,36.
-    assert "Estimated cost: 1 276,80 UAH" in text, text
+    assert "Estimated cost: UAH 1,276.80" in text, text
 
 
 async def test_a_meter_with_its_own_tariff_plan_is_priced_by_it(talk, demo_database, tmp_path):
@@ -321,9 +321,9 @@ async def test_a_meter_with_its_own_tariff_plan_is_priced_by_it(talk, demo_datab
     await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
     await talk("/reading 5400")
     text = await talk("2")
-    assert "Estimated cost: 720,00 UAH by the tariff “Непобутовий однозонний”" in text, text  # 100 × 7,20
+    assert "Estimated cost: UAH 720.00 by the tariff “Непобутовий однозонний”" in text, text  # 100 × 7,20
     await talk("/reading 1200 2100 3050")
-    assert "Estimated cost: 1 276,80 UAH" in await talk("1")  # the three-zone meter keeps the account's plan
+    assert "Estimated cost: UAH 1,276.80" in await talk("1")  # the three-zone meter keeps the account's plan
 
 
 async def test_readings_that_skip_a_month_make_one_row_and_its_invoice_is_not_counted(talk, demo_database, tmp_path):

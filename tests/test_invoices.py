@@ -23,16 +23,16 @@ def document(talk):
 async def test_latest_invoice_comes_as_a_receipt_with_an_archive(talk):
     await linked(talk)
     text = await talk("/invoices")
-    assert "Invoice for October 2026, account 010000012345: 712,80 UAH for 165 kWh" in text
+    assert "Invoice for October 2026, account 010000012345: UAH 712.80 for 165 kWh" in text
     assert "Issued 03.11.2026, due by 20.11.2026" in text
     # 245,60 owed on 01.11 + this invoice of 03.11 − 300,00 paid on 10.11: the payment settled part of it.
-    assert "Partly paid, to pay: 658,40 UAH." in text and "In all" not in text
+    assert "Partly paid, to pay: UAH 658.40." in text and "In all" not in text
     pdf = document(talk)
     assert pdf.filename == "invoice-010000012345-2026-10.pdf" and pdf.mime_type == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert talk.buttons == ["September 2026"]
     text = await talk("September 2026")
-    assert "Invoice for September 2026, account 010000012345: 734,40 UAH for 170 kWh" in text
+    assert "Invoice for September 2026, account 010000012345: UAH 734.40 for 170 kWh" in text
     # What is owed falls on the newest invoice; the older one was settled first.
     assert "This invoice is paid." in text and "To pay" not in text
     assert document(talk).filename == "invoice-010000012345-2026-09.pdf"
@@ -50,8 +50,8 @@ async def test_the_receipt_qr_code_pays_the_invoice_to_the_utility(talk):
         "Оплата за електроенергію, рахунок за жовтень 2026, особовий рахунок 010000012345", "",
     ]
     text = pdf_text(pdf)
-    for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "712,80 UAH", "165 kWh",
-                     "20.11.2026", IBAN, "EDRPOU code", "Invoice amount", "To pay", "658,40 UAH"):
+    for expected in ("Personal account", "010000012345", "Шевченко Тарас Григорович", "UAH 712.80", "165 kWh",
+                     "20.11.2026", IBAN, "EDRPOU code", "Invoice amount", "To pay", "UAH 658.40"):
         assert expected in text, expected
 
 
@@ -132,10 +132,10 @@ async def test_several_accounts_choose_one(talk):
     await linked(talk, "020000054321", "Бондар")
     assert "Which account's invoices" in await talk("/invoices")
     text = await talk("2")
-    assert "Invoice for October 2026, account 020000054321: 33 250,40 UAH for 88 400 kWh" in text
+    assert "Invoice for October 2026, account 020000054321: UAH 33,250.40 for 88,400 kWh" in text
     # 18 250,40 owed on 01.11 + 33 250,40 − 15 000,00: the QR code asks for no more than the invoice's own amount,
     # the message tells the account's whole amount.
-    assert "To pay: 33 250,40 UAH." in text and "In all, to pay on the account now: 36 500,80 UAH" in text
+    assert "To pay: UAH 33,250.40." in text and "In all, to pay on the account now: UAH 36,500.80" in text
     assert pdf_qr_payload(document(talk).content)[7] == "UAH33250.40"
     assert "Invoice for October 2026, account 010000012345" in await talk("/invoices 01-000-0012345")
     text = await talk("/invoices 1705339110")
@@ -149,7 +149,7 @@ async def test_without_payment_details_the_receipt_has_no_qr_code(kabinet, tmp_p
     await talk("/invoices")
     pdf = document(talk).content
     assert "Ask your supplier for the payment details" in pdf_text(pdf)
-    assert "712,80 UAH" in pdf_text(pdf)
+    assert "UAH 712.80" in pdf_text(pdf)
 
 
 async def test_receipt_in_russian(new_talk):

@@ -50,7 +50,7 @@ async def test_an_account_without_a_meter(talk, demo_database, tmp_path):
 
 async def test_meter_in_ukrainian_and_without_accounts(new_talk):
     talk = new_talk("u1", "uk")
-    assert "не підключено жодного рахунку" in await talk("/meter")
+    assert "не підключено жодного особового рахунку" in await talk("/meter")
     await talk("/link 010000012345 Шевченко")
     await talk("1")
     text = await talk("/meter")

@@ -120,7 +120,7 @@ async def test_a_debt_is_what_is_owed_now_not_the_balance_as_of_its_day(kabinet,
     await planner.run("debts")
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
-    assert ("c1", "❗ Account 010000012345 owes 412,80 UAH: the payment was due on 20.11.2026.") in sender.sent
+    assert ("c1", "❗ Account 010000012345 owes UAH 412.80: the payment was due on 20.11.2026.") in sender.sent
 
 
 async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, planner, clock, demo_database, tmp_path):
@@ -134,8 +134,8 @@ async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, 
     assert await dispatcher.run_once() == 0
     assert sorted(sender.sent) == [
         # The amount /balance calls "to pay now" (issue 18.3), not the balance as of its day.
-        ("c1", "❗ Account 010000012345 owes 658,40 UAH: the payment was due on 20.11.2026."),
-        ("c2", "❗ За рахунком 020000054321 заборгованість 36 500,80 грн: строк оплати минув 20.11.2026."),
+        ("c1", "❗ Account 010000012345 owes UAH 658.40: the payment was due on 20.11.2026."),
+        ("c2", "❗ За особовим рахунком 020000054321 заборгованість 36 500,80 грн: строк оплати минув 20.11.2026."),
     ]
     assert {status for *_, status in await outbox_rows(demo_database)} == {"sent"}
 
@@ -332,7 +332,8 @@ async def test_order_status_changed_by_the_utility_reaches_the_consumer_once(
     assert (await planner.run("orders"))[0] == 0
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
-    assert sender.sent == [("c1", f"Order No. {number}: Accepted. Майстер зателефонує")]
+    assert sender.sent == [("c1", f"📋 Order No. {number} “Noise in the electricity meter”: Accepted.\n"
+                                  "Comment: Майстер зателефонує")]
 
 
 async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(kabinet, clock, demo_database,
@@ -354,11 +355,11 @@ async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(ka
         pass
     assert sorted(sender.sent) == [
         ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:00. "
-                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+                  "Якщо це були не ви, зверніться до контакт-центру: /appeal"),
         ("owner", "🔐 Ваш особовий рахунок 010000012345 підключено з іншого чату через console 30.11.2026 10:05. "
-                  "Якщо це були не ви, зверніться до кол-центру: /appeal"),
+                  "Якщо це були не ви, зверніться до контакт-центру: /appeal"),
         ("spouse", "🔐 Ваш лицевой счёт 010000012345 подключён из другого чата через console 30.11.2026 10:05. "
-                   "Если это были не вы, обратитесь в колл-центр: /appeal"),
+                   "Если это были не вы, обратитесь в контакт-центр: /appeal"),
     ]
     while await dispatcher.run_once():
         pass

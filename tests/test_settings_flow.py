@@ -41,10 +41,10 @@ async def test_settings_show_all_on_and_quiet_hours_by_default(talk):
 
 async def test_reminders_toggle_and_are_stored_for_the_reminders(talk, kabinet):
     await talk("/settings")
-    assert 'Reminders "Outages" turned off' in await talk("✅ Outages")  # says which (issue 18.8)
+    assert 'Reminders “Outages” turned off' in await talk("✅ Outages")  # says which (issue 18.8)
     assert "⬜ Outages" in talk.buttons
     await talk("✅ Order status")
-    assert 'Reminders "Outages" turned on' in await talk("⬜ Outages")
+    assert 'Reminders “Outages” turned on' in await talk("⬜ Outages")
     async with kabinet.store.transaction() as tx:
         settings = await tx.chat_settings(await chat_id(kabinet))
         assert settings.switched_off == {"orders"} and not settings.wants("orders") and settings.wants("outages")

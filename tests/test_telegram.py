@@ -110,7 +110,7 @@ async def chat_row(database, user: TelegramUser) -> ChatRow:
 async def test_polling_links_an_account_through_the_consent_button_and_shows_the_balance(chat, bot_api):
     await link(chat)
     balance = await chat.say("/balance")
-    assert "To pay now: 658,40 UAH" in balance and "Last payment" in balance
+    assert "To pay now: UAH 658.40" in balance and "Last payment" in balance
     assert "Balance" in chat.last.labels
     answered = await bot_api.wait_until(lambda: bot_api.calls_to("answerCallbackQuery"))
     assert len(answered) == 2  # every press is answered
@@ -252,7 +252,7 @@ async def test_webhook_links_and_handles_a_twice_delivered_update_once(webhook, 
     chat = webhook.chat(TelegramUser())
     await link(chat)
     update = chat.user.text("/balance")
-    assert "658,40" in (await chat.send(update))[0].text
+    assert "658.40" in (await chat.send(update))[0].text
     assert chat.status == 200
     await chat.send(update, replies=0)  # Telegram retries the same update_id
     assert chat.status == 200 and chat.unread == []

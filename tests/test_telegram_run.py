@@ -83,7 +83,7 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         await ready(bot_api, "deleteWebhook", kabinet)
         chat = TelegramChat(bot_api, user, polling_delivery(bot_api))
         await link(chat)
-        assert "To pay now: 658,40 UAH" in await chat.say("/balance")
+        assert "To pay now: UAH 658.40" in await chat.say("/balance")
         file_id = bot_api.add_file(JPEG)
         answer = await chat.send(user.photo(file_id, len(JPEG)))
         assert answer[0].text and bot_api.calls_to("getFile")[0].params["file_id"] == file_id
@@ -110,7 +110,7 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         chat = TelegramChat(bot_api, user, webhook_delivery(url, SECRET, bot_api))
         chat.read = len(chat.messages)
         update = user.text("/balance")
-        assert "658,40" in (await chat.send(update))[0].text  # the link was remembered
+        assert "658.40" in (await chat.send(update))[0].text  # the link was remembered
         assert chat.status == 200
         await chat.send(update, replies=0)
         assert chat.status == 200 and chat.unread == []

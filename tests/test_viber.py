@@ -133,14 +133,14 @@ async def test_welcome_then_linking_through_the_keyboard_then_balance(rig):
     assert sum(b["Columns"] for b in user.keyboard) % 6 == 0
 
     text = await user.presses("Balance")
-    assert "To pay now: 658,40 UAH." in text
-    assert "Last payment: 300,00 UAH, 10.11.2026" in text
+    assert "To pay now: UAH 658.40." in text
+    assert "Last payment: UAH 300.00, 10.11.2026" in text
 
 
 async def test_the_chat_starts_in_the_senders_language(rig):
     user = rig.user(language="uk")
-    assert "не підключено жодного рахунку" in await user.says("/balance")
-    assert user.buttons == ["Підключити рахунок"]
+    assert "не підключено жодного особового рахунку" in await user.says("/balance")
+    assert user.buttons == ["Підключити особовий рахунок"]
 
 
 async def test_typed_label_text_is_text_and_a_marker_is_a_button(rig):
@@ -155,9 +155,9 @@ async def test_reading_confirmed_with_the_keyboard(rig):
     user = rig.user()
     await link(user)
     text = await user.says("/reading 00100")
-    assert "passed through zero (5 digits), the consumption is 87 755 kWh" in text
+    assert "passed through zero (5 digits), the consumption is 87,755 kWh" in text
     assert user.buttons == ["Confirm", "Enter again"]
-    assert "Consumption: 87 755 kWh" in await user.presses("Confirm")
+    assert "Consumption: 87,755 kWh" in await user.presses("Confirm")
 
 
 async def test_meter_picture_is_downloaded_and_answered(rig):

@@ -63,7 +63,7 @@ async def test_kabinet_run_with_viber(database, database_url, tmp_path):
             assert "personal account number" in await user.presses("I agree")
             await user.says("010000012345")
             assert "Account 010000012345 is linked" in await user.says("Шевченко")
-            assert "To pay now: 658,40 UAH" in await user.presses("Balance")
+            assert "To pay now: UAH 658.40" in await user.presses("Balance")
 
             text = await user.sends_picture(viber.media_url("meter.jpg"))
             assert viber.media_requests == ["meter.jpg"]

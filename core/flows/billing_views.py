@@ -86,10 +86,7 @@ def window_start(today: date) -> date:
 
 def month_name(turn: Turn, period: str, language: str | None = None) -> str:
     """`2026-10` as words, "жовтень 2026", in the chat's language or the one given."""
-    year, month = period.split("-")
-    language = language or turn.language
-    translate = turn.app.translator
-    return translate(language, "month-year", month=translate(language, f"month-{int(month)}"), year=year)
+    return turn.app.translator.text(language or turn.language, i18n.month(period))
 
 
 def source_name(turn: Turn, source: str) -> str:
@@ -110,9 +107,9 @@ async def due_of(turn: Turn, account: Account) -> AmountDue:
                       await turn.tx.payments_since(account.id, since))
 
 
-def signed(amount: Decimal) -> str:
-    """+712,80 or −300,00: a step of the arithmetic with its sign (a true minus sign)."""
-    return ("+" if amount >= 0 else "\u2212") + i18n.money(abs(amount))
+def signed(turn: Turn, amount: Decimal) -> str:
+    """+712,80 грн or −UAH 300.00: a step of the arithmetic with its sign (a true minus sign)."""
+    return ("+" if amount >= 0 else "\u2212") + turn.app.translator.text(turn.language, i18n.money(abs(amount)))
 
 
 def by_sign(turn: Turn, amount: Decimal, keys: tuple[str, str, str], **args: object) -> str:
@@ -151,13 +148,13 @@ def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]
         paid = invoice.amount > 0 and unpaid_part(owed, invoice, []) == 0
         parts.append(turn.t(
             "due-last-invoice-paid" if paid else "due-last-invoice", month=month_name(turn, invoice.period),
-            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), due=i18n.day(invoice.due_on),
+            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, turn.language), due=i18n.day(invoice.due_on),
         ))
     prices = summary.prices
     if prices:
         zone_count = len(prices)
         price_text = ", ".join(
-            turn.zone_label(zone, zone_count, i18n.money(price)) for zone, price in sorted(prices.items())
+            turn.zone_label(zone, zone_count, i18n.decimal(price, turn.language)) for zone, price in sorted(prices.items())
         )
         parts.append(turn.t("balance-tariff", plan=account.tariff_plan, prices=price_text))
     for meter in summary.meters:
@@ -179,9 +176,9 @@ async def on_due_explained(turn: Turn, value: str) -> None:
     for step in due.steps():
         if isinstance(step, Invoice):
             lines.append(turn.t("due-how-invoice", month=month_name(turn, step.period), on=i18n.day(step.issued_on),
-                                amount=signed(step.amount)))
+                                amount=signed(turn, step.amount)))
         else:
-            lines.append(turn.t("due-how-payment", on=i18n.day(step.paid_on), amount=signed(-step.amount)))
+            lines.append(turn.t("due-how-payment", on=i18n.day(step.paid_on), amount=signed(turn, -step.amount)))
     lines.append(by_sign(turn, due.total, ("due-how-to-pay", "due-how-overpaid", "due-how-nothing")))
     if due.counted_on_the_day:
         lines.append(turn.t("due-how-same-day", on=on))
@@ -262,7 +259,7 @@ def consumption_line(turn: Turn, month: MonthConsumption, meters: list[Meter]) -
         name = turn.t("history-months-span", first=first, last=name)
     if month.is_gap:
         return turn.t("history-consumption-gap-line", month=name)
-    total = i18n.kwh(month.total)
+    total = i18n.kwh(month.total, turn.language)
     if month.from_invoice:
         return turn.t("history-consumption-invoice-line", month=name, kwh=total)
     if len(meters) > 1:  # each meter with its own zones: a one-zone meter is no zone of another
@@ -280,8 +277,9 @@ def consumption_line(turn: Turn, month: MonthConsumption, meters: list[Meter]) -
 def meter_split(turn: Turn, meter: Meter, zones: dict[int, Decimal]) -> str:
     """One meter's consumption by its zones, or its one number."""
     if meter.zones == 1:
-        return i18n.kwh(sum(zones.values(), Decimal(0)))
-    return ", ".join(turn.zone_label(zone, meter.zones, i18n.kwh(kwh)) for zone, kwh in sorted(zones.items()))
+        return i18n.kwh(sum(zones.values(), Decimal(0)), turn.language)
+    return ", ".join(turn.zone_label(zone, meter.zones, i18n.kwh(kwh, turn.language))
+                     for zone, kwh in sorted(zones.items()))
 
 
 def chart_text(turn: Turn, account: Account, meters: list[Meter]) -> ChartText:
@@ -362,7 +360,7 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
         content = await asyncio.to_thread(receipt_pdf, receipt_page(turn, account, invoice, unpaid))
     lines = [turn.t(
         "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
-        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh), issued=i18n.day(invoice.issued_on),
+        amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, turn.language), issued=i18n.day(invoice.issued_on),
         due=i18n.day(invoice.due_on),
     )]
     if invoice.amount > 0:
@@ -412,11 +410,11 @@ def receipt_page(turn: Turn, account: Account, invoice: Invoice, unpaid: Decimal
         (turn.t("receipt-consumer"), account.full_name),
         (turn.t("receipt-address"), account.address),
         (turn.t("receipt-period"), month),
-        (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh))),
-        (turn.t("receipt-amount"), turn.t("receipt-uah", amount=i18n.money(invoice.amount))),
+        (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh, turn.language))),
+        (turn.t("receipt-amount"), turn.app.translator.text(turn.language, i18n.money(invoice.amount))),
     ]
     if unpaid > 0:
-        rows.append((turn.t("receipt-to-pay"), turn.t("receipt-uah", amount=i18n.money(unpaid))))
+        rows.append((turn.t("receipt-to-pay"), turn.app.translator.text(turn.language, i18n.money(unpaid))))
     rows += [
         (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
         (turn.t("receipt-due"), i18n.day(invoice.due_on)),
@@ -453,7 +451,7 @@ async def cmd_meter(turn: Turn, args: str) -> None:
         zone_names = ", ".join(turn.t(f"zone-{meter.zones}-{zone}") for zone in range(1, meter.zones + 1))
         parts = [turn.t(
             "meter-card", account=numbers[meter.account_id], meter=meter.serial, type=meter.type,
-            digits=meter.digits, zones=meter.zones, names=zone_names, k=i18n.kwh(meter.k_factor),
+            digits=meter.digits, zones=meter.zones, names=zone_names, k=i18n.kwh(meter.k_factor, turn.language),
             installed=i18n.day(meter.installed_on),
         )]
         if meter.next_verification_on is not None:

@@ -3,23 +3,23 @@
 ## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
 
 due-header = Account { $account }, { $address }
-due-to-pay = To pay now: { $amount } UAH.
-due-overpaid = Overpaid by { $amount } UAH: nothing to pay.
+due-to-pay = To pay now: { $amount }.
+due-overpaid = Overpaid by { $amount }: nothing to pay.
 due-nothing = Nothing owed: nothing to pay.
-due-last-payment = Last payment: { $amount } UAH, { $on }.
-due-last-invoice = Invoice for { $month }: { $amount } UAH for { $kwh } kWh, due by { $due }.
-due-last-invoice-paid = Invoice for { $month }: { $amount } UAH for { $kwh } kWh, paid.
+due-last-payment = Last payment: { $amount }, { $on }.
+due-last-invoice = Invoice for { $month }: { $amount } for { $kwh } kWh, due by { $due }.
+due-last-invoice-paid = Invoice for { $month }: { $amount } for { $kwh } kWh, paid.
 due-how-button = How is it counted?
 due-how = How the amount to pay on account { $account } is counted:
     { $lines }
-due-how-balance-owed = Owed on { $on }: { $amount } UAH
-due-how-balance-overpaid = Overpaid on { $on }: −{ $amount } UAH
-due-how-balance-zero = Balance on { $on }: 0,00 UAH
-due-how-invoice = Invoice for { $month } of { $on }: { $amount } UAH
-due-how-payment = Payment of { $on }: { $amount } UAH
-due-how-to-pay = To pay now: { $amount } UAH
-due-how-overpaid = Overpaid now: { $amount } UAH, nothing to pay
-due-how-nothing = To pay now: 0,00 UAH, nothing to pay
+due-how-balance-owed = Owed on { $on }: { $amount }
+due-how-balance-overpaid = Overpaid on { $on }: −{ $amount }
+due-how-balance-zero = Balance on { $on }: UAH 0.00
+due-how-invoice = Invoice for { $month } of { $on }: { $amount }
+due-how-payment = Payment of { $on }: { $amount }
+due-how-to-pay = To pay now: { $amount }
+due-how-overpaid = Overpaid now: { $amount }, nothing to pay
+due-how-nothing = To pay now: UAH 0.00, nothing to pay
 due-how-same-day = Invoices and payments of { $on } are already counted in the amount on that day.
 
 billing-account-not-linked = Account { $account } is not linked to this chat.
@@ -28,6 +28,8 @@ history-choose-account = Which account's history shall I show?
 invoices-choose-account = Which account's invoices shall I show?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = UAH { $amount }
 month-1 = January
 month-2 = February
 month-3 = March
@@ -63,8 +65,8 @@ reading-source-receipt = receipt
 history-header = History of account { $account } ({ $address }) for { $first }–{ $last }.
 history-payments = Payments:
     { $lines }
-history-payment-line = { $on } — { $amount } UAH
-history-payment-purpose-line = { $on } — { $amount } UAH ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = No payments in this time.
 history-consumption = Consumption by month:
     { $lines }
@@ -95,13 +97,13 @@ invoices-none = There are no invoices for account { $account } yet.
 invoices-archive = Invoices of earlier months, account { $account }:
 invoices-month-button = { $month }
 invoice-missing = There is no invoice for { $month } on account { $account }.
-invoice-summary = Invoice for { $month }, account { $account }: { $amount } UAH for { $kwh } kWh. Issued { $issued }, due by { $due }.
+invoice-summary = Invoice for { $month }, account { $account }: { $amount } for { $kwh } kWh. Issued { $issued }, due by { $due }.
 invoice-paid = This invoice is paid.
-invoice-to-pay = To pay: { $amount } UAH.
-invoice-part-paid = Partly paid, to pay: { $amount } UAH.
-invoice-account-due = In all, to pay on the account now: { $amount } UAH (/balance).
+invoice-to-pay = To pay: { $amount }.
+invoice-part-paid = Partly paid, to pay: { $amount }.
+invoice-account-due = In all, to pay on the account now: { $amount } (/balance).
 
-receipt-title = Electricity invoice — { $month }
+receipt-title = Electricity invoice for { $month }
 receipt-account = Personal account
 receipt-consumer = Consumer
 receipt-address = Address
@@ -111,7 +113,6 @@ receipt-kwh = { $kwh } kWh
 receipt-amount = Invoice amount
 receipt-to-pay = To pay
 receipt-paid = This invoice is paid
-receipt-uah = { $amount } UAH
 receipt-issued = Issued
 receipt-due = Due by
 receipt-payee = Payment details

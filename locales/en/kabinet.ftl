@@ -81,7 +81,7 @@ account-link-another = Link another account
 account-unlinked = Account { $account } is unlinked from this chat.
 
 balance-tariff = Tariff “{ $plan }”: { $prices } UAH/kWh.
-verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Please order a verification.
+verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Please order a verification: /service
 verification-soon = ⚠ Meter { $meter } must be verified by { $on } ({ $days } days left).
 
 zone-value = { $zone }: { $value }
@@ -93,7 +93,7 @@ zone-3-2 = half-peak
 zone-3-3 = night
 
 reading-window-closed = Readings are accepted from { $opens } to { $closes }. The window is closed now; nothing was saved.
-reading-no-meter = We have no meter on record for your account. Please contact the call centre.
+reading-no-meter = We have no meter on record for your account. Please contact the call centre: /appeal
 reading-choose-meter = Which meter is the reading for?
 reading-choose-meter-again = Choose a meter with a button below or send /cancel.
 reading-meter-button = { $account } — meter { $meter }
@@ -118,7 +118,7 @@ reading-closes-month = Sent in the first days of a month, the reading counts for
 reading-consumption = Consumption: { $kwh } kWh.
 reading-k-factor = Including the transformation factor K = { $k }.
 reading-first = This is the first reading of this meter in the cabinet, so consumption will be counted from the next one.
-reading-cost = Estimated cost: { $amount } UAH by the tariff “{ $plan }”.
+reading-cost = Estimated cost: { $amount } by the tariff “{ $plan }”.
 reading-cost-other-zones = The cost is not estimated: the tariff “{ $plan }” is for a different number of zones than meter { $meter } has.
 
 photo-kept = The photo is kept as evidence of the reading.

@@ -1,7 +1,7 @@
 notice-reading-window = 📅 Tomorrow, { $opens }, the window for meter readings opens (until { $closes }) for account { $account }. Send them with /reading or a photo of the meter.
-notice-reading-last-day = ⏰ Today, { $closes }, is the last day to submit the reading for account { $account }, and we have not received it yet. /reading
-notice-invoice = 🧾 The invoice for { $period } for account { $account }: { $amount } UAH for { $kwh } kWh, due by { $due }.
-notice-debt = ❗ Account { $account } owes { $amount } UAH: the payment was due on { $due }.
+notice-reading-last-day = ⏰ Today, { $closes }, is the last day to submit the reading for account { $account }, and we have not received it yet. Send it: /reading
+notice-invoice = 🧾 The invoice for { $period } for account { $account }: { $amount } for { $kwh } kWh, due by { $due }. PDF with a payment QR code: /invoices
+notice-debt = ❗ Account { $account } owes { $amount }: the payment was due on { $due }.
 notice-verification-soon = 🔧 Meter { $meter } must be verified by { $on } ({ $days } days left). Order the verification in time.
 notice-verification-expired = ⚠ The verification of meter { $meter } expired on { $on }. Order a verification.
 notice-verification-order = Order a verification
@@ -11,7 +11,9 @@ notice-outage-changed-planned = 🔁 Planned outage changed: now from { $starts 
 notice-outage-changed-emergency = 🔁 Emergency outage update: since { $starts }, expected restoration now: { $ends }. Reason: { $reason }.
 notice-outage-end-unknown = not known yet
 notice-outage-end = ✅ The outage is over, power is restored ({ $reason }).
-notice-order = Order No. { $order }: { $status }. { $comment }
+notice-order = 📋 Order No. { $order } “{ $service }”: { $status }.
+notice-order-confirm = What next: read the offer (terms, dates, price) and accept it — work starts only once you confirm. Questions: /appeal
+notice-order-pay = What next: pay for the service (the amount and payment details are in the comment; if they are not, ask the call centre: /appeal). Work starts once it is paid.
 notice-appeal = Appeal No. { $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Your personal account { $account } was linked from another chat via { $channel ->
     [telegram] Telegram

@@ -47,14 +47,14 @@ service-phone-bad = That is not a Ukrainian phone number. Enter 10 digits starti
 service-ask-comment = Add a comment for the specialist (up to { $limit } characters), or skip.
 service-skip-comment = Skip
 service-comment-too-long = The comment is too long: up to { $limit } characters, please. Shorten it or skip.
-service-ordered = Order №{ $number } is sent: “{ $service }”, account { $account }, phone { $phone }. Status: { $status }. I will tell you when it changes.
+service-ordered = Order No. { $number } is sent: “{ $service }”, account { $account }, phone { $phone }. Status: { $status }. I will tell you when it changes.
 orders-none = You have no service orders yet.
 orders-list = Your orders:
     { $orders }
-orders-line = №{ $number } { $service } — { $status } ({ $on })
-order-open = Order №{ $number }
+orders-line = No. { $number } { $service } — { $status } ({ $on })
+order-open = Order No. { $number }
 order-unknown = No such order among those of your accounts.
-order-details = Order №{ $number }: { $service }
+order-details = Order No. { $number }: { $service }
     Account: { $account }
     Status: { $status }
     Phone: { $phone }
@@ -63,13 +63,13 @@ order-history = History:
 order-history-line = • { $at } — { $status }
 order-history-line-comment = • { $at } — { $status }: { $comment }
 order-cancel = Cancel the order
-order-cancel-ask = Cancel order №{ $number } “{ $service }”?
+order-cancel-ask = Cancel order No. { $number } “{ $service }”?
 order-cancel-yes = Yes, cancel
 order-cancel-no = No, keep it
-order-cancelled = Order №{ $number } is cancelled.
-order-cancel-done = Order №{ $number } is already done; a done order cannot be cancelled.
-order-cancel-already = Order №{ $number } is already cancelled.
-order-cancel-not-here = Only the chat that placed order №{ $number } can cancel it.
+order-cancelled = Order No. { $number } is cancelled.
+order-cancel-done = Order No. { $number } is already done; a done order cannot be cancelled.
+order-cancel-already = Order No. { $number } is already cancelled.
+order-cancel-not-here = Only the chat that placed order No. { $number } can cancel it.
 
 appeal-kind-invoice = Unclear invoice
 appeal-kind-no-power = No electricity
@@ -86,19 +86,19 @@ appeal-ask-account = Which account is it about?
 appeal-ask-text = { $kind }. Describe the matter in one message (up to { $limit } characters).
 appeal-text-empty = The appeal has no text. Describe the matter in words.
 appeal-text-too-long = The appeal is too long ({ $length } characters); the limit is { $limit }. Shorten it and send it again.
-appeal-sent = Appeal №{ $number } is sent to the call centre: “{ $kind }”, account { $account }. Status: { $status }. The answer will appear in “My appeals”.
+appeal-sent = Appeal No. { $number } is sent to the call centre: “{ $kind }”, account { $account }. Status: { $status }. The answer will appear in “My appeals”.
 appeals-none = You have not written any appeals yet.
 appeals-list = Your appeals:
 
     { $appeals }
-appeals-item = №{ $number } of { $on }, { $kind } — { $status }
+appeals-item = No. { $number } of { $on }, { $kind } — { $status }
     { $text }
 appeals-answer = Answer: { $answer }
 
 settings-summary = Settings. Press a reminder to turn it on or off. Quiet hours: { $quiet } (reminders wait until they end).
 settings-saved = Saved. Quiet hours: { $quiet }.
-settings-reminder-on = Reminders "{ $name }" turned on.
-settings-reminder-off = Reminders "{ $name }" turned off: you will not get them until you turn them on again.
+settings-reminder-on = Reminders “{ $name }” turned on.
+settings-reminder-off = Reminders “{ $name }” turned off: you will not get them until you turn them on again.
 settings-language-button = Language: { $name }
 settings-switch = { $on ->
         [yes] ✅

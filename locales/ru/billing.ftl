@@ -3,31 +3,33 @@
 ## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
 
 due-header = Лицевой счёт { $account }, { $address }
-due-to-pay = К оплате сейчас: { $amount } грн.
-due-overpaid = Переплата { $amount } грн — платить ничего не нужно.
+due-to-pay = К оплате сейчас: { $amount }.
+due-overpaid = Переплата { $amount } — платить ничего не нужно.
 due-nothing = Задолженности нет — платить ничего не нужно.
-due-last-payment = Последний платёж: { $amount } грн, { $on }.
-due-last-invoice = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
-due-last-invoice-paid = Счёт за { $month }: { $amount } грн за { $kwh } кВт·ч — оплачен.
+due-last-payment = Последний платёж: { $amount }, { $on }.
+due-last-invoice = Счёт за { $month }: { $amount } за { $kwh } кВт·ч, оплатить до { $due }.
+due-last-invoice-paid = Счёт за { $month }: { $amount } за { $kwh } кВт·ч — оплачен.
 due-how-button = Как это посчитано?
 due-how = Как посчитана сумма к оплате по лицевому счёту { $account }:
     { $lines }
-due-how-balance-owed = Долг на { $on }: { $amount } грн
-due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн
+due-how-balance-owed = Долг на { $on }: { $amount }
+due-how-balance-overpaid = Переплата на { $on }: −{ $amount }
 due-how-balance-zero = Баланс на { $on }: 0,00 грн
-due-how-invoice = Счёт за { $month } от { $on }: { $amount } грн
-due-how-payment = Оплата { $on }: { $amount } грн
-due-how-to-pay = К оплате сейчас: { $amount } грн
-due-how-overpaid = Переплата сейчас: { $amount } грн — платить ничего не нужно
+due-how-invoice = Счёт за { $month } от { $on }: { $amount }
+due-how-payment = Оплата { $on }: { $amount }
+due-how-to-pay = К оплате сейчас: { $amount }
+due-how-overpaid = Переплата сейчас: { $amount } — платить ничего не нужно
 due-how-nothing = К оплате сейчас: 0,00 грн — платить ничего не нужно
 due-how-same-day = Счета и оплаты от { $on } уже учтены в сумме на эту дату.
 
-billing-account-not-linked = Счёт { $account } не подключён к этому чату.
+billing-account-not-linked = Лицевой счёт { $account } не подключён к этому чату.
 billing-account-button = { $account } — { $address }
-history-choose-account = Историю какого счёта показать?
-invoices-choose-account = Счета какого лицевого счёта показать?
+history-choose-account = Историю какого лицевого счёта показать?
+invoices-choose-account = Для какого лицевого счёта показать счета за месяцы?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = { $amount } грн
 month-1 = январь
 month-2 = февраль
 month-3 = март
@@ -60,23 +62,23 @@ reading-source-cabinet = личный кабинет
 reading-source-controller = контролёр
 reading-source-receipt = квитанция
 
-history-header = История счёта { $account } ({ $address }) за { $first }–{ $last } годы.
+history-header = История лицевого счёта { $account } ({ $address }) за { $first }–{ $last } годы.
 history-payments = Платежи:
     { $lines }
-history-payment-line = { $on } — { $amount } грн
-history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = Платежей за это время нет.
 history-consumption = Потребление по месяцам:
     { $lines }
 history-consumption-line = { $month }: { $kwh } кВт·ч
 history-consumption-zones-line = { $month }: { $kwh } кВт·ч ({ $zones })
-history-consumption-invoice-line = { $month }: { $kwh } кВт·ч (по счёту)
+history-consumption-invoice-line = { $month }: { $kwh } кВт·ч (из счёта за месяц)
 history-consumption-gap-line = { $month }: нет данных (ни показаний, ни счёта за месяц)
 history-months-span = { $first } – { $last }
 history-consumption-meter = счётчик { $meter } — { $values }
 history-consumption-span-note = Месяцы, названные вместе, охватывает одна пара показаний: между ними показания не передавали, поэтому потребление за эти месяцы указано вместе.
-history-no-consumption = Данных о потреблении за это время ещё нет: нужны два показания или счёт.
-history-chart-caption = График потребления, счёт { $account }.
+history-no-consumption = Данных о потреблении за это время ещё нет: нужны показания, переданные хотя бы дважды, или счёт за месяц.
+history-chart-caption = График потребления, лицевой счёт { $account }.
 history-readings = История показаний:
     { $lines }
 history-readings-meter = Счётчик { $meter }:
@@ -86,22 +88,22 @@ history-no-readings = Показаний за это время нет.
 chart-title = Потребление электроэнергии, кВт·ч
 chart-subtitle = Лицевой счёт { $account }
 chart-by-readings = по показаниям
-chart-by-invoice = по счёту
+chart-by-invoice = из счёта за месяц
 chart-meter = счётчик { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = нет данных
 
-invoices-none = Для лицевого счёта { $account } счетов ещё нет.
-invoices-archive = Счета за прошлые месяцы, лицевой счёт { $account }:
+invoices-none = Для лицевого счёта { $account } счетов за месяцы ещё нет.
+invoices-archive = Счета за месяцы, лицевой счёт { $account }:
 invoices-month-button = { $month }
 invoice-missing = Счёта за { $month } для лицевого счёта { $account } нет.
-invoice-summary = Счёт за { $month }, лицевой счёт { $account }: { $amount } грн за { $kwh } кВт·ч. Выставлен { $issued }, оплатить до { $due }.
+invoice-summary = Счёт за { $month }, лицевой счёт { $account }: { $amount } за { $kwh } кВт·ч. Выставлен { $issued }, оплатить до { $due }.
 invoice-paid = Счёт оплачен.
-invoice-to-pay = К оплате: { $amount } грн.
-invoice-part-paid = Частично оплачен, к оплате: { $amount } грн.
-invoice-account-due = Всего к оплате по лицевому счёту сейчас: { $amount } грн (/balance).
+invoice-to-pay = К оплате: { $amount }.
+invoice-part-paid = Частично оплачен, к оплате: { $amount }.
+invoice-account-due = Всего к оплате по лицевому счёту сейчас: { $amount } (/balance).
 
-receipt-title = Счёт за электроэнергию — { $month }
+receipt-title = Счёт за электроэнергию за { $month }
 receipt-account = Лицевой счёт
 receipt-consumer = Потребитель
 receipt-address = Адрес
@@ -111,7 +113,6 @@ receipt-kwh = { $kwh } кВт·ч
 receipt-amount = Сумма счёта
 receipt-to-pay = К оплате
 receipt-paid = Счёт оплачен
-receipt-uah = { $amount } грн
 receipt-issued = Выставлен
 receipt-due = Оплатить до
 receipt-payee = Реквизиты для оплаты
@@ -123,8 +124,8 @@ receipt-payee-missing = Реквизиты для оплаты уточняйт�
 receipt-qr-caption = Отсканируйте QR-код камерой телефона или в приложении своего банка: платёж заполнится сам.
 receipt-footer = Счёт сформирован ботом личного кабинета по данным поставщика.
 
-meter-none = К подключённым счетам не привязан ни один счётчик.
-meter-card = Счётчик { $meter } (счёт { $account })
+meter-none = К подключённым лицевым счетам не привязан ни один счётчик.
+meter-card = Счётчик { $meter } (лицевой счёт { $account })
     Тип: { $type }
     Разрядность: { $digits }
     Зон: { $zones } ({ $names })
@@ -132,5 +133,5 @@ meter-card = Счётчик { $meter } (счёт { $account })
     Установлен: { $installed }
 meter-verification = Следующая поверка: до { $on }
 meter-verification-unknown = Дата следующей поверки неизвестна.
-meter-last-reading = Последнее показание: { $values }, { $on } ({ $source })
+meter-last-reading = Последние показания: { $values }, { $on } ({ $source })
 meter-no-readings = Показаний ещё нет.

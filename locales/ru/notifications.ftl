@@ -1,7 +1,7 @@
-notice-reading-window = 📅 Завтра, { $opens }, открывается приём показаний счётчика (до { $closes }) по счёту { $account }. Передайте их командой /reading или фото счётчика.
-notice-reading-last-day = ⏰ Сегодня, { $closes }, последний день приёма показаний по счёту { $account }, а мы их ещё не получили. /reading
-notice-invoice = 🧾 Счёт за { $period } по счёту { $account }: { $amount } грн за { $kwh } кВт·ч, оплатить до { $due }.
-notice-debt = ❗ По счёту { $account } задолженность { $amount } грн: срок оплаты истёк { $due }.
+notice-reading-window = 📅 Завтра, { $opens }, открывается приём показаний счётчика (до { $closes }) по лицевому счёту { $account }. Передайте их командой /reading или фото счётчика.
+notice-reading-last-day = ⏰ Сегодня, { $closes }, последний день приёма показаний по лицевому счёту { $account }, а мы их ещё не получили. Передайте их: /reading
+notice-invoice = 🧾 Счёт за { $period }, лицевой счёт { $account }: { $amount } за { $kwh } кВт·ч, оплатить до { $due }. PDF с QR-кодом для оплаты: /invoices
+notice-debt = ❗ По лицевому счёту { $account } задолженность { $amount }: срок оплаты истёк { $due }.
 notice-verification-soon = 🔧 Поверка счётчика { $meter } — до { $on } (осталось дней: { $days }). Закажите её заранее.
 notice-verification-expired = ⚠ Срок поверки счётчика { $meter } истёк { $on }. Закажите поверку.
 notice-verification-order = Заказать поверку
@@ -11,10 +11,12 @@ notice-outage-changed-planned = 🔁 Плановое отключение из�
 notice-outage-changed-emergency = 🔁 Аварийное отключение: новые данные. Продолжается с { $starts }, ориентировочное восстановление теперь: { $ends }. Причина: { $reason }.
 notice-outage-end-unknown = пока неизвестно
 notice-outage-end = ✅ Отключение завершено, питание восстановлено ({ $reason }).
-notice-order = Заказ №{ $order }: { $status }. { $comment }
+notice-order = 📋 Заявка №{ $order } «{ $service }»: { $status }.
+notice-order-confirm = Что дальше: ознакомьтесь с предложением (условия, сроки, стоимость) и согласуйте его — без вашего подтверждения работу не начнут. Вопросы: /appeal
+notice-order-pay = Что дальше: оплатите услугу (сумма и реквизиты указаны в комментарии, а если их нет — уточните в контакт-центре: /appeal). Работу начнут после оплаты.
 notice-appeal = Обращение №{ $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Ваш лицевой счёт { $account } подключён из другого чата через { $channel ->
     [telegram] Telegram
     [viber] Viber
    *[other] { $channel }
-} { $at }. Если это были не вы, обратитесь в колл-центр: /appeal
+} { $at }. Если это были не вы, обратитесь в контакт-центр: /appeal

@@ -1,6 +1,6 @@
 ## Отключения, услуги, обращения и настройки (core/flows/outages.py, services.py, appeals.py, settings.py).
 
-outages-account = Счёт { $account }, { $address }:
+outages-account = Лицевой счёт { $account }, { $address }:
 outage-line = { $kind ->
         [planned] 🔧 Плановое отключение
        *[emergency] ⚡ Аварийное отключение
@@ -13,7 +13,7 @@ outage-line = { $kind ->
 outage-end-unknown = пока неизвестно
 outages-none = { $count ->
     [one] По вашему адресу нет текущих или запланированных отключений.
-   *[other] По адресам ваших счетов нет текущих или запланированных отключений.
+   *[other] По адресам ваших лицевых счетов нет текущих или запланированных отключений.
 }
 
 service-name-meter-noise = Шум в электросчётчике
@@ -41,28 +41,28 @@ service-unknown = Такой услуги нет. Выберите из спис
 orders-button = Мои заявки
 service-order-button = Заказать услугу
 service-account-button = { $account } — { $address }
-service-ask-account = Для какого счёта?
+service-ask-account = Для какого лицевого счёта?
 service-ask-phone = { $service }. Введите контактный номер телефона (например, 0501234567 или +380501234567) или поделитесь контактом.
 service-phone-bad = Это не украинский номер телефона. Введите 10 цифр, начиная с 0 (например, 0501234567), или +380 и 9 цифр.
 service-ask-comment = Добавьте комментарий для специалиста (до { $limit } символов) или пропустите.
 service-skip-comment = Пропустить
 service-comment-too-long = Комментарий слишком длинный: до { $limit } символов, пожалуйста. Сократите его или пропустите.
-service-ordered = Заявка №{ $number } отправлена: «{ $service }», счёт { $account }, телефон { $phone }. Статус: { $status }. Я сообщу, когда он изменится.
+service-ordered = Заявка №{ $number } отправлена: «{ $service }», лицевой счёт { $account }, телефон { $phone }. Статус: { $status }. Я сообщу, когда он изменится.
 orders-none = У вас ещё нет заявок на услуги.
 orders-list = Ваши заявки:
     { $orders }
 orders-line = №{ $number } { $service } — { $status } ({ $on })
 order-open = Заявка №{ $number }
-order-unknown = Такой заявки нет среди заявок ваших счетов.
+order-unknown = Такой заявки нет среди заявок ваших лицевых счетов.
 order-details = Заявка №{ $number }: { $service }
-    Счёт: { $account }
+    Лицевой счёт: { $account }
     Статус: { $status }
     Телефон: { $phone }
 order-comment = Комментарий: { $comment }
 order-history = История обработки:
 order-history-line = • { $at } — { $status }
 order-history-line-comment = • { $at } — { $status }: { $comment }
-order-cancel = Отказаться от услуги
+order-cancel = Отменить заявку
 order-cancel-ask = Отменить заявку №{ $number } «{ $service }»?
 order-cancel-yes = Да, отменить
 order-cancel-no = Нет, оставить
@@ -71,7 +71,7 @@ order-cancel-done = Заявка №{ $number } уже выполнена; вы�
 order-cancel-already = Заявка №{ $number } уже отменена.
 order-cancel-not-here = Заявку №{ $number } может отменить только чат, из которого она подана.
 
-appeal-kind-invoice = Непонятный счёт
+appeal-kind-invoice = Непонятный счёт за месяц
 appeal-kind-no-power = Нет электроэнергии
 appeal-kind-meter = Счётчик
 appeal-kind-other = Другое
@@ -81,12 +81,12 @@ appeal-status-answered = Дан ответ
 appeal-status-closed = Закрыто
 appeals-button = Мои обращения
 appeal-write = Написать обращение
-appeal-choose-kind = Выберите тип обращения в колл-центр:
-appeal-ask-account = Какого счёта касается обращение?
+appeal-choose-kind = Выберите тип обращения в контакт-центр:
+appeal-ask-account = Какого лицевого счёта касается обращение?
 appeal-ask-text = { $kind }. Опишите вопрос одним сообщением (до { $limit } символов).
 appeal-text-empty = В обращении нет текста. Опишите вопрос словами.
 appeal-text-too-long = Обращение слишком длинное ({ $length } символов), можно до { $limit }. Сократите его и отправьте ещё раз.
-appeal-sent = Обращение №{ $number } отправлено в колл-центр: «{ $kind }», счёт { $account }. Статус: { $status }. Ответ появится в «Мои обращения».
+appeal-sent = Обращение №{ $number } отправлено в контакт-центр: «{ $kind }», лицевой счёт { $account }. Статус: { $status }. Ответ появится в разделе «Мои обращения».
 appeals-none = Вы ещё не писали обращений.
 appeals-list = Ваши обращения:
 
@@ -104,7 +104,7 @@ settings-switch = { $on ->
         [yes] ✅
        *[no] ⬜
     } { $name }
-settings-reminder-invoice = Счета и долг
+settings-reminder-invoice = Счета за месяц и долг
 settings-reminder-reading = Период подачи показаний
 settings-reminder-verification = Поверка счётчика
 settings-reminder-outages = Отключения

@@ -2,19 +2,19 @@
 
 telegram-command-start = Начать
 telegram-command-help = Что умеет бот
-telegram-command-link = Привязать лицевой счёт
-telegram-command-accounts = Мои счета
-telegram-command-balance = Баланс, оплата, счёт, тариф
+telegram-command-link = Подключить лицевой счёт
+telegram-command-accounts = Мои лицевые счета
+telegram-command-balance = Баланс, платёж, счёт за месяц, тариф
 telegram-command-reading = Передать показания счётчика
-telegram-command-history = История оплат и потребления
-telegram-command-invoices = Счета в PDF с QR-кодом для оплаты
+telegram-command-history = История платежей и потребления
+telegram-command-invoices = Счета за месяцы в PDF с QR-кодом
 telegram-command-meter = Мой счётчик и поверка
 telegram-command-outages = Отключения по моему адресу
 telegram-command-service = Заказать услугу
-telegram-command-appeal = Обращение в колл-центр
+telegram-command-appeal = Обращение в контакт-центр
 telegram-command-settings = Настройки напоминаний
 telegram-command-language = Язык
-telegram-command-forget = Удалить мои данные
+telegram-command-forget = Стереть мои данные
 telegram-command-cancel = Отменить текущее действие
 
 telegram-share-phone = 📱 Поделиться номером телефона

@@ -3,31 +3,33 @@
 ## /balance: what to pay now and how it is counted (core/flows/billing_views.py)
 
 due-header = Особовий рахунок { $account }, { $address }
-due-to-pay = До сплати зараз: { $amount } грн.
-due-overpaid = Переплата { $amount } грн — сплачувати нічого не потрібно.
+due-to-pay = До сплати зараз: { $amount }.
+due-overpaid = Переплата { $amount } — сплачувати нічого не потрібно.
 due-nothing = Заборгованості немає — сплачувати нічого не потрібно.
-due-last-payment = Останній платіж: { $amount } грн, { $on }.
-due-last-invoice = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
-due-last-invoice-paid = Рахунок за { $month }: { $amount } грн за { $kwh } кВт·год — сплачено.
+due-last-payment = Останній платіж: { $amount }, { $on }.
+due-last-invoice = Рахунок за { $month }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
+due-last-invoice-paid = Рахунок за { $month }: { $amount } за { $kwh } кВт·год — сплачено.
 due-how-button = Як це пораховано?
 due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
     { $lines }
-due-how-balance-owed = Борг на { $on }: { $amount } грн
-due-how-balance-overpaid = Переплата на { $on }: −{ $amount } грн
+due-how-balance-owed = Борг на { $on }: { $amount }
+due-how-balance-overpaid = Переплата на { $on }: −{ $amount }
 due-how-balance-zero = Баланс на { $on }: 0,00 грн
-due-how-invoice = Рахунок за { $month } від { $on }: { $amount } грн
-due-how-payment = Оплата { $on }: { $amount } грн
-due-how-to-pay = До сплати зараз: { $amount } грн
-due-how-overpaid = Переплата зараз: { $amount } грн — сплачувати нічого не потрібно
+due-how-invoice = Рахунок за { $month } від { $on }: { $amount }
+due-how-payment = Оплата { $on }: { $amount }
+due-how-to-pay = До сплати зараз: { $amount }
+due-how-overpaid = Переплата зараз: { $amount } — сплачувати нічого не потрібно
 due-how-nothing = До сплати зараз: 0,00 грн — сплачувати нічого не потрібно
 due-how-same-day = Рахунки й оплати від { $on } уже враховано в сумі на цю дату.
 
-billing-account-not-linked = Рахунок { $account } не підключено до цього чату.
+billing-account-not-linked = Особовий рахунок { $account } не підключено до цього чату.
 billing-account-button = { $account } — { $address }
-history-choose-account = Історію якого рахунку показати?
-invoices-choose-account = Рахунки якого особового рахунку показати?
+history-choose-account = Історію якого особового рахунку показати?
+invoices-choose-account = Для якого особового рахунку показати рахунки за місяці?
 
 month-year = { $month } { $year }
+# An amount in hryvnias; { $amount } comes with the language's decimal mark and thousands separator.
+money = { $amount } грн
 month-1 = січень
 month-2 = лютий
 month-3 = березень
@@ -60,23 +62,23 @@ reading-source-cabinet = особистий кабінет
 reading-source-controller = контролер
 reading-source-receipt = квитанція
 
-history-header = Історія рахунку { $account } ({ $address }) за { $first }–{ $last } роки.
+history-header = Історія особового рахунку { $account } ({ $address }) за { $first }–{ $last } роки.
 history-payments = Платежі:
     { $lines }
-history-payment-line = { $on } — { $amount } грн
-history-payment-purpose-line = { $on } — { $amount } грн ({ $purpose })
+history-payment-line = { $on } — { $amount }
+history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
 history-no-payments = Платежів за цей час немає.
 history-consumption = Споживання за місяцями:
     { $lines }
 history-consumption-line = { $month }: { $kwh } кВт·год
 history-consumption-zones-line = { $month }: { $kwh } кВт·год ({ $zones })
-history-consumption-invoice-line = { $month }: { $kwh } кВт·год (за рахунком)
+history-consumption-invoice-line = { $month }: { $kwh } кВт·год (з рахунку за місяць)
 history-consumption-gap-line = { $month }: немає даних (ні показників, ні рахунку за місяць)
 history-months-span = { $first } – { $last }
 history-consumption-meter = лічильник { $meter } — { $values }
 history-consumption-span-note = Місяці, названі разом, охоплює одна пара показників: між ними показників не передавали, тож споживання за ці місяці подано разом.
-history-no-consumption = Даних про споживання за цей час ще немає: потрібні два показники або рахунок.
-history-chart-caption = Графік споживання, рахунок { $account }.
+history-no-consumption = Даних про споживання за цей час ще немає: потрібні показники, передані щонайменше двічі, або рахунок за місяць.
+history-chart-caption = Графік споживання, особовий рахунок { $account }.
 history-readings = Історія показників:
     { $lines }
 history-readings-meter = Лічильник { $meter }:
@@ -86,22 +88,22 @@ history-no-readings = Показників за цей час немає.
 chart-title = Споживання електроенергії, кВт·год
 chart-subtitle = Особовий рахунок { $account }
 chart-by-readings = за показниками
-chart-by-invoice = за рахунком
+chart-by-invoice = з рахунку за місяць
 chart-meter = лічильник { $meter }
 chart-meter-zone = { $meter }: { $zone }
 chart-no-data = немає даних
 
-invoices-none = Для особового рахунку { $account } рахунків ще немає.
-invoices-archive = Рахунки за попередні місяці, особовий рахунок { $account }:
+invoices-none = Для особового рахунку { $account } рахунків за місяці ще немає.
+invoices-archive = Рахунки за місяці, особовий рахунок { $account }:
 invoices-month-button = { $month }
 invoice-missing = Рахунку за { $month } для особового рахунку { $account } немає.
-invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } грн за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
+invoice-summary = Рахунок за { $month }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год. Виставлено { $issued }, сплатити до { $due }.
 invoice-paid = Рахунок сплачено.
-invoice-to-pay = До сплати: { $amount } грн.
-invoice-part-paid = Частково сплачено, до сплати: { $amount } грн.
-invoice-account-due = Усього до сплати за особовим рахунком зараз: { $amount } грн (/balance).
+invoice-to-pay = До сплати: { $amount }.
+invoice-part-paid = Частково сплачено, до сплати: { $amount }.
+invoice-account-due = Усього до сплати за особовим рахунком зараз: { $amount } (/balance).
 
-receipt-title = Рахунок за електроенергію — { $month }
+receipt-title = Рахунок за електроенергію за { $month }
 receipt-account = Особовий рахунок
 receipt-consumer = Споживач
 receipt-address = Адреса
@@ -111,7 +113,6 @@ receipt-kwh = { $kwh } кВт·год
 receipt-amount = Сума рахунку
 receipt-to-pay = До сплати
 receipt-paid = Рахунок сплачено
-receipt-uah = { $amount } грн
 receipt-issued = Виставлено
 receipt-due = Сплатити до
 receipt-payee = Реквізити для оплати
@@ -125,8 +126,8 @@ receipt-footer = Рахунок сформовано ботом особисто
 # The purpose of the payment in the QR code and on the receipt; always Ukrainian, up to 140 characters.
 receipt-purpose = Оплата за електроенергію, рахунок за { $month }, особовий рахунок { $account }
 
-meter-none = До підключених рахунків не прив'язано жодного лічильника.
-meter-card = Лічильник { $meter } (рахунок { $account })
+meter-none = До підключених особових рахунків не прив'язано жодного лічильника.
+meter-card = Лічильник { $meter } (особовий рахунок { $account })
     Тип: { $type }
     Розрядність: { $digits }
     Зон: { $zones } ({ $names })
@@ -134,5 +135,5 @@ meter-card = Лічильник { $meter } (рахунок { $account })
     Встановлено: { $installed }
 meter-verification = Наступна повірка: до { $on }
 meter-verification-unknown = Дата наступної повірки невідома.
-meter-last-reading = Останній показник: { $values }, { $on } ({ $source })
+meter-last-reading = Останні показники: { $values }, { $on } ({ $source })
 meter-no-readings = Показників ще немає.

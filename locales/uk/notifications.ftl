@@ -1,8 +1,8 @@
-notice-reading-window = 📅 Завтра, { $opens }, відкривається прийом показників лічильника (до { $closes }) за рахунком { $account }. Передайте їх командою /reading або фото лічильника.
-notice-reading-last-day = ⏰ Сьогодні, { $closes }, останній день прийому показників за рахунком { $account }, а ми їх ще не отримали. /reading
-notice-invoice = 🧾 Рахунок за { $period } за рахунком { $account }: { $amount } грн за { $kwh } кВт·год, сплатити до { $due }.
-notice-debt = ❗ За рахунком { $account } заборгованість { $amount } грн: строк оплати минув { $due }.
-notice-verification-soon = 🔧 Повірка лічильника { $meter } — до { $on } (залишилось днів: { $days }). Замовте її завчасно.
+notice-reading-window = 📅 Завтра, { $opens }, відкривається прийом показників лічильника (до { $closes }) за особовим рахунком { $account }. Передайте їх командою /reading або фото лічильника.
+notice-reading-last-day = ⏰ Сьогодні, { $closes }, останній день прийому показників за особовим рахунком { $account }, а ми їх ще не отримали. Передайте їх: /reading
+notice-invoice = 🧾 Рахунок за { $period }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год, сплатити до { $due }. PDF з QR-кодом для оплати: /invoices
+notice-debt = ❗ За особовим рахунком { $account } заборгованість { $amount }: строк оплати минув { $due }.
+notice-verification-soon = 🔧 Повірка лічильника { $meter } — до { $on } (залишилося днів: { $days }). Замовте її завчасно.
 notice-verification-expired = ⚠ Строк повірки лічильника { $meter } минув { $on }. Замовте повірку.
 notice-verification-order = Замовити повірку
 notice-outage-planned = 🔌 Планове відключення: з { $starts } до { $ends }. Причина: { $reason }.
@@ -11,10 +11,12 @@ notice-outage-changed-planned = 🔁 Планове відключення зм�
 notice-outage-changed-emergency = 🔁 Аварійне відключення: нові дані. Триває з { $starts }, орієнтовне відновлення тепер: { $ends }. Причина: { $reason }.
 notice-outage-end-unknown = ще невідомо
 notice-outage-end = ✅ Відключення завершено, живлення відновлено ({ $reason }).
-notice-order = Замовлення №{ $order }: { $status }. { $comment }
+notice-order = 📋 Заявка №{ $order } «{ $service }»: { $status }.
+notice-order-confirm = Що далі: ознайомтеся з пропозицією (умови, строки, вартість) і погодьте її — без вашого підтвердження роботу не почнуть. Запитання: /appeal
+notice-order-pay = Що далі: оплатіть послугу (суму й реквізити вказано в коментарі, а якщо їх немає — уточніть у контакт-центрі: /appeal). Роботу почнуть після оплати.
 notice-appeal = Звернення №{ $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Ваш особовий рахунок { $account } підключено з іншого чату через { $channel ->
     [telegram] Telegram
     [viber] Viber
    *[other] { $channel }
-} { $at }. Якщо це були не ви, зверніться до кол-центру: /appeal
+} { $at }. Якщо це були не ви, зверніться до контакт-центру: /appeal

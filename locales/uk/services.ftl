@@ -1,6 +1,6 @@
 ## Відключення, послуги, звернення та налаштування (core/flows/outages.py, services.py, appeals.py, settings.py).
 
-outages-account = Рахунок { $account }, { $address }:
+outages-account = Особовий рахунок { $account }, { $address }:
 outage-line = { $kind ->
         [planned] 🔧 Планове відключення
        *[emergency] ⚡ Аварійне відключення
@@ -13,7 +13,7 @@ outage-line = { $kind ->
 outage-end-unknown = поки невідомо
 outages-none = { $count ->
     [one] За вашою адресою немає поточних чи запланованих відключень.
-   *[other] За адресами ваших рахунків немає поточних чи запланованих відключень.
+   *[other] За адресами ваших особових рахунків немає поточних чи запланованих відключень.
 }
 
 service-name-meter-noise = Шум у електролічильнику
@@ -24,11 +24,11 @@ service-name-reconnection = Повторне підключення електр
 service-name-meter-repair = Ремонт або заміна лічильника
 service-name-control-reading = Контрольні показники для перерахунку
 service-name-meter-verification = Повірка лічильника
-order-status-sent = Відправлена
+order-status-sent = Надіслана
 order-status-accepted = Прийнята до розгляду
 order-status-awaiting_confirmation = Очікує підтвердження
 order-status-awaiting_payment = Очікує оплати
-order-status-in_progress = В роботі
+order-status-in_progress = У роботі
 order-status-done = Виконана
 order-status-cancelled = Скасована
 
@@ -41,28 +41,28 @@ service-unknown = Такої послуги немає. Оберіть зі сп
 orders-button = Мої заявки
 service-order-button = Замовити послугу
 service-account-button = { $account } — { $address }
-service-ask-account = Для якого рахунку?
+service-ask-account = Для якого особового рахунку?
 service-ask-phone = { $service }. Введіть контактний номер телефону (наприклад, 0501234567 або +380501234567) або поділіться контактом.
 service-phone-bad = Це не український номер телефону. Введіть 10 цифр, що починаються з 0 (наприклад, 0501234567), або +380 і 9 цифр.
 service-ask-comment = Додайте коментар для фахівця (до { $limit } символів) або пропустіть.
 service-skip-comment = Пропустити
 service-comment-too-long = Коментар задовгий: до { $limit } символів, будь ласка. Скоротіть його або пропустіть.
-service-ordered = Заявку №{ $number } відправлено: «{ $service }», рахунок { $account }, телефон { $phone }. Статус: { $status }. Я повідомлю, коли він зміниться.
+service-ordered = Заявку №{ $number } надіслано: «{ $service }», особовий рахунок { $account }, телефон { $phone }. Статус: { $status }. Я повідомлю, коли він зміниться.
 orders-none = У вас ще немає заявок на послуги.
 orders-list = Ваші заявки:
     { $orders }
 orders-line = №{ $number } { $service } — { $status } ({ $on })
 order-open = Заявка №{ $number }
-order-unknown = Такої заявки немає серед заявок ваших рахунків.
+order-unknown = Такої заявки немає серед заявок ваших особових рахунків.
 order-details = Заявка №{ $number }: { $service }
-    Рахунок: { $account }
+    Особовий рахунок: { $account }
     Статус: { $status }
     Телефон: { $phone }
 order-comment = Коментар: { $comment }
 order-history = Історія обробки:
 order-history-line = • { $at } — { $status }
 order-history-line-comment = • { $at } — { $status }: { $comment }
-order-cancel = Відмовитись від послуги
+order-cancel = Скасувати заявку
 order-cancel-ask = Скасувати заявку №{ $number } «{ $service }»?
 order-cancel-yes = Так, скасувати
 order-cancel-no = Ні, залишити
@@ -71,22 +71,22 @@ order-cancel-done = Заявку №{ $number } вже виконано; вик�
 order-cancel-already = Заявку №{ $number } вже скасовано.
 order-cancel-not-here = Заявку №{ $number } може скасувати лише чат, з якого її подано.
 
-appeal-kind-invoice = Незрозумілий рахунок
+appeal-kind-invoice = Незрозумілий рахунок за місяць
 appeal-kind-no-power = Відсутня електроенергія
 appeal-kind-meter = Лічильник
 appeal-kind-other = Інше
 appeal-status-new = Нове
-appeal-status-in_progress = В роботі
+appeal-status-in_progress = У роботі
 appeal-status-answered = Надано відповідь
 appeal-status-closed = Закрите
 appeals-button = Мої звернення
 appeal-write = Написати звернення
-appeal-choose-kind = Оберіть тип звернення до кол-центру:
-appeal-ask-account = Якого рахунку стосується звернення?
+appeal-choose-kind = Оберіть тип звернення до контакт-центру:
+appeal-ask-account = Якого особового рахунку стосується звернення?
 appeal-ask-text = { $kind }. Опишіть питання одним повідомленням (до { $limit } символів).
 appeal-text-empty = У зверненні немає тексту. Опишіть питання словами.
 appeal-text-too-long = Звернення задовге ({ $length } символів), можна до { $limit }. Скоротіть його і надішліть ще раз.
-appeal-sent = Звернення №{ $number } надіслано до кол-центру: «{ $kind }», рахунок { $account }. Статус: { $status }. Відповідь з'явиться в «Мої звернення».
+appeal-sent = Звернення №{ $number } надіслано до контакт-центру: «{ $kind }», особовий рахунок { $account }. Статус: { $status }. Відповідь з'явиться в розділі «Мої звернення».
 appeals-none = Ви ще не писали звернень.
 appeals-list = Ваші звернення:
 
@@ -104,7 +104,7 @@ settings-switch = { $on ->
         [yes] ✅
        *[no] ⬜
     } { $name }
-settings-reminder-invoice = Рахунки та борг
+settings-reminder-invoice = Рахунки за місяць і борг
 settings-reminder-reading = Період подачі показників
 settings-reminder-verification = Повірка лічильника
 settings-reminder-outages = Відключення

@@ -2,19 +2,19 @@
 
 telegram-command-start = Почати
 telegram-command-help = Що вміє бот
-telegram-command-link = Прив'язати особовий рахунок
-telegram-command-accounts = Мої рахунки
-telegram-command-balance = Баланс, оплата, рахунок, тариф
+telegram-command-link = Підключити особовий рахунок
+telegram-command-accounts = Мої особові рахунки
+telegram-command-balance = Баланс, платіж, рахунок за місяць, тариф
 telegram-command-reading = Передати показники лічильника
-telegram-command-history = Історія оплат і споживання
-telegram-command-invoices = Рахунки у PDF з QR-кодом для оплати
+telegram-command-history = Історія платежів і споживання
+telegram-command-invoices = Рахунки за місяці у PDF з QR-кодом
 telegram-command-meter = Мій лічильник і повірка
 telegram-command-outages = Відключення за моєю адресою
 telegram-command-service = Замовити послугу
-telegram-command-appeal = Звернення до кол-центру
+telegram-command-appeal = Звернення до контакт-центру
 telegram-command-settings = Налаштування нагадувань
 telegram-command-language = Мова
-telegram-command-forget = Видалити мої дані
+telegram-command-forget = Стерти мої дані
 telegram-command-cancel = Скасувати поточну дію
 
 telegram-share-phone = 📱 Поділитися номером телефону
