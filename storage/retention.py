@@ -1,0 +1,106 @@
+"""Deleting what has outlived its use, in short transactions of `batch` rows, so no lock is held for long.
+
+Each batch is read by primary key order (an index range, cheap however big the table) and deleted by those
+ids in its own transaction; live turns wait at most for one batch.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from core.notifications import Kind
+from storage.database import Database
+from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+PRUNED_STATUSES = ("sent", "skipped")
+# Planned again from the current state each day (a debt still owed, a meter still due, an outage still on,
+# the last order change notified): their newest row on a subject stays, or its reminder would be sent again.
+REPLANNED = (Kind.DEBT.value, Kind.VERIFICATION.value, Kind.OUTAGE.value, Kind.OUTAGE_END.value,
+             Kind.ORDER.value)
+
+
+async def _prune_by_id(database: Database, table, created, before: datetime, condition, batch: int) -> int:
+    """Delete rows matching `condition` created before `before`, walking the table by id; ids grow with
+    time, so the walk stops at the first batch holding a row created since."""
+    deleted, after = 0, 0
+    while True:
+        async with database.session() as session:
+            rows = (await session.execute(
+                select(table.id, created).where(table.id > after).order_by(table.id).limit(batch)
+            )).all()
+            if not rows:
+                return deleted
+            old = [row_id for row_id, at in rows if at < before]
+            if old:
+                result = await session.execute(
+                    delete(table).where(table.id.in_(old), condition).execution_options(synchronize_session=False)
+                )
+                deleted += max(result.rowcount or 0, 0)
+        if len(old) < len(rows):
+            return deleted
+        after = rows[-1][0]
+
+
+async def prune_outbox(database: Database, before: datetime, batch: int = BATCH) -> int:
+    """Sent and skipped rows planned before `before`, but not the newest one a daily planner still checks."""
+    newer = aliased(OutboxRow)
+    superseded = exists().where(newer.chat_id == OutboxRow.chat_id, newer.kind == OutboxRow.kind,
+                                newer.subject == OutboxRow.subject, newer.id > OutboxRow.id)
+    condition = and_(OutboxRow.status.in_(PRUNED_STATUSES), or_(OutboxRow.kind.not_in(REPLANNED), superseded))
+    return await _prune_by_id(database, OutboxRow, OutboxRow.created_at, before, condition, batch)
+
+
+async def prune_link_attempts(database: Database, before: datetime, batch: int = BATCH) -> int:
+    """Attempts older than every limit that counts them."""
+    return await _prune_by_id(database, LinkAttemptRow, LinkAttemptRow.attempted_at, before,
+                              LinkAttemptRow.attempted_at < before, batch)
+
+
+async def prune_deliveries(database: Database, before: datetime, batch: int = BATCH) -> int:
+    """Messenger deliveries seen before `before`: a messenger redelivers within minutes, not weeks."""
+    deleted = 0
+    while True:
+        async with database.session() as session:
+            # The batch's last seen_at bounds it, through the seen_at index; ties may add a few rows.
+            last = await session.scalar(
+                select(DeliveryRow.seen_at).where(DeliveryRow.seen_at < before)
+                .order_by(DeliveryRow.seen_at).offset(batch - 1).limit(1)
+            )
+            bound = DeliveryRow.seen_at <= last if last is not None else DeliveryRow.seen_at < before
+            result = await session.execute(delete(DeliveryRow).where(bound))
+            deleted += max(result.rowcount or 0, 0)
+        if last is None:
+            return deleted
+
+
+async def prune_photos(database: Database, before: datetime, batch: int = BATCH) -> int:
+    """Photos received before `before`: the row goes (the readings' photo_id becomes NULL by its foreign
+    key, the reading's value stays), then the file, once the deletion is committed."""
+    deleted = 0
+    while True:
+        async with database.session() as session:
+            rows = (await session.execute(
+                select(PhotoRow.id, PhotoRow.path).where(PhotoRow.received_at < before)
+                .order_by(PhotoRow.id).limit(batch)
+            )).all()
+            if rows:
+                await session.execute(delete(PhotoRow).where(PhotoRow.id.in_([row_id for row_id, _ in rows])))
+        # Two photos of the same content share one file; it goes with the last row naming it.
+        paths = {path for _, path in rows}
+        async with database.session() as session:
+            still_named = set(await session.scalars(select(PhotoRow.path).where(PhotoRow.path.in_(paths))))
+        for path in paths - still_named:
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError:
+                log.warning("could not remove the expired photo %s", path, exc_info=True)
+        deleted += len(rows)
+        if len(rows) < batch:
+            return deleted
