@@ -28,7 +28,7 @@ REPLANNED = (Kind.DEBT.value, Kind.VERIFICATION.value, Kind.OUTAGE.value, Kind.O
 
 async def _prune_by_id(database: Database, table, created, before: datetime, condition, batch: int) -> int:
     """Delete rows matching `condition` created before `before`, walking the table by id; ids grow with
-    time, so the walk stops at the first batch holding a row created since."""
+    time, so the walk stops at the first batch with no row created before (a few out of order are passed)."""
     deleted, after = 0, 0
     while True:
         async with database.session() as session:
@@ -43,7 +43,7 @@ async def _prune_by_id(database: Database, table, created, before: datetime, con
                     delete(table).where(table.id.in_(old), condition).execution_options(synchronize_session=False)
                 )
                 deleted += max(result.rowcount or 0, 0)
-        if len(old) < len(rows):
+        if not old:
             return deleted
         after = rows[-1][0]
 

@@ -46,11 +46,12 @@ async def test_the_retention_job_deletes_what_is_older_than_each_period_and_keep
     async with database.session() as session:
         chat = await _chat(session)
         rows = [
+            # A newer row before older ones (clocks of several processes): the walk goes on past it.
+            _outbox(chat, "reading-window", "a", "new-sent", "sent", NOW - 29 * DAY),
             _outbox(chat, "reading-window", "a", "old-sent", "sent", NOW - 31 * DAY),
             _outbox(chat, "invoice", "a", "old-skipped", "skipped", NOW - 40 * DAY),
             _outbox(chat, "invoice", "a", "old-failed", "failed", NOW - 40 * DAY),
             _outbox(chat, "invoice", "a", "old-queued", "queued", NOW - 40 * DAY),
-            _outbox(chat, "reading-window", "a", "new-sent", "sent", NOW - 29 * DAY),
             # A debt reminded twice: the older row goes, the newest stays so the planner does not remind again.
             _outbox(chat, "debt", "010000012345", "2026-09", "sent", NOW - 70 * DAY),
             _outbox(chat, "debt", "010000012345", "2026-10", "sent", NOW - 35 * DAY),
