@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
@@ -27,25 +27,25 @@ REPLANNED = (Kind.DEBT.value, Kind.VERIFICATION.value, Kind.OUTAGE.value, Kind.O
 
 
 async def _prune_by_id(database: Database, table, created, before: datetime, condition, batch: int) -> int:
-    """Delete rows matching `condition` created before `before`, walking the table by id; ids grow with
-    time, so the walk stops at the first batch with no row created before (a few out of order are passed)."""
+    """Delete rows matching `condition` created before `before`, walking the table by id ranges of `batch`
+    rows; ids grow with time, so the walk stops at the first range with no row created before (a few out
+    of order are passed). The ids stay in the database: a list of thousands through Python would hold the
+    event loop that the process's turns share."""
     deleted, after = 0, 0
     while True:
         async with database.session() as session:
-            rows = (await session.execute(
-                select(table.id, created).where(table.id > after).order_by(table.id).limit(batch)
-            )).all()
-            if not rows:
+            span = select(table.id, created).where(table.id > after).order_by(table.id).limit(batch).subquery()
+            last, old = (await session.execute(
+                select(func.max(span.c.id), func.sum(case((span.c[created.key] < before, 1), else_=0)))
+            )).one()
+            if last is None or not old:
                 return deleted
-            old = [row_id for row_id, at in rows if at < before]
-            if old:
-                result = await session.execute(
-                    delete(table).where(table.id.in_(old), condition).execution_options(synchronize_session=False)
-                )
-                deleted += max(result.rowcount or 0, 0)
-        if not old:
-            return deleted
-        after = rows[-1][0]
+            result = await session.execute(
+                delete(table).where(table.id > after, table.id <= last, created < before, condition)
+                .execution_options(synchronize_session=False)
+            )
+            deleted += max(result.rowcount or 0, 0)
+        after = last
 
 
 async def prune_outbox(database: Database, before: datetime, batch: int = BATCH) -> int:
@@ -59,8 +59,7 @@ async def prune_outbox(database: Database, before: datetime, batch: int = BATCH)
 
 async def prune_link_attempts(database: Database, before: datetime, batch: int = BATCH) -> int:
     """Attempts older than every limit that counts them."""
-    return await _prune_by_id(database, LinkAttemptRow, LinkAttemptRow.attempted_at, before,
-                              LinkAttemptRow.attempted_at < before, batch)
+    return await _prune_by_id(database, LinkAttemptRow, LinkAttemptRow.attempted_at, before, true(), batch)
 
 
 async def prune_deliveries(database: Database, before: datetime, batch: int = BATCH) -> int:
