@@ -5,7 +5,9 @@ ids in its own transaction; live turns wait at most for one batch.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+# SQLite has one writer, and a turn waiting for it polls (every 100 ms at worst): after each batch the job
+# stands aside that long, or as long as the batch took, so the next batch does not win every time.
+SQLITE_PAUSE = 0.1
 PRUNED_STATUSES = ("sent", "skipped")
 # Planned again from the current state each day (a debt still owed, a meter still due, an outage still on,
 # the last order change notified): their newest row on a subject stays, or its reminder would be sent again.
@@ -26,12 +31,23 @@ REPLANNED = (Kind.DEBT.value, Kind.VERIFICATION.value, Kind.OUTAGE.value, Kind.O
              Kind.ORDER.value)
 
 
+class _Pace:
+    def __init__(self, database: Database) -> None:
+        self.sqlite = database.is_sqlite
+        self.started = time.perf_counter()
+
+    async def next_batch(self) -> None:
+        if self.sqlite:
+            await asyncio.sleep(max(SQLITE_PAUSE, time.perf_counter() - self.started))
+        self.started = time.perf_counter()
+
+
 async def _prune_by_id(database: Database, table, created, before: datetime, condition, batch: int) -> int:
     """Delete rows matching `condition` created before `before`, walking the table by id ranges of `batch`
     rows; ids grow with time, so the walk stops at the first range with no row created before (a few out
     of order are passed). The ids stay in the database: a list of thousands through Python would hold the
     event loop that the process's turns share."""
-    deleted, after = 0, 0
+    deleted, after, pace = 0, 0, _Pace(database)
     while True:
         async with database.session() as session:
             span = select(table.id, created).where(table.id > after).order_by(table.id).limit(batch).subquery()
@@ -46,6 +62,7 @@ async def _prune_by_id(database: Database, table, created, before: datetime, con
             )
             deleted += max(result.rowcount or 0, 0)
         after = last
+        await pace.next_batch()
 
 
 async def prune_outbox(database: Database, before: datetime, batch: int = BATCH) -> int:
@@ -64,7 +81,7 @@ async def prune_link_attempts(database: Database, before: datetime, batch: int =
 
 async def prune_deliveries(database: Database, before: datetime, batch: int = BATCH) -> int:
     """Messenger deliveries seen before `before`: a messenger redelivers within minutes, not weeks."""
-    deleted = 0
+    deleted, pace = 0, _Pace(database)
     while True:
         async with database.session() as session:
             # The batch's last seen_at bounds it, through the seen_at index; ties may add a few rows.
@@ -77,12 +94,13 @@ async def prune_deliveries(database: Database, before: datetime, batch: int = BA
             deleted += max(result.rowcount or 0, 0)
         if last is None:
             return deleted
+        await pace.next_batch()
 
 
 async def prune_photos(database: Database, before: datetime, batch: int = BATCH) -> int:
     """Photos received before `before`: the row goes (the readings' photo_id becomes NULL by its foreign
     key, the reading's value stays), then the file, once the deletion is committed."""
-    deleted = 0
+    deleted, pace = 0, _Pace(database)
     while True:
         async with database.session() as session:
             rows = (await session.execute(
@@ -103,3 +121,4 @@ async def prune_photos(database: Database, before: datetime, batch: int = BATCH)
         deleted += len(rows)
         if len(rows) < batch:
             return deleted
+        await pace.next_batch()
