@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -72,26 +73,27 @@ class OutboxDepth:
     def __init__(self, every: float = DEPTH_EVERY, clock=time.monotonic) -> None:
         self.every = every
         self.clock = clock
-        self.counted_at: float | None = None
+        self.counted_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by database
         self.lock = asyncio.Lock()
 
     async def refresh(self, database) -> None:
-        if self._fresh() or self.lock.locked():
+        if self._fresh(database) or self.lock.locked():
             return
         async with self.lock:
-            if self._fresh() or not _pool_has_idle(database.engine):
+            if self._fresh(database) or not _pool_has_idle(database.engine):
                 return
             try:
                 counts = await asyncio.wait_for(self._count(database), DEPTH_TIMEOUT)
             except Exception:  # a database that is down or slow leaves the last value
                 log.warning("outbox depth not counted", exc_info=True)
                 return
-            self.counted_at = self.clock()
+            self.counted_at[database] = self.clock()
         for kind in {k.value for k in Kind} | set(counts):
             OUTBOX_DEPTH.labels(kind=kind).set(counts.get(kind, 0))
 
-    def _fresh(self) -> bool:
-        return self.counted_at is not None and self.clock() - self.counted_at < self.every
+    def _fresh(self, database) -> bool:
+        counted_at = self.counted_at.get(database)
+        return counted_at is not None and self.clock() - counted_at < self.every
 
     @staticmethod
     async def _count(database) -> dict[str, int]:

@@ -184,6 +184,23 @@ async def test_the_outbox_depth_counts_the_rows_still_to_send(database):
     assert (_gauge("debt"), _gauge("broadcast"), _gauge("invoice"), _gauge("reading-window")) == (5, 4, 0, 0)
 
 
+async def test_a_counted_depth_is_served_a_while_for_its_own_database_only(database):
+    depth = OutboxDepth()
+    await _fill(database, 0, {("debt", "queued"): 1})
+    await depth.refresh(database)
+    async with database.session() as session:
+        chat = await session.scalar(select(ChatRow.id))
+        await session.execute(insert(OutboxRow), [_outbox(chat, "debt", "more", "p", "queued", NOW)])
+    await depth.refresh(database)
+    assert _gauge("debt") == 1  # counted moments ago: not counted again
+    other = type(database)(database.url)  # another process's view, or the next test's
+    try:
+        await depth.refresh(other)
+    finally:
+        await other.close()
+    assert _gauge("debt") == 2
+
+
 async def test_many_concurrent_scrapes_take_at_most_one_connection_and_none_from_a_busy_pool(
         demo_database, kabinet, monkeypatch):
     database = demo_database
