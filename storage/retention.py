@@ -111,8 +111,10 @@ async def prune_photos(database: Database, before: datetime, batch: int = BATCH)
                 await session.execute(delete(PhotoRow).where(PhotoRow.id.in_([row_id for row_id, _ in rows])))
         # Two photos of the same content share one file; it goes with the last row naming it.
         paths = {path for _, path in rows}
-        async with database.session() as session:
-            still_named = set(await session.scalars(select(PhotoRow.path).where(PhotoRow.path.in_(paths))))
+        still_named: set[str] = set()
+        if paths:
+            async with database.session() as session:
+                still_named = set(await session.scalars(select(PhotoRow.path).where(PhotoRow.path.in_(paths))))
         for path in paths - still_named:
             try:
                 Path(path).unlink(missing_ok=True)
