@@ -167,12 +167,13 @@ async def _export(settings: Settings, since: date | None, fmt: str, out: Path | 
 
 
 def cmd_jobs_list(args) -> int:
-    from scheduler.jobs import DAILY, Planner
+    from scheduler.jobs import DAILY, NIGHTLY, Planner
 
     settings: Settings = args.settings
     planner = Planner(None, settings.window, settings.zone)
     for name in planner.jobs():
         when = f"daily at {settings.reminders_at} {settings.timezone}" if name in DAILY else \
+            f"daily at {NIGHTLY[name]} {settings.timezone}" if name in NIGHTLY else \
             f"every {settings.events_every:g} s"
         print(f"{name:20} {when}")
     return 0
@@ -185,15 +186,18 @@ def cmd_jobs_run(args) -> int:
 async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
     from bot.app import build_kabinet, open_database
     from core.notifications import render
-    from scheduler.jobs import Planner
+    from scheduler.jobs import RETENTION, Planner
 
     database = await open_database(settings)
     try:
-        planner = Planner(database, settings.window, settings.zone)
+        planner = Planner(database, settings.window, settings.zone, retention=settings.retention)
         if name not in planner.jobs():
             print(f"kabinet jobs run: no job {name!r}; see `kabinet jobs list`", file=sys.stderr)
             return 2
         planned, rows = await planner.run(name, dry_run=dry_run)
+        if name == RETENTION:
+            print(f"{name}: nothing deleted (a dry run)" if dry_run else f"{name}: {planned} row(s) and file(s) deleted")
+            return 0
         print(f"{name}: {planned} message(s) {'would be' if dry_run else ''} planned".replace("  ", " "))
         if dry_run and rows:
             kabinet = build_kabinet(settings, database)

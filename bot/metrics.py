@@ -1,10 +1,18 @@
 """Prometheus metrics of this process, served at GET /metrics in the text format."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+import weakref
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 import core.metrics
+from core.notifications import Kind
+
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
 
@@ -54,16 +62,57 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-async def refresh_outbox_depth(database) -> None:
-    """Set the outbox depth gauge from the database, on each scrape; a database that is down leaves it."""
-    from core.notifications import Kind
-    from storage.outbox import status_counts
+DEPTH_EVERY = 10.0  # seconds a counted outbox depth is served before a scrape counts it again
+DEPTH_TIMEOUT = 2.0  # seconds the count may take; past it the scrape serves the last value
 
-    try:
+
+class OutboxDepth:
+    """The outbox depth for scrapes: counted by one scrape at a time, at most every DEPTH_EVERY seconds, and
+    only on a connection the pool has idle, so that scrapers never wait for, or take, one a turn needs."""
+
+    def __init__(self, every: float = DEPTH_EVERY, clock=time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self.counted_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by database
+        self.lock = asyncio.Lock()
+
+    async def refresh(self, database) -> None:
+        if self._fresh(database) or self.lock.locked():
+            return
+        async with self.lock:
+            if self._fresh(database) or not _pool_has_idle(database.engine):
+                return
+            try:
+                counts = await asyncio.wait_for(self._count(database), DEPTH_TIMEOUT)
+            except Exception:  # a database that is down or slow leaves the last value
+                log.warning("outbox depth not counted", exc_info=True)
+                return
+            self.counted_at[database] = self.clock()
+        for kind in {k.value for k in Kind} | set(counts):
+            OUTBOX_DEPTH.labels(kind=kind).set(counts.get(kind, 0))
+
+    def _fresh(self, database) -> bool:
+        counted_at = self.counted_at.get(database)
+        return counted_at is not None and self.clock() - counted_at < self.every
+
+    @staticmethod
+    async def _count(database) -> dict[str, int]:
+        from storage.outbox import depth
+
         async with database.session() as session:
-            counts = await status_counts(session)
-    except Exception:
-        return
-    for kind in {k.value for k in Kind} | {kind for kind, _ in counts}:
-        OUTBOX_DEPTH.labels(kind=kind).set(sum(n for (k, status), n in counts.items()
-                                               if k == kind and status in ("queued", "sending")))
+            return await depth(session)
+
+
+def _pool_has_idle(engine) -> bool:
+    """A connection can be had at once: one is idle, or the pool may still open one (nobody waits then)."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    return size is None or pool.checkedin() > 0 or pool.checkedout() < size()
+
+
+OUTBOX = OutboxDepth()
+
+
+async def refresh_outbox_depth(database) -> None:
+    """Set the outbox depth gauge, counted at most every DEPTH_EVERY seconds (see OutboxDepth)."""
+    await OUTBOX.refresh(database)

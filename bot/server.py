@@ -153,7 +153,7 @@ class Server:
     def _reminders(self) -> None:
         """The outbox dispatcher in every process; the scheduler where this process holds the lock."""
         settings = self.settings
-        planner = Planner(self.database, settings.window, settings.zone)
+        planner = Planner(self.database, settings.window, settings.zone, retention=settings.retention)
         self.reminders = ReminderScheduler(planner, daily_at=settings.reminders_at, events_every=settings.events_every)
         pace: LocalPace | SharedPace = LocalPace()
         if settings.redis_url:

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     services: str = ""
     # How meter photos are read: "lines" (neural text-line models) or "templates" (font digit shapes).
     recognizer: Literal[ENGINES] = "lines"
+    # Retention (README, "Retention"), in days. Sent messages stay longer than an invoice is news (7 days),
+    # or the invoice job would plan its notice again.
+    outbox_retention_days: int = Field(30, ge=8, le=3650)
+    deliveries_retention_days: int = Field(30, ge=1, le=3650)
+    photo_retention_days: int = Field(3 * 365, ge=1, le=36500)  # meter photos, kept as evidence
 
     @field_validator("payee_iban")
     @classmethod
@@ -130,6 +135,25 @@ class Settings(BaseSettings):
     @property
     def window(self) -> ReadingWindow:
         return ReadingWindow.parse(self.reading_window)
+
+    @property
+    def retention(self):
+        from datetime import timedelta
+        from functools import partial
+
+        from handlers.viber.media import sweep
+        from scheduler.jobs import Retention
+
+        return Retention(
+            outbox=timedelta(days=self.outbox_retention_days),
+            deliveries=timedelta(days=self.deliveries_retention_days),
+            photos=timedelta(days=self.photo_retention_days),
+            media_sweep=partial(sweep, self.viber_media_dir),
+        )
+
+    @property
+    def viber_media_dir(self) -> Path:
+        return self.data_dir / "viber-media"
 
     @property
     def photo_dir(self) -> Path:

@@ -1,14 +1,16 @@
 """Reminder jobs: each only plans rows into the outbox; planning twice plans once."""
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from core.conversation import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD
 from core.notifications import VERIFICATION_NOTICE_DAYS, Kind, window_last_day, window_opening_tomorrow
 from core.readings import ReadingWindow
 from storage import outbox
@@ -18,6 +20,18 @@ from storage.models import OutboxRow
 log = logging.getLogger(__name__)
 
 INVOICE_NOTICE_DAYS = 7  # an imported invoice older than this is history, not news
+LINK_ATTEMPTS_COUNT = max(LINK_ATTEMPT_PERIOD, ACCOUNT_LINK_PERIOD)  # an attempt older than this limits nothing
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the retention job keeps each kind of record (README, "Retention")."""
+
+    outbox: timedelta = timedelta(days=30)  # sent and skipped messages
+    deliveries: timedelta = timedelta(days=30)
+    photos: timedelta = timedelta(days=3 * 365)
+    media_sweep: Callable[[], int] | None = None  # removes the Viber media past their days; blocking file work
+    batch: int = 5000
 
 
 @dataclass
@@ -26,6 +40,7 @@ class Planner:
     window: ReadingWindow
     timezone: ZoneInfo
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    retention: Retention = field(default_factory=Retention)
 
     def today(self) -> date:
         return self.clock().astimezone(self.timezone).date()
@@ -55,10 +70,28 @@ class Planner:
             "debts": self.debts,
             "verifications": self.verifications,
             **{name: job for name, job in EXTRA_JOBS.items()},
+            RETENTION: self.prune,
         }
+
+    async def prune(self) -> int:
+        """Delete what the retention periods no longer keep, batch by batch; the count of rows and files."""
+        from storage import retention
+
+        now, keep, batch = self.clock(), self.retention, self.retention.batch
+        deleted = {
+            "outbox": await retention.prune_outbox(self.database, now - keep.outbox, batch),
+            "deliveries": await retention.prune_deliveries(self.database, now - keep.deliveries, batch),
+            "link attempts": await retention.prune_link_attempts(self.database, now - LINK_ATTEMPTS_COUNT, batch),
+            "photos": await retention.prune_photos(self.database, now - keep.photos, batch),
+            "viber media": await asyncio.to_thread(keep.media_sweep) if keep.media_sweep else 0,
+        }
+        log.info("retention deleted %s", ", ".join(f"{n} {what}" for what, n in deleted.items()))
+        return sum(deleted.values())
 
     async def run(self, name: str, *, dry_run: bool = False) -> tuple[int, list[OutboxRow]]:
         """Plan one job now; with dry_run, return what it would plan and write nothing."""
+        if name == RETENTION:  # its own short transactions, one per batch
+            return (0 if dry_run else await self.prune()), []
         job = self.jobs()[name]
         started = self.clock()
         async with self.database.sessions() as session:
@@ -126,5 +159,8 @@ EXTRA_JOBS: dict[str, Callable[..., Awaitable[int]]] = {
     "outages": plan_outages,
     "orders": plan_order_changes,
 }
+
+RETENTION = "retention"
+NIGHTLY = {RETENTION: "03:30"}  # local time: away from the morning's reminders and the day's turns
 
 DAILY = ("reading-window", "reading-last-day", "invoices", "debts", "verifications")

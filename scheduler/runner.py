@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from scheduler.jobs import DAILY, Planner
+from scheduler.jobs import DAILY, NIGHTLY, Planner
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,12 @@ class ReminderScheduler:
         for name in DAILY:
             self.scheduler.add_job(self._run, CronTrigger(hour=hour, minute=minute, timezone=self.planner.timezone),
                                    args=[name], id=name, coalesce=True, misfire_grace_time=3600)
+        for name, at in NIGHTLY.items():
+            hour, minute = (int(part) for part in at.split(":"))
+            self.scheduler.add_job(self._run, CronTrigger(hour=hour, minute=minute, timezone=self.planner.timezone),
+                                   args=[name], id=name, coalesce=True, misfire_grace_time=3600, max_instances=1)
         for name in self.planner.jobs():
-            if name not in DAILY:
+            if name not in DAILY and name not in NIGHTLY:
                 self.scheduler.add_job(self._run, IntervalTrigger(seconds=self.events_every), args=[name], id=name,
                                        coalesce=True, max_instances=1)
         self.scheduler.start()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
-    UniqueConstraint,
+    UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -266,11 +266,18 @@ class DeliveryRow(Base):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
+WAITING_SQL = "status IN ('queued', 'sending')"
+
+
 class OutboxRow(Base):
     """A reminder or notification planned for a chat; the unique key makes planning twice plan once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        # The rows still to send, a few among millions sent: the outbox depth of /metrics reads only these.
+        Index("ix_outbox_waiting", "kind", "status", postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)

@@ -6,14 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, true, update
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.exchange import CHAT_SOURCES
 from storage.models import (
-    AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, PaymentRow, ReadingRow,
+    WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, PaymentRow, ReadingRow,
 )
 
 QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
@@ -286,6 +286,16 @@ async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
         select(OutboxRow.kind, OutboxRow.status, func.count()).group_by(OutboxRow.kind, OutboxRow.status)
     )
     return {(kind, status): count for kind, status, count in rows}
+
+
+async def depth(session: AsyncSession) -> dict[str, int]:
+    """Rows still to send, by kind; reads only the partial index ix_outbox_waiting, never the sent history."""
+    return {kind: count for kind, count in await session.execute(depth_query())}
+
+
+def depth_query():
+    # The condition as literal SQL, not parameters: a generic plan cannot prove a parameter matches the index.
+    return select(OutboxRow.kind, func.count()).where(text(WAITING_SQL)).group_by(OutboxRow.kind)
 
 
 async def sent_since(session: AsyncSession, since: datetime) -> int:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ROUTE = "/viber/media/{chat}/{name}"
 WEBHOOK_PATH = "/webhook/viber"
 SWEEP_EVERY = 600.0
+MEDIA_TTL = 3 * 24 * 3600.0  # seconds a file put out for Viber is served: Viber fetches it within minutes
 CHANNEL = "viber"  # handlers.viber.channel.CHANNEL: the shelf keeps files of Viber chats only
 KEY_FILE = ".key"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{32}\.[a-z0-9]{1,8}$")
@@ -49,6 +50,31 @@ def _suffix(attachment: Attachment) -> str:
     return suffix
 
 
+def sweep(folder: Path, ttl: float = MEDIA_TTL) -> int:
+    """Remove the files put out more than `ttl` seconds ago, chat folder by chat folder, and the folders left
+    empty; the count removed. Run by the nightly retention job as well as by the shelf as it writes."""
+    deadline, removed = time.time() - ttl, 0
+    if not Path(folder).is_dir():
+        return 0
+    for entry in Path(folder).iterdir():
+        if entry.name.startswith("."):  # the key
+            continue
+        try:
+            if entry.is_dir():
+                for path in entry.iterdir():
+                    if path.stat().st_mtime < deadline:
+                        path.unlink()
+                        removed += 1
+                if not any(entry.iterdir()):
+                    entry.rmdir()
+            elif entry.stat().st_mtime < deadline:  # a file put out before files were kept per chat
+                entry.unlink()
+                removed += 1
+        except OSError:
+            log.warning("could not remove expired viber media %s", entry, exc_info=True)
+    return removed
+
+
 class MediaShelf:
     """Files under a folder per chat, named by an unguessable token and served until they are `ttl` seconds
     old, or until the chat is forgotten (`forget`, a core.ports.ChatFiles).
@@ -59,7 +85,7 @@ class MediaShelf:
     chat's files without a table.
     """
 
-    def __init__(self, folder: Path, base_url: str | None, ttl: float = 3 * 24 * 3600) -> None:
+    def __init__(self, folder: Path, base_url: str | None, ttl: float = MEDIA_TTL) -> None:
         self.folder = Path(folder)
         self.base_url = base_url
         self.ttl = ttl
@@ -126,21 +152,7 @@ class MediaShelf:
         return chat
 
     def _sweep(self) -> None:
-        deadline = time.time() - self.ttl
-        for entry in self.folder.iterdir():
-            if entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir():
-                    for path in entry.iterdir():
-                        if path.stat().st_mtime < deadline:
-                            path.unlink()
-                    if not any(entry.iterdir()):
-                        entry.rmdir()
-                elif entry.stat().st_mtime < deadline:  # a file put out before files were kept per chat
-                    entry.unlink()
-            except OSError:
-                log.warning("could not remove expired viber media %s", entry, exc_info=True)
+        sweep(self.folder, self.ttl)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         chat, name = request.match_info["chat"], request.match_info["name"]
