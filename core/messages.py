@@ -59,6 +59,7 @@ class Handled:
 class Button:
     label: str
     action: str
+    url: str | None = None  # a link the messenger opens (the bank's payment page) instead of sending `action` back
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ async def test_each_account_has_its_own_amount_and_button(talk):
     await linked(talk, "020000054321", "Бондар")
     text = await talk("/balance")
     assert "To pay now: UAH 658.40." in text and "To pay now: UAH 36,500.80." in text
-    assert [len(reply.buttons) for reply in talk.replies][0] == 1  # the first account's own button, no menu
+    # The first account's own rows (its Pay link, its arithmetic), no menu.
+    assert [[b.label for b in row] for row in talk.replies[0].buttons] == [["Pay UAH 658.40"], ["How is it counted?"]]
     text = await talk.press("due:3")
     assert "account 020000054321" in text and "Payment of 12.11.2026: \u2212UAH 15,000.00" in text
     assert "no longer active" in await talk.press("due:2")  # an account this chat has not linked
@@ -140,3 +141,29 @@ async def test_balance_reads_nothing_past_the_turns_opening_statement(talk, demo
     event.listen(demo_database.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
     assert "To pay now: UAH 36,500.80." in await talk("/balance")
     assert seen == []
+
+
+def nbu_payload(url: str) -> list[str]:
+    """The lines of an NBU payment link (https://bank.gov.ua/qr/ + base64url without padding)."""
+    import base64
+
+    assert url.startswith("https://bank.gov.ua/qr/")
+    encoded = url.removeprefix("https://bank.gov.ua/qr/")
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8").split("\n")
+
+
+async def test_a_pay_link_wherever_an_amount_is_due_and_none_when_nothing_is(talk):
+    """Issue 19.1 (its first part): a Pay button opening the NBU payment link of the amount owed."""
+    await linked(talk)
+    await talk("/balance")
+    [pay] = [b for b in talk.replies[0].all_buttons() if b.url]
+    assert pay.label == "Pay UAH 658.40"
+    lines = nbu_payload(pay.url)
+    assert lines[7] == "UAH658.40" and lines[11] == "Оплата за електроенергію, особовий рахунок 010000012345"
+    assert "[link] Pay UAH 658.40: https://bank.gov.ua/qr/" in talk.channel.out.getvalue()
+    await talk("/invoices")
+    [pay] = [b for reply in talk.replies for b in reply.all_buttons() if b.url]
+    assert nbu_payload(pay.url)[7] == "UAH658.40"  # October's unpaid part, as its receipt's QR code
+    await linked(talk, "1705339110", "Дем'яненко")  # overpaid: nothing to pay, no link
+    await talk("/balance")
+    assert [b.label for reply in talk.replies for b in reply.all_buttons() if b.url] == ["Pay UAH 658.40"]

@@ -30,6 +30,15 @@ async def test_choices_are_an_inline_keyboard_row_by_row(sender, bot_api):
     ]
 
 
+async def test_a_link_button_is_a_url_button(sender, bot_api):
+    link = "https://bank.gov.ua/qr/" + "Q" * 400  # a payment link is longer than any callback may be
+    await sender.send([Reply("Pay", [[Button("Pay UAH 658.40", "", url=link)], [Button("C", "x:3")]])])
+    (message,) = bot_api.sent_to(CHAT)
+    assert message.markup["inline_keyboard"] == [
+        [{"text": "Pay UAH 658.40", "url": link}], [{"text": "C", "callback_data": "x:3"}],
+    ]
+
+
 async def test_a_button_whose_action_is_over_64_bytes_is_left_out_and_logged(sender, bot_api, caplog):
     await sender.send([Reply("Choose", [[Button("ok", "x:1"), Button("long", "x:" + "я" * 40)]])])
     (message,) = bot_api.sent_to(CHAT)

@@ -48,6 +48,13 @@ def test_rows_fill_six_columns_and_buttons_carry_their_action():
     assert all(b["ActionType"] == "reply" for b in board["Buttons"])
 
 
+def test_a_link_button_opens_its_url():
+    board = keyboard([[Button("Pay UAH 658.40", "", url="https://bank.gov.ua/qr/QkNE")], [Button("C", "x:3")]])
+    assert board["Buttons"][0]["ActionType"] == "open-url"
+    assert board["Buttons"][0]["ActionBody"] == "https://bank.gov.ua/qr/QkNE"
+    assert action_of(board["Buttons"][1]["ActionBody"]) == "x:3"
+
+
 def test_keyboard_keeps_within_viber_limits():
     rows = [[Button("Рахунок " + "дуже довгий " * 40, f"unlink:{n}")] for n in range(30)]
     board = keyboard(rows)

@@ -17,7 +17,7 @@ from tests.test_services import order
 
 ROOT = Path(__file__).parent.parent
 # A payment's purpose is read by the bank and the utility in Ukrainian whatever the chat's language.
-UKRAINIAN_ONLY = {"receipt-purpose"}
+UKRAINIAN_ONLY = {"receipt-purpose", "payment-purpose"}
 
 
 def test_amounts_and_numbers_are_written_the_way_each_language_writes_them():

@@ -16,7 +16,7 @@ from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
 from core.invoice_files import NotAnInvoicePdf, read_pdf
 from core.conversation import Turn, register
-from core.messages import Attachment, Reply
+from core.messages import Attachment, Button, Reply
 from core.model import Account, AccountSummary, Invoice, Meter, MeterReading
 from core.receipts import ReceiptPage, nbu_payment_link, payment_qr_png, receipt_pdf
 
@@ -129,9 +129,25 @@ async def cmd_balance(turn: Turn, args: str) -> None:
         return
     for summary in summaries:
         parts = balance_lines(turn, summary, today)
-        how = [[turn.button("due-how-button", f"due:{summary.account.id}")]]
-        turn.replies.append(Reply("\n".join(parts), how))
+        row = [turn.button("due-how-button", f"due:{summary.account.id}")]
+        owed = owed_now(summary.account.balance, summary.invoiced_since, summary.paid_since)
+        pay = pay_button(turn, summary.account, owed)
+        turn.replies.append(Reply("\n".join(parts), [[pay], row] if pay else [row]))
     turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
+
+
+def pay_button(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> Button | None:
+    """A link to the NBU payment page of `amount` (the bank app opens it on a phone); None when nothing is owed or
+    the utility's payment details are not configured."""
+    payee = turn.app.payee
+    if payee is None or amount <= 0:
+        return None
+    if month is None:
+        purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
+    else:
+        purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
+                                      month=month_name(turn, month, PURPOSE_LANGUAGE))
+    return Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))
 
 
 def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]:
@@ -372,8 +388,9 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
             lines.append(turn.t("invoice-to-pay", amount=i18n.money(unpaid)))
     if due.total > 0 and due.total != unpaid:  # other invoices or older debt owed too
         lines.append(turn.t("invoice-account-due", amount=i18n.money(due.total)))
+    pay = pay_button(turn, account, unpaid, invoice.period)
     turn.replies.append(Reply(
-        "\n".join(lines),
+        "\n".join(lines), [[pay]] if pay else [],
         document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
     ))
 

@@ -60,6 +60,9 @@ class ConsoleChannel:
                 if attachment is not None:
                     lines.append(f"[{kind} {self.save(attachment)}]")
             for button in reply.all_buttons():
+                if button.url:  # a link, not a choice: nothing to press in a terminal
+                    lines.append(f"[link] {button.label}: {button.url}")
+                    continue
                 self.buttons.append(button)
                 lines.append(f"[{len(self.buttons)}] {button.label}")
             self.out.write("\n".join(lines) + "\n")

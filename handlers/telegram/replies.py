@@ -35,6 +35,9 @@ def inline_keyboard(reply: Reply) -> Markup:
     for row in reply.buttons:
         buttons = []
         for button in row:
+            if button.url:
+                buttons.append({"text": button.label, "url": button.url})
+                continue
             if len(button.action.encode("utf-8")) > MAX_CALLBACK_DATA:
                 log.error("button %r: action %r is over Telegram's %d bytes; left out",
                           button.label, button.action, MAX_CALLBACK_DATA)

@@ -69,6 +69,7 @@ def keyboard(rows: list[list[Button]], share_phone: str | None = None) -> dict |
     for row in rows:
         for start in range(0, len(row), KEYBOARD_COLUMNS):
             lines.append([
+                {"ActionType": "open-url", "ActionBody": button.url, "Text": _label(button.label)} if button.url else
                 {"ActionType": "reply", "ActionBody": BUTTON_MARKER + button.action, "Text": _label(button.label),
                  "Silent": True}
                 for button in row[start:start + KEYBOARD_COLUMNS]

@@ -10,6 +10,7 @@ due-last-payment = Last payment: { $amount }, { $on }.
 due-last-invoice = Invoice for { $month }: { $amount } for { $kwh } kWh, due by { $due }.
 due-last-invoice-paid = Invoice for { $month }: { $amount } for { $kwh } kWh, paid.
 due-how-button = How is it counted?
+pay-button = Pay { $amount }
 due-how = How the amount to pay on account { $account } is counted:
     { $lines }
 due-how-balance-owed = Owed on { $on }: { $amount }

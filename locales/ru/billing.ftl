@@ -10,6 +10,7 @@ due-last-payment = Последний платёж: { $amount }, { $on }.
 due-last-invoice = Счёт за { $month }: { $amount } за { $kwh } кВт·ч, оплатить до { $due }.
 due-last-invoice-paid = Счёт за { $month }: { $amount } за { $kwh } кВт·ч — оплачен.
 due-how-button = Как это посчитано?
+pay-button = Оплатить { $amount }
 due-how = Как посчитана сумма к оплате по лицевому счёту { $account }:
     { $lines }
 due-how-balance-owed = Долг на { $on }: { $amount }

@@ -10,6 +10,8 @@ due-last-payment = Останній платіж: { $amount }, { $on }.
 due-last-invoice = Рахунок за { $month }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
 due-last-invoice-paid = Рахунок за { $month }: { $amount } за { $kwh } кВт·год — сплачено.
 due-how-button = Як це пораховано?
+pay-button = Сплатити { $amount }
+payment-purpose = Оплата за електроенергію, особовий рахунок { $account }
 due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
     { $lines }
 due-how-balance-owed = Борг на { $on }: { $amount }
