@@ -61,6 +61,7 @@ class AuthFailures:
 
     def __init__(self) -> None:
         self.recent: dict[str, deque[datetime]] = {}
+        self.pruned_at: datetime | None = None
 
     def retry_after(self, address: str, now: datetime) -> int | None:
         """Seconds until the address may try again, or None when it may now."""
@@ -71,8 +72,11 @@ class AuthFailures:
         return ceil(wait) if wait > 0 else None
 
     def record(self, address: str, now: datetime) -> None:
-        if address not in self.recent and len(self.recent) >= MAX_ADDRESSES:
+        full = address not in self.recent and len(self.recent) >= MAX_ADDRESSES
+        # At most once a period: when every address is recent, pruning again at each new one finds nothing.
+        if full and (self.pruned_at is None or now - self.pruned_at >= AUTH_FAILURE_PERIOD):
             self.recent = {a: f for a, f in self.recent.items() if f[-1] > now - AUTH_FAILURE_PERIOD}
+            self.pruned_at = now
         self.recent.setdefault(address, deque(maxlen=AUTH_FAILURES_ALLOWED)).append(now)
 
 

@@ -20,12 +20,10 @@ class Registration:
     `state` is `registering`, `ready` or `failed`; each failed attempt is logged once, in one line."""
 
     def __init__(self, name: str, attempt: Callable[[], Awaitable[object]], *,
-                 final: Callable[[Exception], bool] = lambda exc: False,
-                 describe: Callable[[Exception], str] | None = None) -> None:
+                 final: Callable[[Exception], bool] = lambda exc: False) -> None:
         self.name = name
         self.attempt = attempt
         self.final = final
-        self.describe = describe or describe_error
         self.state = REGISTERING
         self.attempts = 0
         self.task: asyncio.Task | None = None
@@ -46,11 +44,11 @@ class Registration:
             except Exception as exc:
                 if self.final(exc):
                     self.state = FAILED
-                    log.error("%s failed and is not retried: %s", self.name, self.describe(exc))
+                    log.error("%s failed and is not retried: %s", self.name, describe_error(exc))
                     return False
                 pause = random.uniform(delay / 2, delay)  # jitter: processes started together do not retry together
                 log.warning("%s failed (attempt %d): %s; next attempt in %.1f s",
-                            self.name, self.attempts, self.describe(exc), pause)
+                            self.name, self.attempts, describe_error(exc), pause)
                 await asyncio.sleep(pause)
                 delay = min(delay * 2, MAX_DELAY)
                 continue

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.conversation import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD
 from core.notifications import VERIFICATION_NOTICE_DAYS, Kind, window_last_day, window_opening_tomorrow
 from core.readings import ReadingWindow
-from storage import outbox
+from storage import outbox, retention
 from storage.database import Database
 from storage.models import OutboxRow
 
@@ -31,7 +31,7 @@ class Retention:
     deliveries: timedelta = timedelta(days=30)
     photos: timedelta = timedelta(days=3 * 365)
     media_sweep: Callable[[], int] | None = None  # removes the Viber media past their days; blocking file work
-    batch: int = 5000
+    batch: int = retention.BATCH
 
 
 @dataclass
@@ -75,8 +75,6 @@ class Planner:
 
     async def prune(self) -> int:
         """Delete what the retention periods no longer keep, batch by batch; the count of rows and files."""
-        from storage import retention
-
         now, keep, batch = self.clock(), self.retention, self.retention.batch
         deleted = {
             "outbox": await retention.prune_outbox(self.database, now - keep.outbox, batch),

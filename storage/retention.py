@@ -102,20 +102,18 @@ async def prune_photos(database: Database, before: datetime, batch: int = BATCH)
     key, the reading's value stays), then the file, once the deletion is committed."""
     deleted, pace = 0, _Pace(database)
     while True:
+        still_named: set[str] = set()
         async with database.session() as session:
             rows = (await session.execute(
                 select(PhotoRow.id, PhotoRow.path).where(PhotoRow.received_at < before)
                 .order_by(PhotoRow.id).limit(batch)
             )).all()
+            paths = {path for _, path in rows}
             if rows:
                 await session.execute(delete(PhotoRow).where(PhotoRow.id.in_([row_id for row_id, _ in rows])))
-        # Two photos of the same content share one file; it goes with the last row naming it.
-        paths = {path for _, path in rows}
-        still_named: set[str] = set()
-        if paths:
-            async with database.session() as session:
+                # Two photos of the same content share one file; it goes with the last row naming it.
                 still_named = set(await session.scalars(select(PhotoRow.path).where(PhotoRow.path.in_(paths))))
-        for path in paths - still_named:
+        for path in paths - still_named:  # once the deletion is committed
             try:
                 Path(path).unlink(missing_ok=True)
             except OSError:

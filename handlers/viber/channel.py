@@ -64,7 +64,7 @@ class ViberChannel:
         self.webhook_url = settings.viber_webhook_url
         self._token = settings.viber_token.get_secret_value().encode()
         self.api = api or ViberApi(settings.viber_token.get_secret_value(), settings.viber_api_base)
-        self.shelf = MediaShelf(settings.data_dir / "viber-media", public_base(settings.viber_webhook_url))
+        self.shelf = MediaShelf(settings.viber_media_dir, public_base(settings.viber_webhook_url))
         kabinet.chat_files.append(self.shelf)  # /forget removes the chat's files with its data
         self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
         self.registration = Registration("viber set_webhook", self.register, final=token_refused)
