@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.exchange import CHAT_SOURCES
+from storage.queries_billing import sums_since_balance
 from storage.models import (
-    WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, PaymentRow, ReadingRow,
+    WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
 )
 
 QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
@@ -102,15 +102,7 @@ async def plan_debts(session: AsyncSession, today: date, now: datetime) -> int:
         .group_by(InvoiceRow.account_id)
         .subquery()
     )
-    # Owed now, as /balance counts it (core.amount_due): the balance as of its day, plus the invoices issued
-    # after that day, minus the payments made after it.
-    later = aliased(InvoiceRow)
-    invoiced_since = (select(func.coalesce(func.sum(later.amount), 0))
-                      .where(later.account_id == AccountRow.id, later.issued_on > AccountRow.balance_on)
-                      .scalar_subquery())
-    paid_since = (select(func.coalesce(func.sum(PaymentRow.amount), 0))
-                  .where(PaymentRow.account_id == AccountRow.id, PaymentRow.paid_on > AccountRow.balance_on)
-                  .scalar_subquery())
+    invoiced_since, paid_since = sums_since_balance()  # owed now, as /balance counts it
     query = (
         select(ChatAccountRow.chat_id, AccountRow.number.label("subject"), InvoiceRow.period.label("period"))
         .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
@@ -267,6 +259,15 @@ async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedel
             o.attempts, o.text)
         for o, c in rows
     ]
+
+
+async def release_quiet_held(session: AsyncSession, chat_id: int, at: datetime) -> None:
+    """The chat's messages held for quiet hours go back to the dispatcher now (its settings changed); it holds
+    them again if the new hours still cover the moment."""
+    await session.execute(update(OutboxRow).where(
+        OutboxRow.chat_id == chat_id, OutboxRow.status == "queued", OutboxRow.outcome == QUIET_HOURS,
+        OutboxRow.not_before > at,
+    ).values(not_before=at))
 
 
 async def record(session: AsyncSession, outbox_id: int, status: str, *, now: datetime, outcome: str | None = None,

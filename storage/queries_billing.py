@@ -4,10 +4,25 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.model import Invoice, MeterReading, Payment
-from storage.models import InvoiceRow, PaymentRow, ReadingRow
+from storage.models import AccountRow, InvoiceRow, PaymentRow, ReadingRow
+
+
+def sums_since_balance():
+    """What /balance and the debt reminders add to an account's balance (core.amount_due): the sums of the
+    invoices issued and the payments made after its day (the balance counts its own day), as two scalar
+    subqueries correlated to the accounts table. Aliases, so that a statement that joins the invoices or
+    payments tables itself (SQLite's form of the turn's view) does not correlate to those."""
+    accounts = AccountRow.__table__
+    invoices, payments = InvoiceRow.__table__.alias("later_invoices"), PaymentRow.__table__.alias("later_payments")
+    return tuple(
+        select(func.coalesce(func.sum(table.c.amount), 0))
+        .where(table.c.account_id == accounts.c.id, day > accounts.c.balance_on)
+        .correlate(accounts).scalar_subquery()
+        for table, day in ((invoices, invoices.c.issued_on), (payments, payments.c.paid_on))
+    )
 
 
 def to_invoice(row, prefix: str = "") -> Invoice:

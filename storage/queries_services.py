@@ -9,10 +9,10 @@ from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, Servi
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage.models import (
-    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, OutboxRow,
-    ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
+    AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
+    ServiceOrderRow, stored_node_key, stored_place_key,
 )
-from storage.outbox import QUIET_HOURS
+from storage import outbox
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
 
@@ -209,11 +209,7 @@ class ServiceQueries:
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["chat_id"], set_={"settings": data, "updated_at": at},
         ))
-        # What quiet hours held goes back to the dispatcher now; it holds it again if the new hours still cover now.
-        await self.session.execute(update(OutboxRow).where(
-            OutboxRow.chat_id == chat_id, OutboxRow.status == "queued", OutboxRow.outcome == QUIET_HOURS,
-            OutboxRow.not_before > at,
-        ).values(not_before=at))
+        await outbox.release_quiet_held(self.session, chat_id, at)
 
     async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
         found = {chat_id: ChatSettings() for chat_id in chat_ids}

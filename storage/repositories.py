@@ -18,7 +18,7 @@ from core.model import (
 from core.notifications import Kind
 from core.readings import MAX_ZONES
 from storage import outbox
-from storage.queries_billing import BillingQueries, to_invoice, to_payment
+from storage.queries_billing import BillingQueries, sums_since_balance, to_invoice, to_payment
 from storage.queries_services import ServiceQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
@@ -139,21 +139,22 @@ REPLACE_READING = update(READINGS).where(READINGS.c.id == bindparam("reading_id"
 # flows each zone's reading as LAST_READINGS would give it, for /balance the last payment and invoice and the
 # sums of the invoices and payments after the balance's day.
 METER_COLUMNS = [column.label(f"meter_{column.name}") for column in METERS.c]
-PRICE_COLUMNS = [  # of the prices valid on the day, the one valid from the latest
-    select(TARIFFS.c.price)
-    .where(TARIFFS.c.tariff_plan == ACCOUNTS.c.tariff_plan, TARIFFS.c.zone == zone,
-           TARIFFS.c.valid_from <= bindparam("on"))
-    .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS).scalar_subquery().label(f"price_{zone}")
-    for zone in range(1, MAX_ZONES + 1)
-]
-METER_PRICE_COLUMNS = [  # the same, of the meter's own plan when it has one
-    select(TARIFFS.c.price)
-    .where(TARIFFS.c.tariff_plan == func.coalesce(METERS.c.tariff_plan, ACCOUNTS.c.tariff_plan),
-           TARIFFS.c.zone == zone, TARIFFS.c.valid_from <= bindparam("on"))
-    .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(ACCOUNTS, METERS).scalar_subquery()
-    .label(f"meter_price_{zone}")
-    for zone in range(1, MAX_ZONES + 1)
-]
+
+
+def _price_columns(plan, prefix: str) -> list:
+    """Each zone's price of the `plan` column's tariff plan: of the prices valid on the day, the latest."""
+    return [
+        select(TARIFFS.c.price)
+        .where(TARIFFS.c.tariff_plan == plan, TARIFFS.c.zone == zone, TARIFFS.c.valid_from <= bindparam("on"))
+        .order_by(TARIFFS.c.valid_from.desc()).limit(1).correlate(plan.table).scalar_subquery()
+        .label(f"{prefix}price_{zone}")
+        for zone in range(1, MAX_ZONES + 1)
+    ]
+
+
+PRICE_COLUMNS = _price_columns(ACCOUNTS.c.tariff_plan, "")
+# A meter's own plan's (read only for a meter that has one: LinkedAccount.prices_of falls back to the account's).
+METER_PRICE_COLUMNS = _price_columns(METERS.c.tariff_plan, "meter_")
 _ACCOUNT_ROWS = (  # of every chat: _of_chat picks one
     select(*ACCOUNTS.c, *PRICE_COLUMNS, *METER_COLUMNS, *METER_PRICE_COLUMNS)
     .select_from(ACCOUNTS.join(LINKS, LINKS.c.account_id == ACCOUNTS.c.id)
@@ -199,16 +200,7 @@ _LAST_INVOICE = (
     select(*INVOICES.c).where(INVOICES.c.account_id == ACCOUNTS.c.id).order_by(INVOICES.c.period.desc()).limit(1)
 )
 
-# What came after the balance's day (the balance counts its own day): the sums /balance adds to it. Aliases, so
-# that SQLite's form, which joins the invoices and payments tables themselves, does not correlate to those.
-_LATER_INVOICES, _LATER_PAYMENTS = INVOICES.alias("later_invoices"), PAYMENTS.alias("later_payments")
-_SUMS_SINCE_BALANCE = [
-    select(func.coalesce(func.sum(table.c.amount), 0))
-    .where(table.c.account_id == ACCOUNTS.c.id, day > ACCOUNTS.c.balance_on)
-    .correlate(ACCOUNTS).scalar_subquery().label(name)
-    for table, day, name in ((_LATER_INVOICES, _LATER_INVOICES.c.issued_on, "invoiced_since"),
-                             (_LATER_PAYMENTS, _LATER_PAYMENTS.c.paid_on, "paid_since"))
-]
+_SUMS_SINCE_BALANCE = [sum_.label(name) for sum_, name in zip(sums_since_balance(), ("invoiced_since", "paid_since"))]
 
 
 def _with_last_payment_and_invoice(statement, lateral: bool):
