@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from core.model import Account, Invoice, Payment
+from core.ports import Transaction
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,9 @@ def amount_due(account: Account, invoices: Iterable[Invoice], payments: Iterable
         payments=tuple(sorted((p for p in payments if p.paid_on > on), key=lambda p: p.paid_on)),
         counted_on_the_day=any(i.issued_on == on for i in invoices) or any(p.paid_on == on for p in payments),
     )
+
+
+async def due_of(tx: Transaction, account: Account) -> AmountDue:
+    """The account's amount due now, from its invoices and payments of its balance's day on."""
+    since = account.balance_on
+    return amount_due(account, await tx.invoices_issued_since(account.id, since), await tx.payments_since(account.id, since))

@@ -518,9 +518,12 @@ class Turn:
         else:
             await self.ask_values(linked, meter, photo_id=None)
 
-    async def reading_meter(self, *, values: str, photo_id: int | None) -> tuple[LinkedAccount, Meter] | None:
-        """The meter a reading is for (with its account): the only one, or a question with a button per meter."""
-        accounts = await self.tx.linked_meters(self.chat.id, self.app.today())
+    async def reading_meter(self, *, values: str, photo_id: int | None,
+                            accounts: list[LinkedAccount] | None = None) -> tuple[LinkedAccount, Meter] | None:
+        """The meter a reading is for (with its account): the only one, or a question with a button per meter.
+        `accounts`: the chat's linked meters when the caller has read them already."""
+        if accounts is None:
+            accounts = await self.tx.linked_meters(self.chat.id, self.app.today())
         if not accounts:
             self.ask_to_link()
             return None
@@ -555,7 +558,7 @@ class Turn:
         accounts = await self.tx.linked_meters(self.chat.id, self.app.today())
         if not any(fits(text, meter) for linked in accounts for meter in linked.meters):
             return False
-        found = await self.reading_meter(values=text, photo_id=None)
+        found = await self.reading_meter(values=text, photo_id=None, accounts=accounts)
         if found is None:
             return True  # asked which meter, or said the window is closed
         linked, meter = found

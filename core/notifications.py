@@ -195,11 +195,9 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         if invoice is None:
             return None
         if kind is Kind.DEBT:
-            from core.amount_due import amount_due
+            from core.amount_due import due_of  # not at the top: it imports core.ports, which imports this module
 
-            since = account.balance_on  # what /balance calls "to pay now", not the balance as of its day
-            owed = amount_due(account, await tx.invoices_issued_since(account.id, since),
-                              await tx.payments_since(account.id, since)).total
+            owed = (await due_of(tx, account)).total  # what /balance calls "to pay now", not the balance as of its day
             if owed <= 0:
                 return None  # paid since it was planned
             return [Reply(t("notice-debt", account=account.number, amount=i18n.money(owed),

@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 
 from core import i18n
 from core.accounts import account_candidates
-from core.amount_due import AmountDue, amount_due, owed_now, unpaid_part
+from core.amount_due import due_of, owed_now, unpaid_part
 from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
 from core.invoice_files import NotAnInvoicePdf, read_pdf
@@ -100,13 +100,6 @@ def zone_values(turn: Turn, zones: int, values: dict[int, str]) -> str:
 # ----- /balance
 
 
-async def due_of(turn: Turn, account: Account) -> AmountDue:
-    """The account's amount due now, from its invoices and payments of its balance's day on."""
-    since = account.balance_on
-    return amount_due(account, await turn.tx.invoices_issued_since(account.id, since),
-                      await turn.tx.payments_since(account.id, since))
-
-
 def signed(turn: Turn, amount: Decimal) -> str:
     """+712,80 грн or −UAH 300.00: a step of the arithmetic with its sign (a true minus sign)."""
     return ("+" if amount >= 0 else "\u2212") + turn.app.translator.text(turn.language, i18n.money(abs(amount)))
@@ -128,9 +121,9 @@ async def cmd_balance(turn: Turn, args: str) -> None:
         turn.ask_to_link()
         return
     for summary in summaries:
-        parts = balance_lines(turn, summary, today)
-        row = [turn.button("due-how-button", f"due:{summary.account.id}")]
         owed = owed_now(summary.account.balance, summary.invoiced_since, summary.paid_since)
+        parts = balance_lines(turn, summary, owed, today)
+        row = [turn.button("due-how-button", f"due:{summary.account.id}")]
         pay = pay_button(turn, summary.account, owed)
         turn.replies.append(Reply("\n".join(parts), [[pay], row] if pay else [row]))
     turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
@@ -150,10 +143,10 @@ def pay_button(turn: Turn, account: Account, amount: Decimal, month: str | None 
     return Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))
 
 
-def balance_lines(turn: Turn, summary: AccountSummary, today: date) -> list[str]:
-    """One account's /balance, all from its summary: the turn's opening statement has read it."""
+def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, today: date) -> list[str]:
+    """One account's /balance (`owed`: its amount to pay now), all from its summary: the turn's opening
+    statement has read it."""
     account = summary.account
-    owed = owed_now(account.balance, summary.invoiced_since, summary.paid_since)
     parts = [turn.t("due-header", account=account.number, address=account.address)]
     parts.append(by_sign(turn, owed, ("due-to-pay", "due-overpaid", "due-nothing")))
     payment = summary.last_payment
@@ -185,7 +178,7 @@ async def on_due_explained(turn: Turn, value: str) -> None:
     account = await account_of_chat(turn, value)
     if account is None:
         return
-    due = await due_of(turn, account)
+    due = await due_of(turn.tx, account)
     on = i18n.day(due.balance_on)
     lines = [by_sign(turn, due.balance, ("due-how-balance-owed", "due-how-balance-overpaid", "due-how-balance-zero"),
                      on=on)]
@@ -369,7 +362,7 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
     """The invoice's summary, paid or what is still to pay of it, with its PDF: the utility's own when it sent
     one, else Kabinet's receipt (with a QR code for the unpaid part only). `others`: the account's invoices at
     least as new as this one, which take what is owed first."""
-    due = await due_of(turn, account)
+    due = await due_of(turn.tx, account)
     unpaid = due.unpaid(invoice, others)
     content = await asyncio.to_thread(_utility_pdf, invoice.pdf)
     if content is None:
