@@ -178,3 +178,28 @@ def test_the_real_reader_reads_in_a_worker_and_the_bot_never_loads_the_models():
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer == {"reading": "04821", "loaded": []}
+
+
+def test_the_settings_size_the_pool(monkeypatch):
+    from bot.app import recognition_pool
+    from bot.settings import SettingsError, load_settings
+    from core.recognition.pool import cores
+
+    default = recognition_pool(load_settings())
+    assert (default.workers, default.queue) == (cores(), 2 * cores())
+    monkeypatch.setenv("KABINET_RECOGNITION_WORKERS", "0")
+    monkeypatch.setenv("KABINET_RECOGNITION_QUEUE", "5")
+    chosen = recognition_pool(load_settings())
+    assert (chosen.workers, chosen.queue, chosen.capacity) == (0, 5, 6)
+    monkeypatch.setenv("KABINET_RECOGNITION_WORKERS", "-1")
+    with pytest.raises(SettingsError, match="KABINET_RECOGNITION_WORKERS"):
+        load_settings()
+
+
+@pytest.mark.parametrize(("language", "words"), [("uk", "Зараз багато фото"), ("en", "Many photos right now"),
+                                                 ("ru", "Сейчас много фото")])
+def test_the_queue_full_answer_is_said_in_every_language(language, words):
+    from core.i18n import Translator
+
+    assert Translator().has(language, "photo-busy")
+    assert Translator()(language, "photo-busy").startswith(words)
