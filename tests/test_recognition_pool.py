@@ -135,6 +135,8 @@ async def test_without_workers_the_photo_is_read_in_a_thread_of_the_bot():
             await photos.read(b"3")
         answers = await asyncio.gather(*reading)
     assert {int(answer.candidates[0]) for answer in answers} == {os.getpid()}
+    with pytest.raises(RecognitionFailed):
+        await photos.read(b"1")
 
 
 async def test_closing_ends_the_workers():

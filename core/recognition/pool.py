@@ -111,6 +111,8 @@ class RecognitionPool:
     async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
         """What the photo says; RecognitionBusy at once when too many photos wait, RecognitionFailed when
         it could not be read, PhotoRejected for bytes that are no usable photo."""
+        if self._idle is None and self._thread is None:
+            raise RuntimeError("start the RecognitionPool before reading photos")
         if self.accepted >= self.capacity:
             raise RecognitionBusy(f"{self.accepted} photos are being read or waiting")
         if self.unavailable is not None:
@@ -152,14 +154,17 @@ class RecognitionPool:
 
     async def _next_idle(self) -> _Worker:
         # Waiting photos are bounded by the queue, each by the read timeout: so is the wait for a worker.
-        async with asyncio.timeout(self.timeout * (1 + self.queue / self.workers)):
-            while True:
-                worker = await self._idle.get()
-                if worker is None:  # no worker will come
-                    self._idle.put_nowait(None)  # wake the next caller too
-                    raise RecognitionFailed(f"no reader: {self.unavailable}")
-                if not worker.lost:
-                    return worker
+        try:
+            async with asyncio.timeout(self.timeout * (1 + self.queue / self.workers)):
+                while True:
+                    worker = await self._idle.get()
+                    if worker is None:  # no worker will come
+                        self._idle.put_nowait(None)  # wake the next caller too
+                        raise RecognitionFailed(f"no reader: {self.unavailable}")
+                    if not worker.lost:
+                        return worker
+        except TimeoutError:
+            raise RecognitionFailed("no worker became free in time") from None
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._context, self.make_reader, self._on_message, self._on_exit)
@@ -200,11 +205,12 @@ class RecognitionPool:
         self._idle.put_nowait(None)
 
     async def close(self) -> None:
-        """Stop the workers (each finishes the photo it reads, for a few seconds at most)."""
+        """Stop the workers: photos being read are answered as failed, a worker busy after 5 s is killed."""
         self._closing = True
-        if self._idle is not None and self.unavailable is None:
+        if self.unavailable is None:
             self.unavailable = "the bot is stopping"
-            self._idle.put_nowait(None)
+            if self._idle is not None:
+                self._idle.put_nowait(None)
         if self._thread is not None:
             self._thread.shutdown(wait=False, cancel_futures=True)
         workers = list(self._processes)
