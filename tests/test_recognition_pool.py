@@ -175,8 +175,12 @@ asyncio.run(main())
 """
 
 
-def test_the_real_reader_reads_in_a_worker_and_the_bot_never_loads_the_models():
-    done = subprocess.run([sys.executable, "-c", REAL_READER], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def test_the_real_reader_reads_in_a_worker_and_the_bot_never_loads_the_models(tmp_path):
+    # A script without the `if __name__ == "__main__"` guard: a worker must not run the bot's main script again.
+    script = tmp_path / "bot_like.py"
+    script.write_text(REAL_READER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer == {"reading": "04821", "loaded": []}

@@ -1,6 +1,7 @@
 """Meter photos read by a bounded pool of worker processes, so a flood of photos never stalls the bot.
 
-Each worker builds its reader (and loads the models) once, at start; the bot process never imports them.
+Each worker is a fresh interpreter that builds its reader (and loads the models) once, at start; the bot
+process never imports them.
 At most `workers + queue` photos are accepted at once (being read or waiting for a worker); the next one is
 refused at once with RecognitionBusy, so the consumer can be told to send it again or type the reading.
 A worker that dies (killed, out of memory) or overruns the per-photo timeout is replaced, and its photo
@@ -12,10 +13,14 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
-import multiprocessing
 import os
 import pickle
 import signal
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 
 READ_TIMEOUT = 30.0  # seconds one photo may take on a worker; a 12 MP photo takes about one
 START_TIMEOUT = 120.0  # seconds a worker may take to load its models
+SOURCE = str(Path(__file__).resolve().parents[2])  # where the worker finds the core package
 MAX_FAILED_STARTS = 3  # workers in a row that die while loading: then the reader is broken, not a worker
 
 
@@ -80,10 +86,6 @@ class RecognitionPool:
         self._reader: MeterReader | None = None
         self._closing = False
         self._failed_starts = 0
-        # forkserver: a clean interpreter forks each worker (no threads or sockets of the bot inherited), and a
-        # replacement starts faster than with spawn.
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
     async def __aenter__(self) -> RecognitionPool:
         return await self.start()
@@ -167,7 +169,7 @@ class RecognitionPool:
             raise RecognitionFailed("no worker became free in time") from None
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._context, self.make_reader, self._on_message, self._on_exit)
+        worker = _Worker(self.make_reader, self._on_message, self._on_exit)
         self._processes.add(worker)
         return worker
 
@@ -225,15 +227,24 @@ class RecognitionPool:
 
 
 class _Worker:
-    """One worker process, talked to over a pipe watched by the event loop."""
+    """One worker process, a fresh interpreter talked to over a socket that the event loop watches.
 
-    def __init__(self, context, make_reader, on_message, on_exit) -> None:
+    Not multiprocessing's spawn or forkserver: those import the bot's main script again in every worker
+    (and start workers over and over from a script without the `__main__` guard).
+    """
+
+    def __init__(self, make_reader, on_message, on_exit) -> None:
         self.loop = asyncio.get_running_loop()
-        here, there = context.Pipe()
-        self.process = context.Process(target=serve, args=(there, make_reader), name="meter-photos", daemon=True)
-        self.process.start()
-        there.close()
-        self.connection = here
+        here, there = socket.socketpair()
+        with there:
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SOURCE, os.environ.get("PYTHONPATH")])))
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from core.recognition.pool import serve; serve()", str(there.fileno())],
+                pass_fds=[there.fileno()], stdin=subprocess.DEVNULL, env=env)
+        self.connection = Connection(here.detach())
+        # As multiprocessing does: the reader's module may sit on a path only this process knows (a test's).
+        self.connection.send(sys.path)
+        self.connection.send(make_reader)
         self.pid = self.process.pid
         self.ready: asyncio.Future = self.loop.create_future()
         self.ready.add_done_callback(lambda future: future.exception())  # nobody may wait for it: no warning
@@ -241,8 +252,7 @@ class _Worker:
         self.lost = False
         self.exitcode: int | None = None
         self._on_message, self._on_exit = on_message, on_exit
-        self.loop.add_reader(here.fileno(), self._receive)
-        self.loop.add_reader(self.process.sentinel, self._exited)
+        self.loop.add_reader(self.connection.fileno(), self._receive)
 
     def send(self, job: tuple) -> None:
         self.connection.send(job)
@@ -250,7 +260,7 @@ class _Worker:
     def _receive(self) -> None:
         try:
             kind, value = self.connection.recv()  # answers are small: it arrives whole once readable
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the worker ended: only it holds the other end
             self._exited()
             return
         self._on_message(self, kind, value)
@@ -260,14 +270,12 @@ class _Worker:
             return
         self.lost = True
         self.loop.remove_reader(self.connection.fileno())
-        self.loop.remove_reader(self.process.sentinel)
-        self.process.join(1.0)  # it has ended (or is ending: EOF came first); reap it
-        if self.process.exitcode is None:
-            self.process.kill()
-            self.process.join()
-        self.exitcode = self.process.exitcode
         self.connection.close()
-        self.process.close()
+        try:
+            self.exitcode = self.process.wait(1.0)  # it has ended, or is ending: its socket closed
+        except subprocess.TimeoutExpired:  # it closed the socket and lives on: it can read no photo
+            self.process.kill()
+            self.exitcode = self.process.wait()
         self._on_exit(self)
 
     def kill(self) -> None:
@@ -275,9 +283,10 @@ class _Worker:
             self.process.kill()
 
     def stop(self) -> None:
-        """Ask it to end: it reads no more photos once the pipe is closed; a photo it reads is answered as failed."""
+        """Ask it to end: it reads no more photos once the socket is closed; a photo it reads is answered as failed."""
         if self.lost:
             return
+        self.lost = True
         self.loop.remove_reader(self.connection.fileno())
         self.connection.close()
         if self.answer is not None and not self.answer.done():
@@ -285,20 +294,12 @@ class _Worker:
 
     async def wait(self, timeout: float) -> None:
         """Wait for a stopped worker to end, killing it after `timeout` seconds."""
-        if self.lost:
-            return
-        ended = self.loop.create_future()
-        self.loop.add_reader(self.process.sentinel, lambda: ended.done() or ended.set_result(None))
-        try:
-            await asyncio.wait_for(ended, timeout)
-        except TimeoutError:
+        deadline = self.loop.time() + timeout
+        while self.process.poll() is None and self.loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if self.process.poll() is None:
             self.process.kill()
-        finally:
-            self.lost = True
-            self.loop.remove_reader(self.process.sentinel)
-            self.process.join()
-            self.exitcode = self.process.exitcode
-            self.process.close()
+        self.exitcode = self.process.wait()
 
 
 def _warm_reader(make_reader: Callable[[], MeterReader]) -> MeterReader:
@@ -309,12 +310,15 @@ def _warm_reader(make_reader: Callable[[], MeterReader]) -> MeterReader:
     return reader
 
 
-def serve(connection, make_reader: Callable[[], MeterReader]) -> None:
-    """A worker's life: load the reader once, then read the photos sent over `connection` until it closes."""
+def serve() -> None:
+    """A worker's life (`python -c ... FD`): load the reader once, then read the photos sent over the socket FD
+    until the bot closes it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot decides when we stop
+    connection = Connection(int(sys.argv[1]))
     try:
+        sys.path[:] = [*sys.path, *(entry for entry in connection.recv() if entry not in sys.path)]
         try:
-            reader = _warm_reader(make_reader)
+            reader = _warm_reader(connection.recv())
         except Exception as exc:
             connection.send(("unavailable", f"{type(exc).__name__}: {exc}"))
             return
@@ -326,7 +330,7 @@ def serve(connection, make_reader: Callable[[], MeterReader]) -> None:
             except Exception as exc:
                 answer = ("error", _portable(exc))
             connection.send(answer)
-    except (EOFError, OSError):  # the bot closed the pipe: it is stopping, or gave up on this photo
+    except (EOFError, OSError):  # the bot closed the socket: it is stopping, or gave up on this photo
         return
 
 
