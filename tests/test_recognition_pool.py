@@ -31,6 +31,8 @@ class StandInReader:
         if image == b"boom":
             raise KeyError("a bug in the reader")
         time.sleep(self.seconds)
+        if len(image) > 1000:  # a real photo: say how much of it arrived
+            return Recognition(str(len(image)), 1.0, (str(os.getpid()), str(previous)))
         return Recognition(image.decode().zfill(digits or 0), 1.0, (str(os.getpid()), str(previous)))
 
 
@@ -65,6 +67,12 @@ async def test_workers_read_photos_at_the_same_time_in_processes_of_their_own():
     readers = {int(first.candidates[0]), int(second.candidates[0])}
     assert len(readers) == 2 and os.getpid() not in readers
     assert elapsed < 1.8  # one after the other would take 2 s
+
+
+async def test_a_photo_of_many_megabytes_reaches_the_worker_whole():
+    photo = os.urandom(12 * 1024 * 1024)
+    async with pool(1) as photos:
+        assert (await photos.read(photo, previous=1)).reading == str(len(photo))
 
 
 async def test_a_full_queue_refuses_the_next_photo_at_once_and_takes_photos_again_when_it_drains():
