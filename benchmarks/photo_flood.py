@@ -3,13 +3,14 @@ receives Telegram webhook updates (the harness of benchmarks/load.py): 30 chats 
 meter photo at once while 30 others send /balance, each after its last answer and a short pause.
 
     .venv/bin/python benchmarks/photo_flood.py [--backend postgresql|sqlite] [--workers 2,0]
-        [--photo-chats 30] [--text-chats 30] [--photos 1] [--pause 0.2] [--quiet 5]
+        [--photo-chats 30] [--text-chats 30] [--photos 1] [--pause 0.2] [--quiet 5] [--pool-alone]
 
 One run per value of `--workers` (KABINET_RECOGNITION_WORKERS; 0 reads photos in a thread of the bot).
 Reports the text turns' p50/p99 with no photos (the first `--quiet` seconds) and during the flood (until
 the last photo is answered), the photo turns' p50/p99 and how each photo was answered (read, not sure,
 "many photos right now", anything else, HTTP errors), and the resident memory of the bot process and of
 each process under it (the recognition workers): at rest after the warm-up, and the peak (VmHWM).
+`--pool-alone` leaves the bot out: the photos go straight to a RecognitionPool of this process.
 """
 from __future__ import annotations
 
@@ -198,7 +199,31 @@ async def flood(workers: int, args, api: AnswerBotAPI, folder: Path, numbers: li
     }
 
 
+async def pool_alone(args) -> None:
+    """The pool without the bot: `--photo-chats` photos at once, how many were read or refused, and memory."""
+    from core.recognition import RecognitionBusy, RecognitionPool
+
+    content = phone_photo()
+    print(f"{'workers':>7} {'start s':>8} {'photos':>7} {'busy':>5} {'failed':>7} {'seconds':>8}  "
+          f"RSS/peak MB (this process + each worker)")
+    for workers in (int(value) for value in args.workers.split(",")):
+        started = time.monotonic()
+        async with RecognitionPool(workers) as pool:
+            warm = time.monotonic() - started
+            started = time.monotonic()
+            answers = await asyncio.gather(*(pool.read(content, digits=5, previous=4800)
+                                             for _ in range(args.photo_chats)), return_exceptions=True)
+            seconds = time.monotonic() - started
+            busy = sum(isinstance(answer, RecognitionBusy) for answer in answers)
+            failed = sum(isinstance(answer, Exception) for answer in answers) - busy
+            print(f"{workers:>7} {warm:>8.1f} {len(answers):>7} {busy:>5} {failed:>7} {seconds:>8.1f}  "
+                  f"{tree_memory(os.getpid())}", flush=True)
+
+
 async def main(args) -> None:
+    if args.pool_alone:
+        await pool_alone(args)
+        return
     folder, numbers = exchange_folder(args.photo_chats + args.text_chats)
     api = await AnswerBotAPI().start()
     content = phone_photo()
@@ -228,4 +253,6 @@ if __name__ == "__main__":
     parser.add_argument("--photos", type=int, default=1, help="photos each photo chat sends, one after the other")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds a text chat waits after each answer")
     parser.add_argument("--quiet", type=float, default=5.0, help="seconds of text turns alone before the photos")
+    parser.add_argument("--pool-alone", action="store_true",
+                        help="no bot: read --photo-chats photos at once straight through a RecognitionPool")
     asyncio.run(main(parser.parse_args()))
