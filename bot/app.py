@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.i18n import Translator
+from core.recognition.pool import RecognitionPool, line_reader
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.database import Database
 from storage.migrate import upgrade
@@ -26,6 +28,12 @@ def load_reader(engine: str = "lines"):
     except Exception:  # a broken recognition install must not stop the bot; photos are then only kept
         log.warning("meter photo recognition is unavailable", exc_info=True)
         return None
+
+
+def recognition_pool(settings: Settings) -> RecognitionPool:
+    """The worker processes that read meter photos, not started yet: `async with` it for the app's lifetime."""
+    return RecognitionPool(settings.recognition_workers, settings.recognition_queue,
+                           make_reader=functools.partial(line_reader, settings.recognizer))
 
 
 async def open_database(settings: Settings) -> Database:

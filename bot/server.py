@@ -9,7 +9,7 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.app import build_kabinet, open_database
+from bot.app import build_kabinet, open_database, recognition_pool
 from bot import admin
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
@@ -124,6 +124,9 @@ class Server:
         install_metrics()
         self.database = await open_database(self.settings)
         self.kabinet = build_kabinet(self.settings, self.database)
+        # The worker pool that will read meter photos before the turn (issue 15); not started until the turn
+        # reads through it, so the models are not loaded twice meanwhile.
+        self.recognition = recognition_pool(self.settings)
         self.app = make_web_app(self.database, self.kabinet, self.settings)
         self.senders = configured_channels(self.settings, self.kabinet)
         self.channels = list(self.senders.values())
@@ -183,6 +186,7 @@ class Server:
         if isinstance(self.kabinet.chat_limit, RedisChatLimit):
             await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
+        await self.recognition.close()
         await self.database.close()
 
 

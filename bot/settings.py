@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     services: str = ""
     # How meter photos are read: "lines" (neural text-line models) or "templates" (font digit shapes).
     recognizer: Literal[ENGINES] = "lines"
+    # Worker processes that read meter photos, each holding the models (default: one per core; 0 reads them in a
+    # thread of the bot process), and the photos that may wait for one (default: two per worker); the next photo is
+    # answered "many photos right now, send it again in a minute or type the reading".
+    recognition_workers: int | None = Field(None, ge=0, le=64)
+    recognition_queue: int | None = Field(None, ge=0, le=1000)
     # Retention (README, "Retention"), in days. Sent messages stay longer than an invoice is news (7 days),
     # or the invoice job would plan its notice again.
     outbox_retention_days: int = Field(30, ge=8, le=3650)

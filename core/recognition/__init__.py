@@ -64,4 +64,7 @@ def default_reader(engine: str | None = None) -> MeterReader:
     return reader
 
 
-__all__ = ["ENGINES", "MeterReader", "PhotoRejected", "Recognition", "default_reader"]
+from core.recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool  # noqa: E402 (they use the above)
+
+__all__ = ["ENGINES", "MeterReader", "PhotoRejected", "Recognition", "RecognitionBusy", "RecognitionFailed",
+           "RecognitionPool", "default_reader"]
