@@ -140,5 +140,5 @@ def chart_text(turn: Turn, account: Account, meters: list[Meter]) -> ChartText:
 
 
 
-_command, _buttons = account_view("history", "hist", "history-choose-account", show_history)
-FLOW = Flow(commands=(_command,), actions=(_buttons,))
+view_command, account_buttons = account_view("history", "hist", "history-choose-account", show_history)
+FLOW = Flow(commands=(view_command,), actions=(account_buttons,))

@@ -150,5 +150,5 @@ def receipt_page(turn: Turn, account: Account, invoice: Invoice, unpaid: Decimal
 
 
 
-_command, _buttons = account_view("invoices", "invlist", "invoices-choose-account", show_invoices)
-FLOW = Flow(commands=(_command,), actions=(_buttons, Action("invoice", on_invoice)))
+view_command, account_buttons = account_view("invoices", "invlist", "invoices-choose-account", show_invoices)
+FLOW = Flow(commands=(view_command,), actions=(account_buttons, Action("invoice", on_invoice)))

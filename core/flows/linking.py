@@ -42,7 +42,8 @@ async def cmd_link(turn: Turn, args: str) -> None:
 
 
 def ask_consent(turn: Turn) -> None:
-    turn.say("consent-ask", buttons=[[turn.button("consent-yes", "consent:yes"), turn.button("consent-no", "consent:no")]])
+    turn.say("consent-ask",
+             buttons=[[turn.button("consent-yes", "consent:yes"), turn.button("consent-no", "consent:no")]])
 
 
 def split_link_args(args: str) -> tuple[str, str]:

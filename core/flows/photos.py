@@ -30,7 +30,7 @@ async def on_photo(turn: Turn, content: bytes) -> None:
     if turn.state and turn.state.step in ("reading-values", "reading-confirm", "photo-confirm"):
         found = await readings.meter_of_chat(turn, str(turn.state.data.get("meter_id", "")))
     if found is None:
-        found = await readings.reading_meter(turn, values="", photo_id=None)
+        found = await readings.meter_for_reading(turn, values="", photo_id=None)
         if found is None and (turn.state is None or turn.state.step != "reading-meter"):
             return  # window closed or no meter: said already, nothing kept
     recognition = None
@@ -111,7 +111,7 @@ async def offer_photo_reading(turn: Turn, linked: LinkedAccount, meter: Meter, p
         turn.say("photo-unsure" if recognition is not None else "photo-kept")
     elif recognition is not None:
         turn.say("photo-unsure-not-kept")
-    await readings.ask_values(turn, linked, meter, photo_id)
+    await readings.ask_for_values(turn, linked, meter, photo_id)
 
 
 async def step_photo_confirm(turn: Turn, text: str | None, action: str | None) -> None:
@@ -122,11 +122,11 @@ async def step_photo_confirm(turn: Turn, text: str | None, action: str | None) -
     linked, meter = found
     photo_id = data.get("photo_id")
     if action == "photo:yes":
-        await readings.reading_values(turn, linked, meter, str(data.get("value", "")), photo_id)
+        await readings.submit_typed_values(turn, linked, meter, str(data.get("value", "")), photo_id)
     elif action == "photo:type":
-        await readings.ask_values(turn, linked, meter, photo_id)
+        await readings.ask_for_values(turn, linked, meter, photo_id)
     elif text:
-        await readings.reading_values(turn, linked, meter, text, photo_id)  # a corrected value typed straight away
+        await readings.submit_typed_values(turn, linked, meter, text, photo_id)  # a corrected value typed straight away
 
 
 FLOW = Flow(

@@ -22,17 +22,17 @@ BARE_NUMBER = re.compile(r"[\d\s,.]*\d[\d\s,.]*")  # what a reading typed from t
 
 async def cmd_reading(turn: Turn, args: str) -> None:
     turn.go(None)
-    found = await reading_meter(turn, values=args, photo_id=None)
+    found = await meter_for_reading(turn, values=args, photo_id=None)
     if found is None:
         return
     linked, meter = found
     if args:
-        await reading_values(turn, linked, meter, args, photo_id=None)
+        await submit_typed_values(turn, linked, meter, args, photo_id=None)
     else:
-        await ask_values(turn, linked, meter, photo_id=None)
+        await ask_for_values(turn, linked, meter, photo_id=None)
 
 
-async def reading_meter(turn: Turn, *, values: str, photo_id: int | None,
+async def meter_for_reading(turn: Turn, *, values: str, photo_id: int | None,
                         accounts: list[LinkedAccount] | None = None) -> tuple[LinkedAccount, Meter] | None:
     """The meter a reading is for (with its account): the only one, or a question with a button per meter.
     `accounts`: the chat's linked meters when the caller has read them already."""
@@ -67,7 +67,7 @@ async def reading_meter(turn: Turn, *, values: str, photo_id: int | None,
     return None
 
 
-async def bare_reading(turn: Turn, text: str) -> bool:
+async def offer_bare_number(turn: Turn, text: str) -> bool:
     """A number typed with nothing in progress: with one meter, offered as its reading to confirm; with several,
     which meter is it for. False when it is no number or fits no linked meter (it is then not understood, and
     nothing is asked)."""
@@ -76,14 +76,14 @@ async def bare_reading(turn: Turn, text: str) -> bool:
     accounts = await turn.tx.linked_meters(turn.chat.id, turn.app.today())
     if not any(fits(text, meter) for linked in accounts for meter in linked.meters):
         return False
-    found = await reading_meter(turn, values=text, photo_id=None, accounts=accounts)
+    found = await meter_for_reading(turn, values=text, photo_id=None, accounts=accounts)
     if found is None:
         return True  # asked which meter, or said the window is closed
     linked, meter = found
     values = parse_values(text, digits=meter.digits, zones=meter.zones)
     previous = {zone: r.value for zone, r in linked.last_readings[meter.id].items()}
     if assess(values, previous, digits=meter.digits, k_factor=meter.k_factor).needs_confirmation:
-        await submit(turn, linked, meter, values, None, confirmed=False)  # asks, with what is unusual about it
+        await submit_values(turn, linked, meter, values, None, confirmed=False)  # asks, with what is unusual about it
         return True
     turn.go("reading-confirm", meter_id=meter.id, values=values, photo_id=None)
     shown = " / ".join(zone_label(turn, zone, meter.zones, str(value)) for zone, value in enumerate(values, 1))
@@ -105,9 +105,9 @@ async def step_reading_meter(turn: Turn, text: str | None, action: str | None) -
     if photo_id is not None:
         await photos.recognize_kept_photo(turn, linked, meter, photo_id)
     elif data.get("values"):
-        await reading_values(turn, linked, meter, data["values"], photo_id=None)
+        await submit_typed_values(turn, linked, meter, data["values"], photo_id=None)
     else:
-        await ask_values(turn, linked, meter, photo_id=None)
+        await ask_for_values(turn, linked, meter, photo_id=None)
 
 
 async def meter_of_chat(turn: Turn, meter_id: str) -> tuple[LinkedAccount, Meter] | None:
@@ -130,7 +130,7 @@ async def meter_in_step(turn: Turn, data: dict) -> tuple[LinkedAccount, Meter] |
     return found
 
 
-async def ask_values(turn: Turn, linked: LinkedAccount, meter: Meter, photo_id: int | None) -> None:
+async def ask_for_values(turn: Turn, linked: LinkedAccount, meter: Meter, photo_id: int | None) -> None:
     previous = linked.last_readings[meter.id]
     turn.go("reading-values", meter_id=meter.id, photo_id=photo_id)
     key = "reading-ask-one" if meter.zones == 1 else "reading-ask-zones"
@@ -149,10 +149,10 @@ async def step_reading_values(turn: Turn, text: str | None, action: str | None) 
     found = await meter_in_step(turn, data)
     if found is None:
         return
-    await reading_values(turn, *found, text or "", photo_id=data.get("photo_id"))
+    await submit_typed_values(turn, *found, text or "", photo_id=data.get("photo_id"))
 
 
-async def reading_values(turn: Turn, linked: LinkedAccount, meter: Meter, text: str, photo_id: int | None) -> None:
+async def submit_typed_values(turn: Turn, linked: LinkedAccount, meter: Meter, text: str, photo_id: int | None) -> None:
     try:
         values = parse_values(text, digits=meter.digits, zones=meter.zones)
     except ReadingRefused as refusal:
@@ -160,10 +160,10 @@ async def reading_values(turn: Turn, linked: LinkedAccount, meter: Meter, text: 
         turn.say(refusal.key, **refusal.args_)
         turn.counted.append(("readings", {"result": "refused", "reason": refusal.key.removeprefix("reading-")}))
         return
-    await submit(turn, linked, meter, values, photo_id, confirmed=False)
+    await submit_values(turn, linked, meter, values, photo_id, confirmed=False)
 
 
-async def submit(turn: Turn, linked: LinkedAccount, meter: Meter, values: list[int], photo_id: int | None, *,
+async def submit_values(turn: Turn, linked: LinkedAccount, meter: Meter, values: list[int], photo_id: int | None, *,
                  confirmed: bool) -> None:
     today = turn.app.today()
     if not turn.app.window.is_open(today):
@@ -239,11 +239,11 @@ async def step_reading_confirm(turn: Turn, text: str | None, action: str | None)
     linked, meter = found
     photo_id = data.get("photo_id")
     if action == "reading:confirm":
-        await submit(turn, linked, meter, [int(v) for v in data.get("values", [])], photo_id, confirmed=True)
+        await submit_values(turn, linked, meter, [int(v) for v in data.get("values", [])], photo_id, confirmed=True)
     elif action == "reading:reenter":
-        await ask_values(turn, linked, meter, photo_id)
+        await ask_for_values(turn, linked, meter, photo_id)
     elif text:
-        await reading_values(turn, linked, meter, text, photo_id)
+        await submit_typed_values(turn, linked, meter, text, photo_id)
 
 
 def fits(text: str, meter: Meter) -> bool:
@@ -262,5 +262,5 @@ FLOW = Flow(
         Step("reading-values", step_reading_values),
         Step("reading-confirm", step_reading_confirm, buttons=("reading",)),
     ),
-    idle_text=bare_reading,
+    idle_text=offer_bare_number,
 )

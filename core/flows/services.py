@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
-from core.messages import Button, Reply
+from core.messages import Reply
 from core.model import Account, ServiceOrder
 from core.services import (
     CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, PAID_SERVICES, SERVICES, IllegalTransition, change_order_status,
