@@ -2,8 +2,10 @@
 and the signed callback it sends back to POST /payments/liqpay; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -175,6 +177,21 @@ async def test_a_replayed_callback_answers_200_and_changes_nothing(shop, clock):
     assert ((await shop.provider.replay()).status, (await shop.provider.replay()).status) == (200, 200)
 
     assert await shop.state() == paid
+    assert len(await shop.delivered()) == 1
+
+
+async def test_the_same_callback_four_times_at_once_records_and_notifies_once(shop, clock, caplog):
+    await linked_chat(shop.database, ACCOUNT, clock())
+    order_id = await shop.checkout()
+    form = liqpay_pair(PRIVATE, shop.provider.callback_fields(order_id, "success"))
+
+    with caplog.at_level(logging.INFO, logger="handlers.payments"):
+        answers = await asyncio.gather(*(shop.post(form) for _ in range(4)))
+
+    assert answers == [(200, "ok")] * 4
+    assert [r.getMessage() for r in caplog.records if "paid" in r.getMessage()] == [
+        f"liqpay order {order_id} paid: 245.60 UAH, payment {shop.provider.next_payment_id}"]
+    assert len(await shop.pending()) == 1
     assert len(await shop.delivered()) == 1
 
 
