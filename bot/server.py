@@ -14,6 +14,7 @@ from bot import admin
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
+from handlers import payments
 from handlers.webhook import BODY_LIMIT
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
@@ -96,6 +97,8 @@ def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None
     app.router.add_get("/metrics", metrics_page)
     if settings is not None:
         admin.mount(app, settings, database, kabinet.clock)
+    if settings is not None and settings.liqpay is not None:
+        payments.mount(app, settings.liqpay, database, kabinet.clock)
     return app
 
 

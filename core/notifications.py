@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
@@ -31,6 +32,7 @@ class Kind(str, Enum):
     APPEAL = "appeal"
     REPLY = "reply"  # an answer to the consumer the messenger did not take at the time
     ACCOUNT_LINKED = "account-linked"  # another chat linked an account this chat has
+    PAYMENT = "payment"  # a payment on the provider's page reached us (its amount is in the row's text)
 
 
 # Which of the chat's reminder switches (/settings) governs each kind; None: always sent.
@@ -47,6 +49,7 @@ SWITCH = {
     Kind.APPEAL: None,  # the call centre's answer to the consumer's own question, not a reminder
     Kind.REPLY: None,
     Kind.ACCOUNT_LINKED: None,  # the owner's one warning of a takeover
+    Kind.PAYMENT: None,  # the receipt of the consumer's own payment, not a reminder
 }
 
 
@@ -219,6 +222,11 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         return await render_order(tx, t, item)
     if kind is Kind.APPEAL:
         return await render_appeal(tx, t, item)
+    if kind is Kind.PAYMENT:
+        amount = (item.text or {}).get("amount")
+        if amount is None:
+            return None
+        return [Reply(t("notice-payment-received", account=item.subject, amount=i18n.money(Decimal(amount))))]
     if kind is Kind.ACCOUNT_LINKED:
         channel, _, at = item.period.partition("@")
         moment = datetime.fromisoformat(at).astimezone(timezone) if timezone else datetime.fromisoformat(at)

@@ -140,15 +140,17 @@ async def plan_verifications(session: AsyncSession, today: date, notice_days: in
     )
 
 
-async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[int, str, str]], now: datetime) -> int:
-    """Event-driven notices (outages, order changes, broadcasts) given as (chat_id, subject, period)."""
+async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[int, str, str]], now: datetime,
+                       text: dict | None = None) -> int:
+    """Event-driven notices (outages, order changes, broadcasts) given as (chat_id, subject, period); `text`, what
+    the rows keep for rendering (a broadcast's texts, a payment's amount)."""
     inserted = 0
     for start in range(0, len(notices), 500):
         chunk = notices[start:start + 500]
         values = [{
             "key": f"{chat_id}:{kind.value}:{subject}:{period}", "chat_id": chat_id, "kind": kind.value,
             "subject": subject, "period": period, "status": "queued", "attempts": 0, "not_before": now,
-            "created_at": now,
+            "created_at": now, **({"text": text} if text is not None else {}),
         } for chat_id, subject, period in chunk]
         result = await session.execute(
             _insert(session)(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["key"])
