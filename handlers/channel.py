@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, ClassVar
@@ -58,7 +59,7 @@ class Recipient:
     after_contact: bool = False  # the turn answers a shared phone number (Telegram then removes its keyboard)
 
 
-class OutputChannel:
+class OutputChannel(ABC):
     """The shared pipeline; a messenger's adapter subclasses it and supplies the primitives below."""
 
     name: ClassVar[str]  # the channel as core keys a chat: (name, chat id)
@@ -72,17 +73,17 @@ class OutputChannel:
 
     # ----- the primitives
 
+    @abstractmethod
     async def send_reply(self, to: Recipient, reply: Reply, *, first: bool) -> None:
         """Send one reply (its text with its buttons, its picture, its document); the messenger's errors raised."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def download_photo(self, reference: str, declared_size: int | None) -> bytes:
         """A consumer's photo; PhotoTooLarge over the channel's limit."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refusal(self, exc: Exception) -> DeliveryError | None:
         """The messenger's error as core's DeliveryError; None for an error that is not the messenger's."""
-        raise NotImplementedError
 
     # ----- the pipeline
 
