@@ -15,10 +15,12 @@ from bot.metrics import exposition, install as install_metrics, refresh_outbox_d
 from bot.settings import Settings
 from core.conversation import Kabinet
 from handlers import payments
+from handlers.registration import READY, Registration
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
+from handlers.viber.channel import ViberChannel, ViberConfig
 from handlers.webhook import BODY_LIMIT
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
-from bot.registration import READY, Registration
 from scheduler.chat_limit import RedisChatLimit
 from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
@@ -38,7 +40,7 @@ DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the di
 class Channel(Protocol):
     """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last.
     start() returns at once: registering with the messenger's API goes on in the background, and `state` says
-    how far it got (bot.registration: registering, ready, failed)."""
+    how far it got (handlers.registration: registering, ready, failed)."""
 
     def mount(self, app: web.Application) -> None: ...
 
@@ -102,17 +104,29 @@ def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None
     return app
 
 
+def telegram_config(settings: Settings) -> TelegramConfig:
+    token = settings.telegram_token
+    if token is None:
+        raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
+    secret = settings.telegram_webhook_secret
+    return TelegramConfig(token.get_secret_value(), settings.telegram_api_base, settings.telegram_webhook_url,
+                          secret.get_secret_value() if secret is not None else None)
+
+
+def viber_config(settings: Settings) -> ViberConfig:
+    if settings.viber_token is None:
+        raise ValueError("KABINET_VIBER_TOKEN is not set")
+    return ViberConfig(settings.viber_token.get_secret_value(), settings.viber_media_dir, settings.viber_api_base,
+                       settings.viber_webhook_url, settings.default_language)
+
+
 def configured_channels(settings: Settings, kabinet: Kabinet) -> dict[str, Channel]:
     """The configured messengers by channel name; each also delivers the outbox's messages (deliver())."""
     channels: dict[str, Channel] = {}
     if settings.telegram_token is not None:
-        from handlers.telegram.channel import TelegramChannel
-
-        channels["telegram"] = TelegramChannel(settings, kabinet)
+        channels["telegram"] = TelegramChannel(telegram_config(settings), kabinet)
     if settings.viber_token is not None:
-        from handlers.viber.channel import ViberChannel
-
-        channels["viber"] = ViberChannel(settings, kabinet)
+        channels["viber"] = ViberChannel(viber_config(settings), kabinet)
     return channels
 
 

@@ -11,8 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.settings import load_settings
-from handlers.telegram.channel import TelegramChannel
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from storage.exchange import submitted_readings
@@ -36,7 +35,7 @@ async def slow_api():
 
 @pytest.fixture
 async def telegram(slow_api, kabinet):
-    channel = TelegramChannel(load_settings(telegram_token=TOKEN, telegram_api_base=slow_api.base), kabinet)
+    channel = TelegramChannel(TelegramConfig(TOKEN, slow_api.base), kabinet)
     channel.bot.session.timeout = REQUEST_TIMEOUT
     yield channel
     await channel.bot.session.close()

@@ -10,9 +10,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.server import make_web_app
-from bot.settings import load_settings
 from core.conversation import COMMANDS
-from handlers.telegram.channel import WEBHOOK_PATH, TelegramChannel
+from handlers.telegram.channel import WEBHOOK_PATH, TelegramChannel, TelegramConfig
 from storage.models import ChatRow
 from storage.exchange import submitted_readings
 from tests.telegram_api import (  # noqa: F401  (bot_api is a fixture)
@@ -38,8 +37,7 @@ def free_port() -> int:
 @pytest.fixture
 async def polling(bot_api, kabinet):
     """Kabinet's Telegram channel in long-polling mode."""
-    settings = load_settings(telegram_token=TOKEN, telegram_api_base=bot_api.base)
-    channel = TelegramChannel(settings, kabinet)
+    channel = TelegramChannel(TelegramConfig(TOKEN, bot_api.base), kabinet)
     channel.mount(web.Application())
     await channel.start()
     assert await channel.registration.task and await channel.menu.task  # both run in the background
@@ -54,9 +52,7 @@ class Webhook:
         self.api = api
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
-        settings = load_settings(telegram_token=TOKEN, telegram_api_base=api.base, telegram_webhook_url=self.url,
-                                 telegram_webhook_secret=secret)
-        self.channel = TelegramChannel(settings, kabinet)
+        self.channel = TelegramChannel(TelegramConfig(TOKEN, api.base, self.url, secret), kabinet)
         self.app = make_web_app(database, kabinet)
         self.channel.mount(self.app)
 
@@ -307,7 +303,7 @@ async def test_webhook_without_a_configured_secret_still_requires_one(bot_api, k
     from handlers.telegram.channel import webhook_secret
 
     def settings(token: str):
-        return load_settings(telegram_token=token, telegram_webhook_url="https://bot.example.com/webhook/telegram")
+        return TelegramConfig(token, webhook_url="https://bot.example.com/webhook/telegram")
 
     # Derived from the token: every process of one bot agrees on it without being told.
     assert webhook_secret(settings(TOKEN)) == webhook_secret(settings(TOKEN))
