@@ -141,7 +141,9 @@ class AdvisoryLock:
     async def release(self) -> None:
         if self.connection is not None and self.connection != "sqlite":
             try:
-                await self.connection.close()  # closing the session frees the advisory lock
+                # Ending the PostgreSQL session frees the lock; a plain close would pool the connection, lock and all.
+                await self.connection.invalidate()
+                await self.connection.close()
             except Exception:
                 log.debug("closing the lock connection", exc_info=True)
         self.connection = None

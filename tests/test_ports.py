@@ -178,3 +178,24 @@ def test_the_scheduler_reaches_storage_only_through_the_ports():
 def test_the_admin_api_imports_no_orm_rows():
     assert {name for name in _imports(ROOT / "bot" / "admin.py") if name in ("storage.models", "sqlalchemy")} == set()
 
+
+async def test_one_process_leads_the_scheduler_until_it_lets_go(database):
+    """The store's Leadership: on PostgreSQL an advisory lock, so a second process follows; on SQLite there is
+    one process, always the leader."""
+    from storage.scheduling import SqlOutbox
+
+    first, second = SqlOutbox(database).leadership(), SqlOutbox(database).leadership()
+    try:
+        assert await first.try_take() and first.held
+        assert await first.try_take()  # kept, not taken twice
+        if database.is_sqlite:
+            assert await second.try_take()
+            return
+        assert not await second.try_take() and not second.held
+        await first.release()
+        assert not first.held
+        assert await second.try_take()
+        assert not await first.try_take()
+    finally:
+        await first.release()
+        await second.release()
