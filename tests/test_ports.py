@@ -1,4 +1,4 @@
-"""Issue 17 (ports): what core and the scheduler call on a unit of work is what its protocol declares, and
+"""Issue 17 (ports): what our code calls on a unit of work (outside storage) is what its protocol declares, and
 storage implements every declared method with the declared parameters. A runtime stand-in for a type
 checker: it reads the code, so a call to an undeclared method fails here before it fails in production."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from core import ports
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = ("core", "scheduler")  # the code that may reach storage only through core/ports.py
+CHECKED = ("core", "scheduler", "handlers", "bot")  # every caller of a unit of work but storage itself
 
 
 def protocols() -> dict[str, type]:
