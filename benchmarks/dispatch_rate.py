@@ -96,6 +96,7 @@ async def dispatch(url: str, api_base: str, use_redis: bool, stop_at: float) -> 
     from bot.settings import load_settings
     from handlers.telegram.channel import TelegramChannel
     from scheduler.dispatcher import Dispatcher
+    from storage.scheduling import SqlOutbox
     from scheduler.pace import LocalPace, RedisPace
     from storage.database import Database
 
@@ -104,8 +105,8 @@ async def dispatch(url: str, api_base: str, use_redis: bool, stop_at: float) -> 
     kabinet = build_kabinet(settings, database)
     channel = TelegramChannel(telegram_config(settings), kabinet)
     pace = RedisPace(REDIS) if use_redis else LocalPace()
-    dispatcher = Dispatcher(database, {"telegram": channel}, kabinet.translator, settings.zone, settings.window,
-                            rates={"telegram": LIMIT}, pace=pace, batch=100, concurrency=4)
+    dispatcher = Dispatcher(SqlOutbox(database), {"telegram": channel}, kabinet.translator, settings.zone,
+                            settings.window, rates={"telegram": LIMIT}, pace=pace, batch=100, concurrency=4)
     stop = asyncio.Event()
 
     async def until_drained() -> None:

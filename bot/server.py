@@ -25,6 +25,7 @@ from scheduler.chat_limit import RedisChatLimit
 from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
+from storage.scheduling import SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,8 @@ class Server:
     def _reminders(self) -> None:
         """The outbox dispatcher in every process; the scheduler where this process holds the lock."""
         settings = self.settings
-        planner = Planner(self.database, settings.window, settings.zone, retention=settings.retention)
+        store = SqlOutbox(self.database)  # the scheduler's ports, on this process's database
+        planner = Planner(store, settings.window, settings.zone, retention=settings.retention)
         self.reminders = ReminderScheduler(planner, daily_at=settings.reminders_at, events_every=settings.events_every)
         pace: LocalPace | SharedPace = LocalPace()
         if settings.redis_url:
@@ -182,7 +184,7 @@ class Server:
             pace.lost = self.redis.start
             self.app[SHARED_PACE] = pace
         self.dispatcher = Dispatcher(
-            self.database, self.senders, self.kabinet.translator, settings.zone, settings.window,
+            store, self.senders, self.kabinet.translator, settings.zone, settings.window,
             rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate}, pace=pace,
         )
         self.app[DISPATCHER] = self.dispatcher

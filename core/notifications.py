@@ -12,10 +12,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
+from core.amount_due import due_of
 from core.messages import Button, Reply
 from core.model import ChatSettings
+from core.ports import Appeals, NoticeSources, ServiceOrders
 
 
+QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
 OUTAGE_UPDATE = "update-"  # the period of an outage notice that tells of new times or reason, not of the outage
 
 
@@ -65,6 +68,23 @@ class Notice:
     @property
     def key(self) -> str:
         return outbox_key(self.chat_id, self.kind, self.subject, self.period)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One row of the outbox as the dispatcher delivers it, with its chat's address and language."""
+
+    id: int
+    chat_id: int
+    channel: str
+    external_id: str
+    language: str
+    active: bool
+    kind: str
+    subject: str
+    period: str
+    attempts: int
+    text: dict | None
 
 
 def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:
@@ -167,7 +187,7 @@ def unpacked_replies(packed: dict | None) -> list[Reply]:
     ]
 
 
-async def render(tx, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
+async def render(tx: NoticeSources, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
     """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
     from core import i18n
 
@@ -198,8 +218,6 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         if invoice is None:
             return None
         if kind is Kind.DEBT:
-            from core.amount_due import due_of  # not at the top: it imports core.ports, which imports this module
-
             owed = (await due_of(tx, account)).total  # what /balance calls "to pay now", not the balance as of its day
             if owed <= 0:
                 return None  # paid since it was planned
@@ -235,7 +253,7 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
     return None
 
 
-async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None:
+async def render_outage(tx: NoticeSources, t, item, kind: Kind, timezone) -> list[Reply] | None:
     from core import i18n
 
     outage = await tx.outage(item.subject)
@@ -264,7 +282,7 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
 ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
 
 
-async def render_order(tx, t, item) -> list[Reply] | None:
+async def render_order(tx: ServiceOrders, t, item) -> list[Reply] | None:
     """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
     change = await tx.order_event(int(item.period))
     if change is None:
@@ -278,7 +296,7 @@ async def render_order(tx, t, item) -> list[Reply] | None:
     return [Reply("\n".join(lines))]
 
 
-async def render_appeal(tx, t, item) -> list[Reply] | None:
+async def render_appeal(tx: Appeals, t, item) -> list[Reply] | None:
     """An appeal's status as it was changed (the period); the answer as it is now."""
     appeal = await tx.appeal(int(item.subject))
     if appeal is None:

@@ -24,6 +24,7 @@ from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from scheduler.dispatcher import Dispatcher
 from storage.database import Database
 from storage.photos import FilePhotoArchive
+from storage.scheduling import SqlOutbox
 
 
 async def main(url: str, api_base: str, token: str, offset: float, lease: float) -> None:
@@ -31,7 +32,8 @@ async def main(url: str, api_base: str, token: str, offset: float, lease: float)
     kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path(mkdtemp()) / "photos"), translator=Translator("uk"))
     channel = TelegramChannel(TelegramConfig(token, api_base), kabinet)
     dispatcher = Dispatcher(
-        database, {"telegram": channel}, kabinet.translator, ZoneInfo("Europe/Kyiv"), ReadingWindow.parse("always"),
+        SqlOutbox(database), {"telegram": channel}, kabinet.translator, ZoneInfo("Europe/Kyiv"),
+        ReadingWindow.parse("always"),
         rates={"telegram": 30.0}, per_chat_interval=0.0, batch=5, concurrency=1, lease=timedelta(seconds=lease),
         clock=lambda: datetime.now(UTC) + timedelta(seconds=offset),
     )

@@ -10,6 +10,7 @@ from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from storage.models import AccountRow, ChatRow, OutboxRow
+from storage.scheduling import SqlOutbox
 from tests.conftest import KYIV, Talk, linked
 
 
@@ -40,11 +41,11 @@ class ButtonRecordingSender:
 
 @pytest.fixture
 def planner(demo_database, kabinet, clock):
-    return Planner(demo_database, kabinet.window, KYIV, clock)
+    return Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock)
 
 
 def dispatcher_for(database, kabinet, clock, sender, **options):
-    return Dispatcher(database, {"console": sender}, kabinet.translator, KYIV, kabinet.window, clock=clock,
+    return Dispatcher(SqlOutbox(database), {"console": sender}, kabinet.translator, KYIV, kabinet.window, clock=clock,
                       rates={"console": 1000.0}, per_chat_interval=0.0, **options)
 
 
