@@ -90,15 +90,15 @@ def cmd_shell(args) -> int:
 
 
 async def _shell(settings: Settings, chat: str = "console", language: str | None = None) -> int:
-    from bot.app import build_kabinet, open_database
+    from bot.app import build_kabinet, open_database, recognition_pool
     from handlers.console.channel import ConsoleChannel
 
     database = await open_database(settings)
     try:
-        channel = ConsoleChannel(
-            build_kabinet(settings, database), chat_id=chat, language=language, files_dir=settings.output_dir
-        )
-        await channel.run()
+        async with recognition_pool(settings, workers=0) as reader:  # one person at a terminal: read in-process
+            channel = ConsoleChannel(build_kabinet(settings, database, reader=reader), chat_id=chat,
+                                     language=language, files_dir=settings.output_dir)
+            await channel.run()
     finally:
         await database.close()
     return 0

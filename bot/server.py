@@ -141,10 +141,9 @@ class Server:
     async def __aenter__(self) -> "Server":
         install_metrics()
         self.database = await open_database(self.settings)
-        self.kabinet = build_kabinet(self.settings, self.database)
-        # The worker pool that will read meter photos before the turn (issue 15); not started until the turn
-        # reads through it, so the models are not loaded twice meanwhile.
-        self.recognition = recognition_pool(self.settings)
+        # The worker processes that read meter photos before their turn (they load the models, this process never).
+        self.recognition = await recognition_pool(self.settings).start()
+        self.kabinet = build_kabinet(self.settings, self.database, reader=self.recognition)
         self.app = make_web_app(self.database, self.kabinet, self.settings)
         self.senders = configured_channels(self.settings, self.kabinet)
         self.channels = list(self.senders.values())

@@ -24,7 +24,7 @@ from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, Payee
 from core.ports import ChatFiles, PhotoArchive, Store, Transaction
 from core.readings import ReadingWindow
-from core.recognition import MeterReader
+from core.recognition import PhotoReader
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ class Kabinet:
     translator: Translator = field(default_factory=Translator)
     window: ReadingWindow = field(default_factory=lambda: ReadingWindow(2, 3))
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
-    reader: MeterReader | None = None
+    # Reads meter photos (a pool of worker processes, core/recognition/pool.py); None: photos are only kept.
+    reader: PhotoReader | None = None
     link_attempts_per_hour: int = 5
     link_failures_per_account_per_day: int = 10
     # Files channels keep per chat (Viber's media shelf), removed by /forget with the chat's data.
@@ -97,8 +98,11 @@ class Kabinet:
         event = without_nul(event)
         turn: Turn | None = None
         try:
+            before = await self._before_turn(event)
+            if isinstance(before, Handled):
+                return before
             async with self.store.transaction() as tx:
-                turn = Turn(self, tx, event)
+                turn = Turn(self, tx, event, before)
                 opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
                                             self.clock(), self.today())
                 if opened is None:
@@ -113,6 +117,13 @@ class Kabinet:
         for name, labels in turn.counted:
             metrics.count(name, **labels)
         return Handled(Outcome.DONE, turn.replies)
+
+    async def _before_turn(self, event: Incoming) -> object | Handled | None:
+        """A photo's slow work (reading it), done before the turn's transaction opens so that no connection or
+        write lock waits for it: what it hands the turn, or the answer when the photo is not taken."""
+        if event.kind is EventKind.PHOTO and self.registry.before_photo_turn is not None:
+            return await self.registry.before_photo_turn(self, event)
+        return None
 
     async def keep_unsent(self, channel: str, chat_id: str, replies: list[Reply]) -> None:
         """Replies a messenger did not take after the turn was committed (an outage, a timeout): the
@@ -150,10 +161,12 @@ def without_nul(event: Incoming) -> Incoming:
 class Turn:
     """One event's handling: the chat, its state, and the replies being built."""
 
-    def __init__(self, app: Kabinet, tx: Transaction, event: Incoming) -> None:
+    def __init__(self, app: Kabinet, tx: Transaction, event: Incoming, before_turn: object | None = None) -> None:
         self.app = app
         self.tx = tx
         self.event = event
+        # What the event's work before the transaction produced (a photo read before its turn), for its flow.
+        self.before_turn = before_turn
         self.replies: list[Reply] = []
         self.language = app.translator.language_for(event.language)
         self.chat: Chat

@@ -167,6 +167,16 @@ class Talk:
 
 
 @pytest.fixture
+async def photo_reader():
+    """The real meter reader, read through a RecognitionPool in a thread of this process (as `kabinet shell`
+    does): `kabinet.reader = photo_reader`."""
+    from core.recognition import RecognitionPool, default_reader
+
+    async with RecognitionPool(0, make_reader=default_reader) as pool:
+        yield pool
+
+
+@pytest.fixture
 def talk(kabinet, tmp_path) -> Talk:
     return Talk(kabinet, files=tmp_path / "out")
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.conversation import Turn
+    from core.conversation import Kabinet, Turn
+    from core.messages import Handled, Incoming
 
 CommandHandler = Callable[["Turn", str], Awaitable[None]]  # (turn, the command's arguments)
 StepHandler = Callable[["Turn", "str | None", "str | None"], Awaitable[None]]  # (turn, text, button action)
@@ -16,6 +17,9 @@ Requirement = Callable[["Turn"], Awaitable[bool]]
 # Text typed with nothing in progress and no command: True when the flow took it.
 IdleTextHandler = Callable[["Turn", str], Awaitable[bool]]
 PhotoHandler = Callable[["Turn", bytes], Awaitable[None]]
+# Work on a photo done before its turn's transaction opens (reading it): what it hands the turn
+# (`turn.before_turn`), or the answer itself when the photo is not taken (a Handled; no turn is opened).
+BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | Handled | None"]]
 MenuRow = tuple[tuple[str, str], ...]  # (command, message key of its label)
 
 
@@ -59,6 +63,7 @@ class Flow:
     labels: tuple[tuple[str, str], ...] = ()  # labels that press a command when typed, beyond the menu's
     idle_text: IdleTextHandler | None = None
     photo: PhotoHandler | None = None
+    before_photo_turn: BeforeTurn | None = None
 
 
 class Registry:
@@ -72,6 +77,7 @@ class Registry:
         self.labels: list[tuple[str, str]] = []
         self.idle_text: list[IdleTextHandler] = []
         self.photo: PhotoHandler | None = None
+        self.before_photo_turn: BeforeTurn | None = None
         for flow in flows:
             for command in flow.commands:
                 _add(self.commands, command.name, command, "command")
@@ -87,6 +93,7 @@ class Registry:
                 if self.photo is not None:
                     raise ValueError("two flows take photos")
                 self.photo = flow.photo
+                self.before_photo_turn = flow.before_photo_turn
         # The main menu shows the commands these flows have.
         rows = [tuple(item for item in row if item[0] in self.commands) for row in self.menu]
         self.menu = [row for row in rows if row]
