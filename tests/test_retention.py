@@ -22,7 +22,7 @@ from storage import outbox
 from storage.models import (
     ChatRow, DeliveryRow, LinkAttemptRow, MeterRow, OutboxRow, PhotoRow, ReadingRow,
 )
-from tests.conftest import KYIV
+from tests.support.demo import KYIV
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
