@@ -31,13 +31,10 @@ async def link(chat: ChatDriver) -> None:
     assert chat.buttons == MENU
 
 
-async def test_link_an_account(consumer):
+async def test_link_an_account_and_see_its_balance(consumer):
     await link(consumer)
-    assert await consumer.say("/link 010000012345 Шевченко") == "Особовий рахунок 010000012345 уже підключено до цього чату."
-
-
-async def test_balance(consumer):
-    await link(consumer)
+    again = await consumer.say("/link 010000012345 Шевченко")
+    assert again == "Особовий рахунок 010000012345 уже підключено до цього чату."
     assert await consumer.press("Баланс") == (
         "Особовий рахунок 010000012345, м. Харків, вул. Сумська, 10, кв. 5\n"
         "До сплати зараз: 658,40 грн.\n"
@@ -62,7 +59,7 @@ async def test_a_reading_through_zero_is_confirmed_by_button(consumer):
     assert consumer.buttons == MENU
 
 
-async def test_a_phone_photo_is_kept_with_the_reading_it_asks_for(consumer, kabinet, demo_database, tmp_path):
+async def test_a_phone_photo_is_kept_with_the_reading_it_asks_for(consumer, kabinet, demo_database):
     photo = phone_photo()
     await link(consumer)
     assert await consumer.photo(photo) == (
@@ -71,7 +68,7 @@ async def test_a_phone_photo_is_kept_with_the_reading_it_asks_for(consumer, kabi
         "Попередні показники: 12345 (31.10.2026)."
     )
     assert "прийнято: 12480 (30.11.2026)" in await consumer.say("12480")
-    [kept] = (tmp_path / "photos").rglob("*.jpg")
+    [kept] = kabinet.photos.root.rglob("*.jpg")
     assert kept.read_bytes() == photo  # every byte of it: no channel shrank or cut it on the way
     async with demo_database.session() as session:
         [reading] = await submitted_readings(session, None)
