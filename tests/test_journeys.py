@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from storage.exchange import submitted_readings
 from tests.support.chat import ChatDriver
+from tests.support.drivers import CHANNELS, open_chat
 from tests.support.pictures import phone_photo
 from tests.support.reminders import notices_to
 
@@ -111,3 +114,27 @@ async def test_forget_erases_the_chat(consumer):
     assert "Дані чату стерто, особові рахунки відключено." in await consumer.press("Так, стерти")
     assert await consumer.say("/balance") == "До цього чату ще не підключено жодного особового рахунку."
     assert consumer.buttons == ["Підключити особовий рахунок"]
+
+
+# What the consumer does in the conversation below, step by step; each step's messages and buttons are compared.
+TOUR = [
+    ("say", "/start"), ("press", "Підключити особовий рахунок"), ("press", "Погоджуюсь"), ("say", "010000012345"),
+    ("say", "Шевченко"), ("press", "Баланс"), ("press", "Як це пораховано?"), ("say", "/reading"), ("say", "/cancel"),
+    ("say", "/history"), ("say", "/invoices"), ("say", "/outages"), ("press", "Послуги"), ("press", "Мої заявки"),
+    ("say", "/appeal"), ("say", "/cancel"), ("say", "/settings"), ("say", "/accounts"), ("say", "/help"),
+    ("say", "/language"), ("say", "щось незрозуміле"), ("say", "/forget"), ("press", "Ні"),
+]
+
+
+# The channels render; the database does not take part in that, so one backend is enough here.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_every_channel_shows_the_same_conversation(kabinet, demo_database, tmp_path):
+    transcripts = {}
+    for channel in CHANNELS:
+        async with open_chat(channel, kabinet, demo_database, tmp_path / channel) as chat:
+            transcripts[channel] = [(step, await getattr(chat, kind)(arg), chat.buttons)
+                                    for step, (kind, arg) in enumerate(TOUR)]
+    console = transcripts["console"]
+    assert all(text for _, text, _ in console)  # every step was answered
+    for channel in ("telegram", "viber"):
+        assert transcripts[channel] == console, channel
