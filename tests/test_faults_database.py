@@ -139,7 +139,7 @@ async def test_postgresql_cut_mid_load_apologises_loses_no_accepted_reading_and_
         async def round_(day) -> list[str]:
             clock.now = day
             return list(await asyncio.gather(*(consumer.submit(day.date()) for consumer in consumers),
-                                             asyncio.wait_for(onlooker("/balance"), TURN_TIMEOUT)))
+                                             asyncio.wait_for(onlooker.say("/balance"), TURN_TIMEOUT)))
 
         day = clock.now
         for _ in range(3):
