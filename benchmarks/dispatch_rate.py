@@ -92,19 +92,21 @@ def dispatch_process(url: str, api_base: str, use_redis: bool, stop_at: float) -
 
 async def dispatch(url: str, api_base: str, use_redis: bool, stop_at: float) -> None:
     from bot.app import build_kabinet
+    from bot.server import telegram_config
     from bot.settings import load_settings
     from handlers.telegram.channel import TelegramChannel
     from scheduler.dispatcher import Dispatcher
+    from storage.scheduling import SqlOutbox
     from scheduler.pace import LocalPace, RedisPace
     from storage.database import Database
 
     settings = load_settings(database_url=url, telegram_token=TOKEN, telegram_api_base=api_base, data_dir=Path(tempfile.mkdtemp()))
     database = Database(url)
     kabinet = build_kabinet(settings, database)
-    channel = TelegramChannel(settings, kabinet)
+    channel = TelegramChannel(telegram_config(settings), kabinet)
     pace = RedisPace(REDIS) if use_redis else LocalPace()
-    dispatcher = Dispatcher(database, {"telegram": channel}, kabinet.translator, settings.zone, settings.window,
-                            rates={"telegram": LIMIT}, pace=pace, batch=100, concurrency=4)
+    dispatcher = Dispatcher(SqlOutbox(database), {"telegram": channel}, kabinet.translator, settings.zone,
+                            settings.window, rates={"telegram": LIMIT}, pace=pace, batch=100, concurrency=4)
     stop = asyncio.Event()
 
     async def until_drained() -> None:

@@ -27,6 +27,7 @@ from core.readings import ReadingWindow  # noqa: E402
 from scheduler.jobs import Planner  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from storage.scheduling import SqlOutbox  # noqa: E402
 
 from benchmarks.scratch import scratch_database  # noqa: E402
 
@@ -90,7 +91,8 @@ async def measure(database: Database, backend: str, n: int) -> None:
     }
     print(f"{'job':18} {'planned':>10} {'seconds':>9} {'rows/s':>10} {'again (s)':>10} {'peak RSS MB':>12}")
     for job, moment in clock_at.items():
-        planner = Planner(database, ReadingWindow.parse("2,3"), KYIV, clock=lambda m=moment: m.astimezone(UTC))
+        planner = Planner(SqlOutbox(database), ReadingWindow.parse("2,3"), KYIV,
+                          clock=lambda m=moment: m.astimezone(UTC))
         started = time.perf_counter()
         planned, _ = await planner.run(job)
         took = time.perf_counter() - started

@@ -37,6 +37,7 @@ from storage.exchange import import_folder  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import OutboxRow  # noqa: E402
 from storage.photos import FilePhotoArchive  # noqa: E402
+from storage.scheduling import SqlOutbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -140,7 +141,7 @@ async def measure(database: Database, args) -> None:
     deadline = time.perf_counter() + args.seconds
     quiet = await users(lambda: time.perf_counter() > deadline)
 
-    planner = Planner(database, kabinet.window, KYIV, retention=Retention(batch=args.batch))
+    planner = Planner(SqlOutbox(database), kabinet.window, KYIV, retention=Retention(batch=args.batch))
     done = asyncio.Event()
 
     async def prune() -> tuple[int, float]:

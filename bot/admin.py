@@ -36,16 +36,16 @@ from bot.admin_schema import (
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
 )
 from core import metrics
-from core.notifications import OUTAGE_UPDATE, Kind
+from core.notifications import Kind
+from core.outages import plan_outage_notices
 from core.readings import ReadingWindow
 from core.services import OPERATOR, IllegalTransition, change_appeal_status, change_order_status
 from scheduler.jobs import Planner, plan_after_import
 from storage import outbox, queries_admin
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
-from storage.models import AppealRow, OutageRow, ServiceOrderRow
 from storage.queries_services import to_outage
-from storage.repositories import SqlTransaction
+from storage.scheduling import SqlOutbox, SqlOutboxTransaction
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Admin:
 
     @property
     def planner(self) -> Planner:
-        return Planner(self.database, self.window, self.timezone, self.clock)
+        return Planner(SqlOutbox(self.database), self.window, self.timezone, self.clock)
 
     @property
     def fingerprint(self) -> str:
@@ -331,8 +331,7 @@ def _order(row, number: str, events=None) -> Order:
 
 async def list_orders(admin: Admin, request, who: str, query: OrdersQuery) -> Page[Order]:
     async with admin.database.session() as session:
-        rows = await queries_admin.with_account_page(session, ServiceOrderRow, query.status, query.cursor,
-                                                     query.limit)
+        rows = await queries_admin.orders_page(session, query.status, query.cursor, query.limit)
     return _page(Order, [_order(row, number) for row, number in rows], rows[-1][0].id if rows else None, query)
 
 
@@ -345,7 +344,7 @@ async def get_order(admin: Admin, request, who: str, id: int) -> Order:
 
 
 async def _order_with_history(session, order_id: int) -> Order | None:
-    found = await queries_admin.with_account(session, ServiceOrderRow, order_id)
+    found = await queries_admin.order(session, order_id)
     if found is None:
         return None
     return _order(*found, await queries_admin.order_events(session, order_id))
@@ -355,7 +354,8 @@ async def change_order(admin: Admin, request, who: str, id: int, body: OrderChan
     now = admin.clock()
     async with admin.database.session() as session:
         try:
-            change = await change_order_status(SqlTransaction(session), id, body.status, body.comment, now, OPERATOR)
+            change = await change_order_status(SqlOutboxTransaction(session), id, body.status, body.comment, now,
+                                               OPERATOR)
         except IllegalTransition as exc:
             raise Refusal(409, f"{exc}: the workflow does not allow it") from None
         except LookupError:
@@ -377,13 +377,13 @@ def _appeal(row, number: str) -> Appeal:
 
 async def list_appeals(admin: Admin, request, who: str, query: AppealsQuery) -> Page[Appeal]:
     async with admin.database.session() as session:
-        rows = await queries_admin.with_account_page(session, AppealRow, query.status, query.cursor, query.limit)
+        rows = await queries_admin.appeals_page(session, query.status, query.cursor, query.limit)
     return _page(Appeal, [_appeal(row, number) for row, number in rows], rows[-1][0].id if rows else None, query)
 
 
 async def get_appeal(admin: Admin, request, who: str, id: int) -> Appeal:
     async with admin.database.session() as session:
-        found = await queries_admin.with_account(session, AppealRow, id)
+        found = await queries_admin.appeal(session, id)
     if found is None:
         raise Refusal(404, f"no appeal {id}")
     return _appeal(*found)
@@ -393,7 +393,7 @@ async def change_appeal(admin: Admin, request, who: str, id: int, body: AppealCh
     now = admin.clock()
     async with admin.database.session() as session:
         try:
-            appeal = await change_appeal_status(SqlTransaction(session), id, body.status, body.answer, now)
+            appeal = await change_appeal_status(SqlOutboxTransaction(session), id, body.status, body.answer, now)
         except IllegalTransition as exc:
             raise Refusal(409, f"{exc}: the workflow does not allow it") from None
         except LookupError:
@@ -402,7 +402,7 @@ async def change_appeal(admin: Admin, request, who: str, id: int, body: AppealCh
             raise Refusal(400, f"bad body: answer: {exc}", [{"field": "answer", "reason": str(exc)}]) from None
         notices = [(appeal.chat_id, str(id), appeal.status)] if appeal.chat_id is not None else []
         notified = await outbox.plan_notices(session, Kind.APPEAL, notices, now)
-        found = await queries_admin.with_account(session, AppealRow, id)
+        found = await queries_admin.appeal(session, id)
     _audit(who, "appeal %d of account %s: -> %s", id, mask(found[1]), appeal.status)
     return AppealChanged(appeal=_appeal(*found), notified=notified)
 
@@ -410,7 +410,7 @@ async def change_appeal(admin: Admin, request, who: str, id: int, body: AppealCh
 # ----- outages
 
 
-def _outage(row: OutageRow) -> Outage:
+def _outage(row) -> Outage:
     def utc(moment: datetime | None) -> datetime | None:
         return moment.astimezone(UTC) if moment is not None else None  # as read back, whatever was given
 
@@ -425,30 +425,13 @@ async def list_outages(admin: Admin, request, who: str, query: PageQuery) -> Pag
     return _page(Outage, [_outage(row) for row in rows], rows[-1].id if rows else None, query)
 
 
-async def _notify_outage(session, row: OutageRow, now: datetime, changed: bool) -> int:
-    """Over: the end notice. Current or coming: the first notice to chats that have not had it, and the new
-    times or reason to those that have."""
-    tx = SqlTransaction(session)
-    outage = to_outage(row)
-    chats = await tx.chats_touched_by(outage)
-    if outage.ends_at is not None and outage.ends_at <= now:
-        return await outbox.plan_notices(session, Kind.OUTAGE_END, [(c, outage.code, "end") for c in chats], now)
-    told = await queries_admin.chats_told_of_outage(session, outage.code) if changed else set()
-    planned = await outbox.plan_notices(session, Kind.OUTAGE, [(c, outage.code, "start") for c in chats], now)
-    update = f"{OUTAGE_UPDATE}{now:%Y%m%dT%H%M%S.%f}"
-    return planned + await outbox.plan_notices(
-        session, Kind.OUTAGE, [(c, outage.code, update) for c in chats if c in told], now)
-
-
 async def add_outage(admin: Admin, request, who: str, body: OutageBody) -> OutageSaved:
     now = admin.clock()
     async with admin.database.session() as session:
         if await queries_admin.outage_by_code(session, body.code) is not None:
             raise Refusal(409, f"outage {body.code} exists: change it with PATCH /admin/outages/{body.code}")
-        row = OutageRow(**body.model_dump())
-        session.add(row)
-        await session.flush()
-        notified = await _notify_outage(session, row, now, changed=False)
+        row = await queries_admin.add_outage(session, body.model_dump())
+        notified = await plan_outage_notices(SqlOutboxTransaction(session), to_outage(row), now)
     _audit(who, "outage %s published (%s), %d notice(s)", body.code, body.kind, notified)
     return OutageSaved(outage=_outage(row), notified=notified)
 
@@ -466,7 +449,7 @@ async def change_outage(admin: Admin, request, who: str, code: str, body: Outage
         for name, value in changes.items():
             setattr(row, name, value)
         await session.flush()
-        notified = await _notify_outage(session, row, now, changed=True)
+        notified = await plan_outage_notices(SqlOutboxTransaction(session), to_outage(row), now, changed=True)
     _audit(who, "outage %s changed (%s), %d notice(s)", code, ", ".join(sorted(changes)), notified)
     return OutageSaved(outage=_outage(row), notified=notified)
 
@@ -497,7 +480,7 @@ async def broadcast(admin: Admin, request, who: str, body: BroadcastBody) -> Bro
 async def clear_link_failures(admin: Admin, request, who: str, account: str) -> LinkFailuresCleared:
     """Lift an account's lock after too many failed link attempts (the owner called the call centre)."""
     async with admin.database.session() as session:
-        tx = SqlTransaction(session)
+        tx = SqlOutboxTransaction(session)
         found = [a for a in await tx.find_accounts([account]) if a.number == account]
         if not found:
             raise Refusal(404, f"no account {account}")
@@ -532,7 +515,7 @@ async def import_zip(admin: Admin, request: web.Request, who: str) -> Imported:
     try:
         async with admin.database.session() as session:
             report = await import_folder(session, folder)
-            notified = await plan_after_import(admin.planner, session)
+            notified = await plan_after_import(admin.planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
         shutil.rmtree(into, ignore_errors=True)
         problems = admin_import.problems_json(refusal.problems, folder)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.i18n import Translator
+from core.recognition.pool import RecognitionPool, line_reader
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.database import Database
 from storage.migrate import upgrade
@@ -15,17 +17,12 @@ from storage.photos import FilePhotoArchive
 log = logging.getLogger(__name__)
 
 
-def load_reader(engine: str = "lines"):
-    """The meter-photo reader, when the recognition engine is installed."""
-    try:
-        from core.recognition import default_reader
-    except ImportError:
-        return None
-    try:
-        return default_reader(engine)
-    except Exception:  # a broken recognition install must not stop the bot; photos are then only kept
-        log.warning("meter photo recognition is unavailable", exc_info=True)
-        return None
+def recognition_pool(settings: Settings, workers: int | None = None) -> RecognitionPool:
+    """The worker processes that read meter photos (`workers`: the setting's unless given), not started yet:
+    `async with` it for the app's lifetime and hand it to build_kabinet as the reader."""
+    workers = settings.recognition_workers if workers is None else workers
+    return RecognitionPool(workers, settings.recognition_queue,
+                           make_reader=functools.partial(line_reader, settings.recognizer))
 
 
 async def open_database(settings: Settings) -> Database:
@@ -48,7 +45,6 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         translator=Translator(settings.default_language),
         window=settings.window,
         timezone=settings.zone,
-        reader=overrides.pop("reader") if "reader" in overrides else load_reader(settings.recognizer),
         link_attempts_per_hour=settings.link_attempts_per_hour,
         link_failures_per_account_per_day=settings.link_failures_per_account_per_day,
         payee=settings.payee,

@@ -90,15 +90,15 @@ def cmd_shell(args) -> int:
 
 
 async def _shell(settings: Settings, chat: str = "console", language: str | None = None) -> int:
-    from bot.app import build_kabinet, open_database
+    from bot.app import build_kabinet, open_database, recognition_pool
     from handlers.console.channel import ConsoleChannel
 
     database = await open_database(settings)
     try:
-        channel = ConsoleChannel(
-            build_kabinet(settings, database), chat_id=chat, language=language, files_dir=settings.output_dir
-        )
-        await channel.run()
+        async with recognition_pool(settings, workers=0) as reader:  # one person at a terminal: read in-process
+            channel = ConsoleChannel(build_kabinet(settings, database, reader=reader), chat_id=chat,
+                                     language=language, files_dir=settings.output_dir)
+            await channel.run()
     finally:
         await database.close()
     return 0
@@ -119,6 +119,7 @@ async def _import(settings: Settings, folder: Path) -> int:
     from bot.app import open_database
     from scheduler.jobs import Planner, plan_after_import
     from storage.exchange import ImportRefused, import_folder
+    from storage.scheduling import SqlOutbox, SqlOutboxTransaction
 
     database = await open_database(settings)
     # The invoices' PDFs are copied into the data directory: the utility's folder may change or go later.
@@ -126,7 +127,8 @@ async def _import(settings: Settings, folder: Path) -> int:
     try:
         async with database.session() as session:
             report = await import_folder(session, folder, attachments)
-            notified = await plan_after_import(Planner(database, settings.window, settings.zone), session)
+            planner = Planner(SqlOutbox(database), settings.window, settings.zone)
+            notified = await plan_after_import(planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
         shutil.rmtree(attachments, ignore_errors=True)
         print(f"kabinet import: nothing imported, {len(refusal.problems)} problem(s):", file=sys.stderr)
@@ -187,10 +189,11 @@ async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
     from bot.app import build_kabinet, open_database
     from core.notifications import render
     from scheduler.jobs import RETENTION, Planner
+    from storage.scheduling import SqlOutbox
 
     database = await open_database(settings)
     try:
-        planner = Planner(database, settings.window, settings.zone, retention=settings.retention)
+        planner = Planner(SqlOutbox(database), settings.window, settings.zone, retention=settings.retention)
         if name not in planner.jobs():
             print(f"kabinet jobs run: no job {name!r}; see `kabinet jobs list`", file=sys.stderr)
             return 2

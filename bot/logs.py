@@ -44,8 +44,9 @@ class SecretRedaction(logging.Filter):
 
 
 def secrets_of(settings) -> list[str]:
-    """The configured tokens: Telegram's (and its webhook secret), Viber's, the admin API's."""
-    values = [settings.telegram_token, settings.telegram_webhook_secret, settings.viber_token, settings.admin_token]
+    """The configured tokens: Telegram's (and its webhook secret), Viber's, the admin API's, LiqPay's private key."""
+    values = [settings.telegram_token, settings.telegram_webhook_secret, settings.viber_token, settings.admin_token,
+              settings.liqpay_private_key]
     secrets = [value.get_secret_value() for value in values if value is not None]
     if settings.telegram_token is not None:
         # The part after "123456789:" is the secret one; alone it also catches a URL-encoded token.

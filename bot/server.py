@@ -9,19 +9,23 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.app import build_kabinet, open_database
+from bot.app import build_kabinet, open_database, recognition_pool
 from bot import admin
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
+from handlers import payments
+from handlers.registration import READY, Registration
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
+from handlers.viber.channel import ViberChannel, ViberConfig
 from handlers.webhook import BODY_LIMIT
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
-from bot.registration import READY, Registration
 from scheduler.chat_limit import RedisChatLimit
 from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
+from storage.scheduling import SqlOutbox
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the di
 class Channel(Protocol):
     """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last.
     start() returns at once: registering with the messenger's API goes on in the background, and `state` says
-    how far it got (bot.registration: registering, ready, failed)."""
+    how far it got (handlers.registration: registering, ready, failed)."""
 
     def mount(self, app: web.Application) -> None: ...
 
@@ -96,20 +100,34 @@ def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None
     app.router.add_get("/metrics", metrics_page)
     if settings is not None:
         admin.mount(app, settings, database, kabinet.clock)
+    if settings is not None and settings.liqpay is not None:
+        payments.mount(app, settings.liqpay, database, kabinet.clock)
     return app
+
+
+def telegram_config(settings: Settings) -> TelegramConfig:
+    token = settings.telegram_token
+    if token is None:
+        raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
+    secret = settings.telegram_webhook_secret
+    return TelegramConfig(token.get_secret_value(), settings.telegram_api_base, settings.telegram_webhook_url,
+                          secret.get_secret_value() if secret is not None else None)
+
+
+def viber_config(settings: Settings) -> ViberConfig:
+    if settings.viber_token is None:
+        raise ValueError("KABINET_VIBER_TOKEN is not set")
+    return ViberConfig(settings.viber_token.get_secret_value(), settings.viber_media_dir, settings.viber_api_base,
+                       settings.viber_webhook_url, settings.default_language)
 
 
 def configured_channels(settings: Settings, kabinet: Kabinet) -> dict[str, Channel]:
     """The configured messengers by channel name; each also delivers the outbox's messages (deliver())."""
     channels: dict[str, Channel] = {}
     if settings.telegram_token is not None:
-        from handlers.telegram.channel import TelegramChannel
-
-        channels["telegram"] = TelegramChannel(settings, kabinet)
+        channels["telegram"] = TelegramChannel(telegram_config(settings), kabinet)
     if settings.viber_token is not None:
-        from handlers.viber.channel import ViberChannel
-
-        channels["viber"] = ViberChannel(settings, kabinet)
+        channels["viber"] = ViberChannel(viber_config(settings), kabinet)
     return channels
 
 
@@ -123,7 +141,9 @@ class Server:
     async def __aenter__(self) -> "Server":
         install_metrics()
         self.database = await open_database(self.settings)
-        self.kabinet = build_kabinet(self.settings, self.database)
+        # The worker processes that read meter photos before their turn (they load the models, this process never).
+        self.recognition = await recognition_pool(self.settings).start()
+        self.kabinet = build_kabinet(self.settings, self.database, reader=self.recognition)
         self.app = make_web_app(self.database, self.kabinet, self.settings)
         self.senders = configured_channels(self.settings, self.kabinet)
         self.channels = list(self.senders.values())
@@ -153,7 +173,8 @@ class Server:
     def _reminders(self) -> None:
         """The outbox dispatcher in every process; the scheduler where this process holds the lock."""
         settings = self.settings
-        planner = Planner(self.database, settings.window, settings.zone, retention=settings.retention)
+        store = SqlOutbox(self.database)  # the scheduler's ports, on this process's database
+        planner = Planner(store, settings.window, settings.zone, retention=settings.retention)
         self.reminders = ReminderScheduler(planner, daily_at=settings.reminders_at, events_every=settings.events_every)
         pace: LocalPace | SharedPace = LocalPace()
         if settings.redis_url:
@@ -162,7 +183,7 @@ class Server:
             pace.lost = self.redis.start
             self.app[SHARED_PACE] = pace
         self.dispatcher = Dispatcher(
-            self.database, self.senders, self.kabinet.translator, settings.zone, settings.window,
+            store, self.senders, self.kabinet.translator, settings.zone, settings.window,
             rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate}, pace=pace,
         )
         self.app[DISPATCHER] = self.dispatcher
@@ -183,6 +204,7 @@ class Server:
         if isinstance(self.kabinet.chat_limit, RedisChatLimit):
             await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
+        await self.recognition.close()
         await self.database.close()
 
 

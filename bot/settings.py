@@ -5,9 +5,10 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.liqpay import CHECKOUT_URL, LiqPay
 from core.readings import ReadingWindow
 from core.recognition import ENGINES
 
@@ -58,11 +59,22 @@ class Settings(BaseSettings):
     services: str = ""
     # How meter photos are read: "lines" (neural text-line models) or "templates" (font digit shapes).
     recognizer: Literal[ENGINES] = "lines"
+    # Worker processes that read meter photos, each holding the models (default: one per core; 0 reads them in a
+    # thread of the bot process), and the photos that may wait for one (default: two per worker); the next photo is
+    # answered "many photos right now, send it again in a minute or type the reading".
+    recognition_workers: int | None = Field(None, ge=0, le=64)
+    recognition_queue: int | None = Field(None, ge=0, le=1000)
     # Retention (README, "Retention"), in days. Sent messages stay longer than an invoice is news (7 days),
     # or the invoice job would plan its notice again.
     outbox_retention_days: int = Field(30, ge=8, le=3650)
     deliveries_retention_days: int = Field(30, ge=1, le=3650)
     photo_retention_days: int = Field(3 * 365, ge=1, le=36500)  # meter photos, kept as evidence
+    # LiqPay's checkout, when both keys are set (docs: "Paying online"); the callback comes to POST /payments/liqpay
+    # at liqpay_server_url, or at the URL set in the shop's LiqPay settings when that is not given.
+    liqpay_public_key: str | None = None
+    liqpay_private_key: SecretStr | None = Field(None, validate_default=True)
+    liqpay_server_url: str | None = Field(None, pattern=r"^https?://\S+$")
+    liqpay_checkout_url: str = Field(CHECKOUT_URL, pattern=r"^https?://\S+$")
 
     @field_validator("payee_iban")
     @classmethod
@@ -80,6 +92,16 @@ class Settings(BaseSettings):
     def _long_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_ADMIN_TOKEN:
             raise ValueError(f"must be at least {MIN_ADMIN_TOKEN} characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("liqpay_private_key")
+    @classmethod
+    def _both_liqpay_keys(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        public = info.data.get("liqpay_public_key")
+        if value is None and public is not None:
+            raise ValueError("not set, and KABINET_LIQPAY_PUBLIC_KEY is: LiqPay needs both keys or neither")
+        if value is not None and public is None:
+            raise ValueError("set without KABINET_LIQPAY_PUBLIC_KEY: LiqPay needs both keys or neither")
         return value
 
     @field_validator("timezone")
@@ -127,6 +149,13 @@ class Settings(BaseSettings):
     def service_codes(self) -> tuple[str, ...] | None:
         codes = tuple(code.strip() for code in self.services.split(",") if code.strip())
         return codes or None
+
+    @property
+    def liqpay(self) -> LiqPay | None:
+        if self.liqpay_public_key is None or self.liqpay_private_key is None:
+            return None
+        return LiqPay(self.liqpay_public_key, self.liqpay_private_key.get_secret_value(), self.liqpay_server_url,
+                      self.liqpay_checkout_url)
 
     @property
     def zone(self) -> ZoneInfo:

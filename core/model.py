@@ -82,6 +82,29 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class OnlinePayment:
+    """A payment on a payment provider's page. `status`: ordered (the page was opened), paid, failed, reversed;
+    a paid one is pending on the account until the billing import brings it (reconciled_at)."""
+
+    order_id: str
+    provider: str
+    account_id: int
+    account: str  # the account's number
+    amount: Decimal
+    currency: str
+    status: str
+    payment_id: str | None
+    created_at: datetime
+    paid_at: datetime | None = None
+    reconciled_at: datetime | None = None
+    reconciled_ref: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "paid" and self.reconciled_at is None
+
+
+@dataclass(frozen=True)
 class Invoice:
     period: str
     issued_on: date

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
+from core.amount_due import due_of
 from core.messages import Button, Reply
 from core.model import ChatSettings
+from core.ports import Appeals, NoticeSources, ServiceOrders
 
 
+QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
 OUTAGE_UPDATE = "update-"  # the period of an outage notice that tells of new times or reason, not of the outage
 
 
@@ -31,6 +35,7 @@ class Kind(str, Enum):
     APPEAL = "appeal"
     REPLY = "reply"  # an answer to the consumer the messenger did not take at the time
     ACCOUNT_LINKED = "account-linked"  # another chat linked an account this chat has
+    PAYMENT = "payment"  # a payment on the provider's page reached us (its amount is in the row's text)
 
 
 # Which of the chat's reminder switches (/settings) governs each kind; None: always sent.
@@ -47,6 +52,7 @@ SWITCH = {
     Kind.APPEAL: None,  # the call centre's answer to the consumer's own question, not a reminder
     Kind.REPLY: None,
     Kind.ACCOUNT_LINKED: None,  # the owner's one warning of a takeover
+    Kind.PAYMENT: None,  # the receipt of the consumer's own payment, not a reminder
 }
 
 
@@ -62,6 +68,23 @@ class Notice:
     @property
     def key(self) -> str:
         return outbox_key(self.chat_id, self.kind, self.subject, self.period)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One row of the outbox as the dispatcher delivers it, with its chat's address and language."""
+
+    id: int
+    chat_id: int
+    channel: str
+    external_id: str
+    language: str
+    active: bool
+    kind: str
+    subject: str
+    period: str
+    attempts: int
+    text: dict | None
 
 
 def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:
@@ -164,7 +187,7 @@ def unpacked_replies(packed: dict | None) -> list[Reply]:
     ]
 
 
-async def render(tx, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
+async def render(tx: NoticeSources, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
     """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
     from core import i18n
 
@@ -195,8 +218,6 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         if invoice is None:
             return None
         if kind is Kind.DEBT:
-            from core.amount_due import due_of  # not at the top: it imports core.ports, which imports this module
-
             owed = (await due_of(tx, account)).total  # what /balance calls "to pay now", not the balance as of its day
             if owed <= 0:
                 return None  # paid since it was planned
@@ -219,6 +240,11 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
         return await render_order(tx, t, item)
     if kind is Kind.APPEAL:
         return await render_appeal(tx, t, item)
+    if kind is Kind.PAYMENT:
+        amount = (item.text or {}).get("amount")
+        if amount is None:
+            return None
+        return [Reply(t("notice-payment-received", account=item.subject, amount=i18n.money(Decimal(amount))))]
     if kind is Kind.ACCOUNT_LINKED:
         channel, _, at = item.period.partition("@")
         moment = datetime.fromisoformat(at).astimezone(timezone) if timezone else datetime.fromisoformat(at)
@@ -227,7 +253,7 @@ async def render(tx, translator, item, today: date, window, timezone=None) -> li
     return None
 
 
-async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None:
+async def render_outage(tx: NoticeSources, t, item, kind: Kind, timezone) -> list[Reply] | None:
     from core import i18n
 
     outage = await tx.outage(item.subject)
@@ -256,7 +282,7 @@ async def render_outage(tx, t, item, kind: Kind, timezone) -> list[Reply] | None
 ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
 
 
-async def render_order(tx, t, item) -> list[Reply] | None:
+async def render_order(tx: ServiceOrders, t, item) -> list[Reply] | None:
     """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
     change = await tx.order_event(int(item.period))
     if change is None:
@@ -270,7 +296,7 @@ async def render_order(tx, t, item) -> list[Reply] | None:
     return [Reply("\n".join(lines))]
 
 
-async def render_appeal(tx, t, item) -> list[Reply] | None:
+async def render_appeal(tx: Appeals, t, item) -> list[Reply] | None:
     """An appeal's status as it was changed (the period); the answer as it is now."""
     appeal = await tx.appeal(int(item.subject))
     if appeal is None:

@@ -9,9 +9,13 @@ between 3 and 4) but not 15А, which comes after 15. An outage that names no pla
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.model import Account, Outage
+from core.notifications import OUTAGE_UPDATE, Kind
+from core.ports import OutageNotices
+
+END_NOTICE_WITHIN = timedelta(days=1)  # an outage that ended longer ago is history, not news
 
 # Latin letters people type for the Cyrillic ones they look like (after casefold).
 _LOOKALIKES = str.maketrans("abcehikmoptxy", "авсенікмортху")
@@ -80,3 +84,26 @@ def outage_touches(outage: Outage, account: Account) -> bool:
 def outage_is_over(outage: Outage, now: datetime) -> bool:
     """An outage without a known end is not over: it stays shown until the utility sends its end."""
     return outage.ends_at is not None and outage.ends_at <= now
+
+
+async def plan_outage_notices(tx: OutageNotices, outage: Outage, now: datetime, *, changed: bool = False) -> int:
+    """The notices an outage deserves now, to the chats it touches, each once. Over: its end. Current or
+    coming: its first notice to chats that have not had it, and, when the operator `changed` its times or
+    reason, a notice of the change to those that have."""
+    chats = await tx.chats_touched_by(outage)
+    if outage_is_over(outage, now):
+        return await tx.plan_notices(Kind.OUTAGE_END, [(c, outage.code, "end") for c in chats], now)
+    told = await tx.chats_told_of_outage(outage.code) if changed else set()
+    planned = await tx.plan_notices(Kind.OUTAGE, [(c, outage.code, "start") for c in chats], now)
+    if not told:
+        return planned
+    update = f"{OUTAGE_UPDATE}{now:%Y%m%dT%H%M%S.%f}"
+    return planned + await tx.plan_notices(Kind.OUTAGE, [(c, outage.code, update) for c in chats if c in told], now)
+
+
+async def plan_current_outage_notices(tx: OutageNotices, now: datetime) -> int:
+    """Every current or coming outage's notices, and those of outages ended within END_NOTICE_WITHIN."""
+    planned = 0
+    for outage in await tx.current_outages(now) + await tx.outages_ended_between(now - END_NOTICE_WITHIN, now):
+        planned += await plan_outage_notices(tx, outage, now)
+    return planned

@@ -1,19 +1,25 @@
-"""What core needs from storage, as protocols; storage/ implements them with SQLAlchemy."""
+"""What core (and the scheduler) need from storage, as protocols; storage/ implements them with SQLAlchemy.
+
+A consumer's unit of work is `Transaction`, the union of the roles below; a module that uses one or two of
+them annotates those, so what it may call is what it declares (tests/test_ports.py holds every call to it).
+"""
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
 )
-from core.notifications import Kind
+
+if TYPE_CHECKING:  # core.notifications imports this module for its annotations
+    from core.notifications import Kind, OutboxMessage
 
 
-class Transaction(Protocol):
-    """One unit of work: everything one consumer event reads and writes, committed together."""
+class Chats(Protocol):
+    """Chats and the step each is in."""
 
     async def chat(self, channel: str, external_id: str, language: str) -> Chat:
         """The chat, created on first contact, locked against a concurrent event of the same chat."""
@@ -21,6 +27,8 @@ class Transaction(Protocol):
     async def chat_and_state(self, channel: str, external_id: str,
                              language: str) -> tuple[Chat, ConversationState | None]:
         """The chat as `chat` gives it, and the step it is in (None between flows)."""
+
+    async def chat_by_id(self, chat_id: int) -> Chat | None: ...
 
     async def save_chat(self, chat: Chat) -> None: ...
 
@@ -33,18 +41,15 @@ class Transaction(Protocol):
         step as `chat_and_state` gives them; None when the key was recorded before (a repeat). `on` is the
         day the turn's account views will be asked for (a store may read them now)."""
 
-    async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
-                          not_before: datetime) -> None:
-        """Keep replies (core.notifications.packed_replies) in the outbox for the chat."""
-
-    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
-        """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
-
     async def forget_chat(self, chat_id: int) -> None:
         """Erase the chat, its links and state; its readings, photos and orders stay, no longer tied to it, and
         its link attempts stay too (they are kept by channel and external id, not by the chat)."""
 
     async def save_state(self, chat_id: int, state: ConversationState | None) -> None: ...
+
+
+class Accounts(Protocol):
+    """Personal accounts and the chats linked to them, with the attempts that limit linking."""
 
     async def linked_accounts(self, chat_id: int) -> list[Account]: ...
 
@@ -66,23 +71,24 @@ class Transaction(Protocol):
                                   succeeded: bool) -> None:
         """One attempt of the chat; a row for each account whose number it named (one without, for none)."""
 
+    async def clear_link_failures(self, account_id: int) -> int:
+        """The operator lifts the account's lock: its failed attempts stop counting (the chats' own stay)."""
+
     async def chats_linked_to(self, account_id: int) -> list[int]:
         """The chats the account is linked to."""
 
-    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
-        """Notices given as (chat id, subject, period) into the outbox, each once (core.notifications)."""
+
+class Readings(Protocol):
+    """Meters and their readings."""
 
     async def meters(self, account_ids: list[int]) -> list[Meter]: ...
+
+    async def meter(self, meter_id: int) -> Meter | None: ...
 
     async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
         """The chat's linked accounts in the order `linked_accounts` gives them, each with its meters, their
         readings before `on` (as `last_readings`) and its tariff's price of each zone on `on` (the one valid
         from the latest day)."""
-
-    async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
-        """The chat's linked accounts as `linked_meters` gives them, each with its meters, its prices on `on`,
-        its last payment (the latest day's; of one day's, the one stored last), its latest period's invoice and the
-        sums of its invoices issued and payments made after its balance's day."""
 
     async def last_readings(self, meter_id: int, before: date) -> dict[int, MeterReading]:
         """The latest reading of each zone taken before `before`."""
@@ -100,6 +106,10 @@ class Transaction(Protocol):
         """Store one value per zone; a second submission of the same day and source replaces the first, which
         is kept (with its photo) as replaced."""
 
+
+class Photos(Protocol):
+    """The meter photos consumers sent, kept as evidence."""
+
     async def add_photo(
         self, chat_id: int, path: str, sha256: str, received_at: datetime, size: int
     ) -> int: ...
@@ -111,10 +121,20 @@ class Transaction(Protocol):
         confidence: float | None = None, note: str | None = None,
     ) -> None: ...
 
-    # ----- billing views (storage/queries_billing.py)
+
+class BillingViews(Protocol):
+    """What the utility's billing says of an account (storage/queries_billing.py)."""
+
+    async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
+        """The chat's linked accounts as `linked_meters` gives them, each with its meters, its prices on `on`,
+        its last payment (the latest day's; of one day's, the one stored last), its latest period's invoice and the
+        sums of its invoices issued and payments made after its balance's day."""
 
     async def payments_since(self, account_id: int, since: date) -> list[Payment]:
         """Payments on or after `since`, oldest first."""
+
+    async def invoice(self, account_id: int, period: str) -> Invoice | None:
+        """The account's invoice of the period (`YYYY-MM`)."""
 
     async def invoices(self, account_id: int, since_period: str = "") -> list[Invoice]:
         """Invoices of periods (`YYYY-MM`) from `since_period` on, newest first."""
@@ -125,18 +145,29 @@ class Transaction(Protocol):
     async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
         """Every reading taken on or after `since`, oldest first; of one day's, the one stored last is last."""
 
-    # ----- outages, service orders, appeals, chat settings (storage/queries_services.py)
+
+class Outages(Protocol):
+    """Outages and the chats they touch (storage/queries_services.py)."""
 
     async def current_outages(self, at: datetime) -> list[Outage]:
         """Outages not over at `at` (no end yet, or an end after it), earliest start first."""
 
-    async def outage(self, code: str) -> Outage | None: ...
+    async def outages_ended_between(self, since: datetime, until: datetime) -> list[Outage]:
+        """Outages whose end is after `since` and not after `until`."""
 
-    async def contacts(self) -> list[Contact]:
-        """The utility's contacts, in the order of its contacts.csv."""
+    async def outage(self, code: str) -> Outage | None: ...
 
     async def chats_touched_by(self, outage: Outage) -> list[int]:
         """Chats with a linked account the outage touches (core.outages.outage_touches), each once."""
+
+
+class Contacts(Protocol):
+    async def contacts(self) -> list[Contact]:
+        """The utility's contacts, in the order of its contacts.csv."""
+
+
+class ServiceOrders(Protocol):
+    """Orders of services and their statuses."""
 
     async def add_service_order(
         self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,
@@ -162,6 +193,10 @@ class Transaction(Protocol):
 
     async def order_event(self, event_id: int) -> OrderChange | None: ...
 
+
+class Appeals(Protocol):
+    """Appeals to the call centre and its answers."""
+
     async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal: ...
 
     async def appeal(self, appeal_id: int) -> Appeal | None:
@@ -172,6 +207,10 @@ class Transaction(Protocol):
 
     async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal: ...
 
+
+class ChatPreferences(Protocol):
+    """Each chat's /settings: reminder switches and quiet hours."""
+
     async def chat_settings(self, chat_id: int) -> ChatSettings:
         """The chat's settings; the defaults when it never changed them."""
 
@@ -180,6 +219,27 @@ class Transaction(Protocol):
 
     async def chats_settings(self, chat_ids: list[int]) -> dict[int, ChatSettings]:
         """Settings of many chats at once (the reminder planner); defaults for chats without a row."""
+
+
+class NoticePlanning(Protocol):
+    async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
+        """Notices given as (chat id, subject, period) into the outbox, each once (core.notifications)."""
+
+
+class Outbox(NoticePlanning, Protocol):
+    """What is still to be sent to a chat, and whether it can be."""
+
+    async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
+                          not_before: datetime) -> None:
+        """Keep replies (core.notifications.packed_replies) in the outbox for the chat."""
+
+    async def set_reachable(self, channel: str, external_id: str, reachable: bool) -> None:
+        """A chat that blocked the bot (or unsubscribed) is not sent anything until it writes again."""
+
+
+class Transaction(Chats, Accounts, Readings, Photos, BillingViews, Outages, Contacts, ServiceOrders, Appeals,
+                  ChatPreferences, Outbox, Protocol):
+    """One unit of work: everything one consumer event reads and writes, committed together."""
 
 
 class Store(Protocol):
@@ -200,3 +260,92 @@ class PhotoArchive(Protocol):
 
     def load(self, path: str) -> bytes:
         """The photo's bytes; empty when it is gone."""
+
+
+# ----- the scheduler's side: planning reminders, delivering the outbox, leading, pruning
+
+
+class NoticeSources(Accounts, BillingViews, Readings, Outages, Contacts, ServiceOrders, Appeals, Protocol):
+    """What a due notice is rendered from (core.notifications.render): the data as it is when it is sent."""
+
+
+class OutageNotices(Outages, NoticePlanning, Protocol):
+    """What the outage-notice rule (core.outages.plan_outage_notices) reads and plans."""
+
+    async def chats_told_of_outage(self, code: str) -> set[int]:
+        """Chats that already have the outage's first notice planned or sent."""
+
+
+class ReminderPlanning(OutageNotices, ServiceOrders, Protocol):
+    """One reminder job's unit of work: set-based plans into the outbox, each notice once."""
+
+    async def plan_reading_window(self, opening: date, at: datetime) -> int:
+        """Everyone with a meter, the day before the window opens."""
+
+    async def plan_reading_last_day(self, opening: date, at: datetime) -> int:
+        """On the window's last day, those whose meters have no reading from a chat in this window."""
+
+    async def plan_invoices(self, issued_since: date, at: datetime) -> int:
+        """Invoices issued since the date, to every chat linked to their account."""
+
+    async def plan_debts(self, today: date, at: datetime) -> int:
+        """A balance owed after the latest invoice's due date; once per invoice period."""
+
+    async def plan_verifications(self, today: date, notice_days: int, at: datetime) -> int:
+        """Meters due for verification within `notice_days` (once), and expired ones (once a month)."""
+
+    async def last_order_change_notified(self) -> int:
+        """The id of the last order change planned as a notice (0 for none)."""
+
+    async def planned_since(self, since: datetime, limit: int) -> list[OutboxMessage]:
+        """Outbox rows created at or after `since`, in id order (what a dry run shows)."""
+
+
+class Delivery(NoticeSources, ChatPreferences, Outbox, Protocol):
+    """One outbox message's unit of work: the chat's settings, the notice's data, and what became of it."""
+
+    async def record_delivery(self, message_id: int, status: str, *, now: datetime, outcome: str | None = None,
+                              not_before: datetime | None = None, attempts_add: int = 0) -> None:
+        """The message's new status (queued again, sent, skipped, failed) and why."""
+
+
+class Leadership(Protocol):
+    """Which one of the processes sharing a database runs the reminder scheduler."""
+
+    @property
+    def held(self) -> bool: ...
+
+    async def try_take(self) -> bool:
+        """Take the lead, or keep it; False while another process holds it."""
+
+    async def release(self) -> None: ...
+
+
+class OutboxStore(Protocol):
+    """The outbox and its upkeep, as the scheduler's planner, dispatcher and retention job use them."""
+
+    def planning(self, *, dry_run: bool = False) -> AbstractAsyncContextManager[ReminderPlanning]:
+        """A job's unit of work: committed at the end, or, for a dry run, rolled back."""
+
+    def delivery(self) -> AbstractAsyncContextManager[Delivery]: ...
+
+    async def claim(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Take up to `limit` due messages (and those whose claimer died) for this dispatcher alone."""
+
+    async def record(self, message_id: int, status: str, *, now: datetime, outcome: str | None = None,
+                     not_before: datetime | None = None, attempts_add: int = 0) -> None:
+        """As Delivery.record_delivery, in a transaction of its own."""
+
+    def leadership(self) -> Leadership: ...
+
+    async def prune_outbox(self, before: datetime, batch: int) -> int:
+        """Sent and skipped messages planned before `before`, but not the newest one a daily planner checks."""
+
+    async def prune_deliveries(self, before: datetime, batch: int) -> int:
+        """Messenger deliveries seen before `before`."""
+
+    async def prune_link_attempts(self, before: datetime, batch: int) -> int:
+        """Link attempts older than every limit that counts them."""
+
+    async def prune_photos(self, before: datetime, batch: int) -> int:
+        """Photos received before `before`, rows and files."""

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.i18n import Translator
 from core.notifications import (
-    ChatUnreachable, DeliveryError, Kind, RetryAfter, Sender, TransientFailure, quiet_until, render, wants,
+    QUIET_HOURS, ChatUnreachable, DeliveryError, Kind, OutboxMessage, RetryAfter, Sender, TransientFailure,
+    quiet_until, render, wants,
 )
+from core.ports import OutboxStore
 from core.readings import ReadingWindow
 from scheduler.pace import LocalPace, Pace
-from storage import outbox
-from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class DispatchStats:
 
 @dataclass
 class Dispatcher:
-    database: Database
+    store: OutboxStore
     senders: dict[str, Sender]
     translator: Translator
     timezone: ZoneInfo
@@ -82,20 +82,19 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were dealt with."""
-        async with self.database.session() as session:
-            rows = await outbox.claim(session, self.clock(), self.batch, self.lease)
+        rows = await self.store.claim(self.clock(), self.batch, self.lease)
         if not rows:
             return 0
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(row: outbox.Due) -> None:
+        async def one(row: OutboxMessage) -> None:
             async with gate:
                 await self.deliver(row)
 
         await asyncio.gather(*(one(row) for row in rows))
         return len(rows)
 
-    async def deliver(self, row: outbox.Due) -> None:
+    async def deliver(self, row: OutboxMessage) -> None:
         now = self.clock()
         sender = self.senders.get(row.channel)
         if sender is None or not row.active:
@@ -103,21 +102,21 @@ class Dispatcher:
             self.stats.skipped += 1
             return
         kind = Kind(row.kind)
-        async with self.database.transaction() as tx:
+        async with self.store.delivery() as tx:
             prefs = await tx.chat_settings(row.chat_id)
             if not wants(prefs, kind):
-                await outbox.record(tx.session, row.id, "skipped", now=now, outcome="switched off")
+                await tx.record_delivery(row.id, "skipped", now=now, outcome="switched off")
                 self.stats.skipped += 1
                 return
             quiet_end = quiet_until(prefs, now.astimezone(self.timezone))
             if quiet_end is not None and kind not in URGENT:
-                await outbox.record(tx.session, row.id, "queued", now=now, outcome=outbox.QUIET_HOURS,
-                                    not_before=quiet_end.astimezone(UTC))
+                await tx.record_delivery(row.id, "queued", now=now, outcome=QUIET_HOURS,
+                                         not_before=quiet_end.astimezone(UTC))
                 return
             replies = await render(tx, self.translator, row, now.astimezone(self.timezone).date(), self.window,
                                    self.timezone)
             if replies is None:
-                await outbox.record(tx.session, row.id, "skipped", now=now, outcome="no longer relevant")
+                await tx.record_delivery(row.id, "skipped", now=now, outcome="no longer relevant")
                 self.stats.skipped += 1
                 return
         await self.pace.wait(f"chat:{row.chat_id}", self.per_chat_interval)
@@ -130,9 +129,9 @@ class Dispatcher:
             await self._record(row, "queued", f"retry after {exc.seconds}s",
                                not_before=self.clock() + timedelta(seconds=exc.seconds))
         except ChatUnreachable as exc:
-            async with self.database.transaction() as tx:
+            async with self.store.delivery() as tx:
                 await tx.set_reachable(row.channel, row.external_id, False)
-                await outbox.record(tx.session, row.id, "failed", now=self.clock(), outcome=f"unreachable: {exc}"[:200])
+                await tx.record_delivery(row.id, "failed", now=self.clock(), outcome=f"unreachable: {exc}"[:200])
             self.stats.failed += 1
         except (TransientFailure, asyncio.TimeoutError, OSError) as exc:
             if row.attempts + 1 >= self.max_attempts:
@@ -154,8 +153,7 @@ class Dispatcher:
             await self._record(row, "sent", None)
             self.stats.sent += 1
 
-    async def _record(self, row: outbox.Due, status: str, outcome: str | None, **extra) -> None:
+    async def _record(self, row: OutboxMessage, status: str, outcome: str | None, **extra) -> None:
         metrics.count("outbox_sends", channel=row.channel,
                       outcome=status if status != "queued" else "retry")
-        async with self.database.session() as session:
-            await outbox.record(session, row.id, status, now=self.clock(), outcome=outcome, **extra)
+        await self.store.record(row.id, status, now=self.clock(), outcome=outcome, **extra)

@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core.conversation import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD
-from core.notifications import VERIFICATION_NOTICE_DAYS, Kind, window_last_day, window_opening_tomorrow
+from core.notifications import (
+    VERIFICATION_NOTICE_DAYS, Kind, OutboxMessage, window_last_day, window_opening_tomorrow,
+)
+from core.outages import plan_current_outage_notices
+from core.ports import OutboxStore, ReminderPlanning
 from core.readings import ReadingWindow
-from storage import outbox, retention
-from storage.database import Database
-from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +30,12 @@ class Retention:
     deliveries: timedelta = timedelta(days=30)
     photos: timedelta = timedelta(days=3 * 365)
     media_sweep: Callable[[], int] | None = None  # removes the Viber media past their days; blocking file work
-    batch: int = retention.BATCH
+    batch: int = 5000  # rows deleted in one short transaction
 
 
 @dataclass
 class Planner:
-    database: Database
+    store: OutboxStore
     window: ReadingWindow
     timezone: ZoneInfo
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -45,22 +44,22 @@ class Planner:
     def today(self) -> date:
         return self.clock().astimezone(self.timezone).date()
 
-    async def reading_window(self, session) -> int:
+    async def reading_window(self, tx: ReminderPlanning) -> int:
         opening = window_opening_tomorrow(self.window, self.today())
-        return await outbox.plan_reading_window(session, opening, self.clock()) if opening else 0
+        return await tx.plan_reading_window(opening, self.clock()) if opening else 0
 
-    async def reading_last_day(self, session) -> int:
+    async def reading_last_day(self, tx: ReminderPlanning) -> int:
         opening = window_last_day(self.window, self.today())
-        return await outbox.plan_reading_last_day(session, opening, self.clock()) if opening else 0
+        return await tx.plan_reading_last_day(opening, self.clock()) if opening else 0
 
-    async def invoices(self, session) -> int:
-        return await outbox.plan_invoices(session, self.today() - timedelta(days=INVOICE_NOTICE_DAYS), self.clock())
+    async def invoices(self, tx: ReminderPlanning) -> int:
+        return await tx.plan_invoices(self.today() - timedelta(days=INVOICE_NOTICE_DAYS), self.clock())
 
-    async def debts(self, session) -> int:
-        return await outbox.plan_debts(session, self.today(), self.clock())
+    async def debts(self, tx: ReminderPlanning) -> int:
+        return await tx.plan_debts(self.today(), self.clock())
 
-    async def verifications(self, session) -> int:
-        return await outbox.plan_verifications(session, self.today(), VERIFICATION_NOTICE_DAYS, self.clock())
+    async def verifications(self, tx: ReminderPlanning) -> int:
+        return await tx.plan_verifications(self.today(), VERIFICATION_NOTICE_DAYS, self.clock())
 
     def jobs(self) -> dict[str, Callable[..., Awaitable[int]]]:
         return {
@@ -75,84 +74,56 @@ class Planner:
 
     async def prune(self) -> int:
         """Delete what the retention periods no longer keep, batch by batch; the count of rows and files."""
-        now, keep, batch = self.clock(), self.retention, self.retention.batch
+        now, keep, batch, store = self.clock(), self.retention, self.retention.batch, self.store
         deleted = {
-            "outbox": await retention.prune_outbox(self.database, now - keep.outbox, batch),
-            "deliveries": await retention.prune_deliveries(self.database, now - keep.deliveries, batch),
-            "link attempts": await retention.prune_link_attempts(self.database, now - LINK_ATTEMPTS_COUNT, batch),
-            "photos": await retention.prune_photos(self.database, now - keep.photos, batch),
+            "outbox": await store.prune_outbox(now - keep.outbox, batch),
+            "deliveries": await store.prune_deliveries(now - keep.deliveries, batch),
+            "link attempts": await store.prune_link_attempts(now - LINK_ATTEMPTS_COUNT, batch),
+            "photos": await store.prune_photos(now - keep.photos, batch),
             "viber media": await asyncio.to_thread(keep.media_sweep) if keep.media_sweep else 0,
         }
         log.info("retention deleted %s", ", ".join(f"{n} {what}" for what, n in deleted.items()))
         return sum(deleted.values())
 
-    async def run(self, name: str, *, dry_run: bool = False) -> tuple[int, list[OutboxRow]]:
+    async def run(self, name: str, *, dry_run: bool = False) -> tuple[int, list[OutboxMessage]]:
         """Plan one job now; with dry_run, return what it would plan and write nothing."""
         if name == RETENTION:  # its own short transactions, one per batch
             return (0 if dry_run else await self.prune()), []
         job = self.jobs()[name]
         started = self.clock()
-        async with self.database.sessions() as session:
-            async with session.begin():
-                if EXTRA_JOBS.get(name) is job:
-                    planned = await job(self, session)
-                else:
-                    planned = await job(session)
-                rows = []
-                if dry_run:
-                    rows = list(await session.scalars(
-                        select(OutboxRow).where(OutboxRow.created_at >= started).order_by(OutboxRow.id).limit(50)
-                    ))
-                    # Out of the session before the rollback, which would expire them: the caller reads them later.
-                    session.expunge_all()
-                    await session.rollback()
+        async with self.store.planning(dry_run=dry_run) as tx:
+            planned = await job(self, tx) if EXTRA_JOBS.get(name) is job else await job(tx)
+            rows = await tx.planned_since(started, 50) if dry_run else []
         log.info("job %s planned %d message(s)%s", name, planned, " (dry run)" if dry_run else "")
         return planned, rows
 
 
-async def plan_after_import(planner: Planner, session) -> int:
+async def plan_after_import(planner: Planner, tx: ReminderPlanning) -> int:
     """What an import makes news, the same for `kabinet import` and the admin API: invoices issued in the last
     days, and current or just ended outages."""
-    return await planner.invoices(session) + await plan_outages(planner, session)
+    return await planner.invoices(tx) + await plan_outages(planner, tx)
 
 
-async def plan_outages(planner: Planner, session) -> int:
+async def plan_outages(planner: Planner, tx: ReminderPlanning) -> int:
     """Every current or upcoming outage to the chats whose accounts it touches; ended ones, once more."""
-    from storage.repositories import SqlTransaction
-
-    tx = SqlTransaction(session)
-    now = planner.clock()
-    planned = 0
-    for outage in await tx.current_outages(now):
-        chats = await tx.chats_touched_by(outage)
-        planned += await outbox.plan_notices(session, Kind.OUTAGE, [(c, outage.code, "start") for c in chats], now)
-    for outage in await tx.outages_ended_between(now - OUTAGE_END_NOTICE, now):
-        chats = await tx.chats_touched_by(outage)
-        planned += await outbox.plan_notices(session, Kind.OUTAGE_END, [(c, outage.code, "end") for c in chats], now)
-    return planned
+    return await plan_current_outage_notices(tx, planner.clock())
 
 
-async def plan_order_changes(planner: Planner, session) -> int:
+async def plan_order_changes(planner: Planner, tx: ReminderPlanning) -> int:
     """Status changes made by the utility, to the chat that placed the order; each change once."""
-    from storage.repositories import SqlTransaction
-
-    tx = SqlTransaction(session)
     now = planner.clock()
     planned = 0
-    after = await outbox.last_subject_period(session, Kind.ORDER)
+    after = await tx.last_order_change_notified()
     while True:
         changes = await tx.order_changes_after(after)
         if not changes:
             return planned
         notices = [(c.chat_id, str(c.order_id), str(c.id)) for c in changes
                    if c.chat_id is not None and c.by != "consumer" and c.previous is not None]
-        planned += await outbox.plan_notices(session, Kind.ORDER, notices, now)
+        planned += await tx.plan_notices(Kind.ORDER, notices, now)
         after = changes[-1].id
 
-
-OUTAGE_END_NOTICE = timedelta(days=1)
-
-# Jobs run every few seconds rather than daily: name -> async (planner, session) -> planned count.
+# Jobs run every few seconds rather than daily: name -> async (planner, tx) -> planned count.
 EXTRA_JOBS: dict[str, Callable[..., Awaitable[int]]] = {
     "outages": plan_outages,
     "orders": plan_order_changes,

@@ -1,7 +1,6 @@
-"""The scheduler runs in exactly one `kabinet run` process: the one holding a PostgreSQL advisory lock.
-
-The lock lives on a connection of its own; when its holder dies the connection closes, the lock is freed,
-and another process takes it over within `retry` seconds. On SQLite there is one process, always leader.
+"""The scheduler runs in exactly one `kabinet run` process: the one holding the outbox store's Leadership
+(on PostgreSQL an advisory lock on a connection of its own). When its holder dies another process takes it
+over within `retry` seconds. On SQLite there is one process, always leader.
 """
 from __future__ import annotations
 
@@ -12,58 +11,11 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
 
+from core.ports import Leadership
 from scheduler.jobs import DAILY, NIGHTLY, Planner
-from storage.database import Database
 
 log = logging.getLogger(__name__)
-
-LOCK_ID = 0x4B61_6269  # "Kabi": one number for every Kabinet process sharing a database
-
-
-class Leadership:
-    """Holds (or tries to take) the scheduler lock."""
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self.connection = None
-
-    @property
-    def held(self) -> bool:
-        return self.connection is not None
-
-    async def try_take(self) -> bool:
-        if self.database.is_sqlite:
-            self.connection = self.connection or "sqlite"
-            return True
-        if self.connection is not None:
-            try:
-                await self.connection.execute(text("SELECT 1"))
-                return True
-            except Exception:
-                log.warning("scheduler lock connection lost; leadership given up")
-                await self.release()
-        connection = await self.database.engine.connect()
-        try:
-            taken = await connection.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": LOCK_ID})
-            await connection.commit()
-        except Exception:
-            await connection.close()
-            raise
-        if taken:
-            self.connection = connection
-            return True
-        await connection.close()
-        return False
-
-    async def release(self) -> None:
-        if self.connection is not None and self.connection != "sqlite":
-            try:
-                await self.connection.close()  # closing the session frees the advisory lock
-            except Exception:
-                log.debug("closing the lock connection", exc_info=True)
-        self.connection = None
 
 
 @dataclass
@@ -77,7 +29,7 @@ class ReminderScheduler:
     leadership: Leadership = field(init=False)
 
     def __post_init__(self) -> None:
-        self.leadership = Leadership(self.planner.database)
+        self.leadership = self.planner.store.leadership()
         self.scheduler: AsyncIOScheduler | None = None
         self.alive = False
 

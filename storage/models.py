@@ -344,3 +344,27 @@ class ChatSettingsRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
     settings: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OnlinePaymentRow(Base):
+    """A payment made through a payment provider's page (LiqPay): ordered when the checkout is made, paid when
+    the provider's signed callback says so, pending on the account until the billing import brings the same
+    payment (reconciled)."""
+
+    __tablename__ = "online_payments"
+    __table_args__ = (UniqueConstraint("provider", "payment_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    # RESTRICT: a record of money received never goes with its account
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)  # asked at checkout; what was paid once paid
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(10))  # ordered, paid, failed, reversed (core.model.OnlinePayment)
+    provider_status: Mapped[str | None] = mapped_column(String(30))  # the provider's own word, last heard
+    payment_id: Mapped[str | None] = mapped_column(String(40))  # the provider's id of the payment
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    reconciled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reconciled_ref: Mapped[str | None] = mapped_column(String(100))  # what the billing import matched it with

@@ -3,21 +3,17 @@ claiming and recording of deliveries, safe with several dispatchers (FOR UPDATE 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.notifications import Kind
+from core.notifications import QUIET_HOURS, Kind, OutboxMessage
 from storage.exchange import CHAT_SOURCES
 from storage.queries_billing import sums_since_balance
 from storage.models import (
     WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
 )
-
-QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
-
 
 def _insert(session: AsyncSession):
     from sqlalchemy.dialects import postgresql, sqlite
@@ -140,15 +136,17 @@ async def plan_verifications(session: AsyncSession, today: date, notice_days: in
     )
 
 
-async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[int, str, str]], now: datetime) -> int:
-    """Event-driven notices (outages, order changes, broadcasts) given as (chat_id, subject, period)."""
+async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[int, str, str]], now: datetime,
+                       text: dict | None = None) -> int:
+    """Event-driven notices (outages, order changes, broadcasts) given as (chat_id, subject, period); `text`, what
+    the rows keep for rendering (a broadcast's texts, a payment's amount)."""
     inserted = 0
     for start in range(0, len(notices), 500):
         chunk = notices[start:start + 500]
         values = [{
             "key": f"{chat_id}:{kind.value}:{subject}:{period}", "chat_id": chat_id, "kind": kind.value,
             "subject": subject, "period": period, "status": "queued", "attempts": 0, "not_before": now,
-            "created_at": now,
+            "created_at": now, **({"text": text} if text is not None else {}),
         } for chat_id, subject, period in chunk]
         result = await session.execute(
             _insert(session)(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["key"])
@@ -204,22 +202,7 @@ async def plan_broadcast(
 # ----- dispatching
 
 
-@dataclass(frozen=True)
-class Due:
-    id: int
-    chat_id: int
-    channel: str
-    external_id: str
-    language: str
-    active: bool
-    kind: str
-    subject: str
-    period: str
-    attempts: int
-    text: dict | None
-
-
-async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedelta) -> list[Due]:
+async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
     """Take up to `limit` due rows (and rows whose claimer died) for this dispatcher alone.
 
     PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, then UPDATE those rows, in one transaction, so several
@@ -254,11 +237,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, lease: timedel
         .where(OutboxRow.id.in_(ids))
         .order_by(OutboxRow.not_before, OutboxRow.id)
     )
-    return [
-        Due(o.id, o.chat_id, c.channel, c.external_id, c.language, c.active, o.kind, o.subject, o.period,
-            o.attempts, o.text)
-        for o, c in rows
-    ]
+    return [_message(o, c) for o, c in rows]
 
 
 async def release_quiet_held(session: AsyncSession, chat_id: int, at: datetime) -> None:
@@ -280,6 +259,29 @@ async def record(session: AsyncSession, outbox_id: int, status: str, *, now: dat
     if attempts_add:
         values["attempts"] = OutboxRow.attempts + attempts_add
     await session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(**values))
+
+
+async def planned_since(session: AsyncSession, since: datetime, limit: int) -> list[OutboxMessage]:
+    """Rows created at or after `since`, in id order, with their chats' addresses (what a dry run shows)."""
+    rows = await session.execute(
+        select(OutboxRow, ChatRow).join(ChatRow, ChatRow.id == OutboxRow.chat_id)
+        .where(OutboxRow.created_at >= since).order_by(OutboxRow.id).limit(limit)
+    )
+    return [_message(o, c) for o, c in rows]
+
+
+def _message(o: OutboxRow, c: ChatRow) -> OutboxMessage:
+    return OutboxMessage(o.id, o.chat_id, c.channel, c.external_id, c.language, c.active, o.kind, o.subject,
+                         o.period, o.attempts, o.text)
+
+
+async def chats_told_of_outage(session: AsyncSession, code: str) -> set[int]:
+    """Chats that already have the outage's first notice planned or sent."""
+    rows = await session.scalars(
+        select(OutboxRow.chat_id).where(OutboxRow.kind == Kind.OUTAGE.value, OutboxRow.subject == code,
+                                        OutboxRow.period == "start")
+    )
+    return set(rows)
 
 
 async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.notifications import Kind
 from storage.exchange import CHAT_SOURCES
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
@@ -67,8 +66,8 @@ def _page(query, id_column, after: int | None, limit: int):
     return query.order_by(id_column).limit(limit)
 
 
-async def with_account_page(session: AsyncSession, table, status: str | None, after: int | None,
-                            limit: int) -> list[tuple]:
+async def _with_account_page(session: AsyncSession, table, status: str | None, after: int | None,
+                             limit: int) -> list[tuple]:
     """(row, account number) of service orders or appeals, by id, optionally of one status."""
     query = select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id)
     if status is not None:
@@ -76,12 +75,28 @@ async def with_account_page(session: AsyncSession, table, status: str | None, af
     return list((await session.execute(_page(query, table.id, after, limit))).all())
 
 
-async def with_account(session: AsyncSession, table, row_id: int) -> tuple | None:
+async def _with_account(session: AsyncSession, table, row_id: int) -> tuple | None:
     """(row, account number) of one service order or appeal, or None."""
     found = (await session.execute(
         select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id).where(table.id == row_id)
     )).first()
     return tuple(found) if found else None
+
+
+async def orders_page(session: AsyncSession, status: str | None, after: int | None, limit: int) -> list[tuple]:
+    return await _with_account_page(session, ServiceOrderRow, status, after, limit)
+
+
+async def appeals_page(session: AsyncSession, status: str | None, after: int | None, limit: int) -> list[tuple]:
+    return await _with_account_page(session, AppealRow, status, after, limit)
+
+
+async def order(session: AsyncSession, order_id: int) -> tuple | None:
+    return await _with_account(session, ServiceOrderRow, order_id)
+
+
+async def appeal(session: AsyncSession, appeal_id: int) -> tuple | None:
+    return await _with_account(session, AppealRow, appeal_id)
 
 
 async def order_events(session: AsyncSession, order_id: int) -> list[ServiceOrderEventRow]:
@@ -94,18 +109,17 @@ async def outages_page(session: AsyncSession, after: int | None, limit: int) -> 
     return list(await session.scalars(_page(select(OutageRow), OutageRow.id, after, limit)))
 
 
+async def add_outage(session: AsyncSession, values: dict) -> OutageRow:
+    """A new outage, its id given (the code is checked free first: outage_by_code)."""
+    row = OutageRow(**values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def outage_by_code(session: AsyncSession, code: str, *, lock: bool = False) -> OutageRow | None:
     query = select(OutageRow).where(OutageRow.code == code)
     return await session.scalar(query.with_for_update() if lock else query)
-
-
-async def chats_told_of_outage(session: AsyncSession, code: str) -> set[int]:
-    """Chats that already have the outage's first notice planned or sent."""
-    rows = await session.scalars(
-        select(OutboxRow.chat_id).where(OutboxRow.kind == Kind.OUTAGE.value, OutboxRow.subject == code,
-                                        OutboxRow.period == "start")
-    )
-    return set(rows)
 
 
 async def settlement_names(session: AsyncSession, wanted: str) -> list[str]:

@@ -20,7 +20,6 @@ from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
 # SQLite has one writer, and a turn waiting for it polls (every 100 ms at worst): after each batch the job
 # stands aside that long, or as long as the batch took, so the next batch does not win every time.
 SQLITE_PAUSE = 0.1
@@ -65,7 +64,7 @@ async def _prune_by_id(database: Database, table, created, before: datetime, con
         await pace.next_batch()
 
 
-async def prune_outbox(database: Database, before: datetime, batch: int = BATCH) -> int:
+async def prune_outbox(database: Database, before: datetime, batch: int) -> int:
     """Sent and skipped rows planned before `before`, but not the newest one a daily planner still checks."""
     newer = aliased(OutboxRow)
     superseded = exists().where(newer.chat_id == OutboxRow.chat_id, newer.kind == OutboxRow.kind,
@@ -74,12 +73,12 @@ async def prune_outbox(database: Database, before: datetime, batch: int = BATCH)
     return await _prune_by_id(database, OutboxRow, OutboxRow.created_at, before, condition, batch)
 
 
-async def prune_link_attempts(database: Database, before: datetime, batch: int = BATCH) -> int:
+async def prune_link_attempts(database: Database, before: datetime, batch: int) -> int:
     """Attempts older than every limit that counts them."""
     return await _prune_by_id(database, LinkAttemptRow, LinkAttemptRow.attempted_at, before, true(), batch)
 
 
-async def prune_deliveries(database: Database, before: datetime, batch: int = BATCH) -> int:
+async def prune_deliveries(database: Database, before: datetime, batch: int) -> int:
     """Messenger deliveries seen before `before`: a messenger redelivers within minutes, not weeks."""
     deleted, pace = 0, _Pace(database)
     while True:
@@ -97,7 +96,7 @@ async def prune_deliveries(database: Database, before: datetime, batch: int = BA
         await pace.next_batch()
 
 
-async def prune_photos(database: Database, before: datetime, batch: int = BATCH) -> int:
+async def prune_photos(database: Database, before: datetime, batch: int) -> int:
     """Photos received before `before`: the row goes (the readings' photo_id becomes NULL by its foreign
     key, the reading's value stays), then the file, once the deletion is committed."""
     deleted, pace = 0, _Pace(database)

@@ -16,18 +16,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.settings import load_settings
 from core.conversation import Kabinet
 from core.i18n import Translator
 from core.model import Payee
 from core.readings import ReadingWindow
-from handlers.telegram.channel import TelegramChannel
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from storage.database import Database
 from storage.exchange import import_folder
 from storage.migrate import upgrade
 from storage.models import Base
 from scheduler.jobs import Planner
 from storage.photos import FilePhotoArchive
+from storage.scheduling import SqlOutbox
 from tests.support.chat import ChatDriver
 from tests.support.console import Talk
 from tests.support.demo import BACKENDS, DEMO, KYIV, POSTGRES_ADMIN, Clock
@@ -123,6 +123,16 @@ def kabinet(demo_database, tmp_path, clock) -> Kabinet:
 
 
 @pytest.fixture
+async def photo_reader():
+    """The real meter reader, read through a RecognitionPool in a thread of this process (as `kabinet shell`
+    does): `kabinet.reader = photo_reader`."""
+    from core.recognition import RecognitionPool, default_reader
+
+    async with RecognitionPool(0, make_reader=default_reader) as pool:
+        yield pool
+
+
+@pytest.fixture
 def talk(kabinet, tmp_path) -> Talk:
     return Talk(kabinet, files=tmp_path / "out")
 
@@ -144,14 +154,13 @@ def new_talk(kabinet, tmp_path):
 
 @pytest.fixture
 def planner(demo_database, kabinet, clock) -> Planner:
-    return Planner(demo_database, kabinet.window, KYIV, clock)
+    return Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock)
 
 
 @pytest.fixture
 async def polling(bot_api, kabinet):
     """Kabinet's Telegram channel in long-polling mode, against the stand-in Bot API server."""
-    settings = load_settings(telegram_token=TELEGRAM_TOKEN, telegram_api_base=bot_api.base)
-    channel = TelegramChannel(settings, kabinet)
+    channel = TelegramChannel(TelegramConfig(TELEGRAM_TOKEN, bot_api.base), kabinet)
     channel.mount(web.Application())
     await channel.start()
     assert await channel.registration.task and await channel.menu.task  # both run in the background

@@ -17,22 +17,23 @@ from pathlib import Path
 from tempfile import mkdtemp
 from zoneinfo import ZoneInfo
 
-from bot.settings import load_settings
 from core.conversation import Kabinet
 from core.i18n import Translator
 from core.readings import ReadingWindow
-from handlers.telegram.channel import TelegramChannel
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from scheduler.dispatcher import Dispatcher
 from storage.database import Database
 from storage.photos import FilePhotoArchive
+from storage.scheduling import SqlOutbox
 
 
 async def main(url: str, api_base: str, token: str, offset: float, lease: float) -> None:
     database = Database(url)
     kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path(mkdtemp()) / "photos"), translator=Translator("uk"))
-    channel = TelegramChannel(load_settings(telegram_token=token, telegram_api_base=api_base), kabinet)
+    channel = TelegramChannel(TelegramConfig(token, api_base), kabinet)
     dispatcher = Dispatcher(
-        database, {"telegram": channel}, kabinet.translator, ZoneInfo("Europe/Kyiv"), ReadingWindow.parse("always"),
+        SqlOutbox(database), {"telegram": channel}, kabinet.translator, ZoneInfo("Europe/Kyiv"),
+        ReadingWindow.parse("always"),
         rates={"telegram": 30.0}, per_chat_interval=0.0, batch=5, concurrency=1, lease=timedelta(seconds=lease),
         clock=lambda: datetime.now(UTC) + timedelta(seconds=offset),
     )

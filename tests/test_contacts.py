@@ -52,12 +52,13 @@ async def test_a_bad_contact_kind_is_refused_with_file_and_line(talk, demo_datab
 
 async def test_an_outage_notice_offers_the_emergency_line(talk, kabinet, demo_database, tmp_path, clock):
     from scheduler.jobs import Planner
+from storage.scheduling import SqlOutbox
     from tests.support.reminders import RecordingSender, dispatcher_for
 
     await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
     await linked(talk, "1705339110", "Дем'яненко")
     clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=KYIV)
-    assert (await Planner(demo_database, kabinet.window, KYIV, clock).run("outages"))[0] == 1
+    assert (await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock).run("outages"))[0] == 1
     sender = RecordingSender()
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
     [(_, text)] = sender.sent

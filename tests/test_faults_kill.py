@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from scheduler.jobs import Planner
 from storage.models import OutboxRow
+from storage.scheduling import SqlOutbox
 from tests.support.demo import BACKENDS, KYIV
 from tests.support.faults import SlowBotAPI, debt_day, link_telegram_chats
 from tests.support.waiting import wait_until
@@ -92,7 +93,7 @@ async def test_a_dispatcher_killed_mid_run_is_taken_over_and_sends_each_message_
         kabinet, demo_database, database_url, clock, slow_api, tmp_path):
     chats = await link_telegram_chats(kabinet, CHATS)
     clock.now = debt_day()
-    assert (await Planner(demo_database, kabinet.window, KYIV, clock).run("debts"))[0] == CHATS
+    assert (await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock).run("debts"))[0] == CHATS
     offset = (debt_day() - datetime.now(UTC)).total_seconds()
     args = [database_url, slow_api.base, TOKEN, str(offset), str(LEASE)]
 

@@ -12,7 +12,6 @@ import logging
 import pytest
 from PIL import Image
 
-from core.recognition import default_reader
 from storage.exchange import submitted_readings
 from storage.photos import FilePhotoArchive
 from tests.support.console import linked
@@ -60,8 +59,9 @@ async def test_full_disk_photo_is_reported_and_the_typed_reading_accepted(
     assert [(r["value"], r["photo"]) for r in rows] == [(12500, "")]
 
 
-async def test_full_disk_photo_still_read_and_confirmed(kabinet, talk, full_disk, demo_database, tmp_path):
-    kabinet.reader = default_reader()
+async def test_full_disk_photo_still_read_and_confirmed(kabinet, talk, full_disk, demo_database, tmp_path,
+                                                        photo_reader):
+    kabinet.reader = photo_reader
     await linked(talk)
     photo = tmp_path / "meter.jpg"
     photo.write_bytes(jpeg(draw_counter("12480")))
@@ -98,9 +98,10 @@ async def test_a_photo_kept_before_the_disk_filled_stays_with_its_reading(kabine
     assert row["photo"].endswith(".jpg")
 
 
-async def test_a_huge_picture_in_a_small_file_is_refused_in_the_chats_language(kabinet, talk, tmp_path):
+async def test_a_huge_picture_in_a_small_file_is_refused_in_the_chats_language(kabinet, talk, tmp_path,
+                                                                               photo_reader):
     """The issue's 7740x7740 WebP of about 100 KB: told it is too large, nothing kept, the reading can be typed."""
-    kabinet.reader = default_reader()
+    kabinet.reader = photo_reader
     huge = tmp_path / "meter.webp"
     out = io.BytesIO()
     Image.new("RGB", (7740, 7740), (200, 60, 60)).save(out, "WEBP")

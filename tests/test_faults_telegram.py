@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.settings import load_settings
-from handlers.telegram.channel import TelegramChannel
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from storage.exchange import submitted_readings
 from storage.models import OutboxRow
+from storage.scheduling import SqlOutbox
 from tests.support.demo import KYIV
 from tests.support.faults import SlowBotAPI, debt_day, link_telegram_chats
 from tests.support.telegram import Webhook, link
@@ -35,14 +35,14 @@ async def slow_api():
 
 @pytest.fixture
 async def telegram(slow_api, kabinet):
-    channel = TelegramChannel(load_settings(telegram_token=TOKEN, telegram_api_base=slow_api.base), kabinet)
+    channel = TelegramChannel(TelegramConfig(TOKEN, slow_api.base), kabinet)
     channel.bot.session.timeout = REQUEST_TIMEOUT
     yield channel
     await channel.bot.session.close()
 
 
 def dispatcher(database, kabinet, clock, telegram) -> Dispatcher:
-    return Dispatcher(database, {"telegram": telegram}, kabinet.translator, KYIV, kabinet.window,
+    return Dispatcher(SqlOutbox(database), {"telegram": telegram}, kabinet.translator, KYIV, kabinet.window,
                       rates={"telegram": 1000.0}, per_chat_interval=0.0, clock=clock)
 
 
@@ -55,7 +55,7 @@ async def test_dispatcher_backs_off_after_500s_and_a_timeout_and_loses_nothing(
         kabinet, telegram, slow_api, demo_database, clock):
     chats = await link_telegram_chats(kabinet, 8)
     clock.now = debt_day()
-    assert (await Planner(demo_database, kabinet.window, KYIV, clock).run("debts"))[0] == len(chats)
+    assert (await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock).run("debts"))[0] == len(chats)
     slow_api.fail("sendMessage", 500, "Internal Server Error", times=2)
     slow_api.fail("sendMessage", 502, "Bad Gateway", times=1)
     slow_api.delays = [SLOW]
@@ -87,7 +87,7 @@ async def test_dispatcher_backs_off_after_500s_and_a_timeout_and_loses_nothing(
 async def test_dispatcher_waits_out_a_429_and_sends_each_message_once(kabinet, telegram, slow_api, demo_database, clock):
     chats = await link_telegram_chats(kabinet, 3)
     clock.now = debt_day()
-    await Planner(demo_database, kabinet.window, KYIV, clock).run("debts")
+    await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock).run("debts")
     slow_api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     sending = dispatcher(demo_database, kabinet, clock, telegram)
     await sending.run_once()
@@ -138,7 +138,7 @@ async def test_a_reply_telegram_refuses_is_sent_later_by_the_outbox_and_the_read
 async def test_a_ten_minute_bot_api_outage_loses_no_reminder(kabinet, telegram, slow_api, demo_database, clock):
     chats = await link_telegram_chats(kabinet, 1)
     clock.now = debt_day()
-    await Planner(demo_database, kabinet.window, KYIV, clock).run("debts")
+    await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock).run("debts")
     slow_api.fail("sendMessage", 502, "Bad Gateway", times=1000)
     sending = dispatcher(demo_database, kabinet, clock, telegram)
     outage_ends = clock.now + timedelta(minutes=10)

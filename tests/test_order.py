@@ -127,7 +127,7 @@ async def test_parallel_webhook_requests_of_one_chat_are_handled_in_update_id_or
 async def test_viber_callbacks_of_one_chat_are_handled_in_timestamp_order(rig):
     user = rig.user()
     await link_viber(user)
-    in_bot, viber = rig.channel._handling, rig.viber  # the callbacks the bot holds: in line, or being handled
+    in_bot, viber = rig.channel._in_flight, rig.viber  # the callbacks the bot holds: in line, or being handled
     for round_ in range(ROUNDS // 2):
         value, now = 12600 + 2 * round_, int(time.time() * 1000)
         start = len(viber.to(USER))

@@ -5,15 +5,14 @@ import io
 import pytest
 
 from core.conversation import Kabinet
-from core.recognition import default_reader
 from storage.exchange import submitted_readings, write_export
 from tests.support.console import Talk, linked
 from tests.support.pictures import draw_counter, jpeg
 
 
 @pytest.fixture
-def reading_talk(kabinet, tmp_path):
-    kabinet.reader = default_reader()
+def reading_talk(kabinet, photo_reader, tmp_path):
+    kabinet.reader = photo_reader
     return Talk(kabinet, files=tmp_path / "out")
 
 
@@ -61,16 +60,20 @@ async def test_something_else_is_kept_and_the_value_asked(reading_talk, demo_dat
 
 
 async def test_a_broken_reader_keeps_the_photo_and_asks_for_the_value(kabinet, demo_database, tmp_path):
+    from functools import partial
+
+    from core.recognition import RecognitionPool
     from core.recognition.lines import LineMeterReader
 
-    kabinet.reader = LineMeterReader(paths=[])  # installed without its model files
-    talk = Talk(kabinet, files=tmp_path / "out")
-    await linked(talk)
-    photo = tmp_path / "meter.jpg"
-    photo.write_bytes(jpeg(draw_counter("12480")))
-    text = await talk.photo(photo)
-    assert "photo is kept" in text and "Enter the reading of meter 0123456" in text
-    assert "accepted: 12480" in await talk.say("12480")
+    # Installed without its model files.
+    async with RecognitionPool(0, make_reader=partial(LineMeterReader, paths=[])) as kabinet.reader:
+        talk = Talk(kabinet, files=tmp_path / "out")
+        await linked(talk)
+        photo = tmp_path / "meter.jpg"
+        photo.write_bytes(jpeg(draw_counter("12480")))
+        text = await talk.photo(photo)
+        assert "photo is kept" in text and "Enter the reading of meter 0123456" in text
+        assert "accepted: 12480" in await talk.say("12480")
     rows = await stored(demo_database)
     assert rows[0]["value"] == 12480 and rows[0]["photo"].endswith(".jpg")
 

@@ -22,6 +22,7 @@ from storage import outbox
 from storage.models import (
     ChatRow, DeliveryRow, LinkAttemptRow, MeterRow, OutboxRow, PhotoRow, ReadingRow,
 )
+from storage.scheduling import SqlOutbox
 from tests.support.demo import KYIV
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -93,7 +94,7 @@ async def test_the_retention_job_deletes_what_is_older_than_each_period_and_keep
 
     # A batch of 2 makes every table take several batches.
     retention = Retention(media_sweep=partial(sweep, media), batch=2)
-    planner = Planner(database, None, KYIV, clock=lambda: NOW, retention=retention)
+    planner = Planner(SqlOutbox(database), None, KYIV, clock=lambda: NOW, retention=retention)
     deleted, _ = await planner.run("retention")
 
     async with database.session() as session:
@@ -121,7 +122,7 @@ async def test_a_photo_file_shared_by_two_rows_stays_while_one_of_them_does(data
             {"path": str(path), "sha256": "s" * 64, "size": 3, "received_at": NOW - 4 * 365 * DAY},
             {"path": str(path), "sha256": "s" * 64, "size": 3, "received_at": NOW - DAY},
         ])
-    planner = Planner(database, None, KYIV, clock=lambda: NOW)
+    planner = Planner(SqlOutbox(database), None, KYIV, clock=lambda: NOW)
     assert (await planner.run("retention"))[0] == 1
     assert path.exists()
 

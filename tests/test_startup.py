@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-import bot.registration
+import handlers.registration
 from bot.server import Server
 from bot.settings import Settings
 from tests.support.waiting import free_port, wait_until
@@ -31,8 +31,8 @@ REDIS = os.environ.get("KABINET_TEST_REDIS", "redis://127.0.0.1:6379/15")
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
     """Backoff steps of a fraction of a second, so that a registration notices the API's return soon."""
-    monkeypatch.setattr(bot.registration, "FIRST_DELAY", 0.1)
-    monkeypatch.setattr(bot.registration, "MAX_DELAY", 0.4)
+    monkeypatch.setattr(handlers.registration, "FIRST_DELAY", 0.1)
+    monkeypatch.setattr(handlers.registration, "MAX_DELAY", 0.4)
 
 
 class Failing:
@@ -88,7 +88,7 @@ async def channel_state(settings: Settings, name: str) -> str:
 
 
 async def test_telegram_webhook_refused_then_500_then_back(tmp_path, database, database_url, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.registration")
+    caplog.set_level(logging.WARNING, logger="handlers.registration")
     api_port = free_port()
     settings = settings_for(tmp_path, database_url, telegram_token=TELEGRAM_TOKEN,
                             telegram_api_base=f"http://127.0.0.1:{api_port}",
@@ -117,7 +117,7 @@ async def test_telegram_webhook_refused_then_500_then_back(tmp_path, database, d
             await wait_until(lambda: _later(len(api.calls_to("setMyCommands")) == 4), 20)  # the menu, in the background too
         finally:
             await api.close()
-    failures = [r for r in caplog.records if r.name == "bot.registration" and "failed (attempt" in r.getMessage()]
+    failures = [r for r in caplog.records if r.name == "handlers.registration" and "failed (attempt" in r.getMessage()]
     assert len(failures) >= 3  # refused at least once, then the two 500s
     assert all(r.exc_info is None and "\n" not in r.getMessage() for r in failures)  # one line, no traceback
     assert not any(TELEGRAM_TOKEN in r.getMessage() for r in caplog.records)

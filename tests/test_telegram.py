@@ -230,7 +230,7 @@ async def test_webhook_without_a_configured_secret_still_requires_one(bot_api, k
     from handlers.telegram.channel import webhook_secret
 
     def settings(token: str):
-        return load_settings(telegram_token=token, telegram_webhook_url="https://bot.example.com/webhook/telegram")
+        return TelegramConfig(token, webhook_url="https://bot.example.com/webhook/telegram")
 
     # Derived from the token: every process of one bot agrees on it without being told.
     assert webhook_secret(settings(TOKEN)) == webhook_secret(settings(TOKEN))

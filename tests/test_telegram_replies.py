@@ -1,13 +1,17 @@
 """Core replies rendered as Bot API calls, sent by the real aiogram Bot to the stand-in server."""
 from __future__ import annotations
 
+from functools import partial
+from types import SimpleNamespace
+
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from core.messages import Attachment, Button, Reply
-from handlers.telegram.replies import ReplySender, text_parts
+from handlers.channel import Recipient, split_text
+from handlers.telegram.replies import MAX_TEXT, TelegramOutput
 from tests.telegram_api import TOKEN
 
 CHAT = 5_550_010
@@ -17,7 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 50
 @pytest.fixture
 async def sender(bot_api, kabinet):
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(bot_api.base)))
-    yield ReplySender(bot, kabinet, str(CHAT), "en")
+    output = TelegramOutput(bot, kabinet)
+    yield SimpleNamespace(send=partial(output.answer, Recipient(str(CHAT), "en")))
     await bot.session.close()
 
 
@@ -77,10 +82,19 @@ async def test_a_caption_too_long_for_a_photo_follows_as_a_message(sender, bot_a
 
 async def test_a_text_over_4096_characters_is_split_at_line_ends_with_buttons_on_the_last():
     lines = [f"{n:04d} " + "x" * 95 for n in range(100)]
-    parts = text_parts("\n".join(lines))
+    parts = split_text("\n".join(lines), MAX_TEXT)
     assert len(parts) == 3 and all(len(part) <= 4096 for part in parts)
     assert "\n".join(parts) == "\n".join(lines)
-    assert text_parts("y" * 5000) == ["y" * 4096, "y" * 904]
+    assert split_text("y" * 5000, MAX_TEXT) == ["y" * 4096, "y" * 904]
+
+
+async def test_a_long_paragraph_is_split_between_words_not_inside_one(sender, bot_api):
+    paragraph = " ".join(f"слово{n}" for n in range(800))  # about 7,800 characters and no line break
+    await sender.send([Reply(paragraph, [[Button("Back", "cmd:help")]])])
+    first, second = bot_api.sent_to(CHAT)
+    assert len(first.text) <= 4096 and first.text.endswith(("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
+    assert f"{first.text} {second.text}" == paragraph
+    assert first.markup == {} and second.labels == ["Back"]
 
 
 async def test_a_forbidden_send_marks_the_chat_unreachable_and_stops(sender, bot_api, kabinet, monkeypatch):
@@ -104,10 +118,9 @@ async def test_an_answer_waits_out_a_short_429_once(sender, bot_api):
 
 @pytest.fixture
 async def channel(bot_api, kabinet):
-    from bot.settings import load_settings
-    from handlers.telegram.channel import TelegramChannel
+    from handlers.telegram.channel import TelegramChannel, TelegramConfig
 
-    channel = TelegramChannel(load_settings(telegram_token=TOKEN, telegram_api_base=bot_api.base), kabinet)
+    channel = TelegramChannel(TelegramConfig(TOKEN, bot_api.base), kabinet)
     yield channel
     await channel.bot.session.close()
 

@@ -283,13 +283,14 @@ async def test_too_many_requests_is_retried_a_bounded_number_of_times(rig):
 
 async def test_an_answer_viber_would_not_take_is_delivered_later_by_the_outbox(rig, kabinet, demo_database, clock):
     from scheduler.dispatcher import Dispatcher
+    from storage.scheduling import SqlOutbox
     from tests.support.demo import KYIV
 
     user = rig.user()
     rig.viber.refusals[USER] = [12] * 4  # refused on the try and on every retry
     await user.say("/help")
     assert user.status == 200 and user.messages == []
-    sending = Dispatcher(demo_database, {"viber": rig.channel}, kabinet.translator, KYIV, kabinet.window,
+    sending = Dispatcher(SqlOutbox(demo_database), {"viber": rig.channel}, kabinet.translator, KYIV, kabinet.window,
                          rates={"viber": 1000.0}, per_chat_interval=0.0, clock=clock)
     clock.now += timedelta(seconds=11)
     assert await sending.run_once() == 1

@@ -6,6 +6,7 @@ import io
 from PIL import Image
 
 from core.messages import Attachment, Button, Reply
+from handlers.channel import Recipient
 from handlers.viber.media import public_base
 from handlers.viber.render import (
     MAX_BUTTONS,
@@ -27,7 +28,7 @@ def png(size: tuple[int, int] = (40, 20)) -> bytes:
 def test_long_text_is_split_under_the_limit_at_line_breaks():
     paragraph = "Показник прийнято. " * 20
     text = "\n".join([paragraph] * 40)
-    pieces = split_text(text)
+    pieces = split_text(text, MAX_TEXT)
     assert len(pieces) > 1
     assert all(len(piece) <= MAX_TEXT for piece in pieces)
     assert all(piece.rstrip().endswith("прийнято.") for piece in pieces)
@@ -35,7 +36,7 @@ def test_long_text_is_split_under_the_limit_at_line_breaks():
 
 
 def test_text_without_spaces_is_cut_hard():
-    pieces = split_text("x" * (MAX_TEXT * 2 + 5))
+    pieces = split_text("x" * (MAX_TEXT * 2 + 5), MAX_TEXT)
     assert [len(p) for p in pieces] == [MAX_TEXT, MAX_TEXT, 5]
 
 
@@ -88,7 +89,7 @@ async def test_image_goes_as_a_picture_with_caption_and_is_served_from_our_route
     content = png()
     reply = Reply("Споживання за рік", image=Attachment("chart.png", content, "image/png"),
                   buttons=[[Button("Баланс", "cmd:balance")]])
-    assert await rig.channel.send(USER, [reply])
+    assert await rig.channel.answer(Recipient(USER), [reply])
     [message] = rig.viber.to(USER)
     assert message["type"] == "picture" and message["text"] == "Споживання за рік"
     assert message["media"].startswith(f"{rig.base}/viber/media/") and message["media"].endswith(".png")
@@ -101,7 +102,7 @@ async def test_image_goes_as_a_picture_with_caption_and_is_served_from_our_route
 async def test_document_goes_as_a_file_after_a_long_text(rig):
     pdf = b"%PDF-1.4 invoice"
     reply = Reply("Рахунок. " * 1000, document=Attachment("invoice-2026-10.pdf", pdf, "application/pdf"))
-    assert await rig.channel.send(USER, [reply])
+    assert await rig.channel.answer(Recipient(USER), [reply])
     messages = rig.viber.to(USER)
     assert [m["type"] for m in messages] == ["text", "text", "file"]
     assert messages[-1]["file_name"] == "invoice-2026-10.pdf" and messages[-1]["size"] == len(pdf)
@@ -115,7 +116,7 @@ async def test_media_route_serves_nothing_it_did_not_put_out_or_has_expired(rig)
     async with rig.http.get(f"{rig.base}/viber/media/..%2F..%2Fetc%2Fpasswd") as response:
         assert response.status == 404
     reply = Reply("", image=Attachment("chart.png", png(), "image/png"))
-    await rig.channel.send(USER, [reply])
+    await rig.channel.answer(Recipient(USER), [reply])
     url = rig.viber.to(USER)[0]["media"]
     rig.channel.shelf.ttl = -1
     async with rig.http.get(url) as response:
@@ -124,6 +125,6 @@ async def test_media_route_serves_nothing_it_did_not_put_out_or_has_expired(rig)
 
 async def test_large_image_goes_as_a_file(rig):
     big = png((2600, 2600)) + b"\0" * (1024 * 1024)
-    await rig.channel.send(USER, [Reply("", image=Attachment("plan.png", big, "image/png"))])
+    await rig.channel.answer(Recipient(USER), [Reply("", image=Attachment("plan.png", big, "image/png"))])
     [message] = rig.viber.to(USER)
     assert message["type"] == "file" and message["file_name"] == "plan.png"

@@ -8,7 +8,7 @@ from fluent.syntax import FluentParser, ast
 from fluent.syntax.visitor import Visitor
 
 from core import i18n
-from core.flows.billing_views import READING_SOURCES
+from core.flows.wording import READING_SOURCES
 from core.i18n import LANGUAGES, Translator
 from core.services import APPEAL_KINDS, APPEAL_STATUSES, ORDER_STATUSES, SERVICES, change_order_status
 from tests.support.console import Talk, order
@@ -136,7 +136,7 @@ def test_every_key_the_code_names_is_in_every_language():
     used = {key for folder in ("core", "bot", "handlers", "scheduler")
             for path in (ROOT / folder).rglob("*.py") for key in KEY_CALL.findall(path.read_text(encoding="utf-8"))}
     assert {"notice-order", "due-header", "help"} <= used  # the pattern finds them
-    # Keys picked by an amount's sign (core/flows/billing_views.py by_sign), named in tuples the pattern misses.
+    # Keys picked by an amount's sign (core/flows/balance.py by_sign), named in tuples the pattern misses.
     used |= {f"due-{kind}" for kind in ("to-pay", "overpaid", "nothing", "how-balance-owed", "how-balance-overpaid",
                                         "how-balance-zero", "how-to-pay", "how-overpaid", "how-nothing")}
     families = ([f"order-status-{s}" for s in ORDER_STATUSES] + [f"service-name-{s}" for s in SERVICES]

@@ -1,9 +1,13 @@
-"""Flows beyond the foundation's, each in its own module, registered with core.conversation.register.
+"""The features of the conversation, one module each; a module declares its commands, steps and buttons as `FLOW`.
 
-Importing this package imports them all; core.conversation.Kabinet does so when it is made.
+`STANDARD_FLOWS` is what a Kabinet serves unless it is given others (core.flows.registry.Registry builds from them).
 """
-import importlib
-import pkgutil
+from core.flows import (
+    accounts, appeals, balance, contacts, forget, history, invoices, linking, meter, outages, photos, readings,
+    services, settings, start,
+)
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+STANDARD_FLOWS = tuple(module.FLOW for module in (
+    start, linking, accounts, balance, history, invoices, meter, readings, photos, outages, services, appeals,
+    contacts, settings, forget,
+))

@@ -1,10 +1,16 @@
 """/appeal: write to the call centre (a type, the account, a text) and read my appeals with their answers."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.contacts import emergency_line
-from core.conversation import Turn, register
+from core.flows.accounts import linked, linked_or_ask
+from core.flows.registry import Action, Command, Flow, Step
 from core.flows.services import account_chosen, chosen_account, note_account, state_data, typed_choice, when
 from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
 
 APPEALS_SHOWN = 10
 
@@ -15,12 +21,8 @@ def kind_rows(turn: Turn) -> list:
     return rows
 
 
-@register.command("appeal")
 async def cmd_appeal(turn: Turn, args: str) -> None:
     """`/appeal TEXT` skips the text question; the type (and the account, if several) is still asked."""
-    turn.go(None)
-    if not await turn.linked_or_ask():
-        return
     data: dict = {}
     if args and not refused_text(turn, args):
         data["text"] = args
@@ -30,7 +32,7 @@ async def cmd_appeal(turn: Turn, args: str) -> None:
 
 
 async def appeal_next(turn: Turn, data: dict) -> None:
-    accounts = await turn.linked_or_ask()
+    accounts = await linked_or_ask(turn)
     if not accounts:
         turn.go(None)
         return
@@ -67,7 +69,6 @@ def refused_text(turn: Turn, text: str) -> bool:
     return False
 
 
-@register.step("appeal-kind", actions=("appealkind",))
 async def step_appeal_kind(turn: Turn, text: str | None, action: str | None) -> None:
     data = state_data(turn)
     kind = action.partition(":")[2] if action else typed_choice(turn, text or "", APPEAL_KINDS, "appeal-kind-")
@@ -78,12 +79,10 @@ async def step_appeal_kind(turn: Turn, text: str | None, action: str | None) -> 
     await appeal_next(turn, data)
 
 
-@register.step("appeal-account", actions=("appealacct",))
 async def step_appeal_account(turn: Turn, text: str | None, action: str | None) -> None:
     await appeal_next(turn, await note_account(turn, action, state_data(turn)))
 
 
-@register.step("appeal-text")
 async def step_appeal_text(turn: Turn, text: str | None, action: str | None) -> None:
     if text is None or refused_text(turn, text):
         return
@@ -92,13 +91,8 @@ async def step_appeal_text(turn: Turn, text: str | None, action: str | None) -> 
     await appeal_next(turn, data)
 
 
-@register.action("appeals")
 async def list_appeals(turn: Turn, value: str) -> None:
-    turn.go(None)
-    accounts = await turn.linked_or_ask()
-    if not accounts:
-        return
-    appeals = await turn.tx.appeals([a.id for a in accounts], limit=APPEALS_SHOWN)
+    appeals = await turn.tx.appeals([a.id for a in turn.accounts], limit=APPEALS_SHOWN)
     if not appeals:
         turn.say("appeals-none", buttons=[[turn.button("appeal-write", "cmd:appeal")]])
         return
@@ -111,3 +105,14 @@ async def list_appeals(turn: Turn, value: str) -> None:
             block += "\n" + turn.t("appeals-answer", answer=appeal.answer)
         blocks.append(block)
     turn.say("appeals-list", appeals="\n\n".join(blocks), buttons=[[turn.button("appeal-write", "cmd:appeal")]])
+
+
+FLOW = Flow(
+    commands=(Command("appeal", cmd_appeal, needs=(linked,)),),
+    steps=(
+        Step("appeal-kind", step_appeal_kind, buttons=("appealkind",)),
+        Step("appeal-account", step_appeal_account, buttons=("appealacct",)),
+        Step("appeal-text", step_appeal_text),
+    ),
+    actions=(Action("appeals", list_appeals, needs=(linked,)),),
+)

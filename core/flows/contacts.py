@@ -1,11 +1,15 @@
 """/contacts: how to reach the utility (contacts.csv); the emergency line, also offered where power is out."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.contacts import contact_line
-from core.conversation import Turn, register
+from core.flows.registry import Command, Flow
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
 
 
-@register.command("contacts")
 async def cmd_contacts(turn: Turn, args: str) -> None:
     turn.go(None)
     contacts = await turn.tx.contacts()
@@ -14,3 +18,6 @@ async def cmd_contacts(turn: Turn, args: str) -> None:
     else:
         turn.say("contacts-list", contacts="\n".join(contact_line(turn.t, contact) for contact in contacts))
     turn.with_menu()
+
+
+FLOW = Flow(commands=(Command("contacts", cmd_contacts),))

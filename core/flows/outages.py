@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from core.contacts import emergency_line
-from core.conversation import Turn, register
+from core.flows.accounts import linked
+from core.flows.registry import Command, Flow
 from core.messages import Reply
 from core.model import Outage
 from core.outages import outage_is_over, outage_touches
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
 
 
 def local_time(turn: Turn, at: datetime) -> str:
@@ -26,12 +31,8 @@ def outage_text(turn: Turn, outage: Outage, now: datetime) -> str:
     )
 
 
-@register.command("outages")
 async def cmd_outages(turn: Turn, args: str) -> None:
-    turn.go(None)
-    accounts = await turn.linked_or_ask()
-    if not accounts:
-        return
+    accounts = turn.accounts
     now = turn.app.clock()
     outages = [outage for outage in await turn.tx.current_outages(now) if not outage_is_over(outage, now)]
     parts = []
@@ -50,3 +51,6 @@ async def cmd_outages(turn: Turn, args: str) -> None:
     else:
         turn.say("outages-none", count=len(accounts))
     turn.with_menu()
+
+
+FLOW = Flow(commands=(Command("outages", cmd_outages, needs=(linked,)),))

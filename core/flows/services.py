@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from core.conversation import Turn, register
+from core.flows.accounts import linked, linked_or_ask
+from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
-from core.messages import Button, Reply
+from core.messages import Reply
 from core.model import Account, ServiceOrder
 from core.services import (
     CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, PAID_SERVICES, SERVICES, IllegalTransition, change_order_status,
     normalise_phone, order_can_go,
 )
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
 
 ORDERS_SHOWN = 10
 
@@ -70,11 +75,7 @@ def choose_service(turn: Turn, key: str = "service-choose") -> None:
     turn.say(key, buttons=rows)
 
 
-@register.command("service")
 async def cmd_service(turn: Turn, args: str) -> None:
-    turn.go(None)
-    if not await turn.linked_or_ask():
-        return
     if not args:
         choose_service(turn)
         return
@@ -85,13 +86,11 @@ async def cmd_service(turn: Turn, args: str) -> None:
     await order_next(turn, {"service": code})
 
 
-@register.action("svcorder")
 async def order_service(turn: Turn, code: str) -> None:
     """A reminder's button that orders one service (the verification reminder's "Order a verification")."""
     await cmd_service(turn, code)
 
 
-@register.step("service-choose", actions=("svc",))
 async def step_service_choose(turn: Turn, text: str | None, action: str | None) -> None:
     code = action.partition(":")[2] if action else service_for_text(turn, text or "")
     if code not in offered(turn):
@@ -102,7 +101,7 @@ async def step_service_choose(turn: Turn, text: str | None, action: str | None) 
 
 async def order_next(turn: Turn, data: dict) -> None:
     """Ask for what the order still lacks: the account, the phone, the comment; then place it."""
-    accounts = await turn.linked_or_ask()
+    accounts = await linked_or_ask(turn)
     if not accounts:
         turn.go(None)
         return
@@ -165,12 +164,10 @@ async def note_account(turn: Turn, action: str | None, data: dict) -> dict:
     return data
 
 
-@register.step("service-account", actions=("svcacct",))
 async def step_service_account(turn: Turn, text: str | None, action: str | None) -> None:
     await order_next(turn, await note_account(turn, action, state_data(turn)))
 
 
-@register.step("service-phone", contact=True)
 async def step_service_phone(turn: Turn, text: str | None, action: str | None) -> None:
     data = state_data(turn)
     phone = normalise_phone(text or "")
@@ -181,7 +178,6 @@ async def step_service_phone(turn: Turn, text: str | None, action: str | None) -
     await order_next(turn, data)
 
 
-@register.step("service-comment", actions=("svcskip",))
 async def step_service_comment(turn: Turn, text: str | None, action: str | None) -> None:
     data = state_data(turn)
     if action:
@@ -211,13 +207,8 @@ async def chat_order(turn: Turn, value: str) -> tuple[ServiceOrder, Account] | N
     return order, account
 
 
-@register.action("orders")
 async def list_orders(turn: Turn, value: str) -> None:
-    turn.go(None)
-    accounts = await turn.linked_or_ask()
-    if not accounts:
-        return
-    orders = await turn.tx.service_orders([a.id for a in accounts], limit=ORDERS_SHOWN)
+    orders = await turn.tx.service_orders([a.id for a in turn.accounts], limit=ORDERS_SHOWN)
     if not orders:
         turn.say("orders-none", buttons=[[turn.button("service-order-button", "cmd:service")]])
         return
@@ -227,7 +218,6 @@ async def list_orders(turn: Turn, value: str) -> None:
     turn.say("orders-list", buttons=rows, orders="\n".join(lines))
 
 
-@register.action("order")
 async def show_order(turn: Turn, value: str) -> None:
     found = await chat_order(turn, value)
     if found is None:
@@ -250,7 +240,6 @@ async def show_order(turn: Turn, value: str) -> None:
     turn.replies.append(Reply("\n".join(lines), rows))
 
 
-@register.action("ordercancel")
 async def cancel_order(turn: Turn, value: str) -> None:
     """`ordercancel:ID` asks, `ordercancel:ID:yes` cancels; the status is checked again when it is pressed."""
     number, _, confirmed = value.partition(":")
@@ -278,3 +267,20 @@ async def cancel_order(turn: Turn, value: str) -> None:
         else:
             turn.say("order-cancelled", number=str(order.id))
     turn.with_menu()
+
+
+FLOW = Flow(
+    commands=(Command("service", cmd_service, needs=(linked,)),),
+    steps=(
+        Step("service-choose", step_service_choose, buttons=("svc",)),
+        Step("service-account", step_service_account, buttons=("svcacct",)),
+        Step("service-phone", step_service_phone, contact=True),
+        Step("service-comment", step_service_comment, buttons=("svcskip",)),
+    ),
+    actions=(
+        Action("svcorder", order_service, needs=(linked,)),
+        Action("orders", list_orders, needs=(linked,)),
+        Action("order", show_order),
+        Action("ordercancel", cancel_order),
+    ),
+)

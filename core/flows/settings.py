@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from core.conversation import Turn, register
+from core.flows.registry import Action, Command, Flow, Step
 from core.model import ChatSettings
 from core.preferences import REMINDER_SWITCHES, parse_quiet_hours
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
 
 
 def quiet_text(turn: Turn, settings: ChatSettings) -> str:
@@ -31,7 +35,6 @@ async def save(turn: Turn, settings: ChatSettings) -> None:
     await turn.tx.save_chat_settings(turn.chat.id, settings, turn.app.clock())
 
 
-@register.command("settings")
 async def cmd_settings(turn: Turn, args: str) -> None:
     """`/settings quiet 22-8` or `/settings quiet off` sets quiet hours at once."""
     turn.go(None)
@@ -42,7 +45,6 @@ async def cmd_settings(turn: Turn, args: str) -> None:
     await show_settings(turn)
 
 
-@register.action("remind")
 async def toggle_reminder(turn: Turn, switch: str) -> None:
     if switch not in REMINDER_SWITCHES:
         turn.say("button-stale")
@@ -56,7 +58,6 @@ async def toggle_reminder(turn: Turn, switch: str) -> None:
                         name=turn.t(f"settings-reminder-{switch}"))
 
 
-@register.action("quiet")
 async def quiet_button(turn: Turn, value: str) -> None:
     if value == "off":
         await set_quiet(turn, "off")
@@ -65,7 +66,6 @@ async def quiet_button(turn: Turn, value: str) -> None:
     turn.say("settings-quiet-ask", buttons=[[turn.button("settings-quiet-turn-off", "quiet:off")]])
 
 
-@register.step("settings-quiet")
 async def step_quiet(turn: Turn, text: str | None, action: str | None) -> None:
     await set_quiet(turn, text or "")
 
@@ -84,3 +84,10 @@ async def set_quiet(turn: Turn, text: str) -> None:
     await save(turn, settings)
     turn.go(None)
     await show_settings(turn, "settings-saved")
+
+
+FLOW = Flow(
+    commands=(Command("settings", cmd_settings),),
+    steps=(Step("settings-quiet", step_quiet),),
+    actions=(Action("remind", toggle_reminder), Action("quiet", quiet_button)),
+)

@@ -32,6 +32,13 @@ class MeterReader(Protocol):
     def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition: ...
 
 
+class PhotoReader(Protocol):
+    """What the conversation reads photos with: a MeterReader's answer, awaited (RecognitionPool)."""
+
+    async def read(self, content: bytes, *, digits: int | None = None,
+                   previous: int | None = None) -> Recognition: ...
+
+
 ENGINES = ("lines", "templates")
 
 
@@ -64,4 +71,7 @@ def default_reader(engine: str | None = None) -> MeterReader:
     return reader
 
 
-__all__ = ["ENGINES", "MeterReader", "PhotoRejected", "Recognition", "default_reader"]
+from core.recognition.pool import RecognitionBusy, RecognitionFailed, RecognitionPool  # noqa: E402 (they use the above)
+
+__all__ = ["ENGINES", "MeterReader", "PhotoReader", "PhotoRejected", "Recognition", "RecognitionBusy", "RecognitionFailed",
+           "RecognitionPool", "default_reader"]

@@ -8,18 +8,23 @@ from typing import TextIO
 
 from core.conversation import Kabinet
 from core.messages import Attachment, Button, EventKind, Incoming, Reply
+from core.notifications import DeliveryError
+from handlers.channel import OutputChannel, Recipient
 
 CHANNEL = "console"
 
 
-class ConsoleChannel:
-    """Turns typed lines into core events and core replies into printed lines."""
+class ConsoleChannel(OutputChannel):
+    """Turns typed lines into core events and core replies into printed lines: the channel contract with a
+    terminal for a messenger (nothing it refuses, no limit to a photo read from a file)."""
+
+    name = CHANNEL
 
     def __init__(
         self, kabinet: Kabinet, *, chat_id: str = "console", language: str | None = None,
         out: TextIO | None = None, files_dir: Path = Path("var/out"),
     ) -> None:
-        self.kabinet = kabinet
+        super().__init__(kabinet)
         self.chat_id = chat_id
         self.language = language
         self.out = out if out is not None else sys.stdout
@@ -27,7 +32,7 @@ class ConsoleChannel:
         self.buttons: list[Button] = []
         self._saved = 0
 
-    def event_for(self, line: str) -> Incoming:
+    async def event_for(self, line: str) -> Incoming:
         """A typed line as the event it stands for: a button press, a photo, or text."""
         text = line.rstrip("\r\n")
         stripped = text.strip()
@@ -38,35 +43,40 @@ class ConsoleChannel:
                 return Incoming.pressed(CHANNEL, self.chat_id, button.action, self.language)
         if stripped.startswith("/photo"):
             path = Path(stripped[len("/photo"):].strip()).expanduser()
-            try:
-                content = path.read_bytes()
-            except OSError:
-                content = b""
-            return Incoming(CHANNEL, self.chat_id, EventKind.PHOTO, photo=content, text=str(path),
-                            language=self.language)
+            return Incoming(CHANNEL, self.chat_id, EventKind.PHOTO, photo=await self.download_photo(str(path), None),
+                            text=str(path), language=self.language)
         return Incoming.typed(CHANNEL, self.chat_id, text, self.language)
 
     async def send(self, line: str) -> list[Reply]:
         """Send one typed line; prints and returns the bot's replies."""
-        replies = await self.kabinet.handle(self.event_for(line))
-        self.show(replies)
+        replies = await self.kabinet.handle(await self.event_for(line))
+        self.buttons = []  # numbered afresh for each turn, across its replies
+        await self.answer(Recipient(self.chat_id, self.language), replies)
         return replies
 
-    def show(self, replies: list[Reply]) -> None:
-        self.buttons = []
-        for reply in replies:
-            lines = [reply.text] if reply.text else []
-            for attachment, kind in ((reply.image, "image"), (reply.document, "document")):
-                if attachment is not None:
-                    lines.append(f"[{kind} {self.save(attachment)}]")
-            for button in reply.all_buttons():
-                if button.url:  # a link, not a choice: nothing to press in a terminal
-                    lines.append(f"[link] {button.label}: {button.url}")
-                    continue
-                self.buttons.append(button)
-                lines.append(f"[{len(self.buttons)}] {button.label}")
-            self.out.write("\n".join(lines) + "\n")
-            self.out.flush()
+    async def send_reply(self, to: Recipient, reply: Reply, *, first: bool) -> None:
+        lines = [reply.text] if reply.text else []
+        for attachment, kind in ((reply.image, "image"), (reply.document, "document")):
+            if attachment is not None:
+                lines.append(f"[{kind} {self.save(attachment)}]")
+        for button in reply.all_buttons():
+            if button.url:  # a link, not a choice: nothing to press in a terminal
+                lines.append(f"[link] {button.label}: {button.url}")
+                continue
+            self.buttons.append(button)
+            lines.append(f"[{len(self.buttons)}] {button.label}")
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+
+    async def download_photo(self, reference: str, declared_size: int | None) -> bytes:
+        """The file at the path; empty when it cannot be read (core then asks for the photo again)."""
+        try:
+            return Path(reference).read_bytes()
+        except OSError:
+            return b""
+
+    def refusal(self, exc: Exception) -> DeliveryError | None:
+        return None  # a terminal refuses nothing: an error writing to it is ours
 
     def save(self, attachment: Attachment) -> Path:
         self.files_dir.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
@@ -12,28 +13,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.methods import GetUpdates, Response
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.registration import Registration
-from bot.settings import Settings
 from core.conversation import Kabinet
-from core.messages import Reply
-from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
-from handlers.chat_order import ChatLines
+from handlers.registration import Registration
 from handlers.telegram import callbacks, membership, messages
 from handlers.telegram.events import UpdateNotProcessed
 from handlers.telegram.menu import set_command_menu
-from handlers.telegram.replies import ReplySender
+from handlers.telegram.replies import TelegramOutput
 from handlers.webhook import BadBody, parse_json, read_body
 
 log = logging.getLogger(__name__)
@@ -43,18 +34,28 @@ POLLING_TIMEOUT = 25  # seconds a getUpdates call waits for news
 STOP_TIMEOUT = 5.0  # seconds updates in progress get to finish when the channel stops
 
 
-def build_dispatcher(kabinet: Kabinet) -> Dispatcher:
-    dispatcher = Dispatcher(kabinet=kabinet, disable_fsm=True)  # no aiogram FSM: the core keeps the step
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the Telegram channel is told (bot/ builds it from the settings)."""
+
+    token: str = field(repr=False)  # never in a log line
+    api_base: str = "https://api.telegram.org"
+    webhook_url: str | None = None  # none: long polling
+    webhook_secret: str | None = field(default=None, repr=False)  # none: derived from the token (webhook_secret)
+
+
+def build_dispatcher(channel: TelegramOutput) -> Dispatcher:
+    # No aiogram FSM: the core keeps the step.
+    dispatcher = Dispatcher(channel=channel, kabinet=channel.kabinet, disable_fsm=True)
     dispatcher.include_routers(callbacks.make_router(), membership.make_router(), messages.make_router())
     return dispatcher
 
 
-def webhook_secret(settings: Settings) -> str:
+def webhook_secret(config: TelegramConfig) -> str:
     """The configured secret, or one derived from the token, the same in every process of one bot."""
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
-    token = settings.telegram_token.get_secret_value()
-    return hashlib.sha256(f"kabinet-telegram-webhook:{token}".encode()).hexdigest()
+    if config.webhook_secret is not None:
+        return config.webhook_secret
+    return hashlib.sha256(f"kabinet-telegram-webhook:{config.token}".encode()).hexdigest()
 
 
 class TelegramWebhook(SimpleRequestHandler):
@@ -102,27 +103,22 @@ async def keep_response_models(make_request, bot: Bot, method):
     return await make_request(bot, method)
 
 
-class TelegramChannel:
+class TelegramChannel(TelegramOutput):
     """aiogram's Bot and Dispatcher plugged into the shared web server (see bot/server.py's Channel)."""
 
-    def __init__(self, settings: Settings, kabinet: Kabinet) -> None:
-        if settings.telegram_token is None:
-            raise ValueError("KABINET_TELEGRAM_TOKEN is not set")
-        self.kabinet = kabinet
-        self.lines = ChatLines()
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    def __init__(self, config: TelegramConfig, kabinet: Kabinet) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(config.api_base))
         session.middleware(keep_response_models)
         session.middleware(self._line_up_polled)
-        self.bot = Bot(settings.telegram_token.get_secret_value(), session=session)
-        self.dispatcher = build_dispatcher(kabinet)
+        super().__init__(Bot(config.token, session=session), kabinet)
+        self.dispatcher = build_dispatcher(self)
         self.dispatcher.update.outer_middleware(self._track)
-        self.webhook_url = settings.telegram_webhook_url
-        self.secret = webhook_secret(settings)
+        self.webhook_url = config.webhook_url
+        self.secret = webhook_secret(config)
         self._polling: asyncio.Task | None = None
         self.registration = Registration(f"telegram {self.mode} registration", self._register, final=refused_for_good)
         self.menu = Registration("telegram command menu", lambda: set_command_menu(self.bot, kabinet.translator),
                                  final=refused_for_good)
-        self._in_flight: set[asyncio.Task] = set()
 
     @property
     def mode(self) -> str:
@@ -133,13 +129,8 @@ class TelegramChannel:
         update: TelegramObject, data: dict[str, Any],
     ) -> Any:
         """Remember updates in progress, so that stopping lets them finish; handle each in its chat's turn."""
-        task = asyncio.current_task()
-        self._in_flight.add(task)
-        try:
-            async with self.lines.turn(line_of(update), update.update_id):
-                return await handler(update, data)
-        finally:
-            self._in_flight.discard(task)
+        async with self.in_flight(), self.lines.turn(line_of(update), update.update_id):
+            return await handler(update, data)
 
     async def _line_up_polled(self, make_request, bot: Bot, method):
         """Each update of a getUpdates batch takes its place in its chat's line before aiogram starts the
@@ -186,21 +177,6 @@ class TelegramChannel:
         self._polling.add_done_callback(_report_polling_end)
         log.warning("telegram: long polling started")
 
-    async def deliver(self, external_id: str, replies: list[Reply]) -> None:
-        """core.notifications.Sender for the outbox dispatcher: Telegram's refusals as core's DeliveryErrors."""
-        sender = ReplySender(self.bot, self.kabinet, external_id, None)
-        try:
-            # The dispatcher paces and retries itself, so a 429 goes straight back to it.
-            await sender.send_all(replies, wait_limit=0)
-        except TelegramRetryAfter as exc:
-            raise RetryAfter(exc.retry_after) from exc
-        except TelegramForbiddenError as exc:
-            raise ChatUnreachable(exc.message) from exc
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            raise TransientFailure(str(exc)) from exc
-        except TelegramAPIError as exc:
-            raise DeliveryError(str(exc)) from exc
-
     async def stop(self) -> None:
         await self.registration.stop()
         await self.menu.stop()
@@ -211,8 +187,7 @@ class TelegramChannel:
                 self._polling.cancel()
             await asyncio.wait([self._polling], timeout=STOP_TIMEOUT)
             self._polling = None
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=STOP_TIMEOUT)
+        await self.settle(STOP_TIMEOUT)
         await self.bot.session.close()
 
 

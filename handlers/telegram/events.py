@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.types import Chat
 
-from core.conversation import Kabinet
 from core.messages import EventKind, Incoming, Outcome, Reply
-from handlers.telegram.replies import CHANNEL, ReplySender
+from handlers.channel import Recipient
+from handlers.telegram.replies import CHANNEL, TelegramOutput
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +30,21 @@ def is_private(chat: Chat) -> bool:
     return chat.type == ChatType.PRIVATE
 
 
-async def respond(bot: Bot, kabinet: Kabinet, event: Incoming, update_id: int) -> None:
+async def respond(channel: TelegramOutput, event: Incoming, update_id: int) -> None:
     """Process the event in the core (a repeated update_id is ignored there) and send what it answers."""
-    handled = await kabinet.process(event)
+    handled = await channel.kabinet.process(event)
     if handled.outcome is Outcome.DUPLICATE:
         log.info("telegram update %s was delivered again; handled already", update_id)
         return
-    sender = ReplySender(bot, kabinet, event.chat_id, event.language)
-    await sender.send(handled.replies, remove_phone_keyboard=event.kind is EventKind.CONTACT)
+    to = Recipient(event.chat_id, event.language, after_contact=event.kind is EventKind.CONTACT)
+    # Done and committed, but not all said: the outbox says the rest (an update sent again would not, it is
+    # a duplicate now).
+    await channel.answer(to, handled.replies, keep_unsent=handled.outcome is Outcome.DONE)
     if handled.outcome is Outcome.FAILED:
         raise UpdateNotProcessed(update_id)
-    if sender.unsent and handled.outcome is Outcome.DONE:
-        # Done and committed, but not all said: the outbox says the rest (an update sent again would not,
-        # it is a duplicate now).
-        await kabinet.keep_unsent(CHANNEL, event.chat_id, sender.unsent)
 
 
-async def apologise(bot: Bot, kabinet: Kabinet, chat_id: int, language: str | None, update_id: int) -> None:
+async def apologise(channel: TelegramOutput, chat_id: int, language: str | None, update_id: int) -> None:
     """An error of ours outside the core: the consumer hears so, and the update is reported unprocessed."""
-    sender = ReplySender(bot, kabinet, str(chat_id), language)
-    await sender.send([Reply(sender.t("error-ours"))])
+    await channel.answer(Recipient(str(chat_id), language), [Reply(channel.t(language, "error-ours"))])
     raise UpdateNotProcessed(update_id)

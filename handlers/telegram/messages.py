@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.types import Message, Update
 
-from core.conversation import Kabinet
-from core.messages import EventKind, Incoming, Reply
+from core.messages import EventKind, Incoming
+from handlers.channel import PhotoTooLarge, Recipient
 from handlers.telegram.events import apologise, incoming, is_private, respond
-from handlers.telegram.photos import MAX_DOWNLOAD_MB, PhotoTooLarge, PhotoUnavailable, fetch_photo
-from handlers.telegram.replies import ReplySender
+from handlers.telegram.photos import PhotoUnavailable
+from handlers.telegram.replies import TelegramOutput
 
 log = logging.getLogger(__name__)
 
@@ -24,49 +24,48 @@ def event_of(message: Message, update_id: int, kind: EventKind, **fields: object
                     **fields)
 
 
-async def on_text(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+async def on_text(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     event = event_of(message, event_update.update_id, EventKind.TEXT, text=message.text)
-    await respond(bot, kabinet, event, event_update.update_id)
+    await respond(channel, event, event_update.update_id)
 
 
-async def on_meter_photo(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+async def on_meter_photo(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     largest = message.photo[-1]
-    await pass_photo(message, bot, kabinet, event_update.update_id, largest.file_id, largest.file_size)
+    await pass_photo(message, channel, event_update.update_id, largest.file_id, largest.file_size)
 
 
-async def on_meter_photo_as_file(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+async def on_meter_photo_as_file(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     document = message.document
-    await pass_photo(message, bot, kabinet, event_update.update_id, document.file_id, document.file_size)
+    await pass_photo(message, channel, event_update.update_id, document.file_id, document.file_size)
 
 
 async def pass_photo(
-    message: Message, bot: Bot, kabinet: Kabinet, update_id: int, file_id: str, size: int | None
+    message: Message, channel: TelegramOutput, update_id: int, file_id: str, size: int | None
 ) -> None:
     language = language_of(message)
     try:
-        content = await fetch_photo(bot, file_id, size)
-    except PhotoTooLarge:
-        sender = ReplySender(bot, kabinet, str(message.chat.id), language)
-        await sender.send([Reply(sender.t("telegram-photo-too-large", limit=MAX_DOWNLOAD_MB))])
+        content = await channel.download_photo(file_id, size)
+    except PhotoTooLarge as exc:
+        await channel.refuse_photo(Recipient(str(message.chat.id), language), exc)
         return
     except PhotoUnavailable as exc:
         log.error("telegram update %s: photo %s not fetched: %s", update_id, file_id, exc)
         content = None
     if content is None:  # apologised outside the except block, so that no error quoting a URL rides along
-        await apologise(bot, kabinet, message.chat.id, language, update_id)
+        await apologise(channel, message.chat.id, language, update_id)
         return
     event = event_of(message, update_id, EventKind.PHOTO, photo=content, text=message.caption or "")
-    await respond(bot, kabinet, event, update_id)
+    await respond(channel, event, update_id)
 
 
-async def on_contact(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+async def on_contact(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     event = event_of(message, event_update.update_id, EventKind.CONTACT, phone=message.contact.phone_number)
-    await respond(bot, kabinet, event, event_update.update_id)
+    await respond(channel, event, event_update.update_id)
 
 
-async def on_other_message(message: Message, bot: Bot, kabinet: Kabinet, event_update: Update) -> None:
+async def on_other_message(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     event = event_of(message, event_update.update_id, EventKind.OTHER)
-    await respond(bot, kabinet, event, event_update.update_id)
+    await respond(channel, event, event_update.update_id)
 
 
 # Filters are coroutines on purpose: aiogram runs a plain callable (a magic F filter too) in a worker

@@ -7,13 +7,10 @@ import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from handlers.channel import MEGABYTE, PhotoTooLarge
+
 # Bots may download files of up to 20 MB with getFile (https://core.telegram.org/bots/api#getfile).
-MAX_DOWNLOAD_MB = 20
-MAX_DOWNLOAD = MAX_DOWNLOAD_MB * 1024 * 1024
-
-
-class PhotoTooLarge(Exception):
-    """The file is over the Bot API's download limit."""
+MAX_DOWNLOAD = 20 * MEGABYTE
 
 
 class PhotoUnavailable(Exception):
@@ -22,16 +19,17 @@ class PhotoUnavailable(Exception):
 
 
 async def fetch_photo(bot: Bot, file_id: str, declared_size: int | None) -> bytes:
+    """The file's content; PhotoTooLarge over the download limit, PhotoUnavailable when Telegram does not serve it."""
     if declared_size is not None and declared_size > MAX_DOWNLOAD:
-        raise PhotoTooLarge(file_id)
+        raise PhotoTooLarge(MAX_DOWNLOAD)
     try:
         file = await bot.get_file(file_id)
     except TelegramAPIError as exc:
         if isinstance(exc, TelegramBadRequest) and "too big" in exc.message.lower():
-            raise PhotoTooLarge(file_id) from None
+            raise PhotoTooLarge(MAX_DOWNLOAD) from None
         raise PhotoUnavailable(f"getFile: {type(exc).__name__}: {exc.message}") from None
     if (file.file_size or 0) > MAX_DOWNLOAD:
-        raise PhotoTooLarge(file_id)
+        raise PhotoTooLarge(MAX_DOWNLOAD)
     if file.file_path is None:
         raise PhotoUnavailable("getFile: no file_path in the answer")
     try:

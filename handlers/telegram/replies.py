@@ -8,12 +8,21 @@ from typing import Any
 
 import aiohttp
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from core.conversation import Kabinet
 from core.messages import Attachment, Reply
+from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
+from handlers.channel import OutputChannel, Recipient, split_text
+from handlers.telegram.photos import fetch_photo
 
 log = logging.getLogger(__name__)
 
@@ -63,27 +72,6 @@ def markup_model(markup: Markup) -> InlineKeyboardMarkup | ReplyKeyboardMarkup |
     return ReplyKeyboardRemove.model_validate(markup)
 
 
-def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """A text over Telegram's message limit, split at line ends (or hard, for a line that long)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            candidate = line
-        current = candidate
-    if current or not parts:
-        parts.append(current)
-    return parts
-
-
 class SendMessageUnread(SendMessage):
     """sendMessage whose answer is not read back, for aiogram's reading of a refusal (see post_json)."""
 
@@ -123,83 +111,66 @@ def _unread(params: dict[str, Any]) -> SendMessageUnread:
     return SendMessageUnread.model_construct(**params)
 
 
-class ReplySender:
-    """Sends a turn's replies to one chat; a chat that blocked the bot is marked unreachable."""
+class TelegramOutput(OutputChannel):
+    """The Telegram primitives of the channel contract: replies as Bot API calls, photos by getFile, the
+    Bot API's refusals as core's DeliveryErrors."""
 
-    def __init__(self, bot: Bot, kabinet: Kabinet, chat_id: str, language: str | None) -> None:
+    name = CHANNEL
+    photo_too_large_key = "telegram-photo-too-large"
+    answer_wait = MAX_ANSWER_WAIT
+
+    def __init__(self, bot: Bot, kabinet: Kabinet) -> None:
+        super().__init__(kabinet)
         self.bot = bot
-        self.kabinet = kabinet
-        self.chat_id = chat_id
-        self.language = kabinet.translator.language_for(language)
-        self.unsent: list[Reply] = []  # after a send Telegram refused for now: the replies it did not take
-        self._done = 0
 
-    def t(self, key: str, **args: object) -> str:
-        return self.kabinet.translator(self.language, key, **args)
+    def refusal(self, exc: Exception) -> DeliveryError | None:
+        if isinstance(exc, TelegramRetryAfter):
+            return RetryAfter(exc.retry_after)
+        if isinstance(exc, TelegramForbiddenError):
+            return ChatUnreachable(exc.message)
+        if isinstance(exc, (TelegramNetworkError, TelegramServerError)):
+            return TransientFailure(str(exc))
+        if isinstance(exc, TelegramAPIError):
+            return DeliveryError(str(exc))
+        return None
 
-    async def send(self, replies: list[Reply], *, remove_phone_keyboard: bool = False) -> bool:
-        """Answer the consumer; False when the chat blocked the bot (marked unreachable) or Telegram refused."""
-        try:
-            await self.send_all(replies, remove_phone_keyboard=remove_phone_keyboard)
-        except TelegramForbiddenError as exc:
-            log.warning("telegram chat %s blocked the bot (%s); marked unreachable", self.chat_id, exc.message)
-            await self.kabinet.set_reachable(CHANNEL, self.chat_id, False)
-            return False
-        except TelegramAPIError:
-            log.exception("telegram chat %s: sending a reply failed", self.chat_id)
-            self.unsent = replies[self._done:]
-            return False
-        return True
+    async def download_photo(self, reference: str, declared_size: int | None) -> bytes:
+        return await fetch_photo(self.bot, reference, declared_size)
 
-    async def send_all(self, replies: list[Reply], *, remove_phone_keyboard: bool = False,
-                       wait_limit: float = MAX_ANSWER_WAIT) -> None:
-        """Send every reply in order, waiting out a short 429 once; Telegram's refusals are raised."""
-        self._done = 0
-        for index, reply in enumerate(replies):
-            first_without_buttons = remove_phone_keyboard and index == 0 and not reply.buttons
-            markup = REMOVE_KEYBOARD if first_without_buttons else None
-            try:
-                await self.send_one(reply, markup)
-            except TelegramRetryAfter as exc:
-                if exc.retry_after > wait_limit:
-                    raise
-                log.warning("telegram asks to wait %s s before answering chat %s", exc.retry_after, self.chat_id)
-                await asyncio.sleep(exc.retry_after)
-                await self.send_one(reply, markup)
-            self._done = index + 1
-
-    async def send_one(self, reply: Reply, markup: Markup = None) -> None:
+    async def send_reply(self, to: Recipient, reply: Reply, *, first: bool) -> None:
+        markup: Markup = REMOVE_KEYBOARD if to.after_contact and first and not reply.buttons else None
         follow_up: Markup = None
         if reply.request_contact:
             # A message carries one keyboard: the phone request wins, the choices follow in a second message.
             follow_up = inline_keyboard(reply)
-            markup = phone_keyboard(self.t("telegram-share-phone"))
+            markup = phone_keyboard(self.t(to.language, "telegram-share-phone"))
         elif markup is None:
             markup = inline_keyboard(reply)
         attachment = reply.image or reply.document
         if attachment is not None:
-            await self.send_attachment(attachment, reply.image is not None, reply.text, markup)
+            await self.send_attachment(to.chat_id, attachment, reply.image is not None, reply.text, markup)
         else:
-            await self.send_text(reply.text, markup)
+            await self.send_text(to.chat_id, reply.text, markup)
         if follow_up is not None:
-            await self.send_text(self.t("telegram-or-choose"), follow_up)
+            await self.send_text(to.chat_id, self.t(to.language, "telegram-or-choose"), follow_up)
 
-    async def send_text(self, text: str, markup: Markup) -> None:
-        parts = text_parts(text)
+    async def send_text(self, chat_id: str, text: str, markup: Markup) -> None:
+        parts = split_text(text, MAX_TEXT)
         for number, part in enumerate(parts, start=1):
             last = number == len(parts)
             if part.strip():
-                params: dict[str, Any] = {"chat_id": self.chat_id, "text": part}
+                params: dict[str, Any] = {"chat_id": chat_id, "text": part}
                 if last and markup is not None:
                     params["reply_markup"] = markup
                 await post_json(self.bot, params)
 
-    async def send_attachment(self, attachment: Attachment, is_image: bool, text: str, markup: Markup) -> None:
+    async def send_attachment(self, chat_id: str, attachment: Attachment, is_image: bool, text: str,
+                              markup: Markup) -> None:
         upload = BufferedInputFile(attachment.content, filename=attachment.filename)
         caption = text if len(text) <= MAX_CAPTION else None
         send = self.bot.send_photo if is_image else self.bot.send_document
         field = "photo" if is_image else "document"
-        await send(chat_id=self.chat_id, caption=caption or None,
+        await send(chat_id=chat_id, caption=caption or None,
                    reply_markup=markup_model(markup) if caption is not None else None, **{field: upload})
         if caption is None:
-            await self.send_text(text, markup)
+            await self.send_text(chat_id, text, markup)

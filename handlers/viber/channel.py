@@ -7,6 +7,8 @@ import hmac
 import logging
 import math
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -18,11 +20,11 @@ from viberbot.api.viber_requests import (
     ViberUnsubscribedRequest,
 )
 
-from bot.registration import READY, Registration
-from bot.settings import Settings
 from core.conversation import Kabinet
 from core.messages import Attachment, EventKind, Handled, Incoming, Outcome, Reply
-from handlers.chat_order import ChatLines
+from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
+from handlers.channel import MEGABYTE, OutputChannel, PhotoTooLarge, Recipient
+from handlers.registration import READY, Registration
 from handlers.viber.api import (
     INVALID_AUTH_TOKEN,
     TOO_MANY_REQUESTS,
@@ -41,7 +43,7 @@ CHANNEL = "viber"
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")  # a hex HMAC-SHA256
 MAX_SENDER_NAME = 28
-MAX_PHOTO_BYTES = 20 * 1024 * 1024
+MAX_PHOTO_BYTES = 20 * MEGABYTE
 PHOTO_TIMEOUT = 30.0
 MAX_ID = 100  # our columns for a chat id and a delivery key
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".webp")  # a meter photo sent "as a file"
@@ -50,26 +52,32 @@ STOP_TIMEOUT = 10.0
 RATE_CONTROL_PAUSE = 1.0  # Viber's status 12 says no when to try again
 
 
-class PhotoTooLarge(Exception):
-    pass
+@dataclass(frozen=True)
+class ViberConfig:
+    """What the Viber channel is told (bot/ builds it from the settings)."""
+
+    token: str = field(repr=False)  # never in a log line
+    media_dir: Path  # files put out for Viber to fetch, shared by the processes of one deployment
+    api_base: str = "https://chatapi.viber.com/pa"
+    webhook_url: str | None = None  # none: the webhook is not registered, and no file can be put out
+    sender_language: str = "uk"  # the language of the bot's name shown to consumers
 
 
-class ViberChannel:
+class ViberChannel(OutputChannel):
     """Viber wired into `kabinet run`: POST /webhook/viber, GET /viber/media/…, set_webhook at start."""
 
-    def __init__(self, settings: Settings, kabinet: Kabinet, *, api: ViberApi | None = None) -> None:
-        if settings.viber_token is None:
-            raise ValueError("KABINET_VIBER_TOKEN is not set")
-        self.kabinet = kabinet
-        self.webhook_url = settings.viber_webhook_url
-        self._token = settings.viber_token.get_secret_value().encode()
-        self.api = api or ViberApi(settings.viber_token.get_secret_value(), settings.viber_api_base)
-        self.shelf = MediaShelf(settings.viber_media_dir, public_base(settings.viber_webhook_url))
+    name = CHANNEL
+    photo_too_large_key = "viber-photo-too-large"
+
+    def __init__(self, config: ViberConfig, kabinet: Kabinet, *, api: ViberApi | None = None) -> None:
+        super().__init__(kabinet)
+        self.webhook_url = config.webhook_url
+        self._token = config.token.encode()
+        self.api = api or ViberApi(config.token, config.api_base)
+        self.shelf = MediaShelf(config.media_dir, public_base(config.webhook_url))
         kabinet.chat_files.append(self.shelf)  # /forget removes the chat's files with its data
-        self.sender = {"name": kabinet.translator(settings.default_language, "viber-sender-name")[:MAX_SENDER_NAME]}
+        self.sender = {"name": kabinet.translator(config.sender_language, "viber-sender-name")[:MAX_SENDER_NAME]}
         self.registration = Registration("viber set_webhook", self.register, final=token_refused)
-        self._handling: set[asyncio.Task] = set()
-        self.lines = ChatLines()
         self._events = {
             "message": self.on_message,
             "conversation_started": self.on_conversation_started,
@@ -99,9 +107,8 @@ class ViberChannel:
 
     async def stop(self) -> None:
         await self.registration.stop()
-        if self._handling:
-            # Callbacks being answered still send through the API session: let them finish first.
-            await asyncio.wait(self._handling, timeout=STOP_TIMEOUT)
+        # Callbacks being answered still send through the API session: let them finish first.
+        await self.settle(STOP_TIMEOUT)
         await self.api.close()
 
     async def register(self) -> None:
@@ -115,12 +122,8 @@ class ViberChannel:
         return hmac.compare_digest(expected, signature.lower())
 
     async def on_callback(self, request: web.Request) -> web.StreamResponse:
-        task = asyncio.current_task()
-        self._handling.add(task)
-        try:
+        async with self.in_flight():
             return await self.callback(request)
-        finally:
-            self._handling.discard(task)
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
         signature = request.headers.get(SIGNATURE_HEADER, "").strip()
@@ -162,17 +165,16 @@ class ViberChannel:
         language = request.sender.language
         try:
             event = await self.event_for(request)
-        except PhotoTooLarge:
-            text = self.t(language, "viber-photo-too-large", megabytes=MAX_PHOTO_BYTES // (1024 * 1024))
-            await self.send(user_id, [Reply(text)], language)
+        except PhotoTooLarge as exc:
+            await self.refuse_photo(Recipient(user_id, language), exc)
             return web.Response()
         handled = await self.kabinet.process(event)
-        return await self.answer(user_id, handled, language)
+        return await self.respond(Recipient(user_id, language), handled)
 
-    async def answer(self, user_id: str, handled: Handled, language: str | None) -> web.StreamResponse:
+    async def respond(self, to: Recipient, handled: Handled) -> web.StreamResponse:
         if handled.outcome is Outcome.DUPLICATE:
             return web.Response()
-        await self.send(user_id, handled.replies, language, keep_unsent=handled.outcome is Outcome.DONE)
+        await self.answer(to, handled.replies, keep_unsent=handled.outcome is Outcome.DONE)
         # A failed event was rolled back, its delivery key too: a non-200 makes Viber send it again.
         return web.Response(status=500 if handled.outcome is Outcome.FAILED else 200)
 
@@ -189,15 +191,16 @@ class ViberChannel:
         if isinstance(message, PictureMessage) or (
             isinstance(message, FileMessage) and (message.file_name or "").lower().endswith(PHOTO_SUFFIXES)
         ):
-            if isinstance(message, FileMessage) and (message.size or 0) > MAX_PHOTO_BYTES:
-                raise PhotoTooLarge()
-            return Incoming(kind=EventKind.PHOTO, photo=await self.download(message.media), **common)
+            size = message.size if isinstance(message, FileMessage) else None
+            return Incoming(kind=EventKind.PHOTO, photo=await self.download_photo(message.media, size), **common)
         if isinstance(message, ContactMessage) and message.contact is not None:
             return Incoming(kind=EventKind.CONTACT, phone=message.contact.phone_number or "", **common)
         return Incoming(kind=EventKind.OTHER, **common)
 
-    async def download(self, url: str | None) -> bytes:
+    async def download_photo(self, url: str | None, declared_size: int | None) -> bytes:
         """The picture a consumer sent; empty when it cannot be fetched (core then asks for it again)."""
+        if (declared_size or 0) > MAX_PHOTO_BYTES:
+            raise PhotoTooLarge(MAX_PHOTO_BYTES)
         if not url or not url.startswith(("https://", "http://")):
             return b""
         content = bytearray()
@@ -205,11 +208,11 @@ class ViberChannel:
             async with self.api.session.get(url, timeout=aiohttp.ClientTimeout(total=PHOTO_TIMEOUT)) as response:
                 response.raise_for_status()
                 if (response.content_length or 0) > MAX_PHOTO_BYTES:
-                    raise PhotoTooLarge()
+                    raise PhotoTooLarge(MAX_PHOTO_BYTES)
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     content.extend(chunk)
                     if len(content) > MAX_PHOTO_BYTES:
-                        raise PhotoTooLarge()
+                        raise PhotoTooLarge(MAX_PHOTO_BYTES)
         except aiohttp.ClientResponseError as exc:
             # Not the URL: Viber's media links are signed, and a client error quotes it.
             log.warning("could not download a viber picture: %s: HTTP %s", type(exc).__name__, exc.status)
@@ -255,54 +258,25 @@ class ViberChannel:
 
     # ----- sending
 
-    def t(self, language: str | None, key: str, **args: object) -> str:
-        """One of the channel's own sentences (locales/*/viber.ftl) in the sender's language."""
-        return self.kabinet.translator(self.kabinet.translator.language_for(language), key, **args)
+    def refusal(self, exc: Exception) -> DeliveryError | None:
+        if isinstance(exc, ReceiverUnreachable):
+            return ChatUnreachable(str(exc))
+        if not isinstance(exc, ViberApiError):
+            return None
+        if exc.status == TOO_MANY_REQUESTS:
+            return RetryAfter(RATE_CONTROL_PAUSE)
+        if exc.status == TRANSPORT_FAILURE:
+            return TransientFailure(str(exc))
+        return DeliveryError(str(exc))
 
-    async def send(self, user_id: str, replies: list[Reply], language: str | None = None,
-                   keep_unsent: bool = False) -> bool:
-        """Answer a callback: replies in order, stopping at the first refused, so none arrives out of context.
-        With keep_unsent (the turn was committed), what Viber did not take goes to the outbox."""
-        sent = 0
-        try:
-            for reply in replies:
-                await self.post_replies(user_id, [reply], language)
-                sent += 1
-        except ReceiverUnreachable as exc:
-            log.info("viber user %s is unreachable (status %s); marked so", user_id, exc.status)
-            await self.kabinet.set_reachable(CHANNEL, user_id, False)
-            return False
-        except ViberApiError as exc:
-            log.error("viber %s to %s failed: status %s %s", exc.method, user_id, exc.status, exc.message)
-            if keep_unsent:
-                await self.kabinet.keep_unsent(CHANNEL, user_id, replies[sent:])
-            return False
-        return True
-
-    async def deliver(self, external_id: str, replies: list[Reply]) -> None:
-        """core.notifications.Sender for the outbox dispatcher: Viber's refusals as core's DeliveryErrors."""
-        from core.notifications import ChatUnreachable, DeliveryError, RetryAfter, TransientFailure
-
-        try:
-            # The dispatcher paces and retries itself, so a rate-control refusal goes straight back to it.
-            await self.post_replies(external_id, replies, None, retries=0)
-        except ReceiverUnreachable as exc:
-            raise ChatUnreachable(str(exc)) from exc
-        except ViberApiError as exc:
-            if exc.status == TOO_MANY_REQUESTS:
-                raise RetryAfter(RATE_CONTROL_PAUSE) from exc
-            if exc.status == TRANSPORT_FAILURE:
-                raise TransientFailure(str(exc)) from exc
-            raise DeliveryError(str(exc)) from exc
-
-    async def post_replies(self, user_id: str, replies: list[Reply], language: str | None,
-                           retries: int | None = None) -> None:
-        for reply in replies:
-            image_url = await self.put_out(user_id, reply.image)
-            document_url = await self.put_out(user_id, reply.document)
-            for payload in messages_for(reply, image_url=image_url, document_url=document_url,
-                                        share_phone=self.t(language, "viber-share-phone")):
-                await self.api.send_message({"receiver": user_id, "sender": self.sender, **payload}, retries)
+    async def send_reply(self, to: Recipient, reply: Reply, *, first: bool) -> None:
+        image_url = await self.put_out(to.chat_id, reply.image)
+        document_url = await self.put_out(to.chat_id, reply.document)
+        # A waiting consumer's answer rides out rate control in ViberApi; the outbox's dispatcher paces itself.
+        retries = None if to.waiting else 0
+        for payload in messages_for(reply, image_url=image_url, document_url=document_url,
+                                    share_phone=self.t(to.language, "viber-share-phone")):
+            await self.api.send_message({"receiver": to.chat_id, "sender": self.sender, **payload}, retries)
 
     async def put_out(self, user_id: str, attachment: Attachment | None) -> str | None:
         """The URL Viber fetches the attachment from; None sends the reply without it (and says why in the log)."""

@@ -6,6 +6,7 @@ import logging
 from viberbot.api.messages import FileMessage, KeyboardMessage, PictureMessage, TextMessage
 
 from core.messages import Attachment, Button, Reply
+from handlers.channel import split_text
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +36,6 @@ def action_of(text: str) -> str | None:
 def is_picture(attachment: Attachment) -> bool:
     """Whether Viber shows it as a picture message; anything else goes as a file."""
     return attachment.mime_type in PICTURE_TYPES and len(attachment.content) <= MAX_PICTURE_BYTES
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at a paragraph, a line or a space where one is near."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = next((at for at in (window.rfind(sep) for sep in ("\n\n", "\n", " ")) if at >= limit // 2), limit)
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
 
 
 def _widths(count: int) -> list[int]:
@@ -91,7 +78,7 @@ def messages_for(reply: Reply, *, image_url: str | None = None, document_url: st
     """The send_message payloads (without receiver and sender) for one reply, keyboard on the last."""
     board = keyboard(reply.buttons, share_phone if reply.request_contact else None)
     api_version = SHARE_PHONE_API_VERSION if reply.request_contact else None
-    texts = split_text(reply.text) if reply.text else []
+    texts = split_text(reply.text, MAX_TEXT) if reply.text else []
     caption = ""
     if image_url is not None and reply.image is not None and is_picture(reply.image) and len(texts) == 1 \
             and len(texts[0]) <= MAX_CAPTION:

@@ -148,3 +148,4 @@ photo-rejected-unsupported-format = I cannot read this image format. Please send
 photo-rejected-truncated = The photo arrived damaged or incomplete. Please send it again.
 photo-rejected-too-large = The image is too large. Please send an ordinary phone photo of the meter.
 photo-rejected-empty = The photo did not arrive or the file is empty. Please send the photo of the meter again.
+photo-busy = Many photos right now: please send it again in a minute or enter the reading in digits.

@@ -20,3 +20,4 @@ notice-account-linked = 🔐 Your personal account { $account } was linked from 
     [viber] Viber
    *[other] { $channel }
 } at { $at }. If this was not you, contact the call centre: /appeal
+notice-payment-received = ✅ Payment of { $amount } for account { $account } received; it will appear on the account after processing.

@@ -19,5 +19,5 @@ telegram-command-cancel = Cancel what is in progress
 
 telegram-share-phone = 📱 Share my phone number
 telegram-or-choose = Or choose:
-telegram-photo-too-large = The photo is larger than { $limit } MB: Telegram does not let bots download files that big. Send a smaller photo of the meter (as a photo, not as a file).
+telegram-photo-too-large = The photo is larger than { $megabytes } MB: Telegram does not let bots download files that big. Send a smaller photo of the meter (as a photo, not as a file).
 telegram-command-contacts = The utility's contacts

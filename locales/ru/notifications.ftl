@@ -20,3 +20,4 @@ notice-account-linked = 🔐 Ваш лицевой счёт { $account } под�
     [viber] Viber
    *[other] { $channel }
 } { $at }. Если это были не вы, обратитесь в контакт-центр: /appeal
+notice-payment-received = ✅ Оплата { $amount } по лицевому счёту { $account } получена, она появится на лицевом счёте после обработки.

@@ -19,5 +19,5 @@ telegram-command-cancel = Отменить текущее действие
 
 telegram-share-phone = 📱 Поделиться номером телефона
 telegram-or-choose = Или выберите:
-telegram-photo-too-large = Фото больше { $limit } МБ: Telegram не позволяет ботам загружать такие файлы. Отправьте фото счётчика поменьше (как фото, а не как файл).
+telegram-photo-too-large = Фото больше { $megabytes } МБ: Telegram не позволяет ботам загружать такие файлы. Отправьте фото счётчика поменьше (как фото, а не как файл).
 telegram-command-contacts = Контакты компании

@@ -20,3 +20,4 @@ notice-account-linked = 🔐 Ваш особовий рахунок { $account }
     [viber] Viber
    *[other] { $channel }
 } { $at }. Якщо це були не ви, зверніться до контакт-центру: /appeal
+notice-payment-received = ✅ Оплату { $amount } за особовим рахунком { $account } отримано, вона з'явиться на особовому рахунку після обробки.

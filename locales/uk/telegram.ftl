@@ -19,5 +19,5 @@ telegram-command-cancel = Скасувати поточну дію
 
 telegram-share-phone = 📱 Поділитися номером телефону
 telegram-or-choose = Або оберіть:
-telegram-photo-too-large = Фото більше за { $limit } МБ: Telegram не дозволяє ботам завантажувати такі файли. Надішліть менше фото лічильника (як фото, а не як файл).
+telegram-photo-too-large = Фото більше за { $megabytes } МБ: Telegram не дозволяє ботам завантажувати такі файли. Надішліть менше фото лічильника (як фото, а не як файл).
 telegram-command-contacts = Контакти енергопостачальника

@@ -6,6 +6,7 @@ from pathlib import Path
 from core.conversation import Kabinet
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
+from storage.scheduling import SqlOutbox
 from tests.support.chat import ChatDriver
 from tests.support.console import Talk, linked
 
@@ -27,14 +28,14 @@ class RecordingSender:
 
 def dispatcher_for(database, kabinet: Kabinet, clock, sender, channel: str = "console", **options) -> Dispatcher:
     """The outbox dispatcher with one channel's sender, unpaced, in Kyiv time."""
-    return Dispatcher(database, {channel: sender}, kabinet.translator, kabinet.timezone, kabinet.window,
+    return Dispatcher(SqlOutbox(database), {channel: sender}, kabinet.translator, kabinet.timezone, kabinet.window,
                       clock=clock, rates={channel: 1000.0}, per_chat_interval=0.0, **options)
 
 
 async def notices_to(chat: ChatDriver, job: str, kabinet: Kabinet, database, clock) -> int:
     """Plan a reminder job into the outbox and deliver it through the chat's own channel; returns the
     number planned. The chat reads what came with `await chat.arrived()`."""
-    planned, _ = await Planner(database, kabinet.window, kabinet.timezone, clock).run(job)
+    planned, _ = await Planner(SqlOutbox(database), kabinet.window, kabinet.timezone, clock).run(job)
     await dispatcher_for(database, kabinet, clock, chat.sender, chat.channel).run_once()
     return planned
 

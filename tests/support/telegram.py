@@ -4,8 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.server import make_web_app
-from bot.settings import load_settings
-from handlers.telegram.channel import WEBHOOK_PATH, TelegramChannel
+from handlers.telegram.channel import WEBHOOK_PATH, TelegramChannel, TelegramConfig
 from tests.support.chat import Seen, Transcript, plain
 from tests.support.waiting import free_port
 from tests.telegram_api import TOKEN, BotAPI, Call, TelegramChat, TelegramUser, webhook_delivery
@@ -21,9 +20,7 @@ class Webhook:
         self.api = api
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
-        settings = load_settings(telegram_token=TOKEN, telegram_api_base=api.base, telegram_webhook_url=self.url,
-                                 telegram_webhook_secret=secret)
-        self.channel = TelegramChannel(settings, kabinet)
+        self.channel = TelegramChannel(TelegramConfig(TOKEN, api.base, self.url, secret), kabinet)
         self.app = make_web_app(database, kabinet)
         self.channel.mount(self.app)
 

@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 from PIL import Image
 
-from bot.server import make_web_app
+from bot.server import make_web_app, viber_config
 from bot.settings import load_settings
 from handlers.viber.api import ViberApi
 from handlers.viber.channel import ViberChannel
@@ -45,7 +45,7 @@ async def serve(kabinet, database, tmp_path, viber: StandInViber):
         viber_token=TOKEN, viber_api_base=viber.api_base, viber_webhook_url=f"{base}/webhook/viber",
         data_dir=tmp_path / "data",
     )
-    channel = ViberChannel(settings, kabinet, api=ViberApi(TOKEN, viber.api_base, backoff=0.01))
+    channel = ViberChannel(viber_config(settings), kabinet, api=ViberApi(TOKEN, viber.api_base, backoff=0.01))
     app = make_web_app(database, kabinet)
     channel.mount(app)
     runner = web.AppRunner(app)

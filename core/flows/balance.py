@@ -1,0 +1,121 @@
+"""/balance: what to pay now for each linked account, with a Pay button, and how that amount is counted."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core import i18n
+from core.amount_due import due_of, owed_now, unpaid_part
+from core.flows.account_choice import account_of_chat
+from core.flows.accounts import ask_to_link
+from core.flows.registry import Action, Command, Flow
+from core.flows.wording import month_name, verification_warning, zone_label
+from core.messages import Button, Reply
+from core.model import Account, AccountSummary, Invoice
+from core.receipts import nbu_payment_link
+
+if TYPE_CHECKING:
+    from core.conversation import Turn
+
+PURPOSE_LANGUAGE = "uk"  # a payment's purpose is read by the bank and the utility, whatever the chat's language
+
+
+def signed(turn: Turn, amount: Decimal) -> str:
+    """+712,80 грн or −UAH 300.00: a step of the arithmetic with its sign (a true minus sign)."""
+    return ("+" if amount >= 0 else "\u2212") + turn.app.translator.text(turn.language, i18n.money(abs(amount)))
+
+
+def by_sign(turn: Turn, amount: Decimal, keys: tuple[str, str, str], **args: object) -> str:
+    """The text of keys (owed, overpaid, zero) the amount's sign picks, the amount without its sign."""
+    owed, overpaid, zero = keys
+    key = owed if amount > 0 else overpaid if amount < 0 else zero
+    return turn.t(key, amount=i18n.money(abs(amount)), **args)
+
+
+async def cmd_balance(turn: Turn, args: str) -> None:
+    turn.go(None)
+    today = turn.app.today()
+    summaries = await turn.tx.account_summaries(turn.chat.id, today)
+    if not summaries:
+        ask_to_link(turn)
+        return
+    for summary in summaries:
+        owed = owed_now(summary.account.balance, summary.invoiced_since, summary.paid_since)
+        parts = balance_lines(turn, summary, owed, today)
+        row = [turn.button("due-how-button", f"due:{summary.account.id}")]
+        pay = pay_button(turn, summary.account, owed)
+        turn.replies.append(Reply("\n".join(parts), [[pay], row] if pay else [row]))
+    turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
+
+
+def pay_button(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> Button | None:
+    """A link to the NBU payment page of `amount` (the bank app opens it on a phone); None when nothing is owed or
+    the utility's payment details are not configured."""
+    payee = turn.app.payee
+    if payee is None or amount <= 0:
+        return None
+    if month is None:
+        purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
+    else:
+        purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
+                                      month=month_name(turn, month, PURPOSE_LANGUAGE))
+    return Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))
+
+
+def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, today: date) -> list[str]:
+    """One account's /balance (`owed`: its amount to pay now), all from its summary: the turn's opening
+    statement has read it."""
+    account = summary.account
+    parts = [turn.t("due-header", account=account.number, address=account.address)]
+    parts.append(by_sign(turn, owed, ("due-to-pay", "due-overpaid", "due-nothing")))
+    payment = summary.last_payment
+    if payment:
+        parts.append(turn.t("due-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
+    invoice = summary.last_invoice
+    if invoice:
+        paid = invoice.amount > 0 and unpaid_part(owed, invoice, []) == 0
+        parts.append(turn.t(
+            "due-last-invoice-paid" if paid else "due-last-invoice", month=month_name(turn, invoice.period),
+            amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, turn.language), due=i18n.day(invoice.due_on),
+        ))
+    prices = summary.prices
+    if prices:
+        zone_count = len(prices)
+        price_text = ", ".join(
+            zone_label(turn, zone, zone_count, i18n.decimal(price, turn.language)) for zone, price in sorted(prices.items())
+        )
+        parts.append(turn.t("balance-tariff", plan=account.tariff_plan, prices=price_text))
+    for meter in summary.meters:
+        parts.extend(verification_warning(turn, meter, today))
+    return parts
+
+
+async def on_due_explained(turn: Turn, value: str) -> None:
+    """`due:<account id>`: the arithmetic of the amount to pay, one line per step."""
+    turn.go(None)
+    account = await account_of_chat(turn, value)
+    if account is None:
+        return
+    due = await due_of(turn.tx, account)
+    on = i18n.day(due.balance_on)
+    lines = [by_sign(turn, due.balance, ("due-how-balance-owed", "due-how-balance-overpaid", "due-how-balance-zero"),
+                     on=on)]
+    for step in due.steps():
+        if isinstance(step, Invoice):
+            lines.append(turn.t("due-how-invoice", month=month_name(turn, step.period), on=i18n.day(step.issued_on),
+                                amount=signed(turn, step.amount)))
+        else:
+            lines.append(turn.t("due-how-payment", on=i18n.day(step.paid_on), amount=signed(turn, -step.amount)))
+    lines.append(by_sign(turn, due.total, ("due-how-to-pay", "due-how-overpaid", "due-how-nothing")))
+    if due.counted_on_the_day:
+        lines.append(turn.t("due-how-same-day", on=on))
+    turn.say("due-how", account=account.number, lines="\n".join(lines))
+    turn.with_menu()
+
+
+
+FLOW = Flow(
+    commands=(Command("balance", cmd_balance),),
+    actions=(Action("due", on_due_explained),),
+)

@@ -1,0 +1,348 @@
+"""Meter photos read by a bounded pool of worker processes, so a flood of photos never stalls the bot.
+
+Each worker is a fresh interpreter that builds its reader (and loads the models) once, at start; the bot
+process never imports them.
+At most `workers + queue` photos are accepted at once (being read or waiting for a worker); the next one is
+refused at once with RecognitionBusy, so the consumer can be told to send it again or type the reading.
+A worker that dies (killed, out of memory) or overruns the per-photo timeout is replaced, and its photo
+answered with RecognitionFailed: the flow treats that as "not read" and keeps the photo.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from core.recognition import MeterReader, Recognition
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT = 30.0  # seconds one photo may take on a worker; a 12 MP photo takes about one
+START_TIMEOUT = 120.0  # seconds a worker may take to load its models
+SOURCE = str(Path(__file__).resolve().parents[2])  # where the worker finds the core package
+MAX_FAILED_STARTS = 3  # workers in a row that die while loading: then the reader is broken, not a worker
+
+
+class RecognitionBusy(Exception):
+    """Too many photos are being read right now: the photo was not accepted."""
+
+
+class RecognitionFailed(Exception):
+    """The photo could not be read: its worker died or overran its time, or the reader failed."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def line_reader(engine: str = "lines") -> MeterReader:
+    """The default reader of a worker: the configured engine (a module-level function: it is pickled)."""
+    from core.recognition import default_reader
+
+    return default_reader(engine)
+
+
+class RecognitionPool:
+    """`await pool.read(content, digits=..., previous=...)`: a Recognition, read in a worker process.
+
+    `workers=0` reads in one thread of this process instead (a small deployment, or no spare memory).
+    `make_reader` is called once in each worker; it must be picklable (a module-level function or a
+    functools.partial of one).
+    """
+
+    def __init__(self, workers: int | None = None, queue: int | None = None, *,
+                 make_reader: Callable[[], MeterReader] = line_reader, timeout: float = READ_TIMEOUT,
+                 start_timeout: float = START_TIMEOUT) -> None:
+        self.workers = cores() if workers is None else workers
+        if self.workers < 0:
+            raise ValueError("workers must be 0 or more")
+        self.queue = 2 * max(self.workers, 1) if queue is None else queue
+        if self.queue < 0:
+            raise ValueError("queue must be 0 or more")
+        self.capacity = max(self.workers, 1) + self.queue
+        self.make_reader = make_reader
+        self.timeout = timeout
+        self.start_timeout = start_timeout
+        self.accepted = 0  # photos being read or waiting for a worker
+        self.unavailable: str | None = None  # why no worker could load its reader
+        self._processes: set[_Worker] = set()
+        self._idle: asyncio.Queue[_Worker | None] | None = None
+        self._thread: concurrent.futures.ThreadPoolExecutor | None = None
+        self._reader: MeterReader | None = None
+        self._closing = False
+        self._failed_starts = 0
+
+    async def __aenter__(self) -> RecognitionPool:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def start(self) -> RecognitionPool:
+        """Start the workers and wait until each has loaded its reader."""
+        if self.workers == 0:
+            # One thread of its own: photos never take the default executor that file and database work use.
+            self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="meter-photos")
+            try:
+                self._reader = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, _warm_reader, self.make_reader)
+            except Exception as exc:
+                log.exception("meter photos cannot be read")
+                self.unavailable = f"{type(exc).__name__}: {exc}"
+            return self
+        self._idle = asyncio.Queue()
+        started = [self._spawn() for _ in range(self.workers)]
+        await asyncio.wait([asyncio.ensure_future(w.ready) for w in started], timeout=self.start_timeout)
+        return self
+
+    async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
+        """What the photo says; RecognitionBusy at once when too many photos wait, RecognitionFailed when
+        it could not be read, PhotoRejected for bytes that are no usable photo."""
+        if self._idle is None and self._thread is None:
+            raise RuntimeError("start the RecognitionPool before reading photos")
+        if self.accepted >= self.capacity:
+            raise RecognitionBusy(f"{self.accepted} photos are being read or waiting")
+        if self.unavailable is not None:
+            raise RecognitionFailed(f"no reader: {self.unavailable}")
+        self.accepted += 1
+        try:
+            if self.workers == 0:
+                loop = asyncio.get_running_loop()
+                call = functools.partial(self._reader.read, content, digits=digits, previous=previous)
+                return await loop.run_in_executor(self._thread, call)
+            return await self._read_in_worker((content, digits, previous))
+        finally:
+            self.accepted -= 1
+
+    async def _read_in_worker(self, job: tuple) -> Recognition:
+        worker = await self._next_idle()
+        answer = worker.answer = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(self.timeout):
+                await asyncio.to_thread(worker.send, job)  # a large photo fills the pipe: never block the loop
+                kind, value = await answer
+        except TimeoutError:
+            log.error("a meter photo took over %.0f s on worker %s: replacing it", self.timeout, worker.pid)
+            worker.kill()
+            raise RecognitionFailed(f"the photo took over {self.timeout:g} s") from None
+        except OSError as exc:  # the pipe broke: the worker is gone
+            worker.kill()
+            raise RecognitionFailed(f"the worker reading the photo stopped ({exc})") from None
+        except asyncio.CancelledError:
+            worker.kill()  # it may still be reading the photo: it cannot take the next one
+            raise
+        finally:
+            worker.answer = None
+        if not worker.lost:
+            self._idle.put_nowait(worker)
+        if kind == "error":
+            raise value
+        return value
+
+    async def _next_idle(self) -> _Worker:
+        # Waiting photos are bounded by the queue, each by the read timeout: so is the wait for a worker.
+        try:
+            async with asyncio.timeout(self.timeout * (1 + self.queue / self.workers)):
+                while True:
+                    worker = await self._idle.get()
+                    if worker is None:  # no worker will come
+                        self._idle.put_nowait(None)  # wake the next caller too
+                        raise RecognitionFailed(f"no reader: {self.unavailable}")
+                    if not worker.lost:
+                        return worker
+        except TimeoutError:
+            raise RecognitionFailed("no worker became free in time") from None
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.make_reader, self._on_message, self._on_exit)
+        self._processes.add(worker)
+        return worker
+
+    def _on_message(self, worker: _Worker, kind: str, value: Any) -> None:
+        if kind == "ready":
+            self._failed_starts = 0
+            worker.ready.set_result(None)
+            self._idle.put_nowait(worker)
+        elif kind == "unavailable":
+            if self.unavailable is None:
+                self._give_up(value)
+            worker.ready.set_exception(RecognitionFailed(value))
+        elif worker.answer is not None and not worker.answer.done():
+            worker.answer.set_result((kind, value))
+
+    def _on_exit(self, worker: _Worker) -> None:
+        self._processes.discard(worker)
+        if not worker.ready.done():
+            worker.ready.set_exception(RecognitionFailed("the worker stopped while loading its reader"))
+            self._failed_starts += 1
+        if worker.answer is not None and not worker.answer.done():
+            worker.answer.set_exception(RecognitionFailed(f"the worker reading the photo stopped ({worker.exitcode})"))
+        if self._closing or self.unavailable is not None:
+            return
+        if self._failed_starts >= MAX_FAILED_STARTS:
+            self._give_up(f"{self._failed_starts} workers in a row stopped while loading the reader")
+            return
+        log.error("a meter-photo worker (pid %s) stopped with %s: starting another", worker.pid, worker.exitcode)
+        self._spawn()
+
+    def _give_up(self, reason: str) -> None:
+        """No worker can read photos (the reader cannot be built): answer every photo at once from now on."""
+        log.error("meter photos cannot be read: %s", reason)
+        self.unavailable = reason
+        self._idle.put_nowait(None)
+
+    async def close(self) -> None:
+        """Stop the workers: photos being read are answered as failed, a worker busy after 5 s is killed."""
+        self._closing = True
+        if self.unavailable is None:
+            self.unavailable = "the bot is stopping"
+            if self._idle is not None:
+                self._idle.put_nowait(None)
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+        workers = list(self._processes)
+        for worker in workers:
+            worker.stop()
+        if workers:
+            await asyncio.gather(*(worker.wait(5.0) for worker in workers))
+
+    def pids(self) -> list[int]:
+        """The workers' process ids (for memory figures and tests)."""
+        return [worker.pid for worker in self._processes]
+
+
+class _Worker:
+    """One worker process, a fresh interpreter talked to over a socket that the event loop watches.
+
+    Not multiprocessing's spawn or forkserver: those import the bot's main script again in every worker
+    (and start workers over and over from a script without the `__main__` guard).
+    """
+
+    def __init__(self, make_reader, on_message, on_exit) -> None:
+        self.loop = asyncio.get_running_loop()
+        here, there = socket.socketpair()
+        with there:
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SOURCE, os.environ.get("PYTHONPATH")])))
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from core.recognition.pool import serve; serve()", str(there.fileno())],
+                pass_fds=[there.fileno()], stdin=subprocess.DEVNULL, env=env)
+        self.connection = Connection(here.detach())
+        # As multiprocessing does: the reader's module may sit on a path only this process knows (a test's).
+        self.connection.send(sys.path)
+        self.connection.send(make_reader)
+        self.pid = self.process.pid
+        self.ready: asyncio.Future = self.loop.create_future()
+        self.ready.add_done_callback(lambda future: future.exception())  # nobody may wait for it: no warning
+        self.answer: asyncio.Future | None = None
+        self.lost = False
+        self.exitcode: int | None = None
+        self._on_message, self._on_exit = on_message, on_exit
+        self.loop.add_reader(self.connection.fileno(), self._receive)
+
+    def send(self, job: tuple) -> None:
+        self.connection.send(job)
+
+    def _receive(self) -> None:
+        try:
+            kind, value = self.connection.recv()  # answers are small: it arrives whole once readable
+        except (EOFError, OSError):  # the worker ended: only it holds the other end
+            self._exited()
+            return
+        self._on_message(self, kind, value)
+
+    def _exited(self) -> None:
+        if self.lost:
+            return
+        self.lost = True
+        self.loop.remove_reader(self.connection.fileno())
+        self.connection.close()
+        try:
+            self.exitcode = self.process.wait(1.0)  # it has ended, or is ending: its socket closed
+        except subprocess.TimeoutExpired:  # it closed the socket and lives on: it can read no photo
+            self.process.kill()
+            self.exitcode = self.process.wait()
+        self._on_exit(self)
+
+    def kill(self) -> None:
+        if not self.lost:
+            self.process.kill()
+
+    def stop(self) -> None:
+        """Ask it to end: it reads no more photos once the socket is closed; a photo it reads is answered as failed."""
+        if self.lost:
+            return
+        self.lost = True
+        self.loop.remove_reader(self.connection.fileno())
+        self.connection.close()
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(RecognitionFailed("the bot is stopping"))
+
+    async def wait(self, timeout: float) -> None:
+        """Wait for a stopped worker to end, killing it after `timeout` seconds."""
+        deadline = self.loop.time() + timeout
+        while self.process.poll() is None and self.loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.exitcode = self.process.wait()
+
+
+def _warm_reader(make_reader: Callable[[], MeterReader]) -> MeterReader:
+    reader = make_reader()
+    warm = getattr(reader, "warm", None)
+    if warm is not None:
+        warm()
+    return reader
+
+
+def serve() -> None:
+    """A worker's life (`python -c ... FD`): load the reader once, then read the photos sent over the socket FD
+    until the bot closes it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot decides when we stop
+    connection = Connection(int(sys.argv[1]))
+    try:
+        sys.path[:] = [*sys.path, *(entry for entry in connection.recv() if entry not in sys.path)]
+        try:
+            reader = _warm_reader(connection.recv())
+        except Exception as exc:
+            connection.send(("unavailable", f"{type(exc).__name__}: {exc}"))
+            return
+        connection.send(("ready", os.getpid()))
+        while True:
+            content, digits, previous = connection.recv()
+            try:
+                answer = ("done", reader.read(content, digits=digits, previous=previous))
+            except Exception as exc:
+                answer = ("error", _portable(exc))
+            connection.send(answer)
+    except (EOFError, OSError):  # the bot closed the socket: it is stopping, or gave up on this photo
+        return
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception as the bot can unpickle it without importing the reader's modules."""
+    from core.recognition import PhotoRejected
+
+    if isinstance(exc, PhotoRejected):
+        return PhotoRejected(exc.reason)
+    failed = RecognitionFailed(f"{type(exc).__name__}: {exc}")
+    try:
+        pickle.dumps(failed)
+    except Exception:
+        failed = RecognitionFailed(type(exc).__name__)
+    return failed

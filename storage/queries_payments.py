@@ -1,0 +1,120 @@
+"""Online payments (a provider's page, LiqPay): ordered at checkout, paid by the provider's signed callback, pending
+on the account until the billing import brings the same payment. Every change of status is one conditional UPDATE,
+so a replayed or concurrent callback changes a row at most once."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.model import OnlinePayment
+from core.notifications import Kind
+from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow
+from storage.outbox import plan_notices
+
+ORDERED, PAID, FAILED, REVERSED = "ordered", "paid", "failed", "reversed"
+
+
+async def order_payment(session: AsyncSession, order_id: str, account_id: int, amount: Decimal, now: datetime, *,
+                        provider: str = "liqpay", currency: str = "UAH") -> None:
+    """The order a checkout opens; its callback finds the account here, never in what the provider sends."""
+    session.add(OnlinePaymentRow(order_id=order_id, provider=provider, account_id=account_id, amount=amount,
+                                 currency=currency, status=ORDERED, created_at=now))
+    await session.flush()
+
+
+async def online_payment(session: AsyncSession, order_id: str) -> OnlinePayment | None:
+    rows = await session.execute(_selected().where(OnlinePaymentRow.order_id == order_id))
+    row = rows.first()
+    return _payment(row) if row else None
+
+
+async def record_paid(session: AsyncSession, order_id: str, payment_id: str | None, amount: Decimal, provider_status: str,
+                      now: datetime) -> bool:
+    """The order paid (first time only: an order ordered, or failed and paid on a second try); False when it
+    already was, or is not ours."""
+    return await _changed(session, order_id, (ORDERED, FAILED), status=PAID, payment_id=payment_id, amount=amount,
+                          provider_status=provider_status, paid_at=now, error=None)
+
+
+async def record_failed(session: AsyncSession, order_id: str, provider_status: str, error: str | None) -> bool:
+    """A try that took no money; a paid order stays paid (a late failure of another try says nothing of it)."""
+    return await _changed(session, order_id, (ORDERED,), status=FAILED, provider_status=provider_status, error=error)
+
+
+async def record_reversed(session: AsyncSession, order_id: str, provider_status: str) -> bool:
+    """The provider returned the money of a paid order: no longer pending, and exported as reversed."""
+    return await _changed(session, order_id, (PAID,), status=REVERSED, provider_status=provider_status)
+
+
+async def _changed(session: AsyncSession, order_id: str, before: tuple[str, ...], **values) -> bool:
+    result = await session.execute(
+        update(OnlinePaymentRow)
+        .where(OnlinePaymentRow.order_id == order_id, OnlinePaymentRow.status.in_(before))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def queue_paid_notice(session: AsyncSession, payment: OnlinePayment, now: datetime) -> int:
+    """"Payment received" to every active chat linked to the account, once per order (the outbox key)."""
+    chats = await session.scalars(
+        select(ChatAccountRow.chat_id)
+        .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
+        .where(ChatAccountRow.account_id == payment.account_id, ChatRow.active.is_(True))
+        .order_by(ChatAccountRow.chat_id)
+    )
+    notices = [(chat_id, payment.account, payment.order_id) for chat_id in chats]
+    return await plan_notices(session, Kind.PAYMENT, notices, now, text={"amount": str(payment.amount)})
+
+
+async def pending_payments(session: AsyncSession, account_id: int) -> list[OnlinePayment]:
+    """The account's paid payments the billing has not brought yet (what /balance and /history add), oldest
+    first."""
+    rows = await session.execute(
+        _selected()
+        .where(OnlinePaymentRow.account_id == account_id, OnlinePaymentRow.status == PAID,
+               OnlinePaymentRow.reconciled_at.is_(None))
+        .order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id)
+    )
+    return [_payment(row) for row in rows]
+
+
+async def payments_for_export(session: AsyncSession, since: datetime | None = None) -> list[OnlinePayment]:
+    """Paid and reversed payments (paid since `since`, when given), in the order they were paid: what the utility
+    takes into its billing."""
+    query = _selected().where(OnlinePaymentRow.status.in_((PAID, REVERSED)))
+    if since is not None:
+        query = query.where(OnlinePaymentRow.paid_at >= since)
+    rows = await session.execute(query.order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
+    return [_payment(row) for row in rows]
+
+
+async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str, reference: str,
+                          now: datetime) -> bool:
+    """The billing brought the provider's payment: it is on the account now, no longer pending. False when no
+    paid, unreconciled payment has that id (unknown, reversed, or reconciled before)."""
+    result = await session.execute(
+        update(OnlinePaymentRow)
+        .where(OnlinePaymentRow.provider == provider, OnlinePaymentRow.payment_id == payment_id,
+               OnlinePaymentRow.status == PAID, OnlinePaymentRow.reconciled_at.is_(None))
+        .values(reconciled_at=now, reconciled_ref=reference)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _selected():
+    return select(OnlinePaymentRow, AccountRow.number).join(AccountRow, AccountRow.id == OnlinePaymentRow.account_id)
+
+
+def _payment(row) -> OnlinePayment:
+    payment, number = row
+    return OnlinePayment(
+        payment.order_id, payment.provider, payment.account_id, number, Decimal(payment.amount), payment.currency,
+        payment.status, payment.payment_id, payment.created_at, payment.paid_at, payment.reconciled_at,
+        payment.reconciled_ref,
+    )
