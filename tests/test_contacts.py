@@ -52,7 +52,7 @@ async def test_a_bad_contact_kind_is_refused_with_file_and_line(talk, demo_datab
 
 async def test_an_outage_notice_offers_the_emergency_line(talk, kabinet, demo_database, tmp_path, clock):
     from scheduler.jobs import Planner
-from storage.scheduling import SqlOutbox
+    from storage.scheduling import SqlOutbox
     from tests.support.reminders import RecordingSender, dispatcher_for
 
     await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
