@@ -6,36 +6,40 @@ cannot be reached is an error, never a skip.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-import os
 import re
 import shutil
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from core.conversation import Kabinet
 from core.i18n import Translator
 from core.model import Payee
 from core.readings import ReadingWindow
-from handlers.console.channel import ConsoleChannel
+from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from storage.database import Database
 from storage.exchange import import_folder
 from storage.migrate import upgrade
 from storage.models import Base
+from scheduler.jobs import Planner
 from storage.photos import FilePhotoArchive
+from storage.scheduling import SqlOutbox
+from tests.support.chat import ChatDriver
+from tests.support.console import Talk
+from tests.support.demo import BACKENDS, DEMO, KYIV, POSTGRES_ADMIN, Clock
+from tests.support.drivers import CHANNELS, open_chat
+from tests.support.logs import LogLines, leaked
+from tests.support.telegram import Webhook
+from tests.support.viber import Rig, serve
+from tests.telegram_api import TOKEN as TELEGRAM_TOKEN, bot_api  # noqa: F401  (a fixture)
+from tests.viber_api import StandInViber
 
-DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
 # Tests that run a messenger: every line they log is checked for the tokens (issue 16.2).
-MESSENGER_TESTS = re.compile(r"test_(telegram|viber|faults_telegram|fuzz_webhooks)")
-KYIV = ZoneInfo("Europe/Kyiv")
-BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
-POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+MESSENGER_TESTS = re.compile(r"test_(telegram|viber|faults_telegram|fuzz_webhooks|journeys)")
 
 
 async def _admin(sql: str) -> None:
@@ -100,19 +104,6 @@ async def demo_database(database):
     return database
 
 
-@dataclass
-class Clock:
-    """A clock the test moves; starts on 2026-11-30 10:00 in Kyiv, inside the default reading window."""
-
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 30, 10, 0, tzinfo=KYIV))
-
-    def __call__(self) -> datetime:
-        return self.now.astimezone(UTC)
-
-    def set(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=KYIV)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -131,41 +122,6 @@ def kabinet(demo_database, tmp_path, clock) -> Kabinet:
     )
 
 
-class Talk:
-    """A conversation through the console channel, read like one: `await talk("/balance")` → the bot's text."""
-
-    def __init__(self, kabinet: Kabinet, chat_id: str = "c1", language: str | None = "en", files: Path | None = None):
-        self.out = io.StringIO()
-        self.channel = ConsoleChannel(kabinet, chat_id=chat_id, language=language, out=self.out,
-                                      files_dir=files or Path("var/test-out"))
-        self.replies = []
-
-    async def __call__(self, line: str) -> str:
-        self.replies = await self.channel.send(line)
-        return self.text
-
-    async def press(self, action: str) -> str:
-        """A button's action as a messenger delivers it, e.g. from a message sent before a restart."""
-        from core.messages import Incoming
-
-        self.replies = await self.channel.kabinet.handle(
-            Incoming.pressed("console", self.channel.chat_id, action, self.channel.language)
-        )
-        return self.text
-
-    @property
-    def text(self) -> str:
-        # Numbers are grouped with no-break spaces; the tests read them as plain spaces.
-        return "\n".join(reply.text for reply in self.replies).replace("\xa0", " ")
-
-    @property
-    def buttons(self) -> list[str]:
-        return [button.label for button in self.channel.buttons]
-
-    async def photo(self, path: Path) -> str:
-        return await self(f"/photo {path}")
-
-
 @pytest.fixture
 async def photo_reader():
     """The real meter reader, read through a RecognitionPool in a thread of this process (as `kabinet shell`
@@ -181,6 +137,13 @@ def talk(kabinet, tmp_path) -> Talk:
     return Talk(kabinet, files=tmp_path / "out")
 
 
+@pytest.fixture(params=CHANNELS)
+async def consumer(request, kabinet, demo_database, tmp_path) -> ChatDriver:
+    """A consumer who speaks Ukrainian, in each channel in turn: a journey written once runs through all three."""
+    async with open_chat(request.param, kabinet, demo_database, tmp_path) as chat:
+        yield chat
+
+
 @pytest.fixture
 def new_talk(kabinet, tmp_path):
     """Another chat with the same bot: `new_talk("c2", "uk")`."""
@@ -189,31 +152,39 @@ def new_talk(kabinet, tmp_path):
     return make
 
 
-async def linked(talk: Talk, account: str = "010000012345", surname: str = "Шевченко") -> str:
-    """Consent (when asked) and link, the way a consumer does it; returns the bot's last answer."""
-    text = await talk(f"/link {account} {surname}")
-    if talk.channel.buttons and talk.channel.buttons[0].action == "consent:yes":
-        text = await talk("1")
-    assert "is linked" in text or "is already linked" in text, text
-    return text
+@pytest.fixture
+def planner(demo_database, kabinet, clock) -> Planner:
+    return Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock)
 
 
-class LogLines(logging.Handler):
-    """Every record, and every line as `kabinet run` would write it (with the traceback)."""
+@pytest.fixture
+async def polling(bot_api, kabinet):
+    """Kabinet's Telegram channel in long-polling mode, against the stand-in Bot API server."""
+    channel = TelegramChannel(TelegramConfig(TELEGRAM_TOKEN, bot_api.base), kabinet)
+    channel.mount(web.Application())
+    await channel.start()
+    assert await channel.registration.task and await channel.menu.task  # both run in the background
+    yield channel
+    await channel.stop()
 
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        self.records: list[logging.LogRecord] = []
-        self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self.lines.append(self.format(record))
+@pytest.fixture
+async def webhook(bot_api, kabinet, demo_database):
+    """Kabinet's Telegram channel on its webhook, against the stand-in Bot API server."""
+    async with Webhook(bot_api, kabinet, demo_database) as hook:
+        yield hook
 
-    @property
-    def tracebacks(self) -> list[str]:
-        return [line for record, line in zip(self.records, self.lines) if record.exc_info or record.exc_text]
+
+@pytest.fixture
+async def rig(kabinet, demo_database, tmp_path):
+    """Kabinet's Viber channel on its webhook, against the stand-in Viber API."""
+    viber = await StandInViber().start()
+    channel, runner, base = await serve(kabinet, demo_database, tmp_path, viber)
+    async with aiohttp.ClientSession() as http:
+        yield Rig(viber, channel, http, base)
+    await channel.stop()
+    await runner.cleanup()
+    await viber.stop()
 
 
 @pytest.fixture
@@ -229,19 +200,6 @@ def logged():
     root.removeHandler(handler)
     root.setLevel(levels[0])
     sql.setLevel(levels[1])
-
-
-def secrets_in_tests() -> dict[str, str]:
-    """The tokens the tests configure, by name; the Telegram token by its secret part (after the bot id)."""
-    from tests.telegram_api import TOKEN as TELEGRAM_TOKEN
-    from tests.test_admin_support import TOKEN as ADMIN_TOKEN
-    from tests.viber_api import TOKEN as VIBER_TOKEN
-
-    return {"telegram": TELEGRAM_TOKEN.partition(":")[2], "viber": VIBER_TOKEN, "admin": ADMIN_TOKEN}
-
-
-def leaked(lines: list[str]) -> list[tuple[str, str]]:
-    return [(name, line) for line in lines for name, secret in secrets_in_tests().items() if secret in line]
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,12 @@
 """The views a turn reads in one statement: a chat's linked accounts for readings and for /balance."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from core.model import Invoice, MeterReading, Payment
-from tests.billing_data import NEW_ACCOUNT, add_bare_account, import_files
+from tests.support.billing import DEC_1, LINKED, LONG_AGO, NEW_ACCOUNT, NOV_30, OCT_31, link_all
 
-# Linked in this order, which is not the accounts' id order.
-LINKED = ["020000054321", NEW_ACCOUNT, "010000012345", "1705339110"]
-NOV_30, DEC_1, OCT_31, LONG_AGO = date(2026, 11, 30), date(2026, 12, 1), date(2026, 10, 31), date(2020, 1, 1)
 # Prices on each day asked, by account: the household price and a three-zone one change on 1 December.
 HOUSEHOLD = {NOV_30: {1: "4.32"}, DEC_1: {1: "4.80"}, OCT_31: {1: "4.32"}, LONG_AGO: {}}
 PRICES = {
@@ -19,28 +16,6 @@ PRICES = {
     "010000012345": HOUSEHOLD,
     "1705339110": {day: {1: "4.32", 2: "2.16"} for day in (NOV_30, DEC_1, OCT_31)} | {LONG_AGO: {}},
 }
-
-
-async def link_all(database, tmp_path) -> int:
-    await add_bare_account(database, tmp_path / "bare", meter=False)
-    await import_files(database, tmp_path / "more", {
-        "tariffs.csv": "tariff_plan,zone,price,valid_from\n"
-                       "Побутовий,1,4.80,2026-12-01\n"
-                       "Непобутовий тризонний,2,5.10,2026-12-01\n",
-        # A second reading of 31 October, stored last, so it wins; one of 30 November, the day asked.
-        "readings.csv": "account,meter,taken_on,zone,value,source\n"
-                        "010000012345,0123456,2026-10-31,1,12350,cabinet\n"
-                        "010000012345,0123456,2026-11-30,1,12500,cabinet\n",
-        # A second payment of 10 November, stored last, so it is the last.
-        "payments.csv": "account,paid_on,amount,purpose\n010000012345,2026-11-10,25.00,Пеня\n",
-    })
-    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    async with database.transaction() as tx:
-        chat, _ = await tx.chat_and_state("test", "c1", "en")
-        found = {account.number: account for account in await tx.find_accounts(LINKED)}
-        for minutes, number in enumerate(LINKED):
-            assert await tx.link(chat.id, found[number].id, at + timedelta(minutes=minutes))
-    return chat.id
 
 
 def prices(number: str, on: date) -> dict[int, Decimal]:

@@ -14,8 +14,8 @@ from core.i18n import Translator
 from core.notifications import render
 from core.readings import ReadingWindow
 from storage.models import AccountRow, OutboxRow, ServiceOrderRow
-from tests.conftest import DEMO, KYIV
-from tests.test_admin_support import AUTH, TOKEN, linked_chat, start, zipped, zipped_folder
+from tests.support.admin import AUTH, TOKEN, linked_chat, start, zipped, zipped_folder
+from tests.support.demo import DEMO, KYIV
 
 
 @pytest.fixture
@@ -569,7 +569,7 @@ async def test_stats_count_accounts_chats_readings_orders_appeals_and_the_outbox
 
 
 async def test_what_the_operator_does_reaches_the_chat_through_the_dispatcher(admin, demo_database, kabinet, clock):
-    from tests.test_reminders import RecordingSender, dispatcher_for
+    from tests.support.reminders import RecordingSender, dispatcher_for
 
     chat = await linked_chat(demo_database, "010000012345", clock(), external_id="c1", language="en")
     order = await new_order(demo_database, clock, chat)
@@ -605,20 +605,18 @@ async def test_a_chunked_json_body_is_read_whole(admin, demo_database):
 
 
 async def test_the_operator_lets_a_guessed_at_account_be_linked_again(admin, kabinet, new_talk):
-    from tests.conftest import linked
-
     for number in range(2):
         guesser = new_talk(f"guesser{number}")
-        await guesser("/link 1705339110 Petrenko")
-        await guesser("1")
+        await guesser.say("/link 1705339110 Petrenko")
+        await guesser.say("1")
         for _ in range(4):
-            await guesser("/link 1705339110 Petrenko")
+            await guesser.say("/link 1705339110 Petrenko")
     owner = new_talk("owner")
-    await owner("/link 1705339110 Дем'яненко")
-    assert "No account with this number and surname" in await owner("1")
+    await owner.say("/link 1705339110 Дем'яненко")
+    assert "No account with this number and surname" in await owner.say("1")
     response = await admin.delete("/admin/accounts/1705339110/link-failures", headers=AUTH)
     assert response.status == 200 and await response.json() == {"account": "1705339110", "cleared": 11}
-    assert "Account 1705339110 is linked" in await owner("/link 1705339110 Дем'яненко")
-    assert "Too many failed attempts" in await new_talk("guesser0")("/link 1705339110 Дем'яненко")  # its own limit
+    assert "Account 1705339110 is linked" in await owner.say("/link 1705339110 Дем'яненко")
+    assert "Too many failed attempts" in await new_talk("guesser0").say("/link 1705339110 Дем'яненко")  # its own limit
     assert (await admin.delete("/admin/accounts/1705339111/link-failures", headers=AUTH)).status == 404
     assert (await admin.delete("/admin/accounts/1705339110/link-failures")).status == 401

@@ -21,8 +21,8 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base
 from storage.photos import FilePhotoArchive
-from tests.conftest import DEMO, KYIV, Clock
-from tests.test_admin_support import AUTH, TOKEN, linked_chat, start
+from tests.support.admin import AUTH, linked_chat, start
+from tests.support.demo import DEMO, KYIV, Clock
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
@@ -165,7 +165,7 @@ def test_the_admin_api_never_answers_500(database_url, tmp_path):
 
 async def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_refused_with_400(
         demo_database, kabinet, tmp_path, logged):
-    from tests.test_admin_support import zipped
+    from tests.support.admin import zipped
 
     admin = await start(demo_database, kabinet, tmp_path / "data")
     try:
@@ -184,7 +184,7 @@ async def test_a_zip_holding_a_file_and_a_folder_of_one_name_is_refused_with_400
 async def test_the_import_still_takes_a_zip_over_the_webhooks_1_mb(demo_database, kabinet, tmp_path):
     import os
 
-    from tests.test_admin_support import zipped
+    from tests.support.admin import zipped
 
     files = {path.name: path.read_bytes() for path in DEMO.iterdir() if path.is_file()}
     files["scans/2026-11.pdf"] = b"%PDF-1.4\n" + os.urandom(3 * 1024 * 1024)  # does not compress

@@ -11,7 +11,7 @@ from bot import admin
 from bot.metrics import install
 from bot.server import DISPATCHER, REMINDERS, make_web_app
 from storage.database import Database
-from tests.test_admin_support import AUTH, admin_settings, start
+from tests.support.admin import AUTH, admin_settings, start
 
 
 async def test_the_openapi_document_is_valid_and_describes_exactly_the_routes(demo_database, kabinet, tmp_path):
@@ -89,7 +89,7 @@ async def test_healthz_without_messengers_and_503_when_the_database_is_down(demo
 async def test_metrics_show_outbox_depth_and_admin_requests(demo_database, kabinet, tmp_path, clock):
     install()
     async with TestClient(TestServer(make_web_app(demo_database, kabinet, admin_settings(tmp_path)))) as client:
-        from tests.test_admin_support import linked_chat
+        from tests.support.admin import linked_chat
 
         await linked_chat(demo_database, "010000012345", clock())
         assert (await client.post("/admin/broadcast", headers=AUTH, json={"text": {"uk": "Привіт"}})).status == 201

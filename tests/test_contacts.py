@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.billing_data import import_files
-from tests.conftest import KYIV, linked
+from tests.support.billing import import_files
+from tests.support.console import linked
+from tests.support.demo import KYIV
 
 CONTACTS = (
     "contact,kind,label,value,hours\n"
@@ -16,9 +17,9 @@ CONTACTS = (
 
 
 async def test_contacts_are_listed_in_the_order_of_the_file(talk, demo_database, tmp_path):
-    assert "have not been loaded yet" in await talk("/contacts")
+    assert "have not been loaded yet" in await talk.say("/contacts")
     await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
-    text = await talk("/contacts")
+    text = await talk.say("/contacts")
     assert text.splitlines()[1:] == [
         "☎ Контакт-центр: 0 800 300 000 (пн–пт 8:00–20:00)",
         "⚡ Аварійна служба: 104",
@@ -31,9 +32,9 @@ async def test_the_emergency_line_comes_with_outages_and_a_no_power_appeal(talk,
     await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
     await linked(talk, "1705339110", "Дем'яненко")  # an emergency outage touches it (the demo's EM-2026-0412)
     clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=KYIV)
-    assert "Emergency service (day and night): 104" in await talk("/outages")
-    await talk("/appeal Світла немає з ранку")
-    assert "Emergency service (day and night): 104" in await talk("No electricity")
+    assert "Emergency service (day and night): 104" in await talk.say("/outages")
+    await talk.say("/appeal Світла немає з ранку")
+    assert "Emergency service (day and night): 104" in await talk.say("No electricity")
 
 
 async def test_a_bad_contact_kind_is_refused_with_file_and_line(talk, demo_database, tmp_path):
@@ -52,7 +53,7 @@ async def test_a_bad_contact_kind_is_refused_with_file_and_line(talk, demo_datab
 async def test_an_outage_notice_offers_the_emergency_line(talk, kabinet, demo_database, tmp_path, clock):
     from scheduler.jobs import Planner
     from storage.scheduling import SqlOutbox
-    from tests.test_reminders import RecordingSender, dispatcher_for
+    from tests.support.reminders import RecordingSender, dispatcher_for
 
     await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
     await linked(talk, "1705339110", "Дем'яненко")

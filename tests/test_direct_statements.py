@@ -11,7 +11,7 @@ from storage import repositories
 from storage.repositories import (
     ACCOUNT_SUMMARIES, CHAT_AND_STATE, FIRST_DELIVERY, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF,
 )
-from tests.test_account_views import NOV_30, OCT_31, link_all
+from tests.support.billing import NOV_30, OCT_31, link_all
 
 
 def through_sqlalchemy(database):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from core.invoice_files import MAX_PDF_BYTES
 from storage.exchange import ImportRefused, import_folder, submitted_readings, write_export
 from storage.models import AccountRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, TariffRow
-from tests.conftest import DEMO, linked
+from tests.support.console import linked
+from tests.support.demo import DEMO
 
 TABLES = (AccountRow, MeterRow, ReadingRow, PaymentRow, InvoiceRow, TariffRow, OutageRow)
 
@@ -180,10 +181,10 @@ async def test_invoice_pdfs_are_copied_into_kabinets_folder(database, tmp_path):
 async def test_export_lists_what_consumers_submitted(talk, demo_database):
     await linked(talk)
     await linked(talk, "1705339110", "Дем'яненко")
-    await talk("/reading 12500")
-    assert "accepted" in await talk("1")
-    await talk("/reading 23600 9900")
-    assert "accepted" in await talk("2")
+    await talk.say("/reading 12500")
+    assert "accepted" in await talk.say("1")
+    await talk.say("/reading 23600 9900")
+    assert "accepted" in await talk.say("2")
     async with demo_database.session() as session:
         rows = await submitted_readings(session, None)
     assert [(r["account"], r["zone"], r["value"]) for r in rows] == [

@@ -24,11 +24,12 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base, MeterRow, ReadingRow
 from storage.photos import FilePhotoArchive
-from tests.conftest import BACKENDS, DEMO, KYIV, Talk, linked
+from tests.support.console import Talk, linked
+from tests.support.demo import BACKENDS, DEMO, KYIV
+from tests.support.telegram import Webhook, link
+from tests.support.waiting import free_port
 from tests.tcp_proxy import TcpProxy
 from tests.telegram_api import TelegramUser
-from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
-from tests.test_telegram import Webhook, free_port, link
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="a PostgreSQL fault; this run is SQLite only")
 
@@ -90,7 +91,7 @@ class Consumer:
 
     async def submit(self, day) -> str:
         self.values = values = [value + 7 for value in self.values]
-        text = await asyncio.wait_for(self.talk("/reading " + " ".join(map(str, values))), TURN_TIMEOUT)
+        text = await asyncio.wait_for(self.talk.say("/reading " + " ".join(map(str, values))), TURN_TIMEOUT)
         if "accepted" in text:
             self.accepted.append((self.serial, day, values))
         elif SORRY in text:
@@ -138,7 +139,7 @@ async def test_postgresql_cut_mid_load_apologises_loses_no_accepted_reading_and_
         async def round_(day) -> list[str]:
             clock.now = day
             return list(await asyncio.gather(*(consumer.submit(day.date()) for consumer in consumers),
-                                             asyncio.wait_for(onlooker("/balance"), TURN_TIMEOUT)))
+                                             asyncio.wait_for(onlooker.say("/balance"), TURN_TIMEOUT)))
 
         day = clock.now
         for _ in range(3):

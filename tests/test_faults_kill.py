@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from scheduler.jobs import Planner
 from storage.models import OutboxRow
 from storage.scheduling import SqlOutbox
-from tests.conftest import BACKENDS, KYIV
-from tests.fault_support import SlowBotAPI, debt_day, link_telegram_chats
+from tests.support.demo import BACKENDS, KYIV
+from tests.support.faults import SlowBotAPI, debt_day, link_telegram_chats
+from tests.support.waiting import wait_until
 from tests.telegram_api import TOKEN
 
 CHILD = Path(__file__).with_name("outbox_child.py")
@@ -59,7 +60,7 @@ class Child:
         return self
 
     async def go(self) -> None:
-        await until(self.ready)
+        await wait_until(self.ready, TIMEOUT, 0.1)
         self.process.stdin.write(b"go\n")
         await self.process.stdin.drain()
 
@@ -83,15 +84,6 @@ async def statuses(database) -> Counter:
     async with database.session() as session:
         rows = await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
         return Counter(dict(rows.all()))
-
-
-async def until(condition, timeout: float = TIMEOUT) -> None:
-    """Poll an async condition (the database, a process) until it holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.1)
 
 
 # Several dispatching processes are a PostgreSQL deployment; each process start costs ~15 s of imports here.
@@ -124,7 +116,7 @@ async def test_a_dispatcher_killed_mid_run_is_taken_over_and_sends_each_message_
             assert second.alive, second.log.read_text(errors="replace")[-3000:]
             return (await statuses(demo_database))["sent"] == CHATS
 
-        await until(all_sent)
+        await wait_until(all_sent, TIMEOUT, 0.1)
         second.process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.process.wait(), 30) == 0
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from storage.exchange import submitted_readings
 from storage.photos import FilePhotoArchive
-from tests.conftest import linked
-from tests.test_recognition import draw_counter, jpeg
+from tests.support.console import linked
+from tests.support.pictures import draw_counter, jpeg
 
 SORRY = "Sorry, something went wrong on our side"
 NOT_KEPT = "I could not keep the photo as evidence"
@@ -54,7 +54,7 @@ async def test_full_disk_photo_is_reported_and_the_typed_reading_accepted(
     assert NOT_KEPT in text and "Enter the reading of meter 0123456" in text, text
     assert any("No space left on device" in (r.exc_text or "") or "No space left" in r.getMessage()
                for r in caplog.records if r.levelno >= logging.ERROR), caplog.text
-    assert "accepted: 12500" in await talk("12500")
+    assert "accepted: 12500" in await talk.say("12500")
     rows = await stored(demo_database)
     assert [(r["value"], r["photo"]) for r in rows] == [(12500, "")]
 
@@ -67,7 +67,7 @@ async def test_full_disk_photo_still_read_and_confirmed(kabinet, talk, full_disk
     photo.write_bytes(jpeg(draw_counter("12480")))
     text = await talk.photo(photo)
     assert NOT_KEPT in text and "I read 12480 on the photo" in text, text
-    assert "accepted: 12480" in await talk("Yes, submit it")
+    assert "accepted: 12480" in await talk.say("Yes, submit it")
     assert [(r["value"], r["photo"]) for r in await stored(demo_database)] == [(12480, "")]
 
 
@@ -81,8 +81,8 @@ async def test_photo_folder_that_cannot_be_made_is_reported_with_two_meters(kabi
     photo.write_bytes(jpeg(draw_counter("12480")))
     text = await talk.photo(photo)
     assert SORRY not in text and NOT_KEPT in text and "Which meter" in text, text
-    assert "Enter the reading of meter 0123456" in await talk("1")
-    assert "accepted: 12500" in await talk("12500")
+    assert "Enter the reading of meter 0123456" in await talk.say("1")
+    assert "accepted: 12500" in await talk.say("12500")
     assert [(r["value"], r["photo"]) for r in await stored(demo_database)] == [(12500, "")]
 
 
@@ -93,7 +93,7 @@ async def test_a_photo_kept_before_the_disk_filled_stays_with_its_reading(kabine
     photo.write_bytes(jpeg(draw_counter("12480")))
     text = await talk.photo(photo)
     assert NOT_KEPT not in text and "kept as evidence" in text, text
-    assert "accepted: 12500" in await talk("12500")
+    assert "accepted: 12500" in await talk.say("12500")
     [row] = await stored(demo_database)
     assert row["photo"].endswith(".jpg")
 
@@ -109,8 +109,8 @@ async def test_a_huge_picture_in_a_small_file_is_refused_in_the_chats_language(k
     await linked(talk)
     text = await talk.photo(huge)
     assert "The image is too large" in text and SORRY not in text, text
-    await talk("/language uk")
+    await talk.say("/language uk")
     text = await talk.photo(huge)
     assert "Зображення завелике" in text and SORRY not in text, text
-    assert "Передати 12500 як показники" in await talk("12500")
+    assert "Передати 12500 як показники" in await talk.say("12500")
     assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").rglob("*.*"))

@@ -17,11 +17,10 @@ from scheduler.jobs import Planner
 from storage.exchange import submitted_readings
 from storage.models import OutboxRow
 from storage.scheduling import SqlOutbox
-from tests.conftest import KYIV
-from tests.fault_support import SlowBotAPI, debt_day, link_telegram_chats
+from tests.support.demo import KYIV
+from tests.support.faults import SlowBotAPI, debt_day, link_telegram_chats
+from tests.support.telegram import Webhook, link
 from tests.telegram_api import TOKEN, TelegramUser
-from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
-from tests.test_telegram import Webhook, link
 
 REQUEST_TIMEOUT = 3  # seconds aiogram waits for the stand-in before calling it a network error
 SLOW = 7.0  # longer than that: the call times out on our side, yet Telegram delivers it in the end

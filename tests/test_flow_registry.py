@@ -5,7 +5,7 @@ import pytest
 
 from core.flows import STANDARD_FLOWS, accounts, linking, photos, services
 from core.flows.registry import Command, Flow, Registry
-from tests.conftest import Talk, linked
+from tests.support.console import Talk, linked
 
 
 def without(*left_out: Flow) -> tuple[Flow, ...]:
@@ -14,8 +14,8 @@ def without(*left_out: Flow) -> tuple[Flow, ...]:
 
 async def test_a_kabinet_without_a_flow_does_not_know_its_command_or_its_menu_entry(kabinet, tmp_path):
     talk = Talk(dataclasses.replace(kabinet, flows=without(services.FLOW, photos.FLOW)), files=tmp_path / "out")
-    assert "Unknown command /service" in await talk("/service")
-    await talk("/help")
+    assert "Unknown command /service" in await talk.say("/service")
+    await talk.say("/help")
     assert "Services" not in talk.buttons and "Balance" in talk.buttons, talk.buttons
     photo = tmp_path / "meter.jpg"
     photo.write_bytes(b"\xff\xd8 not really a photo")
@@ -24,7 +24,7 @@ async def test_a_kabinet_without_a_flow_does_not_know_its_command_or_its_menu_en
 
 async def test_the_standard_kabinet_still_has_them(kabinet, tmp_path):
     talk = Talk(kabinet, files=tmp_path / "out")
-    await talk("/help")
+    await talk.say("/help")
     assert "Services" in talk.buttons
 
 
@@ -44,8 +44,8 @@ async def test_a_command_for_linked_accounts_asks_to_link_before_its_handler_run
 
     probe = Flow(commands=(Command("probe", cmd_probe, needs=(accounts.linked,)),))
     talk = Talk(dataclasses.replace(kabinet, flows=STANDARD_FLOWS + (probe,)), files=tmp_path / "out")
-    assert "No account is linked to this chat yet" in await talk("/probe")
+    assert "No account is linked to this chat yet" in await talk.say("/probe")
     assert talk.buttons == ["Link account"] and ran == []
     await linked(talk)
-    await talk("/probe")
+    await talk.say("/probe")
     assert [[account.number for account in accounts] for accounts in ran] == [["010000012345"]]

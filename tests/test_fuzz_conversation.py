@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from core.messages import EventKind, Incoming
-from tests.conftest import BACKENDS, Talk, linked
+from tests.support.console import Talk, linked
+from tests.support.demo import BACKENDS
 
 SORRY = "Sorry, something went wrong on our side"
 COMMANDS = ["/start", "/help", "/link 010000012345 Шевченко", "/link", "/link 1705339110 Дем'яненко", "/accounts",
@@ -42,7 +43,7 @@ async def test_nothing_a_consumer_sends_is_answered_with_our_apology(kabinet, tm
     talk = Talk(kabinet, chat_id=f"fuzz{next(chat_ids)}", files=tmp_path / "out")
     for kind, value in actions:
         if kind == "text":
-            text = await talk(value)
+            text = await talk.say(value)
         else:
             event = Incoming("console", talk.channel.chat_id, EventKind.PHOTO if kind == "photo" else EventKind.CONTACT,
                              photo=value if kind == "photo" else None, phone=value if kind == "contact" else "",
@@ -55,13 +56,13 @@ async def test_nothing_a_consumer_sends_is_answered_with_our_apology(kabinet, tm
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_nul_character_in_an_appeal_gets_a_clear_answer(kabinet, talk):
     await linked(talk)
-    await talk("/appeal")
-    await talk("Other")
-    assert SORRY not in await talk("Світло\x00блимає")
+    await talk.say("/appeal")
+    await talk.say("Other")
+    assert SORRY not in await talk.say("Світло\x00блимає")
 
 
 @pytest.mark.parametrize("action", ["unlink:¹", "meter:²", "cmd:³"])
 async def test_a_button_with_a_digit_int_cannot_read_is_not_our_error(talk, action):
     await linked(talk)
-    await talk("/reading")
-    assert SORRY not in await talk.press(action)
+    await talk.say("/reading")
+    assert SORRY not in await talk.press(action=action)

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from storage.exchange import FILES, ImportRefused, import_folder
-from tests.conftest import DEMO
-from tests.fault_support import snapshot
+from tests.support.demo import DEMO
+from tests.support.faults import snapshot
 
 DEMO_FILES = {name: list(csv.reader(io.StringIO((DEMO / name).read_text(encoding="utf-8"))))
               for name in FILES if (DEMO / name).is_file()}

@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.recognition import PhotoRejected, Recognition, default_reader
 from core.recognition.photo import WORKING_SIDE, load_photo
-from tests.test_recognition import draw_counter, jpeg
+from tests.support.pictures import draw_counter, jpeg
 
 READER = default_reader()
 FORMATS = ("JPEG", "PNG", "WEBP")

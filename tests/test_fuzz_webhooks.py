@@ -14,11 +14,10 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.fault_support import snapshot
+from tests.support.faults import snapshot
+from tests.support.telegram import SECRET, Webhook
+from tests.support.viber import serve
 from tests.telegram_api import TelegramUser
-from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
-from tests.test_telegram import SECRET, Webhook
-from tests.test_viber import serve
 from tests.viber_api import StandInViber, callback, profile, sign
 
 SETTINGS = settings(max_examples=150, deadline=None,

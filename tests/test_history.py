@@ -10,13 +10,13 @@ from core.charts import ChartText, consumption_chart
 from core.consumption import month_slots, monthly_consumption, next_month
 from core.model import Invoice, Meter, MeterReading
 from core.readings import ReadingWindow
-from tests.billing_data import NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files
-from tests.conftest import linked
+from tests.support.billing import NEW_ACCOUNT, NEW_SURNAME, add_bare_account, import_files
+from tests.support.console import linked
 
 
 async def test_history_of_the_only_account(talk):
     await linked(talk)
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "History of account 010000012345" in text and "2025–2026" in text
     assert "14.10.2026 — UAH 380.00 (Оплата за вересень)" in text
     assert "10.11.2026 — UAH 300.00 (Оплата за жовтень)" in text
@@ -31,7 +31,7 @@ async def test_history_of_the_only_account(talk):
 
 async def test_two_zone_history_splits_consumption_and_names_sources(talk):
     await linked(talk, "1705339110", "Дем'яненко")
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "October 2026: 256 kWh (day: 176, night: 80)" in text
     assert "31.10.2026 — day: 23456 / night: 9870 (meter inspector)" in text
     assert "No payments" not in text and "05.11.2026 — UAH 500.00" in text
@@ -39,15 +39,15 @@ async def test_two_zone_history_splits_consumption_and_names_sources(talk):
 
 async def test_a_reading_submitted_in_chat_shows_with_its_channel(talk):
     await linked(talk)
-    await talk("/reading 12500")
-    text = await talk("/history")
+    await talk.say("/reading 12500")
+    text = await talk.say("/history")
     assert "30.11.2026 — 12500 (console)" in text
     assert "November 2026: 155 kWh" in text
 
 
 async def test_a_month_known_only_from_its_invoice(talk):
     await linked(talk, "020000054321", "Бондар")
-    text = await talk("/history")
+    text = await talk.say("/history")
     # One reading only: October's consumption comes from its invoice, with no split by zone.
     assert "October 2026: 88,400 kWh (by invoice)" in text
     assert any(reply.image is not None for reply in talk.replies)
@@ -55,9 +55,9 @@ async def test_a_month_known_only_from_its_invoice(talk):
 
 async def test_history_in_ukrainian(new_talk):
     talk = new_talk("u1", "uk")
-    await talk("/link 010000012345 Шевченко")
-    await talk("1")
-    text = await talk("/history")
+    await talk.say("/link 010000012345 Шевченко")
+    await talk.say("1")
+    text = await talk.say("/history")
     assert "жовтень 2026: 165 кВт·год" in text
     assert "31.10.2026 — 12345 (квитанція)" in text
 
@@ -65,24 +65,24 @@ async def test_history_in_ukrainian(new_talk):
 async def test_several_accounts_ask_which(talk):
     await linked(talk)
     await linked(talk, "1705339110", "Дем'яненко")
-    assert "Which account's history" in await talk("/history")
+    assert "Which account's history" in await talk.say("/history")
     assert talk.buttons[1].startswith("1705339110 — ")
-    assert "History of account 1705339110" in await talk("2")
-    assert "History of account 010000012345" in await talk("/history 01 000 0012345")
+    assert "History of account 1705339110" in await talk.say("2")
+    assert "History of account 010000012345" in await talk.say("/history 01 000 0012345")
 
 
 async def test_an_account_not_linked_is_not_shown(talk):
     await linked(talk)
-    text = await talk("/history 1705339110")
+    text = await talk.say("/history 1705339110")
     assert "Account 1705339110 is not linked" in text and "History of" not in text
-    assert "no longer active" in await talk.press("hist:2")
-    assert "no longer active" in await talk.press("hist:x")
+    assert "no longer active" in await talk.press(action="hist:2")
+    assert "no longer active" in await talk.press(action="hist:x")
 
 
 async def test_no_readings_no_payments_no_consumption(talk, clock):
     await linked(talk)
     clock.set(2029, 3, 1, 10, 0)  # the demo data is older than the previous year by now
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "No payments in this time" in text
     assert "No consumption data" in text
     assert "No readings in this time" in text
@@ -90,13 +90,13 @@ async def test_no_readings_no_payments_no_consumption(talk, clock):
 
 
 async def test_history_needs_a_linked_account(talk):
-    assert "No account is linked" in await talk("/history")
+    assert "No account is linked" in await talk.say("/history")
 
 
 async def test_an_account_with_nothing_yet(talk, demo_database, tmp_path):
     await add_bare_account(demo_database, tmp_path / "exchange", meter=True)
     await linked(talk, NEW_ACCOUNT, NEW_SURNAME)
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "No payments" in text and "No consumption data" in text and "No readings" in text
 
 
@@ -132,15 +132,15 @@ def consumption_lines(text: str) -> list[str]:
 async def test_a_reading_in_the_windows_first_days_closes_the_month_before(talk, clock, demo_database, tmp_path):
     await linked(talk)
     clock.set(2026, 12, 2, 10, 0)
-    assert "the reading counts for November 2026" in await talk("/reading 12600")
-    text = await talk("/history")
+    assert "the reading counts for November 2026" in await talk.say("/reading 12600")
+    text = await talk.say("/history")
     assert "November 2026: 255 kWh" in text and "December 2026" not in text.split("Reading history")[0]
     # The utility's November invoice arrives: November is already covered by the readings, not counted again.
     await import_files(demo_database, tmp_path / "exchange", {"invoices.csv": (
         "account,period,issued_on,due_on,amount,kwh,pdf\n"
         "010000012345,2026-11,2026-12-03,2026-12-20,669.60,155,\n"
     )})
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "November 2026: 255 kWh" in consumption_lines(text)[-1]
     assert not any("by invoice" in line or "December" in line for line in consumption_lines(text))
     assert sum("November 2026" in line for line in consumption_lines(text)) == 1
@@ -152,7 +152,7 @@ async def test_a_reading_after_the_windows_first_days_belongs_to_its_own_month(t
         "010000012345,0123456,2026-11-04,1,12400,cabinet\n"  # day 4: past the window's 3 opening days
     )})
     await linked(talk)
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert "November 2026: 55 kWh" in text and "October 2026: 165 kWh" in text
 
 
@@ -165,7 +165,7 @@ async def test_the_demo_accounts_show_every_month_once_in_the_right_month(new_ta
     for index, ((account, surname), months) in enumerate(expected.items()):
         talk = new_talk(f"demo{index}")
         await linked(talk, account, surname)
-        text = await talk("/history")
+        text = await talk.say("/history")
         assert consumption_lines(text) == months, text
 
 
@@ -175,7 +175,7 @@ async def test_a_month_with_neither_readings_nor_invoice_is_a_gap(talk, demo_dat
         "010000012345,2026-06,2026-07-03,2026-07-20,648.00,150,\n"
     )})
     await linked(talk)
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert consumption_lines(text) == [
         "June 2026: 150 kWh (by invoice)",
         "July 2026: no data (no readings, no invoice)",
@@ -288,7 +288,7 @@ async def add_two_meter_account(database, folder):
 async def test_each_meter_of_an_account_is_its_own_in_history(talk, demo_database, tmp_path):
     await add_two_meter_account(demo_database, tmp_path / "exchange")
     await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
-    text = await talk("/history")
+    text = await talk.say("/history")
     assert ("October 2026: 470 kWh (meter 3300001 — peak: 100, half-peak: 50, night: 20; meter 1100001 — 300)"
             in text), text
     assert any(reply.image is not None for reply in talk.replies)
@@ -297,13 +297,13 @@ async def test_each_meter_of_an_account_is_its_own_in_history(talk, demo_databas
 async def test_a_one_zone_meter_is_not_priced_at_the_three_zone_peak(talk, demo_database, tmp_path):
     await add_two_meter_account(demo_database, tmp_path / "exchange")
     await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
-    await talk("/reading 5400")
-    text = await talk("2")  # the second button: meter 1100001
+    await talk.say("/reading 5400")
+    text = await talk.say("2")  # the second button: meter 1100001
     assert "Consumption: 100 kWh" in text
     assert "840,00" not in text and "peak" not in text  # not 100 kWh at the peak's 8,40
     assert "cost is not estimated" in text
-    await talk("/reading 1200 2100 3050")
-    text = await talk("1")
+    await talk.say("/reading 1200 2100 3050")
+    text = await talk.say("1")
     # Its own zones at its own prices: 100 × 8,40 + 50 × 6,72 + 30 × 3,36.
     assert "Estimated cost: UAH 1,276.80" in text, text
 
@@ -319,11 +319,11 @@ async def test_a_meter_with_its_own_tariff_plan_is_priced_by_it(talk, demo_datab
         ),
     })
     await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
-    await talk("/reading 5400")
-    text = await talk("2")
+    await talk.say("/reading 5400")
+    text = await talk.say("2")
     assert "Estimated cost: UAH 720.00 by the tariff “Непобутовий однозонний”" in text, text  # 100 × 7,20
-    await talk("/reading 1200 2100 3050")
-    assert "Estimated cost: UAH 1,276.80" in await talk("1")  # the three-zone meter keeps the account's plan
+    await talk.say("/reading 1200 2100 3050")
+    assert "Estimated cost: UAH 1,276.80" in await talk.say("1")  # the three-zone meter keeps the account's plan
 
 
 async def test_readings_that_skip_a_month_make_one_row_and_its_invoice_is_not_counted(talk, demo_database, tmp_path):
@@ -342,7 +342,7 @@ async def test_readings_that_skip_a_month_make_one_row_and_its_invoice_is_not_co
         ),
     })
     await linked(talk, MULTI_ACCOUNT, MULTI_SURNAME)
-    assert consumption_lines(await talk("/history")) == [
+    assert consumption_lines(await talk.say("/history")) == [
         "August – September 2026: 850 kWh (meter 3300001 — peak: 200, half-peak: 100, night: 50; meter 1100001 — 500)",
         "October 2026: 470 kWh (meter 3300001 — peak: 100, half-peak: 50, night: 20; meter 1100001 — 300)",
         "Months named together are covered by one pair of readings: none were sent in between, so their consumption"

@@ -22,9 +22,9 @@ from scheduler.dispatcher import Dispatcher
 from storage import queries_payments as payments
 from storage.scheduling import SqlOutbox
 from storage.models import OnlinePaymentRow, OutboxRow
-from tests.conftest import KYIV
+from tests.support.demo import KYIV
 from tests.liqpay_provider import LiqPayProvider, liqpay_pair
-from tests.test_admin_support import linked_chat
+from tests.support.admin import linked_chat
 
 PUBLIC, PRIVATE = "i00000000001", "demo-private-key-0123456789abcdefghijklmn"
 ACCOUNT = "010000012345"

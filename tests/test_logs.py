@@ -12,8 +12,8 @@ from yarl import URL
 from bot.cli import main
 from bot.logs import SecretRedaction, redact_secrets, secrets_of
 from bot.settings import Settings
+from tests.support.admin import TOKEN as ADMIN_TOKEN
 from tests.telegram_api import TOKEN as TELEGRAM_TOKEN
-from tests.test_admin_support import TOKEN as ADMIN_TOKEN
 from tests.viber_api import TOKEN as VIBER_TOKEN
 
 SECRETS = [TELEGRAM_TOKEN, VIBER_TOKEN, ADMIN_TOKEN]

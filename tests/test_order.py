@@ -11,9 +11,10 @@ import itertools
 import time
 
 from handlers.chat_order import ChatLines
-from tests.telegram_api import BotAPI, TelegramChat, TelegramUser, bot_api, polling_delivery  # noqa: F401
-from tests.test_telegram import link, polling, webhook  # noqa: F401  (fixtures)
-from tests.test_viber import USER, link as link_viber, rig  # noqa: F401  (a fixture)
+from tests.support.telegram import link
+from tests.support.viber import USER, link as link_viber
+from tests.support.waiting import wait_until
+from tests.telegram_api import BotAPI, TelegramChat, TelegramUser, polling_delivery
 
 ROUNDS = 10
 ASKED = ("Enter the reading", "zones (", "Previous reading")  # what "/reading" answers
@@ -136,25 +137,17 @@ async def test_viber_callbacks_of_one_chat_are_handled_in_timestamp_order(rig):
 
         viber.hold(USER)
         busy = asyncio.create_task(user.post(said("/balance", now)))
-        await wait_for(lambda: viber.held)
+        await wait_until(lambda: viber.held, interval=0.01)
         later = asyncio.create_task(user.post(said(str(value), now + 2)))
-        await wait_for(lambda: len(in_bot) == 2)
+        await wait_until(lambda: len(in_bot) == 2, interval=0.01)
         earlier = asyncio.create_task(user.post(said("/reading", now + 1)))
-        await wait_for(lambda: len(in_bot) == 3)
+        await wait_until(lambda: len(in_bot) == 3, interval=0.01)
         viber.release(USER)
         assert [status for status, _ in await asyncio.gather(busy, later, earlier)] == [200, 200, 200]
         texts = [m.get("text", "") for m in viber.to(USER)[start:]]
         assert in_order(texts, f"accepted: {value}"), texts
         viber.held.clear()
     assert len(rig.channel.lines) == 0
-
-
-async def wait_for(condition, timeout: float = 10.0) -> None:
-    """Poll a condition of the bot's own state (the callbacks it holds)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.01)
 
 
 # ----- the lines themselves
@@ -184,7 +177,7 @@ async def test_an_update_given_up_while_in_line_leaves_it_to_the_next():
     first = asyncio.create_task(update(1, hold))
     await busy.wait()
     second, third = asyncio.create_task(update(2)), asyncio.create_task(update(3))
-    await wait_for(lambda: lines.waiting(1) == 3)
+    await wait_until(lambda: lines.waiting(1) == 3, interval=0.01)
     second.cancel()  # e.g. the process stops
     hold.set()
     await asyncio.gather(first, third)

@@ -8,7 +8,8 @@ from core.model import Account, Outage
 from core.outages import houses_include, outage_is_over, outage_touches
 from storage.models import OutageRow
 from storage.database import Database
-from tests.conftest import BACKENDS, KYIV, linked
+from tests.support.console import linked
+from tests.support.demo import BACKENDS, KYIV
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=KYIV)
 
@@ -93,7 +94,7 @@ async def add_outage(database, **values) -> None:
 async def test_outages_of_the_demo_address_with_start_end_and_reason(talk, clock):
     clock.set(2026, 11, 22, 8, 0)
     await linked(talk)
-    text = await talk("/outages")
+    text = await talk.say("/outages")
     assert "Account 010000012345" in text
     assert "Planned outage from 25.11.2026 09:00" in text
     assert "Expected end: 25.11.2026 17:00" in text
@@ -105,7 +106,7 @@ async def test_outages_of_the_demo_address_with_start_end_and_reason(talk, clock
 async def test_emergency_outage_without_an_end_says_so(talk, clock):
     clock.set(2026, 11, 22, 8, 0)
     await linked(talk, "1705339110", "Дем'яненко")
-    text = await talk("/outages")
+    text = await talk.say("/outages")
     assert "Emergency outage since 22.11.2026 07:30" in text
     assert "Expected end: not known yet" in text
     assert "Пошкодження кабельної лінії" in text
@@ -117,20 +118,20 @@ async def test_past_outages_are_not_shown_and_none_is_said_plainly(talk, clock, 
                      starts_at=datetime(2026, 11, 20, 1, tzinfo=UTC), ends_at=datetime(2026, 11, 20, 5, tzinfo=UTC),
                      grid_nodes="TP-101")
     await linked(talk)
-    assert "No current or upcoming outages at your address" in await talk("/outages")
+    assert "No current or upcoming outages at your address" in await talk.say("/outages")
 
 
 async def test_outages_by_menu_button_and_in_ukrainian(new_talk, clock):
     clock.set(2026, 11, 22, 8, 0)
     talk = new_talk("u1", "uk")
-    await talk("/link 010000012345 Шевченко")
-    await talk("1")
-    text = await talk("Відключення")
+    await talk.say("/link 010000012345 Шевченко")
+    await talk.say("1")
+    text = await talk.say("Відключення")
     assert "Планове відключення" in text and "25.11.2026 09:00" in text
 
 
 async def test_outages_without_a_linked_account(talk):
-    assert "No account is linked" in await talk("/outages")
+    assert "No account is linked" in await talk.say("/outages")
 
 
 async def test_the_chats_an_outage_reaches_for_the_reminders(talk, new_talk, kabinet):

@@ -5,8 +5,8 @@ import threading
 from contextlib import asynccontextmanager
 
 from core.recognition import Recognition, RecognitionPool
-from tests.conftest import Talk, linked
-from tests.test_recognition import draw_counter, jpeg
+from tests.support.console import Talk, linked
+from tests.support.pictures import draw_counter, jpeg
 
 
 class WatchedStore:
@@ -50,7 +50,7 @@ async def test_a_photo_is_read_with_no_transaction_open(kabinet, tmp_path):
     photo.write_bytes(jpeg(draw_counter("12480")))
     assert "I read 12480 on the photo (meter 0123456)" in await talk.photo(photo)
     assert reader.open_while_reading == [0]  # read once, before the turn opened its transaction
-    assert "accepted: 12480" in await talk("Yes, submit it")
+    assert "accepted: 12480" in await talk.say("Yes, submit it")
 
 
 class Blocking:
@@ -83,7 +83,7 @@ async def test_a_photo_the_reader_has_no_room_for_is_answered_at_once_and_nothin
         assert not reading.done()
         kept_after = sorted((tmp_path / "photos").rglob("*.jpg")) if (tmp_path / "photos").exists() else []
         assert kept_after == kept_before  # nothing of the refused photo is kept
-        balance = await asyncio.wait_for(second("/balance"), 10)  # the bot answers the chat meanwhile
+        balance = await asyncio.wait_for(second.say("/balance"), 10)  # the bot answers the chat meanwhile
         assert "UAH" in balance
         blocking.release.set()
         assert "I read 12480" in await reading

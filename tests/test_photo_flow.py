@@ -6,8 +6,8 @@ import pytest
 
 from core.conversation import Kabinet
 from storage.exchange import submitted_readings, write_export
-from tests.conftest import Talk, linked
-from tests.test_recognition import draw_counter, jpeg
+from tests.support.console import Talk, linked
+from tests.support.pictures import draw_counter, jpeg
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def test_photo_read_confirmed_and_kept_with_the_reading(reading_talk, demo
     assert "I read 12480 on the photo (meter 0123456)" in text
     assert talk.buttons == ["Yes, submit it", "I'll type it"]
     assert await stored(demo_database) == []  # nothing is submitted before the consumer confirms
-    text = await talk("Yes, submit it")
+    text = await talk.say("Yes, submit it")
     assert "accepted: 12480" in text and "Consumption: 135 kWh" in text
     rows = await stored(demo_database)
     assert rows[0]["value"] == 12480 and rows[0]["photo"].endswith(".jpg")
@@ -42,8 +42,8 @@ async def test_photo_read_then_corrected_by_typing(reading_talk, demo_database, 
     photo = tmp_path / "meter.jpg"
     photo.write_bytes(jpeg(draw_counter("12480")))
     await talk.photo(photo)
-    assert "Enter the reading" in await talk("I'll type it")
-    assert "accepted: 12481" in await talk("12481")
+    assert "Enter the reading" in await talk.say("I'll type it")
+    assert "accepted: 12481" in await talk.say("12481")
     rows = await stored(demo_database)
     assert rows[0]["value"] == 12481 and rows[0]["photo"]
 
@@ -73,7 +73,7 @@ async def test_a_broken_reader_keeps_the_photo_and_asks_for_the_value(kabinet, d
         photo.write_bytes(jpeg(draw_counter("12480")))
         text = await talk.photo(photo)
         assert "photo is kept" in text and "Enter the reading of meter 0123456" in text
-        assert "accepted: 12480" in await talk("12480")
+        assert "accepted: 12480" in await talk.say("12480")
     rows = await stored(demo_database)
     assert rows[0]["value"] == 12480 and rows[0]["photo"].endswith(".jpg")
 
@@ -94,7 +94,7 @@ async def test_photo_with_two_meters_asks_which_then_reads_it(reading_talk, demo
     photo = tmp_path / "meter.jpg"
     photo.write_bytes(jpeg(draw_counter("12480")))
     assert "Which meter" in await talk.photo(photo)
-    assert "I read 12480" in await talk("1")
+    assert "I read 12480" in await talk.say("1")
 
 
 async def test_a_second_reading_the_same_day_says_what_it_replaces_and_the_export_keeps_the_first_photo(
@@ -105,10 +105,10 @@ async def test_a_second_reading_the_same_day_says_what_it_replaces_and_the_expor
     photo.write_bytes(jpeg(draw_counter("12480")))
     await talk.photo(photo)
     clock.set(2026, 11, 30, 10, 14)
-    text = await talk("Yes, submit it")
+    text = await talk.say("Yes, submit it")
     assert "accepted: 12480" in text and "replaces" not in text
     clock.set(2026, 11, 30, 11, 2)
-    text = await talk("/reading 12490")
+    text = await talk.say("/reading 12490")
     assert "accepted: 12490" in text
     assert "This replaces 12480 sent today at 10:14." in text  # Kyiv time, not UTC's 08:14
     first, second = await stored(demo_database)
@@ -123,8 +123,8 @@ async def test_a_second_reading_the_same_day_says_what_it_replaces_and_the_expor
 async def test_the_replaced_reading_is_named_in_the_chat_language_with_its_zones(new_talk, clock):
     talk = new_talk("u1")
     await linked(talk, "1705339110", "Дем'яненко")
-    await talk("/language uk")
-    assert "прийнято" in await talk("/reading 23600 9900")
+    await talk.say("/language uk")
+    assert "прийнято" in await talk.say("/reading 23600 9900")
     clock.set(2026, 11, 30, 18, 45)
-    assert "Вони замінюють показники день: 23600 / ніч: 9900, передані сьогодні о 10:00." in await talk(
+    assert "Вони замінюють показники день: 23600 / ніч: 9900, передані сьогодні о 10:00." in await talk.say(
         "/reading 23610 9905")

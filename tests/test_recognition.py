@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import subprocess
 import sys
 import threading
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
@@ -20,6 +19,7 @@ from core.recognition.decode import decode
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
+from tests.support.pictures import draw_counter, draw_meter, jpeg, meter_font, png
 
 READER = default_reader()
 # Both engines read the drawn counters: the text-line models (the default) and the font templates.
@@ -29,63 +29,6 @@ ENGINES = {"lines": READER, "templates": MeterPhotoReader()}
 @pytest.fixture(params=sorted(ENGINES))
 def engine(request):
     return ENGINES[request.param]
-
-
-def _font(size: int):
-    for name in ("DejaVuSansCondensed-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            pass
-    return ImageFont.load_default(size=size)
-
-
-def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
-                 red: bool = False) -> Image.Image:
-    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions)."""
-    rng = random.Random(seed)
-    cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
-    width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
-    img = Image.new("RGB", (width, height + 2 * frame), (15, 15, 15))
-    draw = ImageDraw.Draw(img)
-    font = _font(int(height * 0.8))
-    for i, ch in enumerate(reading):
-        x = frame + i * (cell_w + gap)
-        drum = (rng.randint(35, 60),) * 3 if light_digits else (rng.randint(215, 240),) * 3
-        ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
-        if red:
-            drum, ink = (rng.randint(160, 200), rng.randint(15, 40), rng.randint(20, 45)), (240, 232, 225)
-        draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
-        box = draw.textbbox((0, 0), ch, font=font)
-        tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
-        ty = frame + (height - (box[3] - box[1])) // 2 - box[1]
-        draw.text((tx, ty), ch, font=font, fill=ink)
-    return img.filter(ImageFilter.GaussianBlur(0.6))
-
-
-def draw_meter(counter: Image.Image, angle: float) -> Image.Image:
-    """The counter on a light meter face with print around it, tilted."""
-    face = Image.new("RGB", (900, 800), (222, 218, 205))
-    draw = ImageDraw.Draw(face)
-    scale = 450 / counter.width
-    counter = counter.resize((450, round(counter.height * scale)))
-    face.paste(counter, (200, 280))
-    draw.text((80, 60), "GAMA 100", font=_font(44), fill=(30, 30, 30))
-    draw.text((220, 300 + counter.height), "kWh", font=_font(40), fill=(30, 30, 30))
-    draw.text((80, 680), "No 48213377   2019   220V 5-60A", font=_font(24), fill=(30, 30, 30))
-    return face.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
-
-
-def jpeg(img: Image.Image, **kwargs) -> bytes:
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=88, **kwargs)
-    return out.getvalue()
-
-
-def png(img: Image.Image) -> bytes:
-    out = io.BytesIO()
-    img.save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -459,7 +402,7 @@ def _half_light_counter(reading: str, light_first: bool) -> Image.Image:
     cell_w = int(height * 0.62)
     img = Image.new("RGB", (len(reading) * (cell_w + gap) - gap + 2 * frame, height + 2 * frame), (15, 15, 15))
     draw = ImageDraw.Draw(img)
-    font = _font(int(height * 0.8))
+    font = meter_font(int(height * 0.8))
     for i, ch in enumerate(reading):
         x = frame + i * (cell_w + gap)
         light = (i < 3) if light_first else (i >= len(reading) - 3)
@@ -491,13 +434,13 @@ def test_a_counter_of_light_drums_in_a_hairline_frame_is_found():
 
     counter = Image.new("RGB", (7 * 52 + 2, 86), (30, 30, 30))
     draw = ImageDraw.Draw(counter)
-    font = _font(64)
+    font = meter_font(64)
     for i, ch in enumerate("6983211"):
         draw.rectangle((2 + i * 52, 2, 51 + i * 52, 83), fill=(238, 236, 232))
         draw.text((12 + i * 52, 8), ch, font=font, fill=(170, 30, 30))
     face = Image.new("RGB", (900, 800), (190, 196, 214))
     face.paste(counter.resize((300, 70)), (300, 300))
-    ImageDraw.Draw(face).text((300, 380), "kWh", font=_font(36), fill=(30, 30, 30))
+    ImageDraw.Draw(face).text((300, 380), "kWh", font=meter_font(36), fill=(30, 30, 30))
     photo = face.rotate(-6, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
     windows = counter_windows(photo.filter(ImageFilter.GaussianBlur(1.0)))
     assert windows, "no counter window found"

@@ -1,32 +1,17 @@
 """Reminder rules on imported demo data with a controlled clock; the outbox and the dispatcher."""
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from core.model import ChatSettings
 from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
-from scheduler.dispatcher import Dispatcher
-from scheduler.jobs import Planner
 from storage.models import AccountRow, ChatRow, OutboxRow
 from storage.scheduling import SqlOutbox
-from tests.conftest import KYIV, Talk, linked
-
-
-class RecordingSender:
-    """The messenger's edge: records what would reach each chat; can be told to refuse."""
-
-    def __init__(self, fail=None):
-        self.sent: list[tuple[str, str]] = []
-        self.fail = fail or (lambda external_id, count: None)
-
-    async def deliver(self, external_id, replies):
-        error = self.fail(external_id, len(self.sent))
-        if error is not None:
-            raise error
-        for reply in replies:
-            self.sent.append((external_id, reply.text.replace("\xa0", " ")))
+from tests.support.console import Talk, linked
+from tests.support.demo import KYIV
+from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
 
 
 class ButtonRecordingSender:
@@ -39,30 +24,11 @@ class ButtonRecordingSender:
         self.replies.extend((external_id, reply) for reply in replies)
 
 
-@pytest.fixture
-def planner(demo_database, kabinet, clock):
-    return Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock)
-
-
-def dispatcher_for(database, kabinet, clock, sender, **options):
-    return Dispatcher(SqlOutbox(database), {"console": sender}, kabinet.translator, KYIV, kabinet.window, clock=clock,
-                      rates={"console": 1000.0}, per_chat_interval=0.0, **options)
-
-
 async def outbox_rows(database):
     async with database.session() as session:
         rows = await session.execute(select(OutboxRow.chat_id, OutboxRow.kind, OutboxRow.subject, OutboxRow.period,
                                             OutboxRow.status).order_by(OutboxRow.id))
         return [tuple(r) for r in rows]
-
-
-async def two_chats(kabinet, tmp_path):
-    one = Talk(kabinet, chat_id="c1", files=tmp_path)
-    await linked(one)
-    two = Talk(kabinet, chat_id="c2", files=tmp_path)
-    await linked(two, "1705339110", "Дем'яненко")
-    await linked(two, "020000054321", "Бондар")
-    return one, two
 
 
 async def test_reading_window_reminder_the_day_before_only(kabinet, planner, clock, demo_database, tmp_path):
@@ -81,7 +47,7 @@ async def test_reading_window_reminder_the_day_before_only(kabinet, planner, clo
 async def test_last_day_reminder_only_to_those_who_have_not_submitted(kabinet, planner, clock, demo_database, tmp_path):
     one, two = await two_chats(kabinet, tmp_path)
     clock.set(2026, 12, 2, 12, 0)
-    assert "accepted" in await one("/reading 12500")
+    assert "accepted" in await one.say("/reading 12500")
     clock.set(2026, 12, 3, 9, 0)  # the last day of the window that opened on 29.11
     assert (await planner.run("reading-last-day"))[0] == 2
     assert {subject for _, _, subject, _, _ in await outbox_rows(demo_database)} == {"1705339110", "020000054321"}
@@ -126,7 +92,7 @@ async def test_a_debt_is_what_is_owed_now_not_the_balance_as_of_its_day(kabinet,
 
 async def test_dispatcher_renders_in_the_chats_language_and_sends_once(kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
-    await Talk(kabinet, chat_id="c2", files=tmp_path)("/language uk")
+    await Talk(kabinet, chat_id="c2", files=tmp_path).say("/language uk")
     clock.set(2026, 11, 21, 9, 0)
     await planner.run("debts")
     sender = RecordingSender()
@@ -180,10 +146,10 @@ async def test_quiet_hours_switched_off_release_what_they_held(kabinet, planner,
     dispatcher = dispatcher_for(demo_database, kabinet, clock, sender)
     await dispatcher.run_once()
     assert sender.sent == []  # both held by the default quiet hours
-    assert "Quiet hours: off" in await two("/settings quiet off")
+    assert "Quiet hours: off" in await two.say("/settings quiet off")
     await dispatcher.run_once()
     assert [chat for chat, _ in sender.sent] == ["c2"]  # c1 still has its quiet hours
-    assert "Quiet hours: 01:00–05:00" in await one("/settings quiet 1-5")
+    assert "Quiet hours: 01:00–05:00" in await one.say("/settings quiet 1-5")
     await dispatcher.run_once()
     assert [chat for chat, _ in sender.sent] == ["c2", "c1"]  # 23:00 is outside c1's new hours
 
@@ -199,7 +165,7 @@ async def test_the_verification_reminder_opens_the_verification_order(kabinet, p
     assert "must be verified by 15.01.2027" in text and "/service" not in text
     [[order]] = buttons
     assert order.label == "Order a verification"
-    assert "Meter verification. Enter a contact phone" in await one.press(order.action)
+    assert "Meter verification. Enter a contact phone" in await one.press(action=order.action)
 
 
 async def test_blocked_chat_is_marked_and_not_retried(kabinet, planner, clock, demo_database, tmp_path):
@@ -322,7 +288,7 @@ async def test_outage_notices_reach_the_touched_chats_even_at_night_and_its_end(
 async def test_order_status_changed_by_the_utility_reaches_the_consumer_once(
         kabinet, planner, clock, demo_database, tmp_path):
     from core.services import change_order_status
-    from tests.test_services import order
+    from tests.support.console import order
 
     one, _ = await two_chats(kabinet, tmp_path)
     number = int(await order(one))
@@ -340,11 +306,11 @@ async def test_order_status_changed_by_the_utility_reaches_the_consumer_once(
 async def test_chats_linked_to_an_account_are_told_when_another_chat_links_it(kabinet, clock, demo_database,
                                                                                  tmp_path):
     owner = Talk(kabinet, chat_id="owner", language="uk", files=tmp_path)
-    await owner("/link 010000012345 Шевченко")
-    await owner("1")
+    await owner.say("/link 010000012345 Шевченко")
+    await owner.say("1")
     spouse = Talk(kabinet, chat_id="spouse", language="ru", files=tmp_path)
-    await spouse("/link 010000012345 Шевченко")
-    assert "подключён" in await spouse("1")
+    await spouse.say("/link 010000012345 Шевченко")
+    assert "подключён" in await spouse.say("1")
     clock.now += timedelta(minutes=5)
     stranger = Talk(kabinet, chat_id="stranger", files=tmp_path)
     await linked(stranger)

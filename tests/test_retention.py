@@ -23,7 +23,7 @@ from storage.models import (
     ChatRow, DeliveryRow, LinkAttemptRow, MeterRow, OutboxRow, PhotoRow, ReadingRow,
 )
 from storage.scheduling import SqlOutbox
-from tests.conftest import KYIV
+from tests.support.demo import KYIV
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

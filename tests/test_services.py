@@ -1,5 +1,4 @@
 """/service: ordering, my orders, cancelling; the order's legal status changes and the events they leave."""
-import re
 from datetime import timedelta
 
 import pytest
@@ -9,10 +8,7 @@ from core.messages import EventKind, Incoming
 from core.services import (
     ORDER_STATUSES, IllegalTransition, change_order_status, normalise_phone, order_can_go,
 )
-from tests.conftest import Talk, linked
-
-
-# ----- rules
+from tests.support.console import Talk, linked, order
 
 
 @pytest.mark.parametrize("typed, phone", [
@@ -42,66 +38,55 @@ def test_order_transitions():
 # ----- the conversation
 
 
-async def order(talk: Talk, service: str = "Noise in the electricity meter", comment: str = "Skip") -> str:
-    """Order a service with one linked account; returns the order's number."""
-    await talk("/service")
-    assert "Which service" in talk.text
-    assert "Enter a contact phone" in await talk(service)
-    assert "Add a comment" in await talk("+380 50 123 45 67")
-    text = await talk(comment)
-    assert "is sent" in text, text
-    return re.search(r"Order No\. (\d+)", text).group(1)
-
-
 async def test_order_a_service_then_follow_and_cancel_it(talk, kabinet, clock):
     await linked(talk)
-    await talk("/service")
+    await talk.say("/service")
     # Each service says whether it is free (issue 18.12); verification (повірка) is one, and paid.
     assert talk.buttons[:2] == ["Noise in the electricity meter · free", "Extraordinary technical check of the meter · free"]
     assert "Meter verification · paid" in talk.buttons
     assert talk.buttons[-1] == "My orders"
-    assert "Enter a contact phone" in await talk("1")
+    assert "Enter a contact phone" in await talk.say("1")
     assert talk.replies[-1].request_contact
-    assert "Add a comment" in await talk("050-123-45-67")
-    text = await talk("Гуде вночі")
+    assert "Add a comment" in await talk.say("050-123-45-67")
+    text = await talk.say("Гуде вночі")
     assert "Order No. 1 is sent: “Noise in the electricity meter”, account 010000012345, phone 0501234567" in text
     assert "Status: Sent" in text
     assert "Services" in talk.buttons
 
-    await talk("/service")
-    await talk("My orders")
+    await talk.say("/service")
+    await talk.say("My orders")
     assert "No. 1 Noise in the electricity meter — Sent (30.11.2026 10:00)" in talk.text
-    text = await talk("Order No. 1")
+    text = await talk.say("Order No. 1")
     assert "Comment: Гуде вночі" in text and "30.11.2026 10:00 — Sent" in text
     assert talk.buttons == ["Cancel the order", "My orders"]
-    assert "Cancel order No. 1" in await talk("Cancel the order")
+    assert "Cancel order No. 1" in await talk.say("Cancel the order")
     clock.now += timedelta(minutes=5)
-    assert "Order No. 1 is cancelled" in await talk("Yes, cancel")
-    text = await talk.press("order:1")
+    assert "Order No. 1 is cancelled" in await talk.say("Yes, cancel")
+    text = await talk.press(action="order:1")
     assert "Status: Cancelled" in text and "30.11.2026 10:05 — Cancelled" in text
     assert "Cancel the order" not in talk.buttons
-    assert "already cancelled" in await talk.press("ordercancel:1:yes")
+    assert "already cancelled" in await talk.press(action="ordercancel:1:yes")
 
 
 async def test_unknown_service_and_bad_phone_are_refused(talk):
     await linked(talk)
-    assert "There is no such service" in await talk("/service a pizza")
-    assert "There is no such service" in await talk("a pizza")
-    assert "Enter a contact phone" in await talk("/service meter-check")
+    assert "There is no such service" in await talk.say("/service a pizza")
+    assert "There is no such service" in await talk.say("a pizza")
+    assert "Enter a contact phone" in await talk.say("/service meter-check")
     for bad in ("12345", "+48 501 234 567", "05012345678"):
-        assert "not a Ukrainian phone number" in await talk(bad)
+        assert "not a Ukrainian phone number" in await talk.say(bad)
         assert talk.replies[-1].request_contact
-    assert "Add a comment" in await talk("0501234567")
-    assert "too long" in await talk("x" * 1500)
-    assert "Order No. 1 is sent" in await talk("Skip")
+    assert "Add a comment" in await talk.say("0501234567")
+    assert "too long" in await talk.say("x" * 1500)
+    assert "Order No. 1 is sent" in await talk.say("Skip")
 
 
 async def test_a_shared_contact_is_the_phone(talk, kabinet):
     await linked(talk)
-    await talk("/service Шум у електролічильнику")  # a name in another language works too
+    await talk.say("/service Шум у електролічильнику")  # a name in another language works too
     replies = await kabinet.handle(Incoming("console", "c1", EventKind.CONTACT, phone="380671112233", language="en"))
     assert "Add a comment" in replies[0].text
-    assert "phone 0671112233" in await talk("Skip")
+    assert "phone 0671112233" in await talk.say("Skip")
 
 
 async def test_only_the_services_the_utility_offers(demo_database, tmp_path, clock):
@@ -111,20 +96,20 @@ async def test_only_the_services_the_utility_offers(demo_database, tmp_path, clo
                       services=("meter-noise", "reconciliation-act"))
     talk = Talk(kabinet, files=tmp_path)
     await linked(talk)
-    await talk("/service")
+    await talk.say("/service")
     assert talk.buttons == ["Noise in the electricity meter · free", "Reconciliation act · free", "My orders"]
-    assert "There is no such service" in await talk("/service meter-check")
+    assert "There is no such service" in await talk.say("/service meter-check")
 
 
 async def test_several_accounts_choose_the_account(talk):
     await linked(talk)
     await linked(talk, "1705339110", "Дем'яненко")
-    await talk("/service reconciliation-act")
+    await talk.say("/service reconciliation-act")
     assert "For which account?" in talk.text
     assert talk.buttons[1].startswith("1705339110")
-    assert "Enter a contact phone" in await talk("2")
-    await talk("0501234567")
-    assert "account 1705339110" in await talk("Skip")
+    assert "Enter a contact phone" in await talk.say("2")
+    await talk.say("0501234567")
+    assert "account 1705339110" in await talk.say("Skip")
 
 
 async def test_a_done_order_cannot_be_cancelled(talk, kabinet, clock):
@@ -135,12 +120,12 @@ async def test_a_done_order_cannot_be_cancelled(talk, kabinet, clock):
             clock.now += timedelta(hours=1)
             await change_order_status(tx, number, status, "Лічильник замінено" if status == "done" else None,
                                       clock())
-    await talk("/service")
-    await talk("My orders")
-    text = await talk(f"Order No. {number}")
+    await talk.say("/service")
+    await talk.say("My orders")
+    text = await talk.say(f"Order No. {number}")
     assert "Status: Done" in text and "30.11.2026 14:00 — Done: Лічильник замінено" in text
     assert talk.buttons == ["My orders"]
-    assert "already done; a done order cannot be cancelled" in await talk.press(f"ordercancel:{number}:yes")
+    assert "already done; a done order cannot be cancelled" in await talk.press(action=f"ordercancel:{number}:yes")
 
 
 async def test_orders_of_accounts_not_linked_here_are_not_shown(talk, new_talk):
@@ -148,10 +133,10 @@ async def test_orders_of_accounts_not_linked_here_are_not_shown(talk, new_talk):
     number = await order(talk)
     other = new_talk("c2")
     await linked(other, "1705339110", "Дем'яненко")
-    assert "No such order" in await other.press(f"order:{number}")
-    assert "No such order" in await other.press(f"ordercancel:{number}:yes")
-    assert "no service orders yet" in await other.press("orders:")
-    assert "Cancelled" not in await talk.press(f"order:{number}")
+    assert "No such order" in await other.press(action=f"order:{number}")
+    assert "No such order" in await other.press(action=f"ordercancel:{number}:yes")
+    assert "no service orders yet" in await other.press(action="orders:")
+    assert "Cancelled" not in await talk.press(action=f"order:{number}")
 
 
 async def test_status_changes_are_checked_and_recorded_as_events(talk, kabinet, clock):
@@ -182,8 +167,8 @@ async def test_status_changes_are_checked_and_recorded_as_events(talk, kabinet, 
 async def test_forget_keeps_the_order_without_the_chat(talk, kabinet):
     await linked(talk)
     number = int(await order(talk))
-    await talk("/forget")
-    assert "erased" in await talk("1")
+    await talk.say("/forget")
+    assert "erased" in await talk.say("1")
     async with kabinet.store.transaction() as tx:
         kept = await tx.service_order(number)
         assert kept is not None and kept.chat_id is None
@@ -191,8 +176,8 @@ async def test_forget_keeps_the_order_without_the_chat(talk, kabinet):
 
 
 async def test_service_without_a_linked_account(talk):
-    assert "No account is linked" in await talk("/service")
-    assert "No account is linked" in await talk.press("orders:")
+    assert "No account is linked" in await talk.say("/service")
+    assert "No account is linked" in await talk.press(action="orders:")
 
 
 DEMO_CONVERSATION = """\
@@ -258,7 +243,7 @@ async def test_one_order_event_by_id_for_the_outbox(talk, kabinet, clock):
 
 async def test_a_service_typed_by_its_number_in_a_messenger(talk, kabinet):
     await linked(talk)
-    await talk("/service")
+    await talk.say("/service")
     replies = await kabinet.handle(Incoming.typed("console", "c1", "3", "en"))
     assert replies[0].text.startswith("Reconciliation act.") and replies[0].request_contact
     replies = await kabinet.handle(Incoming.typed("console", "c1", "/service 9", "en"))
@@ -296,14 +281,14 @@ async def test_another_chat_of_the_account_sees_the_order_masked_and_cannot_canc
     number = await order(talk)
     family = new_talk("family")
     await linked(family)
-    await family("/service")
-    assert f"No. {number} Noise in the electricity meter — Sent" in await family("My orders")
-    text = await family(f"Order No. {number}")
+    await family.say("/service")
+    assert f"No. {number} Noise in the electricity meter — Sent" in await family.say("My orders")
+    text = await family.say(f"Order No. {number}")
     assert "Phone: 050***67" in text and "0501234567" not in text
     assert family.buttons == ["My orders"]
-    assert "Only the chat that placed order" in await family.press(f"ordercancel:{number}:yes")
-    assert "Only the chat that placed order" in await family.press(f"ordercancel:{number}")
-    text = await talk.press(f"order:{number}")
+    assert "Only the chat that placed order" in await family.press(action=f"ordercancel:{number}:yes")
+    assert "Only the chat that placed order" in await family.press(action=f"ordercancel:{number}")
+    text = await talk.press(action=f"order:{number}")
     assert "Phone: 0501234567" in text and "Status: Sent" in text
     assert "Cancel the order" in [button.label for button in talk.replies[-1].all_buttons()]
-    assert f"Order No. {number} is cancelled" in await talk.press(f"ordercancel:{number}:yes")
+    assert f"Order No. {number} is cancelled" in await talk.press(action=f"ordercancel:{number}:yes")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.settings import SettingsError, load_settings
 from core.readings import ReadingWindow
 from storage.models import Base
-from tests.conftest import BACKENDS
+from tests.support.demo import BACKENDS
 
 
 @pytest.mark.parametrize("variable, value, named", [

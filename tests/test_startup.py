@@ -18,9 +18,9 @@ from aiohttp import web
 import handlers.registration
 from bot.server import Server
 from bot.settings import Settings
+from tests.support.waiting import free_port, wait_until
 from tests.tcp_proxy import TcpProxy
 from tests.telegram_api import TOKEN as TELEGRAM_TOKEN, BotAPI, TelegramChat, TelegramUser, polling_delivery
-from tests.test_telegram import free_port
 from tests.viber_api import TOKEN as VIBER_TOKEN, StandInViber, ViberUser
 
 ADMIN_TOKEN = "startup-test-admin-token-0123456789abcdef"
@@ -81,13 +81,6 @@ async def running(settings: Settings):
         await server.__aexit__(None, None, None)
 
 
-async def until(condition, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def channel_state(settings: Settings, name: str) -> str:
     status, report = await health(settings)
     assert status == 200, report
@@ -112,16 +105,16 @@ async def test_telegram_webhook_refused_then_500_then_back(tmp_path, database, d
 
         failing = Failing()
         async with failing.on(api_port):
-            await until(lambda: _later(failing.requests >= 2))
+            await wait_until(lambda: _later(failing.requests >= 2), 20)
             assert await channel_state(settings, "telegram") == "registering"
 
         api = await BotAPI().start(api_port)
         try:
-            await until(lambda: _is(channel_state(settings, "telegram"), "ready"))
+            await wait_until(lambda: _is(channel_state(settings, "telegram"), "ready"), 20)
             assert api.webhook["url"] == "https://bot.example.com/webhook/telegram"
             status, report = await health(settings)
             assert report["status"] == "ok" and report["channels"] == {"telegram": "ready"}
-            await until(lambda: _later(len(api.calls_to("setMyCommands")) == 4))  # the menu, in the background too
+            await wait_until(lambda: _later(len(api.calls_to("setMyCommands")) == 4), 20)  # the menu, in the background too
         finally:
             await api.close()
     failures = [r for r in caplog.records if r.name == "handlers.registration" and "failed (attempt" in r.getMessage()]
@@ -142,7 +135,7 @@ async def test_telegram_polling_starts_once_get_me_answers(tmp_path, database, d
                 await asyncio.sleep(0.5)
                 assert await channel_state(settings, "telegram") == "registering"
             await api.start(api_port)
-            await until(lambda: _is(channel_state(settings, "telegram"), "ready"))
+            await wait_until(lambda: _is(channel_state(settings, "telegram"), "ready"), 20)
             assert api.calls_to("getMe") and api.calls_to("deleteWebhook")
             chat = TelegramChat(api, TelegramUser(), polling_delivery(api))
             assert "/link" in await chat.say("/help")  # polling delivers updates
@@ -160,14 +153,14 @@ async def test_viber_refused_then_500_then_back(tmp_path, database, database_url
         assert await channel_state(settings, "viber") == "registering"
         failing = Failing()
         async with failing.on(api_port):
-            await until(lambda: _later(failing.requests >= 2))
+            await wait_until(lambda: _later(failing.requests >= 2), 20)
             assert await channel_state(settings, "viber") == "registering"
         await viber.start(api_port)
-        await until(lambda: _is(channel_state(settings, "viber"), "ready"))
+        await wait_until(lambda: _is(channel_state(settings, "viber"), "ready"), 20)
         assert viber.webhooks and viber.webhook_check_answers[-1] == 200
         async with aiohttp.ClientSession() as http:
             user = ViberUser(http, settings.viber_webhook_url, viber, "startup-user", "en")
-            assert "/link" in await user.says("/help")
+            assert "/link" in await user.say("/help")
     await viber.stop()
 
 
@@ -176,7 +169,7 @@ async def test_viber_token_refused_is_reported_failed_and_not_retried(tmp_path, 
     settings = settings_for(tmp_path, database_url, viber_token=VIBER_TOKEN, viber_api_base=viber.api_base)
     settings.viber_webhook_url = f"http://127.0.0.1:{settings.http_port}/webhook/viber"
     async with running(settings):
-        await until(lambda: _is(channel_state(settings, "viber"), "failed"))
+        await wait_until(lambda: _is(channel_state(settings, "viber"), "failed"), 20)
         await asyncio.sleep(0.5)
         assert viber.webhook_attempts == 1
         status, report = await health(settings)
@@ -205,14 +198,14 @@ async def redis_round_trip(server: Server, settings: Settings, proxy: TcpProxy) 
     assert status == 200 and report["redis"] == "fallback" and report["status"] == "degraded"
     assert await server.dispatcher.pace.wait("telegram", 0.001) is None  # sending goes on meanwhile
     proxy.restore()
-    await until(lambda: _is(_field(settings, "redis"), "ready"))
+    await wait_until(lambda: _is(_field(settings, "redis"), "ready"), 20)
     await server.dispatcher.pace.wait("telegram", 0.001)
     assert server.dispatcher.pace.shared
     proxy.cut()  # Redis lost while running: back to the local pace, and connecting again
     await server.dispatcher.pace.wait("telegram", 0.001)
     assert not server.dispatcher.pace.shared
     proxy.restore()
-    await until(lambda: _is(_field(settings, "redis"), "ready"))
+    await wait_until(lambda: _is(_field(settings, "redis"), "ready"), 20)
 
 
 async def _later(value):

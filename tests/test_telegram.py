@@ -2,95 +2,22 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
-from bot.server import make_web_app
+from bot.settings import load_settings
 from core.conversation import COMMANDS
-from handlers.telegram.channel import WEBHOOK_PATH, TelegramChannel, TelegramConfig
 from storage.models import ChatRow
 from storage.exchange import submitted_readings
-from tests.telegram_api import (  # noqa: F401  (bot_api is a fixture)
-    TOKEN,
-    BotAPI,
-    TelegramChat,
-    TelegramUser,
-    bot_api,
-    polling_delivery,
-    webhook_delivery,
-)
-
-SECRET = "s3cret-Token_for-tests"
-JPEG = b"\xff\xd8\xff\xe0" + b"meter photo" * 100 + b"\xff\xd9"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-async def polling(bot_api, kabinet):
-    """Kabinet's Telegram channel in long-polling mode."""
-    channel = TelegramChannel(TelegramConfig(TOKEN, bot_api.base), kabinet)
-    channel.mount(web.Application())
-    await channel.start()
-    assert await channel.registration.task and await channel.menu.task  # both run in the background
-    yield channel
-    await channel.stop()
-
-
-class Webhook:
-    """Kabinet's Telegram channel in webhook mode, on the shared web app, listening on 127.0.0.1."""
-
-    def __init__(self, api: BotAPI, kabinet, database, secret: str | None = SECRET) -> None:
-        self.api = api
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{WEBHOOK_PATH}"
-        self.channel = TelegramChannel(TelegramConfig(TOKEN, api.base, self.url, secret), kabinet)
-        self.app = make_web_app(database, kabinet)
-        self.channel.mount(self.app)
-
-    async def __aenter__(self) -> "Webhook":
-        self.runner = web.AppRunner(self.app, shutdown_timeout=1)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-        await self.channel.start()
-        assert await self.channel.registration.task  # set in the background
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await self.channel.stop()
-        await self.runner.cleanup()
-
-    def chat(self, user: TelegramUser, secret: str | None = SECRET) -> TelegramChat:
-        return TelegramChat(self.api, user, webhook_delivery(self.url, secret, self.api))
-
-
-@pytest.fixture
-async def webhook(bot_api, kabinet, demo_database):
-    async with Webhook(bot_api, kabinet, demo_database) as hook:
-        yield hook
+from tests.support.telegram import JPEG, SECRET, Webhook, link
+from tests.telegram_api import TOKEN, TelegramChat, TelegramUser, polling_delivery
 
 
 @pytest.fixture
 def chat(bot_api, polling) -> TelegramChat:
     return TelegramChat(bot_api, TelegramUser(), polling_delivery(bot_api))
-
-
-async def link(chat: TelegramChat) -> None:
-    """Consent through the inline button and link the demo account, the way a consumer does it."""
-    assert "personal account" in await chat.say("/start", replies=2)
-    assert "consent" in await chat.press("Link account")
-    assert chat.last.labels == ["I agree", "I do not agree"]
-    assert "Consent recorded" in await chat.press("I agree", replies=2)
-    assert "surname" in await chat.say("01 000 0012345")
-    assert "Account 010000012345 is linked" in await chat.say("Шевченко")
 
 
 async def chat_row(database, user: TelegramUser) -> ChatRow:
@@ -358,7 +285,7 @@ async def test_accounts_are_not_linked_in_a_group(bot_api, polling):
 @pytest.mark.parametrize("status", [404, 500])
 async def test_a_photo_whose_download_fails_is_apologised_for_retried_and_logged_without_the_token(
         webhook, bot_api, logged, status):
-    from tests.conftest import leaked
+    from tests.support.logs import leaked
 
     chat = webhook.chat(TelegramUser())
     await link(chat)

@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from core.messages import Attachment, Button, Reply
 from handlers.channel import Recipient, split_text
 from handlers.telegram.replies import MAX_TEXT, TelegramOutput
-from tests.telegram_api import TOKEN, bot_api  # noqa: F401  (bot_api is a fixture)
+from tests.telegram_api import TOKEN
 
 CHAT = 5_550_010
 PNG = b"\x89PNG\r\n\x1a\n" + b"chart" * 50

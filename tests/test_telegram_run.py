@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import leaked
+from tests.support.logs import leaked
+from tests.support.telegram import JPEG, SECRET, link
+from tests.support.waiting import free_port
 from tests.telegram_api import TOKEN, BotAPI, TelegramChat, TelegramUser, polling_delivery, webhook_delivery
-from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
-from tests.test_telegram import JPEG, SECRET, free_port, link
 
 KABINET = Path(sys.executable).with_name("kabinet")
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"

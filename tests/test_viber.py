@@ -8,65 +8,15 @@ import json
 
 import aiohttp
 import pytest
-from aiohttp import web
 from PIL import Image
 from sqlalchemy import select
 
-from bot.server import make_web_app, viber_config
-from bot.settings import load_settings
 from handlers.viber import channel as viber_channel
-from handlers.viber.api import ViberApi
-from handlers.viber.channel import ViberChannel
 from storage.models import ChatRow
-from tests.fault_support import snapshot
-from tests.viber_api import TOKEN, StandInViber, ViberUser, callback, free_port, profile, sign
-
-USER = "01234567890A="
-
-
-def meter_jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 32), "white").save(out, "JPEG")
-    return out.getvalue()
-
-
-@dataclasses.dataclass
-class Rig:
-    viber: StandInViber
-    channel: ViberChannel
-    http: aiohttp.ClientSession
-    base: str
-
-    def user(self, user_id: str = USER, language: str = "en") -> ViberUser:
-        return ViberUser(self.http, f"{self.base}/webhook/viber", self.viber, user_id, language)
-
-
-async def serve(kabinet, database, tmp_path, viber: StandInViber):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = load_settings(
-        viber_token=TOKEN, viber_api_base=viber.api_base, viber_webhook_url=f"{base}/webhook/viber",
-        data_dir=tmp_path / "data",
-    )
-    channel = ViberChannel(viber_config(settings), kabinet, api=ViberApi(TOKEN, viber.api_base, backoff=0.01))
-    app = make_web_app(database, kabinet)
-    channel.mount(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await channel.start()
-    return channel, runner, base
-
-
-@pytest.fixture
-async def rig(kabinet, demo_database, tmp_path):
-    viber = await StandInViber().start()
-    channel, runner, base = await serve(kabinet, demo_database, tmp_path, viber)
-    async with aiohttp.ClientSession() as http:
-        yield Rig(viber, channel, http, base)
-    await channel.stop()
-    await runner.cleanup()
-    await viber.stop()
+from tests.support.faults import snapshot
+from tests.support.viber import USER, link, meter_jpeg, serve
+from tests.support.waiting import free_port
+from tests.viber_api import StandInViber, ViberUser, callback, profile, sign
 
 
 async def chat_active(database, user_id: str = USER) -> bool | None:
@@ -75,13 +25,6 @@ async def chat_active(database, user_id: str = USER) -> bool | None:
             select(ChatRow).where(ChatRow.channel == "viber", ChatRow.external_id == user_id)
         )).scalar_one_or_none()
     return None if row is None else row.active
-
-
-async def link(user: ViberUser) -> None:
-    await user.says("/link")
-    await user.presses("I agree")
-    await user.says("010000012345")
-    assert "Account 010000012345 is linked" in await user.says("Шевченко")
 
 
 # ----- webhook registration and signatures
@@ -121,25 +64,25 @@ async def test_welcome_then_linking_through_the_keyboard_then_balance(rig):
     assert user.buttons == ["Link account"]
     assert rig.viber.sent == []  # the welcome is the callback's answer, not a sent message
 
-    assert "consent to the processing of personal data" in await user.presses("Link account")
+    assert "consent to the processing of personal data" in await user.press("Link account")
     assert user.buttons == ["I agree", "I do not agree"]
     assert all(b["ActionBody"].startswith("kb:consent:") and b["Silent"] for b in user.keyboard)
-    assert "Enter your personal account number" in await user.presses("I agree")
-    assert "owner's surname" in await user.says("01 000 0012345")
-    text = await user.says("Шевченко")
+    assert "Enter your personal account number" in await user.press("I agree")
+    assert "owner's surname" in await user.say("01 000 0012345")
+    text = await user.say("Шевченко")
     assert "Account 010000012345 is linked" in text
     assert user.buttons[:2] == ["Balance", "Submit reading"]
     assert [b["Columns"] for b in user.keyboard][:2] == [3, 3]  # core's rows stay rows
     assert sum(b["Columns"] for b in user.keyboard) % 6 == 0
 
-    text = await user.presses("Balance")
+    text = await user.press("Balance")
     assert "To pay now: UAH 658.40." in text
     assert "Last payment: UAH 300.00, 10.11.2026" in text
 
 
 async def test_the_chat_starts_in_the_senders_language(rig):
     user = rig.user(language="uk")
-    assert "не підключено жодного особового рахунку" in await user.says("/balance")
+    assert "не підключено жодного особового рахунку" in await user.say("/balance")
     assert user.buttons == ["Підключити особовий рахунок"]
 
 
@@ -147,17 +90,17 @@ async def test_typed_label_text_is_text_and_a_marker_is_a_button(rig):
     user = rig.user()
     await link(user)
     # A typed "kb:" text that names no live action is a stale button, never a crash.
-    assert "no longer active" in await user.says("kb:reading:confirm")
-    assert "To pay" in await user.says("balance")  # typed menu labels work like in every channel
+    assert "no longer active" in await user.say("kb:reading:confirm")
+    assert "To pay" in await user.say("balance")  # typed menu labels work like in every channel
 
 
 async def test_reading_confirmed_with_the_keyboard(rig):
     user = rig.user()
     await link(user)
-    text = await user.says("/reading 00100")
+    text = await user.say("/reading 00100")
     assert "passed through zero (5 digits), the consumption is 87,755 kWh" in text
     assert user.buttons == ["Confirm", "Enter again"]
-    assert "Consumption: 87,755 kWh" in await user.presses("Confirm")
+    assert "Consumption: 87,755 kWh" in await user.press("Confirm")
 
 
 async def test_meter_picture_is_downloaded_and_answered(rig):
@@ -167,7 +110,7 @@ async def test_meter_picture_is_downloaded_and_answered(rig):
     text = await user.sends_picture(rig.viber.media_url("meter.jpg"))
     assert rig.viber.media_requests == ["meter.jpg"]
     assert "The photo is kept" in text and "Enter the reading of meter 0123456" in text
-    assert "accepted" in await user.says("12450")
+    assert "accepted" in await user.say("12450")
 
 
 async def test_meter_photo_sent_as_a_file_is_a_photo(rig):
@@ -201,11 +144,11 @@ async def test_picture_that_cannot_be_downloaded_is_asked_again(rig, logged):
 
 
 async def test_viber_answering_an_http_error_is_logged_by_method_and_status_without_the_token(rig, logged):
-    from tests.conftest import leaked
+    from tests.support.logs import leaked
 
     user = rig.user()
     rig.viber.http_errors = [403] * 4  # the first try and the three retries
-    await user.says("/help")
+    await user.say("/help")
     assert user.status == 200 and user.messages == []
     said = [line for line in logged.lines if "send_message" in line]
     assert len(said) == 4 and all("HTTP 403" in line for line in said), said
@@ -308,7 +251,7 @@ async def test_receipts_are_acknowledged(rig, event):
 
 async def test_unsubscribed_user_is_not_reachable_and_subscribing_again_is(rig, demo_database):
     user = rig.user()
-    await user.says("/help")
+    await user.say("/help")
     assert await chat_active(demo_database) is True
     status, _ = await user.post(callback("unsubscribed", user_id=USER))
     assert status == 200
@@ -319,9 +262,9 @@ async def test_unsubscribed_user_is_not_reachable_and_subscribing_again_is(rig, 
 
 async def test_receiver_not_subscribed_marks_the_chat_unreachable(rig, demo_database):
     user = rig.user()
-    await user.says("/help")
+    await user.say("/help")
     rig.viber.refusals[USER] = [6]
-    await user.says("/help")
+    await user.say("/help")
     assert user.messages == []
     assert await chat_active(demo_database) is False
 
@@ -329,23 +272,23 @@ async def test_receiver_not_subscribed_marks_the_chat_unreachable(rig, demo_data
 async def test_too_many_requests_is_retried_a_bounded_number_of_times(rig):
     user = rig.user()
     rig.viber.refusals[USER] = [12, 12]
-    await user.says("/help")
+    await user.say("/help")
     assert len(user.messages) == 1
 
     rig.viber.refusals[USER] = [12] * 10
     attempts = rig.viber.attempts
-    await user.says("/help")
+    await user.say("/help")
     assert user.messages == [] and rig.viber.attempts - attempts == 4  # one try and three retries
 
 
 async def test_an_answer_viber_would_not_take_is_delivered_later_by_the_outbox(rig, kabinet, demo_database, clock):
     from scheduler.dispatcher import Dispatcher
     from storage.scheduling import SqlOutbox
-    from tests.conftest import KYIV
+    from tests.support.demo import KYIV
 
     user = rig.user()
     rig.viber.refusals[USER] = [12] * 4  # refused on the try and on every retry
-    await user.says("/help")
+    await user.say("/help")
     assert user.status == 200 and user.messages == []
     sending = Dispatcher(SqlOutbox(demo_database), {"viber": rig.channel}, kabinet.translator, KYIV, kabinet.window,
                          rates={"viber": 1000.0}, per_chat_interval=0.0, clock=clock)
@@ -411,7 +354,7 @@ async def test_dispatcher_delivery_reports_viber_refusals_as_core_errors(rig):
 async def test_history_chart_is_a_picture_viber_fetches_from_us(rig):
     user = rig.user()
     await link(user)
-    await user.says("/history")
+    await user.say("/history")
     [chart] = [m for m in user.messages if m["type"] in ("picture", "file")]
     assert chart["type"] == "picture" and chart["text"] == "Consumption chart, account 010000012345."
     assert chart["media"].startswith(f"{rig.base}/viber/media/") and chart["media"].endswith(".jpg")
@@ -424,7 +367,7 @@ async def test_history_chart_is_a_picture_viber_fetches_from_us(rig):
 async def test_invoice_pdf_is_a_file_message(rig):
     user = rig.user()
     await link(user)
-    assert "Invoice for October 2026" in await user.says("/invoices")
+    assert "Invoice for October 2026" in await user.say("/invoices")
     [pdf] = [m for m in user.messages if m["type"] == "file"]
     assert pdf["file_name"] == "invoice-010000012345-2026-10.pdf"
     async with rig.http.get(pdf["media"]) as response:
@@ -437,18 +380,18 @@ async def test_forget_removes_the_chats_pictures_and_documents_from_our_route(ri
     user, other = rig.user(), rig.user("98765432109B=")
     await link(user)
     await link(other)
-    await user.says("/invoices")
+    await user.say("/invoices")
     [pdf] = [m for m in user.messages if m["type"] == "file"]
-    await user.says("/history")
+    await user.say("/history")
     [chart] = [m for m in user.messages if m["type"] == "picture"]
-    await other.says("/invoices")
+    await other.say("/invoices")
     [others] = [m for m in other.messages if m["type"] == "file"]
     for url in (pdf["media"], chart["media"]):
         async with rig.http.get(url) as response:
             assert response.status == 200
-    await user.says("/forget")
+    await user.say("/forget")
     assert "invoice PDFs and charts sent here" in user.text and "orders and appeals" in user.text
-    assert "erased" in await user.presses("Yes, erase")
+    assert "erased" in await user.press("Yes, erase")
     for url in (pdf["media"], chart["media"]):
         async with rig.http.get(url) as response:
             assert response.status == 404
@@ -460,11 +403,11 @@ async def test_forget_removes_the_chats_pictures_and_documents_from_our_route(ri
 async def test_service_order_takes_the_phone_from_the_share_phone_button(rig):
     user = rig.user()
     await link(user)
-    await user.says("/service")
-    assert "Enter a contact phone" in await user.presses("Noise in the electricity meter · free")
+    await user.say("/service")
+    assert "Enter a contact phone" in await user.press("Noise in the electricity meter · free")
     share = user.keyboard[0]
     assert share["ActionType"] == "share-phone" and share["Text"] == "Send my phone number"
     assert all(m.get("min_api_version", 0) >= 3 for m in user.messages)
     await user.post(user.message("contact", contact={"name": "John McClane", "phone_number": "380501234567"}))
     assert "Add a comment" in user.text
-    assert "is sent" in await user.presses("Skip")
+    assert "is sent" in await user.press("Skip")

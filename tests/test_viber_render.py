@@ -16,7 +16,7 @@ from handlers.viber.render import (
     messages_for,
     split_text,
 )
-from tests.test_viber import USER, rig  # noqa: F401  (the fixture)
+from tests.support.viber import USER
 
 
 def png(size: tuple[int, int] = (40, 20)) -> bytes:

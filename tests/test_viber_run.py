@@ -8,9 +8,12 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import DEMO, leaked
-from tests.test_viber import meter_jpeg
-from tests.viber_api import TOKEN, StandInViber, ViberUser, free_port, wait_until
+from tests.support.demo import DEMO
+
+from tests.support.logs import leaked
+from tests.support.viber import meter_jpeg
+from tests.support.waiting import free_port, wait_until
+from tests.viber_api import TOKEN, StandInViber, ViberUser
 
 TIMEOUT = 60
 
@@ -59,11 +62,11 @@ async def test_kabinet_run_with_viber(database, database_url, tmp_path):
 
             welcome = await user.opens_conversation()
             assert "Welcome" in welcome["text"] and user.buttons == ["Link account"]
-            assert "consent" in await user.presses("Link account")
-            assert "personal account number" in await user.presses("I agree")
-            await user.says("010000012345")
-            assert "Account 010000012345 is linked" in await user.says("Шевченко")
-            assert "To pay now: UAH 658.40" in await user.presses("Balance")
+            assert "consent" in await user.press("Link account")
+            assert "personal account number" in await user.press("I agree")
+            await user.say("010000012345")
+            assert "Account 010000012345 is linked" in await user.say("Шевченко")
+            assert "To pay now: UAH 658.40" in await user.press("Balance")
 
             text = await user.sends_picture(viber.media_url("meter.jpg"))
             assert viber.media_requests == ["meter.jpg"]

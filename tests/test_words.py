@@ -11,9 +11,8 @@ from core import i18n
 from core.flows.wording import READING_SOURCES
 from core.i18n import LANGUAGES, Translator
 from core.services import APPEAL_KINDS, APPEAL_STATUSES, ORDER_STATUSES, SERVICES, change_order_status
-from tests.conftest import Talk
-from tests.test_reminders import RecordingSender, dispatcher_for, planner, two_chats  # noqa: F401 (a fixture)
-from tests.test_services import order
+from tests.support.console import Talk, order
+from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
 
 ROOT = Path(__file__).parent.parent
 # A payment's purpose is read by the bank and the utility in Ukrainian whatever the chat's language.
@@ -33,9 +32,9 @@ def test_amounts_and_numbers_are_written_the_way_each_language_writes_them():
 
 
 async def test_the_invoice_notice_names_the_month_in_words_and_the_personal_account(
-        kabinet, planner, clock, demo_database, tmp_path):  # noqa: F811
+        kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
-    await Talk(kabinet, chat_id="c2", files=tmp_path)("/language uk")
+    await Talk(kabinet, chat_id="c2", files=tmp_path).say("/language uk")
     clock.set(2026, 11, 8, 9, 0)
     assert (await planner.run("invoices"))[0] == 3
     sender = RecordingSender()
@@ -53,20 +52,20 @@ async def test_the_invoice_notice_names_the_month_in_words_and_the_personal_acco
 
 async def test_balance_names_the_invoice_month_in_words(kabinet, tmp_path):
     talk = Talk(kabinet, chat_id="c1", language="ru", files=tmp_path)
-    await talk("/link 010000012345 Шевченко")
-    await talk("1")
-    text = (await talk("/balance")).replace("\xa0", " ")
+    await talk.say("/link 010000012345 Шевченко")
+    await talk.say("1")
+    text = (await talk.say("/balance")).replace("\xa0", " ")
     assert "Лицевой счёт 010000012345" in text
     assert "Счёт за октябрь 2026: 712,80 грн за 165 кВт·ч, оплатить до 20.11.2026." in text
 
 
 async def test_an_order_notice_names_the_service_and_says_what_to_do_next(
-        kabinet, planner, clock, demo_database, tmp_path):  # noqa: F811
+        kabinet, planner, clock, demo_database, tmp_path):
     talk = Talk(kabinet, chat_id="c1", files=tmp_path)
-    await talk("/link 010000012345 Шевченко")
-    await talk("1")
+    await talk.say("/link 010000012345 Шевченко")
+    await talk.say("1")
     number = int(await order(talk, "Meter verification"))
-    await talk("/language uk")
+    await talk.say("/language uk")
     sender = RecordingSender()
     for status, comment in (("awaiting_confirmation", "Договір надіслано на пошту"),
                             ("awaiting_payment", "350,00 грн, IBAN UA00…"), ("done", None)):

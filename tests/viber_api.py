@@ -11,22 +11,17 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
 
+from tests.support.waiting import free_port
+
 TOKEN = "4453b6ac1s345678-e02c5f12174805f9-daec9cbb5448c51r"
 
 _tokens = itertools.count(5_098_034_272_017_990_000)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def sign(body: bytes, token: str = TOKEN) -> str:
@@ -152,7 +147,7 @@ class StandInViber:
 
 
 class ViberUser:
-    """One Viber user talking to our webhook: `await user.says("/balance")`, `await user.presses("Balance")`."""
+    """One Viber user talking to our webhook: `await user.say("/balance")`, `await user.press("Balance")`."""
 
     def __init__(self, http: aiohttp.ClientSession, webhook_url: str, viber: StandInViber,
                  user_id: str = "01234567890A=", language: str = "en") -> None:
@@ -185,11 +180,11 @@ class ViberUser:
         return callback("message", sender=profile(self.user_id, self.language),
                         message={"type": type_, **content}, silent=False)
 
-    async def says(self, text: str) -> str:
+    async def say(self, text: str) -> str:
         await self.post(self.message("text", text=text))
         return self.text
 
-    async def presses(self, label: str) -> str:
+    async def press(self, label: str) -> str:
         """Press a button of the last keyboard we were sent, as Viber sends it: its ActionBody as text."""
         buttons = {button["Text"]: button for button in self.keyboard}
         assert label in buttons, f"no button {label!r} in {list(buttons)}"
@@ -218,10 +213,3 @@ class ViberUser:
     def buttons(self) -> list[str]:
         return [button["Text"] for button in self.keyboard]
 
-
-async def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)

@@ -10,6 +10,7 @@ from core.conversation import Kabinet
 from core.messages import Incoming
 from core.notifications import Kind
 from storage.models import Base, OutboxRow
+from tests.support.demo import KYIV
 from tests.telegram_api import BotAPI, Call
 
 FIRST_CHAT = 7_770_000
@@ -57,8 +58,6 @@ async def link_telegram_chats(kabinet: Kabinet, count: int, account: str = "0100
 
 def debt_day() -> datetime:
     """A day the demo account's debt is news (after the 20.11.2026 due date), at noon: no quiet hours."""
-    from tests.conftest import KYIV
-
     return datetime(2026, 11, 21, 12, 0, tzinfo=KYIV)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pypdf
@@ -13,6 +14,9 @@ from storage.exchange import import_folder
 
 NEW_ACCOUNT = "030000000777"
 NEW_SURNAME = "Коваль"
+# Linked in this order, which is not the accounts' id order.
+LINKED = ["020000054321", NEW_ACCOUNT, "010000012345", "1705339110"]
+NOV_30, DEC_1, OCT_31, LONG_AGO = date(2026, 11, 30), date(2026, 12, 1), date(2026, 10, 31), date(2020, 1, 1)
 
 
 async def import_files(database, folder: Path, files: dict[str, str]) -> None:
@@ -56,3 +60,26 @@ def pdf_qr_payload(pdf: bytes) -> list[str]:
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+async def link_all(database, tmp_path) -> int:
+    """Four accounts linked to one chat, with a second reading and payment on the same days; the chat's id."""
+    await add_bare_account(database, tmp_path / "bare", meter=False)
+    await import_files(database, tmp_path / "more", {
+        "tariffs.csv": "tariff_plan,zone,price,valid_from\n"
+                       "Побутовий,1,4.80,2026-12-01\n"
+                       "Непобутовий тризонний,2,5.10,2026-12-01\n",
+        # A second reading of 31 October, stored last, so it wins; one of 30 November, the day asked.
+        "readings.csv": "account,meter,taken_on,zone,value,source\n"
+                        "010000012345,0123456,2026-10-31,1,12350,cabinet\n"
+                        "010000012345,0123456,2026-11-30,1,12500,cabinet\n",
+        # A second payment of 10 November, stored last, so it is the last.
+        "payments.csv": "account,paid_on,amount,purpose\n010000012345,2026-11-10,25.00,Пеня\n",
+    })
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    async with database.transaction() as tx:
+        chat, _ = await tx.chat_and_state("test", "c1", "en")
+        found = {account.number: account for account in await tx.find_accounts(LINKED)}
+        for minutes, number in enumerate(LINKED):
+            assert await tx.link(chat.id, found[number].id, at + timedelta(minutes=minutes))
+    return chat.id
