@@ -1,7 +1,9 @@
 """Shared fixtures: every database test runs on SQLite and on the machine's PostgreSQL.
 
 KABINET_TEST_BACKENDS=sqlite (or postgresql) narrows a local run; CI runs both, and a PostgreSQL that
-cannot be reached is an error, never a skip.
+cannot be reached is an error, never a skip. KABINET_DATABASE_FAST_PATH=off (the setting `kabinet run`
+reads) runs the PostgreSQL half with every statement through SQLAlchemy, none straight on asyncpg; the
+tests of a turn's statements run both ways in every run (BOTH_PATHS).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import TypeAdapter
 
 from core.conversation import Kabinet
 from core.i18n import Translator
@@ -36,6 +39,13 @@ MESSENGER_TESTS = re.compile(r"test_(telegram|viber|faults_telegram|fuzz_webhook
 KYIV = ZoneInfo("Europe/Kyiv")
 BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Read as bot.settings reads it (pydantic's bool: on/off, true/false, 1/0, yes/no).
+FAST_PATH = TypeAdapter(bool).validate_python(os.environ.get("KABINET_DATABASE_FAST_PATH") or True)
+# For the tests of a turn's statements: SQLite once (it has no fast path), PostgreSQL with it and without.
+BOTH_PATHS = pytest.mark.parametrize(("database_url", "fast_path"), [
+    pytest.param(backend, on, id=backend if backend == "sqlite" else f"{backend}-{'fast' if on else 'sqlalchemy'}")
+    for backend in BACKENDS for on in ((FAST_PATH,) if backend == "sqlite" else (True, False))
+], indirect=["database_url"])
 
 
 async def _admin(sql: str) -> None:
@@ -83,8 +93,14 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-async def database(database_url):
-    db = Database(database_url)
+def fast_path() -> bool:
+    """Whether the database runs a turn's hot statements straight on asyncpg (storage/fast_path.py)."""
+    return FAST_PATH
+
+
+@pytest.fixture
+async def database(database_url, fast_path):
+    db = Database(database_url, fast_path=fast_path)
     if not db.is_sqlite:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         async with db.engine.begin() as connection:

@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base
 from storage.photos import FilePhotoArchive
-from tests.conftest import DEMO, KYIV, Clock
+from tests.conftest import DEMO, FAST_PATH, KYIV, Clock
 from tests.test_admin_support import AUTH, TOKEN, linked_chat, start
 
 SCALARS = st.one_of(
@@ -104,7 +104,7 @@ class LoopThread:
 
 
 async def _open(database_url: str, tmp_path):
-    database = Database(database_url)
+    database = Database(database_url, fast_path=FAST_PATH)
     if not database.is_sqlite:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         async with database.engine.begin() as connection:

@@ -24,7 +24,7 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base, MeterRow, ReadingRow
 from storage.photos import FilePhotoArchive
-from tests.conftest import BACKENDS, DEMO, KYIV, Talk, linked
+from tests.conftest import BACKENDS, DEMO, FAST_PATH, KYIV, Talk, linked
 from tests.tcp_proxy import TcpProxy
 from tests.telegram_api import TelegramUser
 from tests.telegram_api import bot_api  # noqa: F401  (a fixture)
@@ -72,7 +72,7 @@ async def proxy(postgres_url, direct):
 @pytest.fixture
 async def proxied(postgres_url, proxy, tmp_path, clock):
     """Kabinet whose every connection to PostgreSQL goes through the proxy."""
-    database = Database(through(postgres_url, proxy.port))
+    database = Database(through(postgres_url, proxy.port), fast_path=FAST_PATH)
     kabinet = Kabinet(store=database, photos=FilePhotoArchive(tmp_path / "photos"), translator=Translator("uk"),
                       window=ReadingWindow.parse("always"), timezone=KYIV, clock=clock)
     yield kabinet
