@@ -12,9 +12,9 @@ connect).
 This is the only module that touches SQLAlchemy's private attributes: the compiled statement's
 `_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction`, `_start_transaction` and
 `_handle_exception`. No public API hands out a compiled statement's processors or begins the adapter's
-transaction without running a statement. Checked against SQLAlchemy 2.0.44 and 2.1.9 (tests/test_direct_statements.py
-and tests/test_transaction.py run on PostgreSQL both ways); after an upgrade run them, and switch the fast path
-off if they fail.
+transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9: after an upgrade, run
+tests/test_direct_statements.py and tests/test_transaction.py (they run on PostgreSQL both ways), and switch
+the fast path off if they fail.
 """
 from __future__ import annotations
 
