@@ -154,11 +154,6 @@ class Driver:
             return None
         return cls((await connection.get_raw_connection()).dbapi_connection)
 
-    async def execute(self, statement, parameters: dict, dialect) -> Rows | None:
-        """The statement's rows, or None when SQLAlchemy must run it (see prepared)."""
-        ready = prepared(statement, parameters, dialect)
-        return None if ready is None else await self.run(ready, parameters)
-
     async def run(self, prepared: Prepared, parameters: dict) -> Rows:
         adapted = self.adapted
         try:

@@ -13,7 +13,7 @@ from core.model import (
 from core.notifications import Kind
 from storage import outbox
 from storage.dialect import insert_for
-from storage.fast_path import Driver
+from storage.fast_path import Driver, prepared
 from storage.mappers import (
     to_account, to_account_summaries, to_chat, to_chat_and_state, to_invoice, to_linked_accounts, to_meter,
 )
@@ -65,9 +65,9 @@ class SqlTransaction(BillingQueries, ServiceQueries):
             self._driver_checked = True
             self._driver = await Driver.of(self._connection)
         if self._driver is not None and type(parameters) is dict:
-            rows = await self._driver.execute(statement, parameters, self._connection.dialect)
-            if rows is not None:
-                return rows
+            ready = prepared(statement, parameters, self._connection.dialect)
+            if ready is not None:
+                return await self._driver.run(ready, parameters)
         return await self._connection.execute(statement, parameters)
 
     @property
