@@ -1,6 +1,7 @@
 """CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
 
     .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE]
+                                         [--no-fast-path]
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
 round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
@@ -8,7 +9,8 @@ button. Reports turns/s and CPU milliseconds per turn of this one process, the S
 and on PostgreSQL the server's own CPU per turn (every `postgres` process on this machine: the backends,
 the WAL writer; nothing else should use the server meanwhile). It isolates what the load benchmark's
 processes spend outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
-the measured turns alone (the set-up left out) to FILE, for `python -m pstats`.
+the measured turns alone (the set-up left out) to FILE, for `python -m pstats`. `--no-fast-path` runs every statement
+through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from core.i18n import Translator  # noqa: E402
 from core.messages import EventKind, Incoming  # noqa: E402
 from core.readings import ReadingWindow  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage import repositories  # noqa: E402
+from storage.fast_path import Driver  # noqa: E402
 from storage.exchange import import_folder  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.photos import FilePhotoArchive  # noqa: E402
@@ -43,7 +45,7 @@ KYIV = ZoneInfo("Europe/Kyiv")
 async def main(args) -> None:
     async with scratch_database(args.backend) as url:
         await asyncio.to_thread(upgrade, url)
-        database = Database(url)
+        database = Database(url, fast_path=args.fast_path)
         async with database.session() as session:
             await import_folder(session, ROOT / "bot" / "demo")
         kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path("/tmp/kabinet-turns-photos")),
@@ -70,14 +72,14 @@ async def main(args) -> None:
             nonlocal statements
             statements += 1
 
-        run_directly = repositories._Driver.run
+        run_directly = Driver.run
 
         async def count_direct(driver, prepared, parameters):  # the hot statements on asyncpg, past SQLAlchemy
             nonlocal statements, direct
             statements, direct = statements + 1, direct + 1
             return await run_directly(driver, prepared, parameters)
 
-        repositories._Driver.run = count_direct
+        Driver.run = count_direct
 
         async def user(chat: str, rounds: int) -> None:
             for _ in range(rounds):
@@ -112,4 +114,6 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured turns into FILE (slows them)")
+    parser.add_argument("--no-fast-path", dest="fast_path", action="store_false",
+                        help="every statement through SQLAlchemy, none straight on asyncpg")
     asyncio.run(main(parser.parse_args()))

@@ -28,7 +28,7 @@ def recognition_pool(settings: Settings, workers: int | None = None) -> Recognit
 async def open_database(settings: Settings) -> Database:
     """The database, migrated to the newest schema."""
     await asyncio.to_thread(upgrade, settings.database_url)
-    return Database(settings.database_url, pool_size=settings.database_pool)
+    return Database(settings.database_url, pool_size=settings.database_pool, fast_path=settings.database_fast_path)
 
 
 def chat_limit(settings: Settings) -> LocalChatLimit | RedisChatLimit:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'kabinet.db'}"
     # PostgreSQL connections a process keeps open: as many as the turns it runs at once (see storage/database.py)
     database_pool: int = Field(20, ge=1, le=500)
+    # A turn's hot statements straight on asyncpg on PostgreSQL (storage/fast_path.py); off: all through SQLAlchemy
+    database_fast_path: bool = True
     data_dir: Path = DEFAULT_DATA_DIR
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import fast_path as fast
 from storage.repositories import SqlTransaction
 
 
@@ -58,11 +59,16 @@ def _closed_is_gone(dbapi_connection, _record, _proxy) -> None:
 
 
 class Database:
-    """Kabinet's database: hands out one transaction per consumer event or import run."""
+    """Kabinet's database: hands out one transaction per consumer event or import run.
 
-    def __init__(self, url: str, **options) -> None:
+    `fast_path=False` runs every statement through SQLAlchemy, none straight on asyncpg (storage/fast_path.py):
+    for a SQLAlchemy upgrade the fast path was not checked against. It is an option of the engine, so every
+    transaction on it keeps it, the operators' and the jobs' too."""
+
+    def __init__(self, url: str, *, fast_path: bool = True, **options) -> None:
         self.url = url
-        self.engine = make_engine(url, **options)
+        execution_options = {**options.pop("execution_options", {}), fast.OPTION: fast_path}
+        self.engine = make_engine(url, execution_options=execution_options, **options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from core.model import Invoice, MeterReading, Payment
+from storage.mappers import to_invoice, to_payment
 from storage.models import AccountRow, InvoiceRow, PaymentRow, ReadingRow
 
 
@@ -23,21 +23,6 @@ def sums_since_balance():
         .correlate(accounts).scalar_subquery()
         for table, day in ((invoices, invoices.c.issued_on), (payments, payments.c.paid_on))
     )
-
-
-def to_invoice(row, prefix: str = "") -> Invoice:
-    """An InvoiceRow, or a row with the invoices columns labelled `prefix` + name."""
-    def value(name: str):
-        return getattr(row, prefix + name)
-    return Invoice(value("period"), value("issued_on"), value("due_on"), Decimal(value("amount")),
-                   Decimal(value("kwh")), value("pdf"))
-
-
-def to_payment(row, prefix: str = "") -> Payment:
-    """A PaymentRow, or a row with the payments columns labelled `prefix` + name."""
-    def value(name: str):
-        return getattr(row, prefix + name)
-    return Payment(value("paid_on"), Decimal(value("amount")), value("purpose") or None)
 
 
 class BillingQueries:

@@ -8,45 +8,19 @@ from sqlalchemy import delete, or_, select, true, update
 from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
+from storage import outbox
+from storage.dialect import insert_of
+from storage.mappers import to_account, to_appeal, to_change, to_order, to_outage
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
     ServiceOrderRow, stored_node_key, stored_place_key,
 )
-from storage import outbox
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
 
 
-def to_outage(row: OutageRow) -> Outage:
-    return Outage(
-        id=row.id, code=row.code, kind=row.kind, starts_at=row.starts_at, ends_at=row.ends_at, reason=row.reason,
-        settlement=row.settlement, street=row.street, houses=row.houses, grid_nodes=row.grid_nodes,
-    )
-
-
-def to_order(row: ServiceOrderRow) -> ServiceOrder:
-    return ServiceOrder(
-        id=row.id, account_id=row.account_id, chat_id=row.chat_id, service=row.service, phone=row.phone,
-        comment=row.comment, status=row.status, created_at=row.created_at, updated_at=row.updated_at,
-    )
-
-
-def to_change(event: ServiceOrderEventRow, order: ServiceOrderRow) -> OrderChange:
-    return OrderChange(
-        id=event.id, order_id=event.order_id, status=event.status, previous=event.previous, comment=event.comment,
-        at=event.at, by=event.by, account_id=order.account_id, chat_id=order.chat_id, service=order.service,
-    )
-
-
-def to_appeal(row: AppealRow) -> Appeal:
-    return Appeal(
-        id=row.id, account_id=row.account_id, chat_id=row.chat_id, kind=row.kind, text=row.text,
-        status=row.status, answer=row.answer, created_at=row.created_at, updated_at=row.updated_at,
-    )
-
-
 class ServiceQueries:
-    """Mixed into storage.repositories.SqlTransaction, whose `session` and `_insert` it uses."""
+    """Mixed into storage.repositories.SqlTransaction, whose `session` it uses."""
 
     # ----- outages
 
@@ -55,6 +29,12 @@ class ServiceQueries:
             select(OutageRow)
             .where(or_(OutageRow.ends_at.is_(None), OutageRow.ends_at > at))
             .order_by(OutageRow.starts_at, OutageRow.id)
+        )
+        return [to_outage(row) for row in rows]
+
+    async def outages_ended_between(self, since: datetime, until: datetime) -> list[Outage]:
+        rows = await self.session.scalars(
+            select(OutageRow).where(OutageRow.ends_at > since, OutageRow.ends_at <= until).order_by(OutageRow.id)
         )
         return [to_outage(row) for row in rows]
 
@@ -67,8 +47,6 @@ class ServiceQueries:
         return to_outage(row) if row else None
 
     async def chats_touched_by(self, outage: Outage) -> list[int]:
-        from storage.repositories import to_account  # it imports this module
-
         # Candidates by index on the normalised keys (migration 0004), then core's rule decides: house
         # lists and streets are compared after normalising them, which SQL on SQLite cannot do for Cyrillic.
         places = []
@@ -205,7 +183,7 @@ class ServiceQueries:
 
     async def save_chat_settings(self, chat_id: int, settings: ChatSettings, at: datetime) -> None:
         data = settings_to_json(settings)
-        statement = self._insert(ChatSettingsRow).values(chat_id=chat_id, settings=data, updated_at=at)
+        statement = insert_of(self.session)(ChatSettingsRow).values(chat_id=chat_id, settings=data, updated_at=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["chat_id"], set_={"settings": data, "updated_at": at},
         ))

@@ -1,7 +1,9 @@
 """Shared fixtures: every database test runs on SQLite and on the machine's PostgreSQL.
 
 KABINET_TEST_BACKENDS=sqlite (or postgresql) narrows a local run; CI runs both, and a PostgreSQL that
-cannot be reached is an error, never a skip.
+cannot be reached is an error, never a skip. KABINET_DATABASE_FAST_PATH=off (the setting `kabinet run`
+reads) runs the PostgreSQL half with every statement through SQLAlchemy, none straight on asyncpg; the
+tests of a turn's statements run both ways in every run (BOTH_PATHS).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from storage.photos import FilePhotoArchive
 from storage.scheduling import SqlOutbox
 from tests.support.chat import ChatDriver
 from tests.support.console import Talk
-from tests.support.demo import BACKENDS, DEMO, KYIV, POSTGRES_ADMIN, Clock
+from tests.support.demo import BACKENDS, DEMO, FAST_PATH, KYIV, POSTGRES_ADMIN, Clock
 from tests.support.drivers import CHANNELS, open_chat
 from tests.support.logs import LogLines, leaked
 from tests.support.telegram import Webhook
@@ -87,8 +89,14 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-async def database(database_url):
-    db = Database(database_url)
+def fast_path() -> bool:
+    """Whether the database runs a turn's hot statements straight on asyncpg (storage/fast_path.py)."""
+    return FAST_PATH
+
+
+@pytest.fixture
+async def database(database_url, fast_path):
+    db = Database(database_url, fast_path=fast_path)
     if not db.is_sqlite:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         async with db.engine.begin() as connection:

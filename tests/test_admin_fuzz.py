@@ -21,8 +21,8 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base
 from storage.photos import FilePhotoArchive
-from tests.support.admin import AUTH, linked_chat, start
-from tests.support.demo import DEMO, KYIV, Clock
+from tests.support.admin import AUTH, TOKEN, linked_chat, start
+from tests.support.demo import DEMO, FAST_PATH, KYIV, Clock
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
@@ -104,7 +104,7 @@ class LoopThread:
 
 
 async def _open(database_url: str, tmp_path):
-    database = Database(database_url)
+    database = Database(database_url, fast_path=FAST_PATH)
     if not database.is_sqlite:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         async with database.engine.begin() as connection:

@@ -1,4 +1,5 @@
-"""The statements of every turn run straight on asyncpg on PostgreSQL: the same rows as through SQLAlchemy."""
+"""The statements of every turn run straight on asyncpg on PostgreSQL (unless the fast path is off): the same
+rows as through SQLAlchemy."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -7,11 +8,13 @@ import pytest
 from sqlalchemy import event
 
 from core.model import ConversationState
-from storage import repositories
-from storage.repositories import (
+from storage.fast_path import prepared
+from storage.statements import (
     ACCOUNT_SUMMARIES, CHAT_AND_STATE, FIRST_DELIVERY, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF,
 )
+from storage.repositories import SqlTransaction
 from tests.support.billing import NOV_30, OCT_31, link_all
+from tests.support.demo import BACKENDS, BOTH_PATHS
 
 
 def through_sqlalchemy(database):
@@ -53,7 +56,8 @@ async def test_the_lateral_views_of_postgresql_read_what_sqlites_form_reads(demo
                 assert lateral == scalar and lateral, on
 
 
-async def test_the_turn_statements_skip_sqlalchemy_on_postgresql_only(demo_database, database_url):
+@BOTH_PATHS
+async def test_the_turn_statements_skip_sqlalchemy_with_the_fast_path_only(demo_database, database_url, fast_path):
     seen = through_sqlalchemy(demo_database)
     at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     async with demo_database.transaction() as tx:
@@ -62,29 +66,53 @@ async def test_the_turn_statements_skip_sqlalchemy_on_postgresql_only(demo_datab
         chat, state = await tx.chat_and_state("test", "new-chat", "uk")  # creates the chat: three statements
         assert (chat.external_id, chat.language, state) == ("new-chat", "uk", None)
         await tx.linked_meters(chat.id, date(2026, 11, 30))
-    if database_url.startswith("postgresql"):
+    if database_url.startswith("postgresql") and fast_path:
         assert seen == []
     else:
         assert len(seen) == 6
 
 
-async def test_what_sqlalchemy_must_fill_in_goes_through_it(demo_database, database_url):
-    if not database_url.startswith("postgresql"):  # SQLite has no direct path: everything is SQLAlchemy's
+@BOTH_PATHS
+async def test_what_sqlalchemy_must_fill_in_goes_through_it(demo_database, database_url, fast_path):
+    if not (database_url.startswith("postgresql") and fast_path):  # SQLite has no direct path, nor has it off
         async with demo_database.transaction() as tx:
             await tx.linked_accounts(1)
             assert tx._driver is None
         return
     dialect = demo_database.engine.dialect
-    assert repositories._prepared(METERS_OF, {"account_ids": [1]}, dialect) is None  # an expanding IN
-    assert repositories._prepared(LAST_READINGS, {"meter_id": 1}, dialect) is None  # a parameter left out
-    prepared = repositories._prepared(FIRST_DELIVERY["postgresql"], {"channel": "t", "key": "k", "seen_at": None},
-                                      dialect)
-    assert prepared is not None and prepared.sql.startswith("INSERT INTO deliveries")
+    assert prepared(METERS_OF, {"account_ids": [1]}, dialect) is None  # an expanding IN
+    assert prepared(LAST_READINGS, {"meter_id": 1}, dialect) is None  # a parameter left out
+    ready = prepared(FIRST_DELIVERY["postgresql"], {"channel": "t", "key": "k", "seen_at": None}, dialect)
+    assert ready is not None and ready.sql.startswith("INSERT INTO deliveries")
 
 
+@BOTH_PATHS
 async def test_a_naive_timestamp_is_refused_on_the_direct_path_too(demo_database):
     with pytest.raises(Exception, match="naive datetime"):
         async with demo_database.transaction() as tx:
             await tx.first_delivery("test", "u2", datetime(2026, 11, 30, 8, 0))
     async with demo_database.transaction() as tx:
         assert await tx.first_delivery("test", "u2", datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="SQLite has no fast path to switch off")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_setting_switches_the_fast_path_off_for_every_transaction(database_url, monkeypatch):
+    from bot.app import open_database
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("KABINET_DATABASE_URL", database_url)
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    for value, direct in (("off", False), ("on", True)):
+        monkeypatch.setenv("KABINET_DATABASE_FAST_PATH", value)
+        database = await open_database(load_settings())
+        try:
+            async with database.transaction() as tx:  # a consumer's turn
+                await tx.first_delivery("test", f"setting-{value}", at)
+                assert (tx._driver is not None) is direct, value
+            async with database.session() as session:  # an operator's or a job's
+                tx = SqlTransaction(session)
+                await tx.save_state(1, None)
+                assert (tx._driver is not None) is direct, value
+        finally:
+            await database.close()

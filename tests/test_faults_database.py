@@ -25,7 +25,7 @@ from storage.exchange import import_folder
 from storage.models import Base, MeterRow, ReadingRow
 from storage.photos import FilePhotoArchive
 from tests.support.console import Talk, linked
-from tests.support.demo import BACKENDS, DEMO, KYIV
+from tests.support.demo import BACKENDS, DEMO, FAST_PATH, KYIV
 from tests.support.telegram import Webhook, link
 from tests.support.waiting import free_port
 from tests.tcp_proxy import TcpProxy
@@ -73,7 +73,7 @@ async def proxy(postgres_url, direct):
 @pytest.fixture
 async def proxied(postgres_url, proxy, tmp_path, clock):
     """Kabinet whose every connection to PostgreSQL goes through the proxy."""
-    database = Database(through(postgres_url, proxy.port))
+    database = Database(through(postgres_url, proxy.port), fast_path=FAST_PATH)
     kabinet = Kabinet(store=database, photos=FilePhotoArchive(tmp_path / "photos"), translator=Translator("uk"),
                       window=ReadingWindow.parse("always"), timezone=KYIV, clock=clock)
     yield kabinet

@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from storage.models import ChatRow, DeliveryRow, LinkAttemptRow
+from tests.support.demo import BOTH_PATHS
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+pytestmark = BOTH_PATHS  # on PostgreSQL with the asyncpg fast path and without
 
 
 async def counts(database) -> tuple[int, int, int]:
@@ -46,23 +48,27 @@ async def test_a_turn_without_orm_queries_makes_no_session(demo_database):
         assert tx._session is None
 
 
-async def test_a_turn_opens_with_one_statement_on_postgresql(demo_database, database_url, monkeypatch):
-    from storage import repositories
+async def test_a_turn_opens_with_one_statement_on_postgresql(demo_database, database_url, fast_path, monkeypatch):
+    from storage.fast_path import Driver
 
     ran = []
-    run = repositories._Driver.run
+    run = Driver.run
 
     async def counted(driver, prepared, parameters):
         ran.append(prepared.sql.split()[0])
         return await run(driver, prepared, parameters)
 
-    monkeypatch.setattr(repositories._Driver, "run", counted)
+    monkeypatch.setattr(Driver, "run", counted)
+    through_sqlalchemy = []
+    event.listen(demo_database.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: through_sqlalchemy.append(args[2].split()[0]))
     on = AT.date()
     async with demo_database.transaction() as tx:
         first, _ = await tx.open_turn("test", "opening-chat", "en", "o1", AT, on)  # first contact: the chat is made
         account = (await tx.find_accounts(["010000012345"]))[0]
         await tx.link(first.id, account.id, AT)
     ran.clear()
+    through_sqlalchemy.clear()
     async with demo_database.transaction() as tx:
         assert await tx.open_turn("test", "opening-chat", "en", "o1", AT, on) is None  # a repeat
         again, state = await tx.open_turn("test", "opening-chat", "uk", "o2", AT, on)
@@ -70,8 +76,8 @@ async def test_a_turn_opens_with_one_statement_on_postgresql(demo_database, data
         assert [each.account.number for each in await tx.linked_meters(first.id, on)] == ["010000012345"]
         assert [each.account.number for each in await tx.account_summaries(first.id, on)] == ["010000012345"]
         if database_url.startswith("postgresql"):
-            # One statement a turn: the key, the chat and its accounts' views together.
-            assert ran == ["WITH", "WITH"]
+            # One statement a turn: the key, the chat and its accounts' views together (past SQLAlchemy or not).
+            assert (ran, through_sqlalchemy) == ((["WITH", "WITH"], []) if fast_path else ([], ["WITH", "WITH"]))
         await tx.unlink(first.id, account.id)  # changes the view: read again
         assert await tx.linked_meters(first.id, on) == []
 

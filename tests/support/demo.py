@@ -7,11 +7,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from pydantic import TypeAdapter
+
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "demo"
 KYIV = ZoneInfo("Europe/Kyiv")
 # KABINET_TEST_BACKENDS=sqlite (or postgresql) narrows a local run; CI runs both.
 BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
 POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Read as bot.settings reads it (pydantic's bool: on/off, true/false, 1/0, yes/no).
+FAST_PATH = TypeAdapter(bool).validate_python(os.environ.get("KABINET_DATABASE_FAST_PATH") or True)
+# For the tests of a turn's statements: SQLite once (it has no fast path), PostgreSQL with it and without.
+BOTH_PATHS = pytest.mark.parametrize(("database_url", "fast_path"), [
+    pytest.param(backend, on, id=backend if backend == "sqlite" else f"{backend}-{'fast' if on else 'sqlalchemy'}")
+    for backend in BACKENDS for on in ((FAST_PATH,) if backend == "sqlite" else (True, False))
+], indirect=["database_url"])
 
 
 @dataclass

@@ -1,0 +1,232 @@
+"""Importing an exchange folder: checked first (storage/exchange/files.py), then written as upserts by natural
+key in the caller's transaction; all of it or, with any problem, none."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_of
+from storage.exchange.columns import ImportRefused, RowProblem, reported
+from storage.exchange.files import ParsedFile, read_folder
+from storage.models import (
+    AccountRow, ContactRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, TariffRow, stored_node_key,
+    stored_place_key,
+)
+
+CHUNK = 500
+
+
+@dataclass
+class ImportReport:
+    rows: dict[str, int] = field(default_factory=dict)
+    new_invoices: list[tuple[int, str]] = field(default_factory=list)
+    outages: list[str] = field(default_factory=list)
+
+
+async def import_folder(session: AsyncSession, folder: Path, attachments: Path | None = None) -> ImportReport:
+    """Check the whole folder, then upsert it; raises ImportRefused with every problem and writes nothing.
+
+    With `attachments` (a new folder in Kabinet's data directory), the invoices' PDFs are copied there and
+    read from there, so nothing in the utility's folder is sent to a consumer; the caller removes it when
+    the import is refused."""
+    # Parsing and checking a large exchange takes seconds of CPU: in a thread, so a server importing
+    # through the admin API keeps answering consumers meanwhile.
+    files, problems = await asyncio.to_thread(read_folder, folder, attachments)
+    report = ImportReport()
+    try:
+        await _write(session, files, problems, report)
+    except DBAPIError:
+        if not problems:
+            raise
+        # A file with problems may still upset a statement: those problems are what to fix first.
+        raise ImportRefused(reported(problems)) from None
+    if problems:
+        raise ImportRefused(reported(problems))
+    return report
+
+
+async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: list[RowProblem],
+                 report: ImportReport) -> None:
+    """Upsert the well-formed rows, adding what the database refutes (unknown accounts and meters, …) to
+    `problems`; the caller rolls all of it back when there is any."""
+    insert = insert_of(session)
+
+    def count(name: str) -> list[tuple[int, dict]]:
+        rows = files[name].rows if name in files else []
+        report.rows[name] = len(rows)
+        return rows
+
+    # The rows that are well-formed are checked against the database too (and written, then rolled back when
+    # anything is wrong), so one pass reports every problem of every file, not the format's first.
+    owned_elsewhere = await _eic_owner_problems(session, files.get("accounts.csv"))
+    problems.extend(owned_elsewhere)
+    taken = {problem.line for problem in owned_elsewhere}
+    for chunk in _chunks([(line, r) for line, r in count("accounts.csv") if line not in taken]):
+        values = [{
+            "number": r["account"], "eic": r["eic"], "surname": r["surname"], "full_name": r["full_name"],
+            "address": r["address"], "settlement": r["settlement"], "street": r["street"], "house": r["house"],
+            "grid_node": r["grid_node"], "consumer_type": r["consumer_type"], "tariff_plan": r["tariff_plan"],
+            "balance": r["balance"], "balance_on": r["balance_on"],
+            "place_key": stored_place_key(r["settlement"]), "node_key": stored_node_key(r["grid_node"]),
+        } for _, r in chunk]
+        statement = insert(AccountRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["number"], set_={k: statement.excluded[k] for k in values[0] if k != "number"},
+        ))
+
+    referenced = {r["account"] for name in ("meters.csv", "readings.csv", "payments.csv", "invoices.csv")
+                  for _, r in (files[name].rows if name in files else [])}
+    account_ids = await _ids_by_number(session, referenced)
+    accounts_file = files.get("accounts.csv", ParsedFile("accounts.csv"))
+    malformed = {account for account, in accounts_file.refused_keys("account")}
+    for name in ("meters.csv", "readings.csv", "payments.csv", "invoices.csv"):
+        for line, row in files[name].rows if name in files and accounts_file.complete else []:
+            if row["account"] not in account_ids and row["account"] not in malformed:
+                problems.append(RowProblem(name, line, f"account {row['account']} is not known"))
+
+    meter_rows = [(line, r) for line, r in count("meters.csv") if r["account"] in account_ids]
+    for chunk in _chunks(meter_rows):
+        values = [{
+            "account_id": account_ids[r["account"]], "serial": r["meter"], "type": r["type"], "digits": r["digits"],
+            "zones": r["zones"], "k_factor": r["k_factor"], "installed_on": r["installed_on"],
+            "next_verification_on": r["next_verification_on"], "tariff_plan": r["tariff_plan"],
+        } for _, r in chunk]
+        statement = insert(MeterRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["account_id", "serial"],
+            set_={k: statement.excluded[k] for k in values[0] if k not in ("account_id", "serial")},
+        ))
+
+    reading_rows = count("readings.csv")
+    meters = await _meters_by_key(session, {
+        (account_ids[r["account"]], r["meter"]) for _, r in reading_rows if r["account"] in account_ids
+    })
+    meters_file = files.get("meters.csv", ParsedFile("meters.csv"))
+    malformed_meters = meters_file.refused_keys("account", "meter")
+    valid_readings = []
+    for line, row in reading_rows:
+        if row["account"] not in account_ids:
+            continue
+        meter = meters.get((account_ids[row["account"]], row["meter"]))
+        if meter is None:
+            if meters_file.complete and (row["account"], row["meter"]) not in malformed_meters:
+                problems.append(
+                    RowProblem("readings.csv", line, f"meter {row['meter']} of account {row['account']} is not known"))
+        elif row["zone"] > meter[1]:
+            problems.append(RowProblem("readings.csv", line, f"zone {row['zone']} but the meter has {meter[1]} zone(s)"))
+        elif row["value"] >= 10 ** meter[2]:
+            problems.append(RowProblem("readings.csv", line, f"value {row['value']} does not fit {meter[2]} digits"))
+        else:
+            valid_readings.append((line, row, meter[0]))
+    for chunk in _chunks(valid_readings):
+        values = [{"meter_id": meter_id, "zone": r["zone"], "taken_on": r["taken_on"], "value": r["value"],
+                   "source": r["source"]} for _, r, meter_id in chunk]
+        statement = insert(ReadingRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["meter_id", "zone", "taken_on", "source"], set_={"value": statement.excluded.value},
+        ))
+
+    for chunk in _chunks([(l, r) for l, r in count("payments.csv") if r["account"] in account_ids]):
+        values = [{"account_id": account_ids[r["account"]], "paid_on": r["paid_on"], "amount": r["amount"],
+                   "purpose": r["purpose"] or ""} for _, r in chunk]
+        await session.execute(insert(PaymentRow).values(values).on_conflict_do_nothing(
+            index_elements=["account_id", "paid_on", "amount", "purpose"],
+        ))
+
+    invoice_rows = [(l, r) for l, r in count("invoices.csv") if r["account"] in account_ids]
+    known_invoices = await _existing_invoices(session, {(account_ids[r["account"]], r["period"]) for _, r in invoice_rows})
+    for chunk in _chunks(invoice_rows):
+        values = [{"account_id": account_ids[r["account"]], "period": r["period"], "issued_on": r["issued_on"],
+                   "due_on": r["due_on"], "amount": r["amount"], "kwh": r["kwh"],
+                   "pdf": r["pdf"]} for _, r in chunk]
+        statement = insert(InvoiceRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["account_id", "period"],
+            set_={k: statement.excluded[k] for k in ("issued_on", "due_on", "amount", "kwh", "pdf")},
+        ))
+        report.new_invoices.extend(
+            (v["account_id"], v["period"]) for v in values if (v["account_id"], v["period"]) not in known_invoices
+        )
+
+    for chunk in _chunks(count("tariffs.csv")):
+        values = [{"tariff_plan": r["tariff_plan"], "zone": r["zone"], "price": r["price"],
+                   "valid_from": r["valid_from"]} for _, r in chunk]
+        statement = insert(TariffRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["tariff_plan", "zone", "valid_from"], set_={"price": statement.excluded.price},
+        ))
+
+    for chunk in _chunks(count("outages.csv")):
+        values = [{"code": r["outage"], "kind": r["kind"], "starts_at": r["starts_at"], "ends_at": r["ends_at"],
+                   "reason": r["reason"], "settlement": r["settlement"], "street": r["street"],
+                   "houses": r["houses"], "grid_nodes": r["grid_nodes"]} for _, r in chunk]
+        statement = insert(OutageRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
+        ))
+        report.outages.extend(v["code"] for v in values)
+
+    for chunk in _chunks(count("contacts.csv")):
+        values = [{"code": r["contact"], "kind": r["kind"], "label": r["label"], "value": r["value"],
+                   "hours": r["hours"]} for _, r in chunk]
+        statement = insert(ContactRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
+        ))
+
+
+async def _eic_owner_problems(session: AsyncSession, accounts: ParsedFile | None) -> list[RowProblem]:
+    """An EIC code that already belongs to another account number is refused."""
+    if accounts is None:
+        return []
+    wanted = {row["eic"]: (line, row["account"]) for line, row in accounts.rows if row["eic"]}
+    problems = []
+    for chunk in _chunks(sorted(wanted)):
+        rows = await session.execute(select(AccountRow.eic, AccountRow.number).where(AccountRow.eic.in_(chunk)))
+        for eic, number in rows:
+            line, account = wanted[eic]
+            if number != account:
+                problems.append(RowProblem("accounts.csv", line, f"eic {eic} belongs to account {number}"))
+    return problems
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+async def _ids_by_number(session: AsyncSession, numbers: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    ordered = sorted(numbers)
+    for chunk in _chunks(ordered):
+        rows = await session.execute(select(AccountRow.number, AccountRow.id).where(AccountRow.number.in_(chunk)))
+        found.update(dict(rows.all()))
+    return found
+
+
+async def _meters_by_key(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int, int]]:
+    found = {}
+    for chunk in _chunks(sorted(keys)):
+        rows = await session.execute(
+            select(MeterRow.account_id, MeterRow.serial, MeterRow.id, MeterRow.zones, MeterRow.digits)
+            .where(tuple_(MeterRow.account_id, MeterRow.serial).in_(chunk))
+        )
+        for account_id, serial, meter_id, zones, digits in rows:
+            found[(account_id, serial)] = (meter_id, zones, digits)
+    return found
+
+
+async def _existing_invoices(session: AsyncSession, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    found = set()
+    for chunk in _chunks(sorted(keys)):
+        rows = await session.execute(
+            select(InvoiceRow.account_id, InvoiceRow.period).where(tuple_(InvoiceRow.account_id, InvoiceRow.period).in_(chunk))
+        )
+        found.update(tuple(row) for row in rows)
+    return found

@@ -1,0 +1,176 @@
+"""The hot statements on PostgreSQL, past SQLAlchemy's execution layer (on by default; Database(fast_path=False),
+KABINET_DATABASE_FAST_PATH=off, runs everything through SQLAlchemy).
+
+A turn runs two of the built-once statements on average (OPEN_TURN and its writes). On PostgreSQL each cost
+SQLAlchemy's execution context, its greenlet hand-off and its result wrapping, about as much CPU as asyncpg's
+own work and the round trip together. Here they are compiled once to PostgreSQL's text and run as asyncpg
+prepared statements on the transaction's own connection (inside its transaction: begun the way SQLAlchemy's
+adapter begins it), with SQLAlchemy's bind processors applied to the parameters and the TypeDecorators' to the
+results (json and numeric come back decoded from asyncpg, through the codecs SQLAlchemy's dialect sets on
+connect).
+
+This is the only module that touches SQLAlchemy's private attributes: the compiled statement's
+`_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction`, `_start_transaction` and
+`_handle_exception`. No public API hands out a compiled statement's processors or begins the adapter's
+transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9: after an upgrade, run
+tests/test_direct_statements.py and tests/test_transaction.py (they run on PostgreSQL both ways), and switch
+the fast path off if they fail.
+"""
+from __future__ import annotations
+
+import re
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
+
+# The engine's execution option that carries Database(fast_path=...) to every transaction on it.
+OPTION = "kabinet_fast_path"
+
+
+class Rows:
+    """What SqlTransaction reads of a result: the rows (by attribute or _mapping) and the row count."""
+
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def one_or_none(self):
+        if len(self.rows) > 1:
+            raise MultipleResultsFound("more than one row where one was expected")
+        return self.rows[0] if self.rows else None
+
+    def one(self):
+        if len(self.rows) != 1:
+            raise (NoResultFound if not self.rows else MultipleResultsFound)("exactly one row was expected")
+        return self.rows[0]
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
+class Row:
+    """A row read as SQLAlchemy's Row is read here: by attribute, position or _mapping[name]."""
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: list, index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    @property
+    def _mapping(self) -> Row:
+        return self
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[self._index[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: int | str):
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+    def __iter__(self):
+        return iter(self._values)
+
+
+class Prepared:
+    """One built-once statement as PostgreSQL text: its parameters in order, with their processors."""
+
+    def __init__(self, compiled, dialect) -> None:
+        self.sql = compiled.string
+        processors = compiled._bind_processors
+        # (the caller's parameter name, the statement's own value used when the caller has none (a LIMIT),
+        # the bind processor or None)
+        self.binds = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            self.binds.append((bind.key, bind.effective_value, processors.get(name)))
+        columns = compiled._result_columns
+        self.index = {entry.keyname: position for position, entry in enumerate(columns)}
+        self.results = [
+            (position, (lambda value, type_=entry.type: type_.process_result_value(value, dialect)))
+            for position, entry in enumerate(columns) if isinstance(entry.type, TypeDecorator)
+        ]
+
+    def arguments(self, parameters: dict) -> list:
+        values = []
+        for key, own, process in self.binds:
+            value = parameters.get(key, own)
+            values.append(value if process is None else process(value))
+        return values
+
+    def rows(self, records) -> list[Row]:
+        rows = []
+        for record in records:
+            values = list(record)
+            for position, process in self.results:
+                values[position] = process(values[position])
+            rows.append(Row(values, self.index))
+        return rows
+
+
+_COMPILED: dict[tuple[object, frozenset[str]], Prepared | None] = {}
+
+
+def prepared(statement, parameters: dict, dialect) -> Prepared | None:
+    """The statement compiled for these parameter names, None when SQLAlchemy must run it: a parameter it
+    expands, a column default it fills in, or one the caller left out."""
+    key = (statement, frozenset(parameters))
+    if key not in _COMPILED:
+        compiled = statement.compile(dialect=dialect, column_keys=list(parameters))
+        runs_here = not (
+            compiled.insert_prefetch or compiled.update_prefetch
+            or any(bind.expanding or (bind.key not in parameters and (bind.required or bind.callable))
+                   for bind in compiled.binds.values())
+        )
+        _COMPILED[key] = Prepared(compiled, dialect) if runs_here else None
+    return _COMPILED[key]
+
+
+# asyncpg's prepared statements of each connection, by text (a connection keeps them until it closes).
+_STATEMENTS: WeakKeyDictionary[object, dict[str, object]] = WeakKeyDictionary()
+
+
+class Driver:
+    """The transaction's asyncpg connection, under SQLAlchemy's adapter of it."""
+
+    def __init__(self, adapted) -> None:
+        self.adapted = adapted
+        self.connection = adapted.driver_connection
+
+    @classmethod
+    async def of(cls, connection: AsyncConnection) -> Driver | None:
+        """The fast path of a transaction's connection; None on SQLite, or where the engine has it off."""
+        if connection.dialect.driver != "asyncpg" or not connection.sync_connection.get_execution_options().get(
+                OPTION, True):
+            return None
+        return cls((await connection.get_raw_connection()).dbapi_connection)
+
+    async def run(self, prepared: Prepared, parameters: dict) -> Rows:
+        adapted = self.adapted
+        try:
+            if adapted._transaction is None:
+                await adapted._start_transaction()  # what the adapter does before its first statement
+            cache = _STATEMENTS.setdefault(self.connection, {})
+            statement = cache.get(prepared.sql)
+            if statement is None:
+                statement = cache[prepared.sql] = await self.connection.prepare(prepared.sql)
+            records = await statement.fetch(*prepared.arguments(parameters))
+        except Exception as error:
+            # A statement a migration outdated, a lost connection: prepared again on the next turn.
+            _STATEMENTS.pop(self.connection, None)
+            adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter does
+            raise
+        status = _ROWCOUNT.match(statement.get_statusmsg() or "")
+        return Rows(prepared.rows(records), int(status.group(1)) if status else -1)
+
+
+_ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
