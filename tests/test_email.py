@@ -12,6 +12,7 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
+from bot.settings import SettingsError, load_settings
 from core import i18n
 
 from core.email_address import (
@@ -298,3 +299,39 @@ async def test_a_server_restarted_under_the_kept_connection_takes_the_next_messa
     smtp_server.start()  # no await between: the kept connection's end is not yet seen when the next one is sent
     await mailer.send(Email("olena@ukr.net", "Після", "2"))
     assert [str(message["Subject"]) for message in smtp_server.mailbox.messages] == ["До", "Після"]
+
+
+# ----- settings: no e-mail configured, no e-mail offered
+
+
+def test_e_mail_is_offered_only_when_the_smtp_host_and_from_are_set(monkeypatch):
+    assert load_settings().smtp is None
+    monkeypatch.setenv("KABINET_SMTP_HOST", "smtp.oblenergo.ua")
+    monkeypatch.setenv("KABINET_SMTP_FROM", "АТ «Обленерго» <Rahunky@Oblenergo.UA>")
+    monkeypatch.setenv("KABINET_SMTP_USERNAME", "kabinet")
+    monkeypatch.setenv("KABINET_SMTP_PASSWORD", "smtp-secret-password")
+    settings = load_settings()
+    assert settings.smtp == SmtpServer("smtp.oblenergo.ua", 587, "АТ «Обленерго» <Rahunky@oblenergo.ua>",
+                                       "kabinet", "smtp-secret-password", "starttls")
+    assert "smtp-secret-password" not in repr(settings)
+    monkeypatch.setenv("KABINET_SMTP_TLS", "tls")
+    assert load_settings().smtp.port == 465
+    monkeypatch.setenv("KABINET_SMTP_PORT", "2525")
+    assert load_settings().smtp.port == 2525
+
+
+@pytest.mark.parametrize("variables, named", [
+    ({"KABINET_SMTP_HOST": "smtp.oblenergo.ua"}, "KABINET_SMTP_FROM: .*must be set when KABINET_SMTP_HOST is"),
+    ({"KABINET_SMTP_FROM": "rahunky@oblenergo.ua"}, "KABINET_SMTP_FROM: .*KABINET_SMTP_HOST must be set"),
+    ({"KABINET_SMTP_HOST": "h.ua", "KABINET_SMTP_FROM": "rahunky at oblenergo"}, "KABINET_SMTP_FROM: .*not an e-mail"),
+    ({"KABINET_SMTP_HOST": "h.ua", "KABINET_SMTP_FROM": "a@h.ua", "KABINET_SMTP_USERNAME": "kabinet"},
+     "KABINET_SMTP_PASSWORD: .*must be set"),
+    ({"KABINET_SMTP_TLS": "ssl"}, "KABINET_SMTP_TLS"),
+    ({"KABINET_SMTP_PORT": "0"}, "KABINET_SMTP_PORT"),
+    ({"KABINET_SMTP_RATE": "0"}, "KABINET_SMTP_RATE"),
+])
+def test_a_bad_smtp_setting_is_named(monkeypatch, variables, named):
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=named):
+        load_settings()
