@@ -85,6 +85,32 @@ def shown_address(address: str) -> str:
         return address
 
 
+# The reminder switches (core.preferences.REMINDER_SWITCHES) that also go by e-mail once an address is confirmed.
+DEFAULT_EMAIL_NOTICES = ("invoice",)
+
+
+@dataclass(frozen=True)
+class ChatEmail:
+    """A chat's confirmed address and the reminder switches it also takes by e-mail."""
+
+    address: str
+    confirmed_at: datetime
+    notices: frozenset[str] = frozenset(DEFAULT_EMAIL_NOTICES)
+    refused_at: datetime | None = None  # its server refused it for good: nothing is mailed there
+
+    def wants(self, switch: str | None) -> bool:
+        return self.refused_at is None and switch in self.notices
+
+
+@dataclass(frozen=True)
+class PaperInvoiceChoice:
+    """Whether the utility still posts a paper invoice for an account, as a consumer chose it (exported)."""
+
+    account: str  # the personal account's number
+    paper: bool
+    chosen_at: datetime
+
+
 # ----- confirmation codes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -11,17 +12,26 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from alembic import command
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks.scratch import scratch_database
 
 from bot.settings import SettingsError, load_settings
 from core import i18n
 
 from core.email_address import (
-    CODE_LIFETIME, CODE_TRIES, AddressRefused, PendingCode, Verdict, check_code, code_digest, code_limit,
+    CODE_LIFETIME, CODE_TRIES, AddressRefused, ChatEmail, PaperInvoiceChoice, PendingCode, Verdict, check_code, code_digest, code_limit,
     code_matches, new_code, normalise_address, shown_address, typed_code,
 )
 from core.i18n import Translator
 from core.notifications import ChatUnreachable, DeliveryError, TransientFailure
 from handlers.email import Attachment, Email, EmailSender, MailboxRefused, SmtpServer
+from storage.migrate import alembic_config, upgrade
+from storage.queries_email import EmailQueries
+from storage.repositories import SqlTransaction
+from tests.conftest import BACKENDS
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -335,3 +345,123 @@ def test_a_bad_smtp_setting_is_named(monkeypatch, variables, named):
         monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=named):
         load_settings()
+
+
+# ----- the tables (SQLite and PostgreSQL)
+
+
+class EmailTransaction(EmailQueries, SqlTransaction):
+    """SqlTransaction with the e-mail queries, as the lead will mix them in."""
+
+
+@asynccontextmanager
+async def transaction(database):
+    async with database.engine.connect() as connection, connection.begin():
+        tx = EmailTransaction(connection=connection)
+        yield tx
+        await tx.finish()
+
+
+async def test_a_confirmed_address_its_notices_a_change_a_refusal_and_removal(database):
+    async with transaction(database) as tx:
+        chat = await tx.chat("telegram", "501", "uk")
+        assert await tx.chat_email(chat.id) is None
+        first = await tx.confirm_email(chat.id, "olena@ukr.net", NOW)
+        assert first == ChatEmail("olena@ukr.net", NOW, frozenset({"invoice"}))
+        assert first.wants("invoice") and not first.wants("outages")
+        await tx.set_email_notices(chat.id, frozenset({"invoice", "outages"}))
+    async with transaction(database) as tx:
+        await tx.refuse_email(chat.id, "old@ukr.net", NOW)  # not the address it has now: nothing changes
+        assert (await tx.chat_email(chat.id)).refused_at is None
+        await tx.refuse_email(chat.id, "olena@ukr.net", NOW + timedelta(hours=1))
+        refused = await tx.chat_email(chat.id)
+        assert refused.refused_at == NOW + timedelta(hours=1) and not refused.wants("invoice")
+        changed = await tx.confirm_email(chat.id, "olena.koval@gmail.com", NOW + timedelta(hours=2))
+        assert changed == ChatEmail("olena.koval@gmail.com", NOW + timedelta(hours=2),
+                                    frozenset({"invoice", "outages"}))  # the choice stays, the refusal goes
+    async with transaction(database) as tx:
+        assert await tx.remove_email(chat.id) == "olena.koval@gmail.com"
+        assert await tx.remove_email(chat.id) is None
+        assert await tx.chat_email(chat.id) is None
+
+
+async def test_only_the_last_code_is_pending_and_its_tries_are_kept(database):
+    async with transaction(database) as tx:
+        await tx.save_email_code("viber", "v1", "olena@ukr.net", code_digest("111111"), NOW)
+        await tx.save_email_code("viber", "v1", "olena@gmail.com", code_digest("222222"), NOW + timedelta(minutes=1))
+        await tx.save_email_code("viber", "v2", "other@ukr.net", code_digest("333333"), NOW)
+    async with transaction(database) as tx:
+        pending_code = await tx.pending_email_code("viber", "v1")
+        assert (pending_code.address, pending_code.sent_at, pending_code.tries) == (
+            "olena@gmail.com", NOW + timedelta(minutes=1), 0)
+        assert code_matches("222222", pending_code.digest)
+        check = check_code(pending_code, "999999", NOW + timedelta(minutes=2))
+        await tx.spend_email_code_tries("viber", "v1", CODE_TRIES - check.tries_left)
+    async with transaction(database) as tx:
+        assert (await tx.pending_email_code("viber", "v1")).tries == 1
+        await tx.close_email_code("viber", "v1", NOW + timedelta(minutes=3))
+        assert await tx.pending_email_code("viber", "v1") is None
+        assert (await tx.pending_email_code("viber", "v2")).address == "other@ukr.net"
+
+
+async def test_the_code_limits_count_by_chat_and_by_address_and_outlive_forget(database):
+    async with transaction(database) as tx:
+        chat = await tx.chat("telegram", "777", "uk")
+        for minutes in (50, 30, 10):
+            await tx.save_email_code("telegram", "777", "stranger@ukr.net", code_digest("123456"),
+                                     NOW - timedelta(minutes=minutes))
+        await tx.save_email_code("viber", "v9", "stranger@ukr.net", code_digest("123456"), NOW - timedelta(hours=5))
+        await tx.save_email_code("viber", "v9", "stranger@ukr.net", code_digest("123456"), NOW - timedelta(days=2))
+        await tx.confirm_email(chat.id, "me@ukr.net", NOW)
+    async with transaction(database) as tx:
+        await tx.forget_chat_email(chat.id)
+        await tx.forget_chat(chat.id)
+    async with transaction(database) as tx:
+        by_chat = await tx.email_codes_sent_by("telegram", "777", NOW - timedelta(hours=1))
+        to_address = await tx.email_codes_sent_to("stranger@ukr.net", NOW - timedelta(days=1))
+        assert (len(by_chat), len(to_address)) == (3, 4)
+        limit = code_limit(by_chat, to_address, NOW)
+        assert (limit.reason, limit.again_at) == ("email-code-limit-chat", NOW + timedelta(minutes=10))
+        assert await tx.sweep_email_codes(NOW - timedelta(days=1)) == 1
+        assert len(await tx.email_codes_sent_to("stranger@ukr.net", NOW - timedelta(days=3))) == 4
+
+
+async def test_the_paper_invoice_choice_is_kept_per_account_and_listed_for_the_export(demo_database):
+    async with transaction(demo_database) as tx:
+        chat = await tx.chat("telegram", "501", "uk")
+        first, second = await tx.find_accounts(["010000012345", "020000054321"])
+        assert await tx.paper_invoice(first.id) is None
+        await tx.choose_paper_invoice(first.id, False, chat.id, NOW)
+        await tx.choose_paper_invoice(second.id, False, chat.id, NOW)
+        await tx.choose_paper_invoice(second.id, True, chat.id, NOW + timedelta(days=1))  # changed their mind
+    async with transaction(demo_database) as tx:
+        await tx.forget_chat_email(chat.id)
+        await tx.forget_chat(chat.id)
+    async with transaction(demo_database) as tx:
+        assert (await tx.paper_invoice(first.id), await tx.paper_invoice(second.id)) == (False, True)
+        assert await tx.paper_invoice_choices() == [
+            PaperInvoiceChoice("010000012345", False, NOW),
+            PaperInvoiceChoice("020000054321", True, NOW + timedelta(days=1)),
+        ]
+        assert await tx.paper_invoice_choices(since=NOW + timedelta(hours=1)) == [
+            PaperInvoiceChoice("020000054321", True, NOW + timedelta(days=1))]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_migration_0011_goes_down_and_up(backend):
+    async def tables(url: str) -> set[str]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    email_tables = {"chat_emails", "email_codes", "paper_invoices"}
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url)
+        assert email_tables <= await tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "-1")
+        assert not email_tables & await tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert email_tables <= await tables(url)
