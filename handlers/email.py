@@ -11,6 +11,7 @@ from typing import Literal
 
 import aiosmtplib
 
+from core.messages import Attachment, Reply
 from core.notifications import DeliveryError, TransientFailure
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,6 @@ class SmtpServer:
 
 
 @dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mime: str = "application/pdf"
-
-
-@dataclass(frozen=True)
 class Email:
     """One message to one address: a plain-text body, and files such as an invoice's PDF."""
 
@@ -50,6 +44,21 @@ class Email:
     subject: str
     body: str
     attachments: tuple[Attachment, ...] = ()
+
+
+def email_of(to: str, subject: str, replies: list[Reply], footer: str = "") -> Email:
+    """Core's replies as one e-mail: their texts as paragraphs, a link button as its label and address (the
+    bank's payment page), their documents and pictures attached; other buttons answer only in the chat."""
+    paragraphs, attachments = [], []
+    for reply in replies:
+        lines = [reply.text] if reply.text else []
+        lines += [f"{button.label}: {button.url}" for button in reply.all_buttons() if button.url]
+        if lines:
+            paragraphs.append("\n".join(lines))
+        attachments += [file for file in (reply.document, reply.image) if file is not None]
+    if footer:
+        paragraphs.append(footer)
+    return Email(to, subject, "\n\n".join(paragraphs), tuple(attachments))
 
 
 def compose(email: Email, sender: str) -> EmailMessage:
@@ -63,7 +72,7 @@ def compose(email: Email, sender: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(email.body, charset="utf-8")
     for attachment in email.attachments:
-        maintype, _, subtype = attachment.mime.partition("/")
+        maintype, _, subtype = attachment.mime_type.partition("/")
         message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message
 

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from alembic import command
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -22,12 +23,13 @@ from bot.settings import SettingsError, load_settings
 from core import i18n
 
 from core.email_address import (
-    CODE_LIFETIME, CODE_TRIES, AddressRefused, ChatEmail, PaperInvoiceChoice, PendingCode, Verdict, check_code, code_digest, code_limit,
-    code_matches, new_code, normalise_address, shown_address, typed_code,
+    CODE_LIFETIME, CODE_TRIES, AddressRefused, ChatEmail, PaperInvoiceChoice, PendingCode, Verdict, check_code,
+    code_digest, code_limit, code_matches, new_code, normalise_address, shown_address, typed_code,
 )
 from core.i18n import Translator
+from core.messages import Attachment, Button, Reply
 from core.notifications import ChatUnreachable, DeliveryError, TransientFailure
-from handlers.email import Attachment, Email, EmailSender, MailboxRefused, SmtpServer
+from handlers.email import Email, EmailSender, MailboxRefused, SmtpServer, email_of
 from storage.migrate import alembic_config, upgrade
 from storage.queries_email import EmailQueries
 from storage.repositories import SqlTransaction
@@ -156,6 +158,7 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.answers: list[str] = []
+        self.peers: list[tuple] = []  # the connection each message came on
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         answer = self.answers.pop(0) if self.answers else "250 OK"
@@ -165,6 +168,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.peers.append(session.peer)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 2.0.0 Accepted"
 
@@ -236,7 +240,7 @@ async def test_an_invoice_mail_carries_the_pdf_byte_for_byte(smtp_server, mailer
                   translator("uk", "email-invoice-subject", month=i18n.month("2026-10"), account="010000012345"),
                   translator("uk", "email-invoice-body", month=i18n.month("2026-10"), account="010000012345",
                              amount=i18n.money(Decimal("712.8")), kwh="165", due="20.11.2026"),
-                  (Attachment("Рахунок 2026-10.pdf", pdf),))
+                  (Attachment("Рахунок 2026-10.pdf", pdf, "application/pdf"),))
     await mailer.send(email)
     [message] = smtp_server.mailbox.messages
     assert message["Subject"] == "Рахунок за жовтень 2026, особовий рахунок 010000012345"
@@ -309,6 +313,51 @@ async def test_a_server_restarted_under_the_kept_connection_takes_the_next_messa
     smtp_server.start()  # no await between: the kept connection's end is not yet seen when the next one is sent
     await mailer.send(Email("olena@ukr.net", "Після", "2"))
     assert [str(message["Subject"]) for message in smtp_server.mailbox.messages] == ["До", "Після"]
+
+
+def test_replies_become_one_e_mail_with_the_pay_link_and_the_pdf():
+    pdf = Attachment("invoice-010000012345-2026-10.pdf", b"%PDF-1.7 ...", "application/pdf")
+    replies = [
+        Reply("Рахунок за жовтень 2026: 712,80 грн", [[Button("Сплатити", "pay:1", url="https://bank.gov.ua/qr/abc"),
+                                                       Button("Усі рахунки", "invoices")]], document=pdf),
+        Reply("Усього до сплати: 712,80 грн"),
+    ]
+    email = email_of("olena@ukr.net", "Рахунок за жовтень 2026", replies, footer="—\n/settings")
+    assert email == Email("olena@ukr.net", "Рахунок за жовтень 2026",
+                          "Рахунок за жовтень 2026: 712,80 грн\nСплатити: https://bank.gov.ua/qr/abc\n\n"
+                          "Усього до сплати: 712,80 грн\n\n—\n/settings", (pdf,))
+
+
+async def test_messages_sent_at_once_share_the_one_connection_in_turn(smtp_server, mailer):
+    await asyncio.gather(*(mailer.send(Email("olena@ukr.net", f"Лист {n}", str(n))) for n in range(5)))
+    assert sorted(str(message["Subject"]) for message in smtp_server.mailbox.messages) == [
+        f"Лист {n}" for n in range(5)]
+    assert len(set(smtp_server.mailbox.peers)) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # plain text on 127.0.0.1 only
+async def test_the_sender_logs_in_and_a_wrong_password_is_retried_later_not_dropped():
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        given = [part.decode() if isinstance(part, bytes) else part for part in (auth_data.login, auth_data.password)]
+        return AuthResult(success=given == ["kabinet", "smtp-secret"], handled=False)  # handled=False: answer 535
+
+    stand_in = SmtpStandIn(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    stand_in.start()
+    try:
+        for password, sent in (("wrong", False), ("smtp-secret", True)):
+            sender = EmailSender(SmtpServer("127.0.0.1", stand_in.port, "rahunky@demo-energo.ua", "kabinet",
+                                            password, tls="none", timeout=5))
+            try:
+                if sent:
+                    await sender.send(Email("olena@ukr.net", "Вхід", "1"))
+                else:
+                    with pytest.raises(TransientFailure, match="535"):
+                        await sender.send(Email("olena@ukr.net", "Вхід", "1"))
+            finally:
+                await sender.close()
+    finally:
+        stand_in.stop()
+    assert len(stand_in.mailbox.messages) == 1
 
 
 # ----- settings: no e-mail configured, no e-mail offered
