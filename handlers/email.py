@@ -86,9 +86,10 @@ def refusal(exc: aiosmtplib.SMTPException) -> DeliveryError:
     text = f"{code} {exc.message}" if code else str(exc) or type(exc).__name__
     if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError)):
         return TransientFailure(text)
-    if isinstance(exc, (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPNotSupported)):
+    if isinstance(exc, (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPNotSupported,
+                        aiosmtplib.SMTPSenderRefused)):
         # Our settings, not the message: every message fails alike until the operator mends them.
-        log.error("the SMTP server refuses our login or TLS settings: %s", text)
+        log.error("the SMTP server refuses our login, TLS or From settings: %s", text)
         return TransientFailure(text)
     if code is not None and 400 <= code < 500:
         return TransientFailure(text)

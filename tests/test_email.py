@@ -159,6 +159,13 @@ class Mailbox:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.answers: list[str] = []
         self.peers: list[tuple] = []  # the connection each message came on
+        self.refuse_sender = ""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         answer = self.answers.pop(0) if self.answers else "250 OK"
@@ -261,6 +268,15 @@ async def test_a_451_is_tried_again_and_a_550_refuses_the_mailbox(smtp_server, m
         await mailer.send(Email("nobody@ukr.net", "Тема", "Текст"))
     await mailer.send(Email("olena@ukr.net", "Тема 2", "Текст"))  # the connection serves the next message
     assert [str(message["Subject"]) for message in smtp_server.mailbox.messages] == ["Тема", "Тема 2"]
+
+
+async def test_our_from_address_refused_is_retried_later_not_dropped(smtp_server, mailer):
+    smtp_server.mailbox.refuse_sender = "553 5.7.1 Sender address rejected: not owned by you"
+    with pytest.raises(TransientFailure, match="553"):  # the operator mends KABINET_SMTP_FROM; the outbox tries again
+        await mailer.send(Email("olena@ukr.net", "Тема", "Текст"))
+    smtp_server.mailbox.refuse_sender = ""
+    await mailer.send(Email("olena@ukr.net", "Тема", "Текст"))
+    assert len(smtp_server.mailbox.messages) == 1
 
 
 def test_a_refused_mailbox_is_a_refusal_for_good_not_a_retry_nor_an_unreachable_chat():
