@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"  # 0010_online_payments (s7-liqpay, on main): this branch alone lacks it
 branch_labels = None
 depends_on = None
 
