@@ -194,6 +194,55 @@ class Settings(BaseSettings):
     def output_dir(self) -> Path:
         return self.data_dir / "out"
 
+    # ----- e-mail (issue 19.3): offered to consumers only when the host and the From address are set
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # default: 587 (starttls), 465 (tls), 25 (none)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(None, validate_default=True)
+    smtp_from: str | None = Field(None, validate_default=True)  # "rahunky@oblenergo.ua" or "Name <rahunky@…>"
+    smtp_rate: float = Field(5.0, gt=0, le=1000)  # messages a second: the mail provider's limit, not a messenger's
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _password_with_username(cls, value: SecretStr | None, info) -> SecretStr | None:
+        if info.data.get("smtp_username") and value is None:
+            raise ValueError("must be set when KABINET_SMTP_USERNAME is")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _mailable_from(cls, value: str | None, info) -> str | None:
+        from email.utils import parseaddr
+
+        from core.email_address import AddressRefused, normalise_address
+
+        if value is None:
+            if info.data.get("smtp_host"):
+                raise ValueError("must be set when KABINET_SMTP_HOST is: the address e-mail is sent from")
+            return None
+        name, address = parseaddr(value)
+        try:
+            normal = normalise_address(address)
+        except AddressRefused as exc:
+            raise ValueError(f"{address!r} is not an e-mail address ({exc.reason})") from None
+        if not info.data.get("smtp_host"):
+            raise ValueError("KABINET_SMTP_HOST must be set too")
+        return f"{name} <{normal}>" if name else normal
+
+    @property
+    def smtp(self):
+        """The SMTP server e-mail goes through, or None: no e-mail is offered."""
+        if not (self.smtp_host and self.smtp_from):
+            return None
+        from handlers.email import DEFAULT_PORTS, SmtpServer
+
+        return SmtpServer(
+            host=self.smtp_host, port=self.smtp_port or DEFAULT_PORTS[self.smtp_tls], sender=self.smtp_from,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None, tls=self.smtp_tls,
+        )
+
 
 def load_settings(**overrides) -> Settings:
     """Settings from the environment; a bad value raises SettingsError naming its KABINET_ variable."""

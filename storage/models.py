@@ -232,6 +232,48 @@ class ChatAccountRow(Base):
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ChatEmailRow(Base):
+    """A chat's confirmed e-mail address (issue 19.3), and which reminder switches also go there by e-mail."""
+
+    __tablename__ = "chat_emails"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))
+    confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    notices: Mapped[list] = mapped_column(JSON)  # core.preferences.REMINDER_SWITCHES names, e.g. ["invoice"]
+    # When the address's server refused it for good (handlers.email.MailboxRefused); nothing is mailed until
+    # the consumer gives an address again.
+    refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EmailCodeRow(Base):
+    """A confirmation code mailed for a new address: only its salted hash. Kept by the chat's identity, as
+    link attempts are, so /forget does not reset the codes-per-hour limit; a new code supersedes the last."""
+
+    __tablename__ = "email_codes"
+    __table_args__ = (
+        Index("ix_email_codes_identity_sent", "channel", "external_id", "sent_at"),
+        Index("ix_email_codes_address_sent", "address", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(254))
+    digest: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # confirmed, or superseded by a new code
+
+
+class PaperInvoiceRow(Base):
+    """Whether the utility still posts a paper invoice for an account, as a consumer last chose it (exported)."""
+
+    __tablename__ = "paper_invoices"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    paper: Mapped[bool] = mapped_column(Boolean)
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    chosen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ConversationRow(Base):
     __tablename__ = "conversations"
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
