@@ -16,7 +16,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
+from core.recognition.counter import trim_frame
 from core.recognition.decode import decode
+from core.recognition.drums import last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
@@ -41,8 +43,12 @@ def _font(size: int):
 
 
 def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
-                 red: bool = False) -> Image.Image:
-    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions)."""
+                 red: bool = False, turned: float = 0.0) -> Image.Image:
+    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions).
+
+    turned: how far the last drum has rolled from its digit towards the next one (0.5: the bottom half of the
+    digit above the top half of the next).
+    """
     rng = random.Random(seed)
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
     width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
@@ -55,11 +61,18 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
         ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
         if red:
             drum, ink = (rng.randint(160, 200), rng.randint(15, 40), rng.randint(20, 45)), (240, 232, 225)
-        draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
-        box = draw.textbbox((0, 0), ch, font=font)
-        tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
-        ty = frame + (height - (box[3] - box[1])) // 2 - box[1]
-        draw.text((tx, ty), ch, font=font, fill=ink)
+        # The drum's surface around the window: this digit, the next one below it (a sliver of each shows
+        # beyond a whole digit's window, as on real drums).
+        pitch = round(height * 0.8)
+        surface = Image.new("RGB", (cell_w, height + pitch), drum)
+        pen = ImageDraw.Draw(surface)
+        for step, shown in enumerate((ch, str((int(ch) + 1) % 10))):
+            box = pen.textbbox((0, 0), shown, font=font)
+            tx = (cell_w - (box[2] - box[0])) // 2 - box[0]
+            ty = step * pitch + (height - (box[3] - box[1])) // 2 - box[1]
+            pen.text((tx, ty), shown, font=font, fill=ink)
+        roll = round(turned * pitch) if i == len(reading) - 1 else 0
+        img.paste(surface.crop((0, roll, cell_w, roll + height)), (x, frame))
     return img.filter(ImageFilter.GaussianBlur(0.6))
 
 
@@ -124,6 +137,29 @@ def test_follows_exif_orientation(engine):
     exif[0x0112] = 6
     result = engine.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
     assert result.reading == "402215"
+
+
+@pytest.mark.parametrize(("reading", "turned", "previous", "light"), [
+    ("48216", 0.5, 48120, True),  # the bottom of a 6 over the top of a 7
+    ("73953", 0.4, 73700, False),
+    ("19087", 0.6, 18990, True),
+    ("560249", 0.5, 560100, False),  # turning 9 -> 0
+])
+def test_a_drum_caught_between_two_digits_reads_as_the_lower_one_or_not_sure(reading, turned, previous, light):
+    strip = draw_counter(reading, light_digits=light, turned=turned)
+    for photo in (strip, draw_meter(strip, 3.0)):
+        result = READER.read(jpeg(photo), digits=len(reading), previous=previous)
+        assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_a_half_turned_last_drum_is_seen_in_the_picture(light):
+    for reading in ("48216", "73953", "560249", "888888", "1047"):
+        whole = trim_frame(draw_counter(reading, light_digits=light))
+        assert not last_drum_half_turned(whole, len(reading)), reading
+        for turned in (0.4, 0.5, 0.6):
+            half = trim_frame(draw_counter(reading, light_digits=light, turned=turned))
+            assert last_drum_half_turned(half, len(reading)), (reading, turned)
 
 
 def with_fraction(integer: str, fraction: str, *, red: bool = True, **kwargs) -> Image.Image:
