@@ -17,9 +17,16 @@ from core.recognition.counter import split_cells
 # Chosen on development sets (benchmarks/RECOGNITION.md, "A drum caught between two digits").
 INK_CONTRAST = 0.4  # a pixel is ink when this far from the drum's colour towards the digit's
 EMPTY_ROW = 0.05  # a row with at most this share of ink pixels is bare drum
-BORDER_ROW = 0.85  # a row with at least this share is the window's edge, not a digit
-GAP = 0.08  # the bare rows between two digits on a drum span at least this share of a digit's height
-MARGIN = 0.12  # ... and lie this far inside the band of the whole digits (not a neighbour's sliver at the edge)
+BORDER_ROW = 0.85  # a run of rows with at least this share, within EDGE_NEAR of the top or bottom, is an edge
+EDGE_NEAR = 0.05
+# Shares of the whole digits' height (the band their ink spans in the other windows): the bare rows between
+# two digits on a drum are at least GAP of it, at least that many of them lie MARGIN inside the band (a
+# neighbour's sliver beyond a whole digit lies outside it), and each digit part beside them has SIDE of ink
+# within REACH inside the band.
+GAP = 0.08
+MARGIN = 0.12
+REACH = 0.09
+SIDE = 0.02
 FAINT = 24.0  # grey levels: less contrast than this between drum and digit is not a digit
 # A weaker sign, for the blurred half-turned windows whose gap the test above misses: two ink parts, each at
 # least PART of the window, and a last digit no model is surer of than LOW_LAST_DIGIT.
@@ -52,9 +59,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def _off_edges(rows: np.ndarray) -> np.ndarray:
     """Rows that are not the window's edges (runs of nearly full rows reaching its top or bottom)."""
     inside = np.ones(len(rows), bool)
-    full = rows >= BORDER_ROW
-    for start, end in _runs(full):
-        if start == 0 or end == len(rows):
+    near = EDGE_NEAR * len(rows)
+    for start, end in _runs(rows >= BORDER_ROW):
+        if start <= near or end >= len(rows) - near:
             inside[start:end] = False
     return inside
 
@@ -73,12 +80,13 @@ def _digit_span(rows: np.ndarray) -> tuple[int, int] | None:
     return start, end
 
 
-def _bare_band(rows: np.ndarray, band: slice, shortest: int) -> bool:
-    """Do at least `shortest` bare rows cross the band, in one run with ink above and below it in the band?"""
+def _bare_band(rows: np.ndarray, band: slice, reach: slice, shortest: int, side: float) -> bool:
+    """Do `shortest` bare rows cross the band, in one run with `side` rows of ink above and below it in reach?"""
     stroke = (rows > 2 * EMPTY_ROW) & _off_edges(rows)
     for start, end in _runs(rows <= EMPTY_ROW):
         inside = min(end, band.stop) - max(start, band.start)
-        if inside >= shortest and stroke[band.start : start].any() and stroke[end : band.stop].any():
+        above, below = stroke[reach.start : start].sum(), stroke[end : reach.stop].sum()
+        if inside >= shortest and min(above, below) >= side:
             return True
     return False
 
@@ -112,6 +120,7 @@ def last_drum_half_turned(line: Image.Image, digits: int) -> bool:
 
 
 def _half_turned(rows: list[np.ndarray], line_height: int) -> bool:
+    """last_drum_half_turned on the windows' ink rows; the whole digits' band is the median of the others'."""
     spans = [span for span in map(_digit_span, rows[:-1]) if span and span[1] - span[0] >= 0.3 * line_height]
     if len(spans) < 2:
         return False
@@ -119,9 +128,11 @@ def _half_turned(rows: list[np.ndarray], line_height: int) -> bool:
     height = bottom - top
     band = slice(int(round(top + MARGIN * height)), int(round(bottom - MARGIN * height)))
     shortest = max(1, int(round(GAP * height)))
-    if bottom - top < 8 or any(_bare_band(r, band, shortest) for r in rows[:-1]):
+    side = SIDE * height
+    if bottom - top < 8 or any(_bare_band(r, band, band, shortest, side) for r in rows[:-1]):
         return False
-    return _bare_band(rows[-1], band, shortest)
+    reach = slice(int(round(top + REACH * height)), int(round(bottom - REACH * height)))
+    return _bare_band(rows[-1], band, reach, shortest, side)
 
 
 def last_digit_sureness(frames: np.ndarray) -> float:
