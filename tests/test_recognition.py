@@ -15,7 +15,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
+from core.recognition.counter import trim_frame
 from core.recognition.decode import decode
+from core.recognition.drums import last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
@@ -67,6 +69,29 @@ def test_follows_exif_orientation(engine):
     exif[0x0112] = 6
     result = engine.read(jpeg(stored, exif=exif.tobytes()), digits=6, previous=402100)
     assert result.reading == "402215"
+
+
+@pytest.mark.parametrize(("reading", "turned", "previous", "light"), [
+    ("48216", 0.5, 48120, True),  # the bottom of a 6 over the top of a 7
+    ("73953", 0.4, 73700, False),
+    ("19087", 0.6, 18990, True),
+    ("560249", 0.5, 560100, False),  # turning 9 -> 0
+])
+def test_a_drum_caught_between_two_digits_reads_as_the_lower_one_or_not_sure(reading, turned, previous, light):
+    strip = draw_counter(reading, light_digits=light, turned=turned)
+    for photo in (strip, draw_meter(strip, 3.0)):
+        result = READER.read(jpeg(photo), digits=len(reading), previous=previous)
+        assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize("light", [True, False])
+def test_a_half_turned_last_drum_is_seen_in_the_picture(light):
+    for reading in ("48216", "73953", "560249", "888888", "1047"):
+        whole = trim_frame(draw_counter(reading, light_digits=light))
+        assert not last_drum_half_turned(whole, len(reading)), reading
+        for turned in (0.4, 0.5, 0.6):
+            half = trim_frame(draw_counter(reading, light_digits=light, turned=turned))
+            assert last_drum_half_turned(half, len(reading)), (reading, turned)
 
 
 def with_fraction(integer: str, fraction: str, *, red: bool = True, **kwargs) -> Image.Image:

@@ -23,6 +23,7 @@ from PIL import Image
 from core.recognition import Recognition
 from core.recognition.counter import counter_windows, trim_frame
 from core.recognition.decode import Allowed, Decoded, outside_log_prior, posterior, result
+from core.recognition.drums import last_drum_unsure
 from core.recognition.engine import STRIP_ASPECT, check_request, digit_counts
 from core.recognition.photo import load_photo
 
@@ -254,17 +255,23 @@ class LineMeterReader:
         top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
         starts = np.cumsum([0] + [len(window.values) for window in windows])
         texts = tuple(_text(windows, starts, int(i)) for i in top)
-        return result(texts[0], confidence, texts[1:], self.accept, float(score[top[0]]))
+        decoded = result(texts[0], confidence, texts[1:], self.accept, float(score[top[0]]))
+        if decoded.recognition.reading and last_drum_unsure(line, len(texts[0]), frames):
+            # A drum caught between two digits: the models' confident reading of it is often a third digit.
+            return Decoded(Recognition(None, decoded.recognition.confidence, texts), decoded.evidence)
+        return decoded
 
     def _read_freely(self, lines: list[Image.Image], models: list[LineModel], counts: list[int]) -> Recognition:
         """Without a previous reading: the models must each spell the same reading of a possible length."""
         best = Recognition(None, 0.0)
         for line in lines:
-            spelled = [free_reading(model.frames(line)) for model in models]
+            frames = [model.frames(line) for model in models]
+            spelled = [free_reading(f) for f in frames]
             texts = {text for text, _ in spelled}
             confidence = min(conf for _, conf in spelled)
             text = spelled[0][0]
-            if len(texts) == 1 and len(text) in counts and confidence >= self.accept:
+            agreed = len(texts) == 1 and len(text) in counts and confidence >= self.accept
+            if agreed and not last_drum_unsure(line, len(text), frames):
                 if confidence > best.confidence:
                     best = Recognition(text, confidence)
             elif best.reading is None and text and confidence > best.confidence:

@@ -18,8 +18,12 @@ def meter_font(size: int):
 
 
 def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
-                 red: bool = False) -> Image.Image:
-    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions)."""
+                 red: bool = False, turned: float = 0.0) -> Image.Image:
+    """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions).
+
+    turned: how far the last drum has rolled from its digit towards the next one (0.5: the bottom half of the
+    digit above the top half of the next).
+    """
     rng = random.Random(seed)
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
     width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
@@ -32,11 +36,18 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
         ink = (rng.randint(215, 245),) * 3 if light_digits else (rng.randint(10, 40),) * 3
         if red:
             drum, ink = (rng.randint(160, 200), rng.randint(15, 40), rng.randint(20, 45)), (240, 232, 225)
-        draw.rectangle((x, frame, x + cell_w - 1, frame + height - 1), fill=drum)
-        box = draw.textbbox((0, 0), ch, font=font)
-        tx = x + (cell_w - (box[2] - box[0])) // 2 - box[0]
-        ty = frame + (height - (box[3] - box[1])) // 2 - box[1]
-        draw.text((tx, ty), ch, font=font, fill=ink)
+        # The drum's surface around the window: this digit, the next one below it (a sliver of each shows
+        # beyond a whole digit's window, as on real drums).
+        pitch = round(height * 0.8)
+        surface = Image.new("RGB", (cell_w, height + pitch), drum)
+        pen = ImageDraw.Draw(surface)
+        for step, shown in enumerate((ch, str((int(ch) + 1) % 10))):
+            box = pen.textbbox((0, 0), shown, font=font)
+            tx = (cell_w - (box[2] - box[0])) // 2 - box[0]
+            ty = step * pitch + (height - (box[3] - box[1])) // 2 - box[1]
+            pen.text((tx, ty), shown, font=font, fill=ink)
+        roll = round(turned * pitch) if i == len(reading) - 1 else 0
+        img.paste(surface.crop((0, roll, cell_w, roll + height)), (x, frame))
     return img.filter(ImageFilter.GaussianBlur(0.6))
 
 

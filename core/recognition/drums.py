@@ -1,0 +1,158 @@
+"""A drum caught between two digits: the bottom of one digit above a gap, the top of the next below it.
+
+The text-line models read such a window as some third digit with confidence (the bottom of a 6 over the top
+of a 7 is a fine 9), so the reader must see it in the picture. A whole digit's strokes cross every row of
+the band the digits of the counter span; in a half-turned window the drum's bare surface between the two
+digits crosses that band. Glyphs whose strokes leave gaps of their own (segmented drum fonts) show them in the
+other windows too, and then the picture cannot tell: the gap in the last window is not taken as a sign.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from core.recognition.counter import split_cells
+
+# Chosen on development sets (benchmarks/RECOGNITION.md, "A drum caught between two digits").
+INK_CONTRAST = 0.4  # a pixel is ink when this far from the drum's colour towards the digit's
+EMPTY_ROW = 0.05  # a row with at most this share of ink pixels is bare drum
+BORDER_ROW = 0.85  # a run of rows with at least this share, within EDGE_NEAR of the top or bottom, is an edge
+EDGE_NEAR = 0.05
+# Shares of the whole digits' height (the band their ink spans in the other windows): the bare rows between
+# two digits on a drum are at least GAP of it, at least that many of them lie MARGIN inside the band (a
+# neighbour's sliver beyond a whole digit lies outside it), and each digit part beside them has SIDE of ink
+# within REACH inside the band.
+GAP = 0.08
+MARGIN = 0.12
+REACH = 0.09
+SIDE = 0.02
+FAINT = 24.0  # grey levels: less contrast than this between drum and digit is not a digit
+# A weaker sign, for the blurred half-turned windows whose gap the test above misses: two ink parts, each at
+# least PART of the window, and a last digit no model is surer of than LOW_LAST_DIGIT.
+PART = 0.15
+LOW_LAST_DIGIT = 0.8
+
+
+def ink_rows(cell: Image.Image) -> np.ndarray:
+    """Per row of a window, the share of its middle columns that are ink (light on dark or dark on light)."""
+    gray = np.asarray(cell.convert("L"), np.float32)
+    height, width = gray.shape
+    middle = gray[:, int(width * 0.2) : max(int(width * 0.2) + 1, int(width * 0.8))]
+    inner = middle[int(height * 0.15) : max(int(height * 0.15) + 1, int(height * 0.85))]
+    low, drum, high = np.percentile(inner, [3, 50, 97])
+    # The drum is most of the window; the digit is on the side of its colour that reaches further, and a
+    # faint difference is no digit.
+    if high - drum > drum - low:
+        ink = (middle - drum) / max(high - drum, FAINT)
+    else:
+        ink = (drum - middle) / max(drum - low, FAINT)
+    return (ink > INK_CONTRAST).mean(axis=1)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of every run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _off_edges(rows: np.ndarray) -> np.ndarray:
+    """Rows that are not the window's edges (runs of nearly full rows reaching its top or bottom)."""
+    inside = np.ones(len(rows), bool)
+    near = EDGE_NEAR * len(rows)
+    for start, end in _runs(rows >= BORDER_ROW):
+        if start <= near or end >= len(rows) - near:
+            inside[start:end] = False
+    return inside
+
+
+def _digit_span(rows: np.ndarray) -> tuple[int, int] | None:
+    """The rows of a window's digit: its longest run of ink rows (short breaks bridged), edges left out."""
+    spans: list[list[int]] = []
+    for start, end in _runs((rows > EMPTY_ROW) & _off_edges(rows)):
+        if spans and start - spans[-1][1] <= max(1, 0.04 * len(rows)):
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    if not spans:
+        return None
+    start, end = max(spans, key=lambda span: span[1] - span[0])
+    return start, end
+
+
+def _bare_band(rows: np.ndarray, band: slice, reach: slice, shortest: int, side: float) -> bool:
+    """Do `shortest` bare rows cross the band, in one run with `side` rows of ink above and below it in reach?"""
+    stroke = (rows > 2 * EMPTY_ROW) & _off_edges(rows)
+    for start, end in _runs(rows <= EMPTY_ROW):
+        inside = min(end, band.stop) - max(start, band.start)
+        above, below = stroke[reach.start : start].sum(), stroke[end : reach.stop].sum()
+        if inside >= shortest and min(above, below) >= side:
+            return True
+    return False
+
+
+def two_parts(rows: np.ndarray) -> bool:
+    """Does a window show two ink parts one above the other, each at least PART of it? (A weaker sign.)"""
+    inside = np.flatnonzero(_off_edges(rows))
+    if len(inside) < 8:
+        return False
+    rows = rows[inside[0] : inside[-1] + 1]
+    parts: list[list[int]] = []
+    for start, end in _runs(rows > 0.08):
+        if parts and start - parts[-1][1] < max(1, 0.03 * len(rows)):
+            parts[-1][1] = end
+        else:
+            parts.append([start, end])
+    big = [(start, end) for start, end in parts if end - start >= PART * len(rows)]
+    return any(PART <= (upper[1] + lower[0]) / 2 / len(rows) <= 1 - PART for upper, lower in zip(big, big[1:]))
+
+
+def window_rows(line: Image.Image, digits: int) -> list[np.ndarray]:
+    """ink_rows of each window of a counter line cut into `digits` windows; none for a line too small to cut."""
+    if digits < 3 or line.width < 4 * digits or line.height < 12:
+        return []
+    return [ink_rows(cell) for cell in split_cells(line, digits)]
+
+
+def last_drum_half_turned(line: Image.Image, digits: int) -> bool:
+    """Is the last window of a counter line (cut into `digits` windows) caught between two digits?"""
+    return _half_turned(window_rows(line, digits), line.height)
+
+
+def _half_turned(rows: list[np.ndarray], line_height: int) -> bool:
+    """last_drum_half_turned on the windows' ink rows; the whole digits' band is the median of the others'."""
+    spans = [span for span in map(_digit_span, rows[:-1]) if span and span[1] - span[0] >= 0.3 * line_height]
+    if len(spans) < 2:
+        return False
+    top, bottom = float(np.median([s[0] for s in spans])), float(np.median([s[1] for s in spans]))
+    height = bottom - top
+    band = slice(int(round(top + MARGIN * height)), int(round(bottom - MARGIN * height)))
+    shortest = max(1, int(round(GAP * height)))
+    side = SIDE * height
+    if bottom - top < 8 or any(_bare_band(r, band, band, shortest, side) for r in rows[:-1]):
+        return False
+    reach = slice(int(round(top + REACH * height)), int(round(bottom - REACH * height)))
+    return _bare_band(rows[-1], band, reach, shortest, side)
+
+
+def last_digit_sureness(frames: np.ndarray) -> float:
+    """How sure a model is of the last digit it reads on the line (frames x (gap, 0..9)); 0 when it reads none."""
+    best = frames.argmax(axis=1)
+    digit = np.flatnonzero(best > 0)
+    if not digit.size:
+        return 0.0
+    end = int(digit[-1])
+    start = end
+    while start > 0 and best[start - 1] == best[end]:
+        start -= 1
+    return float(frames[start : end + 1, 1:].max())
+
+
+def last_drum_unsure(line: Image.Image, digits: int, frames: list[np.ndarray]) -> bool:
+    """Should a reading of this line be refused for its last drum (caught between two digits, or likely so)?"""
+    rows = window_rows(line, digits)
+    if not rows:
+        return False
+    if _half_turned(rows, line.height):
+        return True
+    return min(last_digit_sureness(f) for f in frames) < LOW_LAST_DIGIT and two_parts(rows[-1])
