@@ -19,6 +19,7 @@ from core.notifications import Kind
 from core.readings import MAX_ZONES
 from storage import outbox
 from storage.queries_billing import BillingQueries, sums_since_balance, to_invoice, to_payment
+from storage.queries_photos import PhotoQueries
 from storage.queries_services import ServiceQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, LinkAttemptRow, MeterRow, PaymentRow,
@@ -444,7 +445,7 @@ def _last_readings(row: Row) -> dict[int, MeterReading]:
     return found
 
 
-class SqlTransaction(BillingQueries, ServiceQueries):
+class SqlTransaction(BillingQueries, PhotoQueries, ServiceQueries):
     """Core's Transaction on an ORM session (operators, jobs), or on a Core connection already in a
     transaction (a consumer's turn: see Database.transaction), where the ORM session is made only if a
     query that needs it runs; most turns run only the built-once statements and need none."""
