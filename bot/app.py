@@ -32,13 +32,15 @@ async def open_database(settings: Settings) -> Database:
 
 
 def chat_limit(settings: Settings) -> LocalChatLimit | RedisChatLimit:
-    """Each chat's update limit: shared through Redis when there is one, else this process's own."""
+    """Each chat's update limit (its `photos` limit beside it): shared through Redis when there is one, else this
+    process's own."""
     if settings.redis_url:
         return RedisChatLimit(settings.redis_url, settings.chat_updates_per_minute)
     return LocalChatLimit(settings.chat_updates_per_minute)
 
 
 def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabinet:
+    updates = chat_limit(settings)
     options = dict(
         store=database,
         photos=FilePhotoArchive(settings.photo_dir),
@@ -49,7 +51,9 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         link_failures_per_account_per_day=settings.link_failures_per_account_per_day,
         payee=settings.payee,
         services=settings.service_codes,
-        chat_limit=chat_limit(settings),
+        chat_limit=updates,
+        photo_limit=updates.photos(settings.chat_photos_per_minute),
+        photo_quota=round(settings.photo_quota_mb * 1024 * 1024) or None,
     )
     options.update(overrides)
     return Kabinet(**options)

@@ -24,6 +24,9 @@ _COUNTERS = {
     "ocr": Counter("kabinet_ocr_total", "Meter photos by recognition outcome", ["outcome"], registry=REGISTRY),
     "photos": Counter("kabinet_photos_total", "Meter photos the archive could not keep", ["outcome"],
                       registry=REGISTRY),
+    "photos_refused": Counter("kabinet_photos_refused_total",
+                              "Meter photos refused: over the chat's photos a minute (flood) or the account's photo "
+                              "store quota (quota)", ["reason"], registry=REGISTRY),
     "outbox_sends": Counter("kabinet_outbox_sends_total", "Outbox deliveries by channel and outcome",
                             ["channel", "outcome"], registry=REGISTRY),
     "replies_kept": Counter("kabinet_replies_kept_total", "Answers the messenger did not take, kept in the outbox",

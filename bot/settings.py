@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None  # shared send pace and chat limit for several processes
     # Updates one chat may send a minute; the excess is answered "slow down" once and dropped.
     chat_updates_per_minute: int = Field(20, ge=1)
+    # Photos one chat may send a minute, judged before they are read; the next is answered "one at a time" once.
+    chat_photos_per_minute: int = Field(3, ge=1)
+    # Megabytes of kept meter photos per personal account; a photo over it is neither kept nor read (0: no quota).
+    photo_quota_mb: float = Field(50, ge=0)
     telegram_rate: float = Field(30.0, gt=0)
     viber_rate: float = Field(30.0, gt=0)
     # Comma-separated service codes offered to consumers; empty means all of them.

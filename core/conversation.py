@@ -56,6 +56,10 @@ class Kabinet:
     services: tuple[str, ...] | None = None
     # Updates a chat may send (None: no limit); judged before the turn's transaction.
     chat_limit: ChatLimit | None = None
+    # Photos a chat may send (None: no limit), judged likewise, before the photo is read.
+    photo_limit: ChatLimit | None = None
+    # Bytes of kept photos an account may have (None: no quota); a photo over it is neither kept nor read.
+    photo_quota: int | None = None
     # The features this Kabinet serves.
     flows: tuple[Flow, ...] = STANDARD_FLOWS
 
@@ -81,18 +85,26 @@ class Kabinet:
         return handled
 
     async def _limited(self, event: Incoming) -> Handled | None:
-        """The answer to an update over the chat's limit (one "slow down" a window, then silence), or None."""
-        if self.chat_limit is None:
-            return None
-        verdict = await self.chat_limit.admit(event.channel, event.chat_id, event.delivery_key, self.clock())
-        if verdict is Admission.ADMITTED:
-            return None
-        if verdict is Admission.DROPPED:
-            return Handled(Outcome.LIMITED, [])
-        log.warning("%s chat %s sends more than its limit of updates a minute", event.channel, event.chat_id)
-        # No transaction, so not the chat's stored language: its messenger's.
-        language = self.translator.language_for(event.language)
-        return Handled(Outcome.LIMITED, [Reply(self.translator(language, "chat-slow-down"))])
+        """The answer to an update over the chat's limit, or to a photo over its photo limit (one answer a
+        window, then silence), or None."""
+        limits = [(self.chat_limit, "chat-slow-down", "updates")]
+        if event.kind is EventKind.PHOTO:
+            limits.append((self.photo_limit, "photo-one-at-a-time", "photos"))
+        for limit, answer, what in limits:
+            if limit is None:
+                continue
+            verdict = await limit.admit(event.channel, event.chat_id, event.delivery_key, self.clock())
+            if verdict is Admission.ADMITTED:
+                continue
+            if what == "photos":
+                metrics.count("photos_refused", reason="flood")
+            if verdict is Admission.DROPPED:
+                return Handled(Outcome.LIMITED, [])
+            log.warning("%s chat %s sends more than its limit of %s a minute", event.channel, event.chat_id, what)
+            # No transaction, so not the chat's stored language: its messenger's.
+            language = self.translator.language_for(event.language)
+            return Handled(Outcome.LIMITED, [Reply(self.translator(language, answer))])
+        return None
 
     async def _process(self, event: Incoming) -> Handled:
         event = without_nul(event)

@@ -121,6 +121,10 @@ class Photos(Protocol):
         confidence: float | None = None, note: str | None = None,
     ) -> None: ...
 
+    async def photo_store_used(self, chat_id: int) -> int:
+        """The bytes of kept photos counted against the fullest account linked to the chat (the photo quota):
+        an account counts the photos of every chat linked to it."""
+
 
 class BillingViews(Protocol):
     """What the utility's billing says of an account (storage/queries_billing.py)."""

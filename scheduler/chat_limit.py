@@ -3,6 +3,7 @@
 Windows are fixed minutes numbered from the clock, so every process counts a chat's minute alike. Without
 KABINET_REDIS_URL each process counts alone (with N processes behind a balancer a chat gets up to N times
 the limit); with it they count together, and while Redis cannot be reached each falls back to its own count.
+A chat's photos are limited by a second count of the same kind (`photos`), kept apart from its updates.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ end
 return n
 """
 MAX_CHATS = 100_000  # chats counted in memory before the finished windows are dropped
+PHOTOS_PREFIX = "kabinet:photos:"
 
 
 @dataclass
@@ -61,15 +63,20 @@ class LocalChatLimit:
             count.admitted_keys.add(delivery_key)
         return verdict
 
+    def photos(self, per_minute: int) -> LocalChatLimit:
+        """Each chat's photos a minute, counted apart from its updates."""
+        return LocalChatLimit(per_minute)
+
 
 class RedisChatLimit:
     """The same count, shared by every process that talks to the same Redis (one Lua script per update)."""
 
-    def __init__(self, url: str, per_minute: int, prefix: str = "kabinet:chat:") -> None:
+    def __init__(self, url: str, per_minute: int, prefix: str = "kabinet:chat:", *, client=None) -> None:
         import redis.asyncio
 
         # Short timeouts: a Redis that hangs must not hold consumers' updates; the local count takes over.
-        self.redis = redis.asyncio.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self.redis = client or redis.asyncio.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        self.url = url
         self.per_minute = per_minute
         self.prefix = prefix
         self.local = LocalChatLimit(per_minute)
@@ -94,6 +101,11 @@ class RedisChatLimit:
             self.unreachable = False
             log.warning("Redis (KABINET_REDIS_URL) is back: chats are limited by the shared count again")
         return Admission.ADMITTED if count == 0 else admission(count, self.per_minute)
+
+    def photos(self, per_minute: int) -> RedisChatLimit:
+        """Each chat's photos a minute, counted apart from its updates through this limit's connection (closed
+        with this one)."""
+        return RedisChatLimit(self.url, per_minute, PHOTOS_PREFIX, client=self.redis)
 
     async def close(self) -> None:
         await self.redis.aclose()

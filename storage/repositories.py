@@ -17,6 +17,7 @@ from storage.fast_path import Driver, prepared
 from storage.mappers import (
     to_account, to_account_summaries, to_chat, to_chat_and_state, to_invoice, to_linked_accounts, to_meter,
 )
+from storage.queries_photos import PhotoQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, InvoiceRow, LinkAttemptRow, MeterRow, PhotoRow, ReadingRow,
     ReplacedReadingRow,
@@ -29,7 +30,7 @@ from storage.statements import (
 )
 
 
-class SqlTransaction(BillingQueries, ServiceQueries):
+class SqlTransaction(BillingQueries, PhotoQueries, ServiceQueries):
     """Core's Transaction on an ORM session (operators, jobs), or on a Core connection already in a
     transaction (a consumer's turn: see Database.transaction), where the ORM session is made only if a
     query that needs it runs; most turns run only the built-once statements and need none."""

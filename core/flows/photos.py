@@ -24,6 +24,7 @@ from core.recognition import PhotoRejected, Recognition, RecognitionBusy
 
 if TYPE_CHECKING:
     from core.conversation import Kabinet, Turn
+    from core.ports import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | Hand
     async with app.store.transaction() as tx:
         chat, state = await tx.chat_and_state(event.channel, event.chat_id, app.translator.language_for(event.language))
         accounts = await tx.linked_meters(chat.id, app.today())
+        if await over_quota(app, tx, chat.id, len(event.photo)):
+            return None  # the turn refuses it, unread
     meters = [(linked, meter) for linked in accounts for meter in linked.meters]
     if state is not None and state.step in METER_STEPS:
         meters = [(linked, meter) for linked, meter in meters if str(meter.id) == str(state.data.get("meter_id"))]
@@ -71,6 +74,11 @@ async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | Hand
     except Exception as exc:  # a refusal (PhotoRejected) or a failure: the turn answers it
         outcome = exc
     return EarlyReading(meter.id, meter.digits, previous, outcome)
+
+
+async def over_quota(app: Kabinet, tx: Transaction, chat_id: int, size: int) -> bool:
+    """Whether a photo of `size` bytes would take an account linked to the chat over its photo store quota."""
+    return app.photo_quota is not None and await tx.photo_store_used(chat_id) + size > app.photo_quota
 
 
 def last_reading(linked: LinkedAccount, meter: Meter) -> int | None:
@@ -94,6 +102,14 @@ async def on_photo(turn: Turn, content: bytes) -> None:
         found = await readings.meter_for_reading(turn, values="", photo_id=None)
         if found is None and (turn.state is None or turn.state.step != "reading-meter"):
             return  # window closed or no meter: said already, nothing kept
+    if await over_quota(turn.app, turn.tx, turn.chat.id, len(content)):
+        log.warning("%s chat %s: a photo over its account's photo store quota is refused", turn.chat.channel,
+                    turn.chat.external_id)
+        turn.counted.append(("photos_refused", {"reason": "quota"}))
+        turn.say("photo-over-quota")
+        if found is not None:
+            await readings.ask_for_values(turn, *found, None)
+        return
     recognition = None
     if found is not None:
         recognition = await recognize(turn, content, *found)

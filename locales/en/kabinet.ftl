@@ -149,3 +149,5 @@ photo-rejected-truncated = The photo arrived damaged or incomplete. Please send 
 photo-rejected-too-large = The image is too large. Please send an ordinary phone photo of the meter.
 photo-rejected-empty = The photo did not arrive or the file is empty. Please send the photo of the meter again.
 photo-busy = Many photos right now: please send it again in a minute or enter the reading in digits.
+photo-one-at-a-time = One photo at a time, please: wait a minute and send it again.
+photo-over-quota = The photo was neither kept nor read: the photo store of this personal account is full. You can enter the reading in digits.
