@@ -1,7 +1,6 @@
 """The per-chat update limit: a flooding chat is told to slow down once, and the rest never reach the database."""
 import dataclasses
 import logging
-import os
 import uuid
 from datetime import timedelta
 
@@ -10,8 +9,8 @@ from sqlalchemy import func, select
 from core.messages import Incoming, Outcome
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.models import DeliveryRow
+from tests.support.demo import REDIS
 
-REDIS = os.environ.get("KABINET_TEST_REDIS", "redis://127.0.0.1:6379/15")
 SLOW_DOWN = "You are sending messages too often. Please wait a minute: until then new messages are not processed."
 
 

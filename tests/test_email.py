@@ -33,7 +33,7 @@ from handlers.email import Email, EmailSender, MailboxRefused, SmtpServer, email
 from storage.migrate import alembic_config, upgrade
 from storage.queries_email import EmailQueries
 from storage.repositories import SqlTransaction
-from tests.conftest import BACKENDS
+from tests.support.demo import BACKENDS
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 

@@ -11,9 +11,9 @@ from core import metrics
 from core.recognition import Recognition
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.models import PhotoRow
-from tests.conftest import Talk, linked
-from tests.test_chat_limit import REDIS
-from tests.test_recognition import draw_counter, jpeg
+from tests.support.console import Talk, linked
+from tests.support.demo import REDIS
+from tests.support.pictures import draw_counter, jpeg
 
 ONE_AT_A_TIME = "One photo at a time, please: wait a minute and send it again."
 OVER_QUOTA = ("The photo was neither kept nor read: the photo store of this personal account is full. "
@@ -85,8 +85,8 @@ async def test_the_fourth_photo_in_a_minute_is_answered_once_and_the_fifth_silen
     assert await kept_photos(demo_database) == 3
     assert [labels for name, labels in counted.counts if name == "photos_refused"] == [{"reason": "flood"}] * 2
     # Text is not limited by the photo limit: the turn goes on.
-    assert "accepted: 12480" in await talk.press("photo:yes")
-    assert "/balance" in await talk("/help")
+    assert "accepted: 12480" in await talk.press(action="photo:yes")
+    assert "/balance" in await talk.say("/help")
 
 
 async def test_text_does_not_count_against_the_photo_limit_and_it_resets_after_the_minute(kabinet, tmp_path, photo,
@@ -94,10 +94,10 @@ async def test_text_does_not_count_against_the_photo_limit_and_it_resets_after_t
     kabinet.reader = reader = CountingReader()
     kabinet.photo_limit = LocalChatLimit(3)
     talk = Talk(kabinet, language="uk", files=tmp_path / "out")
-    await talk("/link 010000012345 Шевченко")
-    await talk("1")  # consent
+    await talk.say("/link 010000012345 Шевченко")
+    await talk.say("1")  # consent
     for _ in range(5):
-        await talk("/help")
+        await talk.say("/help")
     answers = await send_photos(talk, photo, 4)
     assert reader.reads == 3
     assert answers[3] == "Одне фото за раз, будь ласка: зачекайте хвилину і надішліть його ще раз."
@@ -137,14 +137,14 @@ async def test_a_photo_over_the_accounts_quota_is_not_kept_nor_read_and_the_cons
     await linked(talk)
     for _ in range(2):
         assert "I read 12480" in (await send_photos(talk, photo, 1))[0]
-        await talk("/cancel")
+        await talk.say("/cancel")
     text = (await send_photos(talk, photo, 1))[0]
     assert OVER_QUOTA in text
     assert "12480" not in text
     assert reader.reads == 2 and await kept_photos(demo_database) == 2
     assert ("photos_refused", {"reason": "quota"}) in counted.counts
     # The reading can still be typed.
-    assert "accepted: 12481" in await talk("12481")
+    assert "accepted: 12481" in await talk.say("12481")
 
 
 async def test_another_accounts_photos_are_not_counted(kabinet, tmp_path, photo, demo_database):
@@ -155,7 +155,7 @@ async def test_another_accounts_photos_are_not_counted(kabinet, tmp_path, photo,
     answers = []
     for _ in range(3):
         answers.append(await other.photo(photo))
-        await other("/cancel")
+        await other.say("/cancel")
     assert OVER_QUOTA in answers[2]  # the other account's store is full
     talk = Talk(kabinet, files=tmp_path / "out")
     await linked(talk)

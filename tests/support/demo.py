@@ -14,6 +14,8 @@ DEMO = Path(__file__).resolve().parents[2] / "bot" / "demo"
 KYIV = ZoneInfo("Europe/Kyiv")
 # KABINET_TEST_BACKENDS=sqlite (or postgresql) narrows a local run; CI runs both.
 BACKENDS = [name.strip() for name in os.environ.get("KABINET_TEST_BACKENDS", "sqlite,postgresql").split(",")]
+# A Redis database the tests of shared limits and pace may empty.
+REDIS = os.environ.get("KABINET_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_ADMIN = os.environ.get("KABINET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Read as bot.settings reads it (pydantic's bool: on/off, true/false, 1/0, yes/no).
 FAST_PATH = TypeAdapter(bool).validate_python(os.environ.get("KABINET_DATABASE_FAST_PATH") or True)
