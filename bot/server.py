@@ -142,7 +142,8 @@ class Server:
         install_metrics()
         self.database = await open_database(self.settings)
         # The worker processes that read meter photos before their turn (they load the models, this process never).
-        self.recognition = await recognition_pool(self.settings).start()
+        # Not waited for: the models load while the channels register; a photo before then waits for a worker.
+        self.recognition = await recognition_pool(self.settings).start(wait=False)
         self.kabinet = build_kabinet(self.settings, self.database, reader=self.recognition)
         self.app = make_web_app(self.database, self.kabinet, self.settings)
         self.senders = configured_channels(self.settings, self.kabinet)

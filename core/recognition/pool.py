@@ -93,8 +93,9 @@ class RecognitionPool:
     async def __aexit__(self, *exc_info) -> None:
         await self.close()
 
-    async def start(self) -> RecognitionPool:
-        """Start the workers and wait until each has loaded its reader."""
+    async def start(self, *, wait: bool = True) -> RecognitionPool:
+        """Start the workers and (unless `wait` is False) wait until each has loaded its reader; a photo that
+        comes before a worker is ready waits for one (within the read timeout)."""
         if self.workers == 0:
             # One thread of its own: photos never take the default executor that file and database work use.
             self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="meter-photos")
@@ -107,7 +108,8 @@ class RecognitionPool:
             return self
         self._idle = asyncio.Queue()
         started = [self._spawn() for _ in range(self.workers)]
-        await asyncio.wait([asyncio.ensure_future(w.ready) for w in started], timeout=self.start_timeout)
+        if wait:
+            await asyncio.wait([asyncio.ensure_future(w.ready) for w in started], timeout=self.start_timeout)
         return self
 
     async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
@@ -331,7 +333,9 @@ def serve() -> None:
                 answer = ("error", _portable(exc))
             connection.send(answer)
     except (EOFError, OSError):  # the bot closed the socket: it is stopping, or gave up on this photo
-        return
+        # Nothing to flush or keep: end at once, without the seconds a busy machine takes to tear down the
+        # models (the bot waits for its workers when it stops).
+        os._exit(0)
 
 
 def _portable(exc: Exception) -> Exception:
