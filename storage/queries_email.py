@@ -1,5 +1,5 @@
 """E-mail (issue 19.3): a chat's confirmed address, the confirmation codes mailed for a new one, and the paper
-invoice choice per account. Mixed into storage.repositories.SqlTransaction, whose `session` and `_insert` it uses."""
+invoice choice per account. Mixed into storage.repositories.SqlTransaction, whose `session` and `dialect` it uses."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from core.email_address import DEFAULT_EMAIL_NOTICES, ChatEmail, PaperInvoiceChoice, PendingCode
+from storage.dialect import insert_for
 from storage.models import AccountRow, ChatEmailRow, EmailCodeRow, PaperInvoiceRow
 
 
@@ -30,7 +31,7 @@ class EmailQueries:
     async def confirm_email(self, chat_id: int, address: str, at: datetime) -> ChatEmail:
         """The chat's address is now `address` (a new one replaces the old and clears a refusal); the notices
         it had chosen stay, a first address takes DEFAULT_EMAIL_NOTICES."""
-        statement = self._insert(ChatEmailRow).values(
+        statement = insert_for(self.dialect)(ChatEmailRow).values(
             chat_id=chat_id, address=address, confirmed_at=at, notices=list(DEFAULT_EMAIL_NOTICES), refused_at=None)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["chat_id"],
@@ -114,7 +115,7 @@ class EmailQueries:
     # ----- paper invoice, per account
 
     async def choose_paper_invoice(self, account_id: int, paper: bool, chat_id: int | None, at: datetime) -> None:
-        statement = self._insert(PaperInvoiceRow).values(account_id=account_id, paper=paper, chat_id=chat_id,
+        statement = insert_for(self.dialect)(PaperInvoiceRow).values(account_id=account_id, paper=paper, chat_id=chat_id,
                                                          chosen_at=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["account_id"], set_={"paper": paper, "chat_id": chat_id, "chosen_at": at}))

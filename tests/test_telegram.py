@@ -7,8 +7,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.settings import load_settings
 from core.conversation import COMMANDS
+from handlers.telegram.channel import TelegramConfig
 from storage.models import ChatRow
 from storage.exchange import submitted_readings
 from tests.support.telegram import JPEG, SECRET, Webhook, link
