@@ -15,6 +15,10 @@ memory per process, the harness's own CPU per update (the load generator and the
 this script's process), PostgreSQL's (every postgres process: backends, WAL writer) and how busy the whole
 machine was (/proc/stat: every core).
 
+`--open-loop RATE[,RATE...]` sends updates at set rates instead (Poisson arrivals over many chats), `--find-knee`
+raises the rate until p99 crosses 250 ms, `--photos-per-second` adds a stream of phone-sized meter photos:
+p50/p99/p99.9 per rate and the resident memory of each kind of process (benchmarks/open_loop.py says how).
+
 `--profile DIR` also samples every `kabinet run` process with py-spy (`pip install py-spy`) for the
 measured seconds and writes DIR/<config>-<n>.txt, collapsed stacks (one line per stack and its sample
 count: the input of flame-graph tools, and readable with grep and sort).
@@ -360,13 +364,18 @@ def profile(processes: list[Process], name: str, args) -> list[subprocess.Popen]
 
 
 async def main(args) -> None:
+    if args.open_loop or args.find_knee:
+        from benchmarks import open_loop
+
+        await open_loop.main(args, (args.configs or "echo-1,postgresql-2").split(","))
+        return
     from tests.test_recognition import draw_counter, jpeg
 
     folder, numbers = exchange_folder(args.accounts)
     api = await QuietBotAPI().start()
     content = jpeg(draw_counter("11999"))
     photo = (api.add_file(content), len(content))
-    configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs == "all" \
+    configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs in (None, "all") \
         else args.configs.split(",")
     print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
     print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
@@ -386,12 +395,16 @@ async def main(args) -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks.open_loop import add_arguments as add_open_loop_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--users", type=int, default=64)
     parser.add_argument("--accounts", type=int, default=500)
-    parser.add_argument("--configs", default="all")
+    parser.add_argument("--configs", help="comma-separated; default: all for the closed loop, echo-1,postgresql-2 "
+                                          "for the open loop")
     parser.add_argument("--mix", choices=["full", "text"], default="full",
                         help="full: balance, reading, history with its chart, photos; text: balance and readings only")
     parser.add_argument("--profile", metavar="DIR", help="sample each kabinet process with py-spy into DIR")
+    add_open_loop_arguments(parser)
     asyncio.run(main(parser.parse_args()))
