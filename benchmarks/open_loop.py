@@ -36,7 +36,7 @@ from benchmarks.load import (
     virtual_users,
 )
 from benchmarks.photo_flood import descendants, memory
-from benchmarks.scratch import scratch_database
+from benchmarks.scratch import cpu_seconds, scratch_database
 
 KNEE_MS = 250
 THINK_SECONDS = 1.0  # a consumer's pause before pressing "yes" under the reading read from the photo
@@ -193,16 +193,16 @@ async def at_rate(rate: float, args, text: Stream, photos: Stream | None, rng: r
     async def mark_window() -> None:
         nonlocal cpu_before, machine_before
         await asyncio.sleep(max(0.0, measured_from - time.perf_counter()))
-        cpu_before, machine_before = [p.cpu_seconds() for p in processes], machine_busy_seconds()
+        cpu_before, machine_before = [tree_cpu(p) for p in processes], machine_busy_seconds()
 
     marker = asyncio.create_task(mark_window())
     running = set().union(*await asyncio.gather(*generators))
     await marker
-    cpu = [p.cpu_seconds() - before for p, before in zip(processes, cpu_before)]
+    cpu = [tree_cpu(p) - before for p, before in zip(processes, cpu_before)]
     machine = machine_busy_seconds() - machine_before
     window = time.perf_counter() - measured_from
     if running:
-        done, unanswered = await asyncio.wait(running, timeout=DRAIN_SECONDS)
+        _, unanswered = await asyncio.wait(running, timeout=DRAIN_SECONDS)
         for task in unanswered:
             task.cancel()
         tally.errors += len(unanswered)
@@ -215,6 +215,17 @@ async def at_rate(rate: float, args, text: Stream, photos: Stream | None, rng: r
         "errors": tally.errors, "late": quantile(late, 0.99),
         "cpu": "/".join(f"{c / window:.0%}" for c in cpu), "machine": machine / (window * (os.cpu_count() or 1)),
     }
+
+
+def tree_cpu(process: Process) -> float:
+    """CPU seconds of a bot and the processes under it (the recognition workers) so far."""
+    seconds = 0.0
+    for pid in (process.popen.pid, *descendants(process.popen.pid)):
+        try:
+            seconds += cpu_seconds(pid)
+        except OSError:  # ended meanwhile
+            continue
+    return seconds
 
 
 def photo_chat_count(args) -> int:
@@ -331,6 +342,17 @@ def knee(results: list[dict]) -> str:
             f"{crossed['rate']:g}/s ({crossed['p99']:.0f} ms, {crossed['achieved']:.0f}/s answered)")
 
 
+def side_by_side(summaries: list[tuple[str, list[dict]]]) -> None:
+    """Each rate's p50/p99/p99.9 of every config on one line."""
+    print(f"{'offered':>8} " + " ".join(f"{name + ' p50/p99/p99.9':>30}" for name, _ in summaries))
+    for rate in sorted({result["rate"] for _, results in summaries for result in results}):
+        cells = []
+        for _, results in summaries:
+            found = [r for r in results if r["rate"] == rate]
+            cells.append(f"{found[0]['p50']:.0f}/{found[0]['p99']:.0f}/{found[0]['p999']:.0f}" if found else "–")
+        print(f"{rate:>8g} " + " ".join(f"{cell:>30}" for cell in cells))
+
+
 async def main(args, configs: list[str]) -> None:
     folder, numbers = exchange_folder(args.chats + photo_chat_count(args))
     api = await QuietBotAPI().start()
@@ -342,16 +364,18 @@ async def main(args, configs: list[str]) -> None:
     else:
         photo_files.append(("no-photo", 0))
     mode = (f"rising from {args.knee_start:g}/s by {args.knee_step:g} until p99 > {KNEE_MS} ms" if args.find_knee
-            else ", ".join(f"{rate:g}" for rate in args.open_loop) + " updates/s")
-    photos = (f", and {args.photos_per_second:g} photo/s (2448×3264 JPEG, about "
-              f"{sum(size for _, size in photo_files) // len(photo_files) // 1024} KB)") if args.photos_per_second else ""
-    print(f"open loop, {args.arrivals} arrivals: text mix at {mode}{photos}; {args.chats} chats; "
+            else "at " + ", ".join(f"{rate:g}" for rate in args.open_loop) + " updates/s")
+    size = sum(size for _, size in photo_files) // len(photo_files) // 1024
+    photos = (f", and {args.photos_per_second:g} photo/s (2448×3264 JPEG, about {size} KB)"
+              if args.photos_per_second else "")
+    print(f"open loop, {args.arrivals} arrivals: text mix {mode}{photos}; {args.chats} chats; "
           f"{args.warm_up:g} s warm-up + {args.seconds:g} s per rate; {os.cpu_count()} cores")
     print(f"{'config':14} {'offered':>8} {'answered':>9} {'updates':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} "
           f"{'errors':>7} {'late p99':>9}" + (f" {'photos':>7} {'photo p50':>10} {'photo p99':>10}"
                                                if args.photos_per_second else "")
-          + f" {'CPU/process':>11} {'machine':>8}")
-    print("  (offered and answered: updates/s; latencies in ms, of the text turns when photos are sent)")
+          + f" {'CPU/bot':>11} {'machine':>8}")
+    print("  (offered and answered: updates/s; latencies in ms, of the text turns when photos are sent; CPU of each "
+          "bot process with the processes under it)")
     summaries = []
     try:
         for name in configs:
@@ -364,6 +388,8 @@ async def main(args, configs: list[str]) -> None:
 
             results = await run_config(name, rates, args, api, folder, numbers, photo_files, show)
             summaries.append((name, results))
+        if len(summaries) > 1:
+            side_by_side(summaries)
         if args.find_knee:
             for name, results in summaries:
                 print(f"knee of {name}: {knee(results)}")
