@@ -188,18 +188,20 @@ async def at_rate(rate: float, args, text: Stream, photos: Stream | None, rng: r
     if photos is not None:
         generators.append(arrivals(args.photos_per_second, total, args.arrivals, rng, start, photo_arrival))
     cpu_before: list[float] = []
-    machine_before = 0.0
+    machine_before = harness_before = 0.0
 
     async def mark_window() -> None:
-        nonlocal cpu_before, machine_before
+        nonlocal cpu_before, machine_before, harness_before
         await asyncio.sleep(max(0.0, measured_from - time.perf_counter()))
         cpu_before, machine_before = [tree_cpu(p) for p in processes], machine_busy_seconds()
+        harness_before = time.process_time()
 
     marker = asyncio.create_task(mark_window())
     running = set().union(*await asyncio.gather(*generators))
     await marker
     cpu = [tree_cpu(p) - before for p, before in zip(processes, cpu_before)]
     machine = machine_busy_seconds() - machine_before
+    harness = time.process_time() - harness_before
     window = time.perf_counter() - measured_from
     if running:
         _, unanswered = await asyncio.wait(running, timeout=DRAIN_SECONDS)
@@ -214,6 +216,7 @@ async def at_rate(rate: float, args, text: Stream, photos: Stream | None, rng: r
         "photos": len(pictures), "photo_p50": quantile(pictures, 0.5), "photo_p99": quantile(pictures, 0.99),
         "errors": tally.errors, "late": quantile(late, 0.99),
         "cpu": "/".join(f"{c / window:.0%}" for c in cpu), "machine": machine / (window * (os.cpu_count() or 1)),
+        "harness": harness / window,
     }
 
 
@@ -326,7 +329,7 @@ def row(result: dict, photos: bool) -> str:
             f"{result['late']:>9.1f}")
     if photos:
         line += f" {result['photos']:>7} {result['photo_p50']:>10.0f} {result['photo_p99']:>10.0f}"
-    return line + f" {result['cpu']:>11} {result['machine']:>8.0%}"
+    return line + f" {result['cpu']:>11} {result['harness']:>8.0%} {result['machine']:>8.0%}"
 
 
 def knee(results: list[dict]) -> str:
@@ -373,9 +376,9 @@ async def main(args, configs: list[str]) -> None:
     print(f"{'config':14} {'offered':>8} {'answered':>9} {'updates':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} "
           f"{'errors':>7} {'late p99':>9}" + (f" {'photos':>7} {'photo p50':>10} {'photo p99':>10}"
                                                if args.photos_per_second else "")
-          + f" {'CPU/bot':>11} {'machine':>8}")
+          + f" {'CPU/bot':>11} {'harness':>8} {'machine':>8}")
     print("  (offered and answered: updates/s; latencies in ms, of the text turns when photos are sent; CPU of each "
-          "bot process with the processes under it)")
+          "bot process with the processes under it, and of this one: the load generator and the stand-in Bot API)")
     summaries = []
     try:
         for name in configs:
