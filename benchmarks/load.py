@@ -15,6 +15,10 @@ memory per process, the harness's own CPU per update (the load generator and the
 this script's process), PostgreSQL's (every postgres process: backends, WAL writer) and how busy the whole
 machine was (/proc/stat: every core).
 
+`--open-loop RATE[,RATE...]` sends updates at set rates instead (Poisson arrivals over many chats), `--find-knee`
+raises the rate until p99 crosses 250 ms, `--photos-per-second` adds a stream of phone-sized meter photos:
+p50/p99/p99.9 per rate and the resident memory of each kind of process (benchmarks/open_loop.py says how).
+
 `--profile DIR` also samples every `kabinet run` process with py-spy (`pip install py-spy`) for the
 measured seconds and writes DIR/<config>-<n>.txt, collapsed stacks (one line per stack and its sample
 count: the input of flame-graph tools, and readable with grep and sort).
@@ -34,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,11 +145,48 @@ def start_kabinet(env: dict, count: int) -> list[Process]:
     return processes
 
 
+def bot_environment(url: str, data_dir: Path, api: BotAPI, **settings: str) -> dict:
+    """This environment without its KABINET_ settings, then a bot's on `url` talking to the stand-in `api`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
+    # A virtual user sends many updates a second: under the per-chat limit (20 a minute) nearly all would be
+    # answered "slow down" and dropped, and the benchmark would measure the drops.
+    env.update(KABINET_DATABASE_URL=url, KABINET_DATA_DIR=str(data_dir), KABINET_TELEGRAM_TOKEN=TOKEN,
+               KABINET_TELEGRAM_API_BASE=api.base, KABINET_TELEGRAM_WEBHOOK_SECRET=SECRET,
+               KABINET_READING_WINDOW="always", KABINET_HTTP_HOST="127.0.0.1",
+               KABINET_CHAT_UPDATES_PER_MINUTE="100000", **settings)
+    return env
+
+
+async def start_bots(backend: str, count: int, env: dict, api: BotAPI, folder: Path, numbers: list[str],
+                     chats: int) -> tuple[list[Process], list[int]]:
+    """`count` processes of the config's bot and the ids of `chats` chats for it (linked to accounts for Kabinet)."""
+    if backend == "echo":
+        return start_echo(api.base), list(range(8_000_000, 8_000_000 + chats))
+    subprocess.run([PYTHON, "-m", "bot", "import", str(folder)], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    ids = await link_users(env["KABINET_DATABASE_URL"], numbers, chats)
+    return start_kabinet(env, count), ids
+
+
 def start_echo(api_base: str) -> list[Process]:
     port = free_port()
     popen = subprocess.Popen([PYTHON, str(ROOT / "benchmarks" / "echo_bot.py"), str(port), api_base, TOKEN, SECRET],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return [Process(popen, port)]
+
+
+@asynccontextmanager
+async def virtual_users(processes: list[Process], ids: list[int], photos: list[tuple[str, int]], api: BotAPI,
+                        timeout: float) -> AsyncIterator[list[VirtualUser]]:
+    """Once every process answers, a VirtualUser for each chat id: round robin over the processes and the photos
+    (a file id and its size each)."""
+    for process in processes:
+        await wait_ready(process.port)
+    update_ids = iter(range(1, 10**9))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+        yield [VirtualUser(uid, processes[n % len(processes)].port, *photos[n % len(photos)], http, update_ids, api)
+               for n, uid in enumerate(ids)]
 
 
 class VirtualUser:
@@ -184,8 +227,11 @@ class VirtualUser:
     async def send(self, update: dict, until: float) -> None:
         if time.monotonic() > until:
             raise TimeoutError
+        self.latencies.append(await self.post(update, time.perf_counter()))
+
+    async def post(self, update: dict, started: float) -> float:
+        """Delivers one update; returns the seconds from `started` (a perf_counter time) to the webhook's answer."""
         update = {"update_id": next(self.update_ids), **update}
-        started = time.perf_counter()
         try:
             async with self.http.post(f"http://127.0.0.1:{self.port}/webhook/telegram", json=update,
                                       headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
@@ -193,10 +239,11 @@ class VirtualUser:
                 ok = response.status == 200
         except aiohttp.ClientError:
             ok, answer = False, None
-        self.latencies.append(time.perf_counter() - started)
+        latency = time.perf_counter() - started
         if answer is not None:  # a method answered in the webhook's response: Telegram carries it out
             await call_answer(self.http, self.api, answer)
         self.errors += not ok
+        return latency
 
     async def run(self, until: float, mix: str) -> None:
         rounds = 0
@@ -260,26 +307,10 @@ async def run_config(name: str, args, api: BotAPI, folder: Path, numbers: list[s
 async def measure_config(name: str, backend: str, count: int, url: str, args, api: BotAPI, folder: Path,
                          numbers: list[str], photo: tuple[str, int]) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="kabinet-load-data-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
-    env.update(KABINET_DATABASE_URL=url, KABINET_DATA_DIR=str(data_dir), KABINET_TELEGRAM_TOKEN=TOKEN,
-               KABINET_TELEGRAM_API_BASE=api.base, KABINET_TELEGRAM_WEBHOOK_SECRET=SECRET,
-               KABINET_READING_WINDOW="always", KABINET_HTTP_HOST="127.0.0.1")
-    users = list(range(8_000_000, 8_000_000 + args.users))
-    if backend != "echo":
-        subprocess.run([PYTHON, "-m", "bot", "import", str(folder)], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        users = await link_users(url, numbers, args.users)
-        processes = start_kabinet(env, count)
-    else:
-        processes = start_echo(api.base)
+    processes, users = await start_bots(backend, count, bot_environment(url, data_dir, api), api, folder, numbers,
+                                        args.users)
     try:
-        for process in processes:
-            await wait_ready(process.port)
-        update_ids = iter(range(1, 10**9))
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
-            virtual = [VirtualUser(uid, processes[n % count].port, photo[0], photo[1], http, update_ids, api)
-                       for n, uid in enumerate(users)]
+        async with virtual_users(processes, users, [photo], api, timeout=120) as virtual:
             await asyncio.gather(*(user.warm_up() for user in virtual[:count]))
             profilers = profile(processes, name, args) if args.profile and backend != "echo" else []
             cpu_before = [p.cpu_seconds() for p in processes]
@@ -333,13 +364,18 @@ def profile(processes: list[Process], name: str, args) -> list[subprocess.Popen]
 
 
 async def main(args) -> None:
+    if args.open_loop or args.find_knee:
+        from benchmarks import open_loop
+
+        await open_loop.main(args, (args.configs or "echo-1,postgresql-2").split(","))
+        return
     from tests.test_recognition import draw_counter, jpeg
 
     folder, numbers = exchange_folder(args.accounts)
     api = await QuietBotAPI().start()
     content = jpeg(draw_counter("11999"))
     photo = (api.add_file(content), len(content))
-    configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs == "all" \
+    configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs in (None, "all") \
         else args.configs.split(",")
     print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
     print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
@@ -359,12 +395,16 @@ async def main(args) -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks.open_loop import add_arguments as add_open_loop_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--users", type=int, default=64)
     parser.add_argument("--accounts", type=int, default=500)
-    parser.add_argument("--configs", default="all")
+    parser.add_argument("--configs", help="comma-separated; default: all for the closed loop, echo-1,postgresql-2 "
+                                          "for the open loop")
     parser.add_argument("--mix", choices=["full", "text"], default="full",
                         help="full: balance, reading, history with its chart, photos; text: balance and readings only")
     parser.add_argument("--profile", metavar="DIR", help="sample each kabinet process with py-spy into DIR")
+    add_open_loop_arguments(parser)
     asyncio.run(main(parser.parse_args()))
