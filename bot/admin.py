@@ -203,9 +203,9 @@ async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         body = model.model_validate_json(bytes(raw) or b"null")
     except ValidationError as exc:
         raise _refusal_from(exc, "body") from None
-    for field, value in _strings(body.model_dump()):
+    for name, value in _strings(body.model_dump()):
         if "\x00" in value:  # PostgreSQL text cannot hold it
-            raise Refusal(400, f"bad body: {field}: a NUL character", [{"field": field, "reason": "a NUL character"}])
+            raise Refusal(400, f"bad body: {name}: a NUL character", [{"field": name, "reason": "a NUL character"}])
     return body
 
 

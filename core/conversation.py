@@ -115,7 +115,7 @@ class Kabinet:
             return Handled(Outcome.FAILED, [Reply(self.translator(language, "error-ours"))])
         # Committed: from here on nothing may turn the answer into an apology.
         for name, labels in turn.counted:
-            metrics.count(name, **labels)
+            metrics.count(name, 1, **labels)
         return Handled(Outcome.DONE, turn.replies)
 
     async def _before_turn(self, event: Incoming) -> object | Handled | None:

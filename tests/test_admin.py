@@ -605,7 +605,6 @@ async def test_a_chunked_json_body_is_read_whole(admin, demo_database):
 
 
 async def test_the_operator_lets_a_guessed_at_account_be_linked_again(admin, kabinet, new_talk):
-    from tests.conftest import linked
 
     for number in range(2):
         guesser = new_talk(f"guesser{number}")

@@ -22,7 +22,7 @@ from storage.exchange import import_folder
 from storage.models import Base
 from storage.photos import FilePhotoArchive
 from tests.conftest import DEMO, KYIV, Clock
-from tests.test_admin_support import AUTH, TOKEN, linked_chat, start
+from tests.test_admin_support import AUTH, linked_chat, start
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),

@@ -21,6 +21,7 @@ from core.liqpay import BadCallback, ForgedCallback, LiqPay, Outcome, new_order_
 from scheduler.dispatcher import Dispatcher
 from storage import queries_payments as payments
 from storage.models import OnlinePaymentRow, OutboxRow
+from storage.scheduling import SqlOutbox
 from tests.conftest import KYIV
 from tests.liqpay_provider import LiqPayProvider, liqpay_pair
 from tests.test_admin_support import linked_chat
@@ -89,8 +90,8 @@ class Shop:
 
     async def delivered(self) -> list[tuple[str, str]]:
         sent = Sent()
-        dispatcher = Dispatcher(self.database, {"console": sent}, self.kabinet.translator, KYIV, self.kabinet.window,
-                                clock=self.clock, rates={"console": 1000.0}, per_chat_interval=0.0)
+        dispatcher = Dispatcher(SqlOutbox(self.database), {"console": sent}, self.kabinet.translator, KYIV,
+                                self.kabinet.window, clock=self.clock, rates={"console": 1000.0}, per_chat_interval=0.0)
         while await dispatcher.run_once():
             pass
         return sent.texts

@@ -1,9 +1,9 @@
 """Reminder rules on imported demo data with a controlled clock; the outbox and the dispatcher."""
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from core.model import ChatSettings
 from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
