@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.chat_limit import Admission, ChatLimit
 from core.flows import STANDARD_FLOWS
-# scheduler/jobs.py reads the linking limits' periods here.
-from core.flows.linking import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD  # noqa: F401
 from core.flows.registry import Flow, Registry, Requirement
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply

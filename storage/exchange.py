@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import literal, select, tuple_
 from sqlalchemy.exc import DBAPIError
@@ -667,7 +667,7 @@ async def submitted_readings(session: AsyncSession, since: date | None) -> list[
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def write_export(rows: Iterable[dict[str, Any]], out: io.TextIOBase, fmt: str) -> None:
+def write_export(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> None:
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=1)
         out.write("\n")
