@@ -171,7 +171,7 @@ def _authorise(admin: Admin, request: web.Request) -> str:
         raise Refusal(429, f"too many failed authentications from {address}: try again in {wait} s",
                       retry_after=wait)
     try:
-        _check_token(admin, request)
+        _check_token(admin.token, request)
     except Refusal:
         admin.auth_failures.record(address, now)
         metrics.count("admin_auth_failures", outcome="refused")
@@ -181,13 +181,13 @@ def _authorise(admin: Admin, request: web.Request) -> str:
     return f"{named} (token {admin.fingerprint})"
 
 
-def _check_token(admin: Admin, request: web.Request) -> None:
+def _check_token(token: bytes, request: web.Request) -> None:
     """Refusal(401) unless the token came as a bearer header, and only there."""
     for name, value in request.query.items():
-        if TOKEN_NAMES.search(name) or hmac.compare_digest(value.encode(), admin.token):
+        if TOKEN_NAMES.search(name) or hmac.compare_digest(value.encode(), token):
             raise Refusal(401, "a token in the query string is refused: send it as Authorization: Bearer TOKEN")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), admin.token):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token):
         raise Refusal(401, "send Authorization: Bearer KABINET_ADMIN_TOKEN")
 
 
@@ -203,9 +203,9 @@ async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         body = model.model_validate_json(bytes(raw) or b"null")
     except ValidationError as exc:
         raise _refusal_from(exc, "body") from None
-    for field, value in _strings(body.model_dump()):
+    for name, value in _strings(body.model_dump()):
         if "\x00" in value:  # PostgreSQL text cannot hold it
-            raise Refusal(400, f"bad body: {field}: a NUL character", [{"field": field, "reason": "a NUL character"}])
+            raise Refusal(400, f"bad body: {name}: a NUL character", [{"field": name, "reason": "a NUL character"}])
     return body
 
 
@@ -292,7 +292,8 @@ async def list_readings(admin: Admin, request, who: str, query: ReadingsQuery) -
 
 def _page(model: type[BaseModel], items: list, last_id: int | None, query: PageQuery) -> Page:
     """A full page points on to the next; a short one is the last."""
-    return Page[model](items=items, next_cursor=last_id if len(items) == query.limit else None)
+    page = Page[model]  # type: ignore[valid-type]  # the page's model class, parametrised at run time
+    return page(items=items, next_cursor=last_id if len(items) == query.limit else None)
 
 
 async def reading_photo(admin: Admin, request, who: str, id: int) -> web.StreamResponse:
@@ -347,7 +348,8 @@ async def _order_with_history(session, order_id: int) -> Order | None:
     found = await queries_admin.order(session, order_id)
     if found is None:
         return None
-    return _order(*found, await queries_admin.order_events(session, order_id))
+    row, number = found
+    return _order(row, number, await queries_admin.order_events(session, order_id))
 
 
 async def change_order(admin: Admin, request, who: str, id: int, body: OrderChangeBody) -> OrderChanged:
@@ -363,6 +365,7 @@ async def change_order(admin: Admin, request, who: str, id: int, body: OrderChan
         notices = [(change.chat_id, str(id), str(change.id))] if change.chat_id is not None else []
         notified = await outbox.plan_notices(session, Kind.ORDER, notices, now)
         order = await _order_with_history(session, id)
+    assert order is not None  # changed just above, in this session
     _audit(who, "order %d of account %s: %s -> %s", id, mask(order.account), change.previous, change.status)
     return OrderChanged(order=order, notified=notified)
 
@@ -403,6 +406,7 @@ async def change_appeal(admin: Admin, request, who: str, id: int, body: AppealCh
         notices = [(appeal.chat_id, str(id), appeal.status)] if appeal.chat_id is not None else []
         notified = await outbox.plan_notices(session, Kind.APPEAL, notices, now)
         found = await queries_admin.appeal(session, id)
+    assert found is not None  # changed just above, in this session
     _audit(who, "appeal %d of account %s: -> %s", id, mask(found[1]), appeal.status)
     return AppealChanged(appeal=_appeal(*found), notified=notified)
 
@@ -414,7 +418,7 @@ def _outage(row) -> Outage:
     def utc(moment: datetime | None) -> datetime | None:
         return moment.astimezone(UTC) if moment is not None else None  # as read back, whatever was given
 
-    return Outage(code=row.code, kind=row.kind, starts_at=utc(row.starts_at), ends_at=utc(row.ends_at),
+    return Outage(code=row.code, kind=row.kind, starts_at=row.starts_at.astimezone(UTC), ends_at=utc(row.ends_at),
                   reason=row.reason, settlement=row.settlement, street=row.street, houses=row.houses,
                   grid_nodes=row.grid_nodes)
 

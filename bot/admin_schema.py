@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Awaitable, Callable, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from core.services import APPEAL_STATUSES, APPEAL_TEXT_LIMIT, COMMENT_LIMIT, ORDER_STATUSES
 from storage.exchange import BadValue, houses
@@ -43,23 +43,23 @@ class ReadingsQuery(PageQuery):
 
 
 class OrdersQuery(PageQuery):
-    status: Literal[ORDER_STATUSES] | None = None
+    status: Literal[ORDER_STATUSES] | None = None  # type: ignore[valid-type]  # pydantic: the tuple's members
 
 
 class AppealsQuery(PageQuery):
-    status: Literal[APPEAL_STATUSES] | None = None
+    status: Literal[APPEAL_STATUSES] | None = None  # type: ignore[valid-type]  # pydantic: the tuple's members
 
 
 # ----- bodies
 
 
 class OrderChangeBody(Body):
-    status: Literal[ORDER_STATUSES]
+    status: Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # pydantic: the tuple's members
     comment: str | None = Field(None, max_length=COMMENT_LIMIT, description="shown to the consumer")
 
 
 class AppealChangeBody(Body):
-    status: Literal[APPEAL_STATUSES]
+    status: Literal[APPEAL_STATUSES]  # type: ignore[valid-type]  # pydantic: the tuple's members
     answer: str | None = Field(None, max_length=APPEAL_TEXT_LIMIT, description="needed for `answered`")
 
 
@@ -324,7 +324,7 @@ REASONS = {
 
 def openapi(routes: list[Route], title: str = "Kabinet admin API", version: str = "1") -> dict:
     """The OpenAPI 3.1 document of exactly these routes."""
-    models: list[tuple[type[BaseModel], str]] = [(Error, "serialization")]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Error, "serialization")]
     for route in routes:
         if isinstance(route.body, type):
             models.append((route.body, "validation"))
@@ -333,7 +333,7 @@ def openapi(routes: list[Route], title: str = "Kabinet admin API", version: str 
     keys, definitions = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas = dict(definitions.get("$defs", {}))
 
-    def ref(model, mode: str) -> dict:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict:
         return keys[(model, mode)]
 
     error = {"application/json": {"schema": ref(Error, "serialization")}}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import shutil
 import sys
@@ -172,7 +173,7 @@ def cmd_jobs_list(args) -> int:
     from scheduler.jobs import DAILY, NIGHTLY, Planner
 
     settings: Settings = args.settings
-    planner = Planner(None, settings.window, settings.zone)
+    planner = Planner(None, settings.window, settings.zone)  # type: ignore[arg-type]  # listing reads no store
     for name in planner.jobs():
         when = f"daily at {settings.reminders_at} {settings.timezone}" if name in DAILY else \
             f"daily at {NIGHTLY[name]} {settings.timezone}" if name in NIGHTLY else \
@@ -207,7 +208,7 @@ async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
             async with database.transaction() as tx:
                 for row in rows:
                     chat = await tx.chat_by_id(row.chat_id)
-                    item = _Preview(row.kind, row.subject, row.period, chat.language if chat else "uk", row.text)
+                    item = dataclasses.replace(row, language=chat.language if chat else "uk")
                     replies = await render(tx, kabinet.translator, item, planner.today(), settings.window)
                     target = f"{chat.channel}:{chat.external_id}" if chat else row.chat_id
                     for reply in replies or []:
@@ -215,11 +216,6 @@ async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
     finally:
         await database.close()
     return 0
-
-
-class _Preview:
-    def __init__(self, kind, subject, period, language, text) -> None:
-        self.kind, self.subject, self.period, self.language, self.text = kind, subject, period, language, text
 
 
 def cmd_outbox_status(args) -> int:

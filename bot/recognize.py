@@ -62,7 +62,7 @@ def run(args) -> int:
         return 2
     failed = False
     for path, digits, previous in jobs:
-        line = {"file": str(path)}
+        line: dict[str, object] = {"file": str(path)}
         try:
             result = reader.read(path.read_bytes(), digits=digits, previous=previous)
             line.update(reading=result.reading, confidence=round(result.confidence, 4), candidates=list(result.candidates))

@@ -14,6 +14,7 @@ from bot import admin
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
+from core.notifications import Sender
 from handlers import payments
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
@@ -38,10 +39,11 @@ SHARED_PACE = web.AppKey("shared_pace", SharedPace)
 DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the dispatcher dead
 
 
-class Channel(Protocol):
+class Channel(Sender, Protocol):
     """A messenger wired into `kabinet run`: routes first, then start (webhook or polling), stop last.
     start() returns at once: registering with the messenger's API goes on in the background, and `state` says
-    how far it got (handlers.registration: registering, ready, failed)."""
+    how far it got (handlers.registration: registering, ready, failed). The dispatcher delivers the outbox
+    through it (Sender.deliver)."""
 
     def mount(self, app: web.Application) -> None: ...
 

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # Comma-separated service codes offered to consumers; empty means all of them.
     services: str = ""
     # How meter photos are read: "lines" (neural text-line models) or "templates" (font digit shapes).
-    recognizer: Literal[ENGINES] = "lines"
+    recognizer: Literal[ENGINES] = "lines"  # type: ignore[valid-type]  # pydantic: the tuple's members
     # Worker processes that read meter photos, each holding the models (default: one per core; 0 reads them in a
     # thread of the bot process), and the photos that may wait for one (default: two per worker); the next photo is
     # answered "many photos right now, send it again in a minute or type the reading".

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from core.model import Account, Invoice, Payment
-from core.ports import Transaction
+from core.ports import BillingViews
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def amount_due(account: Account, invoices: Iterable[Invoice], payments: Iterable
     )
 
 
-async def due_of(tx: Transaction, account: Account) -> AmountDue:
+async def due_of(tx: BillingViews, account: Account) -> AmountDue:
     """The account's amount due now, from its invoices and payments of its balance's day on."""
     since = account.balance_on
     return amount_due(account, await tx.invoices_issued_since(account.id, since), await tx.payments_since(account.id, since))

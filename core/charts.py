@@ -145,7 +145,7 @@ def consumption_chart(months: list[MonthConsumption], meters: list[Meter], text:
         y = plot_bottom
         if month.is_gap:
             draw.rectangle((left, plot_bottom - GAP_HEIGHT, right, plot_bottom), outline=GAP_OUTLINE, width=3)
-        elif month.from_invoice:
+        elif month.invoice_kwh is not None:  # from_invoice, said so the type checker sees it
             y -= plot_height * float(month.invoice_kwh) / scale_top
             draw.rectangle((left, y, right, plot_bottom), fill=INVOICE_COLOUR)
         else:

@@ -83,6 +83,7 @@ def _spans(meter: Meter, readings: list[MeterReading], billing_month: Callable[[
     for zone, by_month in closing.items():
         for (before_month, before), (month, value) in pairwise(sorted(by_month.items())):
             kwh = assess([value], {1: before}, digits=meter.digits, k_factor=meter.k_factor).zones[0].kwh
+            assert kwh is not None  # known: the zone has a previous value
             spans.append(_Span(next_month(before_month), month, (meter.id, zone), kwh))
     return spans
 

@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.chat_limit import Admission, ChatLimit
 from core.flows import STANDARD_FLOWS
-# scheduler/jobs.py reads the linking limits' periods here.
-from core.flows.linking import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD  # noqa: F401
 from core.flows.registry import Flow, Registry, Requirement
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
@@ -127,7 +125,7 @@ class Kabinet:
             return Handled(Outcome.FAILED, [Reply(self.translator(language, "error-ours"))])
         # Committed: from here on nothing may turn the answer into an apology.
         for name, labels in turn.counted:
-            metrics.count(name, **labels)
+            metrics.count(name, 1, **labels)
         return Handled(Outcome.DONE, turn.replies)
 
     async def _before_turn(self, event: Incoming) -> object | Handled | None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from importlib import resources
+from typing import Protocol
 
 from fluent.runtime import FluentBundle, FluentResource
 
@@ -18,6 +19,12 @@ LANGUAGES = ("uk", "en", "ru")
 DEFAULT_LANGUAGE = "uk"
 
 log = logging.getLogger(__name__)
+
+
+class Translate(Protocol):
+    """A translator bound to one language (`Turn.t`, a notice's `t`): a message by key."""
+
+    def __call__(self, key: str, **args: object) -> str: ...
 
 
 class Translator:
@@ -36,9 +43,13 @@ class Translator:
             if bundle is not None and bundle.has_message(key):
                 shown = {name: self.text(candidate, value) if isinstance(value, Money | Month) else value
                          for name, value in args.items()}
-                text, errors = bundle.format_pattern(bundle.get_message(key).value, shown)
+                pattern = bundle.get_message(key).value
+                if pattern is None:  # a message of attributes only: nothing of ours is written so
+                    raise KeyError(f"message {key!r} in {candidate} has no text")
+                text, errors = bundle.format_pattern(pattern, shown)
                 if errors:
                     log.error("message %s in %s: %s", key, candidate, errors)
+                assert isinstance(text, str)  # a pattern formats to text (FluentNone is a missing reference's)
                 return text
         raise KeyError(f"no message {key!r} in locales")
 
@@ -121,7 +132,7 @@ def day(value: date | datetime) -> str:
 def _group(digits: str, thousands: str = "\u00a0") -> str:
     sign = "-" if digits.startswith("-") else ""
     digits = digits.lstrip("-")
-    parts = []
+    parts: list[str] = []
     while len(digits) > 3:
         parts.insert(0, digits[-3:])
         digits = digits[:-3]

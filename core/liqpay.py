@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import Any
 from urllib.parse import urlencode
 
 CHECKOUT_URL = "https://www.liqpay.ua/api/3/checkout"
@@ -96,7 +97,7 @@ def sign(private_key: str, data: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def encode(fields: dict) -> str:
+def encode(fields: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps(fields, ensure_ascii=False).encode()).decode()
 
 
@@ -124,7 +125,7 @@ class LiqPay:
         amount = Decimal(amount).quantize(Decimal("0.01"))
         if amount <= 0:
             raise ValueError("a payment's amount must be positive")
-        fields: dict = {
+        fields: dict[str, Any] = {
             "version": VERSION, "public_key": self.public_key, "action": "pay",
             # A JSON number, as LiqPay's examples send it; two decimals survive a float exactly for any bill.
             "amount": float(amount), "currency": CURRENCY, "description": description[:MAX_DESCRIPTION],
@@ -200,7 +201,7 @@ class LiqPay:
         return Outcome.WAITING
 
 
-def _text(fields: dict, name: str) -> str:
+def _text(fields: dict[str, Any], name: str) -> str:
     value = fields.get(name)
     if not isinstance(value, str) or not value:
         raise BadCallback(f"{name} is missing")

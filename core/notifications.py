@@ -7,15 +7,19 @@ delivers it through the chat's channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.amount_due import due_of
 from core.messages import Button, Reply
 from core.model import ChatSettings
 from core.ports import Appeals, NoticeSources, ServiceOrders
+
+if TYPE_CHECKING:
+    from core.i18n import Translate, Translator
+    from core.readings import ReadingWindow
 
 
 QUIET_HOURS = "quiet hours"  # the outcome of a queued message held until the chat's quiet hours end
@@ -84,7 +88,7 @@ class OutboxMessage:
     subject: str
     period: str
     attempts: int
-    text: dict | None
+    text: dict[str, Any] | None  # JSON: the packed replies, a broadcast's text per language, a payment's amount
 
 
 def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:
@@ -118,7 +122,7 @@ def linked_from(channel: str, at: datetime) -> str:
 # ----- the dates each rule keys on
 
 
-def window_opening_tomorrow(window, today: date) -> date | None:
+def window_opening_tomorrow(window: ReadingWindow, today: date) -> date | None:
     """The opening day when the reading window opens tomorrow (the day-before reminder)."""
     tomorrow = today + timedelta(days=1)
     if window.always or not window.is_open(tomorrow) or window.is_open(today):
@@ -126,7 +130,7 @@ def window_opening_tomorrow(window, today: date) -> date | None:
     return tomorrow
 
 
-def window_last_day(window, today: date) -> date | None:
+def window_last_day(window: ReadingWindow, today: date) -> date | None:
     """The window's opening day, when today is its last day (the reminder to those who have not submitted)."""
     if window.always or not window.is_open(today) or window.closing(today) != today:
         return None
@@ -171,7 +175,7 @@ class Sender(Protocol):
 # ----- rendering, when a row is due: with the data as it is then; None means "no longer relevant"
 
 
-def packed_replies(replies: list[Reply]) -> dict:
+def packed_replies(replies: list[Reply]) -> dict[str, Any]:
     """Replies as an outbox row keeps them (JSON): texts and buttons. A picture or a document is not kept;
     its caption is, so the consumer still hears what the answer said."""
     return {"replies": [
@@ -180,14 +184,15 @@ def packed_replies(replies: list[Reply]) -> dict:
     ]}
 
 
-def unpacked_replies(packed: dict | None) -> list[Reply]:
+def unpacked_replies(packed: dict[str, Any] | None) -> list[Reply]:
     return [
         Reply(item.get("text", ""), [[Button(label, action) for label, action in row] for row in item.get("buttons", [])])
         for item in (packed or {}).get("replies", [])
     ]
 
 
-async def render(tx: NoticeSources, translator, item, today: date, window, timezone=None) -> list[Reply] | None:
+async def render(tx: NoticeSources, translator: Translator, item: OutboxMessage, today: date, window: ReadingWindow,
+                 timezone: tzinfo | None = None) -> list[Reply] | None:
     """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
     from core import i18n
 
@@ -253,7 +258,8 @@ async def render(tx: NoticeSources, translator, item, today: date, window, timez
     return None
 
 
-async def render_outage(tx: NoticeSources, t, item, kind: Kind, timezone) -> list[Reply] | None:
+async def render_outage(tx: NoticeSources, t: Translate, item: OutboxMessage, kind: Kind,
+                        timezone: tzinfo | None) -> list[Reply] | None:
     from core import i18n
 
     outage = await tx.outage(item.subject)
@@ -282,7 +288,7 @@ async def render_outage(tx: NoticeSources, t, item, kind: Kind, timezone) -> lis
 ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
 
 
-async def render_order(tx: ServiceOrders, t, item) -> list[Reply] | None:
+async def render_order(tx: ServiceOrders, t: Translate, item: OutboxMessage) -> list[Reply] | None:
     """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
     change = await tx.order_event(int(item.period))
     if change is None:
@@ -296,7 +302,7 @@ async def render_order(tx: ServiceOrders, t, item) -> list[Reply] | None:
     return [Reply("\n".join(lines))]
 
 
-async def render_appeal(tx: Appeals, t, item) -> list[Reply] | None:
+async def render_appeal(tx: Appeals, t: Translate, item: OutboxMessage) -> list[Reply] | None:
     """An appeal's status as it was changed (the period); the answer as it is now."""
     appeal = await tx.appeal(int(item.subject))
     if appeal is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
@@ -233,7 +233,7 @@ class NoticePlanning(Protocol):
 class Outbox(NoticePlanning, Protocol):
     """What is still to be sent to a chat, and whether it can be."""
 
-    async def queue_reply(self, channel: str, external_id: str, packed: dict, now: datetime,
+    async def queue_reply(self, channel: str, external_id: str, packed: dict[str, Any], now: datetime,
                           not_before: datetime) -> None:
         """Keep replies (core.notifications.packed_replies) in the outbox for the chat."""
 

@@ -56,7 +56,7 @@ def nbu_payment_link(payee: Payee, amount: Decimal, purpose: str) -> str:
 def payment_qr_png(link: str) -> bytes:
     """The QR code of a payment link as a PNG, with the hryvnia sign in a white circle in the middle."""
     code = segno.make(link, error="q", boost_error=False, micro=False)
-    if code.version < NBU_QR_MIN_VERSION:
+    if int(code.version) < NBU_QR_MIN_VERSION:  # a number: "M1".."M4" are micro codes, not made here
         code = segno.make(link, error="q", version=NBU_QR_MIN_VERSION, boost_error=False, micro=False)
     buffer = io.BytesIO()
     code.save(buffer, kind="png", scale=10, border=4)

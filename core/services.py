@@ -2,7 +2,7 @@
 
 The operator side (the admin API) changes an order's status only through `change_order_status`, and the
 consumer's cancellation goes through it too, so every change is checked the same way and recorded as an
-event with its time; the outbox picks the events up (Transaction.order_changes_after) to tell the consumer.
+event with its time; the outbox picks the events up (ServiceOrders.order_changes_after) to tell the consumer.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 
 from core.model import Appeal, OrderChange
-from core.ports import Transaction
+from core.ports import Appeals, ServiceOrders
 
 # Every service the cabinets offer (the seeds' lists); a utility offers all or some (Kabinet.services).
 SERVICES = (
@@ -87,7 +87,7 @@ def order_can_go(current: str, wanted: str) -> bool:
 
 
 async def change_order_status(
-    tx: Transaction, order_id: int, new_status: str, comment: str | None, at: datetime, by: str = OPERATOR,
+    tx: ServiceOrders, order_id: int, new_status: str, comment: str | None, at: datetime, by: str = OPERATOR,
 ) -> OrderChange:
     """Move an order to `new_status` and record the change; LookupError for an unknown order or status,
     IllegalTransition for a change the rules forbid (nothing is changed then)."""
@@ -104,7 +104,7 @@ async def change_order_status(
 
 
 async def change_appeal_status(
-    tx: Transaction, appeal_id: int, new_status: str, answer: str | None, at: datetime,
+    tx: Appeals, appeal_id: int, new_status: str, answer: str | None, at: datetime,
 ) -> Appeal:
     """Move an appeal on (new → in progress → answered / closed); "answered" needs the answer's text."""
     if new_status not in APPEAL_STATUSES:

@@ -14,7 +14,7 @@ import logging
 from abc import ABC, abstractmethod
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator, ClassVar
+from typing import Any, AsyncIterator, ClassVar
 
 from core.conversation import Kabinet
 from core.messages import Reply
@@ -69,7 +69,7 @@ class OutputChannel(ABC):
     def __init__(self, kabinet: Kabinet) -> None:
         self.kabinet = kabinet
         self.lines = ChatLines()
-        self._in_flight: set[asyncio.Task] = set()
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     # ----- the primitives
 

@@ -79,7 +79,7 @@ class ChatLines:
         place = next((p for p in line.places if not p.claimed and p.sequence == sequence), None) if line else None
         if place is None:
             place = self._queue(chat, sequence)
-            line = self._lines[chat]
+        line = self._lines[chat]
         place.claimed = True
         try:
             while not self._may_go(line, place):

@@ -50,6 +50,7 @@ class LiqPayCallback:
                         log.warning("liqpay order %s: %s UAH paid, %s asked", callback.order_id, callback.amount,
                                     payment.amount)
                     paid = await payments.online_payment(session, callback.order_id)
+                    assert paid is not None  # recorded just above, in this transaction
                     await payments.queue_paid_notice(session, paid, now)
                     log.info("liqpay order %s paid: %s UAH, payment %s", callback.order_id, callback.amount,
                              callback.payment_id)

@@ -26,9 +26,9 @@ class Registration:
         self.final = final
         self.state = REGISTERING
         self.attempts = 0
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[bool] | None = None
 
-    def start(self) -> asyncio.Task:
+    def start(self) -> asyncio.Task[bool]:
         """Run in the background (again, if it ran before); the running task if there is one."""
         if self.task is None or self.task.done():
             self.state = REGISTERING

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Callable
+from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from core import metrics
@@ -48,7 +48,7 @@ class DispatchStats:
 @dataclass
 class Dispatcher:
     store: OutboxStore
-    senders: dict[str, Sender]
+    senders: Mapping[str, Sender]
     translator: Translator
     timezone: ZoneInfo
     window: ReadingWindow

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from core.conversation import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD
+from core.flows.linking import ACCOUNT_LINK_PERIOD, LINK_ATTEMPT_PERIOD
 from core.notifications import (
     VERIFICATION_NOTICE_DAYS, Kind, OutboxMessage, window_last_day, window_opening_tomorrow,
 )

@@ -90,8 +90,8 @@ class Shop:
 
     async def delivered(self) -> list[tuple[str, str]]:
         sent = Sent()
-        dispatcher = Dispatcher(SqlOutbox(self.database), {"console": sent}, self.kabinet.translator, KYIV, self.kabinet.window,
-                                clock=self.clock, rates={"console": 1000.0}, per_chat_interval=0.0)
+        dispatcher = Dispatcher(SqlOutbox(self.database), {"console": sent}, self.kabinet.translator, KYIV,
+                                self.kabinet.window, clock=self.clock, rates={"console": 1000.0}, per_chat_interval=0.0)
         while await dispatcher.run_once():
             pass
         return sent.texts

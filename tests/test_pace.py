@@ -2,7 +2,6 @@
 import os
 import uuid
 
-import pytest
 
 from scheduler.pace import LocalPace, RedisPace
 

@@ -4,7 +4,6 @@ import io
 
 import pytest
 
-from core.conversation import Kabinet
 from storage.exchange import submitted_readings, write_export
 from tests.support.console import Talk, linked
 from tests.support.pictures import draw_counter, jpeg

@@ -1,7 +1,7 @@
 """/appeal: write to the call centre (a type, the account, a text) and read my appeals with their answers."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.contacts import emergency_line
 from core.flows.accounts import linked, linked_or_ask
@@ -11,11 +11,12 @@ from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT
 
 if TYPE_CHECKING:
     from core.conversation import Turn
+    from core.messages import Button
 
 APPEALS_SHOWN = 10
 
 
-def kind_rows(turn: Turn) -> list:
+def kind_rows(turn: Turn) -> list[list[Button]]:
     rows = [[turn.button(f"appeal-kind-{kind}", f"appealkind:{kind}")] for kind in APPEAL_KINDS]
     rows.append([turn.button("appeals-button", "appeals:")])
     return rows
@@ -23,7 +24,7 @@ def kind_rows(turn: Turn) -> list:
 
 async def cmd_appeal(turn: Turn, args: str) -> None:
     """`/appeal TEXT` skips the text question; the type (and the account, if several) is still asked."""
-    data: dict = {}
+    data: dict[str, Any] = {}
     if args and not refused_text(turn, args):
         data["text"] = args
     elif args:
@@ -31,7 +32,7 @@ async def cmd_appeal(turn: Turn, args: str) -> None:
     await appeal_next(turn, data)
 
 
-async def appeal_next(turn: Turn, data: dict) -> None:
+async def appeal_next(turn: Turn, data: dict[str, Any]) -> None:
     accounts = await linked_or_ask(turn)
     if not accounts:
         turn.go(None)

@@ -110,11 +110,12 @@ async def on_photo(turn: Turn, content: bytes) -> None:
         if found is not None:
             await readings.ask_for_values(turn, *found, None)
         return
-    recognition = None
+    recognition: Recognition | None = None
     if found is not None:
-        recognition = await recognize(turn, content, *found)
-        if recognition is False:
+        read = await recognize(turn, content, *found)
+        if read is False:
             return  # not a usable photo: said so, nothing kept
+        recognition = read
     photo_id = await keep_photo(turn, content, received_at)
     if found is None:
         turn.remember(photo_id=photo_id)  # for the meter the consumer is choosing
@@ -170,15 +171,16 @@ async def recognize(turn: Turn, content: bytes, linked: LinkedAccount, meter: Me
 
 async def recognize_kept_photo(turn: Turn, linked: LinkedAccount, meter: Meter, photo_id: int) -> None:
     """A photo kept before its meter was chosen (a button): read it now from the archive, then offer its value."""
-    recognition = None
+    recognition: Recognition | None = None
     path = await turn.tx.photo_path(photo_id)
     if path is not None and turn.app.reader is not None:
         content = await asyncio.to_thread(turn.app.photos.load, path)
-        recognition = await recognize(turn, content, linked, meter, kept=True) if content else None
-        if recognition is False:
+        read = await recognize(turn, content, linked, meter, kept=True) if content else None
+        if read is False:
             await turn.tx.update_photo(photo_id, meter_id=meter.id, note="rejected")
             turn.go(None)
             return
+        recognition = read
     await offer_photo_reading(turn, linked, meter, photo_id, recognition)
 
 

@@ -3,7 +3,7 @@ reading, confirmed when unusual, accepted with its consumption and estimated cos
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core import i18n
 from core.flows import photos
@@ -121,7 +121,7 @@ async def meter_of_chat(turn: Turn, meter_id: str) -> tuple[LinkedAccount, Meter
     return None
 
 
-async def meter_in_step(turn: Turn, data: dict) -> tuple[LinkedAccount, Meter] | None:
+async def meter_in_step(turn: Turn, data: dict[str, Any]) -> tuple[LinkedAccount, Meter] | None:
     """The meter the step in progress is about, with its account; gone (unlinked meanwhile) ends the step."""
     found = await meter_of_chat(turn, str(data.get("meter_id", "")))
     if found is None:
@@ -157,7 +157,7 @@ async def submit_typed_values(turn: Turn, linked: LinkedAccount, meter: Meter, t
         values = parse_values(text, digits=meter.digits, zones=meter.zones)
     except ReadingRefused as refusal:
         turn.go("reading-values", meter_id=meter.id, photo_id=photo_id)
-        turn.say(refusal.key, **refusal.args_)
+        turn.say(refusal.key, None, **refusal.args_)
         turn.counted.append(("readings", {"result": "refused", "reason": refusal.key.removeprefix("reading-")}))
         return
     await submit_values(turn, linked, meter, values, photo_id, confirmed=False)
@@ -179,10 +179,12 @@ async def submit_values(turn: Turn, linked: LinkedAccount, meter: Meter, values:
     )
     if assessment.needs_confirmation and not confirmed:
         turn.go("reading-confirm", meter_id=meter.id, values=values, photo_id=photo_id)
+        total = assessment.total_kwh
+        assert total is not None  # a rollover or a large consumption is a consumption known
         if assessment.rolled_over:
-            turn.say("reading-rollover", kwh=i18n.kwh(assessment.total_kwh, turn.language), digits=meter.digits)
+            turn.say("reading-rollover", kwh=i18n.kwh(total, turn.language), digits=meter.digits)
         if assessment.large:
-            turn.say("reading-large", kwh=i18n.kwh(assessment.total_kwh, turn.language))
+            turn.say("reading-large", kwh=i18n.kwh(total, turn.language))
         turn.replies[-1].buttons = [[
             turn.button("reading-confirm-button", "reading:confirm"),
             turn.button("reading-reenter-button", "reading:reenter"),

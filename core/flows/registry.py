@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from core.conversation import Kabinet, Turn
@@ -104,7 +104,10 @@ class Registry:
         return found is not None and kind in found.buttons
 
 
-def _add(names: dict, name: str, entry: object, what: str) -> None:
+Entry = TypeVar("Entry")
+
+
+def _add(names: dict[str, Entry], name: str, entry: Entry, what: str) -> None:
     if name in names:
         raise ValueError(f"the {what} {name!r} is declared by two flows")
     names[name] = entry

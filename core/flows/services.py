@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
@@ -99,7 +99,7 @@ async def step_service_choose(turn: Turn, text: str | None, action: str | None) 
     await order_next(turn, {"service": code})
 
 
-async def order_next(turn: Turn, data: dict) -> None:
+async def order_next(turn: Turn, data: dict[str, Any]) -> None:
     """Ask for what the order still lacks: the account, the phone, the comment; then place it."""
     accounts = await linked_or_ask(turn)
     if not accounts:
@@ -128,11 +128,11 @@ async def order_next(turn: Turn, data: dict) -> None:
     turn.with_menu()
 
 
-def state_data(turn: Turn) -> dict:
+def state_data(turn: Turn) -> dict[str, Any]:
     return dict(turn.state.data) if turn.state else {}
 
 
-def account_chosen(turn: Turn, accounts: list[Account], data: dict, *, step: str, action: str, key: str) -> bool:
+def account_chosen(turn: Turn, accounts: list[Account], data: dict[str, Any], *, step: str, action: str, key: str) -> bool:
     """The account is known (or the only one, then noted in `data`); otherwise asked with a button each."""
     if "account_id" in data:
         return True
@@ -146,7 +146,7 @@ def account_chosen(turn: Turn, accounts: list[Account], data: dict, *, step: str
     return False
 
 
-def chosen_account(turn: Turn, accounts: list[Account], data: dict) -> Account | None:
+def chosen_account(turn: Turn, accounts: list[Account], data: dict[str, Any]) -> Account | None:
     """The account chosen earlier, unless it was unlinked since (then the flow ends as a stale button)."""
     account = next((a for a in accounts if a.id == data.get("account_id")), None)
     if account is None:
@@ -156,7 +156,7 @@ def chosen_account(turn: Turn, accounts: list[Account], data: dict) -> Account |
     return account
 
 
-async def note_account(turn: Turn, action: str | None, data: dict) -> dict:
+async def note_account(turn: Turn, action: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """A pressed account button noted in `data` when the account is linked to this chat."""
     value = action.partition(":")[2] if action else ""
     if value.isdecimal() and int(value) in {a.id for a in await turn.tx.linked_accounts(turn.chat.id)}:

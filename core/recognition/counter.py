@@ -122,7 +122,8 @@ def _level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[floa
     if abs(angle) > 0.5:
         region = region.rotate(angle, resample=Image.Resampling.BICUBIC, center=local, fillcolor=(0, 0, 0))
     cut = (local[0] - length / 2, local[1] - thickness / 2, local[0] + length / 2, local[1] + thickness / 2)
-    return region.crop(tuple(int(round(v)) for v in cut))
+    left, top, right, bottom = (int(round(v)) for v in cut)
+    return region.crop((left, top, right, bottom))
 
 
 def _counter_box(level: Image.Image) -> tuple[int, int, int, int]:

@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
 from core.recognition import PhotoRejected
 
@@ -88,9 +89,9 @@ def load_photo(data: bytes) -> Image.Image:
         width, height = img.size
         if width < 1 or height < 1:
             raise PhotoRejected("empty")
-        if width * height > MAX_PIXELS[img.format]:
+        if width * height > MAX_PIXELS[img.format or ""]:  # opened with formats=: always one of ours
             raise PhotoRejected("too_large")
-        if img.format == "JPEG" and _held_coefficients(img, data) > MAX_JPEG_COEFFICIENT_BYTES:
+        if isinstance(img, JpegImageFile) and _held_coefficients(img, data) > MAX_JPEG_COEFFICIENT_BYTES:
             raise PhotoRejected("too_large")
         if img.format == "JPEG":
             img.draft("RGB", _draft_box(img.size))
@@ -105,7 +106,7 @@ def load_photo(data: bytes) -> Image.Image:
     return small.transpose(_TURNS[orientation]) if orientation in _TURNS else small
 
 
-def _held_coefficients(img: Image.Image, data: bytes) -> int:
+def _held_coefficients(img: JpegImageFile, data: bytes) -> int:
     """The bytes libjpeg holds for the whole picture's coefficients: none for a baseline JPEG of one scan."""
     if not img.info.get("progressive") and _jpeg_scans(data) < 2:
         return 0

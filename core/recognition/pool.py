@@ -21,12 +21,14 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 if TYPE_CHECKING:
     from core.recognition import MeterReader, Recognition
 
 log = logging.getLogger(__name__)
+
+Job = tuple[bytes, int | None, int | None]  # a photo, its meter's digits, the previous reading
 
 READ_TIMEOUT = 30.0  # seconds one photo may take on a worker; a 12 MP photo takes about one
 START_TIMEOUT = 120.0  # seconds a worker may take to load its models
@@ -90,7 +92,7 @@ class RecognitionPool:
     async def __aenter__(self) -> RecognitionPool:
         return await self.start()
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def start(self, *, wait: bool = True) -> RecognitionPool:
@@ -125,13 +127,14 @@ class RecognitionPool:
         try:
             if self.workers == 0:
                 loop = asyncio.get_running_loop()
+                assert self._reader is not None  # started, and not unavailable
                 call = functools.partial(self._reader.read, content, digits=digits, previous=previous)
                 return await loop.run_in_executor(self._thread, call)
             return await self._read_in_worker((content, digits, previous))
         finally:
             self.accepted -= 1
 
-    async def _read_in_worker(self, job: tuple) -> Recognition:
+    async def _read_in_worker(self, job: Job) -> Recognition:
         worker = await self._next_idle()
         answer = worker.answer = asyncio.get_running_loop().create_future()
         try:
@@ -151,24 +154,30 @@ class RecognitionPool:
         finally:
             worker.answer = None
         if not worker.lost:
-            self._idle.put_nowait(worker)
+            self._idle_workers().put_nowait(worker)
         if kind == "error":
             raise value
-        return value
+        return cast("Recognition", value)  # unpickled: what serve() sends with "done"
 
     async def _next_idle(self) -> _Worker:
         # Waiting photos are bounded by the queue, each by the read timeout: so is the wait for a worker.
         try:
             async with asyncio.timeout(self.timeout * (1 + self.queue / self.workers)):
                 while True:
-                    worker = await self._idle.get()
+                    worker = await self._idle_workers().get()
                     if worker is None:  # no worker will come
-                        self._idle.put_nowait(None)  # wake the next caller too
+                        self._idle_workers().put_nowait(None)  # wake the next caller too
                         raise RecognitionFailed(f"no reader: {self.unavailable}")
                     if not worker.lost:
                         return worker
         except TimeoutError:
             raise RecognitionFailed("no worker became free in time") from None
+
+    def _idle_workers(self) -> asyncio.Queue[_Worker | None]:
+        """The queue of idle workers, which only a pool of worker processes has."""
+        if self._idle is None:
+            raise RuntimeError("the pool reads photos in a thread: it has no workers")
+        return self._idle
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self.make_reader, self._on_message, self._on_exit)
@@ -179,7 +188,7 @@ class RecognitionPool:
         if kind == "ready":
             self._failed_starts = 0
             worker.ready.set_result(None)
-            self._idle.put_nowait(worker)
+            self._idle_workers().put_nowait(worker)
         elif kind == "unavailable":
             if self.unavailable is None:
                 self._give_up(value)
@@ -206,7 +215,7 @@ class RecognitionPool:
         """No worker can read photos (the reader cannot be built): answer every photo at once from now on."""
         log.error("meter photos cannot be read: %s", reason)
         self.unavailable = reason
-        self._idle.put_nowait(None)
+        self._idle_workers().put_nowait(None)
 
     async def close(self) -> None:
         """Stop the workers: photos being read are answered as failed, a worker busy after 5 s is killed."""
@@ -235,7 +244,8 @@ class _Worker:
     (and start workers over and over from a script without the `__main__` guard).
     """
 
-    def __init__(self, make_reader, on_message, on_exit) -> None:
+    def __init__(self, make_reader: Callable[[], MeterReader], on_message: Callable[[_Worker, str, Any], None],
+                 on_exit: Callable[[_Worker], None]) -> None:
         self.loop = asyncio.get_running_loop()
         here, there = socket.socketpair()
         with there:
@@ -248,15 +258,15 @@ class _Worker:
         self.connection.send(sys.path)
         self.connection.send(make_reader)
         self.pid = self.process.pid
-        self.ready: asyncio.Future = self.loop.create_future()
+        self.ready: asyncio.Future[None] = self.loop.create_future()
         self.ready.add_done_callback(lambda future: future.exception())  # nobody may wait for it: no warning
-        self.answer: asyncio.Future | None = None
+        self.answer: asyncio.Future[tuple[str, Any]] | None = None  # (kind, what serve() sent)
         self.lost = False
         self.exitcode: int | None = None
         self._on_message, self._on_exit = on_message, on_exit
         self.loop.add_reader(self.connection.fileno(), self._receive)
 
-    def send(self, job: tuple) -> None:
+    def send(self, job: Job) -> None:
         self.connection.send(job)
 
     def _receive(self) -> None:
@@ -327,6 +337,7 @@ def serve() -> None:
         connection.send(("ready", os.getpid()))
         while True:
             content, digits, previous = connection.recv()
+            answer: tuple[str, object]
             try:
                 answer = ("done", reader.read(content, digits=digits, previous=previous))
             except Exception as exc:

@@ -44,15 +44,16 @@ _FONT_NAMES = (
 # Segments a..g of a seven-segment (LCD) digit, as lit for 0..9.
 _SEGMENTS = ("abcdef", "bc", "abged", "abgcd", "fgbc", "afgcd", "afgedc", "abc", "abcdefg", "abcdfg")
 _lock = threading.Lock()
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont  # a TrueType font, or the bitmap one without FreeType
 
 
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, steps: int = 24) -> list:
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, steps: int = 24) -> list[tuple[float, float]]:
     """Points along an elliptic arc in the unit box; angles in degrees, 90 pointing down."""
     angles = (math.radians(start + (end - start) * k / steps) for k in range(steps + 1))
     return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
 
 
-def _ring(cx: float, cy: float, rx: float, ry: float, squareness: float = 2.0) -> list:
+def _ring(cx: float, cy: float, rx: float, ry: float, squareness: float = 2.0) -> list[tuple[float, float]]:
     """A closed loop: an ellipse, or with squareness 4 the rounded rectangle of a DIN zero."""
     points = []
     for k in range(49):
@@ -91,7 +92,7 @@ _STROKE_DIGITS = [
 ]
 
 
-def _stroke_digit(strokes: list, weight: int, aspect: float) -> Image.Image:
+def _stroke_digit(strokes: list[list[tuple[float, float]]], weight: int, aspect: float) -> Image.Image:
     img = Image.new("L", (96, 96), 255)
     draw = ImageDraw.Draw(img)
     height = 70
@@ -134,8 +135,8 @@ def _font_paths() -> list[Path]:
     return found
 
 
-def _fonts() -> list:
-    found: list = [ImageFont.truetype(str(path), 64) for path in _font_paths()]
+def _fonts() -> list[Font]:
+    found: list[Font] = [ImageFont.truetype(str(path), 64) for path in _font_paths()]
     try:
         found.append(ImageFont.load_default(size=64))
     except TypeError:  # Pillow without FreeType: a bitmap font is better than none
@@ -143,7 +144,7 @@ def _fonts() -> list:
     return found
 
 
-def _render(font, digit: int) -> Image.Image:
+def _render(font: Font, digit: int) -> Image.Image:
     img = Image.new("L", (96, 96), 255)
     ImageDraw.Draw(img).text((16, 8), str(digit), font=font, fill=0)
     return img
@@ -187,7 +188,8 @@ def _drum_window(base: Image.Image, rng: random.Random) -> np.ndarray:
     margin_x = (window_w - w) / 2
     dy, dx = rng.uniform(-0.3, 0.3) * margin_y, rng.uniform(-0.3, 0.3) * margin_x
     box = (xs.min() - margin_x + dx, ys.min() - margin_y + dy, xs.max() + 1 + margin_x + dx, ys.max() + 1 + margin_y + dy)
-    img = img.crop(tuple(int(v) for v in box)).filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
+    left, top, right, bottom = (int(v) for v in box)
+    img = img.crop((left, top, right, bottom)).filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
     return np.asarray(img, dtype=np.float32)
 
 

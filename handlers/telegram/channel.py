@@ -6,12 +6,14 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, cast
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
-from aiogram.methods import GetUpdates, Response
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import TelegramObject, Update
@@ -74,7 +76,8 @@ class TelegramWebhook(SimpleRequestHandler):
             return web.Response(body="Unauthorized", status=401)
         try:
             update = parse_json(await read_body(request))
-            result = await self.dispatcher.feed_webhook_update(self.bot, update, **self.data)
+            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+                self.bot, update, **self.data)
         except UpdateNotProcessed as exc:
             return web.json_response({"ok": False, "update_id": exc.update_id}, status=500)
         except BadBody as exc:
@@ -94,12 +97,13 @@ class TelegramWebhook(SimpleRequestHandler):
 _RESPONSE_MODELS: dict[Any, type] = {}
 
 
-async def keep_response_models(make_request, bot: Bot, method):
+async def keep_response_models(make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                               method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
     """Keep aiogram's Response[T] models alive: pydantic caches them weakly, so each Bot API call built
     the generic model class anew (about a millisecond of CPU) once the collector had taken the last one."""
     returning = method.__returning__
     if returning not in _RESPONSE_MODELS:
-        _RESPONSE_MODELS[returning] = Response[returning]
+        _RESPONSE_MODELS[returning] = Response[returning]  # type: ignore[valid-type]  # made at run time, as aiogram does
     return await make_request(bot, method)
 
 
@@ -115,7 +119,7 @@ class TelegramChannel(TelegramOutput):
         self.dispatcher.update.outer_middleware(self._track)
         self.webhook_url = config.webhook_url
         self.secret = webhook_secret(config)
-        self._polling: asyncio.Task | None = None
+        self._polling: asyncio.Task[None] | None = None
         self.registration = Registration(f"telegram {self.mode} registration", self._register, final=refused_for_good)
         self.menu = Registration("telegram command menu", lambda: set_command_menu(self.bot, kabinet.translator),
                                  final=refused_for_good)
@@ -129,15 +133,18 @@ class TelegramChannel(TelegramOutput):
         update: TelegramObject, data: dict[str, Any],
     ) -> Any:
         """Remember updates in progress, so that stopping lets them finish; handle each in its chat's turn."""
+        assert isinstance(update, Update)  # an outer middleware of dispatcher.update
         async with self.in_flight(), self.lines.turn(line_of(update), update.update_id):
             return await handler(update, data)
 
-    async def _line_up_polled(self, make_request, bot: Bot, method):
+    async def _line_up_polled(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                              method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
         """Each update of a getUpdates batch takes its place in its chat's line before aiogram starts the
         batch's tasks, which run concurrently and need not reach the core in update_id order."""
         result = await make_request(bot, method)
         if isinstance(method, GetUpdates):
-            for update in result:
+            # What make_request returns is the method's result (the updates), not the Response aiogram's type says.
+            for update in cast("list[Update]", result):
                 self.lines.queue(line_of(update), update.update_id)
         return result
 
@@ -205,6 +212,6 @@ def refused_for_good(exc: Exception) -> bool:
         exc, (TelegramNetworkError, TelegramServerError, TelegramRetryAfter))
 
 
-def _report_polling_end(task: asyncio.Task) -> None:
+def _report_polling_end(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("telegram: polling stopped by an error", exc_info=task.exception())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TypedDict, Unpack
 
 from aiogram.enums import ChatType
 from aiogram.types import Chat
@@ -21,8 +22,19 @@ class UpdateNotProcessed(Exception):
         self.update_id = update_id
 
 
-def incoming(chat_id: int, update_id: int, language: str | None, kind: EventKind, **fields: object) -> Incoming:
-    return Incoming(CHANNEL, str(chat_id), kind, language=language, delivery_key=str(update_id), **fields)
+class EventFields(TypedDict, total=False):
+    """What an update brings besides its chat and kind (the rest of core.messages.Incoming)."""
+
+    text: str
+    action: str
+    photo: bytes | None
+    phone: str
+
+
+def incoming(chat_id: int, update_id: int, language: str | None, kind: EventKind, *, private: bool = True,
+             **fields: Unpack[EventFields]) -> Incoming:
+    return Incoming(CHANNEL, str(chat_id), kind, language=language, delivery_key=str(update_id), private=private,
+                    **fields)
 
 
 def is_private(chat: Chat) -> bool:

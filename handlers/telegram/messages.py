@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Unpack
 
 from aiogram import Router
 from aiogram.types import Message, Update
 
 from core.messages import EventKind, Incoming
 from handlers.channel import PhotoTooLarge, Recipient
-from handlers.telegram.events import apologise, incoming, is_private, respond
+from handlers.telegram.events import EventFields, apologise, incoming, is_private, respond
 from handlers.telegram.photos import PhotoUnavailable
 from handlers.telegram.replies import TelegramOutput
 
@@ -19,23 +20,25 @@ def language_of(message: Message) -> str | None:
     return message.from_user.language_code if message.from_user else None
 
 
-def event_of(message: Message, update_id: int, kind: EventKind, **fields: object) -> Incoming:
+def event_of(message: Message, update_id: int, kind: EventKind, **fields: Unpack[EventFields]) -> Incoming:
     return incoming(message.chat.id, update_id, language_of(message), kind, private=is_private(message.chat),
                     **fields)
 
 
 async def on_text(message: Message, channel: TelegramOutput, event_update: Update) -> None:
-    event = event_of(message, event_update.update_id, EventKind.TEXT, text=message.text)
+    event = event_of(message, event_update.update_id, EventKind.TEXT, text=message.text or "")
     await respond(channel, event, event_update.update_id)
 
 
 async def on_meter_photo(message: Message, channel: TelegramOutput, event_update: Update) -> None:
+    assert message.photo  # the router's has_photo filter
     largest = message.photo[-1]
     await pass_photo(message, channel, event_update.update_id, largest.file_id, largest.file_size)
 
 
 async def on_meter_photo_as_file(message: Message, channel: TelegramOutput, event_update: Update) -> None:
     document = message.document
+    assert document is not None  # the router's has_image_file filter
     await pass_photo(message, channel, event_update.update_id, document.file_id, document.file_size)
 
 
@@ -59,6 +62,7 @@ async def pass_photo(
 
 
 async def on_contact(message: Message, channel: TelegramOutput, event_update: Update) -> None:
+    assert message.contact is not None  # the router's has_contact filter
     event = event_of(message, event_update.update_id, EventKind.CONTACT, phone=message.contact.phone_number)
     await respond(channel, event, event_update.update_id)
 

@@ -38,4 +38,6 @@ async def fetch_photo(bot: Bot, file_id: str, declared_size: int | None) -> byte
         raise PhotoUnavailable(f"GET file: {type(exc).__name__}: HTTP {exc.status}") from None
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise PhotoUnavailable(f"GET file: {type(exc).__name__}") from None
+    if content is None:  # aiogram returns None only when given a destination to write to
+        raise PhotoUnavailable("GET file: nothing read")
     return content.read()

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramForbiddenError,
@@ -75,7 +76,7 @@ def markup_model(markup: Markup) -> InlineKeyboardMarkup | ReplyKeyboardMarkup |
 class SendMessageUnread(SendMessage):
     """sendMessage whose answer is not read back, for aiogram's reading of a refusal (see post_json)."""
 
-    __returning__ = dict
+    __returning__ = dict  # type: ignore[assignment]  # on purpose: the answer is not read into a Message
 
 
 async def post_json(bot: Bot, params: dict[str, Any]) -> None:
@@ -88,6 +89,8 @@ async def post_json(bot: Bot, params: dict[str, Any]) -> None:
     TelegramForbiddenError, ...) as bot(SendMessage(...)) would.
     """
     session = bot.session
+    if not isinstance(session, AiohttpSession):  # its HTTP session is what the request goes through
+        raise TypeError(f"post_json needs aiogram's AiohttpSession, not {type(session).__name__}")
     http = await session.create_session()
     url = session.api.api_url(token=bot.token, method="sendMessage")
     body = json.dumps(params, ensure_ascii=False).encode()
@@ -168,9 +171,11 @@ class TelegramOutput(OutputChannel):
                               markup: Markup) -> None:
         upload = BufferedInputFile(attachment.content, filename=attachment.filename)
         caption = text if len(text) <= MAX_CAPTION else None
-        send = self.bot.send_photo if is_image else self.bot.send_document
-        field = "photo" if is_image else "document"
-        await send(chat_id=chat_id, caption=caption or None,
-                   reply_markup=markup_model(markup) if caption is not None else None, **{field: upload})
+        reply_markup = markup_model(markup) if caption is not None else None
+        if is_image:
+            await self.bot.send_photo(chat_id=chat_id, photo=upload, caption=caption or None, reply_markup=reply_markup)
+        else:
+            await self.bot.send_document(chat_id=chat_id, document=upload, caption=caption or None,
+                                         reply_markup=reply_markup)
         if caption is None:
             await self.send_text(chat_id, text, markup)

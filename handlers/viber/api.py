@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 
@@ -54,16 +55,17 @@ class ViberApi:
             await self._session.close()
             self._session = None
 
-    async def send_message(self, payload: dict, retries: int | None = None) -> int | None:
+    async def send_message(self, payload: dict[str, Any], retries: int | None = None) -> int | None:
         """Send one message (payload as Viber's send_message takes it); returns Viber's message_token."""
         result = await self.call("send_message", payload, retries)
         return result.get("message_token")
 
     async def set_webhook(self, url: str, event_types: list[str], retries: int | None = None) -> list[str]:
         result = await self.call("set_webhook", {"url": url, "event_types": event_types}, retries)
-        return result.get("event_types", [])
+        subscribed: list[str] = result.get("event_types", [])
+        return subscribed
 
-    async def call(self, method: str, payload: dict, retries: int | None = None) -> dict:
+    async def call(self, method: str, payload: dict[str, Any], retries: int | None = None) -> dict[str, Any]:
         retries = self.retries if retries is None else retries
         for attempt in range(retries + 1):
             last_try = attempt == retries
@@ -86,7 +88,7 @@ class ViberApi:
             raise error(method, status if isinstance(status, int) else TRANSPORT_FAILURE, message)
         raise AssertionError("unreachable")  # the loop returns or raises on its last try
 
-    async def _post(self, method: str, payload: dict) -> dict:
+    async def _post(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
             async with self.session.post(
                 f"{self.base}/{method}", json=payload, headers={"X-Viber-Auth-Token": self._token}

@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -112,6 +113,8 @@ class ViberChannel(OutputChannel):
         await self.api.close()
 
     async def register(self) -> None:
+        if self.webhook_url is None:
+            raise RuntimeError("no webhook URL to register")  # start() registers only with one
         await self.api.set_webhook(self.webhook_url, EVENT_TYPES, retries=0)
         log.info("viber webhook set to %s", self.webhook_url)
 
@@ -155,7 +158,7 @@ class ViberChannel(OutputChannel):
             log.warning("viber %s callback we cannot read (%s; fields %s)", event, reason, sorted(data))
             return web.Response(status=400, text=f"a {event} callback we cannot read")
 
-    async def on_message(self, data: dict) -> web.StreamResponse:
+    async def on_message(self, data: dict[str, Any]) -> web.StreamResponse:
         request = _message_request(data)
         user_id = identifier(request.sender.id, "sender.id")
         async with self.lines.turn(user_id, sequence(data)):
@@ -222,7 +225,7 @@ class ViberChannel(OutputChannel):
             return b""
         return bytes(content)
 
-    async def on_conversation_started(self, data: dict) -> web.StreamResponse:
+    async def on_conversation_started(self, data: dict[str, Any]) -> web.StreamResponse:
         request = ViberConversationStartedRequest().from_dict(data)
         user = request.user
         event = Incoming(CHANNEL, identifier(user.id, "user.id"), EventKind.TEXT, text="/start",
@@ -240,17 +243,17 @@ class ViberChannel(OutputChannel):
             welcome["keyboard"] = board
         return web.json_response(welcome)
 
-    async def on_subscribed(self, data: dict) -> web.StreamResponse:
+    async def on_subscribed(self, data: dict[str, Any]) -> web.StreamResponse:
         request = ViberSubscribedRequest().from_dict(data)
         await self.kabinet.set_reachable(CHANNEL, identifier(request.user.id, "user.id"), True)
         return web.Response()
 
-    async def on_unsubscribed(self, data: dict) -> web.StreamResponse:
+    async def on_unsubscribed(self, data: dict[str, Any]) -> web.StreamResponse:
         request = ViberUnsubscribedRequest().from_dict(data)
         await self.kabinet.set_reachable(CHANNEL, identifier(request.user_id, "user_id"), False)
         return web.Response()
 
-    async def on_failed(self, data: dict) -> web.StreamResponse:
+    async def on_failed(self, data: dict[str, Any]) -> web.StreamResponse:
         # Read by hand: viberbot's ViberFailedRequest requires `desc`, which Viber does not always send.
         log.warning("viber could not deliver message %s to %s: %s", data.get("message_token"),
                     data.get("user_id"), data.get("desc", "no description"))
@@ -312,13 +315,13 @@ def token(value: object) -> str:
     return str(value)
 
 
-def sequence(data: dict) -> float:
+def sequence(data: dict[str, Any]) -> float:
     """Where a callback goes in its chat's line: Viber's timestamp (ms); one without goes after the others."""
     timestamp = data.get("timestamp")
     return timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else math.inf
 
 
-def _message_request(data: dict) -> ViberMessageRequest:
+def _message_request(data: dict[str, Any]) -> ViberMessageRequest:
     """viberbot's model of a message callback; a message type it does not know becomes a plain one."""
     try:
         return ViberMessageRequest().from_dict(data)

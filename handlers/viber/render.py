@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from viberbot.api.messages import FileMessage, KeyboardMessage, PictureMessage, TextMessage
 
@@ -48,9 +49,9 @@ def _label(text: str) -> str:
     return text if len(text) <= MAX_BUTTON_TEXT else text[: MAX_BUTTON_TEXT - 1] + "…"
 
 
-def keyboard(rows: list[list[Button]], share_phone: str | None = None) -> dict | None:
+def keyboard(rows: list[list[Button]], share_phone: str | None = None) -> dict[str, Any] | None:
     """Viber's keyboard for rows of core buttons; a share-phone button first when a phone is asked."""
-    lines: list[list[dict]] = []
+    lines: list[list[dict[str, Any]]] = []
     if share_phone is not None:
         lines.append([{"ActionType": "share-phone", "ActionBody": "phone", "Text": _label(share_phone)}])
     for row in rows:
@@ -61,7 +62,7 @@ def keyboard(rows: list[list[Button]], share_phone: str | None = None) -> dict |
                  "Silent": True}
                 for button in row[start:start + KEYBOARD_COLUMNS]
             ])
-    buttons: list[dict] = []
+    buttons: list[dict[str, Any]] = []
     for line in lines:
         for key, width in zip(line, _widths(len(line))):
             buttons.append({"Columns": width, "Rows": 1, "TextSize": "regular", **key})
@@ -74,7 +75,7 @@ def keyboard(rows: list[list[Button]], share_phone: str | None = None) -> dict |
 
 
 def messages_for(reply: Reply, *, image_url: str | None = None, document_url: str | None = None,
-                 share_phone: str | None = None) -> list[dict]:
+                 share_phone: str | None = None) -> list[dict[str, Any]]:
     """The send_message payloads (without receiver and sender) for one reply, keyboard on the last."""
     board = keyboard(reply.buttons, share_phone if reply.request_contact else None)
     api_version = SHARE_PHONE_API_VERSION if reply.request_contact else None
@@ -83,7 +84,7 @@ def messages_for(reply: Reply, *, image_url: str | None = None, document_url: st
     if image_url is not None and reply.image is not None and is_picture(reply.image) and len(texts) == 1 \
             and len(texts[0]) <= MAX_CAPTION:
         caption = texts.pop()
-    parts: list[dict] = [TextMessage(text=text).to_dict() for text in texts]
+    parts: list[dict[str, Any]] = [TextMessage(text=text).to_dict() for text in texts]
     if image_url is not None and reply.image is not None:
         if is_picture(reply.image):
             parts.append(PictureMessage(media=image_url, text=caption).to_dict())
@@ -101,6 +102,7 @@ def messages_for(reply: Reply, *, image_url: str | None = None, document_url: st
     return [{key: value for key, value in part.items() if value is not None} for part in parts]
 
 
-def _file(attachment: Attachment, url: str) -> dict:
+def _file(attachment: Attachment, url: str) -> dict[str, Any]:
     name = attachment.filename[-MAX_FILE_NAME:] or "file"
-    return FileMessage(media=url, size=len(attachment.content), file_name=name).to_dict()
+    payload: dict[str, Any] = FileMessage(media=url, size=len(attachment.content), file_name=name).to_dict()
+    return payload

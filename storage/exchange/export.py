@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +51,7 @@ async def submitted_readings(session: AsyncSession, since: date | None) -> list[
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def write_export(rows: Iterable[dict[str, Any]], out: io.TextIOBase, fmt: str) -> None:
+def write_export(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> None:
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=1)
         out.write("\n")
