@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.exchange import import_folder
 from storage.models import Base
 from storage.photos import FilePhotoArchive
-from tests.support.admin import AUTH, TOKEN, linked_chat, start
+from tests.support.admin import AUTH, linked_chat, start
 from tests.support.demo import DEMO, FAST_PATH, KYIV, Clock
 
 SCALARS = st.one_of(

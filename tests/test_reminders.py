@@ -8,7 +8,6 @@ from sqlalchemy import select, update
 from core.model import ChatSettings
 from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
 from storage.models import AccountRow, ChatRow, OutboxRow
-from storage.scheduling import SqlOutbox
 from tests.support.console import Talk, linked
 from tests.support.demo import KYIV
 from tests.support.reminders import RecordingSender, dispatcher_for, two_chats

@@ -28,7 +28,6 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
     width = len(reading) * cell_w + (len(reading) - 1) * gap + 2 * frame
     img = Image.new("RGB", (width, height + 2 * frame), (15, 15, 15))
-    draw = ImageDraw.Draw(img)
     font = meter_font(int(height * 0.8))
     for i, ch in enumerate(reading):
         x = frame + i * (cell_w + gap)
