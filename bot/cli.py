@@ -92,13 +92,18 @@ def cmd_shell(args) -> int:
 async def _shell(settings: Settings, chat: str = "console", language: str | None = None) -> int:
     from bot.app import build_kabinet, open_database, recognition_pool
     from handlers.console.channel import ConsoleChannel
+    from handlers.email import EmailSender
 
     database = await open_database(settings)
     try:
         async with recognition_pool(settings, workers=0) as reader:  # one person at a terminal: read in-process
-            channel = ConsoleChannel(build_kabinet(settings, database, reader=reader), chat_id=chat,
-                                     language=language, files_dir=settings.output_dir)
-            await channel.run()
+            kabinet = build_kabinet(settings, database, reader=reader)
+            channel = ConsoleChannel(kabinet, chat_id=chat, language=language, files_dir=settings.output_dir)
+            try:
+                await channel.run()
+            finally:
+                if isinstance(kabinet.mailer, EmailSender):
+                    await kabinet.mailer.close()
     finally:
         await database.close()
     return 0

@@ -15,6 +15,7 @@ from bot.metrics import exposition, install as install_metrics, refresh_outbox_d
 from bot.settings import Settings
 from core.conversation import Kabinet
 from handlers import payments
+from handlers.email import EmailSender
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from handlers.viber.channel import ViberChannel, ViberConfig
@@ -205,6 +206,8 @@ class Server:
         if isinstance(self.kabinet.chat_limit, RedisChatLimit):
             await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
+        if isinstance(self.kabinet.mailer, EmailSender):
+            await self.kabinet.mailer.close()
         await self.recognition.close()
         await self.database.close()
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from core.messages import Attachment, Reply
+from core.messages import Email, Reply
 from core.notifications import DeliveryError, TransientFailure
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,6 @@ class SmtpServer:
     password: str | None = None
     tls: TlsMode = "starttls"
     timeout: float = 30.0
-
-
-@dataclass(frozen=True)
-class Email:
-    """One message to one address: a plain-text body, and files such as an invoice's PDF."""
-
-    to: str
-    subject: str
-    body: str
-    attachments: tuple[Attachment, ...] = ()
 
 
 def email_of(to: str, subject: str, replies: list[Reply], footer: str = "") -> Email:
@@ -99,7 +89,7 @@ def refusal(exc: aiosmtplib.SMTPException) -> DeliveryError:
 
 
 class EmailSender:
-    """Sends e-mail through one kept SMTP connection, one message at a time (SMTP answers in order)."""
+    """core.ports.Mailer over SMTP: sends e-mail through one kept SMTP connection, one message at a time (SMTP answers in order)."""
 
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
