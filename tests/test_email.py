@@ -6,7 +6,7 @@ import asyncio
 import re
 import socket
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.scratch import scratch_database
 
-from bot.settings import SettingsError, load_settings
+from bot.cli import _export
+from bot.settings import Settings, SettingsError, load_settings
 from core import i18n
 
 from core.email_address import (
@@ -641,3 +642,19 @@ async def test_a_chat_gets_three_codes_an_hour(talk, mailing, smtp_server, clock
     await talk.press("Send a new code")
     assert "Too many codes this hour. You can ask for a new one at 11:00" in await talk.press("Send a new code")
     assert len(smtp_server.mailbox.messages) == 3
+
+
+async def test_kabinet_export_paper_invoices_writes_paper_invoices_csv(demo_database, tmp_path):
+    async with transaction(demo_database) as tx:
+        first, second = await tx.find_accounts(["010000012345", "020000054321"])
+        await tx.choose_paper_invoice(second.id, True, None, NOW - timedelta(days=3))
+        await tx.choose_paper_invoice(first.id, False, None, NOW)
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=demo_database.url)
+    out = tmp_path / "paper_invoices.csv"
+    assert await _export(settings, None, "csv", out, "paper-invoices") == 0
+    assert out.read_text(encoding="utf-8") == (
+        "account,paper_invoice,chosen_at\n"
+        "010000012345,no,2026-12-03T10:00:00+00:00\n"
+        "020000054321,yes,2026-11-30T10:00:00+00:00\n")
+    assert await _export(settings, date(2026, 12, 1), "csv", out, "paper-invoices") == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == ["010000012345,no,2026-12-03T10:00:00+00:00"]
