@@ -12,17 +12,14 @@ from typing import Literal
 import aiosmtplib
 
 from core.messages import Email, Reply
-from core.notifications import DeliveryError, TransientFailure
+from core.notifications import DeliveryError, MailboxRefused, TransientFailure
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DEFAULT_PORTS", "Email", "EmailSender", "MailboxRefused", "SmtpServer", "compose", "email_of", "refusal"]
+
 TlsMode = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-
-
-class MailboxRefused(DeliveryError):
-    """The recipient's server refused the address for good (a 5xx to RCPT: no such mailbox, mail refused).
-    Retrying would not help; nothing more should be mailed there until the consumer gives an address again."""
 
 
 @dataclass(frozen=True)

@@ -658,3 +658,23 @@ async def test_kabinet_export_paper_invoices_writes_paper_invoices_csv(demo_data
         "020000054321,yes,2026-11-30T10:00:00+00:00\n")
     assert await _export(settings, date(2026, 12, 1), "csv", out, "paper-invoices") == 0
     assert out.read_text(encoding="utf-8").splitlines()[1:] == ["010000012345,no,2026-12-03T10:00:00+00:00"]
+
+
+async def test_a_mailbox_its_server_refuses_is_asked_again(talk, mailing, smtp_server):
+    await talk.say("/settings")
+    await talk.say("E-mail: not set")
+    smtp_server.mailbox.answers = ["550 5.1.1 No such user here"]
+    assert "does not take e-mail for olena@ukr.nte.ua" in await talk.say("olena@ukr.nte.ua")
+    assert "sent a confirmation code to olena@ukr.net" in await talk.say("olena@ukr.net")  # asked again: typed again
+    assert "confirmed" in await talk.say(mailed_code(smtp_server))
+
+
+async def test_an_address_gets_five_codes_a_day_from_all_chats(new_talk, mailing, smtp_server):
+    for n in range(6):
+        chat = new_talk(f"s{n}")
+        await chat.say("/settings")
+        await chat.say("E-mail: not set")
+        answer = await chat.say("stranger@ukr.net")
+    assert len(smtp_server.mailbox.messages) == 5
+    assert answer == ("Too many codes have been sent to this address today. "
+                      "You can ask for a new one 01.12.2026 10:00.")

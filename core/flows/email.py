@@ -25,7 +25,8 @@ from core.email_address import (
 )
 from core.flows.registry import Action, Flow, Step
 from core.messages import Button, Email, Reply
-from core.notifications import DeliveryError
+from core.model import ConversationState
+from core.notifications import DeliveryError, MailboxRefused
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -124,16 +125,19 @@ async def send_code(turn: Turn, address: str) -> None:
 async def mail_code(turn: Turn, email: Email, sent: Reply) -> None:
     """After the commit: the code goes out; if it cannot, the code is closed and the consumer told instead."""
     assert turn.app.mailer is not None
+    address = shown_address(email.to)
     try:
         await turn.app.mailer.send(email)
         return
+    except MailboxRefused:  # no such mailbox: most likely a typo, so the address is asked again
+        failed, state = Reply(turn.t("email-refused", address=address)), ConversationState(ADDRESS_STEP, {})
     except DeliveryError as exc:
         log.warning("the confirmation code for %s chat %s was not mailed: %s", turn.chat.channel,
                     turn.chat.external_id, exc)
+        failed, state = Reply(turn.t("email-send-failed", address=address), turn.menu()), None
     async with turn.app.store.transaction() as tx:
         await tx.close_email_code(turn.chat.channel, turn.chat.external_id, turn.app.clock())
-        await tx.save_state(turn.chat.id, None)
-    failed = Reply(turn.t("email-send-failed", address=shown_address(email.to)), turn.menu())
+        await tx.save_state(turn.chat.id, state)
     turn.replies[turn.replies.index(sent)] = failed
 
 
