@@ -545,6 +545,10 @@ def mailed_code(smtp_server) -> str:
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
 async def stored_email(kabinet, external_id: str = "c1") -> tuple[ChatEmail | None, dict[str, bool | None]]:
     async with kabinet.store.transaction() as tx:
         chat = await tx.chat("console", external_id, "en")
@@ -591,7 +595,7 @@ async def test_a_wrong_code_counts_its_tries_and_the_last_one_spends_the_code(ta
     await talk.say("E-mail: not set")
     await talk.say("olena@ukr.net")
     code = mailed_code(smtp_server)
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    wrong = wrong_code(code)
     assert "6 digits from the e-mail" in await talk.say("which code?")  # not a code: no try spent
     for left in range(CODE_TRIES - 1, 0, -1):
         assert f"Wrong code. Tries left: {left}" in await talk.say(wrong)
@@ -678,3 +682,22 @@ async def test_an_address_gets_five_codes_a_day_from_all_chats(new_talk, mailing
     assert len(smtp_server.mailbox.messages) == 5
     assert answer == ("Too many codes have been sent to this address today. "
                       "You can ask for a new one 01.12.2026 10:00.")
+
+
+async def test_e_mail_in_settings_in_every_channel(mailing, consumer, smtp_server):
+    """The same flow in the console, Telegram and Viber: the core's, with no channel code."""
+    await consumer.say("/link 010000012345 Шевченко")
+    await consumer.press("Погоджуюсь")
+    await consumer.say("/settings")
+    assert "E-mail: не вказано" in consumer.buttons
+    assert "Введіть адресу електронної пошти" in await consumer.press("E-mail: не вказано")
+    assert "Ми надіслали код підтвердження на olena@пошта.укр" in await consumer.say("olena@Пошта.укр")
+    assert smtp_server.mailbox.envelopes == [("rahunky@demo-energo.ua", ["olena@xn--80a1acn3a.xn--j1amh"])]
+    assert "Код неправильний. Залишилося спроб: 4." in await consumer.say(wrong_code(mailed_code(smtp_server)))
+    assert "Адресу olena@пошта.укр підтверджено" in await consumer.say(mailed_code(smtp_server))
+    assert consumer.buttons == ["Так, паперовий теж", "Ні, лише електронний"]
+    assert "паперовий рахунок надходитиме й надалі" in await consumer.press("Так, паперовий теж")
+    async with mailing.store.transaction() as tx:
+        chat = await tx.chat(consumer.channel, consumer.external_id, "uk")
+        assert (await tx.chat_email(chat.id)).address == "olena@xn--80a1acn3a.xn--j1amh"
+    assert (await stored_email(mailing))[1] == {"010000012345": True, "020000054321": None}
