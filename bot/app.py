@@ -9,6 +9,7 @@ from bot.settings import Settings
 from core.conversation import Kabinet
 from core.i18n import Translator
 from core.recognition.pool import RecognitionPool, line_reader
+from handlers.email import EmailSender
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.database import Database
 from storage.migrate import upgrade
@@ -39,7 +40,13 @@ def chat_limit(settings: Settings) -> LocalChatLimit | RedisChatLimit:
     return LocalChatLimit(settings.chat_updates_per_minute)
 
 
+def email_sender(settings: Settings) -> EmailSender | None:
+    """The SMTP client e-mail goes through (closed with the app), or None: no e-mail is configured nor offered."""
+    return EmailSender(settings.smtp) if settings.smtp is not None else None
+
+
 def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabinet:
+    """The core; its mailer is `email_sender(settings)` unless given (whoever builds one closes it)."""
     updates = chat_limit(settings)
     options = dict(
         store=database,
@@ -55,5 +62,7 @@ def build_kabinet(settings: Settings, database: Database, **overrides) -> Kabine
         photo_limit=updates.photos(settings.chat_photos_per_minute),
         photo_quota=round(settings.photo_quota_mb * 1024 * 1024) or None,
     )
+    if "mailer" not in overrides:
+        options["mailer"] = email_sender(settings)
     options.update(overrides)
     return Kabinet(**options)

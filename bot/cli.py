@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import shutil
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from bot.logs import redact_secrets, secrets_of
@@ -34,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     importer.set_defaults(func=cmd_import)
 
     export = commands.add_parser("export", help="export what consumers submitted")
-    export.add_argument("what", choices=["readings"])
-    export.add_argument("--since", type=date.fromisoformat, help="only readings taken on or after YYYY-MM-DD")
+    export.add_argument("what", choices=["readings", "paper-invoices"])
+    export.add_argument("--since", type=date.fromisoformat,
+                        help="only readings taken (paper invoice choices made) on or after YYYY-MM-DD")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--out", type=Path, help="write to this file instead of standard output")
     export.set_defaults(func=cmd_export)
@@ -93,13 +94,18 @@ def cmd_shell(args) -> int:
 async def _shell(settings: Settings, chat: str = "console", language: str | None = None) -> int:
     from bot.app import build_kabinet, open_database, recognition_pool
     from handlers.console.channel import ConsoleChannel
+    from handlers.email import EmailSender
 
     database = await open_database(settings)
     try:
         async with recognition_pool(settings, workers=0) as reader:  # one person at a terminal: read in-process
-            channel = ConsoleChannel(build_kabinet(settings, database, reader=reader), chat_id=chat,
-                                     language=language, files_dir=settings.output_dir)
-            await channel.run()
+            kabinet = build_kabinet(settings, database, reader=reader)
+            channel = ConsoleChannel(kabinet, chat_id=chat, language=language, files_dir=settings.output_dir)
+            try:
+                await channel.run()
+            finally:
+                if isinstance(kabinet.mailer, EmailSender):
+                    await kabinet.mailer.close()
     finally:
         await database.close()
     return 0
@@ -148,24 +154,33 @@ async def _import(settings: Settings, folder: Path) -> int:
 
 
 def cmd_export(args) -> int:
-    return asyncio.run(_export(args.settings, args.since, args.format, args.out))
+    return asyncio.run(_export(args.settings, args.since, args.format, args.out, args.what))
 
 
-async def _export(settings: Settings, since: date | None, fmt: str, out: Path | None) -> int:
+async def _export(settings: Settings, since: date | None, fmt: str, out: Path | None,
+                  what: str = "readings") -> int:
     from bot.app import open_database
     from storage.exchange import submitted_readings, write_export
+    from storage.exchange.export import EXPORT_COLUMNS, PAPER_INVOICE_COLUMNS, paper_invoice_rows
+    from storage.repositories import SqlTransaction
 
+    columns: tuple[str, ...]
     database = await open_database(settings)
     try:
         async with database.session() as session:
-            rows = await submitted_readings(session, since)
+            if what == "paper-invoices":
+                start = datetime.combine(since, time(), settings.zone) if since is not None else None
+                rows = paper_invoice_rows(await SqlTransaction(session).paper_invoice_choices(start))
+                columns = PAPER_INVOICE_COLUMNS
+            else:
+                rows, columns = await submitted_readings(session, since), EXPORT_COLUMNS
     finally:
         await database.close()
     if out is None:
-        write_export(rows, sys.stdout, fmt)
+        write_export(rows, sys.stdout, fmt, columns)
     else:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_export(rows, handle, fmt)
+            write_export(rows, handle, fmt, columns)
     return 0
 
 

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from core.conversation import Kabinet
 from core.notifications import Sender
 from handlers import payments
+from handlers.email import EmailSender
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from handlers.viber.channel import ViberChannel, ViberConfig
@@ -207,6 +208,8 @@ class Server:
         if isinstance(self.kabinet.chat_limit, RedisChatLimit):
             await self.kabinet.chat_limit.close()
         await self.runner.cleanup()
+        if isinstance(self.kabinet.mailer, EmailSender):
+            await self.kabinet.mailer.close()
         await self.recognition.close()
         await self.database.close()
 

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Callable
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from core import metrics
@@ -20,7 +20,7 @@ from core.flows.registry import Flow, Registry, Requirement
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, Payee
-from core.ports import ChatFiles, PhotoArchive, Store, Transaction
+from core.ports import ChatFiles, Mailer, PhotoArchive, Store, Transaction
 from core.readings import ReadingWindow
 from core.recognition import PhotoReader
 
@@ -58,6 +58,8 @@ class Kabinet:
     photo_limit: ChatLimit | None = None
     # Bytes of kept photos an account may have (None: no quota); a photo over it is neither kept nor read.
     photo_quota: int | None = None
+    # Sends e-mail (the confirmation codes of /settings' address); None: no e-mail is configured nor offered.
+    mailer: Mailer | None = None
     # The features this Kabinet serves.
     flows: tuple[Flow, ...] = STANDARD_FLOWS
 
@@ -126,6 +128,11 @@ class Kabinet:
         # Committed: from here on nothing may turn the answer into an apology.
         for name, labels in turn.counted:
             metrics.count(name, 1, **labels)
+        for action in turn.after_commit:
+            try:
+                await action()
+            except Exception:
+                log.exception("after the turn of %s chat %s", event.channel, event.chat_id)
         return Handled(Outcome.DONE, turn.replies)
 
     async def _before_turn(self, event: Incoming) -> object | Handled | None:
@@ -187,6 +194,9 @@ class Turn:
         self.accounts: list[Account] = []
         # Metrics to count once the turn is committed: (name, labels).
         self.counted: list[tuple[str, dict[str, str]]] = []
+        # Work done once the turn is committed, before its replies go (mailing a code that is now stored); it
+        # may change the replies, and opens its own transaction to write.
+        self.after_commit: list[Callable[[], Awaitable[None]]] = []
 
     # ----- what the flows build a turn with
 

@@ -69,6 +69,16 @@ class Attachment:
     mime_type: str
 
 
+@dataclass(frozen=True)
+class Email:
+    """One message to one address: a plain-text body, and files such as an invoice's PDF."""
+
+    to: str
+    subject: str
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+
+
 @dataclass
 class Reply:
     """One message from the bot: text, optional rows of buttons, an optional image or document."""

@@ -166,6 +166,11 @@ class TransientFailure(DeliveryError):
     """A network error, a timeout or a 5xx: tried again later with backoff."""
 
 
+class MailboxRefused(DeliveryError):
+    """The recipient's mail server refused the address for good (a 5xx to RCPT: no such mailbox, mail refused).
+    Retrying would not help; nothing more should be mailed there until the consumer gives an address again."""
+
+
 class Sender(Protocol):
     """Delivers replies to one chat of one messenger, raising a DeliveryError subclass when it cannot."""
 

@@ -9,6 +9,8 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.email_address import ChatEmail, PendingCode
+from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
@@ -225,6 +227,43 @@ class ChatPreferences(Protocol):
         """Settings of many chats at once (the reminder planner); defaults for chats without a row."""
 
 
+class Emails(Protocol):
+    """A chat's e-mail address, the codes that confirm a new one, and the paper invoice choice per account
+    (storage/queries_email.py)."""
+
+    async def chat_email(self, chat_id: int) -> ChatEmail | None: ...
+
+    async def confirm_email(self, chat_id: int, address: str, at: datetime) -> ChatEmail:
+        """The chat's address is now `address` (it replaces an earlier one)."""
+
+    async def remove_email(self, chat_id: int) -> str | None:
+        """Forget the chat's address; returns it (None: there was none)."""
+
+    async def forget_chat_email(self, chat_id: int) -> None:
+        """/forget: the address goes; the accounts' paper invoice choices stay, no longer tied to the chat."""
+
+    async def save_email_code(self, channel: str, external_id: str, address: str, digest: str, at: datetime) -> None:
+        """The code about to be mailed (its salted hash); an earlier one still open is closed."""
+
+    async def pending_email_code(self, channel: str, external_id: str) -> PendingCode | None: ...
+
+    async def spend_email_code_tries(self, channel: str, external_id: str, tries: int) -> None:
+        """The open code has now had `tries` wrong tries."""
+
+    async def close_email_code(self, channel: str, external_id: str, at: datetime) -> None: ...
+
+    async def email_codes_sent_by(self, channel: str, external_id: str, since: datetime) -> list[datetime]:
+        """When codes were mailed for this chat since `since`, to any address."""
+
+    async def email_codes_sent_to(self, address: str, since: datetime) -> list[datetime]:
+        """When codes were mailed to this address since `since`, from any chat."""
+
+    async def choose_paper_invoice(self, account_id: int, paper: bool, chat_id: int | None, at: datetime) -> None: ...
+
+    async def paper_invoice(self, account_id: int) -> bool | None:
+        """The account's last choice; None: nobody chose."""
+
+
 class NoticePlanning(Protocol):
     async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
         """Notices given as (chat id, subject, period) into the outbox, each once (core.notifications)."""
@@ -242,12 +281,19 @@ class Outbox(NoticePlanning, Protocol):
 
 
 class Transaction(Chats, Accounts, Readings, Photos, BillingViews, Outages, Contacts, ServiceOrders, Appeals,
-                  ChatPreferences, Outbox, Protocol):
+                  ChatPreferences, Emails, Outbox, Protocol):
     """One unit of work: everything one consumer event reads and writes, committed together."""
 
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class Mailer(Protocol):
+    """Sends e-mail (handlers.email.EmailSender over SMTP)."""
+
+    async def send(self, email: Email) -> None:
+        """Raises core.notifications.DeliveryError: TransientFailure (try later) or a refusal for good."""
 
 
 class ChatFiles(Protocol):

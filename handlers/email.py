@@ -11,18 +11,15 @@ from typing import Literal
 
 import aiosmtplib
 
-from core.messages import Attachment, Reply
-from core.notifications import DeliveryError, TransientFailure
+from core.messages import Email, Reply
+from core.notifications import DeliveryError, MailboxRefused, TransientFailure
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DEFAULT_PORTS", "Email", "EmailSender", "MailboxRefused", "SmtpServer", "compose", "email_of", "refusal"]
+
 TlsMode = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-
-
-class MailboxRefused(DeliveryError):
-    """The recipient's server refused the address for good (a 5xx to RCPT: no such mailbox, mail refused).
-    Retrying would not help; nothing more should be mailed there until the consumer gives an address again."""
 
 
 @dataclass(frozen=True)
@@ -34,16 +31,6 @@ class SmtpServer:
     password: str | None = None
     tls: TlsMode = "starttls"
     timeout: float = 30.0
-
-
-@dataclass(frozen=True)
-class Email:
-    """One message to one address: a plain-text body, and files such as an invoice's PDF."""
-
-    to: str
-    subject: str
-    body: str
-    attachments: tuple[Attachment, ...] = ()
 
 
 def email_of(to: str, subject: str, replies: list[Reply], footer: str = "") -> Email:
@@ -99,7 +86,7 @@ def refusal(exc: aiosmtplib.SMTPException) -> DeliveryError:
 
 
 class EmailSender:
-    """Sends e-mail through one kept SMTP connection, one message at a time (SMTP answers in order)."""
+    """core.ports.Mailer over SMTP: sends e-mail through one kept SMTP connection, one message at a time (SMTP answers in order)."""
 
     def __init__(self, server: SmtpServer) -> None:
         self.server = server

@@ -23,6 +23,7 @@ from storage.models import (
     ReplacedReadingRow,
 )
 from storage.queries_billing import BillingQueries
+from storage.queries_email import EmailQueries
 from storage.queries_services import ServiceQueries
 from storage.statements import (
     ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, FIRST_DELIVERY, KEEP_REPLACED, LAST_READINGS, LINKED_ACCOUNTS,
@@ -30,7 +31,7 @@ from storage.statements import (
 )
 
 
-class SqlTransaction(BillingQueries, PhotoQueries, ServiceQueries):
+class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries):
     """Core's Transaction on an ORM session (operators, jobs), or on a Core connection already in a
     transaction (a consumer's turn: see Database.transaction), where the ORM session is made only if a
     query that needs it runs; most turns run only the built-once statements and need none."""
@@ -74,6 +75,10 @@ class SqlTransaction(BillingQueries, PhotoQueries, ServiceQueries):
     @property
     def dialect(self) -> str:
         return (self._connection or self._session.bind).dialect.name
+
+    def _insert(self, table):
+        """The dialect's INSERT, which has on_conflict_do_update."""
+        return insert_for(self.dialect)(table)
 
     # ----- chats and conversation state
 

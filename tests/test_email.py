@@ -3,9 +3,10 @@ the SMTP sender against a real local SMTP server (aiosmtpd) that the tests start
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.scratch import scratch_database
 
-from bot.settings import SettingsError, load_settings
+from bot.cli import _export
+from bot.settings import Settings, SettingsError, load_settings
 from core import i18n
 
 from core.email_address import (
@@ -31,8 +33,8 @@ from core.messages import Attachment, Button, Reply
 from core.notifications import ChatUnreachable, DeliveryError, TransientFailure
 from handlers.email import Email, EmailSender, MailboxRefused, SmtpServer, email_of
 from storage.migrate import alembic_config, upgrade
-from storage.queries_email import EmailQueries
 from storage.repositories import SqlTransaction
+from tests.support.console import linked
 from tests.support.demo import BACKENDS
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -415,14 +417,10 @@ def test_a_bad_smtp_setting_is_named(monkeypatch, variables, named):
 # ----- the tables (SQLite and PostgreSQL)
 
 
-class EmailTransaction(EmailQueries, SqlTransaction):
-    """SqlTransaction with the e-mail queries, as the lead will mix them in."""
-
-
 @asynccontextmanager
 async def transaction(database):
     async with database.engine.connect() as connection, connection.begin():
-        tx = EmailTransaction(connection=connection)
+        tx = SqlTransaction(connection=connection)
         yield tx
         await tx.finish()
 
@@ -530,3 +528,176 @@ async def test_migration_0011_goes_down_and_up(backend):
         assert not email_tables & await tables(url)
         await asyncio.to_thread(upgrade, url)
         assert email_tables <= await tables(url)
+
+
+# ----- the /settings flow, in the console channel, the code mailed through a real SMTP server
+
+
+@pytest.fixture
+async def mailing(kabinet, mailer):
+    """The Kabinet with e-mail configured (bot.app.build_kabinet gives it an EmailSender when SMTP is set)."""
+    kabinet.mailer = mailer
+    return kabinet
+
+
+def mailed_code(smtp_server) -> str:
+    body = smtp_server.mailbox.messages[-1].get_body(("plain",)).get_content()
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def stored_email(kabinet, external_id: str = "c1") -> tuple[ChatEmail | None, dict[str, bool | None]]:
+    async with kabinet.store.transaction() as tx:
+        chat = await tx.chat("console", external_id, "en")
+        accounts = await tx.find_accounts(["010000012345", "020000054321"])
+        return await tx.chat_email(chat.id), {a.number: await tx.paper_invoice(a.id) for a in accounts}
+
+
+async def test_no_smtp_configured_no_e_mail_button(talk, kabinet):
+    assert kabinet.mailer is None
+    await talk.say("/settings")
+    assert not [label for label in talk.buttons if "E-mail" in label]
+    await talk.press(action="email:menu")  # a button from when e-mail was configured
+    assert talk.text == i18n.Translator()("en", "button-stale")
+
+
+async def test_an_address_is_confirmed_by_the_mailed_code_and_the_paper_invoice_recorded(
+        talk, mailing, smtp_server):
+    await linked(talk)
+    await talk.say("/settings")
+    assert "E-mail: not set" in talk.buttons
+    assert "Type your e-mail address" in await talk.say("E-mail: not set")
+    assert "no spaces" in await talk.say("olena koval@ukr.net")
+    assert smtp_server.mailbox.messages == []
+    assert "sent a confirmation code to Olena.Koval@ukr.net" in await talk.say(" Olena.Koval@Ukr.NET ")
+    [message] = smtp_server.mailbox.messages
+    assert smtp_server.mailbox.envelopes[0][1] == ["Olena.Koval@ukr.net"]
+    assert message["Subject"] == "Your e-mail confirmation code for the personal cabinet"
+    code = mailed_code(smtp_server)
+    async with mailing.store.transaction() as tx:
+        pending_code = await tx.pending_email_code("console", "c1")
+    assert code not in pending_code.digest and code_matches(code, pending_code.digest)  # only its hash is kept
+    assert (await stored_email(mailing))[0] is None
+    assert "The address Olena.Koval@ukr.net is confirmed" in await talk.say(f"{code[:3]} {code[3:]}")
+    assert "paper invoice for account 010000012345" in talk.text
+    assert "Recorded: no more paper invoices for account 010000012345" in await talk.press("No, electronic only")
+    address, paper = await stored_email(mailing)
+    assert address.address == "Olena.Koval@ukr.net" and paper == {"010000012345": False, "020000054321": None}
+    await talk.say("/settings")
+    assert "E-mail: Olena.Koval@ukr.net" in talk.buttons
+
+
+async def test_a_wrong_code_counts_its_tries_and_the_last_one_spends_the_code(talk, mailing, smtp_server):
+    await talk.say("/settings")
+    await talk.say("E-mail: not set")
+    await talk.say("olena@ukr.net")
+    code = mailed_code(smtp_server)
+    wrong = wrong_code(code)
+    assert "6 digits from the e-mail" in await talk.say("which code?")  # not a code: no try spent
+    for left in range(CODE_TRIES - 1, 0, -1):
+        assert f"Wrong code. Tries left: {left}" in await talk.say(wrong)
+    assert "No tries left" in await talk.say(wrong)
+    assert "No tries left" in await talk.say(code)
+    assert (await stored_email(mailing))[0] is None
+    assert "sent a confirmation code" in await talk.press("Send a new code")
+    assert "confirmed" in await talk.say(mailed_code(smtp_server))
+    assert (await stored_email(mailing))[0].address == "olena@ukr.net"
+
+
+async def test_a_code_not_mailed_is_said_and_closed(talk, mailing, smtp_server):
+    smtp_server.stop()
+    await talk.say("/settings")
+    await talk.say("E-mail: not set")
+    assert "could not send an e-mail to olena@ukr.net" in await talk.say("olena@ukr.net")
+    async with mailing.store.transaction() as tx:
+        assert await tx.pending_email_code("console", "c1") is None
+    assert "did not understand" in await talk.say("123456")  # no code is awaited
+    smtp_server.start()
+
+
+async def test_the_address_is_removed_and_forget_removes_it(talk, new_talk, mailing, smtp_server):
+    for chat in (talk, other := new_talk("c2")):
+        await chat.say("/settings")
+        await chat.say("E-mail: not set")
+        await chat.say(f"{chat.channel.chat_id}@ukr.net")
+        await chat.say(mailed_code(smtp_server))
+    await talk.say("/settings")
+    await talk.say("E-mail: c1@ukr.net")
+    assert talk.buttons == ["Change e-mail", "Remove e-mail"]
+    assert "The address c1@ukr.net is removed" in await talk.press("Remove e-mail")
+    assert (await stored_email(mailing))[0] is None
+    assert (await stored_email(mailing, "c2"))[0].address == "c2@ukr.net"
+    async with mailing.store.transaction() as tx:
+        forgotten = (await tx.chat("console", "c2", "en")).id
+    await other.say("/forget")
+    await other.say("Yes, erase")
+    async with mailing.store.transaction() as tx:
+        assert await tx.chat_email(forgotten) is None
+
+
+async def test_a_chat_gets_three_codes_an_hour(talk, mailing, smtp_server, clock):
+    await talk.say("/settings")
+    await talk.say("E-mail: not set")
+    await talk.say("olena@ukr.net")
+    await talk.press("Send a new code")
+    await talk.press("Send a new code")
+    assert "Too many codes this hour. You can ask for a new one at 11:00" in await talk.press("Send a new code")
+    assert len(smtp_server.mailbox.messages) == 3
+
+
+async def test_kabinet_export_paper_invoices_writes_paper_invoices_csv(demo_database, tmp_path):
+    async with transaction(demo_database) as tx:
+        first, second = await tx.find_accounts(["010000012345", "020000054321"])
+        await tx.choose_paper_invoice(second.id, True, None, NOW - timedelta(days=3))
+        await tx.choose_paper_invoice(first.id, False, None, NOW)
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=demo_database.url)
+    out = tmp_path / "paper_invoices.csv"
+    assert await _export(settings, None, "csv", out, "paper-invoices") == 0
+    assert out.read_text(encoding="utf-8") == (
+        "account,paper_invoice,chosen_at\n"
+        "010000012345,no,2026-12-03T10:00:00+00:00\n"
+        "020000054321,yes,2026-11-30T10:00:00+00:00\n")
+    assert await _export(settings, date(2026, 12, 1), "csv", out, "paper-invoices") == 0
+    assert out.read_text(encoding="utf-8").splitlines()[1:] == ["010000012345,no,2026-12-03T10:00:00+00:00"]
+
+
+async def test_a_mailbox_its_server_refuses_is_asked_again(talk, mailing, smtp_server):
+    await talk.say("/settings")
+    await talk.say("E-mail: not set")
+    smtp_server.mailbox.answers = ["550 5.1.1 No such user here"]
+    assert "does not take e-mail for olena@ukr.nte.ua" in await talk.say("olena@ukr.nte.ua")
+    assert "sent a confirmation code to olena@ukr.net" in await talk.say("olena@ukr.net")  # asked again: typed again
+    assert "confirmed" in await talk.say(mailed_code(smtp_server))
+
+
+async def test_an_address_gets_five_codes_a_day_from_all_chats(new_talk, mailing, smtp_server):
+    for n in range(6):
+        chat = new_talk(f"s{n}")
+        await chat.say("/settings")
+        await chat.say("E-mail: not set")
+        answer = await chat.say("stranger@ukr.net")
+    assert len(smtp_server.mailbox.messages) == 5
+    assert answer == ("Too many codes have been sent to this address today. "
+                      "You can ask for a new one 01.12.2026 10:00.")
+
+
+async def test_e_mail_in_settings_in_every_channel(mailing, consumer, smtp_server):
+    """The same flow in the console, Telegram and Viber: the core's, with no channel code."""
+    await consumer.say("/link 010000012345 Шевченко")
+    await consumer.press("Погоджуюсь")
+    await consumer.say("/settings")
+    assert "E-mail: не вказано" in consumer.buttons
+    assert "Введіть адресу електронної пошти" in await consumer.press("E-mail: не вказано")
+    assert "Ми надіслали код підтвердження на olena@пошта.укр" in await consumer.say("olena@Пошта.укр")
+    assert smtp_server.mailbox.envelopes == [("rahunky@demo-energo.ua", ["olena@xn--80a1acn3a.xn--j1amh"])]
+    assert "Код неправильний. Залишилося спроб: 4." in await consumer.say(wrong_code(mailed_code(smtp_server)))
+    assert "Адресу olena@пошта.укр підтверджено" in await consumer.say(mailed_code(smtp_server))
+    assert consumer.buttons == ["Так, паперовий теж", "Ні, лише електронний"]
+    assert "паперовий рахунок надходитиме й надалі" in await consumer.press("Так, паперовий теж")
+    async with mailing.store.transaction() as tx:
+        chat = await tx.chat(consumer.channel, consumer.external_id, "uk")
+        assert (await tx.chat_email(chat.id)).address == "olena@xn--80a1acn3a.xn--j1amh"
+    assert (await stored_email(mailing))[1] == {"010000012345": True, "020000054321": None}

@@ -17,6 +17,7 @@ async def cmd_forget(turn: Turn, args: str) -> None:
 
 async def step_forget(turn: Turn, text: str | None, action: str | None) -> None:
     if action == "forget:yes":
+        await turn.tx.forget_chat_email(turn.chat.id)
         await turn.tx.forget_chat(turn.chat.id)
         # Before the commit: should it fail, the files are gone and the chat is not, which is harmless.
         for files in turn.app.chat_files:

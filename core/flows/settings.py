@@ -1,9 +1,10 @@
-"""/settings: language, which reminders come, and quiet hours; kept per chat."""
+"""/settings: language, which reminders come, quiet hours and (when configured) e-mail; kept per chat."""
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from core.flows.email import settings_button
 from core.flows.registry import Action, Command, Flow, Step
 from core.model import ChatSettings
 from core.preferences import REMINDER_SWITCHES, parse_quiet_hours
@@ -28,6 +29,9 @@ async def show_settings(turn: Turn, key: str = "settings-summary", **args: objec
         for switch in REMINDER_SWITCHES
     )
     rows.append([turn.button("settings-quiet-button", "quiet:ask", quiet=quiet_text(turn, settings))])
+    email = await settings_button(turn)
+    if email:
+        rows.append(email)
     turn.say(key, buttons=rows, quiet=quiet_text(turn, settings), **args)
 
 

@@ -1,4 +1,5 @@
-"""Exporting what consumers submitted through a chat: readings with their photos, as CSV or JSON."""
+"""Exporting what consumers submitted through a chat: readings with their photos, and the paper invoice choices
+(paper_invoices.csv), as CSV or JSON."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,7 @@ from typing import Any, TextIO
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.email_address import PaperInvoiceChoice
 from storage.exchange.columns import CHAT_SOURCES
 from storage.models import AccountRow, MeterRow, PhotoRow, ReadingRow, ReplacedReadingRow, UtcDateTime
 
@@ -50,12 +52,21 @@ async def submitted_readings(session: AsyncSession, since: date | None) -> list[
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
+# paper_invoices.csv: whether the utility still posts a paper invoice for an account, as a consumer last chose it.
+PAPER_INVOICE_COLUMNS = ("account", "paper_invoice", "chosen_at")
 
-def write_export(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str) -> None:
+
+def paper_invoice_rows(choices: Iterable[PaperInvoiceChoice]) -> list[dict[str, Any]]:
+    return [{"account": choice.account, "paper_invoice": "yes" if choice.paper else "no",
+             "chosen_at": choice.chosen_at.isoformat()} for choice in choices]
+
+
+def write_export(rows: Iterable[dict[str, Any]], out: TextIO, fmt: str,
+                 columns: tuple[str, ...] = EXPORT_COLUMNS) -> None:
     if fmt == "json":
         json.dump(list(rows), out, ensure_ascii=False, indent=1)
         out.write("\n")
         return
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
