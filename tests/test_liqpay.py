@@ -226,6 +226,8 @@ async def test_pay_by_card_from_balance_is_pending_at_once_in_balance_history_an
     assert list(csv.DictReader(io.StringIO(export.stdout))) == [{
         "order_id": order_id, "payment_id": str(shop.provider.next_payment_id - 1), "account": ACCOUNT,
         "amount": "658.40", "currency": "UAH", "paid_at": "2026-11-30T08:00:00+00:00", "status": "paid"}]
+    later = kabinet_command(["export", "payments", "--since", "2026-12-01", "--format", "json"], environment)
+    assert (later.returncode, json.loads(later.stdout)) == (0, [])
 
     # The billing brings the payment: no longer pending, counted once, by the billing.
     async with shop.database.session() as session:
