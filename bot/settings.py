@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # The public address of GET /payments/liqpay/pay, which the "Pay by card" button opens (it records the order
     # and sends the consumer on to LiqPay's page); default: liqpay_server_url + "/pay".
     liqpay_pay_url: str | None = Field(None, pattern=r"^https?://\S+$", validate_default=True)
+    # Where LiqPay's page sends the consumer after paying, e.g. the bot's https://t.me/NAME (default: LiqPay's own
+    # result page).
+    liqpay_result_url: str | None = Field(None, pattern=r"^https?://\S+$")
 
     @field_validator("payee_iban")
     @classmethod
@@ -170,7 +173,7 @@ class Settings(BaseSettings):
         if self.liqpay_public_key is None or self.liqpay_private_key is None:
             return None
         return LiqPay(self.liqpay_public_key, self.liqpay_private_key.get_secret_value(), self.liqpay_server_url,
-                      self.liqpay_checkout_url)
+                      self.liqpay_checkout_url, self.liqpay_result_url)
 
     @property
     def pay_links(self) -> PayLinks | None:

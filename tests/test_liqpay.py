@@ -40,6 +40,7 @@ from tests.test_viber import rig  # noqa: F401  (a fixture)
 PUBLIC, PRIVATE = "i00000000001", "demo-private-key-0123456789abcdefghijklmn"
 ACCOUNT = "010000012345"
 PAY_URL = "https://kabinet.example/payments/liqpay/pay"
+RESULT_URL = "https://t.me/kabinet_demo_bot"
 
 
 class Sent:
@@ -129,7 +130,7 @@ async def shop(demo_database, kabinet, clock, tmp_path):
     async with LiqPayProvider(PUBLIC, PRIVATE) as provider:
         settings = Settings(_env_file=None, data_dir=tmp_path / "data", liqpay_public_key=PUBLIC,
                             liqpay_private_key=PRIVATE, liqpay_server_url=server_url,
-                            liqpay_checkout_url=provider.checkout_url)
+                            liqpay_checkout_url=provider.checkout_url, liqpay_result_url=RESULT_URL)
         kabinet.payee = settings.payee  # the Pay by card button, to this server's /payments/liqpay/pay
         server = TestServer(make_web_app(demo_database, kabinet, settings), host="127.0.0.1", port=port)
         await server.start_server()
@@ -199,8 +200,8 @@ async def test_pay_by_card_from_balance_is_pending_at_once_in_balance_history_an
     [row], _ = await shop.state()
     assert row[:3] == (order_id, "ordered", Decimal("658.40"))
     page = shop.provider.checkouts[order_id]
-    assert (page["amount"], page["description"], page["language"], page["server_url"]) == (
-        658.4, f"Оплата за електроенергію, особовий рахунок {ACCOUNT}", "en", shop.callback_url)
+    assert (page["amount"], page["description"], page["language"], page["server_url"], page["result_url"]) == (
+        658.4, f"Оплата за електроенергію, особовий рахунок {ACCOUNT}", "en", shop.callback_url, RESULT_URL)
 
     assert (await shop.provider.pay(order_id)).status == 200
 
