@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import json
 import logging
 import shutil
 import sys
@@ -32,9 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("folder", type=Path)
     importer.set_defaults(func=cmd_import)
 
-    export = commands.add_parser("export", help="export what consumers submitted")
-    export.add_argument("what", choices=["readings"])
-    export.add_argument("--since", type=date.fromisoformat, help="only readings taken on or after YYYY-MM-DD")
+    export = commands.add_parser("export", help="export what consumers submitted or paid online")
+    export.add_argument("what", choices=["readings", "payments"])
+    export.add_argument("--since", type=date.fromisoformat,
+                        help="only readings taken, or payments paid, on or after YYYY-MM-DD")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--out", type=Path, help="write to this file instead of standard output")
     export.set_defaults(func=cmd_export)
@@ -147,25 +150,42 @@ async def _import(settings: Settings, folder: Path) -> int:
 
 
 def cmd_export(args) -> int:
-    return asyncio.run(_export(args.settings, args.since, args.format, args.out))
+    return asyncio.run(_export(args.settings, args.what, args.since, args.format, args.out))
 
 
-async def _export(settings: Settings, since: date | None, fmt: str, out: Path | None) -> int:
+async def _export(settings: Settings, what: str, since: date | None, fmt: str, out: Path | None) -> int:
     from bot.app import open_database
-    from storage.exchange import submitted_readings, write_export
+    from storage import queries_payments
+    from storage.exchange import EXPORT_COLUMNS, submitted_readings
 
     database = await open_database(settings)
     try:
         async with database.session() as session:
-            rows = await submitted_readings(session, since)
+            if what == "payments":
+                # from the day's start where the utility is: a payment at 00:30 in Kyiv is that day's
+                start = None if since is None else datetime.combine(since, datetime.min.time(), settings.zone)
+                rows, columns = await queries_payments.exported_payments(session, start), queries_payments.EXPORT_COLUMNS
+            else:
+                rows, columns = await submitted_readings(session, since), EXPORT_COLUMNS
     finally:
         await database.close()
     if out is None:
-        write_export(rows, sys.stdout, fmt)
+        write_rows(rows, columns, sys.stdout, fmt)
     else:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_export(rows, handle, fmt)
+            write_rows(rows, columns, handle, fmt)
     return 0
+
+
+def write_rows(rows: list[dict], columns: tuple[str, ...], out, fmt: str) -> None:
+    """Rows as CSV with a header of `columns`, or as a JSON list."""
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def cmd_jobs_list(args) -> int:

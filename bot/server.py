@@ -101,7 +101,7 @@ def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None
     if settings is not None:
         admin.mount(app, settings, database, kabinet.clock)
     if settings is not None and settings.liqpay is not None:
-        payments.mount(app, settings.liqpay, database, kabinet.clock)
+        payments.mount(app, settings.liqpay, database, kabinet.clock, settings.pay_links, kabinet.translator)
     return app
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import OnlinePayment
@@ -23,6 +24,22 @@ async def order_payment(session: AsyncSession, order_id: str, account_id: int, a
     session.add(OnlinePaymentRow(order_id=order_id, provider=provider, account_id=account_id, amount=amount,
                                  currency=currency, status=ORDERED, created_at=now))
     await session.flush()
+
+
+async def opened_order(session: AsyncSession, order_id: str, account_id: int, amount: Decimal, now: datetime, *,
+                       provider: str = "liqpay", currency: str = "UAH") -> OnlinePayment | None:
+    """The order a pay link names, made the first time the link is opened (a second opening, even at the same
+    moment, finds the first's); None when the account is no longer there."""
+    if await session.get(AccountRow, account_id) is None:
+        return None
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(OnlinePaymentRow)
+        .values(order_id=order_id, provider=provider, account_id=account_id, amount=amount, currency=currency,
+                status=ORDERED, created_at=now)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+    )
+    return await online_payment(session, order_id)
 
 
 async def online_payment(session: AsyncSession, order_id: str) -> OnlinePayment | None:
@@ -91,6 +108,17 @@ async def payments_for_export(session: AsyncSession, since: datetime | None = No
         query = query.where(OnlinePaymentRow.paid_at >= since)
     rows = await session.execute(query.order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
     return [_payment(row) for row in rows]
+
+
+EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "paid_at", "status")
+
+
+async def exported_payments(session: AsyncSession, since: datetime | None = None) -> list[dict[str, str]]:
+    """`kabinet export payments`: each paid or reversed payment as a row of EXPORT_COLUMNS."""
+    return [{
+        "order_id": p.order_id, "payment_id": p.payment_id or "", "account": p.account, "amount": f"{p.amount:.2f}",
+        "currency": p.currency, "paid_at": p.paid_at.isoformat() if p.paid_at else "", "status": p.status,
+    } for p in await payments_for_export(session, since)]
 
 
 async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str, reference: str,

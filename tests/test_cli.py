@@ -5,10 +5,11 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import kabinet
 
 CONVERSATION = """\
 /start
@@ -21,12 +22,6 @@ CONVERSATION = """\
 /reading 123456
 12510
 """
-
-
-def kabinet(args, env, stdin=""):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120,
-    )
 
 
 @pytest.fixture

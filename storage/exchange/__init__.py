@@ -5,10 +5,10 @@ every bad row is reported with its file, line and reason, and only a clean folde
 as upserts by natural key in one transaction. export.py writes what consumers submitted.
 """
 from storage.exchange.columns import CHAT_SOURCES, FILES, SOURCES, BadValue, ImportRefused, RowProblem, houses
-from storage.exchange.export import submitted_readings, write_export
+from storage.exchange.export import EXPORT_COLUMNS, submitted_readings, write_export
 from storage.exchange.importing import ImportReport, import_folder
 
 __all__ = [
     "CHAT_SOURCES", "FILES", "SOURCES", "BadValue", "ImportRefused", "ImportReport", "RowProblem", "houses",
-    "import_folder", "submitted_readings", "write_export",
+    "EXPORT_COLUMNS", "import_folder", "submitted_readings", "write_export",
 ]
