@@ -50,9 +50,13 @@ class ConsoleChannel(OutputChannel):
     async def send(self, line: str) -> list[Reply]:
         """Send one typed line; prints and returns the bot's replies."""
         replies = await self.kabinet.handle(await self.event_for(line))
-        self.buttons = []  # numbered afresh for each turn, across its replies
-        await self.answer(Recipient(self.chat_id, self.language), replies)
+        await self.show(replies)
         return replies
+
+    async def show(self, replies: list[Reply]) -> None:
+        """Print a turn's replies; their buttons, numbered afresh across the replies, are the ones to press."""
+        self.buttons = []
+        await self.answer(Recipient(self.chat_id, self.language), replies)
 
     async def send_reply(self, to: Recipient, reply: Reply, *, first: bool) -> None:
         lines = [reply.text] if reply.text else []

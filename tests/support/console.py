@@ -36,7 +36,7 @@ class Talk:
 
     async def _answer(self, event: Incoming) -> str:
         self.replies = await self.channel.kabinet.handle(event)
-        self.channel.show(self.replies)  # the buttons now are this reply's
+        await self.channel.show(self.replies)  # the buttons now are this reply's
         return self.text
 
     @property
