@@ -274,7 +274,7 @@ async def test_a_debt_paid_online_is_not_reminded_and_a_part_paid_one_names_the_
     await shop.provider.pay(await shop.checkout("18250.40", "020000054321"))
     await shop.delivered()  # the two "payment received" notices
 
-    planned, _ = await Planner(shop.database, shop.kabinet.window, KYIV, clock).run("debts")
+    planned, _ = await Planner(SqlOutbox(shop.database), shop.kabinet.window, KYIV, clock).run("debts")
 
     assert planned == 1  # not even planned for the account paid in full
     assert await shop.delivered() == [
@@ -348,7 +348,7 @@ async def test_viber_shows_pay_by_card_as_an_open_url_button(rig, kabinet):
     user = rig.user()
     await viber_link(user)
     card_payments(kabinet)
-    await user.says("/balance")
+    await user.say("/balance")
     [card] = [button for button in user.keyboard if button["Text"].endswith("Pay by card")]
     assert card["ActionType"] == "open-url" and card["ActionBody"].startswith(PAY_URL + "?order=")
 
