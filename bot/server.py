@@ -10,11 +10,10 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import build_kabinet, open_database, recognition_pool
-from bot import admin
+from bot import admin, payments
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
-from handlers import payments
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
 from handlers.viber.channel import ViberChannel, ViberConfig

@@ -390,7 +390,7 @@ async def test_the_same_callback_four_times_at_once_records_and_notifies_once(sh
     order_id = await shop.checkout()
     form = liqpay_pair(PRIVATE, shop.provider.callback_fields(order_id, "success"))
 
-    with caplog.at_level(logging.INFO, logger="handlers.payments"):
+    with caplog.at_level(logging.INFO, logger="bot.payments"):
         answers = await asyncio.gather(*(shop.post(form) for _ in range(4)))
 
     assert answers == [(200, "ok")] * 4

@@ -1,4 +1,5 @@
-"""LiqPay's two routes: the consumer's way to its page, and its server-to-server callback.
+"""LiqPay's two routes, beside the admin API in the web app: the consumer's way to its page, and its server-to-server
+callback.
 
 GET /payments/liqpay/pay: a "Pay by card" button's signed link (core/pay_links.py). A genuine one records its
 order (once, however often it is opened) and redirects to LiqPay's checkout; a forged or cut one (403, 400), an
