@@ -514,7 +514,7 @@ async def import_zip(admin: Admin, request: web.Request, who: str) -> Imported:
         upload.unlink(missing_ok=True)
     try:
         async with admin.database.session() as session:
-            report = await import_folder(session, folder)
+            report = await import_folder(session, folder, timezone=admin.timezone, now=now)
             notified = await plan_after_import(admin.planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
         shutil.rmtree(into, ignore_errors=True)

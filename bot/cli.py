@@ -126,10 +126,11 @@ async def _import(settings: Settings, folder: Path) -> int:
 
     database = await open_database(settings)
     # The invoices' PDFs are copied into the data directory: the utility's folder may change or go later.
-    attachments = import_folder_for(settings.data_dir, datetime.now(UTC))
+    now = datetime.now(UTC)
+    attachments = import_folder_for(settings.data_dir, now)
     try:
         async with database.session() as session:
-            report = await import_folder(session, folder, attachments)
+            report = await import_folder(session, folder, attachments, timezone=settings.zone, now=now)
             planner = Planner(SqlOutbox(database), settings.window, settings.zone)
             notified = await plan_after_import(planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
@@ -145,6 +146,8 @@ async def _import(settings: Settings, folder: Path) -> int:
         await database.close()
     for name, count in report.rows.items():
         print(f"{name}: {count} row(s)")
+    if report.reconciled:
+        print(f"online payments reconciled: {report.reconciled} (brought by payments.csv)")
     print(f"notices planned: {notified} (new invoices, current outages)")
     return 0
 

@@ -3,16 +3,19 @@ on the account until the billing import brings the same payment. Every change of
 so a replayed or concurrent callback changes a row at most once."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import OnlinePayment
 from core.notifications import Kind
-from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow
+from core.reconciliation import BroughtPayment, reconciliations
+from storage.dialect import chunks
+from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow, PaymentRow
 from storage.outbox import plan_notices
 
 ORDERED, PAID, FAILED, REVERSED = "ordered", "paid", "failed", "reversed"
@@ -133,6 +136,62 @@ async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str,
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+async def pending_of(session: AsyncSession, account_ids: Collection[int]) -> list[OnlinePayment]:
+    """The pending payments of any of the accounts (the billing import's, before it reconciles them)."""
+    found: list[OnlinePayment] = []
+    for chunk in chunks(sorted(account_ids)):
+        rows = await session.execute(_selected().where(
+            OnlinePaymentRow.account_id.in_(chunk), OnlinePaymentRow.status == PAID,
+            OnlinePaymentRow.reconciled_at.is_(None)))
+        found.extend(_payment(row) for row in rows)
+    return found
+
+
+async def billing_payments(session: AsyncSession, account_ids: Collection[int]) -> dict[tuple, int]:
+    """The billing's payments of the accounts, by natural key (account_id, paid_on, amount, purpose), to their id."""
+    found: dict[tuple, int] = {}
+    for chunk in chunks(sorted(account_ids)):
+        rows = await session.execute(select(PaymentRow.account_id, PaymentRow.paid_on, PaymentRow.amount,
+                                            PaymentRow.purpose, PaymentRow.id).where(PaymentRow.account_id.in_(chunk)))
+        found.update(((account_id, paid_on, Decimal(amount), purpose), id_)
+                     for account_id, paid_on, amount, purpose, id_ in rows)
+    return found
+
+
+def billing_row(payment_id: int) -> str:
+    """What an online payment's reconciled_ref says of the billing payment that settled it."""
+    return f"payments.csv #{payment_id}"
+
+
+async def reconcile(session: AsyncSession, brought: list[BroughtPayment], pending: list[OnlinePayment],
+                    timezone: tzinfo, now: datetime) -> int:
+    """Mark reconciled the pending payments the billing's payments settle (core/reconciliation.py), in the
+    caller's transaction; how many were. A billing payment that settled one before settles no other."""
+    references = sorted({p.reference for p in brought if p.reference})
+    ours: dict[str, str] = {}
+    for chunk in chunks(references):
+        rows = await session.execute(
+            select(OnlinePaymentRow.order_id, OnlinePaymentRow.payment_id)
+            .where(or_(OnlinePaymentRow.order_id.in_(chunk), OnlinePaymentRow.payment_id.in_(chunk))))
+        for order_id, payment_id in rows:
+            ours.update({key: order_id for key in (order_id, payment_id) if key in chunk})
+    settled: set[str] = set()
+    for chunk in chunks(sorted(p.row for p in brought)):
+        settled.update(await session.scalars(select(OnlinePaymentRow.reconciled_ref)
+                                             .where(OnlinePaymentRow.reconciled_ref.in_(chunk))))
+    count = 0
+    for payment, online in reconciliations([p for p in brought if p.row not in settled], pending, ours, timezone):
+        result = await session.execute(
+            update(OnlinePaymentRow)
+            .where(OnlinePaymentRow.order_id == online.order_id, OnlinePaymentRow.status == PAID,
+                   OnlinePaymentRow.reconciled_at.is_(None))
+            .values(reconciled_at=now, reconciled_ref=payment.row)
+            .execution_options(synchronize_session=False)
+        )
+        count += result.rowcount
+    return count
 
 
 def _selected():

@@ -10,7 +10,7 @@ import io
 import json
 import logging
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import aiohttp
@@ -26,6 +26,7 @@ from core.pay_links import PayLinks
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
 from storage import queries_payments as payments
+from storage.exchange import import_folder
 from storage.scheduling import SqlOutbox
 from storage.models import OnlinePaymentRow, OutboxRow
 from tests.liqpay_provider import LiqPayProvider, liqpay_pair
@@ -531,6 +532,98 @@ async def test_pending_payments_are_listed_exported_and_reconciled_once_by_the_p
             clock(), "payments.csv:2", False)
         # the export still lists it: the utility sees every payment once, reconciled or not
         assert first in [p.order_id for p in await payments.payments_for_export(session)]
+
+
+# ----- the billing import brings the payment: reconciled in the import's transaction, counted once
+
+
+HOW_COUNTED_BEFORE = (
+    f"How the amount to pay on account {ACCOUNT} is counted:\n"
+    "Owed on 01.11.2026: UAH 245.60\n"
+    "Invoice for October 2026 of 03.11.2026: +UAH 712.80\n"
+    "Payment of 10.11.2026: \u2212UAH 300.00\n"
+)
+
+
+async def bring(shop, tmp_path, lines: list[str], header: str = "account,paid_on,amount,purpose,reference") -> None:
+    """The billing's payments.csv, imported the way `kabinet import` does (the utility's time zone)."""
+    folder = tmp_path / f"billing-{len(list(tmp_path.glob('billing-*')))}"
+    folder.mkdir()
+    (folder / "payments.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    async with shop.database.session() as session:
+        await import_folder(session, folder, timezone=KYIV, now=shop.clock())
+
+
+async def paid_online(shop, amount: str = "658.40", account: str = ACCOUNT):
+    order_id = await shop.checkout(amount, account)
+    await shop.provider.pay(order_id)
+    async with shop.database.session() as session:
+        return await payments.online_payment(session, order_id)
+
+
+async def counted_once(talk) -> None:
+    """/balance, its explanation and /history count the 658.40 paid on 30 November once, as the billing's."""
+    text = await talk.say("/balance")
+    assert "Nothing owed: nothing to pay." in text and "Paid online" not in text
+    assert await talk.say("How is it counted?") == (
+        HOW_COUNTED_BEFORE + "Payment of 30.11.2026: \u2212UAH 658.40\nTo pay now: UAH 0.00, nothing to pay")
+    history = await talk.say("/history")
+    assert history.count("30.11.2026 — UAH 658.40") == 1 and "online" not in history
+
+
+@pytest.mark.parametrize("by", ["payment_id", "order_id"])
+async def test_the_billing_bringing_a_pending_payment_by_its_reference_counts_it_once(shop, clock, tmp_path, by):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    paid = await paid_online(shop)
+    assert "Paid online UAH 658.40 (30.11.2026)" in await talk.say("/balance")
+
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,LiqPay,{getattr(paid, by)}"])
+
+    assert await shop.pending() == []
+    await counted_once(talk)
+    async with shop.database.session() as session:
+        reconciled = await payments.online_payment(session, paid.order_id)
+    assert reconciled.reconciled_at == clock() and reconciled.reconciled_ref.startswith("payments.csv ")
+    # the same file again (the billing sends its history each time): nothing changes
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,LiqPay,{getattr(paid, by)}"])
+    await counted_once(talk)
+
+
+async def test_without_a_reference_a_new_payment_of_the_same_amount_on_or_after_the_paid_day_reconciles_one(
+        shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    first = await paid_online(shop)
+    # 00:30 in Kyiv on 1 December is 22:30 UTC on 30 November: its day is the 1st, in the utility's time zone
+    clock.now = datetime(2026, 12, 1, 0, 30, tzinfo=KYIV)
+    second = await paid_online(shop)
+
+    # not it: another amount, a day before the payment, another account
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.41,", f"{ACCOUNT},2026-11-29,658.40,",
+                                 "020000054321,2026-11-30,658.40,"], header="account,paid_on,amount,purpose")
+    assert [p.order_id for p in await shop.pending()] == [first.order_id, second.order_id]
+
+    # one billing payment reconciles one online payment, the oldest; brought again, it reconciles no other
+    for _ in range(2):
+        await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,Оплата,"])
+        assert [p.order_id for p in await shop.pending()] == [second.order_id]
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,Оплата 2,"])  # a day before the second's
+    assert [p.order_id for p in await shop.pending()] == [second.order_id]
+    # a reference we never gave (the bank's own) is no reference: the amount rule still applies
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-12-01,658.40,Оплата,BANK-77"])
+    assert await shop.pending() == []
+
+
+async def test_a_reference_to_another_accounts_payment_reconciles_nothing(shop, clock, tmp_path):
+    paid = await paid_online(shop)
+    other = await paid_online(shop, "658.40", "020000054321")
+
+    await bring(shop, tmp_path, [f"020000054321,2026-11-30,658.40,,{paid.payment_id}",
+                                 f"{ACCOUNT},2026-11-30,658.40,,{other.order_id}"])
+
+    assert [p.order_id for p in await shop.pending()] == [paid.order_id]
+    assert [p.order_id for p in await shop.pending("020000054321")] == [other.order_id]
 
 
 # ----- the pure parts

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.exchange.columns import CHAT_SOURCES
+from core.readings import CHAT_SOURCES
 from storage.models import AccountRow, MeterRow, PhotoRow, ReadingRow, ReplacedReadingRow, UtcDateTime
 
 EXPORT_COLUMNS = (
