@@ -106,11 +106,22 @@ async def pending_payments(session: AsyncSession, account_id: int) -> list[Onlin
 async def payments_for_export(session: AsyncSession, since: datetime | None = None) -> list[OnlinePayment]:
     """Paid and reversed payments (paid since `since`, when given), in the order they were paid: what the utility
     takes into its billing."""
-    query = _selected().where(OnlinePaymentRow.status.in_((PAID, REVERSED)))
-    if since is not None:
-        query = query.where(OnlinePaymentRow.paid_at >= since)
-    rows = await session.execute(query.order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
+    rows = await session.execute(_exported(since).order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
     return [_payment(row) for row in rows]
+
+
+async def exported_page(session: AsyncSession, since: datetime | None, after: int | None,
+                        limit: int) -> list[tuple[int, dict[str, str]]]:
+    """The export's rows by id (the admin API's pages): (id, row of EXPORT_COLUMNS)."""
+    query = _exported(since).add_columns(OnlinePaymentRow.id).order_by(OnlinePaymentRow.id).limit(limit)
+    if after is not None:
+        query = query.where(OnlinePaymentRow.id > after)
+    return [(id_, _exported_row(_payment((payment, number)))) for payment, number, id_ in await session.execute(query)]
+
+
+def _exported(since: datetime | None):
+    query = _selected().where(OnlinePaymentRow.status.in_((PAID, REVERSED)))
+    return query if since is None else query.where(OnlinePaymentRow.paid_at >= since)
 
 
 EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "paid_at", "status")
@@ -118,10 +129,14 @@ EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "pa
 
 async def exported_payments(session: AsyncSession, since: datetime | None = None) -> list[dict[str, str]]:
     """`kabinet export payments`: each paid or reversed payment as a row of EXPORT_COLUMNS."""
-    return [{
+    return [_exported_row(p) for p in await payments_for_export(session, since)]
+
+
+def _exported_row(p: OnlinePayment) -> dict[str, str]:
+    return {
         "order_id": p.order_id, "payment_id": p.payment_id or "", "account": p.account, "amount": f"{p.amount:.2f}",
         "currency": p.currency, "paid_at": p.paid_at.isoformat() if p.paid_at else "", "status": p.status,
-    } for p in await payments_for_export(session, since)]
+    }
 
 
 async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str, reference: str,
