@@ -222,7 +222,7 @@ async def test_webhook_answers_400_to_a_request_that_is_not_an_update(webhook):
 
 
 async def test_webhook_without_a_configured_secret_still_requires_one(bot_api, kabinet, demo_database):
-    from handlers.telegram.channel import webhook_secret
+    from handlers.telegram.channel import TelegramConfig, webhook_secret
 
     def settings(token: str):
         return TelegramConfig(token, webhook_url="https://bot.example.com/webhook/telegram")
