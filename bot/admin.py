@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from bot import admin_import
 from bot.admin_schema import (
     Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
-    LinkFailuresCleared, Order,
+    LinkFailuresCleared, OnlinePayment, Order, PaymentsQuery,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
 )
@@ -41,7 +41,7 @@ from core.outages import plan_outage_notices
 from core.readings import ReadingWindow
 from core.services import OPERATOR, IllegalTransition, change_appeal_status, change_order_status
 from scheduler.jobs import Planner, plan_after_import
-from storage import outbox, queries_admin
+from storage import outbox, queries_admin, queries_payments
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
 from storage.queries_services import to_outage
@@ -269,6 +269,18 @@ def _endpoint(route: Route):
 
 def _audit(who: str, what: str, *args) -> None:
     log.warning("admin by %s: " + what, who, *args)
+
+
+# ----- payments made online
+
+
+async def list_payments(admin: Admin, request, who: str, query: PaymentsQuery) -> Page[OnlinePayment]:
+    # from the day's start where the utility is, as `kabinet export payments --since` counts it
+    since = None if query.since is None else datetime.combine(query.since, time(0), admin.timezone)
+    async with admin.database.session() as session:
+        rows = await queries_payments.exported_page(session, since, query.cursor, query.limit)
+    items = [OnlinePayment.model_validate({"id": id_, **row}) for id_, row in rows]
+    return _page(OnlinePayment, items, rows[-1][0] if rows else None, query)
 
 
 # ----- readings
@@ -518,7 +530,7 @@ async def import_zip(admin: Admin, request: web.Request, who: str) -> Imported:
         upload.unlink(missing_ok=True)
     try:
         async with admin.database.session() as session:
-            report = await import_folder(session, folder)
+            report = await import_folder(session, folder, timezone=admin.timezone, now=now)
             notified = await plan_after_import(admin.planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
         shutil.rmtree(into, ignore_errors=True)
@@ -592,6 +604,9 @@ ROUTES = [
     Route("DELETE", "/admin/accounts/{account}/link-failures", "clear-link-failures",
           "Let an account be linked again after too many failed attempts", clear_link_failures,
           answer=LinkFailuresCleared, refusals=(404,)),
+    Route("GET", "/admin/payments", "list-payments",
+          "Payments made online (paid or reversed), as `kabinet export payments` lists them, by id",
+          list_payments, query=PaymentsQuery, answer=Page[OnlinePayment]),
     Route("GET", "/admin/stats", "stats", "Counts of accounts, chats, readings, orders, appeals, outbox",
           stats, answer=Stats),
 ]

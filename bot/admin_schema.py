@@ -50,6 +50,10 @@ class AppealsQuery(PageQuery):
     status: Literal[APPEAL_STATUSES] | None = None  # type: ignore[valid-type]  # pydantic: the tuple's members
 
 
+class PaymentsQuery(PageQuery):
+    since: date | None = Field(None, description="only payments paid on or after this day, in the utility's time zone")
+
+
 # ----- bodies
 
 
@@ -155,6 +159,19 @@ class Reading(BaseModel):
     photo: str | None = Field(description="path of the photo under this API, null when none")
     replaced: list[ReplacedSubmission] = Field(
         description="earlier submissions of the same meter, zone, day and channel that this one replaced, oldest first")
+
+
+class OnlinePayment(BaseModel):
+    """A payment made on a payment provider's page: a row of `kabinet export payments`."""
+
+    id: int
+    order_id: str = Field(description="our order id, also LiqPay's order_id")
+    payment_id: str = Field(description="the provider's id of the payment")
+    account: str
+    amount: str = Field(description="UAH, two decimals, as text (exact)")
+    currency: str
+    paid_at: datetime
+    status: Literal["paid", "reversed"] = Field(description="reversed: the provider returned the money")
 
 
 class OrderEvent(BaseModel):

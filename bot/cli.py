@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import dataclasses
+import json
 import logging
 import shutil
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.logs import redact_secrets, secrets_of
@@ -33,10 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("folder", type=Path)
     importer.set_defaults(func=cmd_import)
 
-    export = commands.add_parser("export", help="export what consumers submitted")
-    export.add_argument("what", choices=["readings", "paper-invoices"])
+    export = commands.add_parser("export", help="export what consumers submitted, chose or paid online")
+    export.add_argument("what", choices=["readings", "payments", "paper-invoices"])
     export.add_argument("--since", type=date.fromisoformat,
-                        help="only readings taken (paper invoice choices made) on or after YYYY-MM-DD")
+                        help="only readings taken, payments paid, or paper invoice choices made on or after YYYY-MM-DD")
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--out", type=Path, help="write to this file instead of standard output")
     export.set_defaults(func=cmd_export)
@@ -130,10 +132,11 @@ async def _import(settings: Settings, folder: Path) -> int:
 
     database = await open_database(settings)
     # The invoices' PDFs are copied into the data directory: the utility's folder may change or go later.
-    attachments = import_folder_for(settings.data_dir, datetime.now(UTC))
+    now = datetime.now(UTC)
+    attachments = import_folder_for(settings.data_dir, now)
     try:
         async with database.session() as session:
-            report = await import_folder(session, folder, attachments)
+            report = await import_folder(session, folder, attachments, timezone=settings.zone, now=now)
             planner = Planner(SqlOutbox(database), settings.window, settings.zone)
             notified = await plan_after_import(planner, SqlOutboxTransaction(session))
     except ImportRefused as refusal:
@@ -149,39 +152,55 @@ async def _import(settings: Settings, folder: Path) -> int:
         await database.close()
     for name, count in report.rows.items():
         print(f"{name}: {count} row(s)")
+    if report.reconciled:
+        print(f"online payments reconciled: {report.reconciled} (brought by payments.csv)")
     print(f"notices planned: {notified} (new invoices, current outages)")
     return 0
 
 
 def cmd_export(args) -> int:
-    return asyncio.run(_export(args.settings, args.since, args.format, args.out, args.what))
+    return asyncio.run(_export(args.settings, args.what, args.since, args.format, args.out))
 
 
-async def _export(settings: Settings, since: date | None, fmt: str, out: Path | None,
-                  what: str = "readings") -> int:
+async def _export(settings: Settings, what: str, since: date | None, fmt: str, out: Path | None) -> int:
     from bot.app import open_database
-    from storage.exchange import submitted_readings, write_export
-    from storage.exchange.export import EXPORT_COLUMNS, PAPER_INVOICE_COLUMNS, paper_invoice_rows
+    from storage import queries_payments
+    from storage.exchange import EXPORT_COLUMNS, submitted_readings
+    from storage.exchange.export import PAPER_INVOICE_COLUMNS, paper_invoice_rows
     from storage.repositories import SqlTransaction
 
     columns: tuple[str, ...]
     database = await open_database(settings)
     try:
         async with database.session() as session:
+            # from the day's start where the utility is: a payment at 00:30 in Kyiv is that day's
+            start = None if since is None else datetime.combine(since, datetime.min.time(), settings.zone)
             if what == "paper-invoices":
-                start = datetime.combine(since, time(), settings.zone) if since is not None else None
                 rows = paper_invoice_rows(await SqlTransaction(session).paper_invoice_choices(start))
                 columns = PAPER_INVOICE_COLUMNS
+            elif what == "payments":
+                rows, columns = await queries_payments.exported_payments(session, start), queries_payments.EXPORT_COLUMNS
             else:
                 rows, columns = await submitted_readings(session, since), EXPORT_COLUMNS
     finally:
         await database.close()
     if out is None:
-        write_export(rows, sys.stdout, fmt, columns)
+        write_rows(rows, columns, sys.stdout, fmt)
     else:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_export(rows, handle, fmt, columns)
+            write_rows(rows, columns, handle, fmt)
     return 0
+
+
+def write_rows(rows: list[dict], columns: tuple[str, ...], out, fmt: str) -> None:
+    """Rows as CSV with a header of `columns`, or as a JSON list."""
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def cmd_jobs_list(args) -> int:

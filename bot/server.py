@@ -10,12 +10,11 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import build_kabinet, open_database, recognition_pool
-from bot import admin
+from bot import admin, payments
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.notifications import Sender
-from handlers import payments
 from handlers.email import EmailSender
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
@@ -104,7 +103,7 @@ def make_web_app(database: Database, kabinet: Kabinet, settings: Settings | None
     if settings is not None:
         admin.mount(app, settings, database, kabinet.clock)
     if settings is not None and settings.liqpay is not None:
-        payments.mount(app, settings.liqpay, database, kabinet.clock)
+        payments.mount(app, settings.liqpay, database, kabinet.clock, settings.pay_links, kabinet.translator)
     return app
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.liqpay import CHECKOUT_URL, LiqPay
+from core.pay_links import PayLinks
 from core.readings import ReadingWindow
 from core.recognition import ENGINES
 
@@ -81,6 +82,12 @@ class Settings(BaseSettings):
     liqpay_private_key: SecretStr | None = Field(None, validate_default=True)
     liqpay_server_url: str | None = Field(None, pattern=r"^https?://\S+$")
     liqpay_checkout_url: str = Field(CHECKOUT_URL, pattern=r"^https?://\S+$")
+    # The public address of GET /payments/liqpay/pay, which the "Pay by card" button opens (it records the order
+    # and sends the consumer on to LiqPay's page); default: liqpay_server_url + "/pay".
+    liqpay_pay_url: str | None = Field(None, pattern=r"^https?://\S+$", validate_default=True)
+    # Where LiqPay's page sends the consumer after paying, e.g. the bot's https://t.me/NAME (default: LiqPay's own
+    # result page).
+    liqpay_result_url: str | None = Field(None, pattern=r"^https?://\S+$")
 
     @field_validator("payee_iban")
     @classmethod
@@ -108,6 +115,17 @@ class Settings(BaseSettings):
             raise ValueError("not set, and KABINET_LIQPAY_PUBLIC_KEY is: LiqPay needs both keys or neither")
         if value is not None and public is None:
             raise ValueError("set without KABINET_LIQPAY_PUBLIC_KEY: LiqPay needs both keys or neither")
+        return value
+
+    @field_validator("liqpay_pay_url")
+    @classmethod
+    def _pay_url_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        server_url = info.data.get("liqpay_server_url")
+        if value is None and server_url is not None:
+            return server_url.rstrip("/") + "/pay"
+        if value is None and info.data.get("liqpay_public_key") is not None:
+            raise ValueError("not set, and neither is KABINET_LIQPAY_SERVER_URL: the Pay by card button needs the "
+                             "public address of this server's GET /payments/liqpay/pay")
         return value
 
     @field_validator("timezone")
@@ -149,7 +167,7 @@ class Settings(BaseSettings):
     def payee(self):
         from core.model import Payee
 
-        return Payee(self.payee_name, self.payee_iban, self.payee_code)
+        return Payee(self.payee_name, self.payee_iban, self.payee_code, self.pay_links)
 
     @property
     def service_codes(self) -> tuple[str, ...] | None:
@@ -161,7 +179,14 @@ class Settings(BaseSettings):
         if self.liqpay_public_key is None or self.liqpay_private_key is None:
             return None
         return LiqPay(self.liqpay_public_key, self.liqpay_private_key.get_secret_value(), self.liqpay_server_url,
-                      self.liqpay_checkout_url)
+                      self.liqpay_checkout_url, self.liqpay_result_url)
+
+    @property
+    def pay_links(self) -> PayLinks | None:
+        """The Pay by card buttons' links, when LiqPay is configured."""
+        if self.liqpay_pay_url is None or self.liqpay_private_key is None:
+            return None
+        return PayLinks.for_shop(self.liqpay_pay_url, self.liqpay_private_key.get_secret_value())
 
     @property
     def zone(self) -> ZoneInfo:

@@ -114,6 +114,7 @@ class LiqPay:
     private_key: str = field(repr=False)  # never in a log line
     server_url: str | None = None  # None: the callback URL set in the shop's LiqPay settings
     checkout_url: str = CHECKOUT_URL
+    result_url: str | None = None  # where LiqPay's page sends the consumer when done (e.g. the bot's t.me link)
 
     @property
     def sandbox(self) -> bool:
@@ -133,8 +134,8 @@ class LiqPay:
         }
         if language in ("uk", "en"):  # LiqPay's page speaks these (and no longer Russian)
             fields["language"] = language
-        if result_url:
-            fields["result_url"] = result_url
+        if result_url or self.result_url:
+            fields["result_url"] = result_url or self.result_url
         if self.server_url:
             fields["server_url"] = self.server_url
         data = encode(fields)

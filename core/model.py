@@ -4,7 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.pay_links import PayLinks
 
 
 @dataclass
@@ -143,16 +146,18 @@ class AccountSummary:
     last_payment: Payment | None
     last_invoice: Invoice | None
     invoiced_since: Decimal = Decimal(0)  # invoices issued after the account's balance_on, summed
-    paid_since: Decimal = Decimal(0)  # payments made after it, summed
+    paid_since: Decimal = Decimal(0)  # payments made after it and online payments still pending, summed
 
 
 @dataclass(frozen=True)
 class Payee:
-    """The utility's payment details, printed on receipts and encoded in their payment QR code."""
+    """The utility's payment details, printed on receipts and encoded in their payment QR code; `card`: the links
+    that open its card payment page (LiqPay), when it takes cards."""
 
     name: str
     iban: str
     code: str  # ЄДРПОУ
+    card: PayLinks | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
     MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
 )
+from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
 if TYPE_CHECKING:  # core.notifications imports this module for its annotations
     from core.notifications import Kind, OutboxMessage
@@ -147,6 +148,8 @@ class BillingViews(Protocol):
 
     async def invoices_issued_since(self, account_id: int, since: date) -> list[Invoice]:
         """Invoices issued on or after `since`, oldest first."""
+
+    async def pending_payments(self, account_id: int) -> list[OnlinePayment]: ...  # storage/queries_payments.py
 
     async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
         """Every reading taken on or after `since`, oldest first; of one day's, the one stored last is last."""

@@ -9,6 +9,9 @@ from decimal import Decimal
 
 LARGE_CONSUMPTION_KWH = Decimal(50_000)
 MAX_ZONES = 3
+# Where a reading comes from; the chats' are the ones consumers submitted (exported back to the utility).
+SOURCES = ("telegram", "viber", "console", "cabinet", "controller", "receipt")
+CHAT_SOURCES = ("telegram", "viber", "console")
 
 
 @dataclass(frozen=True)

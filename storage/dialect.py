@@ -1,13 +1,14 @@
 """The one place that picks a dialect's INSERT: ON CONFLICT is spelled per dialect in SQLAlchemy."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 DIALECTS = ("postgresql", "sqlite")
+CHUNK = 500  # rows or IN-list values per statement: well under either database's limit of bound parameters
 T = TypeVar("T")
 
 
@@ -28,3 +29,9 @@ def dialect_of(bind: AsyncSession | AsyncConnection | AsyncEngine) -> str:
 def per_dialect(build: Callable[[str], T]) -> dict[str, T]:
     """A statement built once for each dialect, by the dialect's name (`build` takes the name)."""
     return {name: build(name) for name in DIALECTS}
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """The items a statement's worth at a time."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -9,7 +9,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import QUIET_HOURS, Kind, OutboxMessage
-from storage.exchange import CHAT_SOURCES
+from core.readings import CHAT_SOURCES
 from storage.queries_billing import sums_since_balance
 from storage.models import (
     WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.exchange import CHAT_SOURCES
+from core.readings import CHAT_SOURCES
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
     ReplacedReadingRow, ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,

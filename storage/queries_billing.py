@@ -5,24 +5,32 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from core.model import Invoice, MeterReading, Payment
+from core.model import Invoice, MeterReading, OnlinePayment, Payment
 from storage.mappers import to_invoice, to_payment
-from storage.models import AccountRow, InvoiceRow, PaymentRow, ReadingRow
+from storage.models import AccountRow, InvoiceRow, OnlinePaymentRow, PaymentRow, ReadingRow
 
 
 def sums_since_balance():
     """What /balance and the debt reminders add to an account's balance (core.amount_due): the sums of the
-    invoices issued and the payments made after its day (the balance counts its own day), as two scalar
+    invoices issued and the payments made after its day (the balance counts its own day), the latter with the
+    online payments still pending (paid, not yet brought by the billing, whatever their day), as two scalar
     subqueries correlated to the accounts table. Aliases, so that a statement that joins the invoices or
     payments tables itself (SQLite's form of the turn's view) does not correlate to those."""
     accounts = AccountRow.__table__
     invoices, payments = InvoiceRow.__table__.alias("later_invoices"), PaymentRow.__table__.alias("later_payments")
-    return tuple(
+    online = OnlinePaymentRow.__table__.alias("pending_online")
+    invoiced, paid = (
         select(func.coalesce(func.sum(table.c.amount), 0))
         .where(table.c.account_id == accounts.c.id, day > accounts.c.balance_on)
         .correlate(accounts).scalar_subquery()
         for table, day in ((invoices, invoices.c.issued_on), (payments, payments.c.paid_on))
     )
+    pending = (  # queries_payments.pending_payments, summed
+        select(func.coalesce(func.sum(online.c.amount), 0))
+        .where(online.c.account_id == accounts.c.id, online.c.status == "paid", online.c.reconciled_at.is_(None))
+        .correlate(accounts).scalar_subquery()
+    )
+    return invoiced, paid + pending
 
 
 class BillingQueries:
@@ -48,6 +56,12 @@ class BillingQueries:
             .order_by(InvoiceRow.issued_on, InvoiceRow.period)
         )
         return [to_invoice(row) for row in rows]
+
+    async def pending_payments(self, account_id: int) -> list[OnlinePayment]:
+        # Not at the top: queries_payments plans its notice through storage.outbox, which imports this module.
+        from storage.queries_payments import pending_payments
+
+        return await pending_payments(self.session, account_id)
 
     async def readings_since(self, meter_id: int, since: date) -> list[MeterReading]:
         rows = await self.session.scalars(

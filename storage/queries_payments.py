@@ -3,15 +3,19 @@ on the account until the billing import brings the same payment. Every change of
 so a replayed or concurrent callback changes a row at most once."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import OnlinePayment
 from core.notifications import Kind
-from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow
+from core.reconciliation import BroughtPayment, reconciliations
+from storage.dialect import chunks
+from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow, PaymentRow
 from storage.outbox import plan_notices
 
 ORDERED, PAID, FAILED, REVERSED = "ordered", "paid", "failed", "reversed"
@@ -23,6 +27,22 @@ async def order_payment(session: AsyncSession, order_id: str, account_id: int, a
     session.add(OnlinePaymentRow(order_id=order_id, provider=provider, account_id=account_id, amount=amount,
                                  currency=currency, status=ORDERED, created_at=now))
     await session.flush()
+
+
+async def opened_order(session: AsyncSession, order_id: str, account_id: int, amount: Decimal, now: datetime, *,
+                       provider: str = "liqpay", currency: str = "UAH") -> OnlinePayment | None:
+    """The order a pay link names, made the first time the link is opened (a second opening, even at the same
+    moment, finds the first's); None when the account is no longer there."""
+    if await session.get(AccountRow, account_id) is None:
+        return None
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(OnlinePaymentRow)
+        .values(order_id=order_id, provider=provider, account_id=account_id, amount=amount, currency=currency,
+                status=ORDERED, created_at=now)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+    )
+    return await online_payment(session, order_id)
 
 
 async def online_payment(session: AsyncSession, order_id: str) -> OnlinePayment | None:
@@ -86,11 +106,37 @@ async def pending_payments(session: AsyncSession, account_id: int) -> list[Onlin
 async def payments_for_export(session: AsyncSession, since: datetime | None = None) -> list[OnlinePayment]:
     """Paid and reversed payments (paid since `since`, when given), in the order they were paid: what the utility
     takes into its billing."""
-    query = _selected().where(OnlinePaymentRow.status.in_((PAID, REVERSED)))
-    if since is not None:
-        query = query.where(OnlinePaymentRow.paid_at >= since)
-    rows = await session.execute(query.order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
+    rows = await session.execute(_exported(since).order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id))
     return [_payment(row) for row in rows]
+
+
+async def exported_page(session: AsyncSession, since: datetime | None, after: int | None,
+                        limit: int) -> list[tuple[int, dict[str, str]]]:
+    """The export's rows by id (the admin API's pages): (id, row of EXPORT_COLUMNS)."""
+    query = _exported(since).add_columns(OnlinePaymentRow.id).order_by(OnlinePaymentRow.id).limit(limit)
+    if after is not None:
+        query = query.where(OnlinePaymentRow.id > after)
+    return [(id_, _exported_row(_payment((payment, number)))) for payment, number, id_ in await session.execute(query)]
+
+
+def _exported(since: datetime | None):
+    query = _selected().where(OnlinePaymentRow.status.in_((PAID, REVERSED)))
+    return query if since is None else query.where(OnlinePaymentRow.paid_at >= since)
+
+
+EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "paid_at", "status")
+
+
+async def exported_payments(session: AsyncSession, since: datetime | None = None) -> list[dict[str, str]]:
+    """`kabinet export payments`: each paid or reversed payment as a row of EXPORT_COLUMNS."""
+    return [_exported_row(p) for p in await payments_for_export(session, since)]
+
+
+def _exported_row(p: OnlinePayment) -> dict[str, str]:
+    return {
+        "order_id": p.order_id, "payment_id": p.payment_id or "", "account": p.account, "amount": f"{p.amount:.2f}",
+        "currency": p.currency, "paid_at": p.paid_at.isoformat() if p.paid_at else "", "status": p.status,
+    }
 
 
 async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str, reference: str,
@@ -105,6 +151,62 @@ async def mark_reconciled(session: AsyncSession, provider: str, payment_id: str,
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+async def pending_of(session: AsyncSession, account_ids: Collection[int]) -> list[OnlinePayment]:
+    """The pending payments of any of the accounts (the billing import's, before it reconciles them)."""
+    found: list[OnlinePayment] = []
+    for chunk in chunks(sorted(account_ids)):
+        rows = await session.execute(_selected().where(
+            OnlinePaymentRow.account_id.in_(chunk), OnlinePaymentRow.status == PAID,
+            OnlinePaymentRow.reconciled_at.is_(None)))
+        found.extend(_payment(row) for row in rows)
+    return found
+
+
+async def billing_payments(session: AsyncSession, account_ids: Collection[int]) -> dict[tuple, int]:
+    """The billing's payments of the accounts, by natural key (account_id, paid_on, amount, purpose), to their id."""
+    found: dict[tuple, int] = {}
+    for chunk in chunks(sorted(account_ids)):
+        rows = await session.execute(select(PaymentRow.account_id, PaymentRow.paid_on, PaymentRow.amount,
+                                            PaymentRow.purpose, PaymentRow.id).where(PaymentRow.account_id.in_(chunk)))
+        found.update(((account_id, paid_on, Decimal(amount), purpose), id_)
+                     for account_id, paid_on, amount, purpose, id_ in rows)
+    return found
+
+
+def billing_row(payment_id: int) -> str:
+    """What an online payment's reconciled_ref says of the billing payment that settled it."""
+    return f"payments.csv #{payment_id}"
+
+
+async def reconcile(session: AsyncSession, brought: list[BroughtPayment], pending: list[OnlinePayment],
+                    timezone: tzinfo, now: datetime) -> int:
+    """Mark reconciled the pending payments the billing's payments settle (core/reconciliation.py), in the
+    caller's transaction; how many were. A billing payment that settled one before settles no other."""
+    references = sorted({p.reference for p in brought if p.reference})
+    ours: dict[str, str] = {}
+    for chunk in chunks(references):
+        rows = await session.execute(
+            select(OnlinePaymentRow.order_id, OnlinePaymentRow.payment_id)
+            .where(or_(OnlinePaymentRow.order_id.in_(chunk), OnlinePaymentRow.payment_id.in_(chunk))))
+        for order_id, payment_id in rows:
+            ours.update({key: order_id for key in (order_id, payment_id) if key in chunk})
+    settled: set[str] = set()
+    for chunk in chunks(sorted(p.row for p in brought)):
+        settled.update(await session.scalars(select(OnlinePaymentRow.reconciled_ref)
+                                             .where(OnlinePaymentRow.reconciled_ref.in_(chunk))))
+    count = 0
+    for payment, online in reconciliations([p for p in brought if p.row not in settled], pending, ours, timezone):
+        result = await session.execute(
+            update(OnlinePaymentRow)
+            .where(OnlinePaymentRow.order_id == online.order_id, OnlinePaymentRow.status == PAID,
+                   OnlinePaymentRow.reconciled_at.is_(None))
+            .values(reconciled_at=now, reconciled_ref=payment.row)
+            .execution_options(synchronize_session=False)
+        )
+        count += result.rowcount
+    return count
 
 
 def _selected():

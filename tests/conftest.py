@@ -37,7 +37,7 @@ from tests.support.drivers import CHANNELS, open_chat
 from tests.support.logs import LogLines, leaked
 from tests.support.telegram import Webhook
 from tests.support.viber import Rig, serve
-from tests.telegram_api import TOKEN as TELEGRAM_TOKEN, bot_api  # noqa: F401  (a fixture)
+from tests.telegram_api import TOKEN as TELEGRAM_TOKEN, TelegramChat, TelegramUser, bot_api, polling_delivery  # noqa: F401  (bot_api: a fixture)
 from tests.viber_api import StandInViber
 
 # Tests that run a messenger: every line they log is checked for the tokens (issue 16.2).
@@ -174,6 +174,12 @@ async def polling(bot_api, kabinet):
     assert await channel.registration.task and await channel.menu.task  # both run in the background
     yield channel
     await channel.stop()
+
+
+@pytest.fixture
+def chat(bot_api, polling) -> TelegramChat:
+    """A Telegram user's private chat with the bot in long-polling mode."""
+    return TelegramChat(bot_api, TelegramUser(), polling_delivery(bot_api))
 
 
 @pytest.fixture

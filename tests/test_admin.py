@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.metrics import REGISTRY, install
 from core.i18n import Translator
 from core.notifications import render
 from core.readings import ReadingWindow
+from storage import queries_payments
 from storage.models import AccountRow, OutboxRow, ServiceOrderRow
 from tests.support.admin import AUTH, TOKEN, linked_chat, start, zipped, zipped_folder
 from tests.support.demo import DEMO, KYIV
@@ -411,6 +413,41 @@ async def test_orders_are_paged(admin, demo_database, clock):
             break
         cursor = f"&cursor={page['next_cursor']}"
     assert seen == orders
+
+
+# ----- payments made online
+
+
+async def test_online_payments_are_the_exports_rows_paged_and_from_a_day_in_the_utilitys_time_zone(
+        admin, demo_database):
+    kyiv = [datetime(2026, 11, 29, 12, 0, tzinfo=KYIV), datetime(2026, 12, 1, 0, 30, tzinfo=KYIV),
+            datetime(2026, 12, 2, 9, 0, tzinfo=KYIV)]
+    async with demo_database.session() as session:
+        account_id = (await session.scalar(select(AccountRow.id).where(AccountRow.number == "010000012345")))
+        for n, at in enumerate(kyiv):
+            await queries_payments.order_payment(session, f"kb-{n}", account_id, Decimal("100.50"), at)
+            assert await queries_payments.record_paid(session, f"kb-{n}", str(700 + n), Decimal("100.50"), "success", at)
+        await queries_payments.order_payment(session, "kb-never-paid", account_id, Decimal("5"), kyiv[0])
+        assert await queries_payments.record_reversed(session, "kb-2", "reversed")
+        exported = await queries_payments.exported_payments(session, datetime(2026, 12, 1, tzinfo=KYIV))
+
+    seen, cursor = [], ""
+    while True:
+        answer = await admin.get(f"/admin/payments?since=2026-12-01&limit=1{cursor}", headers=AUTH)
+        assert answer.status == 200
+        page = await answer.json()
+        seen += page["items"]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    assert [{k: v for k, v in item.items() if k != "id"} for item in seen] == [
+        {**row, "paid_at": row["paid_at"].replace("+00:00", "Z")} for row in exported]
+    assert [(item["order_id"], item["payment_id"], item["amount"], item["status"]) for item in seen] == [
+        ("kb-1", "701", "100.50", "paid"), ("kb-2", "702", "100.50", "reversed")]
+    everything = await (await admin.get("/admin/payments", headers=AUTH)).json()
+    assert [item["order_id"] for item in everything["items"]] == ["kb-0", "kb-1", "kb-2"]
+    assert (await admin.get("/admin/payments?since=yesterday", headers=AUTH)).status == 400
+    assert (await admin.get("/admin/payments")).status == 401
 
 
 # ----- appeals

@@ -4,10 +4,10 @@ from datetime import date
 import io
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+
+from tests.support.cli import kabinet
 
 CONVERSATION = """\
 /start
@@ -20,12 +20,6 @@ CONVERSATION = """\
 /reading 123456
 12510
 """
-
-
-def kabinet(args, env, stdin=""):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120,
-    )
 
 
 @pytest.fixture

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
+import dataclasses
+import io
 import json
 import logging
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import aiohttp
@@ -18,16 +22,25 @@ from bot.logs import secrets_of
 from bot.server import make_web_app
 from bot.settings import Settings, SettingsError, load_settings
 from core.liqpay import BadCallback, ForgedCallback, LiqPay, Outcome, new_order_id, sign
+from core.pay_links import PayLinks
 from scheduler.dispatcher import Dispatcher
+from scheduler.jobs import Planner
 from storage import queries_payments as payments
+from storage.exchange import import_folder
 from storage.scheduling import SqlOutbox
 from storage.models import OnlinePaymentRow, OutboxRow
-from tests.support.demo import KYIV
 from tests.liqpay_provider import LiqPayProvider, liqpay_pair
 from tests.support.admin import linked_chat
+from tests.support.cli import kabinet as kabinet_command
+from tests.support.console import Talk, linked
+from tests.support.demo import KYIV
+from tests.support.telegram import link as telegram_link
+from tests.support.viber import link as viber_link
 
 PUBLIC, PRIVATE = "i00000000001", "demo-private-key-0123456789abcdefghijklmn"
 ACCOUNT = "010000012345"
+PAY_URL = "https://kabinet.example/payments/liqpay/pay"
+RESULT_URL = "https://t.me/kabinet_demo_bot"
 
 
 class Sent:
@@ -43,26 +56,39 @@ class Sent:
 class Shop:
     """Kabinet's web server with LiqPay configured, the stand-in LiqPay, and the demo account's chats."""
 
-    def __init__(self, database, kabinet, clock, provider: LiqPayProvider, server: TestServer, liqpay: LiqPay):
+    def __init__(self, database, kabinet, clock, provider: LiqPayProvider, server: TestServer, liqpay: LiqPay,
+                 links: PayLinks):
         self.database, self.kabinet, self.clock = database, kabinet, clock
-        self.provider, self.server, self.liqpay = provider, server, liqpay
+        self.provider, self.server, self.liqpay, self.links = provider, server, liqpay, links
 
     @property
     def callback_url(self) -> str:
         return str(self.server.make_url("/payments/liqpay"))
 
-    async def checkout(self, amount: str = "245.60", account: str = ACCOUNT) -> str:
-        """What the Pay button will do (next round): record the order, open LiqPay's page with its link."""
-        order_id = new_order_id()
+    @property
+    def pay_url(self) -> str:
+        return str(self.server.make_url("/payments/liqpay/pay"))
+
+    async def account_id(self, account: str = ACCOUNT) -> int:
         async with self.database.transaction() as tx:
-            account_id = (await tx.find_accounts([account]))[0].id
-        async with self.database.session() as session:
-            await payments.order_payment(session, order_id, account_id, Decimal(amount), self.clock())
-        checkout = self.liqpay.checkout(order_id, Decimal(amount), f"Оплата за електроенергію, особовий рахунок {account}",
-                                        language="uk")
-        async with aiohttp.ClientSession() as browser, browser.get(checkout.link) as page:
+            return (await tx.find_accounts([account]))[0].id
+
+    async def checkout(self, amount: str = "245.60", account: str = ACCOUNT) -> str:
+        """A Pay by card link as the button makes it, opened: the order is recorded, LiqPay's page opens."""
+        return await self.open(self.links.link(await self.account_id(account), Decimal(amount), "uk", self.clock()))
+
+    async def open(self, link: str) -> str:
+        """A pay link opened in a browser, through the redirect to LiqPay's page; the order id on that page."""
+        async with aiohttp.ClientSession() as browser, browser.get(link) as page:
             assert page.status == 200, await page.text()
-        return order_id
+            assert str(page.url).startswith(self.provider.checkout_url)
+            data = page.url.query["data"]
+        return json.loads(base64.b64decode(data))["order_id"]
+
+    async def get(self, link: str, method: str = "GET") -> tuple[int, str]:
+        """A pay link opened without following where it leads: the status and the page (or the redirect)."""
+        async with aiohttp.ClientSession() as browser, browser.request(method, link, allow_redirects=False) as page:
+            return page.status, page.headers.get("Location") or (await page.text()).replace("\xa0", " ")
 
     async def post(self, body: bytes | dict, content_type: str = "application/x-www-form-urlencoded"):
         async with aiohttp.ClientSession() as http:
@@ -104,11 +130,12 @@ async def shop(demo_database, kabinet, clock, tmp_path):
     async with LiqPayProvider(PUBLIC, PRIVATE) as provider:
         settings = Settings(_env_file=None, data_dir=tmp_path / "data", liqpay_public_key=PUBLIC,
                             liqpay_private_key=PRIVATE, liqpay_server_url=server_url,
-                            liqpay_checkout_url=provider.checkout_url)
+                            liqpay_checkout_url=provider.checkout_url, liqpay_result_url=RESULT_URL)
+        kabinet.payee = settings.payee  # the Pay by card button, to this server's /payments/liqpay/pay
         server = TestServer(make_web_app(demo_database, kabinet, settings), host="127.0.0.1", port=port)
         await server.start_server()
         try:
-            yield Shop(demo_database, kabinet, clock, provider, server, settings.liqpay)
+            yield Shop(demo_database, kabinet, clock, provider, server, settings.liqpay, settings.pay_links)
         finally:
             await server.close()
 
@@ -149,6 +176,184 @@ async def test_a_checkout_signed_with_another_key_is_refused_by_liqpay(shop):
     assert order_id not in shop.provider.checkouts
 
 
+# ----- the Pay by card button: /balance and invoices, the pending payment, the export
+
+
+def pay_row(reply) -> list:
+    """The reply's row of link buttons."""
+    return next((row for row in reply.buttons if row and row[0].url), [])
+
+
+async def test_pay_by_card_from_balance_is_pending_at_once_in_balance_history_and_the_export(shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    assert "To pay now: UAH 658.40." in await talk.say("/balance")
+    nbu, card = pay_row(talk.replies[0])
+    assert (nbu.label, card.label) == ("Pay UAH 658.40", "Pay by card")
+    assert nbu.url.startswith("https://bank.gov.ua/qr/") and card.url.startswith(shop.pay_url + "?")
+    assert len(card.url) < 300
+    assert (await shop.state())[0] == []  # showing the button records no order
+
+    status, location = await shop.get(card.url)
+    assert status == 302 and location.startswith(shop.provider.checkout_url + "?data=")
+    order_id = await shop.open(card.url)  # opened again: the same order
+    [row], _ = await shop.state()
+    assert row[:3] == (order_id, "ordered", Decimal("658.40"))
+    page = shop.provider.checkouts[order_id]
+    assert (page["amount"], page["description"], page["language"], page["server_url"], page["result_url"]) == (
+        658.4, f"Оплата за електроенергію, особовий рахунок {ACCOUNT}", "en", shop.callback_url, RESULT_URL)
+
+    assert (await shop.provider.pay(order_id)).status == 200
+
+    text = await talk.say("/balance")
+    assert "Nothing owed: nothing to pay." in text
+    assert "Paid online UAH 658.40 (30.11.2026): it will appear on the account after processing." in text
+    assert pay_row(talk.replies[0]) == []
+    assert await talk.say("How is it counted?") == (
+        f"How the amount to pay on account {ACCOUNT} is counted:\n"
+        "Owed on 01.11.2026: UAH 245.60\n"
+        "Invoice for October 2026 of 03.11.2026: +UAH 712.80\n"
+        "Payment of 10.11.2026: \u2212UAH 300.00\n"
+        "Online payment of 30.11.2026, in processing: \u2212UAH 658.40\n"
+        "To pay now: UAH 0.00, nothing to pay"
+    )
+    assert "30.11.2026 — UAH 658.40 (online, in processing)" in await talk.say("/history")
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KABINET_")}
+    environment.update(KABINET_DATA_DIR=str(tmp_path / "var"), KABINET_DATABASE_URL=shop.database.url)
+    export = kabinet_command(["export", "payments"], environment)
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.splitlines()[0] == "order_id,payment_id,account,amount,currency,paid_at,status"
+    assert list(csv.DictReader(io.StringIO(export.stdout))) == [{
+        "order_id": order_id, "payment_id": str(shop.provider.next_payment_id - 1), "account": ACCOUNT,
+        "amount": "658.40", "currency": "UAH", "paid_at": "2026-11-30T08:00:00+00:00", "status": "paid"}]
+    later = kabinet_command(["export", "payments", "--since", "2026-12-01", "--format", "json"], environment)
+    assert (later.returncode, json.loads(later.stdout)) == (0, [])
+
+    # The billing brings the payment: no longer pending, counted once, by the billing.
+    async with shop.database.session() as session:
+        paid = await payments.online_payment(session, order_id)
+        assert await payments.mark_reconciled(session, "liqpay", paid.payment_id, "payments.csv:2", clock())
+    text = await talk.say("/balance")
+    assert "Paid online" not in text and "To pay now: UAH 658.40." in text
+    assert "online" not in await talk.say("/history")
+
+
+async def test_a_part_paid_online_leaves_the_rest_to_pay_on_balance_and_the_invoice(shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, language="uk", files=tmp_path / "out")
+    await talk.say(f"/link {ACCOUNT} Шевченко")
+    await talk.say("1")
+    await shop.provider.pay(await shop.checkout("245.60"))
+
+    text = await talk.say("/balance")
+    assert "До сплати зараз: 412,80 грн." in text
+    assert "Сплачено онлайн 245,60 грн (30.11.2026): з'явиться на особовому рахунку після обробки." in text
+    assert [button.label for button in pay_row(talk.replies[0])] == ["Сплатити 412,80 грн", "Сплатити карткою"]
+    assert "Оплата онлайн 30.11.2026, обробляється: \u2212245,60 грн" in await talk.say("Як це пораховано?")
+
+    text = await talk.say("/invoices")
+    assert "Частково сплачено, до сплати: 412,80 грн." in text
+    [reply] = [reply for reply in talk.replies if reply.document is not None]
+    nbu, card = pay_row(reply)
+    assert nbu.label == "Сплатити 412,80 грн" and card.label == "Сплатити карткою"
+    order_id = await shop.open(card.url)
+    assert shop.provider.checkouts[order_id]["amount"] == 412.8
+
+
+async def test_the_same_link_opened_four_times_at_once_is_one_order(shop):
+    link = shop.links.link(await shop.account_id(), Decimal("100.00"), "uk", shop.clock())
+    order_ids = await asyncio.gather(*(shop.open(link) for _ in range(4)))
+    assert len(set(order_ids)) == 1
+    payments_made, _ = await shop.state()
+    assert [row[:2] for row in payments_made] == [(order_ids[0], "ordered")]
+
+
+async def test_a_debt_paid_online_is_not_reminded_and_a_part_paid_one_names_the_rest(shop, clock):
+    await linked_chat(shop.database, ACCOUNT, clock(), "c1", "en")
+    await linked_chat(shop.database, "020000054321", clock(), "c2", "en")
+    await shop.provider.pay(await shop.checkout("658.40"))
+    await shop.provider.pay(await shop.checkout("18250.40", "020000054321"))
+    await shop.delivered()  # the two "payment received" notices
+
+    planned, _ = await Planner(SqlOutbox(shop.database), shop.kabinet.window, KYIV, clock).run("debts")
+
+    assert planned == 1  # not even planned for the account paid in full
+    assert await shop.delivered() == [
+        ("c2", "❗ Account 020000054321 owes UAH 18,250.40: the payment was due on 20.11.2026.")]
+
+
+# ----- a pay link that is not ours, or not any more, records nothing
+
+
+async def test_a_changed_cut_or_expired_pay_link_is_refused_and_records_nothing(shop, clock):
+    account_id = await shop.account_id()
+    link = shop.links.link(account_id, Decimal("658.40"), "en", clock())
+    assert "amount=658.40" in link and f"account={account_id}&" in link
+    broken = "Посилання на оплату пошкоджене"
+    for changed in (link.replace("amount=658.40", "amount=1.00"),
+                    link.replace(f"account={account_id}&", f"account={account_id + 1}&"),
+                    link.replace("language=en", "language=uk"),
+                    PayLinks.for_shop(shop.pay_url, "a-guessed-key").link(account_id, Decimal("1"), "en", clock())):
+        status, page = await shop.get(changed)
+        assert status == 403 and broken in page
+    status, page = await shop.get(link.split("&signature=")[0])
+    assert status == 400 and broken in page
+    assert (await shop.get(link, "HEAD"))[0] == 405  # a link preview's HEAD opens nothing
+    clock.now += timedelta(days=7, seconds=1)
+    status, page = await shop.get(link)
+    assert status == 410 and "This payment link has expired. Send /balance" in page
+    assert await shop.state() == ([], [])
+    assert shop.provider.checkouts == {}
+
+
+async def test_a_paid_link_opened_again_says_so_and_opens_no_second_payment(shop):
+    link = shop.links.link(await shop.account_id(), Decimal("658.40"), "ru", shop.clock())
+    order_id = await shop.open(link)
+    await shop.provider.pay(order_id)
+    paid = await shop.state()
+
+    status, page = await shop.get(link)
+
+    assert status == 409 and "По этой ссылке уже оплачено" in page
+    assert await shop.state() == paid
+    assert list(shop.provider.checkouts) == [order_id]
+
+
+async def test_a_failed_payment_can_be_tried_again_through_the_same_link(shop):
+    link = shop.links.link(await shop.account_id(), Decimal("100.00"), "uk", shop.clock())
+    order_id = await shop.open(link)
+    await shop.provider.pay(order_id, "failure")
+    assert await shop.open(link) == order_id
+    await shop.provider.pay(order_id)
+    assert [p.order_id for p in await shop.pending()] == [order_id]
+
+
+# ----- the button in each messenger: a URL button to the pay link
+
+
+def card_payments(kabinet) -> str:
+    kabinet.payee = dataclasses.replace(kabinet.payee, card=PayLinks.for_shop(PAY_URL, PRIVATE))
+    return PAY_URL
+
+
+async def test_telegram_shows_pay_by_card_as_a_url_button(chat, kabinet):
+    await telegram_link(chat)
+    card_payments(kabinet)
+    await chat.say("/balance")
+    [pay_row_sent] = [row for row in chat.last.markup["inline_keyboard"] if "url" in row[0]]
+    assert [button["text"] for button in pay_row_sent] == ["Pay UAH 658.40", "Pay by card"]
+    assert pay_row_sent[1]["url"].startswith(PAY_URL + "?order=")
+
+
+async def test_viber_shows_pay_by_card_as_an_open_url_button(rig, kabinet):
+    user = rig.user()
+    await viber_link(user)
+    card_payments(kabinet)
+    await user.say("/balance")
+    [card] = [button for button in user.keyboard if button["Text"].endswith("Pay by card")]
+    assert card["ActionType"] == "open-url" and card["ActionBody"].startswith(PAY_URL + "?order=")
+
+
 # ----- what changes nothing
 
 
@@ -186,7 +391,7 @@ async def test_the_same_callback_four_times_at_once_records_and_notifies_once(sh
     order_id = await shop.checkout()
     form = liqpay_pair(PRIVATE, shop.provider.callback_fields(order_id, "success"))
 
-    with caplog.at_level(logging.INFO, logger="handlers.payments"):
+    with caplog.at_level(logging.INFO, logger="bot.payments"):
         answers = await asyncio.gather(*(shop.post(form) for _ in range(4)))
 
     assert answers == [(200, "ok")] * 4
@@ -296,7 +501,7 @@ async def test_without_the_keys_there_is_no_callback_route(demo_database, kabine
         await server.close()
 
 
-# ----- the queries the next round wires: /balance, kabinet export payments, reconciliation by the billing import
+# ----- the queries: pending, exported, reconciled (the billing import will call mark_reconciled)
 
 
 async def test_pending_payments_are_listed_exported_and_reconciled_once_by_the_providers_payment_id(shop, clock):
@@ -327,6 +532,98 @@ async def test_pending_payments_are_listed_exported_and_reconciled_once_by_the_p
             clock(), "payments.csv:2", False)
         # the export still lists it: the utility sees every payment once, reconciled or not
         assert first in [p.order_id for p in await payments.payments_for_export(session)]
+
+
+# ----- the billing import brings the payment: reconciled in the import's transaction, counted once
+
+
+HOW_COUNTED_BEFORE = (
+    f"How the amount to pay on account {ACCOUNT} is counted:\n"
+    "Owed on 01.11.2026: UAH 245.60\n"
+    "Invoice for October 2026 of 03.11.2026: +UAH 712.80\n"
+    "Payment of 10.11.2026: \u2212UAH 300.00\n"
+)
+
+
+async def bring(shop, tmp_path, lines: list[str], header: str = "account,paid_on,amount,purpose,reference") -> None:
+    """The billing's payments.csv, imported the way `kabinet import` does (the utility's time zone)."""
+    folder = tmp_path / f"billing-{len(list(tmp_path.glob('billing-*')))}"
+    folder.mkdir()
+    (folder / "payments.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    async with shop.database.session() as session:
+        await import_folder(session, folder, timezone=KYIV, now=shop.clock())
+
+
+async def paid_online(shop, amount: str = "658.40", account: str = ACCOUNT):
+    order_id = await shop.checkout(amount, account)
+    await shop.provider.pay(order_id)
+    async with shop.database.session() as session:
+        return await payments.online_payment(session, order_id)
+
+
+async def counted_once(talk) -> None:
+    """/balance, its explanation and /history count the 658.40 paid on 30 November once, as the billing's."""
+    text = await talk.say("/balance")
+    assert "Nothing owed: nothing to pay." in text and "Paid online" not in text
+    assert await talk.say("How is it counted?") == (
+        HOW_COUNTED_BEFORE + "Payment of 30.11.2026: \u2212UAH 658.40\nTo pay now: UAH 0.00, nothing to pay")
+    history = await talk.say("/history")
+    assert history.count("30.11.2026 — UAH 658.40") == 1 and "online" not in history
+
+
+@pytest.mark.parametrize("by", ["payment_id", "order_id"])
+async def test_the_billing_bringing_a_pending_payment_by_its_reference_counts_it_once(shop, clock, tmp_path, by):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    paid = await paid_online(shop)
+    assert "Paid online UAH 658.40 (30.11.2026)" in await talk.say("/balance")
+
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,LiqPay,{getattr(paid, by)}"])
+
+    assert await shop.pending() == []
+    await counted_once(talk)
+    async with shop.database.session() as session:
+        reconciled = await payments.online_payment(session, paid.order_id)
+    assert reconciled.reconciled_at == clock() and reconciled.reconciled_ref.startswith("payments.csv ")
+    # the same file again (the billing sends its history each time): nothing changes
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,LiqPay,{getattr(paid, by)}"])
+    await counted_once(talk)
+
+
+async def test_without_a_reference_a_new_payment_of_the_same_amount_on_or_after_the_paid_day_reconciles_one(
+        shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    first = await paid_online(shop)
+    # 00:30 in Kyiv on 1 December is 22:30 UTC on 30 November: its day is the 1st, in the utility's time zone
+    clock.now = datetime(2026, 12, 1, 0, 30, tzinfo=KYIV)
+    second = await paid_online(shop)
+
+    # not it: another amount, a day before the payment, another account
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.41,", f"{ACCOUNT},2026-11-29,658.40,",
+                                 "020000054321,2026-11-30,658.40,"], header="account,paid_on,amount,purpose")
+    assert [p.order_id for p in await shop.pending()] == [first.order_id, second.order_id]
+
+    # one billing payment reconciles one online payment, the oldest; brought again, it reconciles no other
+    for _ in range(2):
+        await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,Оплата,"])
+        assert [p.order_id for p in await shop.pending()] == [second.order_id]
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-11-30,658.40,Оплата 2,"])  # a day before the second's
+    assert [p.order_id for p in await shop.pending()] == [second.order_id]
+    # a reference we never gave (the bank's own) is no reference: the amount rule still applies
+    await bring(shop, tmp_path, [f"{ACCOUNT},2026-12-01,658.40,Оплата,BANK-77"])
+    assert await shop.pending() == []
+
+
+async def test_a_reference_to_another_accounts_payment_reconciles_nothing(shop, clock, tmp_path):
+    paid = await paid_online(shop)
+    other = await paid_online(shop, "658.40", "020000054321")
+
+    await bring(shop, tmp_path, [f"020000054321,2026-11-30,658.40,,{paid.payment_id}",
+                                 f"{ACCOUNT},2026-11-30,658.40,,{other.order_id}"])
+
+    assert [p.order_id for p in await shop.pending()] == [paid.order_id]
+    assert [p.order_id for p in await shop.pending("020000054321")] == [other.order_id]
 
 
 # ----- the pure parts
@@ -364,9 +661,25 @@ def test_liqpay_needs_both_keys_or_neither(monkeypatch, given):
         load_settings(_env_file=None)
     monkeypatch.setenv("KABINET_LIQPAY_PUBLIC_KEY", PUBLIC)
     monkeypatch.setenv("KABINET_LIQPAY_PRIVATE_KEY", PRIVATE)
+    monkeypatch.setenv("KABINET_LIQPAY_PAY_URL", "https://kabinet.example/payments/liqpay/pay")
     assert load_settings(_env_file=None).liqpay == LiqPay(PUBLIC, PRIVATE)
 
 
+def test_the_card_button_needs_the_public_address_of_the_pay_route(monkeypatch):
+    monkeypatch.setenv("KABINET_LIQPAY_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("KABINET_LIQPAY_PRIVATE_KEY", PRIVATE)
+    with pytest.raises(SettingsError, match="KABINET_LIQPAY_PAY_URL: .*neither is KABINET_LIQPAY_SERVER_URL"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("KABINET_LIQPAY_SERVER_URL", "https://kabinet.example/payments/liqpay")
+    settings = load_settings(_env_file=None)
+    assert settings.payee.card.url == "https://kabinet.example/payments/liqpay/pay"
+    assert PRIVATE not in repr(settings.payee)
+    monkeypatch.delenv("KABINET_LIQPAY_PUBLIC_KEY")
+    monkeypatch.delenv("KABINET_LIQPAY_PRIVATE_KEY")
+    assert load_settings(_env_file=None).payee.card is None
+
+
 def test_the_private_key_is_redacted_from_every_log_line():
-    settings = Settings(_env_file=None, liqpay_public_key=PUBLIC, liqpay_private_key=PRIVATE)
+    settings = Settings(_env_file=None, liqpay_public_key=PUBLIC, liqpay_private_key=PRIVATE,
+                        liqpay_server_url="https://kabinet.example/payments/liqpay")
     assert PRIVATE in secrets_of(settings) and PUBLIC not in secrets_of(settings)

@@ -14,11 +14,6 @@ from tests.support.telegram import JPEG, SECRET, Webhook, link
 from tests.telegram_api import TOKEN, TelegramChat, TelegramUser, polling_delivery
 
 
-@pytest.fixture
-def chat(bot_api, polling) -> TelegramChat:
-    return TelegramChat(bot_api, TelegramUser(), polling_delivery(bot_api))
-
-
 async def chat_row(database, user: TelegramUser) -> ChatRow:
     async with database.session() as session:
         return (await session.execute(

@@ -10,9 +10,9 @@ from core.amount_due import due_of, owed_now, unpaid_part
 from core.flows.account_choice import account_of_chat
 from core.flows.accounts import ask_to_link
 from core.flows.registry import Action, Command, Flow
-from core.flows.wording import month_name, verification_warning, zone_label
+from core.flows.wording import month_name, paid_on, verification_warning, zone_label
 from core.messages import Button, Reply
-from core.model import Account, AccountSummary, Invoice
+from core.model import Account, AccountSummary, Invoice, OnlinePayment
 from core.receipts import nbu_payment_link
 
 if TYPE_CHECKING:
@@ -41,34 +41,51 @@ async def cmd_balance(turn: Turn, args: str) -> None:
         ask_to_link(turn)
         return
     for summary in summaries:
-        owed = owed_now(summary.account.balance, summary.invoiced_since, summary.paid_since)
-        parts = balance_lines(turn, summary, owed, today)
+        owed = owed_now(summary.account.balance, summary.invoiced_since, summary.paid_since)  # pending ones in it
+        pending = await pending_payments(turn, summary.account)
+        parts = balance_lines(turn, summary, owed, pending, today)
         row = [turn.button("due-how-button", f"due:{summary.account.id}")]
-        pay = pay_button(turn, summary.account, owed)
-        turn.replies.append(Reply("\n".join(parts), [[pay], row] if pay else [row]))
+        pay = pay_buttons(turn, summary.account, owed)
+        turn.replies.append(Reply("\n".join(parts), [pay, row] if pay else [row]))
     turn.replies[-1].buttons += turn.menu()  # the last answer keeps the main menu under its own button
 
 
-def pay_button(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> Button | None:
-    """A link to the NBU payment page of `amount` (the bank app opens it on a phone); None when nothing is owed or
-    the utility's payment details are not configured."""
+async def pending_payments(turn: Turn, account: Account) -> list[OnlinePayment]:
+    """The account's online payments not yet in the billing, to name them. Only where the utility takes cards, so
+    that elsewhere /balance reads nothing past the turn's opening statement (the summary's paid_since counts
+    them all the same, should LiqPay have been turned off)."""
+    if turn.app.payee is None or turn.app.payee.card is None:
+        return []
+    return await turn.tx.pending_payments(account.id)
+
+
+def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> list[Button]:
+    """Links that pay `amount`: the NBU payment page (the bank app opens it on a phone) and, when the utility
+    takes cards, its card payment page; none when nothing is owed or the payment details are not configured."""
     payee = turn.app.payee
     if payee is None or amount <= 0:
-        return None
+        return []
     if month is None:
         purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
     else:
         purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
                                       month=month_name(turn, month, PURPOSE_LANGUAGE))
-    return Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))
+    buttons = [Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))]
+    if payee.card is not None:
+        # A link to our server, which records the order only when it is opened (core/pay_links.py).
+        link = payee.card.link(account.id, amount, turn.language, turn.app.clock())
+        buttons.append(Button(turn.t("pay-card-button"), "", url=link))
+    return buttons
 
 
-def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, today: date) -> list[str]:
-    """One account's /balance (`owed`: its amount to pay now), all from its summary: the turn's opening
-    statement has read it."""
+def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, pending: list[OnlinePayment],
+                  today: date) -> list[str]:
+    """One account's /balance (`owed`: its amount to pay now), from its summary (the turn's opening statement has
+    read it) and its pending online payments."""
     account = summary.account
     parts = [turn.t("due-header", account=account.number, address=account.address)]
     parts.append(by_sign(turn, owed, ("due-to-pay", "due-overpaid", "due-nothing")))
+    parts.extend(turn.t("due-pending-payment", amount=i18n.money(p.amount), on=paid_on(turn, p)) for p in pending)
     payment = summary.last_payment
     if payment:
         parts.append(turn.t("due-last-payment", amount=i18n.money(payment.amount), on=i18n.day(payment.paid_on)))
@@ -105,6 +122,8 @@ async def on_due_explained(turn: Turn, value: str) -> None:
         if isinstance(step, Invoice):
             lines.append(turn.t("due-how-invoice", month=month_name(turn, step.period), on=i18n.day(step.issued_on),
                                 amount=signed(turn, step.amount)))
+        elif isinstance(step, OnlinePayment):
+            lines.append(turn.t("due-how-pending", on=paid_on(turn, step), amount=signed(turn, -step.amount)))
         else:
             lines.append(turn.t("due-how-payment", on=i18n.day(step.paid_on), amount=signed(turn, -step.amount)))
     lines.append(by_sign(turn, due.total, ("due-how-to-pay", "due-how-overpaid", "due-how-nothing")))

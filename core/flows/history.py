@@ -12,7 +12,7 @@ from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
 from core.flows.account_choice import account_view
 from core.flows.registry import Flow
-from core.flows.wording import month_name, source_name, zone_label, zone_values
+from core.flows.wording import month_name, paid_on, source_name, zone_label, zone_values
 from core.messages import Attachment, Reply
 from core.model import Account, Meter, MeterReading
 
@@ -33,13 +33,17 @@ async def show_history(turn: Turn, account: Account) -> None:
     turn.say("history-header", account=account.number, address=account.address, first=str(since.year), last=str(today.year))
 
     payments = await turn.tx.payments_since(account.id, since)
-    if payments:
+    pending = await turn.tx.pending_payments(account.id)
+    if payments or pending:
         lines = [
             turn.t("history-payment-purpose-line" if p.purpose else "history-payment-line",
                    on=i18n.day(p.paid_on), amount=i18n.money(p.amount), purpose=p.purpose or "")
             for p in payments
         ]
-        turn.say("history-payments", lines="\n".join(lines), count=len(payments))
+        # Paid online and not in the billing yet: last, whatever their day, as /balance shows them.
+        lines += [turn.t("history-payment-pending-line", on=paid_on(turn, p), amount=i18n.money(p.amount))
+                  for p in pending]
+        turn.say("history-payments", lines="\n".join(lines), count=len(lines))
     else:
         turn.say("history-no-payments")
 

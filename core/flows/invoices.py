@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from core import i18n
 from core.amount_due import due_of
 from core.flows.account_choice import account_of_chat, account_view
-from core.flows.balance import PURPOSE_LANGUAGE, pay_button
+from core.flows.balance import PURPOSE_LANGUAGE, pay_buttons
 from core.flows.history import window_start
 from core.flows.registry import Action, Flow
 from core.flows.wording import month_name
@@ -89,9 +89,9 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
             lines.append(turn.t("invoice-to-pay", amount=i18n.money(unpaid)))
     if due.total > 0 and due.total != unpaid:  # other invoices or older debt owed too
         lines.append(turn.t("invoice-account-due", amount=i18n.money(due.total)))
-    pay = pay_button(turn, account, unpaid, invoice.period)
+    pay = pay_buttons(turn, account, unpaid, invoice.period)
     turn.replies.append(Reply(
-        "\n".join(lines), [[pay]] if pay else [],
+        "\n".join(lines), [pay] if pay else [],
         document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
     ))
 

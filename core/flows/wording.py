@@ -1,11 +1,12 @@
-"""How several flows word the same things: zones, months, reading sources, the meter verification warning."""
+"""How several flows word the same things: zones, months, reading sources, the meter verification warning, the day
+of an online payment."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from core import i18n
-from core.model import Meter
+from core.model import Meter, OnlinePayment
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -42,3 +43,8 @@ def month_name(turn: Turn, period: str, language: str | None = None) -> str:
 
 def source_name(turn: Turn, source: str) -> str:
     return turn.t(f"reading-source-{source}") if source in READING_SOURCES else source
+
+
+def paid_on(turn: Turn, payment: OnlinePayment) -> str:
+    """The local day an online payment was made."""
+    return i18n.day((payment.paid_at or payment.created_at).astimezone(turn.app.timezone))

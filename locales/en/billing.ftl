@@ -11,6 +11,8 @@ due-last-invoice = Invoice for { $month }: { $amount } for { $kwh } kWh, due by 
 due-last-invoice-paid = Invoice for { $month }: { $amount } for { $kwh } kWh, paid.
 due-how-button = How is it counted?
 pay-button = Pay { $amount }
+pay-card-button = Pay by card
+due-pending-payment = Paid online { $amount } ({ $on }): it will appear on the account after processing.
 due-how = How the amount to pay on account { $account } is counted:
     { $lines }
 due-how-balance-owed = Owed on { $on }: { $amount }
@@ -18,6 +20,7 @@ due-how-balance-overpaid = Overpaid on { $on }: −{ $amount }
 due-how-balance-zero = Balance on { $on }: UAH 0.00
 due-how-invoice = Invoice for { $month } of { $on }: { $amount }
 due-how-payment = Payment of { $on }: { $amount }
+due-how-pending = Online payment of { $on }, in processing: { $amount }
 due-how-to-pay = To pay now: { $amount }
 due-how-overpaid = Overpaid now: { $amount }, nothing to pay
 due-how-nothing = To pay now: UAH 0.00, nothing to pay
@@ -68,6 +71,7 @@ history-payments = Payments:
     { $lines }
 history-payment-line = { $on } — { $amount }
 history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
+history-payment-pending-line = { $on } — { $amount } (online, in processing)
 history-no-payments = No payments in this time.
 history-consumption = Consumption by month:
     { $lines }
@@ -136,3 +140,9 @@ meter-verification = Next verification: by { $on }
 meter-verification-unknown = The next verification date is not known.
 meter-last-reading = Last reading: { $values }, { $on } ({ $source })
 meter-no-readings = No readings yet.
+
+## The page GET /payments/liqpay/pay answers when it does not open the card payment page (handlers/payments.py)
+
+pay-link-expired = This payment link has expired. Send /balance in the chat with the bot for a new one with the amount to pay now.
+pay-link-paid = This link has been paid already. /balance in the chat with the bot shows what there is to pay now.
+pay-link-broken = The payment link is broken. Open it from the chat with the bot again, or send /balance.

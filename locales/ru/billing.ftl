@@ -11,6 +11,8 @@ due-last-invoice = Счёт за { $month }: { $amount } за { $kwh } кВт·�
 due-last-invoice-paid = Счёт за { $month }: { $amount } за { $kwh } кВт·ч — оплачен.
 due-how-button = Как это посчитано?
 pay-button = Оплатить { $amount }
+pay-card-button = Оплатить картой
+due-pending-payment = Оплачено онлайн { $amount } ({ $on }): появится на лицевом счёте после обработки.
 due-how = Как посчитана сумма к оплате по лицевому счёту { $account }:
     { $lines }
 due-how-balance-owed = Долг на { $on }: { $amount }
@@ -18,6 +20,7 @@ due-how-balance-overpaid = Переплата на { $on }: −{ $amount }
 due-how-balance-zero = Баланс на { $on }: 0,00 грн
 due-how-invoice = Счёт за { $month } от { $on }: { $amount }
 due-how-payment = Оплата { $on }: { $amount }
+due-how-pending = Оплата онлайн { $on }, обрабатывается: { $amount }
 due-how-to-pay = К оплате сейчас: { $amount }
 due-how-overpaid = Переплата сейчас: { $amount } — платить ничего не нужно
 due-how-nothing = К оплате сейчас: 0,00 грн — платить ничего не нужно
@@ -68,6 +71,7 @@ history-payments = Платежи:
     { $lines }
 history-payment-line = { $on } — { $amount }
 history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
+history-payment-pending-line = { $on } — { $amount } (онлайн, обрабатывается)
 history-no-payments = Платежей за это время нет.
 history-consumption = Потребление по месяцам:
     { $lines }
@@ -136,3 +140,9 @@ meter-verification = Следующая поверка: до { $on }
 meter-verification-unknown = Дата следующей поверки неизвестна.
 meter-last-reading = Последние показания: { $values }, { $on } ({ $source })
 meter-no-readings = Показаний ещё нет.
+
+## The page GET /payments/liqpay/pay answers when it does not open the card payment page (handlers/payments.py)
+
+pay-link-expired = Эта ссылка на оплату устарела. Отправьте /balance в чате с ботом: там будет новая, с суммой к оплате сейчас.
+pay-link-paid = По этой ссылке уже оплачено. Что оплатить сейчас, покажет /balance в чате с ботом.
+pay-link-broken = Ссылка на оплату повреждена. Откройте её из чата с ботом ещё раз или отправьте /balance.

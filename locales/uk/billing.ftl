@@ -11,6 +11,8 @@ due-last-invoice = Рахунок за { $month }: { $amount } за { $kwh } к�
 due-last-invoice-paid = Рахунок за { $month }: { $amount } за { $kwh } кВт·год — сплачено.
 due-how-button = Як це пораховано?
 pay-button = Сплатити { $amount }
+pay-card-button = Сплатити карткою
+due-pending-payment = Сплачено онлайн { $amount } ({ $on }): з'явиться на особовому рахунку після обробки.
 payment-purpose = Оплата за електроенергію, особовий рахунок { $account }
 due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
     { $lines }
@@ -19,6 +21,7 @@ due-how-balance-overpaid = Переплата на { $on }: −{ $amount }
 due-how-balance-zero = Баланс на { $on }: 0,00 грн
 due-how-invoice = Рахунок за { $month } від { $on }: { $amount }
 due-how-payment = Оплата { $on }: { $amount }
+due-how-pending = Оплата онлайн { $on }, обробляється: { $amount }
 due-how-to-pay = До сплати зараз: { $amount }
 due-how-overpaid = Переплата зараз: { $amount } — сплачувати нічого не потрібно
 due-how-nothing = До сплати зараз: 0,00 грн — сплачувати нічого не потрібно
@@ -69,6 +72,7 @@ history-payments = Платежі:
     { $lines }
 history-payment-line = { $on } — { $amount }
 history-payment-purpose-line = { $on } — { $amount } ({ $purpose })
+history-payment-pending-line = { $on } — { $amount } (онлайн, обробляється)
 history-no-payments = Платежів за цей час немає.
 history-consumption = Споживання за місяцями:
     { $lines }
@@ -139,3 +143,9 @@ meter-verification = Наступна повірка: до { $on }
 meter-verification-unknown = Дата наступної повірки невідома.
 meter-last-reading = Останні показники: { $values }, { $on } ({ $source })
 meter-no-readings = Показників ще немає.
+
+## The page GET /payments/liqpay/pay answers when it does not open the card payment page (handlers/payments.py)
+
+pay-link-expired = Це посилання на оплату застаріло. Надішліть /balance у чаті з ботом: там буде нове, із сумою до сплати зараз.
+pay-link-paid = За цим посиланням уже сплачено. Що сплатити зараз, покаже /balance у чаті з ботом.
+pay-link-broken = Посилання на оплату пошкоджене. Відкрийте його з чату з ботом ще раз або надішліть /balance.

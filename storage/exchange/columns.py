@@ -11,10 +11,7 @@ from typing import Any
 
 from core.accounts import account_candidates
 from core.model import CONTACT_KINDS
-from core.readings import MAX_ZONES
-
-SOURCES = ("telegram", "viber", "console", "cabinet", "controller", "receipt")
-CHAT_SOURCES = ("telegram", "viber", "console")
+from core.readings import MAX_ZONES, SOURCES
 
 
 @dataclass(frozen=True)
@@ -172,6 +169,8 @@ FILES: dict[str, list[Column]] = {
     "payments.csv": [
         Column("account", account_number), Column("paid_on", iso_date), Column("amount", amount),
         Column("purpose", text(200), True),
+        # the provider's payment id or our order id of a payment made online: it reconciles that one
+        Column("reference", text(100), True, added=True),
     ],
     "invoices.csv": [
         Column("account", account_number), Column("period", period), Column("issued_on", iso_date),

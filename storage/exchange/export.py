@@ -12,7 +12,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.email_address import PaperInvoiceChoice
-from storage.exchange.columns import CHAT_SOURCES
+from core.readings import CHAT_SOURCES
 from storage.models import AccountRow, MeterRow, PhotoRow, ReadingRow, ReplacedReadingRow, UtcDateTime
 
 EXPORT_COLUMNS = (

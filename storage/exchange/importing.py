@@ -3,15 +3,17 @@ key in the caller's transaction; all of it or, with any problem, none."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_of
+from core.reconciliation import BroughtPayment
+from storage import queries_payments
+from storage.dialect import chunks, insert_of
 from storage.exchange.columns import ImportRefused, RowProblem, reported
 from storage.exchange.files import ParsedFile, read_folder
 from storage.models import (
@@ -19,18 +21,21 @@ from storage.models import (
     stored_place_key,
 )
 
-CHUNK = 500
-
 
 @dataclass
 class ImportReport:
     rows: dict[str, int] = field(default_factory=dict)
     new_invoices: list[tuple[int, str]] = field(default_factory=list)
     outages: list[str] = field(default_factory=list)
+    reconciled: int = 0  # online payments the billing's payments brought (no longer pending)
 
 
-async def import_folder(session: AsyncSession, folder: Path, attachments: Path | None = None) -> ImportReport:
+async def import_folder(session: AsyncSession, folder: Path, attachments: Path | None = None, *,
+                        timezone: tzinfo = UTC, now: datetime | None = None) -> ImportReport:
     """Check the whole folder, then upsert it; raises ImportRefused with every problem and writes nothing.
+
+    The online payments its payments bring are reconciled in the same transaction (core/reconciliation.py; its
+    days are in `timezone`, the utility's), marked so at `now`.
 
     With `attachments` (a new folder in Kabinet's data directory), the invoices' PDFs are copied there and
     read from there, so nothing in the utility's folder is sent to a consumer; the caller removes it when
@@ -40,7 +45,7 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
     files, problems = await asyncio.to_thread(read_folder, folder, attachments)
     report = ImportReport()
     try:
-        await _write(session, files, problems, report)
+        await _write(session, files, problems, report, timezone, now or datetime.now(UTC))
     except DBAPIError:
         if not problems:
             raise
@@ -52,7 +57,7 @@ async def import_folder(session: AsyncSession, folder: Path, attachments: Path |
 
 
 async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: list[RowProblem],
-                 report: ImportReport) -> None:
+                 report: ImportReport, timezone: tzinfo, now: datetime) -> None:
     """Upsert the well-formed rows, adding what the database refutes (unknown accounts and meters, …) to
     `problems`; the caller rolls all of it back when there is any."""
     insert = insert_of(session)
@@ -67,7 +72,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
     owned_elsewhere = await _eic_owner_problems(session, files.get("accounts.csv"))
     problems.extend(owned_elsewhere)
     taken = {problem.line for problem in owned_elsewhere}
-    for chunk in _chunks([(line, r) for line, r in count("accounts.csv") if line not in taken]):
+    for chunk in chunks([(line, r) for line, r in count("accounts.csv") if line not in taken]):
         values = [{
             "number": r["account"], "eic": r["eic"], "surname": r["surname"], "full_name": r["full_name"],
             "address": r["address"], "settlement": r["settlement"], "street": r["street"], "house": r["house"],
@@ -91,7 +96,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
                 problems.append(RowProblem(name, line, f"account {row['account']} is not known"))
 
     meter_rows = [(line, r) for line, r in count("meters.csv") if r["account"] in account_ids]
-    for chunk in _chunks(meter_rows):
+    for chunk in chunks(meter_rows):
         values = [{
             "account_id": account_ids[r["account"]], "serial": r["meter"], "type": r["type"], "digits": r["digits"],
             "zones": r["zones"], "k_factor": r["k_factor"], "installed_on": r["installed_on"],
@@ -124,7 +129,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             problems.append(RowProblem("readings.csv", line, f"value {row['value']} does not fit {meter[2]} digits"))
         else:
             valid_readings.append((line, row, meter[0]))
-    for chunk in _chunks(valid_readings):
+    for chunk in chunks(valid_readings):
         values = [{"meter_id": meter_id, "zone": r["zone"], "taken_on": r["taken_on"], "value": r["value"],
                    "source": r["source"]} for _, r, meter_id in chunk]
         statement = insert(ReadingRow).values(values)
@@ -132,16 +137,30 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             index_elements=["meter_id", "zone", "taken_on", "source"], set_={"value": statement.excluded.value},
         ))
 
-    for chunk in _chunks([(l, r) for l, r in count("payments.csv") if r["account"] in account_ids]):
+    payment_rows = [(l, r) for l, r in count("payments.csv") if r["account"] in account_ids]
+    pending = await queries_payments.pending_of(session, {account_ids[r["account"]] for _, r in payment_rows})
+    # Only the accounts with a payment pending can reconcile one: their billing payments before and after.
+    paying = {payment.account_id for payment in pending}
+    before = await queries_payments.billing_payments(session, paying) if paying else {}
+    for chunk in chunks(payment_rows):
         values = [{"account_id": account_ids[r["account"]], "paid_on": r["paid_on"], "amount": r["amount"],
                    "purpose": r["purpose"] or ""} for _, r in chunk]
         await session.execute(insert(PaymentRow).values(values).on_conflict_do_nothing(
             index_elements=["account_id", "paid_on", "amount", "purpose"],
         ))
+    if paying:
+        after = await queries_payments.billing_payments(session, paying)
+        brought = []
+        for _, r in payment_rows:
+            key = (account_ids[r["account"]], r["paid_on"], r["amount"], r["purpose"] or "")
+            if key[0] in paying:
+                brought.append(BroughtPayment(queries_payments.billing_row(after[key]), key[0], r["paid_on"],
+                                              r["amount"], r["reference"], key not in before))
+        report.reconciled = await queries_payments.reconcile(session, brought, pending, timezone, now)
 
     invoice_rows = [(l, r) for l, r in count("invoices.csv") if r["account"] in account_ids]
     known_invoices = await _existing_invoices(session, {(account_ids[r["account"]], r["period"]) for _, r in invoice_rows})
-    for chunk in _chunks(invoice_rows):
+    for chunk in chunks(invoice_rows):
         values = [{"account_id": account_ids[r["account"]], "period": r["period"], "issued_on": r["issued_on"],
                    "due_on": r["due_on"], "amount": r["amount"], "kwh": r["kwh"],
                    "pdf": r["pdf"]} for _, r in chunk]
@@ -154,7 +173,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             (v["account_id"], v["period"]) for v in values if (v["account_id"], v["period"]) not in known_invoices
         )
 
-    for chunk in _chunks(count("tariffs.csv")):
+    for chunk in chunks(count("tariffs.csv")):
         values = [{"tariff_plan": r["tariff_plan"], "zone": r["zone"], "price": r["price"],
                    "valid_from": r["valid_from"]} for _, r in chunk]
         statement = insert(TariffRow).values(values)
@@ -162,7 +181,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             index_elements=["tariff_plan", "zone", "valid_from"], set_={"price": statement.excluded.price},
         ))
 
-    for chunk in _chunks(count("outages.csv")):
+    for chunk in chunks(count("outages.csv")):
         values = [{"code": r["outage"], "kind": r["kind"], "starts_at": r["starts_at"], "ends_at": r["ends_at"],
                    "reason": r["reason"], "settlement": r["settlement"], "street": r["street"],
                    "houses": r["houses"], "grid_nodes": r["grid_nodes"]} for _, r in chunk]
@@ -172,7 +191,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         ))
         report.outages.extend(v["code"] for v in values)
 
-    for chunk in _chunks(count("contacts.csv")):
+    for chunk in chunks(count("contacts.csv")):
         values = [{"code": r["contact"], "kind": r["kind"], "label": r["label"], "value": r["value"],
                    "hours": r["hours"]} for _, r in chunk]
         statement = insert(ContactRow).values(values)
@@ -187,7 +206,7 @@ async def _eic_owner_problems(session: AsyncSession, accounts: ParsedFile | None
         return []
     wanted = {row["eic"]: (line, row["account"]) for line, row in accounts.rows if row["eic"]}
     problems = []
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         rows = await session.execute(select(AccountRow.eic, AccountRow.number).where(AccountRow.eic.in_(chunk)))
         for eic, number in rows:
             line, account = wanted[eic]
@@ -196,15 +215,10 @@ async def _eic_owner_problems(session: AsyncSession, accounts: ParsedFile | None
     return problems
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 async def _ids_by_number(session: AsyncSession, numbers: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     ordered = sorted(numbers)
-    for chunk in _chunks(ordered):
+    for chunk in chunks(ordered):
         rows = await session.execute(select(AccountRow.number, AccountRow.id).where(AccountRow.number.in_(chunk)))
         found.update(dict(rows.all()))
     return found
@@ -212,7 +226,7 @@ async def _ids_by_number(session: AsyncSession, numbers: set[str]) -> dict[str, 
 
 async def _meters_by_key(session: AsyncSession, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int, int]]:
     found = {}
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         rows = await session.execute(
             select(MeterRow.account_id, MeterRow.serial, MeterRow.id, MeterRow.zones, MeterRow.digits)
             .where(tuple_(MeterRow.account_id, MeterRow.serial).in_(chunk))
@@ -224,7 +238,7 @@ async def _meters_by_key(session: AsyncSession, keys: set[tuple[int, str]]) -> d
 
 async def _existing_invoices(session: AsyncSession, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
     found = set()
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         rows = await session.execute(
             select(InvoiceRow.account_id, InvoiceRow.period).where(tuple_(InvoiceRow.account_id, InvoiceRow.period).in_(chunk))
         )

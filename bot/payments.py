@@ -1,11 +1,18 @@
-"""POST /payments/liqpay: LiqPay's server-to-server callback, signed with the shop's private key.
+"""LiqPay's two routes, beside the admin API in the web app: the consumer's way to its page, and its server-to-server
+callback.
 
-A forged callback (403) and a malformed one (400) change nothing; a replayed one finds its order already in
-that state and changes nothing either (200, so LiqPay stops sending it). A payment is recorded and its notice
-queued in one transaction: both or neither.
+GET /payments/liqpay/pay: a "Pay by card" button's signed link (core/pay_links.py). A genuine one records its
+order (once, however often it is opened) and redirects to LiqPay's checkout; a forged or cut one (403, 400), an
+expired one (410) or a paid one (409) records nothing and answers a short page in the consumer's language.
+
+POST /payments/liqpay: the callback, signed with the shop's private key. A forged callback (403) and a
+malformed one (400) change nothing; a replayed one finds its order already in that state and changes nothing
+either (200, so LiqPay stops sending it). A payment is recorded and its notice queued in one transaction: both
+or neither.
 """
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +20,10 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
+from core.flows.balance import PURPOSE_LANGUAGE
+from core.i18n import Translator
 from core.liqpay import BadCallback, Callback, ForgedCallback, LiqPay, Outcome
+from core.pay_links import BadPayLink, ExpiredPayLink, ForgedPayLink, PayLinks
 from handlers.webhook import read_body
 from storage import queries_payments as payments
 from storage.database import Database
@@ -21,6 +31,7 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 PATH = "/payments/liqpay"
+PAY_PATH = "/payments/liqpay/pay"
 # LiqPay's callback is two form fields: a base64 JSON of some thirty fields and a 28-character signature.
 BODY_LIMIT = 64 * 1024
 FIELDS = ("data", "signature")
@@ -98,7 +109,56 @@ def form_fields(body: bytes) -> dict[str, str] | str:
     return {name: values[0] for name, values in parsed.items() if name in FIELDS}
 
 
-def mount(app: web.Application, liqpay: LiqPay, database: Database, clock: Callable[[], datetime]) -> None:
-    """Add POST /payments/liqpay to the web app (bot/server.py does, when both LiqPay keys are set)."""
+class LiqPayCheckout:
+    """What GET /payments/liqpay/pay needs: the links' key, the shop's keys, the database, the clock, the words."""
+
+    def __init__(self, links: PayLinks, liqpay: LiqPay, database: Database, clock: Callable[[], datetime],
+                 translator: Translator) -> None:
+        self.links = links
+        self.liqpay = liqpay
+        self.database = database
+        self.clock = clock
+        self.translator = translator
+
+    def page(self, status: int, key: str, language: str | None = None) -> web.Response:
+        text = html.escape(self.translator(language or self.translator.default_language, key))
+        body = (f'<!doctype html><html lang="{language or self.translator.default_language}"><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1"><p>{text}</p></html>')
+        return web.Response(status=status, text=body, content_type="text/html", headers=NOT_STORED)
+
+
+CHECKOUTS = web.AppKey("liqpay_checkout", LiqPayCheckout)
+NOT_STORED = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+async def liqpay_pay(request: web.Request) -> web.Response:
+    route = request.app[CHECKOUTS]
+    now = route.clock()
+    try:
+        order = route.links.opened(request.query, now)
+    except ExpiredPayLink as exc:
+        return route.page(410, "pay-link-expired", exc.language)
+    except BadPayLink as exc:
+        log.warning("pay link refused from %s: %s", request.remote or "-", exc)
+        return route.page(403 if isinstance(exc, ForgedPayLink) else 400, "pay-link-broken")
+    async with route.database.session() as session:
+        payment = await payments.opened_order(session, order.order_id, order.account_id, order.amount, now)
+    if payment is None:
+        return route.page(410, "pay-link-expired", order.language)
+    if payment.status in (payments.PAID, payments.REVERSED):
+        return route.page(409, "pay-link-paid", order.language)
+    description = route.translator(PURPOSE_LANGUAGE, "payment-purpose", account=payment.account)
+    checkout = route.liqpay.checkout(payment.order_id, payment.amount, description, language=order.language)
+    raise web.HTTPFound(checkout.link, headers=NOT_STORED)
+
+
+def mount(app: web.Application, liqpay: LiqPay, database: Database, clock: Callable[[], datetime],
+          links: PayLinks | None = None, translator: Translator | None = None) -> None:
+    """Add POST /payments/liqpay to the web app (bot/server.py does, when both LiqPay keys are set), and
+    GET /payments/liqpay/pay when given the pay links."""
     app[PAYMENTS] = LiqPayCallback(liqpay, database, clock)
     app.router.add_post(PATH, liqpay_callback)
+    if links is not None:
+        app[CHECKOUTS] = LiqPayCheckout(links, liqpay, database, clock, translator or Translator())
+        # GET only: a HEAD (a link preview, a checker) must not record an order.
+        app.router.add_get(PAY_PATH, liqpay_pay, allow_head=False)
