@@ -11,15 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.notifications import QUIET_HOURS, Kind, OutboxMessage
 from core.readings import CHAT_SOURCES
 from storage.queries_billing import sums_since_balance
+from storage.dialect import insert_of
 from storage.models import (
     WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
 )
-
-def _insert(session: AsyncSession):
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert
-
 
 def _key(chat_id, kind: Kind, subject, period):
     return cast(chat_id, String) + literal(f":{kind.value}:") + subject + literal(":") + period
@@ -39,7 +34,7 @@ async def _plan(session: AsyncSession, kind: Kind, query, now: datetime) -> int:
         literal(now, OutboxRow.not_before.type),
         literal(now, OutboxRow.created_at.type),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-    statement = _insert(session)(OutboxRow).from_select(
+    statement = insert_of(session)(OutboxRow).from_select(
         ["key", "chat_id", "kind", "subject", "period", "status", "attempts", "not_before", "created_at"], source
     ).on_conflict_do_nothing(index_elements=["key"])
     result = await session.execute(statement)
@@ -149,7 +144,7 @@ async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[in
             "created_at": now, **({"text": text} if text is not None else {}),
         } for chat_id, subject, period in chunk]
         result = await session.execute(
-            _insert(session)(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["key"])
+            insert_of(session)(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["key"])
         )
         inserted += max(result.rowcount or 0, 0)
     return inserted
@@ -157,7 +152,7 @@ async def plan_notices(session: AsyncSession, kind: Kind, notices: list[tuple[in
 
 async def queue_reply(session: AsyncSession, chat_id: int, packed: dict, now: datetime, not_before: datetime) -> None:
     """An answer the messenger did not take when the consumer was answered, for the dispatcher to deliver."""
-    await session.execute(_insert(session)(OutboxRow).values(
+    await session.execute(insert_of(session)(OutboxRow).values(
         key=f"{chat_id}:{Kind.REPLY.value}:{uuid.uuid4().hex}:1", chat_id=chat_id, kind=Kind.REPLY.value, subject="",
         period="1", text=packed, status="queued", attempts=0, not_before=not_before, created_at=now,
     ))
@@ -191,7 +186,7 @@ async def plan_broadcast(
         subject, period, literal(texts, OutboxRow.text.type), literal("queued"), literal(0),
         literal(now, OutboxRow.not_before.type), literal(now, OutboxRow.created_at.type),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-    statement = _insert(session)(OutboxRow).from_select(
+    statement = insert_of(session)(OutboxRow).from_select(
         ["key", "chat_id", "kind", "subject", "period", "text", "status", "attempts", "not_before", "created_at"],
         source,
     ).on_conflict_do_nothing(index_elements=["key"])

@@ -8,13 +8,12 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import OnlinePayment
 from core.notifications import Kind
 from core.reconciliation import BroughtPayment, reconciliations
-from storage.dialect import chunks
+from storage.dialect import chunks, insert_of
 from storage.models import AccountRow, ChatAccountRow, ChatRow, OnlinePaymentRow, PaymentRow
 from storage.outbox import plan_notices
 
@@ -35,9 +34,8 @@ async def opened_order(session: AsyncSession, order_id: str, account_id: int, am
     moment, finds the first's); None when the account is no longer there."""
     if await session.get(AccountRow, account_id) is None:
         return None
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(OnlinePaymentRow)
+        insert_of(session)(OnlinePaymentRow)
         .values(order_id=order_id, provider=provider, account_id=account_id, amount=amount, currency=currency,
                 status=ORDERED, created_at=now)
         .on_conflict_do_nothing(index_elements=["order_id"])
