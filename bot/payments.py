@@ -56,7 +56,7 @@ class LiqPayCallback:
                 return web.Response(status=404, text="unknown order_id")
             if callback.outcome is Outcome.PAID:
                 if await payments.record_paid(session, callback.order_id, callback.payment_id, callback.amount,
-                                              callback.status, now):
+                                              callback.status, min(callback.paid_at or now, now)):
                     if callback.amount != payment.amount:
                         log.warning("liqpay order %s: %s UAH paid, %s asked", callback.order_id, callback.amount,
                                     payment.amount)
@@ -65,6 +65,10 @@ class LiqPayCallback:
                     await payments.queue_paid_notice(session, paid, now)
                     log.info("liqpay order %s paid: %s UAH, payment %s", callback.order_id, callback.amount,
                              callback.payment_id)
+                elif payment.payment_id not in (None, callback.payment_id):
+                    log.error("liqpay order %s, already paid by payment %s, was paid again by payment %s (%s UAH):"
+                              " the consumer paid twice; refund or book it by hand", callback.order_id,
+                              payment.payment_id, callback.payment_id, callback.amount)
             elif callback.outcome is Outcome.FAILED:
                 if await payments.record_failed(session, callback.order_id, callback.status, callback.error):
                     log.info("liqpay order %s failed: %s %s", callback.order_id, callback.status, callback.error or "")

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -89,6 +90,18 @@ class Callback:
     payment_id: str | None
     description: str
     error: str | None  # LiqPay's err_code (and err_description) of a failed payment
+    # When LiqPay took the money (its end_date, else create_date): a callback retried after midnight still
+    # names the day the billing will book the payment on.
+    paid_at: datetime | None = None
+
+
+def _moment(fields: dict[str, Any]) -> datetime | None:
+    """LiqPay's end_date (else create_date), milliseconds since the epoch; None when neither is a plausible one."""
+    for name in ("end_date", "create_date"):
+        value = fields.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and 10**12 <= value < 10**13:
+            return datetime.fromtimestamp(value / 1000, UTC)
+    return None
 
 
 def sign(private_key: str, data: str) -> str:
@@ -184,7 +197,7 @@ class LiqPay:
             raise BadCallback("a paid callback has no payment_id")
         error = " ".join(str(fields[name]) for name in ("err_code", "err_description") if fields.get(name))
         return Callback(order_id, status, outcome, amount, currency, None if payment_id is None else str(payment_id),
-                        str(fields.get("description") or ""), error[:200] or None)
+                        str(fields.get("description") or ""), error[:200] or None, _moment(fields))
 
     def outcome(self, status: str) -> Outcome:
         """What a status means here. A sandbox payment is money only to a shop running on sandbox keys (a test

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from core.email_address import DEFAULT_EMAIL_NOTICES, ChatEmail, PaperInvoiceChoice, PendingCode
 from storage.dialect import insert_for
@@ -105,7 +105,9 @@ class EmailQueries:
     async def email_codes_sent_to(self, address: str, since: datetime) -> list[datetime]:
         """When codes were mailed to this address since `since`, from any chat."""
         return list(await self.session.scalars(
-            select(EmailCodeRow.sent_at).where(EmailCodeRow.address == address, EmailCodeRow.sent_at > since)))
+            # In any letter case: mail services deliver Name@ and name@ to one mailbox, so the limit counts them as one.
+            select(EmailCodeRow.sent_at).where(func.lower(EmailCodeRow.address) == address.lower(),
+                                               EmailCodeRow.sent_at > since)))
 
     async def sweep_email_codes(self, before: datetime) -> int:
         """Retention: codes mailed before `before` (a day back is all the limits look at)."""

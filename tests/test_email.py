@@ -655,12 +655,12 @@ async def test_kabinet_export_paper_invoices_writes_paper_invoices_csv(demo_data
         await tx.choose_paper_invoice(first.id, False, None, NOW)
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url=demo_database.url)
     out = tmp_path / "paper_invoices.csv"
-    assert await _export(settings, None, "csv", out, "paper-invoices") == 0
+    assert await _export(settings, "paper-invoices", None, "csv", out) == 0
     assert out.read_text(encoding="utf-8") == (
         "account,paper_invoice,chosen_at\n"
         "010000012345,no,2026-12-03T10:00:00+00:00\n"
         "020000054321,yes,2026-11-30T10:00:00+00:00\n")
-    assert await _export(settings, date(2026, 12, 1), "csv", out, "paper-invoices") == 0
+    assert await _export(settings, "paper-invoices", date(2026, 12, 1), "csv", out) == 0
     assert out.read_text(encoding="utf-8").splitlines()[1:] == ["010000012345,no,2026-12-03T10:00:00+00:00"]
 
 
@@ -701,3 +701,14 @@ async def test_e_mail_in_settings_in_every_channel(mailing, consumer, smtp_serve
         chat = await tx.chat(consumer.channel, consumer.external_id, "uk")
         assert (await tx.chat_email(chat.id)).address == "olena@xn--80a1acn3a.xn--j1amh"
     assert (await stored_email(mailing))[1] == {"010000012345": True, "020000054321": None}
+
+
+
+async def test_one_mailbox_in_any_letter_case_counts_as_one_address_for_the_daily_limit(database):
+    """Reviewed: Name@ and name@ reach one mailbox; counted apart, each would get its own five codes a day."""
+    async with transaction(database) as tx:
+        for number, address in enumerate(("victim@ukr.net", "Victim@ukr.net", "vIctim@ukr.net", "VICTIM@ukr.net")):
+            await tx.save_email_code("telegram", str(number), address, code_digest("123456"),
+                                     NOW - timedelta(minutes=10))
+    async with transaction(database) as tx:
+        assert len(await tx.email_codes_sent_to("Victim@ukr.net", NOW - timedelta(days=1))) == 4

@@ -683,3 +683,26 @@ def test_the_private_key_is_redacted_from_every_log_line():
     settings = Settings(_env_file=None, liqpay_public_key=PUBLIC, liqpay_private_key=PRIVATE,
                         liqpay_server_url="https://kabinet.example/payments/liqpay")
     assert PRIVATE in secrets_of(settings) and PUBLIC not in secrets_of(settings)
+
+
+async def test_a_callback_retried_after_midnight_keeps_the_day_liqpay_took_the_money(shop, clock):
+    """Reviewed: the day counts for reconciliation with the billing's paid_on, so it is LiqPay's, not ours."""
+    await linked_chat(shop.database, ACCOUNT, clock())
+    order_id = await shop.checkout()
+    taken = datetime(2026, 11, 29, 23, 50, tzinfo=KYIV)  # the callback arrives at 10:00 the next day
+    millis = int(taken.timestamp() * 1000)
+    assert (await shop.provider.pay(order_id, end_date=millis, create_date=millis - 60_000)).status == 200
+    [pending] = await shop.pending()
+    assert pending.paid_at == taken
+
+
+async def test_a_second_payment_of_a_paid_order_is_told_to_the_operator(shop, clock, caplog):
+    """Reviewed: a consumer paying one order twice (two tabs) must not vanish without a trace."""
+    await linked_chat(shop.database, ACCOUNT, clock())
+    order_id = await shop.checkout()
+    assert (await shop.provider.pay(order_id)).status == 200
+    form = liqpay_pair(PRIVATE, shop.provider.callback_fields(order_id, "success"))  # another payment_id
+    with caplog.at_level(logging.INFO, logger="bot.payments"):
+        assert await shop.post(form) == (200, "ok")
+    assert [r.levelname for r in caplog.records if "paid again" in r.getMessage()] == ["ERROR"]
+    assert len(await shop.pending()) == 1

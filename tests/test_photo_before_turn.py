@@ -89,3 +89,36 @@ async def test_a_photo_the_reader_has_no_room_for_is_answered_at_once_and_nothin
         assert "I read 12480" in await reading
         # The refused chat is where it was: the photo, sent again, is read.
         assert "I read 12480" in await second.photo(photo)
+
+
+async def test_a_photo_delivered_again_while_the_reader_is_full_is_not_told_to_be_sent_again(kabinet, tmp_path):
+    """Reviewed: a messenger's redelivery of a photo already taken is a duplicate, even when the reader is full
+    (another chat's photo holds it): it must not be told "send it again"."""
+    from core.messages import EventKind, Incoming, Outcome
+    from handlers.console.channel import CHANNEL
+
+    blocking = Blocking()
+    mine, other = Talk(kabinet, chat_id="c1", files=tmp_path / "out"), Talk(kabinet, chat_id="c2",
+                                                                           files=tmp_path / "out")
+    await linked(mine)
+    await linked(other)
+    photo = jpeg(draw_counter("12480"))
+    event = Incoming(CHANNEL, "c1", EventKind.PHOTO, photo=photo, delivery_key="upd-1", language="en")
+    async with RecognitionPool(0, queue=0, make_reader=lambda: blocking) as kabinet.reader:
+        blocking.release.set()
+        done = await kabinet.process(event)  # taken: the reading is offered
+        blocking.release.clear()
+        holding = asyncio.create_task(other.say("/photo " + str(_saved(tmp_path, photo))))
+        blocking.reading.clear()
+        assert await asyncio.to_thread(blocking.reading.wait, 30)  # the other chat's photo holds the reader
+        again = await asyncio.wait_for(kabinet.process(event), 10)  # the same update, delivered again
+        blocking.release.set()
+        await holding
+    assert done.outcome is Outcome.DONE and "I read 12480" in done.replies[0].text
+    assert again.outcome is Outcome.DUPLICATE and again.replies == []
+
+
+def _saved(folder, content: bytes):
+    path = folder / "meter.jpg"
+    path.write_bytes(content)
+    return path

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from core.flows import readings
 from core.flows.accounts import linked_or_ask
 from core.flows.registry import Flow, Step
-from core.messages import EventKind, Handled, Incoming, Outcome, Reply
+from core.messages import EventKind, Incoming
 from core.model import LinkedAccount, Meter
 from core.recognition import PhotoRejected, Recognition, RecognitionBusy
 
@@ -46,11 +46,11 @@ class EarlyReading:
         return (self.meter_id, self.digits, self.previous) == (meter.id, meter.digits, previous)
 
 
-async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | Handled | None:
-    """The photo of `event` read for the meter it will most likely be for, outside any transaction; the answer
-    itself when the reader takes no more photos now (nothing is kept: the consumer sends it again or types the
-    reading); None when there is nothing to read it for (no reader, no linked single-zone meter, several meters
-    to choose from: the turn decides)."""
+async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | None:
+    """The photo of `event` read for the meter it will most likely be for, outside any transaction (a reader too
+    busy to take it is an outcome too: the turn answers it, once it knows the photo is no redelivery); None when
+    there is nothing to read it for (no reader, no linked single-zone meter, several meters to choose from: the
+    turn decides)."""
     if app.reader is None or event.kind is not EventKind.PHOTO or not event.photo:
         return None
     async with app.store.transaction() as tx:
@@ -67,10 +67,12 @@ async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | Hand
     previous = last_reading(linked, meter)
     try:
         outcome: Recognition | Exception = await app.reader.read(event.photo, digits=meter.digits, previous=previous)
-    except RecognitionBusy:
+    except RecognitionBusy as busy:
+        # Answered by the turn ("send it again"), after its duplicate check: a messenger's redelivery of a photo
+        # already taken must not be told to send it again.
         log.warning("%s chat %s: the photo reader is full; the consumer is asked to send it again",
                     event.channel, event.chat_id)
-        return Handled(Outcome.LIMITED, [Reply(app.translator(chat.language, "photo-busy"))])
+        return EarlyReading(meter.id, meter.digits, previous, busy)
     except Exception as exc:  # a refusal (PhotoRejected) or a failure: the turn answers it
         outcome = exc
     return EarlyReading(meter.id, meter.digits, previous, outcome)
