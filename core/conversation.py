@@ -111,8 +111,6 @@ class Kabinet:
         turn: Turn | None = None
         try:
             before = await self._before_turn(event)
-            if isinstance(before, Handled):
-                return before
             async with self.store.transaction() as tx:
                 turn = Turn(self, tx, event, before)
                 opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
@@ -135,9 +133,9 @@ class Kabinet:
                 log.exception("after the turn of %s chat %s", event.channel, event.chat_id)
         return Handled(Outcome.DONE, turn.replies)
 
-    async def _before_turn(self, event: Incoming) -> object | Handled | None:
+    async def _before_turn(self, event: Incoming) -> object | None:
         """A photo's slow work (reading it), done before the turn's transaction opens so that no connection or
-        write lock waits for it: what it hands the turn, or the answer when the photo is not taken."""
+        write lock waits for it: what it hands the turn (the turn answers every outcome, after its duplicate check)."""
         if event.kind is EventKind.PHOTO and self.registry.before_photo_turn is not None:
             return await self.registry.before_photo_turn(self, event)
         return None

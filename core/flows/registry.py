@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from core.conversation import Kabinet, Turn
-    from core.messages import Handled, Incoming
+    from core.messages import Incoming
 
 CommandHandler = Callable[["Turn", str], Awaitable[None]]  # (turn, the command's arguments)
 StepHandler = Callable[["Turn", "str | None", "str | None"], Awaitable[None]]  # (turn, text, button action)
@@ -18,8 +18,8 @@ Requirement = Callable[["Turn"], Awaitable[bool]]
 IdleTextHandler = Callable[["Turn", str], Awaitable[bool]]
 PhotoHandler = Callable[["Turn", bytes], Awaitable[None]]
 # Work on a photo done before its turn's transaction opens (reading it): what it hands the turn
-# (`turn.before_turn`), or the answer itself when the photo is not taken (a Handled; no turn is opened).
-BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | Handled | None"]]
+# (`turn.before_turn`), or None.
+BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | None"]]
 MenuRow = tuple[tuple[str, str], ...]  # (command, message key of its label)
 
 
