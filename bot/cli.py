@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import dataclasses
-import json
 import logging
 import shutil
 import sys
@@ -165,7 +163,7 @@ def cmd_export(args) -> int:
 async def _export(settings: Settings, what: str, since: date | None, fmt: str, out: Path | None) -> int:
     from bot.app import open_database
     from storage import queries_payments
-    from storage.exchange import EXPORT_COLUMNS, submitted_readings
+    from storage.exchange import EXPORT_COLUMNS, submitted_readings, write_export
     from storage.exchange.export import PAPER_INVOICE_COLUMNS, paper_invoice_rows
     from storage.repositories import SqlTransaction
 
@@ -185,22 +183,11 @@ async def _export(settings: Settings, what: str, since: date | None, fmt: str, o
     finally:
         await database.close()
     if out is None:
-        write_rows(rows, columns, sys.stdout, fmt)
+        write_export(rows, sys.stdout, fmt, columns)
     else:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_rows(rows, columns, handle, fmt)
+            write_export(rows, handle, fmt, columns)
     return 0
-
-
-def write_rows(rows: list[dict], columns: tuple[str, ...], out, fmt: str) -> None:
-    """Rows as CSV with a header of `columns`, or as a JSON list."""
-    if fmt == "json":
-        json.dump(rows, out, ensure_ascii=False, indent=1)
-        out.write("\n")
-        return
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
 
 
 def cmd_jobs_list(args) -> int:
