@@ -56,13 +56,13 @@ async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | None
     async with app.store.transaction() as tx:
         chat, state = await tx.chat_and_state(event.channel, event.chat_id, app.translator.language_for(event.language))
         accounts = await tx.linked_meters(chat.id, app.today())
+        meters = [(linked, meter) for linked in accounts for meter in linked.meters]
+        if state is not None and state.step in METER_STEPS:
+            meters = [(linked, meter) for linked, meter in meters if str(meter.id) == str(state.data.get("meter_id"))]
+        if len(meters) != 1 or meters[0][1].zones != 1:
+            return None
         if await over_quota(app, tx, chat.id, len(event.photo)):
             return None  # the turn refuses it, unread
-    meters = [(linked, meter) for linked in accounts for meter in linked.meters]
-    if state is not None and state.step in METER_STEPS:
-        meters = [(linked, meter) for linked, meter in meters if str(meter.id) == str(state.data.get("meter_id"))]
-    if len(meters) != 1 or meters[0][1].zones != 1:
-        return None
     linked, meter = meters[0]
     previous = last_reading(linked, meter)
     try:
