@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 UNSENT_REPLY_DELAY = timedelta(seconds=10)  # a reply the messenger refused is tried again by the outbox
 
-# The standard flows' command names, for handlers/telegram/menu.py (the Kabinet's own are `registry.commands`).
-COMMANDS = frozenset(Registry(STANDARD_FLOWS).commands)
 
 
 @dataclass

@@ -45,11 +45,9 @@ async def test_unknown_command_empty_long_and_emoji_get_clear_answers(talk, demo
     assert await stored(demo_database) == []
 
 
-async def test_help_lists_the_commands(talk):
+async def test_help_lists_the_commands(talk, kabinet):
     text = await talk.say("/help")
-    from core.conversation import COMMANDS
-
-    for command in COMMANDS:
+    for command in kabinet.registry.commands:
         if command != "start":
             assert f"/{command} " in text, command
 

@@ -7,7 +7,6 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from core.conversation import COMMANDS
 from storage.models import ChatRow
 from storage.exchange import submitted_readings
 from tests.support.telegram import JPEG, SECRET, Webhook, link
@@ -34,14 +33,14 @@ async def test_polling_links_an_account_through_the_consent_button_and_shows_the
     assert bot_api.calls_to("deleteWebhook")
 
 
-async def test_the_command_menu_is_set_in_every_language(polling, bot_api):
+async def test_the_command_menu_is_set_in_every_language(polling, bot_api, kabinet):
     menus = {call.params.get("language_code"): call.params["commands"] for call in bot_api.calls_to("setMyCommands")}
     assert set(menus) == {"uk", "en", "ru", None}
     english = {command["command"]: command["description"] for command in menus["en"]}
     assert english["balance"].startswith("Balance") and "reading" in english and "start" in english
     assert "Баланс" in {c["command"]: c["description"] for c in menus["uk"]}["balance"]
     assert menus[None] == menus["uk"]
-    assert set(english) <= set(COMMANDS)  # only the commands the core has
+    assert set(english) <= set(kabinet.registry.commands)  # only the commands the core has
 
 
 async def test_a_reading_lower_than_the_last_asks_for_confirmation_by_button(chat, demo_database):

@@ -121,7 +121,7 @@ class TelegramChannel(TelegramOutput):
         self.secret = webhook_secret(config)
         self._polling: asyncio.Task[None] | None = None
         self.registration = Registration(f"telegram {self.mode} registration", self._register, final=refused_for_good)
-        self.menu = Registration("telegram command menu", lambda: set_command_menu(self.bot, kabinet.translator),
+        self.menu = Registration("telegram command menu", lambda: set_command_menu(self.bot, kabinet.translator, kabinet.registry.commands),
                                  final=refused_for_good)
 
     @property
