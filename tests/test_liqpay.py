@@ -641,6 +641,23 @@ async def test_a_payment_with_a_reference_is_not_taken_for_a_bank_payment_of_the
     assert (await talk.say("/history")).count("30.11.2026 — UAH 658.40 (Оплата)") == 2
 
 
+async def test_a_pending_payment_is_named_in_its_periods_balance_and_payments_but_not_counted_in_the_billings(
+        shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    await paid_online(shop)
+
+    november = await talk.say("/balance 2026-11")
+    assert "Paid: UAH 300.00\n• 10.11.2026: UAH 300.00\nAt the end of 30.11.2026: owed UAH 658.40\n" in november
+    assert november.endswith("Paid online UAH 658.40 (30.11.2026): it will appear on the account after processing.")
+    assert "Paid online" not in await talk.say("/balance 2026-10")
+    assert await talk.say("/history 2026-11") == (
+        "Payment history for November 2026, account 010000012345:\n"
+        "10.11.2026 — UAH 300.00 (Оплата за жовтень)\n"
+        "30.11.2026 — UAH 658.40 (online, in processing)\n"
+        "Total: UAH 958.40")
+
+
 async def test_a_reference_to_another_accounts_payment_reconciles_nothing(shop, clock, tmp_path):
     paid = await paid_online(shop)
     other = await paid_online(shop, "658.40", "020000054321")
