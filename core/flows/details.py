@@ -13,7 +13,7 @@ from core.accounts import normalize_surname
 from core.flows.account_choice import account_of_chat, account_view, period_name, typed_period
 from core.flows.history import show_payments
 from core.flows.registry import Action, Flow, Step
-from core.flows.wording import paid_on
+from core.flows.wording import paid_day, paid_on
 from core.messages import Reply
 from core.model import Account
 from core.periods import Period, history_start, period_balance
@@ -96,8 +96,7 @@ async def show_finances(turn: Turn, account: Account, period: Period) -> None:
     lines.append(_by_sign(turn, "finances-closing", statement.closing, statement.last))
     # Paid online and not in the billing yet: not in its balance, but named, as /balance names them.
     for payment in await turn.tx.pending_payments(account.id):
-        day = (payment.paid_at or payment.created_at).astimezone(turn.app.timezone).date()
-        if statement.first <= day <= statement.last:
+        if statement.first <= paid_day(turn, payment) <= statement.last:
             lines.append(turn.t("due-pending-payment", amount=i18n.money(payment.amount), on=paid_on(turn, payment)))
     turn.replies.append(Reply("\n".join(lines)))
 

@@ -13,7 +13,7 @@ from core.consumption import MonthConsumption, monthly_consumption
 from core.flows.account_choice import account_and_period, account_of_chat, period_name, typed_period
 from core.flows.accounts import linked
 from core.flows.registry import Action, Command, Flow
-from core.flows.wording import month_name, paid_on, source_name, zone_label, zone_values
+from core.flows.wording import month_name, paid_day, paid_on, source_name, zone_label, zone_values
 from core.messages import Attachment, Reply
 from core.model import Account, Meter, MeterReading
 from core.periods import Period, history_start
@@ -165,7 +165,7 @@ async def show_payments(turn: Turn, account: Account, period: Period) -> None:
     ]
     total = sum((p.amount for p in payments), Decimal(0))
     for online in await turn.tx.pending_payments(account.id):
-        if period.first <= (online.paid_at or online.created_at).astimezone(turn.app.timezone).date() <= period.last:
+        if period.first <= paid_day(turn, online) <= period.last:
             lines.append(turn.t("history-payment-pending-line", on=paid_on(turn, online), amount=i18n.money(online.amount)))
             total += online.amount
     parts = [turn.t("payments-period-from", on=i18n.day(start))] if period.first < start else []
