@@ -44,6 +44,8 @@ class Account:
     street: str | None = None
     house: str | None = None
     grid_node: str | None = None
+    contract_number: str | None = None
+    contract_date: date | None = None
 
 
 @dataclass(frozen=True)

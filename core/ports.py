@@ -80,6 +80,9 @@ class Accounts(Protocol):
     async def chats_linked_to(self, account_id: int) -> list[int]:
         """The chats the account is linked to."""
 
+    async def first_linked_chat(self, account_id: int) -> int | None:
+        """The chat linked to the account the longest (of two linked at once, the older chat), or None."""
+
 
 class Readings(Protocol):
     """Meters and their readings."""

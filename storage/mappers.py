@@ -18,7 +18,8 @@ def to_account(row: AccountRow) -> Account:
         id=row.id, number=row.number, eic=row.eic, surname=row.surname, full_name=row.full_name,
         address=row.address, settlement=row.settlement, consumer_type=row.consumer_type,
         tariff_plan=row.tariff_plan, balance=Decimal(row.balance), balance_on=row.balance_on,
-        street=row.street, house=row.house, grid_node=row.grid_node,
+        street=row.street, house=row.house, grid_node=row.grid_node, contract_number=row.contract_number,
+        contract_date=row.contract_date,
     )
 
 

@@ -71,6 +71,8 @@ class AccountRow(Base):
     tariff_plan: Mapped[str] = mapped_column(String(50))
     balance: Mapped[Decimal] = mapped_column(Money)
     balance_on: Mapped[date] = mapped_column(Date)
+    contract_number: Mapped[str | None] = mapped_column(String(50))  # the supply contract, when the billing names it
+    contract_date: Mapped[date | None] = mapped_column(Date)
 
 
 def stored_place_key(settlement: str | None) -> str:
@@ -163,13 +165,17 @@ class ReplacedReadingRow(Base):
 
 class PaymentRow(Base):
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose"),)
+    # The reference is in the key: a payment made online and a bank payment of the same day, amount and purpose
+    # are two payments (migration 0013).
+    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose", "reference"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     paid_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     # Empty rather than NULL, so the natural key stays unique in both databases.
     purpose: Mapped[str] = mapped_column(String(200), default="")
+    # The provider's payment id or our order id of a payment made online (payments.csv `reference`); empty if none.
+    reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class InvoiceRow(Base):

@@ -237,6 +237,12 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             .order_by(ChatAccountRow.chat_id)
         ))
 
+    async def first_linked_chat(self, account_id: int) -> int | None:
+        return await self.session.scalar(
+            select(ChatAccountRow.chat_id).where(ChatAccountRow.account_id == account_id)
+            .order_by(ChatAccountRow.linked_at, ChatAccountRow.chat_id).limit(1)
+        )
+
     async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
         return await outbox.plan_notices(self.session, kind, notices, at)
 

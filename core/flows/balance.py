@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from core import i18n
 from core.amount_due import due_of, owed_now, unpaid_part
-from core.flows.account_choice import account_of_chat
-from core.flows.accounts import ask_to_link
+from core.flows.account_choice import account_and_period, account_of_chat
+from core.flows.accounts import ask_to_link, linked_or_ask
+from core.flows.details import show_finances
 from core.flows.registry import Action, Command, Flow
 from core.flows.wording import month_name, paid_on, verification_warning, zone_label
 from core.messages import Button, Reply
@@ -35,6 +36,20 @@ def by_sign(turn: Turn, amount: Decimal, keys: tuple[str, str, str], **args: obj
 
 async def cmd_balance(turn: Turn, args: str) -> None:
     turn.go(None)
+    if args.strip():
+        turn.accounts = await linked_or_ask(turn)
+        if not turn.accounts:
+            return
+        chosen = account_and_period(turn, args)
+        if chosen is None:
+            turn.with_menu()
+            return
+        account, period = chosen
+        if period is not None:  # `/balance 2025`: the financial information of a month or a year
+            for each in [account] if account is not None else turn.accounts:
+                await show_finances(turn, each, period)
+            turn.with_menu()
+            return
     today = turn.app.today()
     summaries = await turn.tx.account_summaries(turn.chat.id, today)
     if not summaries:
