@@ -40,7 +40,9 @@ CHAT_AND_STATE = (
            CHATS.c.active, CONVERSATIONS.c.step, CONVERSATIONS.c.data)
     .outerjoin(CONVERSATIONS, CONVERSATIONS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.channel == bindparam("channel"), CHATS.c.external_id == bindparam("external_id"))
-    .with_for_update(of=CHATS)
+    # FOR NO KEY UPDATE: the chat's other turns wait, a row naming the chat (a reading another turn replaces,
+    # kept with its chat) does not; with FOR UPDATE its foreign key's check waited, and could deadlock.
+    .with_for_update(of=CHATS, key_share=True)
 )
 NEW_CHAT = per_dialect(lambda dialect: insert_for(dialect)(CHATS).on_conflict_do_nothing(
     index_elements=["channel", "external_id"]))
