@@ -2,11 +2,17 @@
 never a secret, a token, a photo's bytes or another chat's words."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, insert, select
+import pytest
+from alembic import command
+from sqlalchemy import event, func, insert, inspect, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks.scratch import scratch_database
 
 from core.flows import STANDARD_FLOWS
 from core.flows.registry import Command, Flow, Registry
@@ -15,11 +21,12 @@ from core.model import RecentTurn
 from core.recent_turns import HIDDEN, kept_turn
 from scheduler.jobs import Planner, Retention
 from storage.models import ChatRow, RecentTurnRow
+from storage.migrate import alembic_config, upgrade
 from storage.scheduling import SqlOutbox
 from tests.support import admin as admin_api
 from tests.support.chat import ChatDriver
 from tests.support.console import Talk, linked
-from tests.support.demo import BOTH_PATHS, KYIV
+from tests.support.demo import BACKENDS, BOTH_PATHS, KYIV
 from tests.support.pictures import phone_photo
 from tests.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.viber_api import TOKEN as VIBER_TOKEN
@@ -216,3 +223,25 @@ async def test_the_retention_job_drops_turns_older_than_a_week(demo_database):
     await planner.run("retention")
     async with demo_database.session() as session:
         assert set(await session.scalars(select(RecentTurnRow.slot))) == {3, 4}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_migration_0014_goes_down_and_up(backend):
+    async def shape(url: str) -> tuple[bool, bool]:
+        """Whether the recent_turns table and the appeals' turns column are there."""
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(lambda sync: (
+                    inspect(sync).has_table("recent_turns"),
+                    "turns" in {column["name"] for column in inspect(sync).get_columns("appeals")}))
+        finally:
+            await engine.dispose()
+
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url)
+        assert await shape(url) == (True, True)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0011")
+        assert await shape(url) == (False, False)
+        await asyncio.to_thread(upgrade, url)
+        assert await shape(url) == (True, True)
