@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from core.model import RecentTurn
 
 APPEALS_SHOWN = 10
+NO_POWER = "no-power"
 
 
 def kind_rows(turn: Turn) -> list[list[Button]]:
@@ -50,6 +51,8 @@ async def appeal_next(turn: Turn, data: dict[str, Any]) -> None:
         asked = turn.say("appeal-ask-text", kind=turn.t(f"appeal-kind-{data['kind']}"), limit=APPEAL_TEXT_LIMIT)
         if data["kind"] == SUPPORT_APPEAL and turn.app.kept_turns:
             asked.text += "\n" + turn.t("appeal-turns-note", days=KEPT_FOR.days)  # what goes with it, said before
+        elif data["kind"] == NO_POWER and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
+            asked.text += "\n" + emergency  # before the consumer writes: a danger is the line's, not an appeal's
         return
     account = chosen_account(turn, accounts, data)
     if account is None:
@@ -64,7 +67,7 @@ async def appeal_next(turn: Turn, data: dict[str, Any]) -> None:
                     kind=turn.t(f"appeal-kind-{appeal.kind}"), status=turn.t(f"appeal-status-{appeal.status}"))
     if turns:
         sent.text += "\n" + turn.t("appeal-turns-attached", count=len(turns))
-    if appeal.kind == "no-power" and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
+    if appeal.kind == NO_POWER and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
         turn.replies[-1].text += "\n" + emergency  # no power may be an emergency: the line answers at once
     turn.with_menu()
 
