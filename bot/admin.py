@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot import admin_import
 from bot.admin_schema import (
-    Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
+    Appeal, AppealChangeBody, AppealChanged, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
     LinkFailuresCleared, OnlinePayment, Order, PaymentsQuery,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
@@ -44,6 +44,7 @@ from scheduler.jobs import Planner, plan_after_import
 from storage import outbox, queries_admin, queries_payments
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
+from storage.mappers import turns_from_json
 from storage.queries_services import to_outage
 from storage.scheduling import SqlOutbox, SqlOutboxTransaction
 
@@ -386,8 +387,10 @@ async def change_order(admin: Admin, request, who: str, id: int, body: OrderChan
 
 
 def _appeal(row, number: str) -> Appeal:
+    turns = [AppealTurn(at=turn.at, update_id=turn.delivery, kind=turn.kind, said=turn.said, answered=turn.answered)
+             for turn in turns_from_json(row.turns)]
     return Appeal(id=row.id, account=number, kind=row.kind, text=row.text, status=row.status, answer=row.answer,
-                  created_at=row.created_at, updated_at=row.updated_at)
+                  created_at=row.created_at, updated_at=row.updated_at, turns=turns)
 
 
 async def list_appeals(admin: Admin, request, who: str, query: AppealsQuery) -> Page[Appeal]:

@@ -13,7 +13,7 @@ from core.email_address import ChatEmail, PendingCode
 from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
+    MeterReading, OrderChange, Outage, Payment, RecentTurn, ServiceOrder, Submission,
 )
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
@@ -209,7 +209,9 @@ class ServiceOrders(Protocol):
 class Appeals(Protocol):
     """Appeals to the call centre and its answers."""
 
-    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal: ...
+    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime,
+                         turns: tuple[RecentTurn, ...] = ()) -> Appeal:
+        """A new appeal; `turns`: the chat's recent turns attached to it (a technical-support appeal)."""
 
     async def appeal(self, appeal_id: int) -> Appeal | None:
         """The appeal, locked against a concurrent change."""
@@ -218,6 +220,16 @@ class Appeals(Protocol):
         """The accounts' latest appeals, newest first."""
 
     async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal: ...
+
+
+class RecentTurns(Protocol):
+    """The last turns of each chat, kept a few days for a technical-support appeal (core/recent_turns.py)."""
+
+    async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
+        """Keep the turn with the chat's last `keep` turns; the oldest beyond them is overwritten (one statement)."""
+
+    async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
+        """The chat's last `limit` turns taken at or after `since`, oldest first."""
 
 
 class ChatPreferences(Protocol):
@@ -287,7 +299,7 @@ class Outbox(NoticePlanning, Protocol):
 
 
 class Transaction(Chats, Accounts, Readings, Photos, BillingViews, Outages, Contacts, ServiceOrders, Appeals,
-                  ChatPreferences, Emails, Outbox, Protocol):
+                  RecentTurns, ChatPreferences, Emails, Outbox, Protocol):
     """One unit of work: everything one consumer event reads and writes, committed together."""
 
 
@@ -405,3 +417,6 @@ class OutboxStore(Protocol):
 
     async def prune_photos(self, before: datetime, batch: int) -> int:
         """Photos received before `before`, rows and files."""
+
+    async def prune_recent_turns(self, before: datetime, batch: int) -> int:
+        """Chats' recent turns taken before `before`."""

@@ -2,11 +2,12 @@
 (storage/statements.py), whether SQLAlchemy or the asyncpg fast path read them."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
-    OrderChange, Outage, Payment, ServiceOrder,
+    OrderChange, Outage, Payment, RecentTurn, ServiceOrder,
 )
 from core.readings import MAX_ZONES
 from storage.models import AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow
@@ -89,7 +90,19 @@ def to_appeal(row: AppealRow) -> Appeal:
     return Appeal(
         id=row.id, account_id=row.account_id, chat_id=row.chat_id, kind=row.kind, text=row.text,
         status=row.status, answer=row.answer, created_at=row.created_at, updated_at=row.updated_at,
+        turns=turns_from_json(row.turns),
     )
+
+
+def turns_to_json(turns: tuple[RecentTurn, ...]) -> list[dict]:
+    """An appeal's attached turns as its JSON column keeps them."""
+    return [{"at": turn.at.astimezone(UTC).isoformat(), "delivery": turn.delivery, "kind": turn.kind,
+             "said": turn.said, "answered": turn.answered} for turn in turns]
+
+
+def turns_from_json(data: list[dict] | None) -> tuple[RecentTurn, ...]:
+    return tuple(RecentTurn(datetime.fromisoformat(item["at"]), item["delivery"], item["kind"], item["said"],
+                            item["answered"]) for item in data or ())
 
 
 # ----- the accounts views of a turn (LINKED_METERS, ACCOUNT_SUMMARIES, OPEN_TURN): a row per meter

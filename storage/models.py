@@ -383,6 +383,22 @@ class AppealRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A technical-support appeal's copy of the chat's recent turns when it was written (storage.mappers).
+    turns: Mapped[list | None] = mapped_column(JSON)
+
+
+class RecentTurnRow(Base):
+    """A chat's last turns (core/recent_turns.py), a ring of slots: a turn overwrites the chat's oldest slot."""
+
+    __tablename__ = "recent_turns"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)  # seq modulo the turns kept
+    seq: Mapped[int] = mapped_column(Integer)  # the chat's turns counted, so the newest is known
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    delivery: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    said: Mapped[str] = mapped_column(Text)
+    answered: Mapped[str] = mapped_column(Text)
 
 
 class ChatSettingsRow(Base):

@@ -101,6 +101,9 @@ class SqlOutbox:
     async def prune_photos(self, before: datetime, batch: int) -> int:
         return await retention.prune_photos(self.database, before, batch)
 
+    async def prune_recent_turns(self, before: datetime, batch: int) -> int:
+        return await retention.prune_recent_turns(self.database, before, batch)
+
 
 class AdvisoryLock:
     """The scheduler's lead: a PostgreSQL advisory lock on a connection of its own. When its holder dies the

@@ -524,7 +524,7 @@ async def test_migration_0011_goes_down_and_up(backend):
     async with scratch_database(backend) as url:
         await asyncio.to_thread(upgrade, url)
         assert email_tables <= await tables(url)
-        await asyncio.to_thread(command.downgrade, alembic_config(url), "-1")
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0010")
         assert not email_tables & await tables(url)
         await asyncio.to_thread(upgrade, url)
         assert email_tables <= await tables(url)

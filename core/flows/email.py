@@ -27,6 +27,7 @@ from core.flows.registry import Action, Flow, Step
 from core.messages import Button, Email, Reply
 from core.model import ConversationState
 from core.notifications import DeliveryError, MailboxRefused
+from core.recent_turns import hidden
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -194,7 +195,7 @@ async def step_paper(turn: Turn, text: str | None, action: str | None) -> None:
 
 
 FLOW = Flow(
-    steps=(Step(ADDRESS_STEP, step_address), Step(CODE_STEP, step_code),
+    steps=(Step(ADDRESS_STEP, step_address), Step(CODE_STEP, step_code, kept=hidden),
            Step(PAPER_STEP, step_paper, buttons=("paper",))),
     actions=(Action("email", email_button),),
 )
