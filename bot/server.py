@@ -188,6 +188,7 @@ class Server:
         self.dispatcher = Dispatcher(
             store, self.senders, self.kabinet.translator, settings.zone, settings.window,
             rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate}, pace=pace,
+            payee=self.kabinet.payee,
         )
         self.app[DISPATCHER] = self.dispatcher
         self.app[REMINDERS] = self.reminders

@@ -19,6 +19,7 @@ from core.notifications import (
     QUIET_HOURS, ChatUnreachable, DeliveryError, Kind, OutboxMessage, RetryAfter, Sender, TransientFailure,
     quiet_until, render, wants,
 )
+from core.model import Payee
 from core.ports import OutboxStore
 from core.readings import ReadingWindow
 from scheduler.pace import LocalPace, Pace
@@ -60,6 +61,7 @@ class Dispatcher:
     max_attempts: int = 20  # with the backoff capped at 10 minutes: about 2.3 hours of trying
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     pace: Pace = field(default_factory=LocalPace)
+    payee: Payee | None = None  # the utility's payment details: a debt reminder carries the Pay buttons
 
     def __post_init__(self) -> None:
         self.stats = DispatchStats()
@@ -114,7 +116,7 @@ class Dispatcher:
                                          not_before=quiet_end.astimezone(UTC))
                 return
             replies = await render(tx, self.translator, row, now.astimezone(self.timezone).date(), self.window,
-                                   self.timezone)
+                                   self.timezone, self.payee, now)
             if replies is None:
                 await tx.record_delivery(row.id, "skipped", now=now, outcome="no longer relevant")
                 self.stats.skipped += 1
