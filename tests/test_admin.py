@@ -17,7 +17,7 @@ from core.readings import ReadingWindow
 from storage import queries_payments
 from storage.exchange.export import paper_invoice_rows
 from storage.models import AccountRow, OutboxRow, ServiceOrderRow
-from tests.support.admin import AUTH, TOKEN, linked_chat, start, zipped, zipped_folder
+from tests.support.admin import AUTH, TOKEN, every_page, linked_chat, start, zipped, zipped_folder
 from tests.support.demo import DEMO, KYIV
 
 
@@ -432,15 +432,7 @@ async def test_online_payments_are_the_exports_rows_paged_and_from_a_day_in_the_
         assert await queries_payments.record_reversed(session, "kb-2", "reversed")
         exported = await queries_payments.exported_payments(session, datetime(2026, 12, 1, tzinfo=KYIV))
 
-    seen, cursor = [], ""
-    while True:
-        answer = await admin.get(f"/admin/payments?since=2026-12-01&limit=1{cursor}", headers=AUTH)
-        assert answer.status == 200
-        page = await answer.json()
-        seen += page["items"]
-        if page["next_cursor"] is None:
-            break
-        cursor = f"&cursor={page['next_cursor']}"
+    seen = await every_page(admin, "/admin/payments?since=2026-12-01&limit=1")
     assert [{k: v for k, v in item.items() if k != "id"} for item in seen] == [
         {**row, "paid_at": row["paid_at"].replace("+00:00", "Z")} for row in exported]
     assert [(item["order_id"], item["payment_id"], item["amount"], item["status"]) for item in seen] == [
@@ -465,15 +457,7 @@ async def test_paper_invoice_choices_are_the_exports_rows_paged_and_from_a_day_i
             await tx.choose_paper_invoice(account.id, paper, None, at)
         exported = paper_invoice_rows(await tx.paper_invoice_choices(datetime(2026, 12, 1, tzinfo=KYIV)))
 
-    seen, cursor = [], ""
-    while True:
-        answer = await admin.get(f"/admin/paper-invoices?since=2026-12-01&limit=1{cursor}", headers=AUTH)
-        assert answer.status == 200
-        page = await answer.json()
-        seen += page["items"]
-        if page["next_cursor"] is None:
-            break
-        cursor = f"&cursor={page['next_cursor']}"
+    seen = await every_page(admin, "/admin/paper-invoices?since=2026-12-01&limit=1")
     assert sorted(({k: v for k, v in item.items() if k != "id"} for item in seen), key=lambda row: row["account"]) == [
         {**row, "chosen_at": row["chosen_at"].replace("+00:00", "Z")} for row in exported]
     assert {item["account"]: item["paper_invoice"] for item in seen} == {"020000054321": "yes", "1705339110": "no"}
