@@ -89,6 +89,7 @@ class OutboxMessage:
     period: str
     attempts: int
     text: dict[str, Any] | None  # JSON: the packed replies, a broadcast's text per language, a payment's amount
+    via: str | None = None  # None: the chat's messenger; core.mailing.EMAIL: the chat's e-mail address
 
 
 def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:

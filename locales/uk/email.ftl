@@ -18,6 +18,11 @@ email-invoice-body =
     Рахунок за { $month }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
     Рахунок у PDF з QR-кодом для оплати — у вкладенні.
 email-notice-subject = Повідомлення особистого кабінету
+email-subject-debt = Заборгованість за особовим рахунком { $subject }
+email-subject-reading = Час передати показники, особовий рахунок { $subject }
+email-subject-verification = Повірка лічильника
+email-subject-outages = Відключення електроенергії
+email-subject-orders = Заявка №{ $subject }: зміна статусу
 email-footer =
     —
     Ви отримуєте цей лист, бо вказали цю адресу в налаштуваннях бота (/settings). Змінити чи видалити її можна там само.
@@ -51,6 +56,15 @@ email-refused = Поштовий сервер не приймає листів �
 ## --- the chat: what goes by e-mail
 
 email-notices-ask = Що надсилати також на { $address }? Натисніть, щоб увімкнути чи вимкнути.
+email-notices-button = Що надсилати на e-mail
+email-notice-on = «{ $name }» надсилатимемо й на e-mail.
+email-notice-off = «{ $name }» на e-mail більше не надсилатимемо.
+email-notice-invoice = Рахунки за місяць (з PDF)
+email-notice-debt = Нагадування про борг
+email-notice-reading = Період подачі показників
+email-notice-verification = Повірка лічильника
+email-notice-outages = Відключення
+email-notice-orders = Статус заявок
 email-notice-switch = { $on ->
     [yes] ✅ { $name }
    *[no] ⬜ { $name }
