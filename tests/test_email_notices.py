@@ -150,6 +150,27 @@ async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
     assert len(await outbox(demo_database)) == 1 and smtp_server.mailbox.messages == []
 
 
+async def test_a_message_refused_for_good_is_not_tried_again_and_the_address_stays(
+        kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
+    await two_chats(kabinet, tmp_path)
+    chat_id = await confirmed(kabinet, "c1", "olena@ukr.net", {"invoice", "debt"})
+    clock.set(2026, 11, 8, 9, 0)
+    await planner.run("invoices")
+    smtp_server.mailbox.refuse_data = "554 5.7.1 Message rejected as spam"
+    dispatcher = dispatcher_for(demo_database, kabinet, clock, RecordingSender(), mailer=mailer)
+    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
+        await drain(dispatcher)
+    [row] = await outbox(demo_database)
+    assert (row.status, row.outcome) == ("failed", "refused: 554 5.7.1 Message rejected as spam")
+    assert any("refused outbox row" in line and "554" in line for line in caplog.messages)
+    async with kabinet.store.transaction() as tx:
+        assert (await tx.chat_email(chat_id)).refused_at is None  # this message, not the mailbox
+    clock.set(2026, 11, 21, 12, 0)
+    await planner.run("debts")
+    await drain(dispatcher)
+    assert [message["Subject"] for message in smtp_server.mailbox.messages] == ["Debt on account 010000012345"]
+
+
 async def test_no_smtp_configured_nothing_is_queued_for_e_mail(kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
     await confirmed(kabinet, "c1", "olena@ukr.net", {"invoice", "debt"})  # given while e-mail was configured

@@ -22,6 +22,7 @@ class Mailbox:
         self.answers: list[str] = []
         self.peers: list[tuple] = []  # the connection each message came on
         self.refuse_sender = ""
+        self.refuse_data = ""  # the answer to the next message's DATA instead of 250, once
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.refuse_sender:
@@ -36,6 +37,9 @@ class Mailbox:
         return answer
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refuse_data:
+            answer, self.refuse_data = self.refuse_data, ""
+            return answer
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.peers.append(session.peer)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
