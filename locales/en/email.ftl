@@ -16,7 +16,7 @@ email-invoice-body =
     Hello,
 
     The invoice for { $month } for account { $account }: { $amount } for { $kwh } kWh, due by { $due }.
-    The invoice as a PDF with a payment QR code is attached.
+    The invoice is attached as a PDF.
 email-notice-subject = A message from your personal cabinet
 email-subject-debt = Debt on account { $subject }
 email-subject-reading = Time to submit meter readings, account { $subject }

@@ -16,7 +16,7 @@ email-invoice-body =
     Здравствуйте!
 
     Счёт за { $month }, лицевой счёт { $account }: { $amount } за { $kwh } кВт·ч, оплатить до { $due }.
-    Счёт в PDF с QR-кодом для оплаты — во вложении.
+    Счёт в PDF — во вложении.
 email-notice-subject = Сообщение личного кабинета
 email-subject-debt = Задолженность по лицевому счёту { $subject }
 email-subject-reading = Время передать показания, лицевой счёт { $subject }

@@ -16,7 +16,7 @@ email-invoice-body =
     Добрий день!
 
     Рахунок за { $month }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
-    Рахунок у PDF з QR-кодом для оплати — у вкладенні.
+    Рахунок у PDF — у вкладенні.
 email-notice-subject = Повідомлення особистого кабінету
 email-subject-debt = Заборгованість за особовим рахунком { $subject }
 email-subject-reading = Час передати показники, особовий рахунок { $subject }
