@@ -129,16 +129,24 @@ async def test_a_refused_send_is_retried_with_backoff_and_the_chat_is_not_held_u
     assert len(chats.sent) == 3  # nothing sent to the chats again
 
 
-async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
-        kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
+async def invoice_mailed(kabinet, planner, clock, database, tmp_path, mailer, caplog, address: str):
+    """c1's October invoice mailed to `address` (invoices and debts chosen), the dispatcher's warnings caught;
+    returns c1's id and the dispatcher."""
     await two_chats(kabinet, tmp_path)
-    chat_id = await confirmed(kabinet, "c1", "gone@ukr.net", {"invoice", "debt"})
+    chat_id = await confirmed(kabinet, "c1", address, {"invoice", "debt"})
     clock.set(2026, 11, 8, 9, 0)
     await planner.run("invoices")
-    smtp_server.mailbox.answers = ["550 5.1.1 No such user here"]
-    dispatcher = dispatcher_for(demo_database, kabinet, clock, RecordingSender(), mailer=mailer)
+    dispatcher = dispatcher_for(database, kabinet, clock, RecordingSender(), mailer=mailer)
     with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
         await drain(dispatcher)
+    return chat_id, dispatcher
+
+
+async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
+        kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
+    smtp_server.mailbox.answers = ["550 5.1.1 No such user here"]
+    chat_id, dispatcher = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
+                                               "gone@ukr.net")
     [row] = await outbox(demo_database)
     assert (row.status, row.attempts, row.outcome) == ("failed", 1, "refused: 550 5.1.1 No such user here")
     assert any("refused the address" in line and "550" in line for line in caplog.messages)
@@ -152,14 +160,9 @@ async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
 
 async def test_a_message_refused_for_good_is_not_tried_again_and_the_address_stays(
         kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
-    await two_chats(kabinet, tmp_path)
-    chat_id = await confirmed(kabinet, "c1", "olena@ukr.net", {"invoice", "debt"})
-    clock.set(2026, 11, 8, 9, 0)
-    await planner.run("invoices")
     smtp_server.mailbox.refuse_data = "554 5.7.1 Message rejected as spam"
-    dispatcher = dispatcher_for(demo_database, kabinet, clock, RecordingSender(), mailer=mailer)
-    with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
-        await drain(dispatcher)
+    chat_id, dispatcher = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
+                                               "olena@ukr.net")
     [row] = await outbox(demo_database)
     assert (row.status, row.outcome) == ("failed", "refused: 554 5.7.1 Message rejected as spam")
     assert any("refused outbox row" in line and "554" in line for line in caplog.messages)
