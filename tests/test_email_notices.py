@@ -131,22 +131,22 @@ async def test_a_refused_send_is_retried_with_backoff_and_the_chat_is_not_held_u
 
 async def invoice_mailed(kabinet, planner, clock, database, tmp_path, mailer, caplog, address: str):
     """c1's October invoice mailed to `address` (invoices and debts chosen), the dispatcher's warnings caught;
-    returns c1's id and the dispatcher."""
-    await two_chats(kabinet, tmp_path)
+    returns c1's id, the dispatcher and c1's console chat."""
+    one, _ = await two_chats(kabinet, tmp_path)
     chat_id = await confirmed(kabinet, "c1", address, {"invoice", "debt"})
     clock.set(2026, 11, 8, 9, 0)
     await planner.run("invoices")
     dispatcher = dispatcher_for(database, kabinet, clock, RecordingSender(), mailer=mailer)
     with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
         await drain(dispatcher)
-    return chat_id, dispatcher
+    return chat_id, dispatcher, one
 
 
 async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
         kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
     smtp_server.mailbox.answers = ["550 5.1.1 No such user here"]
-    chat_id, dispatcher = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
-                                               "gone@ukr.net")
+    chat_id, dispatcher, c1 = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
+                                                   "gone@ukr.net")
     [row] = await outbox(demo_database)
     assert (row.status, row.attempts, row.outcome) == ("failed", 1, "refused: 550 5.1.1 No such user here")
     assert any("refused the address" in line and "550" in line for line in caplog.messages)
@@ -156,13 +156,18 @@ async def test_a_mailbox_refused_for_good_stops_the_tries_and_is_logged(
     await planner.run("debts")
     await drain(dispatcher)  # the chat's debt reminder: nothing for the refused address
     assert len(await outbox(demo_database)) == 1 and smtp_server.mailbox.messages == []
+    kabinet.mailer = mailer
+    await c1.say("/settings")  # the consumer sees why nothing comes, and what to do
+    assert "E-mail: gone@ukr.net ⚠" in c1.buttons
+    assert "does not take e-mail for gone@ukr.net, so we send nothing there" in await c1.press("E-mail: gone@ukr.net ⚠")
+    assert c1.buttons == ["Change e-mail", "Remove e-mail"]
 
 
 async def test_a_message_refused_for_good_is_not_tried_again_and_the_address_stays(
         kabinet, planner, clock, demo_database, tmp_path, smtp_server, mailer, caplog):
     smtp_server.mailbox.refuse_data = "554 5.7.1 Message rejected as spam"
-    chat_id, dispatcher = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
-                                               "olena@ukr.net")
+    chat_id, dispatcher, _ = await invoice_mailed(kabinet, planner, clock, demo_database, tmp_path, mailer, caplog,
+                                                  "olena@ukr.net")
     [row] = await outbox(demo_database)
     assert (row.status, row.outcome) == ("failed", "refused: 554 5.7.1 Message rejected as spam")
     assert any("refused outbox row" in line and "554" in line for line in caplog.messages)

@@ -46,7 +46,8 @@ async def settings_button(turn: Turn) -> list[Button]:
         return []
     current = await turn.tx.chat_email(turn.chat.id)
     shown = shown_address(current.address) if current else turn.t("email-settings-none")
-    return [turn.button("email-settings-button", "email:menu", address=shown)]
+    refused = current is not None and current.refused_at is not None
+    return [turn.button("email-settings-refused" if refused else "email-settings-button", "email:menu", address=shown)]
 
 
 async def email_button(turn: Turn, value: str) -> None:
@@ -59,11 +60,13 @@ async def email_button(turn: Turn, value: str) -> None:
         current = await turn.tx.chat_email(turn.chat.id)
         if current is not None:
             turn.go(None)
-            turn.say("email-settings-button", address=shown_address(current.address), buttons=[
-                [turn.button("email-notices-button", "email:notices")],
-                [turn.button("email-change-button", "email:change")],
-                [turn.button("email-remove-button", "email:remove")],
-            ])
+            change = [[turn.button("email-change-button", "email:change")],
+                      [turn.button("email-remove-button", "email:remove")]]
+            if current.refused_at is not None:  # its server refused it for good: nothing to choose until it changes
+                turn.say("email-refused-menu", address=shown_address(current.address), buttons=change)
+                return
+            turn.say("email-settings-button", address=shown_address(current.address),
+                     buttons=[[turn.button("email-notices-button", "email:notices")], *change])
             return
         ask_address(turn)
     elif value == "notices":
