@@ -54,6 +54,10 @@ class PaymentsQuery(PageQuery):
     since: date | None = Field(None, description="only payments paid on or after this day, in the utility's time zone")
 
 
+class PaperInvoicesQuery(PageQuery):
+    since: date | None = Field(None, description="only choices made on or after this day, in the utility's time zone")
+
+
 # ----- bodies
 
 
@@ -172,6 +176,16 @@ class OnlinePayment(BaseModel):
     currency: str
     paid_at: datetime
     status: Literal["paid", "reversed"] = Field(description="reversed: the provider returned the money")
+
+
+class PaperInvoice(BaseModel):
+    """Whether the utility still posts a paper invoice for an account, as a consumer last chose it in /settings:
+    a row of `kabinet export paper-invoices`."""
+
+    id: int = Field(description="the account's id here: the order of the pages")
+    account: str
+    paper_invoice: Literal["yes", "no"] = Field(description="no: the consumer takes the invoice by e-mail and chat only")
+    chosen_at: datetime
 
 
 class OrderEvent(BaseModel):

@@ -276,6 +276,12 @@ class Emails(Protocol):
     async def email_codes_sent_to(self, address: str, since: datetime) -> list[datetime]:
         """When codes were mailed to this address since `since`, from any chat."""
 
+    async def set_email_notices(self, chat_id: int, notices: frozenset[str]) -> None:
+        """The kinds of notices (core.email_address.EMAIL_NOTICES) the chat also takes by e-mail."""
+
+    async def refuse_email(self, chat_id: int, address: str, at: datetime) -> None:
+        """The address's server refused it for good: nothing more is mailed there (a newer address is untouched)."""
+
     async def choose_paper_invoice(self, account_id: int, paper: bool, chat_id: int | None, at: datetime) -> None: ...
 
     async def paper_invoice(self, account_id: int) -> bool | None:
@@ -369,8 +375,11 @@ class ReminderPlanning(OutageNotices, ServiceOrders, Protocol):
         """Outbox rows created at or after `since`, in id order (what a dry run shows)."""
 
 
-class Delivery(NoticeSources, ChatPreferences, Outbox, Protocol):
+class Delivery(NoticeSources, ChatPreferences, Emails, Outbox, Protocol):
     """One outbox message's unit of work: the chat's settings, the notice's data, and what became of it."""
+
+    async def queue_email_copy(self, message_id: int, at: datetime) -> None:
+        """A copy of the message for the chat's e-mail address (core.mailing), its own row; once however often asked."""
 
     async def record_delivery(self, message_id: int, status: str, *, now: datetime, outcome: str | None = None,
                               not_before: datetime | None = None, attempts_add: int = 0) -> None:

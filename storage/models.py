@@ -245,7 +245,7 @@ class ChatEmailRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
     address: Mapped[str] = mapped_column(String(254))
     confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    notices: Mapped[list] = mapped_column(JSON)  # core.preferences.REMINDER_SWITCHES names, e.g. ["invoice"]
+    notices: Mapped[list] = mapped_column(JSON)  # core.email_address.EMAIL_NOTICES names, e.g. ["invoice"]
     # When the address's server refused it for good (handlers.email.MailboxRefused); nothing is mailed until
     # the consumer gives an address again.
     refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -340,6 +340,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(200))
+    # None: the chat's messenger; "email": a copy for the chat's confirmed e-mail address, with its own tries.
+    via: Mapped[str | None] = mapped_column(String(10))
 
 
 class ServiceOrderRow(Base):

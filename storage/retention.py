@@ -67,8 +67,10 @@ async def _prune_by_id(database: Database, table, created, before: datetime, con
 async def prune_outbox(database: Database, before: datetime, batch: int) -> int:
     """Sent and skipped rows planned before `before`, but not the newest one a daily planner still checks."""
     newer = aliased(OutboxRow)
+    # Per way to the chat: a notice's e-mail row (core.mailing) is newer than its chat row but does not replace it.
     superseded = exists().where(newer.chat_id == OutboxRow.chat_id, newer.kind == OutboxRow.kind,
-                                newer.subject == OutboxRow.subject, newer.id > OutboxRow.id)
+                                newer.subject == OutboxRow.subject, newer.via.is_not_distinct_from(OutboxRow.via),
+                                newer.id > OutboxRow.id)
     condition = and_(OutboxRow.status.in_(PRUNED_STATUSES), or_(OutboxRow.kind.not_in(REPLANNED), superseded))
     return await _prune_by_id(database, OutboxRow, OutboxRow.created_at, before, condition, batch)
 

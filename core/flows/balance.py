@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core import i18n
+from core import i18n, paying
 from core.amount_due import due_of, owed_now, unpaid_part
 from core.flows.account_choice import account_and_period, account_of_chat
 from core.flows.accounts import ask_to_link, linked_or_ask
@@ -14,13 +14,9 @@ from core.flows.registry import Action, Command, Flow
 from core.flows.wording import month_name, paid_on, verification_warning, zone_label
 from core.messages import Button, Reply
 from core.model import Account, AccountSummary, Invoice, OnlinePayment
-from core.receipts import nbu_payment_link
 
 if TYPE_CHECKING:
     from core.conversation import Turn
-
-PURPOSE_LANGUAGE = "uk"  # a payment's purpose is read by the bank and the utility, whatever the chat's language
-
 
 def signed(turn: Turn, amount: Decimal) -> str:
     """+712,80 грн or −UAH 300.00: a step of the arithmetic with its sign (a true minus sign)."""
@@ -75,22 +71,9 @@ async def pending_payments(turn: Turn, account: Account) -> list[OnlinePayment]:
 
 
 def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> list[Button]:
-    """Links that pay `amount`: the NBU payment page (the bank app opens it on a phone) and, when the utility
-    takes cards, its card payment page; none when nothing is owed or the payment details are not configured."""
-    payee = turn.app.payee
-    if payee is None or amount <= 0:
-        return []
-    if month is None:
-        purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
-    else:
-        purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
-                                      month=month_name(turn, month, PURPOSE_LANGUAGE))
-    buttons = [Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))]
-    if payee.card is not None:
-        # A link to our server, which records the order only when it is opened (core/pay_links.py).
-        link = payee.card.link(account.id, amount, turn.language, turn.app.clock())
-        buttons.append(Button(turn.t("pay-card-button"), "", url=link))
-    return buttons
+    """core.paying's Pay buttons, in the chat's language."""
+    return paying.pay_buttons(turn.app.translator, turn.language, turn.app.payee, account, amount, turn.app.clock(),
+                              month)
 
 
 def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, pending: list[OnlinePayment],

@@ -17,10 +17,12 @@ class Seen:
 
     text: str
     buttons: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # link buttons as (label, address)
 
     @classmethod
     def of(cls, reply: Reply) -> "Seen":
-        return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url])
+        return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url],
+                   [(plain(button.label), button.url) for button in reply.all_buttons() if button.url])
 
 
 def plain(text: str) -> str:
@@ -51,6 +53,8 @@ class ChatDriver(Protocol):
     def text(self) -> str: ...
     @property
     def buttons(self) -> list[str]: ...
+    @property
+    def links(self) -> list[tuple[str, str]]: ...
 
 
 class Transcript:
@@ -88,3 +92,8 @@ class Transcript:
     def buttons(self) -> list[str]:
         """The labels a consumer can press on the last message received (links are not choices)."""
         return self.latest[-1].buttons if self.latest else []
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """The links (label, address) on the last message received: a Pay button opens one."""
+        return self.latest[-1].links if self.latest else []

@@ -64,7 +64,8 @@ async def link(user: ViberUser) -> None:
 
 def seen(message: dict) -> Seen:
     keys = message.get("keyboard", {}).get("Buttons", [])
-    return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"])
+    return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"],
+                [(plain(key["Text"]), key["ActionBody"]) for key in keys if key.get("ActionType") == "open-url"])
 
 
 class ViberDriver(Transcript):
