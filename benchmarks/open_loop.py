@@ -24,6 +24,7 @@ import math
 import os
 import random
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ from benchmarks.photo_flood import descendants, memory
 from benchmarks.scratch import cpu_seconds, scratch_database
 
 KNEE_MS = 250
+ROOT = Path(__file__).resolve().parent.parent
+# What the scheduler runs beside the turns over a day, run once in each soak window: the retention job and the daily
+# reminder plans (the event jobs run inside the bots every minute).
+SOAK_JOBS = ["retention", "reading-window", "invoices", "debts"]
 THINK_SECONDS = 1.0  # a consumer's pause before pressing "yes" under the reading read from the photo
 PHOTO_READING = "12345"  # above the accounts' last readings (benchmarks/load.py, exchange_folder)
 DRAIN_SECONDS = 60  # how long the updates still unanswered after the last arrival may take
@@ -274,8 +279,8 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
     if args.recognition_workers is not None:
         settings["KABINET_RECOGNITION_WORKERS"] = str(args.recognition_workers)
     async with scratch_database("postgresql" if backend == "postgresql" else "sqlite") as url:
-        processes, ids = await start_bots(backend, count, bot_environment(url, data_dir, api, **settings), api,
-                                          folder, numbers, args.chats + photo_chats)
+        env = bot_environment(url, data_dir, api, **settings)
+        processes, ids = await start_bots(backend, count, env, api, folder, numbers, args.chats + photo_chats)
         label = "echo bot" if backend == "echo" else "kabinet run"
         try:
             async with virtual_users(processes, ids, photo_files, api, timeout=60) as users:
@@ -293,7 +298,11 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
                 results = []
                 rate = next(rates)
                 while rate is not None:
+                    jobs = asyncio.create_task(run_jobs(env, SOAK_JOBS)) if args.soak else None
                     result = dict(await at_rate(rate, args, text, photos, rng, processes), config=name)
+                    if jobs is not None:
+                        result["jobs"] = await jobs
+                        result["memory"] = memory_of(processes, label)
                     results.append(result)
                     rate = rates.send(on_result(result))
                 print(f"  memory MB of {name}, RSS at rest -> after the last rate (peak): "
@@ -303,6 +312,27 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
             for process in processes:
                 process.stop()
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def soak_rates(rate: float, windows: int):
+    """`--soak`: the one rate, window after window."""
+    for _ in range(windows):
+        yield rate
+    yield None
+
+
+async def run_jobs(env: dict, names: list[str]) -> list[str]:
+    """`kabinet jobs run NAME` for each job against the bots' database, as the scheduler runs them; their last lines."""
+    said = []
+    for name in names:
+        job = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "jobs", "run", name, env=env, cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await job.communicate()
+        lines = output.decode(errors="replace").strip().splitlines()
+        said.append(f"{name}: " + (lines[-1] if lines else f"exit {job.returncode}") if job.returncode
+                    else (lines[-1] if lines else name))
+    return said
 
 
 def given_rates(rates: list[float]):
@@ -366,7 +396,11 @@ async def main(args, configs: list[str]) -> None:
             photo_files.append((api.add_file(content), len(content)))
     else:
         photo_files.append(("no-photo", 0))
+    if args.soak:
+        args.warm_up, args.seconds = 0, args.soak_window * 60
     mode = (f"rising from {args.knee_start:g}/s by {args.knee_step:g} until p99 > {KNEE_MS} ms" if args.find_knee
+            else f"soak at {args.open_loop[0]:g} updates/s for {args.soak:g} min, in windows of {args.soak_window:g} "
+                 f"min, each with the jobs {', '.join(SOAK_JOBS)} run beside it" if args.soak
             else "at " + ", ".join(f"{rate:g}" for rate in args.open_loop) + " updates/s")
     size = sum(size for _, size in photo_files) // len(photo_files) // 1024
     photos = (f", and {args.photos_per_second:g} photo/s (2448×3264 JPEG, about {size} KB)"
@@ -383,10 +417,13 @@ async def main(args, configs: list[str]) -> None:
     try:
         for name in configs:
             rates = rising_rates(args.knee_start, args.knee_step, args.knee_max) if args.find_knee \
-                else given_rates(args.open_loop)
+                else soak_rates(args.open_loop[0], windows(args)) if args.soak else given_rates(args.open_loop)
 
             def show(result: dict) -> dict:
                 print(row(result, bool(args.photos_per_second)), flush=True)
+                if args.soak:
+                    print(f"    jobs: {'; '.join(result['jobs'])}; memory MB: "
+                          f"{describe_memory(result['memory'], result['memory'])}", flush=True)
                 return result
 
             results = await run_config(name, rates, args, api, folder, numbers, photo_files, show)
@@ -396,9 +433,29 @@ async def main(args, configs: list[str]) -> None:
         if args.find_knee:
             for name, results in summaries:
                 print(f"knee of {name}: {knee(results)}")
+        if args.soak:
+            for name, results in summaries:
+                print(drift(name, results))
     finally:
         await api.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def windows(args) -> int:
+    return max(1, round(args.soak / args.soak_window))
+
+
+def drift(name: str, results: list[dict]) -> str:
+    """The soak's verdict: the first window against the last, for p99 and each kind of process's RSS."""
+    first, last = results[0], results[-1]
+    parts = [f"p99 {first['p99']:.0f} -> {last['p99']:.0f} ms (highest {max(r['p99'] for r in results):.0f})",
+             f"errors {sum(r['errors'] for r in results)}"]
+    for kind, figures in last["memory"].items():
+        before = first["memory"].get(kind, [])
+        for n, (rss, _) in enumerate(figures):
+            if n < len(before):
+                parts.append(f"{kind} {n + 1}: {before[n][0]:.0f} -> {rss:.0f} MB ({rss / before[n][0] - 1:+.1%})")
+    return f"soak of {name}, first window -> last: " + "; ".join(parts)
 
 
 def rates(text: str) -> list[float]:
@@ -426,3 +483,7 @@ def add_arguments(parser) -> None:
     group.add_argument("--recognition-workers", type=int,
                        help="KABINET_RECOGNITION_WORKERS of the bots (default: the bot's own default)")
     group.add_argument("--seed", type=int, default=20)
+    group.add_argument("--soak", type=float, metavar="MINUTES",
+                       help="run the first --open-loop rate this long, reporting each --soak-window (latency, RSS of "
+                            "every process, errors) and running the retention and reminder jobs in each window")
+    group.add_argument("--soak-window", type=float, default=5, metavar="MINUTES")
