@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
-    UniqueConstraint, text,
+    UniqueConstraint, text, true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -163,11 +163,20 @@ class ReplacedReadingRow(Base):
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+# As each database's SQLAlchemy writes `not_(PaymentRow.reference_known)`, so that the planner takes the index.
+REFERENCE_UNKNOWN_PG, REFERENCE_UNKNOWN_SQLITE = "NOT reference_known", "reference_known = 0"
+
+
 class PaymentRow(Base):
     __tablename__ = "payments"
     # The reference is in the key: a payment made online and a bank payment of the same day, amount and purpose
     # are two payments (migration 0013).
-    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "paid_on", "amount", "purpose", "reference"),
+        # The few payments stored before 0013 that no import has brought again since (see reference_known).
+        Index("ix_payments_reference_unknown", "account_id", postgresql_where=text(REFERENCE_UNKNOWN_PG),
+              sqlite_where=text(REFERENCE_UNKNOWN_SQLITE)),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     paid_on: Mapped[date] = mapped_column(Date)
@@ -176,6 +185,9 @@ class PaymentRow(Base):
     purpose: Mapped[str] = mapped_column(String(200), default="")
     # The provider's payment id or our order id of a payment made online (payments.csv `reference`); empty if none.
     reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # False for a payment imported before 0013, whose file row's reference was not kept (it is empty here whatever
+    # it was): the next import that brings it with its reference fills it in (storage/exchange/importing.py).
+    reference_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class InvoiceRow(Base):

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import OnlinePayment
@@ -162,14 +162,15 @@ async def pending_of(session: AsyncSession, account_ids: Collection[int]) -> lis
     return found
 
 
-async def billing_payments(session: AsyncSession, account_ids: Collection[int]) -> dict[tuple, int]:
-    """The billing's payments of the accounts, by natural key (account_id, paid_on, amount, purpose, reference), to
-    their id."""
+async def billing_payments(session: AsyncSession, account_ids: Collection[int],
+                           *where: ColumnElement[bool]) -> dict[tuple, int]:
+    """The billing's payments of the accounts (those `where` admits, if given), by natural key (account_id, paid_on,
+    amount, purpose, reference), to their id."""
     found: dict[tuple, int] = {}
     for chunk in chunks(sorted(account_ids)):
         rows = await session.execute(select(PaymentRow.account_id, PaymentRow.paid_on, PaymentRow.amount,
                                             PaymentRow.purpose, PaymentRow.reference, PaymentRow.id)
-                                     .where(PaymentRow.account_id.in_(chunk)))
+                                     .where(PaymentRow.account_id.in_(chunk), *where))
         found.update(((account_id, paid_on, Decimal(amount), purpose, reference), id_)
                      for account_id, paid_on, amount, purpose, reference, id_ in rows)
     return found
@@ -178,6 +179,33 @@ async def billing_payments(session: AsyncSession, account_ids: Collection[int]) 
 def billing_row(payment_id: int) -> str:
     """What an online payment's reconciled_ref says of the billing payment that settled it."""
     return f"payments.csv #{payment_id}"
+
+
+async def references_unknown(session: AsyncSession, account_ids: Collection[int]) -> dict[tuple, int]:
+    """The accounts' payments stored before migration 0013 and not brought by an import since (their reference is
+    not known), by (account_id, paid_on, amount, purpose), to their id."""
+    found = await billing_payments(session, account_ids, not_(PaymentRow.reference_known))
+    return {key[:4]: id_ for key, id_ in found.items()}
+
+
+async def settled_by(session: AsyncSession, payment_ids: Collection[int]) -> dict[int, set[str]]:
+    """The references (order id and payment id) of the online payments each billing payment settled, by its id."""
+    named = {billing_row(id_): id_ for id_ in payment_ids}
+    found: dict[int, set[str]] = {}
+    for chunk in chunks(sorted(named)):
+        rows = await session.execute(
+            select(OnlinePaymentRow.reconciled_ref, OnlinePaymentRow.order_id, OnlinePaymentRow.payment_id)
+            .where(OnlinePaymentRow.reconciled_ref.in_(chunk)))
+        for row, order_id, payment_id in rows:
+            found.setdefault(named[row], set()).update(key for key in (order_id, payment_id) if key)
+    return found
+
+
+async def fill_references(session: AsyncSession, references: dict[int, str]) -> None:
+    """Billing payments whose reference is known now, by id: it is theirs from now on."""
+    if references:
+        await session.execute(update(PaymentRow), [
+            {"id": id_, "reference": reference, "reference_known": True} for id_, reference in references.items()])
 
 
 async def reconcile(session: AsyncSession, brought: list[BroughtPayment], pending: list[OnlinePayment],

@@ -139,6 +139,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         ))
 
     payment_rows = [(l, r) for l, r in count("payments.csv") if r["account"] in account_ids]
+    await _fill_references(session, [_payment_key(account_ids, r) for _, r in payment_rows])
     pending = await queries_payments.pending_of(session, {account_ids[r["account"]] for _, r in payment_rows})
     # Only the accounts with a payment pending can reconcile one: their billing payments before and after.
     paying = {payment.account_id for payment in pending}
@@ -153,7 +154,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         after = await queries_payments.billing_payments(session, paying)
         brought = []
         for _, r in payment_rows:
-            key = (account_ids[r["account"]], r["paid_on"], r["amount"], r["purpose"] or "", r["reference"] or "")
+            key = _payment_key(account_ids, r)
             if key[0] in paying:
                 brought.append(BroughtPayment(queries_payments.billing_row(after[key]), key[0], r["paid_on"],
                                               r["amount"], r["reference"], key not in before))
@@ -199,6 +200,40 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         await session.execute(statement.on_conflict_do_update(
             index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
         ))
+
+
+def _payment_key(account_ids: dict[str, int], row: dict) -> tuple:
+    """A payments.csv row's natural key as stored: (account_id, paid_on, amount, purpose, reference)."""
+    return account_ids[row["account"]], row["paid_on"], row["amount"], row["purpose"] or "", row["reference"] or ""
+
+
+async def _fill_references(session: AsyncSession, brought: list[tuple]) -> None:
+    """Payments stored before migration 0013 lost their file row's reference; the import that brings one again gives
+    it back, rather than adding the payment a second time under its full key.
+
+    A stored payment whose reference is not known is the same payment as a row of the file with its day, amount
+    and purpose: the row whose reference names the online payment it settled, else the row without a reference
+    (a bank payment and an online one of the same day, amount and purpose were stored as one before 0013: the
+    other is added as a payment of its own), else the first row with a reference no stored payment has. From then
+    on its reference is known, and only the full key decides, as for every payment imported since 0013."""
+    unknown = await queries_payments.references_unknown(session, {key[0] for key in brought})
+    again: dict[tuple, list[str]] = {}  # the file's references of each payment whose reference is not known
+    for key in brought:
+        if key[:4] in unknown:
+            again.setdefault(key[:4], []).append(key[4])
+    if not again:
+        return
+    taken = await queries_payments.billing_payments(session, {key[0] for key in again}, PaymentRow.reference != "")
+    settled = await queries_payments.settled_by(session, [unknown[key] for key in again])
+    filled = {}
+    for key, references in again.items():
+        stored = unknown[key]
+        free = [reference for reference in references if (*key, reference) not in taken]
+        named = [reference for reference in free if reference in settled.get(stored, ())]
+        chosen = named or [reference for reference in free if reference == ""] or free
+        if chosen:
+            filled[stored] = chosen[0]
+    await queries_payments.fill_references(session, filled)
 
 
 async def _eic_owner_problems(session: AsyncSession, accounts: ParsedFile | None) -> list[RowProblem]:

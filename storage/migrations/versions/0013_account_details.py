@@ -7,6 +7,10 @@ Revises: 0011
 The account details (issue 19.5) show the supply contract, which accounts.csv may now name. payments.csv's
 `reference` was read only to reconcile an online payment; a row with one collapsed into a bank payment of the same
 account, day, amount and purpose. It is kept now, and is part of the key.
+
+The payments already there were stored without theirs: they are marked `reference_known` false, so that the next
+import that brings one of them with its reference fills it in rather than adding the payment a second time
+(storage/exchange/importing.py); the partial index finds the few not brought again yet.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -17,6 +21,8 @@ branch_labels = None
 depends_on = None
 
 OLD_KEY = ["account_id", "paid_on", "amount", "purpose"]
+# As each database's SQLAlchemy writes `not_(PaymentRow.reference_known)`, so that the planner takes the index.
+UNKNOWN_PG, UNKNOWN_SQLITE = "NOT reference_known", "reference_known = 0"
 
 
 def upgrade() -> None:
@@ -25,8 +31,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("contract_date", sa.Date(), nullable=True))
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reference", sa.String(length=100), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("reference_known", sa.Boolean(), server_default=sa.true(), nullable=False))
         batch_op.drop_constraint("uq_payments_account_id", type_="unique")
         batch_op.create_unique_constraint("uq_payments_account_id", OLD_KEY + ["reference"])
+        batch_op.create_index("ix_payments_reference_unknown", ["account_id"], unique=False,
+                              postgresql_where=sa.text(UNKNOWN_PG), sqlite_where=sa.text(UNKNOWN_SQLITE))
+    payments = sa.table("payments", sa.column("reference_known", sa.Boolean()))
+    op.execute(payments.update().values(reference_known=False))
 
 
 def downgrade() -> None:
@@ -35,6 +46,8 @@ def downgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint("uq_payments_account_id", type_="unique")
         batch_op.create_unique_constraint("uq_payments_account_id", OLD_KEY)
+        batch_op.drop_index("ix_payments_reference_unknown")
+        batch_op.drop_column("reference_known")
         batch_op.drop_column("reference")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("contract_date")
