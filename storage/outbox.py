@@ -42,7 +42,7 @@ async def _plan(session: AsyncSession, kind: Kind, query, now: datetime) -> int:
         literal(0),
         literal(now, OutboxRow.not_before.type),
         literal(now, OutboxRow.created_at.type),
-    ).where(~exists().where(OutboxRow.key == candidates.c.key)).order_by(candidates.c.key)
+    ).where(~exists().where(OutboxRow.kind == kind.value, OutboxRow.key == candidates.c.key)).order_by(candidates.c.key)
     statement = insert_of(session)(OutboxRow).from_select(
         ["key", "chat_id", "kind", "subject", "period", "status", "attempts", "not_before", "created_at"], source
     ).on_conflict_do_nothing(index_elements=["key"])
