@@ -54,6 +54,19 @@ def postgres_cpu() -> dict[int, float]:
     return seconds
 
 
+def backends_cpu(database: str) -> float:
+    """CPU seconds so far of the postgres backends connected to `database` (named in their process titles): a
+    job's own cost on the server, which other work on a shared machine slows but does not add to."""
+    seconds = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f" {database} " in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                seconds += cpu_seconds(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return seconds
+
+
 def postgres_cpu_since(before: dict[int, float]) -> float:
     """CPU seconds the postgres processes spent since `before` (a postgres_cpu())."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in postgres_cpu().items())

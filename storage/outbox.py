@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import QUIET_HOURS, Kind, OutboxMessage
 from core.readings import CHAT_SOURCES
-from storage.queries_billing import sums_since_balance
+from storage.queries_billing import sums_since_balance_of_all
 from storage.dialect import insert_of
 from storage.models import (
     WAITING_SQL, AccountRow, ChatAccountRow, ChatRow, InvoiceRow, MeterRow, OutboxRow, ReadingRow,
@@ -21,19 +21,28 @@ def _key(chat_id, kind: Kind, subject, period):
 
 
 async def _plan(session: AsyncSession, kind: Kind, query, now: datetime) -> int:
-    """Insert the (chat_id, subject, period) rows `query` selects as outbox rows of `kind`."""
+    """Insert the (chat_id, subject, period) rows `query` selects as outbox rows of `kind`.
+
+    Only the rows whose key the outbox lacks, in the order of the key's unique index: each row's conflict check
+    and index entry then land beside the last one's instead of anywhere in an index larger than the server's
+    cache, and a second run inserts nothing (no sequence value, no speculative insertion per row). ON CONFLICT
+    still settles a row another transaction plans meanwhile. Why: docs/benchmarks.md, "Reminder planning"."""
     rows = query.subquery()
+    candidates = select(
+        _key(rows.c.chat_id, kind, rows.c.subject, rows.c.period).label("key"),
+        rows.c.chat_id, rows.c.subject, rows.c.period,
+    ).subquery()
     source = select(
-        _key(rows.c.chat_id, kind, rows.c.subject, rows.c.period),
-        rows.c.chat_id,
+        candidates.c.key,
+        candidates.c.chat_id,
         literal(kind.value),
-        rows.c.subject,
-        rows.c.period,
+        candidates.c.subject,
+        candidates.c.period,
         literal("queued"),
         literal(0),
         literal(now, OutboxRow.not_before.type),
         literal(now, OutboxRow.created_at.type),
-    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+    ).where(~exists().where(OutboxRow.kind == kind.value, OutboxRow.key == candidates.c.key)).order_by(candidates.c.key)
     statement = insert_of(session)(OutboxRow).from_select(
         ["key", "chat_id", "kind", "subject", "period", "status", "attempts", "not_before", "created_at"], source
     ).on_conflict_do_nothing(index_elements=["key"])
@@ -88,20 +97,19 @@ async def plan_invoices(session: AsyncSession, issued_since: date, now: datetime
 
 async def plan_debts(session: AsyncSession, today: date, now: datetime) -> int:
     """A balance owed after the latest invoice's due date; once per invoice period."""
-    latest = (
-        select(InvoiceRow.account_id, func.max(InvoiceRow.period).label("period"))
-        .group_by(InvoiceRow.account_id)
-        .subquery()
-    )
-    invoiced_since, paid_since = sums_since_balance()  # owed now, as /balance counts it
-    query = (
+    # The latest invoice as the one with no later period, and the sums owed grouped: PostgreSQL took a join to
+    # each account's max(period) for 0.5 % of its rows, then read every account by index with three lookups.
+    later = InvoiceRow.__table__.alias("later_period")
+    query, invoiced_since, paid_since = sums_since_balance_of_all(  # owed now, as /balance counts it
         select(ChatAccountRow.chat_id, AccountRow.number.label("subject"), InvoiceRow.period.label("period"))
+        .select_from(ChatAccountRow)
         .join(ChatRow, ChatRow.id == ChatAccountRow.chat_id)
         .join(AccountRow, AccountRow.id == ChatAccountRow.account_id)
-        .join(latest, latest.c.account_id == AccountRow.id)
-        .join(InvoiceRow, and_(InvoiceRow.account_id == AccountRow.id, InvoiceRow.period == latest.c.period))
-        .where(ChatRow.active.is_(True), AccountRow.balance + invoiced_since - paid_since > 0,
-               InvoiceRow.due_on < today)
+        .join(InvoiceRow, InvoiceRow.account_id == AccountRow.id)
+    )
+    query = query.where(
+        ChatRow.active.is_(True), AccountRow.balance + invoiced_since - paid_since > 0, InvoiceRow.due_on < today,
+        ~exists().where(later.c.account_id == InvoiceRow.account_id, later.c.period > InvoiceRow.period),
     )
     return await _plan(session, Kind.DEBT, query, now)
 

@@ -19,6 +19,7 @@ from storage.repositories import SqlTransaction
 
 log = logging.getLogger(__name__)
 
+PLANNING_WORK_MEM = "64MB"  # PostgreSQL's memory per sort or hash of a planning job (docs/benchmarks.md)
 LOCK_ID = 0x4B61_6269  # "Kabi": one number for every Kabinet process sharing a database
 
 
@@ -69,6 +70,10 @@ class SqlOutbox:
     async def planning(self, *, dry_run: bool = False) -> AsyncIterator[SqlOutboxTransaction]:
         async with self.database.sessions() as session:
             async with session.begin():
+                if not self.database.is_sqlite:
+                    # A job joins and sorts a row per linked chat: hashed and sorted in memory, not in temporary
+                    # files. For this transaction only, and per sort or hash, so the server's share stays bounded.
+                    await session.execute(text(f"SET LOCAL work_mem = '{PLANNING_WORK_MEM}'"))
                 yield SqlOutboxTransaction(session)
                 if dry_run:
                     # Out of the session before the rollback, which would expire them: the caller reads them later.

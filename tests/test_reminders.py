@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from core.model import ChatSettings
 from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
 from core.receipts import NBU_QR_LINK
-from storage.models import AccountRow, ChatRow, OutboxRow
+from storage.models import AccountRow, ChatAccountRow, ChatRow, OutboxRow
 from tests.support.console import Talk, linked
 from tests.support.demo import KYIV
 from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
@@ -42,6 +42,25 @@ async def test_reading_window_reminder_the_day_before_only(kabinet, planner, clo
     assert {(kind, subject, period) for _, kind, subject, period, _ in rows} == {
         ("reading-window", "010000012345", "2026-11-29"), ("reading-window", "1705339110", "2026-11-29"),
         ("reading-window", "020000054321", "2026-11-29")}
+
+
+async def test_a_job_plans_its_rows_in_the_order_of_their_keys(kabinet, planner, clock, demo_database):
+    """At a million chats the outbox's key index outgrows the server's cache: rows inserted in key order reach
+    its pages one after another, not at random (docs/benchmarks.md, "Reminder planning")."""
+    async with demo_database.session() as session:
+        account_id = await session.scalar(select(AccountRow.id).where(AccountRow.number == "010000012345"))
+        for n in range(1, 13):  # chat ids 1..12: "10:…" sorts before "2:…"
+            session.add(ChatRow(id=n, channel="console", external_id=f"k{n}", language="uk", active=True,
+                                created_at=clock()))
+        await session.flush()
+        session.add_all(ChatAccountRow(chat_id=n, account_id=account_id, linked_at=clock()) for n in range(1, 13))
+    clock.set(2026, 11, 28, 9, 0)
+    assert (await planner.run("reading-window"))[0] == 12
+    async with demo_database.session() as session:
+        in_order_planned = list(await session.scalars(select(OutboxRow.key).order_by(OutboxRow.id)))
+        in_key_order = list(await session.scalars(select(OutboxRow.key).order_by(OutboxRow.key)))
+    assert in_order_planned == in_key_order
+    assert (await planner.run("reading-window"))[0] == 0
 
 
 async def test_last_day_reminder_only_to_those_who_have_not_submitted(kabinet, planner, clock, demo_database, tmp_path):
