@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -175,7 +176,7 @@ async def test_forget_erases_the_appeals_sent_without_an_account(talk, kabinet, 
 
 
 async def test_the_admin_listing_pages_through_appeals_with_and_without_an_account(kabinet, demo_database, clock,
-                                                                                 admin_client, talk, new_talk):
+                                                                                 admin_client, talk, new_talk, caplog):
     await linked(talk)
     await support_appeal(talk)
     await support_appeal(new_talk("c2"))
@@ -189,8 +190,10 @@ async def test_the_admin_listing_pages_through_appeals_with_and_without_an_accou
     assert rest["next_cursor"] is None
     got = await (await admin_client.get("/admin/appeals/2", headers=admin_api.AUTH)).json()
     assert got == first["items"][1]
-    closed = await admin_client.patch("/admin/appeals/2", headers=admin_api.AUTH, json={"status": "closed"})
+    with caplog.at_level(logging.INFO, logger="bot.admin"):
+        closed = await admin_client.patch("/admin/appeals/2", headers=admin_api.AUTH, json={"status": "closed"})
     assert closed.status == 200 and (await closed.json())["appeal"]["status"] == "closed"
+    assert f"appeal 2 of console chat {chat}: -> closed" in caplog.text  # who wrote it, with no account to name
 
 
 @pytest.fixture
