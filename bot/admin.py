@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot import admin_import
 from bot.admin_schema import (
-    Appeal, AppealChangeBody, AppealChanged, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
+    Appeal, AppealChangeBody, AppealChanged, AppealChat, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
     LinkFailuresCleared, OnlinePayment, Order, PaperInvoice, PaperInvoicesQuery, PaymentsQuery,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
@@ -401,17 +401,25 @@ async def change_order(admin: Admin, request, who: str, id: int, body: OrderChan
 # ----- appeals
 
 
-def _appeal(row, number: str) -> Appeal:
+def _appeal(row, number: str | None, channel: str | None) -> Appeal:
     turns = [AppealTurn(at=turn.at, update_id=turn.delivery, kind=turn.kind, said=turn.said, answered=turn.answered)
              for turn in turns_from_json(row.turns)]
-    return Appeal(id=row.id, account=number, kind=row.kind, text=row.text, status=row.status, answer=row.answer,
-                  created_at=row.created_at, updated_at=row.updated_at, turns=turns)
+    chat = AppealChat(channel=channel, id=row.chat_id) if number is None and channel is not None else None
+    return Appeal(id=row.id, account=number, chat=chat, kind=row.kind, text=row.text, status=row.status,
+                  answer=row.answer, created_at=row.created_at, updated_at=row.updated_at, turns=turns)
+
+
+def _appeal_of(appeal: Appeal) -> str:
+    """How the log names whose appeal it is: the account masked, or the chat of one without an account."""
+    if appeal.account is not None:
+        return f"of account {mask(appeal.account)}"
+    return f"of {appeal.chat.channel} chat {appeal.chat.id}" if appeal.chat else "of no account"
 
 
 async def list_appeals(admin: Admin, request, who: str, query: AppealsQuery) -> Page[Appeal]:
     async with admin.database.session() as session:
         rows = await queries_admin.appeals_page(session, query.status, query.cursor, query.limit)
-    return _page(Appeal, [_appeal(row, number) for row, number in rows], rows[-1][0].id if rows else None, query)
+    return _page(Appeal, [_appeal(*row) for row in rows], rows[-1][0].id if rows else None, query)
 
 
 async def get_appeal(admin: Admin, request, who: str, id: int) -> Appeal:
@@ -437,8 +445,9 @@ async def change_appeal(admin: Admin, request, who: str, id: int, body: AppealCh
         notified = await outbox.plan_notices(session, Kind.APPEAL, notices, now)
         found = await queries_admin.appeal(session, id)
     assert found is not None  # changed just above, in this session
-    _audit(who, "appeal %d of account %s: -> %s", id, mask(found[1]), appeal.status)
-    return AppealChanged(appeal=_appeal(*found), notified=notified)
+    changed = _appeal(*found)
+    _audit(who, "appeal %d %s: -> %s", id, _appeal_of(changed), appeal.status)
+    return AppealChanged(appeal=changed, notified=notified)
 
 
 # ----- outages

@@ -227,9 +227,20 @@ class AppealTurn(BaseModel):
                                       "`[image NAME]`, `[document NAME]`")
 
 
+class AppealChat(BaseModel):
+    """The chat an appeal without an account came from: its messenger and Kabinet's number for it (not the
+    messenger's id of the person)."""
+
+    channel: str = Field(description="telegram, viber or console")
+    id: int = Field(description="Kabinet's number of the chat: the same in every appeal the chat writes")
+
+
 class Appeal(BaseModel):
     id: int
-    account: str
+    account: str | None = Field(description="the account it concerns; null: a `bot` appeal from a chat with no "
+                                            "account linked (see `chat`)")
+    chat: AppealChat | None = Field(description="with no account: the chat it came from, answered there as any "
+                                                "appeal; otherwise null")
     kind: str = Field(description="invoice, no-power, meter, other, or bot: the bot does not work as expected")
     text: str
     status: str

@@ -214,7 +214,7 @@ class Appeal:
     """A consumer's written appeal to the call centre, with its status and the answer."""
 
     id: int
-    account_id: int
+    account_id: int | None  # None: a technical-support appeal from a chat with no account linked
     chat_id: int | None
     kind: str
     text: str

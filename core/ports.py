@@ -209,15 +209,19 @@ class ServiceOrders(Protocol):
 class Appeals(Protocol):
     """Appeals to the call centre and its answers."""
 
-    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime,
+    async def add_appeal(self, account_id: int | None, chat_id: int | None, kind: str, text: str, at: datetime,
                          turns: tuple[RecentTurn, ...] = ()) -> Appeal:
-        """A new appeal; `turns`: the chat's recent turns attached to it (a technical-support appeal)."""
+        """A new appeal; `turns`: the chat's recent turns attached to it (a technical-support appeal); no account:
+        from a chat with none linked."""
 
     async def appeal(self, appeal_id: int) -> Appeal | None:
         """The appeal, locked against a concurrent change."""
 
-    async def appeals(self, account_ids: list[int], limit: int = 10) -> list[Appeal]:
-        """The accounts' latest appeals, newest first."""
+    async def appeals(self, account_ids: list[int], chat_id: int, limit: int = 10) -> list[Appeal]:
+        """The accounts' latest appeals and the chat's own without an account, newest first."""
+
+    async def appeals_without_account(self, chat_id: int, since: datetime) -> list[datetime]:
+        """When the chat wrote each appeal without an account since `since`, oldest first."""
 
     async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal: ...
 

@@ -385,11 +385,12 @@ class ServiceOrderEventRow(Base):
 
 
 class AppealRow(Base):
-    """A consumer's appeal to the call centre, with its status and answer."""
+    """A consumer's appeal to the call centre, with its status and answer; a technical-support one may come from a
+    chat with no account linked (account_id NULL)."""
 
     __tablename__ = "appeals"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)

@@ -68,7 +68,7 @@ def _page(query, id_column, after: int | None, limit: int):
 
 async def _with_account_page(session: AsyncSession, table, status: str | None, after: int | None,
                              limit: int) -> list[tuple]:
-    """(row, account number) of service orders or appeals, by id, optionally of one status."""
+    """(row, account number) of service orders, by id, optionally of one status."""
     query = select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id)
     if status is not None:
         query = query.where(table.status == status)
@@ -76,7 +76,7 @@ async def _with_account_page(session: AsyncSession, table, status: str | None, a
 
 
 async def _with_account(session: AsyncSession, table, row_id: int) -> tuple | None:
-    """(row, account number) of one service order or appeal, or None."""
+    """(row, account number) of one service order, or None."""
     found = (await session.execute(
         select(table, AccountRow.number).join(AccountRow, AccountRow.id == table.account_id).where(table.id == row_id)
     )).first()
@@ -87,8 +87,18 @@ async def orders_page(session: AsyncSession, status: str | None, after: int | No
     return await _with_account_page(session, ServiceOrderRow, status, after, limit)
 
 
+def _appeals():
+    """(appeal, account number, chat's channel): an appeal from a chat with no account linked has no number."""
+    return (select(AppealRow, AccountRow.number, ChatRow.channel)
+            .outerjoin(AccountRow, AccountRow.id == AppealRow.account_id)
+            .outerjoin(ChatRow, ChatRow.id == AppealRow.chat_id))
+
+
 async def appeals_page(session: AsyncSession, status: str | None, after: int | None, limit: int) -> list[tuple]:
-    return await _with_account_page(session, AppealRow, status, after, limit)
+    query = _appeals()
+    if status is not None:
+        query = query.where(AppealRow.status == status)
+    return list((await session.execute(_page(query, AppealRow.id, after, limit))).all())
 
 
 async def order(session: AsyncSession, order_id: int) -> tuple | None:
@@ -96,7 +106,8 @@ async def order(session: AsyncSession, order_id: int) -> tuple | None:
 
 
 async def appeal(session: AsyncSession, appeal_id: int) -> tuple | None:
-    return await _with_account(session, AppealRow, appeal_id)
+    found = (await session.execute(_appeals().where(AppealRow.id == appeal_id))).first()
+    return tuple(found) if found else None
 
 
 async def order_events(session: AsyncSession, order_id: int) -> list[ServiceOrderEventRow]:

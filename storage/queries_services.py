@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy import and_, delete, or_, select, true, update
 
 from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, RecentTurn, ServiceOrder
 from core.outages import outage_touches
@@ -144,7 +144,7 @@ class ServiceQueries:
 
     # ----- appeals
 
-    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime,
+    async def add_appeal(self, account_id: int | None, chat_id: int | None, kind: str, text: str, at: datetime,
                          turns: tuple[RecentTurn, ...] = ()) -> Appeal:
         row = AppealRow(account_id=account_id, chat_id=chat_id, kind=kind, text=text, status="new", answer=None,
                         created_at=at, updated_at=at, turns=turns_to_json(turns) if turns else None)
@@ -158,14 +158,20 @@ class ServiceQueries:
         )).scalar_one_or_none()
         return to_appeal(row) if row else None
 
-    async def appeals(self, account_ids: list[int], limit: int = 10) -> list[Appeal]:
-        if not account_ids:
-            return []
+    async def appeals(self, account_ids: list[int], chat_id: int, limit: int = 10) -> list[Appeal]:
+        own = and_(AppealRow.chat_id == chat_id, AppealRow.account_id.is_(None))
         rows = await self.session.scalars(
-            select(AppealRow).where(AppealRow.account_id.in_(account_ids))
+            select(AppealRow).where(or_(AppealRow.account_id.in_(account_ids), own) if account_ids else own)
             .order_by(AppealRow.created_at.desc(), AppealRow.id.desc()).limit(limit)
         )
         return [to_appeal(row) for row in rows]
+
+    async def appeals_without_account(self, chat_id: int, since: datetime) -> list[datetime]:
+        return list(await self.session.scalars(
+            select(AppealRow.created_at)
+            .where(AppealRow.chat_id == chat_id, AppealRow.account_id.is_(None), AppealRow.created_at >= since)
+            .order_by(AppealRow.created_at)
+        ))
 
     async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal:
         await self.session.execute(
@@ -202,7 +208,10 @@ class ServiceQueries:
 
     async def forget_chat_services(self, chat_id: int) -> None:
         """/forget: the chat's settings go; its orders and appeals stay with the account, no longer tied to it, and
-        the chat's turns attached to an appeal go as its recent turns do."""
+        the chat's turns attached to an appeal go as its recent turns do; an appeal with no account was the
+        chat's alone, and goes whole."""
+        await self.session.execute(delete(AppealRow).where(AppealRow.chat_id == chat_id,
+                                                           AppealRow.account_id.is_(None)))
         await self.session.execute(update(AppealRow).where(AppealRow.chat_id == chat_id).values(chat_id=None,
                                                                                                 turns=None))
         await self.session.execute(update(ServiceOrderRow).where(ServiceOrderRow.chat_id == chat_id)

@@ -77,7 +77,9 @@ async def test_appeal_statuses_are_checked(talk, kabinet, clock):
 
 
 async def test_no_appeals_yet_and_no_account(talk, new_talk):
-    assert "No account is linked" in await talk.say("/appeal")
+    assert "No personal account is linked" in await talk.say("/appeal")
+    assert talk.buttons == ["The bot isn't working right", "My appeals", "Link account"]  # only technical support
+    assert "not written any appeals" in await talk.say("My appeals")
     await linked(talk)
     await talk.say("/appeal")
     assert "not written any appeals" in await talk.say("My appeals")

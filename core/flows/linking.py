@@ -10,6 +10,7 @@ from core.flows.registry import Command, Flow, Step
 from core.model import Account
 from core.notifications import Kind, linked_from
 from core.recent_turns import HIDDEN, hidden
+from core.services import SUPPORT_APPEAL
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -126,7 +127,8 @@ async def link_blocked(turn: Turn) -> bool:
         return False
     retry_at = min(failures) + LINK_ATTEMPT_PERIOD
     turn.go(None)
-    turn.say("link-too-many", time=retry_at.astimezone(turn.app.timezone).strftime("%H:%M"))
+    blocked = turn.say("link-too-many", time=retry_at.astimezone(turn.app.timezone).strftime("%H:%M"))
+    blocked.text += "\n" + turn.t("link-support-hint", kind=turn.t(f"appeal-kind-{SUPPORT_APPEAL}"))
     turn.with_menu()
     return True
 
@@ -153,9 +155,11 @@ async def link_try(turn: Turn, account_text: str, surname: str) -> None:
         failures = await link_failures(turn, now - LINK_ATTEMPT_PERIOD)
         left = max(turn.app.link_attempts_per_hour - len(failures), 0)
         turn.go("link-account")
-        turn.say("link-refused", left=left)
+        refused = turn.say("link-refused", left=left)
         if left == 0:
-            await link_blocked(turn)
+            await link_blocked(turn)  # says when to try again, and where to write meanwhile
+        else:
+            refused.text += "\n" + turn.t("link-support-hint", kind=turn.t(f"appeal-kind-{SUPPORT_APPEAL}"))
         return
     account = found[0]
     turn.go(None)

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from core.flows.registry import Action, Command, Flow
 from core.i18n import LANGUAGES
+from core.services import SUPPORT_APPEAL
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -33,7 +34,9 @@ async def cmd_start(turn: Turn, args: str) -> None:
 
 
 async def cmd_help(turn: Turn, args: str) -> None:
-    turn.say("help")
+    shown = turn.say("help")
+    if not await turn.tx.linked_accounts(turn.chat.id):
+        shown.text += "\n\n" + turn.t("help-unlinked-appeal", kind=turn.t(f"appeal-kind-{SUPPORT_APPEAL}"))  # what /appeal offers before an account is linked
     turn.with_menu()
 
 

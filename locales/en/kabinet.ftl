@@ -70,6 +70,8 @@ link-refused = { $left ->
 }
 link-too-many = Too many failed attempts to link an account. Try again after { $time }.
 link-private-only = A personal account can be linked only in a private chat with the bot, not in a group or a channel.
+link-support-hint = Linking does not work? Write to the call centre with /appeal: the appeal “{ $kind }” can be sent without a linked account.
+help-unlinked-appeal = Until an account is linked, /appeal sends only the appeal “{ $kind }” — for instance, if linking your account fails.
 link-done = Account { $account } is linked: { $address }.
 link-already = Account { $account } is already linked to this chat.
 

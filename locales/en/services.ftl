@@ -97,6 +97,10 @@ appeals-list = Your appeals:
 appeals-item = No. { $number } of { $on }, { $kind } — { $status }
     { $text }
 appeals-answer = Answer: { $answer }
+appeal-unlinked = No personal account is linked to this chat yet. Without one you can send only the appeal “{ $kind }” — for instance, if linking your account fails. Other appeals need a linked account.
+appeal-sent-unlinked = Appeal No. { $number } is sent to the call centre: “{ $kind }”. Status: { $status }. The answer will come to this chat and appear in “My appeals”.
+appeal-unlinked-too-many = Without a linked personal account a chat can send at most { $limit } appeals a day. You can send the next one after { $time }.
+appeal-private-only = An appeal without a linked personal account can be sent only in a private chat with the bot, not in a group or a channel.
 
 settings-summary = Settings. Press a reminder to turn it on or off. Quiet hours: { $quiet } (reminders wait until they end).
 settings-saved = Saved. Quiet hours: { $quiet }.
