@@ -177,6 +177,20 @@ class Outage:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A service of the utility's catalogue (services.csv, or core.services.DEFAULT_CATALOGUE when none was
+    imported). Names and what to attach are by language; a default service's come from the locales instead."""
+
+    code: str
+    names: dict[str, str] = field(default_factory=dict)  # uk, en, ru
+    paid: bool = False
+    price: Decimal | None = None  # a paid service's fixed price; None: the operator names it for each order
+    attach: dict[str, str] = field(default_factory=dict)  # what the consumer must attach, by language; {}: nothing
+    steps: frozenset[str] = frozenset()  # the optional statuses it goes through (core.services.OPTIONAL_STATUSES)
+    offered: bool = True  # False: withdrawn; its orders keep its name
+
+
+@dataclass(frozen=True)
 class ServiceOrder:
     """A consumer's order of a service; its number is its id."""
 

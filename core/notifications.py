@@ -16,6 +16,7 @@ from core.amount_due import due_of
 from core.messages import Button, Reply
 from core.model import ChatSettings
 from core.ports import Appeals, NoticeSources, ServiceOrders
+from core.services import catalogue, service_name, service_of
 
 if TYPE_CHECKING:
     from core.i18n import Translate, Translator
@@ -298,8 +299,9 @@ async def render_order(tx: ServiceOrders, t: Translate, item: OutboxMessage) -> 
     change = await tx.order_event(int(item.period))
     if change is None:
         return None
-    lines = [t("notice-order", order=item.subject, service=t(f"service-name-{change.service}"),
-               status=t(f"order-status-{change.status}"))]
+    service = service_of(await catalogue(tx), change.service)
+    name = service_name(service, item.language, lambda _, key: t(key))
+    lines = [t("notice-order", order=item.subject, service=name, status=t(f"order-status-{change.status}"))]
     if change.comment:
         lines.append(t("order-comment", comment=change.comment))
     if change.status in ORDER_NEXT_STEPS:

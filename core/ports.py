@@ -13,7 +13,7 @@ from core.email_address import ChatEmail, PendingCode
 from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, Outage, Payment, ServiceOrder, Submission,
+    MeterReading, OrderChange, Outage, Payment, Service, ServiceOrder, Submission,
 )
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
@@ -176,7 +176,11 @@ class Contacts(Protocol):
 
 
 class ServiceOrders(Protocol):
-    """Orders of services and their statuses."""
+    """The utility's services, orders of them and their statuses."""
+
+    async def service_catalogue(self) -> list[Service]:
+        """The services imported from services.csv (withdrawn ones too), in the order first imported; [] when
+        none was (core.services.catalogue then takes the default)."""
 
     async def add_service_order(
         self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,

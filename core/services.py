@@ -7,12 +7,14 @@ event with its time; the outbox picks the events up (ServiceOrders.order_changes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from core.model import Appeal, OrderChange
+from core.model import Appeal, OrderChange, Service
 from core.ports import Appeals, ServiceOrders
 
-# Every service the cabinets offer (the seeds' lists); a utility offers all or some (Kabinet.services).
+# The default catalogue, when the utility has imported no services.csv: every service the cabinets offer (the
+# seeds' lists), named by the locales (service-name-CODE); a utility offers all or some (Kabinet.services).
 SERVICES = (
     "meter-noise",  # Шум у електролічильнику
     "meter-check",  # позачергова технічна перевірка засобу обліку
@@ -22,10 +24,12 @@ SERVICES = (
     "meter-repair",  # ремонт/заміна лічильника
     "control-reading",  # зняття контрольних показників для перерахунку
     "meter-verification",  # повірка лічильника
+    "commission-documents",  # передача документів на комісію (незгода з сумою заборгованості чи нарахувань)
+    "multifunction-meter",  # встановлення багатофункціонального лічильника
 )
 # The services the consumer pays for (the seeds: "якщо послуга платна, заявка отримує статус «Очікує оплати»");
 # every other one is free and never awaits payment.
-PAID_SERVICES = frozenset({"meter-verification"})
+PAID_SERVICES = frozenset({"meter-verification", "multifunction-meter"})
 
 SENT, ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT, IN_PROGRESS, DONE, CANCELLED = (
     "sent", "accepted", "awaiting_confirmation", "awaiting_payment", "in_progress", "done", "cancelled",
@@ -47,6 +51,45 @@ def _order_transitions() -> dict[str, frozenset[str]]:
 
 
 ORDER_TRANSITIONS = _order_transitions()
+
+# The statuses a service may go through or skip (services.csv's `statuses`); the others every order may take.
+OPTIONAL_STATUSES = (ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT)
+
+
+def _default_service(code: str) -> Service:
+    paid = code in PAID_SERVICES
+    steps = {ACCEPTED, AWAITING_CONFIRMATION} | ({AWAITING_PAYMENT} if paid else set())
+    return Service(code, paid=paid, steps=frozenset(steps))
+
+
+DEFAULT_CATALOGUE = tuple(_default_service(code) for code in SERVICES)
+
+
+async def catalogue(tx: ServiceOrders) -> tuple[Service, ...]:
+    """The utility's services as imported (services.csv), withdrawn ones too; the default when none was."""
+    return tuple(await tx.service_catalogue()) or DEFAULT_CATALOGUE
+
+
+def service_of(services: Sequence[Service], code: str) -> Service:
+    """The service of an order; one no catalogue knows (any more) takes the default's free course."""
+    found = next((service for service in services if service.code == code), None)
+    return found or Service(code, steps=frozenset({ACCEPTED, AWAITING_CONFIRMATION}))
+
+
+def goes_through(service: Service, status: str) -> bool:
+    return status not in OPTIONAL_STATUSES or status in service.steps
+
+
+def service_name(service: Service, language: str, translate: Callable[[str, str], str]) -> str:
+    """Its name in `language`: the catalogue's (Ukrainian when the language's is missing), else the locales'
+    service-name-CODE (`translate(language, key)`), else its code."""
+    name = service.names.get(language) or service.names.get("uk")
+    if name:
+        return name
+    try:
+        return translate(language, f"service-name-{service.code}")
+    except KeyError:
+        return service.code
 
 CONSUMER, OPERATOR = "consumer", "operator"
 
@@ -98,8 +141,12 @@ async def change_order_status(
         raise LookupError(f"no service order {order_id}")
     if not order_can_go(order.status, new_status):
         raise IllegalTransition("order", order_id, order.status, new_status)
-    if new_status == AWAITING_PAYMENT and order.service not in PAID_SERVICES:
+    service = service_of(await catalogue(tx), order.service)
+    if new_status == AWAITING_PAYMENT and not service.paid:
         raise IllegalTransition("order", order_id, order.status, new_status, f"{order.service} is a free service")
+    if not goes_through(service, new_status):
+        raise IllegalTransition("order", order_id, order.status, new_status,
+                                f"{order.service} does not go through {new_status!r}")
     return await tx.record_order_change(order_id, new_status, (comment or "").strip() or None, at, by)
 
 

@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
-    OrderChange, Outage, Payment, ServiceOrder,
+    OrderChange, Outage, Payment, Service, ServiceOrder,
 )
 from core.readings import MAX_ZONES
-from storage.models import AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow
+from storage.models import (
+    AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow, ServiceRow,
+)
 
 
 def to_account(row: AccountRow) -> Account:
@@ -140,3 +142,14 @@ def _last_readings(row) -> dict[int, MeterReading]:
         if taken_on is not None:
             found[zone] = MeterReading(zone, value, taken_on, source)
     return found
+
+
+def to_service(row: ServiceRow) -> Service:
+    def by_language(prefix: str) -> dict[str, str]:
+        return {language: value for language in ("uk", "en", "ru") if (value := getattr(row, f"{prefix}_{language}"))}
+
+    return Service(
+        code=row.code, names=by_language("name"), paid=row.paid,
+        price=None if row.price is None else Decimal(row.price), attach=by_language("attach"),
+        steps=frozenset(step for step in row.steps.split(";") if step), offered=row.offered,
+    )

@@ -336,6 +336,25 @@ class OutboxRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(200))
 
 
+class ServiceRow(Base):
+    """A service of the utility's catalogue (services.csv); kept when withdrawn (offered false), so its orders keep
+    their name."""
+
+    __tablename__ = "services"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_uk: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    name_ru: Mapped[str | None] = mapped_column(String(200))
+    paid: Mapped[bool] = mapped_column(Boolean)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    attach_uk: Mapped[str | None] = mapped_column(String(500))
+    attach_en: Mapped[str | None] = mapped_column(String(500))
+    attach_ru: Mapped[str | None] = mapped_column(String(500))
+    steps: Mapped[str] = mapped_column(String(100))  # the optional statuses it goes through, `;`-separated
+    offered: Mapped[bool] = mapped_column(Boolean)
+
+
 class ServiceOrderRow(Base):
     """A consumer's order of a service; it stays with the account when the chat that made it is forgotten."""
 

@@ -5,15 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, true, update
 
-from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, ServiceOrder
+from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, Service, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage import outbox
 from storage.dialect import insert_of
-from storage.mappers import to_account, to_appeal, to_change, to_order, to_outage
+from storage.mappers import to_account, to_appeal, to_change, to_order, to_outage, to_service
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
-    ServiceOrderRow, stored_node_key, stored_place_key,
+    ServiceOrderRow, ServiceRow, stored_node_key, stored_place_key,
 )
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
@@ -73,6 +73,9 @@ class ServiceQueries:
         return chats
 
     # ----- service orders
+
+    async def service_catalogue(self) -> list[Service]:
+        return [to_service(row) for row in await self.session.scalars(select(ServiceRow).order_by(ServiceRow.id))]
 
     async def add_service_order(
         self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,

@@ -4,15 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from core import i18n
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
 from core.messages import Reply
-from core.model import Account, ServiceOrder
+from core.model import Account, Service, ServiceOrder
 from core.services import (
-    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, PAID_SERVICES, SERVICES, IllegalTransition, change_order_status,
-    normalise_phone, order_can_go,
+    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue, change_order_status, normalise_phone,
+    order_can_go, service_of,
 )
+from core.services import service_name as catalogue_name
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -20,14 +22,20 @@ if TYPE_CHECKING:
 ORDERS_SHOWN = 10
 
 
-def offered(turn: Turn) -> tuple[str, ...]:
-    """The services this utility offers, in the order of the full list."""
+async def offered(turn: Turn) -> tuple[Service, ...]:
+    """The services this utility offers now: its catalogue's (Kabinet.services narrows the choice)."""
     chosen = turn.app.services
-    return SERVICES if chosen is None else tuple(code for code in SERVICES if code in chosen)
+    return tuple(service for service in await catalogue(turn.tx)
+                 if service.offered and (chosen is None or service.code in chosen))
 
 
-def service_name(turn: Turn, code: str) -> str:
-    return turn.t(f"service-name-{code}")
+async def service_name(turn: Turn, code: str) -> str:
+    """The service's name in the chat's language."""
+    return name_of(turn, service_of(await catalogue(turn.tx), code))
+
+
+def name_of(turn: Turn, service: Service, language: str | None = None) -> str:
+    return catalogue_name(service, language or turn.language, turn.app.translator)
 
 
 def status_name(turn: Turn, status: str) -> str:
@@ -60,16 +68,25 @@ def typed_choice(turn: Turn, text: str, codes: tuple[str, ...], key_prefix: str)
     return None
 
 
-def service_for_text(turn: Turn, text: str) -> str | None:
-    return typed_choice(turn, text, offered(turn), "service-name-")
+async def service_for_text(turn: Turn, text: str) -> str | None:
+    """A service typed: its number in the list, its code, or its name in any language."""
+    services = await offered(turn)
+    wanted = text.strip().casefold()
+    if wanted.isdecimal() and 1 <= int(wanted) <= len(services):
+        return services[int(wanted) - 1].code
+    for service in services:
+        if wanted in {service.code} | {name_of(turn, service, language).casefold() for language in LANGUAGES}:
+            return service.code
+    return None
 
 
-def choose_service(turn: Turn, key: str = "service-choose") -> None:
+async def choose_service(turn: Turn, key: str = "service-choose") -> None:
     turn.go("service-choose")
     rows = [
-        [turn.button("service-button", f"svc:{code}", name=service_name(turn, code),
-                     price="paid" if code in PAID_SERVICES else "free")]
-        for code in offered(turn)
+        [turn.button("service-button", f"svc:{service.code}", name=name_of(turn, service),
+                     price=("priced" if service.price is not None else "paid") if service.paid else "free",
+                     amount=i18n.money(service.price) if service.price is not None else "")]
+        for service in await offered(turn)
     ]
     rows.append([turn.button("orders-button", "orders:")])
     turn.say(key, buttons=rows)
@@ -77,11 +94,11 @@ def choose_service(turn: Turn, key: str = "service-choose") -> None:
 
 async def cmd_service(turn: Turn, args: str) -> None:
     if not args:
-        choose_service(turn)
+        await choose_service(turn)
         return
-    code = service_for_text(turn, args)
+    code = await service_for_text(turn, args)
     if code is None:
-        choose_service(turn, "service-unknown")
+        await choose_service(turn, "service-unknown")
         return
     await order_next(turn, {"service": code})
 
@@ -92,9 +109,9 @@ async def order_service(turn: Turn, code: str) -> None:
 
 
 async def step_service_choose(turn: Turn, text: str | None, action: str | None) -> None:
-    code = action.partition(":")[2] if action else service_for_text(turn, text or "")
-    if code not in offered(turn):
-        choose_service(turn, "service-unknown")
+    code = action.partition(":")[2] if action else await service_for_text(turn, text or "")
+    if code not in {service.code for service in await offered(turn)}:
+        await choose_service(turn, "service-unknown")
         return
     await order_next(turn, {"service": code})
 
@@ -109,7 +126,7 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
         return
     if "phone" not in data:
         turn.go("service-phone", **data)
-        turn.say("service-ask-phone", service=service_name(turn, data["service"])).request_contact = True
+        turn.say("service-ask-phone", service=await service_name(turn, data["service"])).request_contact = True
         return
     if "comment" not in data:
         turn.go("service-comment", **data)
@@ -123,8 +140,8 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
         account.id, turn.chat.id, data["service"], data["phone"], data["comment"] or None, turn.app.clock()
     )
     turn.go(None)
-    turn.say("service-ordered", number=str(order.id), service=service_name(turn, order.service), account=account.number,
-             phone=order.phone, status=status_name(turn, order.status))
+    turn.say("service-ordered", number=str(order.id), service=await service_name(turn, order.service),
+             account=account.number, phone=order.phone, status=status_name(turn, order.status))
     turn.with_menu()
 
 
@@ -212,7 +229,8 @@ async def list_orders(turn: Turn, value: str) -> None:
     if not orders:
         turn.say("orders-none", buttons=[[turn.button("service-order-button", "cmd:service")]])
         return
-    lines = [turn.t("orders-line", number=str(o.id), service=service_name(turn, o.service),
+    services = await catalogue(turn.tx)
+    lines = [turn.t("orders-line", number=str(o.id), service=name_of(turn, service_of(services, o.service)),
                     status=status_name(turn, o.status), on=when(turn, o.created_at)) for o in orders]
     rows = [[turn.button("order-open", f"order:{o.id}", number=str(o.id))] for o in orders]
     turn.say("orders-list", buttons=rows, orders="\n".join(lines))
@@ -223,7 +241,7 @@ async def show_order(turn: Turn, value: str) -> None:
     if found is None:
         return
     order, account = found
-    lines = [turn.t("order-details", number=str(order.id), service=service_name(turn, order.service),
+    lines = [turn.t("order-details", number=str(order.id), service=await service_name(turn, order.service),
                     account=account.number, status=status_name(turn, order.status),
                     phone=shown_phone(turn, order))]
     if order.comment:
@@ -254,7 +272,7 @@ async def cancel_order(turn: Turn, value: str) -> None:
     elif order.status == CANCELLED:
         turn.say("order-cancel-already", number=str(order.id))
     elif confirmed != "yes":
-        turn.say("order-cancel-ask", number=str(order.id), service=service_name(turn, order.service), buttons=[[
+        turn.say("order-cancel-ask", number=str(order.id), service=await service_name(turn, order.service), buttons=[[
             turn.button("order-cancel-yes", f"ordercancel:{order.id}:yes"),
             turn.button("order-cancel-no", f"order:{order.id}"),
         ]])

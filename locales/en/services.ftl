@@ -24,6 +24,8 @@ service-name-reconnection = Reconnection of the installation
 service-name-meter-repair = Meter repair or replacement
 service-name-control-reading = Control reading for recalculation
 service-name-meter-verification = Meter verification
+service-name-commission-documents = Documents to the commission (disputed debt or charges)
+service-name-multifunction-meter = Installing a multifunction meter
 order-status-sent = Sent
 order-status-accepted = Accepted
 order-status-awaiting_confirmation = Awaiting confirmation
@@ -35,6 +37,7 @@ order-status-cancelled = Cancelled
 service-choose = Which service would you like to order? Each says whether it is free or paid.
 service-button = { $name } · { $price ->
         [paid] paid
+        [priced] { $amount }
        *[free] free
     }
 service-unknown = There is no such service. Choose one from the list:

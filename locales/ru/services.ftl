@@ -24,6 +24,8 @@ service-name-reconnection = Повторное подключение элект
 service-name-meter-repair = Ремонт или замена счётчика
 service-name-control-reading = Контрольные показания для перерасчёта
 service-name-meter-verification = Поверка счётчика
+service-name-commission-documents = Передача документов на комиссию (несогласие с суммой долга или начислений)
+service-name-multifunction-meter = Установка многофункционального счётчика
 order-status-sent = Отправлена
 order-status-accepted = Принята к рассмотрению
 order-status-awaiting_confirmation = Ожидает подтверждения
@@ -35,6 +37,7 @@ order-status-cancelled = Отменена
 service-choose = Какую услугу заказать? Возле каждой указано, бесплатная она или платная.
 service-button = { $name } · { $price ->
         [paid] платная
+        [priced] { $amount }
        *[free] бесплатная
     }
 service-unknown = Такой услуги нет. Выберите из списка:

@@ -24,6 +24,8 @@ service-name-reconnection = Повторне підключення електр
 service-name-meter-repair = Ремонт або заміна лічильника
 service-name-control-reading = Контрольні показники для перерахунку
 service-name-meter-verification = Повірка лічильника
+service-name-commission-documents = Передача документів на комісію (незгода з сумою боргу чи нарахувань)
+service-name-multifunction-meter = Встановлення багатофункціонального лічильника
 order-status-sent = Надіслана
 order-status-accepted = Прийнята до розгляду
 order-status-awaiting_confirmation = Очікує підтвердження
@@ -35,6 +37,7 @@ order-status-cancelled = Скасована
 service-choose = Яку послугу замовити? Біля кожної написано, безкоштовна вона чи платна.
 service-button = { $name } · { $price ->
         [paid] платна
+        [priced] { $amount }
        *[free] безкоштовна
     }
 service-unknown = Такої послуги немає. Оберіть зі списку:
