@@ -203,6 +203,23 @@ class ServiceOrder:
     status: str
     created_at: datetime
     updated_at: datetime
+    amount: Decimal | None = None  # what a paid service costs this order, when the operator named it
+
+
+CONTRACT, CONSUMER_FILE = "contract", "consumer"  # OrderFile.kind
+
+
+@dataclass(frozen=True)
+class OrderFile:
+    """A file of an order: the contract or offer the operator attached, or one the consumer sent from the chat."""
+
+    id: int
+    order_id: int
+    kind: str  # CONTRACT | CONSUMER_FILE
+    path: str
+    size: int
+    mime_type: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.email_address import ChatEmail, PendingCode
 from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, Outage, Payment, Service, ServiceOrder, Submission,
+    MeterReading, OrderChange, OrderFile, Outage, Payment, Service, ServiceOrder, Submission,
 )
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
@@ -205,6 +206,15 @@ class ServiceOrders(Protocol):
         """Order events with an id above `event_id`, in id order: how the outbox picks up what to tell."""
 
     async def order_event(self, event_id: int) -> OrderChange | None: ...
+
+    async def set_order_amount(self, order_id: int, amount: Decimal) -> None:
+        """What the paid service costs this order (the operator names it)."""
+
+    async def add_order_file(self, order_id: int, kind: str, path: str, sha256: str, size: int, mime_type: str,
+                             chat_id: int | None, at: datetime) -> OrderFile: ...
+
+    async def order_files(self, order_id: int, kind: str | None = None) -> list[OrderFile]:
+        """The order's files (of one kind), oldest first."""
 
 
 class Appeals(Protocol):

@@ -6,12 +6,20 @@ event with its time; the outbox picks the events up (ServiceOrders.order_changes
 """
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
-from core.model import Appeal, OrderChange, Service
+from core.invoice_files import NotAnInvoicePdf, read_pdf
+from core.messages import Attachment
+from core.model import CONTRACT, Appeal, OrderChange, Service, ServiceOrder
 from core.ports import Appeals, ServiceOrders
+
+log = logging.getLogger(__name__)
 
 # The default catalogue, when the utility has imported no services.csv: every service the cabinets offer (the
 # seeds' lists), named by the locales (service-name-CODE); a utility offers all or some (Kabinet.services).
@@ -51,6 +59,9 @@ def _order_transitions() -> dict[str, frozenset[str]]:
 
 
 ORDER_TRANSITIONS = _order_transitions()
+
+# While an order may be given its contract: before the consumer is asked to accept it, or while asked.
+CONTRACT_STATUSES = (SENT, ACCEPTED, AWAITING_CONFIRMATION)
 
 # The statuses a service may go through or skip (services.csv's `statuses`); the others every order may take.
 OPTIONAL_STATUSES = (ACCEPTED, AWAITING_CONFIRMATION, AWAITING_PAYMENT)
@@ -129,11 +140,44 @@ def order_can_go(current: str, wanted: str) -> bool:
     return wanted in ORDER_TRANSITIONS.get(current, frozenset())
 
 
+def order_amount(service: Service, order: ServiceOrder) -> Decimal | None:
+    """What the consumer pays for the order: the amount the operator named for it, else the service's price."""
+    if not service.paid:
+        return None
+    return order.amount if order.amount is not None else service.price
+
+
+def next_after_confirmation(service: Service) -> str:
+    """Where an accepted contract takes the order: to payment for a paid service, else to work."""
+    return AWAITING_PAYMENT if service.paid and goes_through(service, AWAITING_PAYMENT) else IN_PROGRESS
+
+
+async def contract_of(tx: ServiceOrders, order_id: int) -> Attachment | None:
+    """The contract or offer the operator attached last, as a document to send; None when there is none (or its
+    file is gone: the consumer still reads the status and may ask)."""
+    contracts = await tx.order_files(order_id, CONTRACT)
+    if not contracts:
+        return None
+    try:
+        content = await asyncio.to_thread(read_pdf, contracts[-1].path)
+    except NotAnInvoicePdf as exc:
+        log.error("order %d: its contract %s cannot be sent: %s", order_id, contracts[-1].path, exc)
+        return None
+    return Attachment(f"contract-{order_id}.pdf", content, "application/pdf")
+
+
+class BadAmount(ValueError):
+    """An amount given for a free service, or not a positive sum."""
+
+
 async def change_order_status(
     tx: ServiceOrders, order_id: int, new_status: str, comment: str | None, at: datetime, by: str = OPERATOR,
+    amount: Decimal | None = None,
 ) -> OrderChange:
-    """Move an order to `new_status` and record the change; LookupError for an unknown order or status,
-    IllegalTransition for a change the rules forbid (nothing is changed then)."""
+    """Move an order to `new_status` and record the change; with `amount`, what its paid service costs it.
+    LookupError for an unknown order or status, IllegalTransition for a change the rules forbid, BadAmount for
+    an amount a free service cannot have (nothing is changed then). A paid service's contract and payment need
+    the amount: the service's price, or the operator's for this order."""
     if new_status not in ORDER_STATUSES:
         raise LookupError(f"unknown order status {new_status!r}; known: {', '.join(ORDER_STATUSES)}")
     order = await tx.service_order(order_id)
@@ -147,6 +191,17 @@ async def change_order_status(
     if not goes_through(service, new_status):
         raise IllegalTransition("order", order_id, order.status, new_status,
                                 f"{order.service} does not go through {new_status!r}")
+    if amount is not None:
+        if not service.paid:
+            raise BadAmount(f"{order.service} is a free service: it has no amount")
+        if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            raise BadAmount("the amount is not a positive sum with at most 2 decimals")
+        await tx.set_order_amount(order_id, amount)
+        order = dataclasses.replace(order, amount=amount)
+    priced = order_amount(service, order) is not None
+    if service.paid and new_status in (AWAITING_CONFIRMATION, AWAITING_PAYMENT) and not priced:
+        raise IllegalTransition("order", order_id, order.status, new_status,
+                                f"{order.service} has no price: name the order's amount")
     return await tx.record_order_change(order_id, new_status, (comment or "").strip() or None, at, by)
 
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
-    OrderChange, Outage, Payment, Service, ServiceOrder,
+    OrderChange, OrderFile, Outage, Payment, Service, ServiceOrder,
 )
 from core.readings import MAX_ZONES
 from storage.models import (
-    AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow, ServiceRow,
+    AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderFileRow, ServiceOrderRow, ServiceRow,
 )
 
 
@@ -76,7 +76,12 @@ def to_order(row: ServiceOrderRow) -> ServiceOrder:
     return ServiceOrder(
         id=row.id, account_id=row.account_id, chat_id=row.chat_id, service=row.service, phone=row.phone,
         comment=row.comment, status=row.status, created_at=row.created_at, updated_at=row.updated_at,
+        amount=None if row.amount is None else Decimal(row.amount),
     )
+
+
+def to_order_file(row: ServiceOrderFileRow) -> OrderFile:
+    return OrderFile(row.id, row.order_id, row.kind, row.path, row.size, row.mime_type, row.received_at)
 
 
 def to_change(event: ServiceOrderEventRow, order: ServiceOrderRow) -> OrderChange:

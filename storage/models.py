@@ -368,6 +368,22 @@ class ServiceOrderRow(Base):
     status: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    amount: Mapped[Decimal | None] = mapped_column(Money)  # what a paid service costs this order (the operator's)
+
+
+class ServiceOrderFileRow(Base):
+    """A file of an order: the contract or offer the operator attached, or one the consumer sent from the chat."""
+
+    __tablename__ = "service_order_files"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # contract | consumer
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ServiceOrderEventRow(Base):

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import delete, or_, select, true, update
 
-from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, Service, ServiceOrder
+from core.model import Appeal, ChatSettings, Contact, OrderChange, OrderFile, Outage, Service, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage import outbox
 from storage.dialect import insert_of
-from storage.mappers import to_account, to_appeal, to_change, to_order, to_outage, to_service
+from storage.mappers import to_account, to_appeal, to_change, to_order, to_order_file, to_outage, to_service
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
-    ServiceOrderRow, ServiceRow, stored_node_key, stored_place_key,
+    ServiceOrderFileRow, ServiceOrderRow, ServiceRow, stored_node_key, stored_place_key,
 )
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
@@ -145,6 +146,23 @@ class ServiceQueries:
         )).first()
         return to_change(*row) if row else None
 
+    async def set_order_amount(self, order_id: int, amount: Decimal) -> None:
+        await self.session.execute(update(ServiceOrderRow).where(ServiceOrderRow.id == order_id).values(amount=amount))
+
+    async def add_order_file(self, order_id: int, kind: str, path: str, sha256: str, size: int, mime_type: str,
+                             chat_id: int | None, at: datetime) -> OrderFile:
+        row = ServiceOrderFileRow(order_id=order_id, kind=kind, path=path, sha256=sha256, size=size,
+                                  mime_type=mime_type, chat_id=chat_id, received_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return to_order_file(row)
+
+    async def order_files(self, order_id: int, kind: str | None = None) -> list[OrderFile]:
+        query = select(ServiceOrderFileRow).where(ServiceOrderFileRow.order_id == order_id)
+        if kind is not None:
+            query = query.where(ServiceOrderFileRow.kind == kind)
+        return [to_order_file(row) for row in await self.session.scalars(query.order_by(ServiceOrderFileRow.id))]
+
     # ----- appeals
 
     async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal:
@@ -204,6 +222,6 @@ class ServiceQueries:
 
     async def forget_chat_services(self, chat_id: int) -> None:
         """/forget: the chat's settings go; its orders and appeals stay with the account, no longer tied to it."""
-        for table in (ServiceOrderRow, AppealRow):
+        for table in (ServiceOrderRow, AppealRow, ServiceOrderFileRow):
             await self.session.execute(update(table).where(table.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(delete(ChatSettingsRow).where(ChatSettingsRow.chat_id == chat_id))

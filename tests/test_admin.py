@@ -398,7 +398,8 @@ async def test_a_free_service_never_awaits_payment_and_a_paid_one_does(admin, de
         assert (await session.get(ServiceOrderRow, free)).status == "sent"
     assert await outbox_rows(demo_database, "order") == []
     paid = await new_order(demo_database, clock, chat, service="meter-verification")
-    response = await admin.patch(f"/admin/orders/{paid}", headers=AUTH, json={"status": "awaiting_payment"})
+    response = await admin.patch(f"/admin/orders/{paid}", headers=AUTH,
+                                 json={"status": "awaiting_payment", "amount": "350.00"})  # the default has no price
     assert response.status == 200
 
 

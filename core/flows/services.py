@@ -1,6 +1,7 @@
 """/service: order a service (service, account, phone, comment), follow my orders, cancel one before it is done."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -9,15 +10,18 @@ from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
 from core.messages import Reply
+from core.notifications import confirmation_buttons
 from core.model import Account, Service, ServiceOrder
 from core.services import (
-    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue, change_order_status, normalise_phone,
-    order_can_go, service_of,
+    AWAITING_CONFIRMATION, CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue,
+    change_order_status, contract_of, next_after_confirmation, normalise_phone, order_can_go, service_of,
 )
 from core.services import service_name as catalogue_name
 
 if TYPE_CHECKING:
     from core.conversation import Turn
+
+log = logging.getLogger(__name__)
 
 ORDERS_SHOWN = 10
 
@@ -252,10 +256,48 @@ async def show_order(turn: Turn, value: str) -> None:
         lines.append(turn.t(key, status=status_name(turn, change.status), at=when(turn, change.at),
                             comment=change.comment or ""))
     rows = []
-    if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
+    document = None
+    if order.status == AWAITING_CONFIRMATION:
+        lines.append(turn.t("order-confirm-ask"))
+        document = await contract_of(turn.tx, order.id)
+        if placed_here(turn, order):
+            rows.append(confirmation_buttons(turn.t, order.id))
+    elif order_can_go(order.status, CANCELLED) and placed_here(turn, order):
         rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
-    turn.replies.append(Reply("\n".join(lines), rows))
+    turn.replies.append(Reply("\n".join(lines), rows, document=document))
+
+
+async def confirm_order(turn: Turn, value: str, accepted: bool) -> None:
+    """`orderaccept:ID` / `orderdecline:ID` from the chat that placed it, while the order awaits confirmation."""
+    found = await chat_order(turn, value)
+    if found is None:
+        return
+    order, _ = found
+    service = service_of(await catalogue(turn.tx), order.service)
+    if not placed_here(turn, order):
+        turn.say("order-confirm-not-here", number=str(order.id))
+    elif order.status != AWAITING_CONFIRMATION:
+        turn.say("order-confirm-late", number=str(order.id), status=status_name(turn, order.status))
+    else:
+        wanted = next_after_confirmation(service) if accepted else CANCELLED
+        try:
+            change = await change_order_status(turn.tx, order.id, wanted, None, turn.app.clock(), by=CONSUMER)
+        except IllegalTransition:
+            log.exception("order %d: the consumer's answer to its contract was refused", order.id)
+            turn.say("order-confirm-late", number=str(order.id), status=status_name(turn, order.status))
+        else:
+            turn.say("order-accepted" if accepted else "order-declined", number=str(order.id),
+                     status=status_name(turn, change.status))
+    turn.with_menu()
+
+
+async def accept_order(turn: Turn, value: str) -> None:
+    await confirm_order(turn, value, accepted=True)
+
+
+async def decline_order(turn: Turn, value: str) -> None:
+    await confirm_order(turn, value, accepted=False)
 
 
 async def cancel_order(turn: Turn, value: str) -> None:
@@ -300,5 +342,7 @@ FLOW = Flow(
         Action("orders", list_orders, needs=(linked,)),
         Action("order", show_order),
         Action("ordercancel", cancel_order),
+        Action("orderaccept", accept_order),
+        Action("orderdecline", decline_order),
     ),
 )

@@ -73,6 +73,13 @@ order-cancelled = Order No. { $number } is cancelled.
 order-cancel-done = Order No. { $number } is already done; a done order cannot be cancelled.
 order-cancel-already = Order No. { $number } is already cancelled.
 order-cancel-not-here = Only the chat that placed order No. { $number } can cancel it.
+order-confirm-ask = Read the contract and accept it to have the order carried out, or decline the service.
+order-accept = Accept the contract
+order-decline = Decline the service
+order-accepted = You have accepted the contract. Order No. { $number }: { $status }.
+order-declined = You have declined the service. Order No. { $number } is cancelled.
+order-confirm-not-here = Only the chat the order was placed from can accept the contract of order No. { $number }.
+order-confirm-late = Order No. { $number } is no longer awaiting confirmation. Status: { $status }.
 
 appeal-kind-invoice = Unclear invoice
 appeal-kind-no-power = No electricity

@@ -73,6 +73,13 @@ order-cancelled = Заявка №{ $number } отменена.
 order-cancel-done = Заявка №{ $number } уже выполнена; выполненную заявку отменить нельзя.
 order-cancel-already = Заявка №{ $number } уже отменена.
 order-cancel-not-here = Заявку №{ $number } может отменить только чат, из которого она подана.
+order-confirm-ask = Ознакомьтесь с договором и присоединитесь к нему, чтобы заявку выполнили, или откажитесь от услуги.
+order-accept = Присоединиться к договору
+order-decline = Отказаться от услуги
+order-accepted = Вы присоединились к договору. Заявка №{ $number }: { $status }.
+order-declined = Вы отказались от услуги. Заявка №{ $number } отменена.
+order-confirm-not-here = Договор по заявке №{ $number } может принять только чат, из которого её подали.
+order-confirm-late = Заявка №{ $number } уже не ожидает подтверждения. Статус: { $status }.
 
 appeal-kind-invoice = Непонятный счёт за месяц
 appeal-kind-no-power = Нет электроэнергии

@@ -73,6 +73,13 @@ order-cancelled = Заявку №{ $number } скасовано.
 order-cancel-done = Заявку №{ $number } вже виконано; виконану заявку скасувати не можна.
 order-cancel-already = Заявку №{ $number } вже скасовано.
 order-cancel-not-here = Заявку №{ $number } може скасувати лише чат, з якого її подано.
+order-confirm-ask = Ознайомтеся з договором і приєднайтеся до нього, щоб заявку виконали, або відмовтеся від послуги.
+order-accept = Приєднатися до договору
+order-decline = Відмовитися від послуги
+order-accepted = Ви приєдналися до договору. Заявка №{ $number }: { $status }.
+order-declined = Ви відмовилися від послуги. Заявку №{ $number } скасовано.
+order-confirm-not-here = Договір за заявкою №{ $number } може прийняти лише чат, з якого її подано.
+order-confirm-late = Заявка №{ $number } уже не очікує підтвердження. Статус: { $status }.
 
 appeal-kind-invoice = Незрозумілий рахунок за місяць
 appeal-kind-no-power = Відсутня електроенергія

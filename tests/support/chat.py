@@ -17,10 +17,12 @@ class Seen:
 
     text: str
     buttons: list[str] = field(default_factory=list)
+    document: str | None = None  # the name of a file that came with it
 
     @classmethod
     def of(cls, reply: Reply) -> "Seen":
-        return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url])
+        return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url],
+                   reply.document.filename if reply.document else None)
 
 
 def plain(text: str) -> str:
@@ -51,6 +53,8 @@ class ChatDriver(Protocol):
     def text(self) -> str: ...
     @property
     def buttons(self) -> list[str]: ...
+    @property
+    def documents(self) -> list[str]: ...
 
 
 class Transcript:
@@ -88,3 +92,8 @@ class Transcript:
     def buttons(self) -> list[str]:
         """The labels a consumer can press on the last message received (links are not choices)."""
         return self.latest[-1].buttons if self.latest else []
+
+    @property
+    def documents(self) -> list[str]:
+        """The names of the files among the latest messages."""
+        return [message.document for message in self.latest if message.document]

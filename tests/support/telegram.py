@@ -51,7 +51,7 @@ async def link(chat: TelegramChat) -> None:
 
 
 def seen(call: Call) -> Seen:
-    return Seen(plain(call.text), [label for label, data in call.buttons if data])
+    return Seen(plain(call.text), [label for label, data in call.buttons if data], call.file_names.get("document"))
 
 
 class TelegramDriver(Transcript):

@@ -64,7 +64,8 @@ async def link(user: ViberUser) -> None:
 
 def seen(message: dict) -> Seen:
     keys = message.get("keyboard", {}).get("Buttons", [])
-    return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"])
+    return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"],
+                message.get("file_name") if message.get("type") == "file" else None)
 
 
 class ViberDriver(Transcript):
@@ -95,7 +96,10 @@ class ViberDriver(Transcript):
     async def press(self, label: str | None = None, *, action: str | None = None) -> str:
         """Press a button of the keyboard Viber shows (the last message's), or send an action as a button does."""
         if action is None:
-            shown = {key["Text"]: key["ActionBody"] for key in self.user.keyboard if key.get("ActionType") == "reply"}
+            received = self.viber.to(self.external_id)
+            # the keyboard of the last message that came, a notice from the outbox too
+            keys = (received[-1].get("keyboard", {}).get("Buttons") if received else None) or self.user.keyboard
+            shown = {key["Text"]: key["ActionBody"] for key in keys if key.get("ActionType") == "reply"}
             assert label in shown, f"no button {label!r} in {list(shown)}"
             return await self._post(self.user.message("text", text=shown[label]))
         return await self._post(self.user.message("text", text=BUTTON_MARKER + action))

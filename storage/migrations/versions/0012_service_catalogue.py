@@ -1,4 +1,4 @@
-"""services: the utility's catalogue (services.csv), in place of the one in code
+"""services: the utility's catalogue (services.csv), in place of the one in code; an order's amount and files
 
 Revision ID: 0012
 Revises: 0011
@@ -32,7 +32,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_services")),
         sa.UniqueConstraint("code", name=op.f("uq_services_code")),
     )
+    with op.batch_alter_table("service_orders") as table:
+        table.add_column(sa.Column("amount", sa.Numeric(14, 2), nullable=True))
+    op.create_table(
+        "service_order_files",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("order_id", Id, nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("chat_id", Id, nullable=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["service_orders.id"],
+                                name=op.f("fk_service_order_files_order_id_service_orders"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["chat_id"], ["chats.id"], name=op.f("fk_service_order_files_chat_id_chats"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_order_files")),
+    )
+    op.create_index(op.f("ix_service_order_files_order_id"), "service_order_files", ["order_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_service_order_files_order_id"), table_name="service_order_files")
+    op.drop_table("service_order_files")
+    with op.batch_alter_table("service_orders") as table:
+        table.drop_column("amount")
     op.drop_table("services")
