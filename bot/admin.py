@@ -289,7 +289,8 @@ async def list_payments(admin: Admin, request, who: str, query: PaymentsQuery) -
     since = None if query.since is None else datetime.combine(query.since, time(0), admin.timezone)
     async with admin.database.session() as session:
         rows = await queries_payments.exported_page(session, since, query.cursor, query.limit)
-    items = [OnlinePayment.model_validate({"id": id_, **row}) for id_, row in rows]
+    items = [OnlinePayment.model_validate({"id": id_, **row, "service_order": row["service_order"] or None})
+             for id_, row in rows]
     return _page(OnlinePayment, items, rows[-1][0] if rows else None, query)
 
 

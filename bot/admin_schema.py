@@ -176,6 +176,7 @@ class OnlinePayment(BaseModel):
     currency: str
     paid_at: datetime
     status: Literal["paid", "reversed"] = Field(description="reversed: the provider returned the money")
+    service_order: int | None = Field(None, description="the service order it paid; null: paid for the electricity")
 
 
 class OrderEvent(BaseModel):

@@ -101,10 +101,11 @@ class OnlinePayment:
     paid_at: datetime | None = None
     reconciled_at: datetime | None = None
     reconciled_ref: str | None = None
+    service_order: int | None = None  # the service order it pays for, not the electricity
 
     @property
     def pending(self) -> bool:
-        return self.status == "paid" and self.reconciled_at is None
+        return self.status == "paid" and self.reconciled_at is None and self.service_order is None
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,9 @@ async def render(tx: NoticeSources, translator: Translator, item: OutboxMessage,
         amount = (item.text or {}).get("amount")
         if amount is None:
             return None
+        service_order = (item.text or {}).get("service_order")
+        if service_order is not None:
+            return [Reply(t("notice-order-payment-received", order=service_order, amount=i18n.money(Decimal(amount))))]
         return [Reply(t("notice-payment-received", account=item.subject, amount=i18n.money(Decimal(amount))))]
     if kind is Kind.ACCOUNT_LINKED:
         channel, _, at = item.period.partition("@")

@@ -198,10 +198,13 @@ async def change_order_status(
             raise BadAmount("the amount is not a positive sum with at most 2 decimals")
         await tx.set_order_amount(order_id, amount)
         order = dataclasses.replace(order, amount=amount)
-    priced = order_amount(service, order) is not None
-    if service.paid and new_status in (AWAITING_CONFIRMATION, AWAITING_PAYMENT) and not priced:
-        raise IllegalTransition("order", order_id, order.status, new_status,
-                                f"{order.service} has no price: name the order's amount")
+    if service.paid and new_status in (AWAITING_CONFIRMATION, AWAITING_PAYMENT):
+        price = order_amount(service, order)
+        if price is None:
+            raise IllegalTransition("order", order_id, order.status, new_status,
+                                    f"{order.service} has no price: name the order's amount")
+        if order.amount is None:  # the price the consumer agrees to stays the order's, whatever the catalogue does
+            await tx.set_order_amount(order_id, price)
     return await tx.record_order_change(order_id, new_status, (comment or "").strip() or None, at, by)
 
 

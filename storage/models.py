@@ -445,3 +445,6 @@ class OnlinePaymentRow(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     reconciled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reconciled_ref: Mapped[str | None] = mapped_column(String(100))  # what the billing import matched it with
+    # The service order it pays (its number), not the electricity: never pending on the account's balance. No
+    # foreign key: a record of money received outlives what it paid for.
+    service_order_id: Mapped[int | None] = mapped_column(Id)

@@ -27,7 +27,8 @@ def sums_since_balance():
     )
     pending = (  # queries_payments.pending_payments, summed
         select(func.coalesce(func.sum(online.c.amount), 0))
-        .where(online.c.account_id == accounts.c.id, online.c.status == "paid", online.c.reconciled_at.is_(None))
+        .where(online.c.account_id == accounts.c.id, online.c.status == "paid", online.c.reconciled_at.is_(None),
+               online.c.service_order_id.is_(None))
         .correlate(accounts).scalar_subquery()
     )
     return invoiced, paid + pending

@@ -16,7 +16,7 @@ from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
 
 ROOT = Path(__file__).parent.parent
 # A payment's purpose is read by the bank and the utility in Ukrainian whatever the chat's language.
-UKRAINIAN_ONLY = {"receipt-purpose", "payment-purpose"}
+UKRAINIAN_ONLY = {"receipt-purpose", "payment-purpose", "order-payment-purpose"}
 
 
 def test_amounts_and_numbers_are_written_the_way_each_language_writes_them():

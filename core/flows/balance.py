@@ -59,13 +59,18 @@ async def pending_payments(turn: Turn, account: Account) -> list[OnlinePayment]:
     return await turn.tx.pending_payments(account.id)
 
 
-def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> list[Button]:
+def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None, *,
+                service_order: int | None = None) -> list[Button]:
     """Links that pay `amount`: the NBU payment page (the bank app opens it on a phone) and, when the utility
-    takes cards, its card payment page; none when nothing is owed or the payment details are not configured."""
+    takes cards, its card payment page; none when nothing is owed or the payment details are not configured.
+    With `service_order`, they pay that order of a service (its purpose), not the electricity."""
     payee = turn.app.payee
     if payee is None or amount <= 0:
         return []
-    if month is None:
+    if service_order is not None:
+        purpose = turn.app.translator(PURPOSE_LANGUAGE, "order-payment-purpose", order=str(service_order),
+                                      account=account.number)
+    elif month is None:
         purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
     else:
         purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
@@ -73,7 +78,7 @@ def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None
     buttons = [Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))]
     if payee.card is not None:
         # A link to our server, which records the order only when it is opened (core/pay_links.py).
-        link = payee.card.link(account.id, amount, turn.language, turn.app.clock())
+        link = payee.card.link(account.id, amount, turn.language, turn.app.clock(), service_order)
         buttons.append(Button(turn.t("pay-card-button"), "", url=link))
     return buttons
 

@@ -9,11 +9,12 @@ from core import i18n
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
-from core.messages import Reply
+from core.flows.balance import pay_buttons
+from core.messages import Button, Reply
 from core.notifications import confirmation_buttons
 from core.model import Account, Service, ServiceOrder
 from core.services import (
-    AWAITING_CONFIRMATION, CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue,
+    AWAITING_CONFIRMATION, AWAITING_PAYMENT, CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue,
     change_order_status, contract_of, next_after_confirmation, normalise_phone, order_can_go, service_of,
 )
 from core.services import service_name as catalogue_name
@@ -262,10 +263,23 @@ async def show_order(turn: Turn, value: str) -> None:
         document = await contract_of(turn.tx, order.id)
         if placed_here(turn, order):
             rows.append(confirmation_buttons(turn.t, order.id))
-    elif order_can_go(order.status, CANCELLED) and placed_here(turn, order):
-        rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
+    else:
+        if order.status == AWAITING_PAYMENT:
+            rows.extend(payment_asked(turn, order, account, lines))
+        if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
+            rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
     turn.replies.append(Reply("\n".join(lines), rows, document=document))
+
+
+def payment_asked(turn: Turn, order: ServiceOrder, account: Account, lines: list[str]) -> list[list[Button]]:
+    """The amount to pay for the order added to `lines`, and its Pay buttons (a row, when payments are set up)."""
+    amount = order.amount  # change_order_status sets it before a paid order awaits confirmation or payment
+    if amount is None:
+        return []
+    lines.append(turn.t("order-to-pay", amount=i18n.money(amount)))
+    pay = pay_buttons(turn, account, amount, service_order=order.id)
+    return [pay] if pay else []
 
 
 async def confirm_order(turn: Turn, value: str, accepted: bool) -> None:
@@ -273,7 +287,7 @@ async def confirm_order(turn: Turn, value: str, accepted: bool) -> None:
     found = await chat_order(turn, value)
     if found is None:
         return
-    order, _ = found
+    order, account = found
     service = service_of(await catalogue(turn.tx), order.service)
     if not placed_here(turn, order):
         turn.say("order-confirm-not-here", number=str(order.id))
@@ -287,8 +301,13 @@ async def confirm_order(turn: Turn, value: str, accepted: bool) -> None:
             log.exception("order %d: the consumer's answer to its contract was refused", order.id)
             turn.say("order-confirm-late", number=str(order.id), status=status_name(turn, order.status))
         else:
-            turn.say("order-accepted" if accepted else "order-declined", number=str(order.id),
-                     status=status_name(turn, change.status))
+            lines = [turn.t("order-accepted" if accepted else "order-declined", number=str(order.id),
+                            status=status_name(turn, change.status))]
+            rows = []
+            now = await turn.tx.service_order(order.id)
+            if change.status == AWAITING_PAYMENT and now is not None:
+                rows = payment_asked(turn, now, account, lines)
+            turn.replies.append(Reply("\n".join(lines), rows))
     turn.with_menu()
 
 

@@ -23,3 +23,4 @@ notice-account-linked = 🔐 Your personal account { $account } was linked from 
    *[other] { $channel }
 } at { $at }. If this was not you, contact the call centre: /appeal
 notice-payment-received = ✅ Payment of { $amount } for account { $account } received; it will appear on the account after processing.
+notice-order-payment-received = ✅ Payment of { $amount } for order No. { $order } received. Work starts once the money reaches the utility (1–3 working days).

@@ -80,6 +80,7 @@ order-accepted = You have accepted the contract. Order No. { $number }: { $statu
 order-declined = You have declined the service. Order No. { $number } is cancelled.
 order-confirm-not-here = Only the chat the order was placed from can accept the contract of order No. { $number }.
 order-confirm-late = Order No. { $number } is no longer awaiting confirmation. Status: { $status }.
+order-to-pay = To pay: { $amount }. Work starts once the money reaches the utility (1–3 working days).
 
 appeal-kind-invoice = Unclear invoice
 appeal-kind-no-power = No electricity

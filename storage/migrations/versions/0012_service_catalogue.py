@@ -1,4 +1,5 @@
-"""services: the utility's catalogue (services.csv), in place of the one in code; an order's amount and files
+"""services: the utility's catalogue (services.csv), in place of the one in code; an order's amount and files,
+and the order an online payment pays for
 
 Revision ID: 0012
 Revises: 0011
@@ -52,9 +53,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_service_order_files")),
     )
     op.create_index(op.f("ix_service_order_files_order_id"), "service_order_files", ["order_id"])
+    with op.batch_alter_table("online_payments") as table:
+        table.add_column(sa.Column("service_order_id", Id, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("online_payments") as table:
+        table.drop_column("service_order_id")
     op.drop_index(op.f("ix_service_order_files_order_id"), table_name="service_order_files")
     op.drop_table("service_order_files")
     with op.batch_alter_table("service_orders") as table:
