@@ -17,6 +17,8 @@ Requirement = Callable[["Turn"], Awaitable[bool]]
 # Text typed with nothing in progress and no command: True when the flow took it.
 IdleTextHandler = Callable[["Turn", str], Awaitable[bool]]
 PhotoHandler = Callable[["Turn", bytes], Awaitable[None]]
+# A photo or a document sent while a step asks for files: the turn and the event that carries it.
+FileHandler = Callable[["Turn", "Incoming"], Awaitable[None]]
 # Work on a photo done before its turn's transaction opens (reading it): what it hands the turn
 # (`turn.before_turn`), or None.
 BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | None"]]
@@ -35,12 +37,14 @@ class Command:
 @dataclass(frozen=True)
 class Step:
     """A question in progress; `buttons`: the button kinds it answers (any other is stale), `contact`: a shared
-    phone number answers it as text."""
+    phone number answers it as text, `files`: what takes a photo or a document sent meanwhile (not the meter
+    photo flow)."""
 
     name: str
     handler: StepHandler
     buttons: tuple[str, ...] = ()
     contact: bool = False
+    files: FileHandler | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """/service: order a service (service, account, phone, comment), follow my orders, cancel one before it is done."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,9 @@ from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
 from core.flows.balance import pay_buttons
-from core.messages import Button, Reply
+from core.messages import Button, EventKind, Incoming, Reply
 from core.notifications import confirmation_buttons
-from core.model import Account, Service, ServiceOrder
+from core.model import CONSUMER_FILE, Account, Service, ServiceOrder
 from core.services import (
     AWAITING_CONFIRMATION, AWAITING_PAYMENT, CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue,
     change_order_status, contract_of, next_after_confirmation, normalise_phone, order_can_go, service_of,
@@ -147,6 +148,10 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
     turn.go(None)
     turn.say("service-ordered", number=str(order.id), service=await service_name(turn, order.service),
              account=account.number, phone=order.phone, status=status_name(turn, order.status))
+    service = service_of(await catalogue(turn.tx), order.service)
+    if service.attach:
+        ask_for_files(turn, order.id, service)
+        return
     turn.with_menu()
 
 
@@ -251,6 +256,9 @@ async def show_order(turn: Turn, value: str) -> None:
                     phone=shown_phone(turn, order))]
     if order.comment:
         lines.append(turn.t("order-comment", comment=order.comment))
+    files = await turn.tx.order_files(order.id, CONSUMER_FILE)
+    if files:
+        lines.append(turn.t("order-files", count=len(files)))
     lines.append(turn.t("order-history"))
     for change in await turn.tx.order_history(order.id):
         key = "order-history-line-comment" if change.comment else "order-history-line"
@@ -267,6 +275,8 @@ async def show_order(turn: Turn, value: str) -> None:
         if order.status == AWAITING_PAYMENT:
             rows.extend(payment_asked(turn, order, account, lines))
         if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
+            if service_of(await catalogue(turn.tx), order.service).attach:  # the service asks for files
+                rows.append([turn.button("order-attach-button", f"orderattach:{order.id}")])
             rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
     turn.replies.append(Reply("\n".join(lines), rows, document=document))
@@ -348,6 +358,74 @@ async def cancel_order(turn: Turn, value: str) -> None:
     turn.with_menu()
 
 
+# ----- files the consumer attaches to an order (a receipt's scan, a passport's copy)
+
+ATTACHMENT_LIMIT = 20 * 1024 * 1024  # bytes of one file (the seeds' cabinets take up to 30 MB; messengers 20)
+FILES_PER_ORDER = 10
+FILE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
+
+
+def ask_for_files(turn: Turn, order_id: int, service: Service, key: str = "order-attach-ask") -> None:
+    """The chat is asked for the order's files: a photo or a PDF each, until Done."""
+    turn.go("order-attach", order_id=order_id)
+    what = service.attach.get(turn.language) or service.attach.get("uk") or turn.t("order-attach-anything")
+    turn.say(key, number=str(order_id), what=what, limit=ATTACHMENT_LIMIT // (1024 * 1024),
+             buttons=[[turn.button("order-attach-done", "attachdone:")]])
+
+
+async def attach_to_order(turn: Turn, value: str) -> None:
+    """`orderattach:ID`: a file for an order the chat placed that is not done or cancelled yet."""
+    found = await chat_order(turn, value)
+    if found is None:
+        return
+    order, _ = found
+    if not placed_here(turn, order) or order.status in (DONE, CANCELLED):
+        turn.say("order-attach-closed", number=str(order.id))
+        turn.with_menu()
+        return
+    ask_for_files(turn, order.id, service_of(await catalogue(turn.tx), order.service))
+
+
+async def step_order_attach(turn: Turn, text: str | None, action: str | None) -> None:
+    data = state_data(turn)
+    if action is None:
+        turn.say("order-attach-waiting", buttons=[[turn.button("order-attach-done", "attachdone:")]])
+        return
+    turn.go(None)
+    files = await turn.tx.order_files(int(data["order_id"]), CONSUMER_FILE)
+    turn.say("order-attach-finished", number=str(data["order_id"]), count=len(files))
+    turn.with_menu()
+
+
+async def on_order_file(turn: Turn, event: Incoming) -> None:
+    """A photo or a PDF for the order the step asks files for: checked, kept like a meter photo, listed for the
+    operator (GET /admin/orders/ID)."""
+    order_id = int(state_data(turn)["order_id"])
+    done = [[turn.button("order-attach-done", "attachdone:")]]
+    order = await turn.tx.service_order(order_id)
+    if order is None or not placed_here(turn, order) or order.status in (DONE, CANCELLED):
+        turn.go(None)
+        turn.say("order-attach-closed", number=str(order_id))
+        turn.with_menu()
+        return
+    content = (event.photo if event.kind is EventKind.PHOTO else event.document) or b""
+    mime_type = next((kind for magic, kind in FILE_TYPES if content.startswith(magic)), None)
+    if len(content) > ATTACHMENT_LIMIT:
+        turn.say("order-attach-too-large", limit=ATTACHMENT_LIMIT // (1024 * 1024), buttons=done)
+        return
+    if mime_type is None:
+        turn.say("order-attach-bad-type", buttons=done)
+        return
+    kept = await turn.tx.order_files(order_id, CONSUMER_FILE)
+    if len(kept) >= FILES_PER_ORDER:
+        turn.say("order-attach-too-many", number=str(order_id), limit=FILES_PER_ORDER, buttons=done)
+        return
+    now = turn.app.clock()
+    path, sha256 = await asyncio.to_thread(turn.app.photos.save, content, now)
+    await turn.tx.add_order_file(order_id, CONSUMER_FILE, path, sha256, len(content), mime_type, turn.chat.id, now)
+    turn.say("order-attach-added", number=str(order_id), count=len(kept) + 1, buttons=done)
+
+
 FLOW = Flow(
     commands=(Command("service", cmd_service, needs=(linked,)),),
     steps=(
@@ -355,6 +433,7 @@ FLOW = Flow(
         Step("service-account", step_service_account, buttons=("svcacct",)),
         Step("service-phone", step_service_phone, contact=True),
         Step("service-comment", step_service_comment, buttons=("svcskip",)),
+        Step("order-attach", step_order_attach, buttons=("attachdone",), files=on_order_file),
     ),
     actions=(
         Action("svcorder", order_service, needs=(linked,)),
@@ -363,5 +442,6 @@ FLOW = Flow(
         Action("ordercancel", cancel_order),
         Action("orderaccept", accept_order),
         Action("orderdecline", decline_order),
+        Action("orderattach", attach_to_order),
     ),
 )

@@ -109,6 +109,12 @@ class ConsoleDriver(Transcript):
         path.write_bytes(content)
         return await self._turn(self.talk.photo(path))
 
+    async def document(self, content: bytes, name: str) -> str:
+        path = self.files / f"sent-{len(self.messages)}-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return await self._turn(self.talk.say(f"/file {path}"))
+
     async def contact(self, phone: str) -> str:
         return await self._turn(self.talk.contact(phone))
 

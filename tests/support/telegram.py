@@ -95,5 +95,9 @@ class TelegramDriver(Transcript):
         file_id = self.api.add_file(content)
         return await self._send(self.user.photo(file_id, len(content)))
 
+    async def document(self, content: bytes, name: str) -> str:
+        file_id = self.api.add_file(content, name=name)
+        return await self._send(self.user.document(file_id, len(content), file_name=name, mime_type="application/pdf"))
+
     async def contact(self, phone: str) -> str:
         return await self._send(self.user.contact(phone))

@@ -112,5 +112,10 @@ class ViberDriver(Transcript):
         return await self._post(self.user.message("picture", text="", media=url, thumbnail=url, file_name=name,
                                                   size=len(content)))
 
+    async def document(self, content: bytes, name: str) -> str:
+        self.viber.media[name] = content
+        return await self._post(self.user.message("file", media=self.viber.media_url(name), file_name=name,
+                                                  size=len(content)))
+
     async def contact(self, phone: str) -> str:
         return await self._post(self.user.message("contact", contact={"name": "Тарас", "phone_number": phone}))
