@@ -202,21 +202,29 @@ def _check_token(token: bytes, request: web.Request) -> None:
 
 
 async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    if request.content_length is not None and request.content_length > JSON_LIMIT:
-        raise Refusal(413, f"the body is larger than {JSON_LIMIT} bytes")
-    raw = bytearray()
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        raw += chunk
-        if len(raw) > JSON_LIMIT:
-            raise Refusal(413, f"the body is larger than {JSON_LIMIT} bytes")
+    raw = await _read_limited(request, JSON_LIMIT, "the body", empty=True)
     try:
-        body = model.model_validate_json(bytes(raw) or b"null")
+        body = model.model_validate_json(raw or b"null")
     except ValidationError as exc:
         raise _refusal_from(exc, "body") from None
     for name, value in _strings(body.model_dump()):
         if "\x00" in value:  # PostgreSQL text cannot hold it
             raise Refusal(400, f"bad body: {name}: a NUL character", [{"field": name, "reason": "a NUL character"}])
     return body
+
+
+async def _read_limited(request: web.Request, limit: int, what: str, *, empty: bool = False) -> bytes:
+    """The request's body, refused (413) past `limit` bytes before more is read, and (400) empty unless `empty`."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Refusal(413, f"{what} is larger than {limit} bytes")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        raw += chunk
+        if len(raw) > limit:
+            raise Refusal(413, f"{what} is larger than {limit} bytes")
+    if not raw and not empty:
+        raise Refusal(400, f"bad body: {what} is empty", [{"field": "(body)", "reason": "empty"}])
+    return bytes(raw)
 
 
 def _strings(value, path: str = ""):
@@ -439,19 +447,6 @@ async def order_file(admin: Admin, request, who: str, id: int, file: int) -> web
     name = f"order-{id}-{found.kind}-{file}{Path(found.path).suffix}"
     return web.FileResponse(Path(found.path), headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Content-Type": found.mime_type})
-
-
-async def _read_limited(request: web.Request, limit: int, what: str) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise Refusal(413, f"{what} is larger than {limit} bytes")
-    raw = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        raw += chunk
-        if len(raw) > limit:
-            raise Refusal(413, f"{what} is larger than {limit} bytes")
-    if not raw:
-        raise Refusal(400, f"bad body: {what} is empty", [{"field": "(body)", "reason": "empty"}])
-    return bytes(raw)
 
 
 # ----- appeals

@@ -20,13 +20,6 @@ from tests.support.admin import AUTH, TOKEN, linked_chat, start, zipped, zipped_
 from tests.support.demo import DEMO, KYIV
 
 
-@pytest.fixture
-async def admin(demo_database, kabinet, tmp_path):
-    client = await start(demo_database, kabinet, tmp_path / "data")
-    yield client
-    await client.close()
-
-
 async def outbox_rows(database, kind: str | None = None) -> list[OutboxRow]:
     async with database.session() as session:
         query = select(OutboxRow).order_by(OutboxRow.id)

@@ -7,6 +7,7 @@ from core.services import IllegalTransition, change_order_status
 from storage.exchange import ImportRefused
 from tests.support.billing import import_files
 from tests.support.chat import ChatDriver
+from tests.support.drivers import link_demo_account
 from tests.support.console import linked, order
 from tests.support.reminders import notices_to
 
@@ -101,17 +102,9 @@ async def test_a_repeated_service_code_is_refused(demo_database, tmp_path):
     assert [str(p) for p in refused.value.problems] == ["services.csv:3: repeats line 2 (service)"]
 
 
-async def link(chat: ChatDriver) -> None:
-    await chat.say("/start")
-    await chat.press("Підключити особовий рахунок")
-    await chat.press("Погоджуюсь")
-    await chat.say("010000012345")
-    assert "підключено" in await chat.say("Шевченко")
-
-
 async def test_the_catalogue_in_every_channel(consumer: ChatDriver, kabinet, demo_database, tmp_path, clock):
     await import_files(demo_database, tmp_path / "exchange", {"services.csv": CATALOGUE})
-    await link(consumer)
+    await link_demo_account(consumer)
     await consumer.press("Послуги")
     assert consumer.buttons == ["Шум у лічильнику · безкоштовна", "Повторне підключення · платна",
                                 "Технічна перевірка лічильника · 350,00 грн", "Мої заявки"]

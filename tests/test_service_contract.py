@@ -2,30 +2,14 @@
 the consumer sees the PDF with Accept / Decline in every channel, and either answer is an event of the order."""
 from __future__ import annotations
 
-import pytest
-
 from storage.models import ServiceOrderFileRow, ServiceOrderRow
-from tests.support.admin import AUTH, linked_chat, start
+from tests.support.admin import AUTH, linked_chat
 from tests.support.chat import ChatDriver
+from tests.support.drivers import link_demo_account
 from tests.support.console import linked, order
 from tests.support.reminders import notices_to
 
 CONTRACT = b"%PDF-1.4 the contract of the service\n%%EOF\n"
-
-
-@pytest.fixture
-async def admin(demo_database, kabinet, tmp_path):
-    client = await start(demo_database, kabinet, tmp_path / "data")
-    yield client
-    await client.close()
-
-
-async def link(chat: ChatDriver) -> None:
-    await chat.say("/start")
-    await chat.press("Підключити особовий рахунок")
-    await chat.press("Погоджуюсь")
-    await chat.say("010000012345")
-    assert "підключено" in await chat.say("Шевченко")
 
 
 async def ordered(chat: ChatDriver) -> None:
@@ -37,7 +21,7 @@ async def ordered(chat: ChatDriver) -> None:
 
 async def test_the_consumer_reads_the_contract_and_accepts_it_in_every_channel(
         consumer: ChatDriver, admin, kabinet, demo_database, clock):
-    await link(consumer)
+    await link_demo_account(consumer)
     await ordered(consumer)
     attached = await admin.put("/admin/orders/1/contract", headers=AUTH, data=CONTRACT)
     assert attached.status == 200, await attached.text()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.admin import AUTH, start
+from tests.support.admin import AUTH
 from tests.support.billing import import_files
 from tests.support.chat import ChatDriver
+from tests.support.drivers import link_demo_account
 from tests.support.console import linked, order
 from tests.support.pictures import phone_photo
 
@@ -19,24 +20,13 @@ CATALOGUE = (
 RECEIPT = b"%PDF-1.4 a receipt of the paid debt\n%%EOF\n"
 
 
-@pytest.fixture
-async def admin(demo_database, kabinet, tmp_path):
+@pytest.fixture(autouse=True)
+async def catalogue(demo_database, tmp_path):
     await import_files(demo_database, tmp_path / "exchange", {"services.csv": CATALOGUE})
-    client = await start(demo_database, kabinet, tmp_path / "data")
-    yield client
-    await client.close()
-
-
-async def link(chat: ChatDriver) -> None:
-    await chat.say("/start")
-    await chat.press("Підключити особовий рахунок")
-    await chat.press("Погоджуюсь")
-    await chat.say("010000012345")
-    assert "підключено" in await chat.say("Шевченко")
 
 
 async def test_a_receipt_scan_and_a_photo_reach_the_operator_from_every_channel(consumer: ChatDriver, admin):
-    await link(consumer)
+    await link_demo_account(consumer)
     await consumer.press("Послуги")
     await consumer.press("Повторне підключення · безкоштовна")
     await consumer.contact("+380501234567")

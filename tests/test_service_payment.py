@@ -18,6 +18,7 @@ from tests.liqpay_provider import LiqPayProvider
 from tests.support.admin import AUTH, TOKEN
 from tests.support.billing import import_files
 from tests.support.chat import ChatDriver
+from tests.support.drivers import link_demo_account
 from tests.support.console import Talk, linked, order
 from tests.support.reminders import RecordingSender, dispatcher_for, notices_to
 
@@ -104,17 +105,9 @@ async def test_a_link_for_an_order_cannot_be_turned_into_one_for_the_electricity
     assert provider.checkouts == {}
 
 
-async def link(chat: ChatDriver) -> None:
-    await chat.say("/start")
-    await chat.press("Підключити особовий рахунок")
-    await chat.press("Погоджуюсь")
-    await chat.say("010000012345")
-    assert "підключено" in await chat.say("Шевченко")
-
-
 async def test_the_payment_notice_leads_to_the_amount_in_every_channel(consumer: ChatDriver, shop, kabinet,
                                                                        demo_database, clock):
-    await link(consumer)
+    await link_demo_account(consumer)
     await consumer.press("Послуги")
     await consumer.press("Технічна перевірка лічильника · 350,00 грн")
     await consumer.contact("+380501234567")
