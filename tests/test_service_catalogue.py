@@ -31,6 +31,17 @@ async def test_without_a_catalogue_the_default_one_has_the_two_services_of_seed_
     assert len(talk.buttons) == 10 + 1  # ten services and "My orders"
 
 
+async def test_the_default_reconnection_asks_for_the_debts_receipt(talk):
+    await linked(talk)
+    await talk.say("/service reconnection")
+    await talk.say("0501234567")
+    text = await talk.say("Skip")
+    assert ("Order No. 1: add a scan of the receipt for the paid debt, if the power was cut off for a debt. "
+            "Send a photo or a PDF file") in text
+    assert talk.buttons == ["Done"]
+    assert "Files in order No. 1: 0" in await talk.say("Done")
+
+
 async def test_the_imported_catalogue_is_the_menu_in_the_chats_language(talk, new_talk, demo_database, tmp_path):
     await import_files(demo_database, tmp_path / "exchange", {"services.csv": CATALOGUE})
     await linked(talk)

@@ -149,7 +149,7 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
     turn.say("service-ordered", number=str(order.id), service=await service_name(turn, order.service),
              account=account.number, phone=order.phone, status=status_name(turn, order.status))
     service = service_of(await catalogue(turn.tx), order.service)
-    if service.attach:
+    if attachment_asked(turn, service):
         ask_for_files(turn, order.id, service)
         return
     turn.with_menu()
@@ -275,7 +275,7 @@ async def show_order(turn: Turn, value: str) -> None:
         if order.status == AWAITING_PAYMENT:
             rows.extend(payment_asked(turn, order, account, lines))
         if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
-            if service_of(await catalogue(turn.tx), order.service).attach:  # the service asks for files
+            if attachment_asked(turn, service_of(await catalogue(turn.tx), order.service)):
                 rows.append([turn.button("order-attach-button", f"orderattach:{order.id}")])
             rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
@@ -365,10 +365,20 @@ FILES_PER_ORDER = 10
 FILE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
 
 
+def attachment_asked(turn: Turn, service: Service) -> str:
+    """What the consumer must attach to an order of the service, in the chat's language: the catalogue's (Ukrainian
+    when the language's is missing), else the locales' service-attach-CODE (the default catalogue's); "": nothing."""
+    what = service.attach.get(turn.language) or service.attach.get("uk")
+    if what:
+        return what
+    key = f"service-attach-{service.code}"
+    return turn.t(key) if not service.names and turn.app.translator.has(turn.language, key) else ""
+
+
 def ask_for_files(turn: Turn, order_id: int, service: Service, key: str = "order-attach-ask") -> None:
     """The chat is asked for the order's files: a photo or a PDF each, until Done."""
     turn.go("order-attach", order_id=order_id)
-    what = service.attach.get(turn.language) or service.attach.get("uk") or turn.t("order-attach-anything")
+    what = attachment_asked(turn, service) or turn.t("order-attach-anything")
     turn.say(key, number=str(order_id), what=what, limit=ATTACHMENT_LIMIT // (1024 * 1024),
              buttons=[[turn.button("order-attach-done", "attachdone:")]])
 

@@ -26,6 +26,7 @@ service-name-control-reading = Control reading for recalculation
 service-name-meter-verification = Meter verification
 service-name-commission-documents = Documents to the commission (disputed debt or charges)
 service-name-multifunction-meter = Installing a multifunction meter
+service-attach-reconnection = a scan of the receipt for the paid debt, if the power was cut off for a debt
 order-status-sent = Sent
 order-status-accepted = Accepted
 order-status-awaiting_confirmation = Awaiting confirmation

@@ -26,6 +26,7 @@ service-name-control-reading = Контрольные показания для 
 service-name-meter-verification = Поверка счётчика
 service-name-commission-documents = Передача документов на комиссию (несогласие с суммой долга или начислений)
 service-name-multifunction-meter = Установка многофункционального счётчика
+service-attach-reconnection = скан чека об оплате долга, если электроэнергию отключили из-за задолженности
 order-status-sent = Отправлена
 order-status-accepted = Принята к рассмотрению
 order-status-awaiting_confirmation = Ожидает подтверждения

@@ -26,6 +26,7 @@ service-name-control-reading = Контрольні показники для п
 service-name-meter-verification = Повірка лічильника
 service-name-commission-documents = Передача документів на комісію (незгода з сумою боргу чи нарахувань)
 service-name-multifunction-meter = Встановлення багатофункціонального лічильника
+service-attach-reconnection = скан чека про оплату боргу, якщо електроенергію відключили через заборгованість
 order-status-sent = Надіслана
 order-status-accepted = Прийнята до розгляду
 order-status-awaiting_confirmation = Очікує підтвердження
