@@ -102,6 +102,7 @@ def service_name(service: Service, language: str, translate: Callable[[str, str]
     except KeyError:
         return service.code
 
+
 CONSUMER, OPERATOR = "consumer", "operator"
 
 APPEAL_KINDS = ("invoice", "no-power", "meter", "other")
