@@ -1,7 +1,7 @@
 """CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
 
     .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE]
-                                         [--no-fast-path]
+                                         [--no-fast-path] [--compare-recent-turns]
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
 round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
@@ -10,13 +10,16 @@ and on PostgreSQL the server's own CPU per turn (every `postgres` process on thi
 the WAL writer; nothing else should use the server meanwhile). It isolates what the load benchmark's
 processes spend outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
 the measured turns alone (the set-up left out) to FILE, for `python -m pstats`. `--no-fast-path` runs every statement
-through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg.
+through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg. `--compare-recent-turns` measures
+the same turns with no recent turns kept and with them (core/recent_turns.py), alternating in four rounds so that
+the machine's load falls on both alike, and reports each.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import cProfile
+import dataclasses
 import sys
 import time
 from datetime import datetime
@@ -51,14 +54,16 @@ async def main(args) -> None:
         kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path("/tmp/kabinet-turns-photos")),
                           translator=Translator("uk"), window=ReadingWindow.parse("always"), timezone=KYIV,
                           clock=lambda: datetime.now(KYIV))
+        kept = {"kept": kabinet, "none kept": dataclasses.replace(kabinet, kept_turns=0)}
         keys = iter(range(1, 10**9))
 
         async def turn(chat: str, text: str | None = None, action: str | None = None) -> str:
             kind = EventKind.BUTTON if action else EventKind.TEXT
-            handled = await kabinet.process(Incoming("bench", chat, kind, text=text, action=action,
+            handled = await kabinet_now.process(Incoming("bench", chat, kind, text=text, action=action,
                                                      language="en", delivery_key=str(next(keys))))
             return " ".join(reply.text for reply in handled.replies)
 
+        kabinet_now = kabinet
         chats = [f"chat{n}" for n in range(args.chats)]
         for chat in chats:
             await turn(chat, "/link 010000012345 Шевченко")
@@ -90,21 +95,35 @@ async def main(args) -> None:
 
         rounds = max(1, args.turns // (3 * len(chats)))
         profile = cProfile.Profile() if args.profile else None
-        server = postgres_cpu()
-        cpu, wall = time.process_time(), time.perf_counter()
+        modes = ["none kept", "kept"] * 2 if args.compare_recent_turns else ["kept"]
+        totals = {mode: [0.0, 0.0, 0, 0, 0.0, 0] for mode in modes}  # cpu, wall, statements, direct, server, turns
+        for mode in modes:
+            kabinet_now = kept[mode]
+            statements = direct = 0
+            server = postgres_cpu()
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profile:
+                profile.enable()
+            part = max(1, rounds // 2) if args.compare_recent_turns else rounds
+            await asyncio.gather(*(user(chat, part) for chat in chats))
+            if profile:
+                profile.disable()
+            total = totals[mode]
+            total[0] += time.process_time() - cpu
+            total[1] += time.perf_counter() - wall
+            total[2] += statements
+            total[3] += direct
+            total[4] += postgres_cpu_since(server)
+            total[5] += part * 3 * len(chats)
         if profile:
-            profile.enable()
-        await asyncio.gather(*(user(chat, rounds) for chat in chats))
-        if profile:
-            profile.disable()
             profile.dump_stats(args.profile)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        server = postgres_cpu_since(server)
-        done = rounds * 3 * len(chats)
-        print(f"{args.backend}: {done} turns by {len(chats)} chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
-              f"{cpu / done * 1000:.2f} ms CPU per turn, {statements / done:.1f} statements per turn "
-              f"({direct / done:.1f} of them straight on asyncpg)"
-              + (f", PostgreSQL {server / done * 1000:.2f} ms CPU per turn" if args.backend == "postgresql" else ""))
+        for mode, (cpu, wall, counted, straight, server, done) in totals.items():
+            print(f"{args.backend}{f' ({mode})' if args.compare_recent_turns else ''}: {done} turns by {len(chats)} "
+                  f"chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
+                  f"{cpu / done * 1000:.2f} ms CPU per turn, {counted / done:.1f} statements per turn "
+                  f"({straight / done:.1f} of them straight on asyncpg)"
+                  + (f", PostgreSQL {server / done * 1000:.2f} ms CPU per turn" if args.backend == "postgresql"
+                     else ""))
         await database.close()
 
 
@@ -116,4 +135,6 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured turns into FILE (slows them)")
     parser.add_argument("--no-fast-path", dest="fast_path", action="store_false",
                         help="every statement through SQLAlchemy, none straight on asyncpg")
+    parser.add_argument("--compare-recent-turns", action="store_true",
+                        help="the same turns with no recent turns kept and with them, alternating")
     asyncio.run(main(parser.parse_args()))

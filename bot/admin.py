@@ -31,8 +31,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot import admin_import
 from bot.admin_schema import (
-    Appeal, AppealChangeBody, AppealChanged, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
-    LinkFailuresCleared, OnlinePayment, Order, OrderFile, PaymentsQuery,
+    Appeal, AppealChangeBody, AppealChanged, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
+    LinkFailuresCleared, OnlinePayment, Order, OrderFile, PaperInvoice, PaperInvoicesQuery, PaymentsQuery,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
 )
@@ -51,8 +51,11 @@ from scheduler.jobs import Planner, plan_after_import
 from storage import outbox, queries_admin, queries_payments
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
+from storage.exchange.export import paper_invoice_rows
+from storage.mappers import turns_from_json
 from storage.photos import FilePhotoArchive
 from storage.queries_services import to_outage
+from storage.repositories import SqlTransaction
 from storage.scheduling import SqlOutbox, SqlOutboxTransaction
 
 log = logging.getLogger(__name__)
@@ -302,6 +305,19 @@ async def list_payments(admin: Admin, request, who: str, query: PaymentsQuery) -
     return _page(OnlinePayment, items, rows[-1][0] if rows else None, query)
 
 
+# ----- paper invoices
+
+
+async def list_paper_invoices(admin: Admin, request, who: str, query: PaperInvoicesQuery) -> Page[PaperInvoice]:
+    # from the day's start where the utility is, as `kabinet export paper-invoices --since` counts it
+    since = None if query.since is None else datetime.combine(query.since, time(0), admin.timezone)
+    async with admin.database.session() as session:
+        rows = await SqlTransaction(session).paper_invoice_page(since, query.cursor, query.limit)
+    items = [PaperInvoice.model_validate({"id": id_, **row})
+             for (id_, _), row in zip(rows, paper_invoice_rows(choice for _, choice in rows))]
+    return _page(PaperInvoice, items, rows[-1][0] if rows else None, query)
+
+
 # ----- readings
 
 
@@ -453,8 +469,10 @@ async def order_file(admin: Admin, request, who: str, id: int, file: int) -> web
 
 
 def _appeal(row, number: str) -> Appeal:
+    turns = [AppealTurn(at=turn.at, update_id=turn.delivery, kind=turn.kind, said=turn.said, answered=turn.answered)
+             for turn in turns_from_json(row.turns)]
     return Appeal(id=row.id, account=number, kind=row.kind, text=row.text, status=row.status, answer=row.answer,
-                  created_at=row.created_at, updated_at=row.updated_at)
+                  created_at=row.created_at, updated_at=row.updated_at, turns=turns)
 
 
 async def list_appeals(admin: Admin, request, who: str, query: AppealsQuery) -> Page[Appeal]:
@@ -680,6 +698,9 @@ ROUTES = [
     Route("GET", "/admin/payments", "list-payments",
           "Payments made online (paid or reversed), as `kabinet export payments` lists them, by id",
           list_payments, query=PaymentsQuery, answer=Page[OnlinePayment]),
+    Route("GET", "/admin/paper-invoices", "list-paper-invoices",
+          "Paper invoice choices (yes: still posted), as `kabinet export paper-invoices` lists them, by account id",
+          list_paper_invoices, query=PaperInvoicesQuery, answer=Page[PaperInvoice]),
     Route("GET", "/admin/stats", "stats", "Counts of accounts, chats, readings, orders, appeals, outbox",
           stats, answer=Stats),
 ]

@@ -54,6 +54,10 @@ class PaymentsQuery(PageQuery):
     since: date | None = Field(None, description="only payments paid on or after this day, in the utility's time zone")
 
 
+class PaperInvoicesQuery(PageQuery):
+    since: date | None = Field(None, description="only choices made on or after this day, in the utility's time zone")
+
+
 # ----- bodies
 
 
@@ -179,6 +183,16 @@ class OnlinePayment(BaseModel):
     service_order: int | None = Field(None, description="the service order it paid; null: paid for the electricity")
 
 
+class PaperInvoice(BaseModel):
+    """Whether the utility still posts a paper invoice for an account, as a consumer last chose it in /settings:
+    a row of `kabinet export paper-invoices`."""
+
+    id: int = Field(description="the account's id here: the order of the pages")
+    account: str
+    paper_invoice: Literal["yes", "no"] = Field(description="no: the consumer takes the invoice by e-mail and chat only")
+    chosen_at: datetime
+
+
 class OrderEvent(BaseModel):
     id: int
     status: str
@@ -218,15 +232,30 @@ class OrderChanged(BaseModel):
     notified: int = Field(description="chats the change was planned to")
 
 
+class AppealTurn(BaseModel):
+    """One turn of the consumer's chat before a technical-support appeal: what came in, what the bot answered."""
+
+    at: datetime
+    update_id: str | None = Field(description="the messenger's id of the incoming update (Telegram's update_id, "
+                                              "Viber's message_token); null in the console")
+    kind: str = Field(description="text, button, photo, contact or other")
+    said: str = Field(description="what the consumer typed, or `[button] ACTION`, `[photo]`, `[contact]`; a secret "
+                                  "(the owner's surname typed while linking, a mailed code) as `[hidden]`")
+    answered: str = Field(description="the bot's replies: their texts, `[label]` of their buttons, "
+                                      "`[image NAME]`, `[document NAME]`")
+
+
 class Appeal(BaseModel):
     id: int
     account: str
-    kind: str
+    kind: str = Field(description="invoice, no-power, meter, other, or bot: the bot does not work as expected")
     text: str
     status: str
     answer: str | None
     created_at: datetime
     updated_at: datetime
+    turns: list[AppealTurn] = Field(description="with a `bot` appeal: the chat's last turns (at most 20, of the week "
+                                                "before it was written) oldest first; otherwise empty")
 
 
 class AppealChanged(BaseModel):

@@ -230,7 +230,8 @@ async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
                 for row in rows:
                     chat = await tx.chat_by_id(row.chat_id)
                     item = dataclasses.replace(row, language=chat.language if chat else "uk")
-                    replies = await render(tx, kabinet.translator, item, planner.today(), settings.window)
+                    replies = await render(tx, kabinet.translator, item, planner.today(), settings.window,
+                                           payee=kabinet.payee)
                     target = f"{chat.channel}:{chat.external_id}" if chat else row.chat_id
                     for reply in replies or []:
                         print(f"  to {target}: {reply.text}")

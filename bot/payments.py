@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from core.flows.balance import PURPOSE_LANGUAGE
+from core.paying import PURPOSE_LANGUAGE
 from core.i18n import Translator
 from core.liqpay import BadCallback, Callback, ForgedCallback, LiqPay, Outcome
 from core.pay_links import BadPayLink, ExpiredPayLink, ForgedPayLink, PayLinks

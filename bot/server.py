@@ -15,6 +15,7 @@ from bot.metrics import exposition, install as install_metrics, refresh_outbox_d
 from bot.settings import Settings
 from core.conversation import Kabinet
 from core.notifications import Sender
+from core.mailing import EMAIL
 from handlers.email import EmailSender
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
@@ -187,7 +188,8 @@ class Server:
             self.app[SHARED_PACE] = pace
         self.dispatcher = Dispatcher(
             store, self.senders, self.kabinet.translator, settings.zone, settings.window,
-            rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate}, pace=pace,
+            rates={"telegram": settings.telegram_rate, "viber": settings.viber_rate, EMAIL: settings.smtp_rate},
+            pace=pace, payee=self.kabinet.payee, mailer=self.kabinet.mailer,
         )
         self.app[DISPATCHER] = self.dispatcher
         self.app[REMINDERS] = self.reminders

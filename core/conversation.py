@@ -22,6 +22,7 @@ from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, Payee
 from core.ports import ChatFiles, Mailer, PhotoArchive, Store, Transaction
 from core.readings import ReadingWindow
+from core.recent_turns import KEPT_TURNS, kept_turn
 from core.recognition import PhotoReader
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class Kabinet:
     photo_quota: int | None = None
     # Sends e-mail (the confirmation codes of /settings' address); None: no e-mail is configured nor offered.
     mailer: Mailer | None = None
+    # Turns of each chat kept for a technical-support appeal (core/recent_turns.py); 0 keeps none.
+    kept_turns: int = KEPT_TURNS
     # The features this Kabinet serves.
     flows: tuple[Flow, ...] = STANDARD_FLOWS
 
@@ -120,7 +123,10 @@ class Kabinet:
             log.exception("event from %s chat %s failed (delivery %s)", event.channel, event.chat_id,
                           event.delivery_key)
             language = turn.language if turn else self.translator.language_for(event.language)
-            return Handled(Outcome.FAILED, [Reply(self.translator(language, "error-ours"))])
+            apology = [Reply(self.translator(language, "error-ours"))]
+            if turn is not None:
+                await self._keep_failed(turn, apology)
+            return Handled(Outcome.FAILED, apology)
         # Committed: from here on nothing may turn the answer into an apology.
         for name, labels in turn.counted:
             metrics.count(name, 1, **labels)
@@ -130,6 +136,22 @@ class Kabinet:
             except Exception:
                 log.exception("after the turn of %s chat %s", event.channel, event.chat_id)
         return Handled(Outcome.DONE, turn.replies)
+
+    async def _keep_failed(self, turn: Turn, apology: list[Reply]) -> None:
+        """A failed turn is kept among the chat's recent turns in a transaction of its own (the turn's rolled
+        back): the one a technical-support appeal most needs. Not when it failed before its step was known,
+        since then a secret it carried could not be told."""
+        if not self.kept_turns or not turn.step_read:
+            return
+        event = turn.event
+        try:
+            async with self.store.transaction() as tx:
+                chat, _ = await tx.chat_and_state(event.channel, event.chat_id, turn.language)
+                await tx.keep_turn(chat.id, kept_turn(self.registry, event, turn.step_at_start, apology, self.clock()),
+                                   self.kept_turns)
+        except Exception:
+            log.warning("the failed turn of %s chat %s was not kept either", event.channel, event.chat_id,
+                        exc_info=True)
 
     async def _before_turn(self, event: Incoming) -> object | None:
         """A photo's slow work (reading it), done before the turn's transaction opens so that no connection or
@@ -192,6 +214,9 @@ class Turn:
         self.language = app.translator.language_for(event.language)
         self.chat: Chat
         self.state: ConversationState | None = None
+        # The step the chat was in when the event came (None: none), once the turn has read it (`step_read`).
+        self.step_at_start: str | None = None
+        self.step_read = False
         self._state_changed = False
         self.forgotten = False
         # The chat's linked accounts, read by a command or button that needs them (core.flows.accounts.linked).
@@ -241,6 +266,7 @@ class Turn:
         """The event handled, for the chat (locked) and the step it is in, as the transaction opened them."""
         event = self.event
         self.chat, self.state = chat, state
+        self.step_at_start, self.step_read = (state.step if state else None), True
         self.language = self.chat.language
         if not self.chat.active:
             self.chat.active = True
@@ -264,6 +290,9 @@ class Turn:
             self.say("message-unsupported")
         if self._state_changed and not self.forgotten:
             await self.tx.save_state(self.chat.id, self.state)
+        if self.app.kept_turns and not self.forgotten:
+            await self.tx.keep_turn(self.chat.id, kept_turn(registry, event, self.step_at_start, self.replies,
+                                                            self.app.clock()), self.app.kept_turns)
 
     async def on_text(self, raw: str) -> None:
         if len(raw) > MAX_TEXT:

@@ -85,13 +85,14 @@ def shown_address(address: str) -> str:
         return address
 
 
-# The reminder switches (core.preferences.REMINDER_SWITCHES) that also go by e-mail once an address is confirmed.
+# The kinds of notices a chat may also take by e-mail (/settings), and those a first address takes.
+EMAIL_NOTICES = ("invoice", "debt", "reading", "verification", "outages", "orders")
 DEFAULT_EMAIL_NOTICES = ("invoice",)
 
 
 @dataclass(frozen=True)
 class ChatEmail:
-    """A chat's confirmed address and the reminder switches it also takes by e-mail."""
+    """A chat's confirmed address and the kinds of notices (EMAIL_NOTICES) it also takes by e-mail."""
 
     address: str
     confirmed_at: datetime

@@ -80,6 +80,7 @@ class Email:
     subject: str
     body: str
     attachments: tuple[Attachment, ...] = ()
+    reference: str | None = None  # what the Message-ID is made of, for a message that may be sent again
 
 
 @dataclass

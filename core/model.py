@@ -44,6 +44,8 @@ class Account:
     street: str | None = None
     house: str | None = None
     grid_node: str | None = None
+    contract_number: str | None = None
+    contract_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,20 @@ class Appeal:
     answer: str | None
     created_at: datetime
     updated_at: datetime
+    # The chat's recent turns as they were when it was written (a "the bot does not work" appeal), oldest first.
+    turns: tuple[RecentTurn, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecentTurn:
+    """One turn of a chat as it is kept for a technical-support appeal: what came in (a secret hidden, a photo
+    named, never its bytes) and the texts the bot answered."""
+
+    at: datetime
+    delivery: str | None  # the messenger's id of the update (Telegram update_id, Viber message_token); None: console
+    kind: str  # text, button, photo, contact, other
+    said: str
+    answered: str
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.amount_due import due_of
 from core.messages import Button, Reply
-from core.model import ChatSettings
+from core.model import ChatSettings, Payee
 from core.ports import Appeals, NoticeSources, ServiceOrders
 from core.services import (
     AWAITING_CONFIRMATION, AWAITING_PAYMENT, catalogue, contract_of, service_name, service_of,
@@ -92,6 +92,7 @@ class OutboxMessage:
     period: str
     attempts: int
     text: dict[str, Any] | None  # JSON: the packed replies, a broadcast's text per language, a payment's amount
+    via: str | None = None  # None: the chat's messenger; core.mailing.EMAIL: the chat's e-mail address
 
 
 def outbox_key(chat_id: int, kind: Kind | str, subject: str, period: str) -> str:
@@ -200,9 +201,11 @@ def unpacked_replies(packed: dict[str, Any] | None) -> list[Reply]:
 
 
 async def render(tx: NoticeSources, translator: Translator, item: OutboxMessage, today: date, window: ReadingWindow,
-                 timezone: tzinfo | None = None) -> list[Reply] | None:
-    """The replies for one outbox row (`item` has kind, subject, period, language, text)."""
-    from core import i18n
+                 timezone: tzinfo | None = None, payee: Payee | None = None,
+                 now: datetime | None = None) -> list[Reply] | None:
+    """The replies for one outbox row (`item` has kind, subject, period, language, text); `payee`: the utility's
+    payment details, for the Pay buttons of a debt."""
+    from core import i18n, paying
 
     language = item.language
     kind = Kind(item.kind)
@@ -234,8 +237,9 @@ async def render(tx: NoticeSources, translator: Translator, item: OutboxMessage,
             owed = (await due_of(tx, account)).total  # what /balance calls "to pay now", not the balance as of its day
             if owed <= 0:
                 return None  # paid since it was planned
+            pay = paying.pay_buttons(translator, language, payee, account, owed, now or datetime.now(UTC))
             return [Reply(t("notice-debt", account=account.number, amount=i18n.money(owed),
-                            due=i18n.day(invoice.due_on)))]
+                            due=i18n.day(invoice.due_on)), [pay] if pay else [])]
         return [Reply(t("notice-invoice", account=account.number, period=i18n.month(invoice.period),
                         amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, language),
                         due=i18n.day(invoice.due_on)))]

@@ -14,7 +14,7 @@ from core.email_address import ChatEmail, PendingCode
 from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, OrderFile, Outage, Payment, Service, ServiceOrder, Submission,
+    MeterReading, OrderChange, OrderFile, Outage, Payment, RecentTurn, Service, ServiceOrder, Submission,
 )
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
@@ -80,6 +80,9 @@ class Accounts(Protocol):
 
     async def chats_linked_to(self, account_id: int) -> list[int]:
         """The chats the account is linked to."""
+
+    async def first_linked_chat(self, account_id: int) -> int | None:
+        """The chat linked to the account the longest (of two linked at once, the older chat), or None."""
 
 
 class Readings(Protocol):
@@ -220,7 +223,9 @@ class ServiceOrders(Protocol):
 class Appeals(Protocol):
     """Appeals to the call centre and its answers."""
 
-    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal: ...
+    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime,
+                         turns: tuple[RecentTurn, ...] = ()) -> Appeal:
+        """A new appeal; `turns`: the chat's recent turns attached to it (a technical-support appeal)."""
 
     async def appeal(self, appeal_id: int) -> Appeal | None:
         """The appeal, locked against a concurrent change."""
@@ -229,6 +234,16 @@ class Appeals(Protocol):
         """The accounts' latest appeals, newest first."""
 
     async def update_appeal(self, appeal_id: int, status: str, answer: str | None, at: datetime) -> Appeal: ...
+
+
+class RecentTurns(Protocol):
+    """The last turns of each chat, kept a few days for a technical-support appeal (core/recent_turns.py)."""
+
+    async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
+        """Keep the turn with the chat's last `keep` turns; the oldest beyond them is overwritten (one statement)."""
+
+    async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
+        """The chat's last `limit` turns taken at or after `since`, oldest first."""
 
 
 class ChatPreferences(Protocol):
@@ -275,6 +290,12 @@ class Emails(Protocol):
     async def email_codes_sent_to(self, address: str, since: datetime) -> list[datetime]:
         """When codes were mailed to this address since `since`, from any chat."""
 
+    async def set_email_notices(self, chat_id: int, notices: frozenset[str]) -> None:
+        """The kinds of notices (core.email_address.EMAIL_NOTICES) the chat also takes by e-mail."""
+
+    async def refuse_email(self, chat_id: int, address: str, at: datetime) -> None:
+        """The address's server refused it for good: nothing more is mailed there (a newer address is untouched)."""
+
     async def choose_paper_invoice(self, account_id: int, paper: bool, chat_id: int | None, at: datetime) -> None: ...
 
     async def paper_invoice(self, account_id: int) -> bool | None:
@@ -298,7 +319,7 @@ class Outbox(NoticePlanning, Protocol):
 
 
 class Transaction(Chats, Accounts, Readings, Photos, BillingViews, Outages, Contacts, ServiceOrders, Appeals,
-                  ChatPreferences, Emails, Outbox, Protocol):
+                  RecentTurns, ChatPreferences, Emails, Outbox, Protocol):
     """One unit of work: everything one consumer event reads and writes, committed together."""
 
 
@@ -368,8 +389,11 @@ class ReminderPlanning(OutageNotices, ServiceOrders, Protocol):
         """Outbox rows created at or after `since`, in id order (what a dry run shows)."""
 
 
-class Delivery(NoticeSources, ChatPreferences, Outbox, Protocol):
+class Delivery(NoticeSources, ChatPreferences, Emails, Outbox, Protocol):
     """One outbox message's unit of work: the chat's settings, the notice's data, and what became of it."""
+
+    async def queue_email_copy(self, message_id: int, at: datetime) -> None:
+        """A copy of the message for the chat's e-mail address (core.mailing), its own row; once however often asked."""
 
     async def record_delivery(self, message_id: int, status: str, *, now: datetime, outcome: str | None = None,
                               not_before: datetime | None = None, attempts_add: int = 0) -> None:
@@ -416,3 +440,6 @@ class OutboxStore(Protocol):
 
     async def prune_photos(self, before: datetime, batch: int) -> int:
         """Photos received before `before`, rows and files."""
+
+    async def prune_recent_turns(self, before: datetime, batch: int) -> int:
+        """Chats' recent turns taken before `before`."""

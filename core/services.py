@@ -105,7 +105,9 @@ def service_name(service: Service, language: str, translate: Callable[[str, str]
 
 CONSUMER, OPERATOR = "consumer", "operator"
 
-APPEAL_KINDS = ("invoice", "no-power", "meter", "other")
+# "bot": the bot does not work as expected; it reaches the operator with the chat's recent turns attached.
+SUPPORT_APPEAL = "bot"
+APPEAL_KINDS = ("invoice", "no-power", "meter", SUPPORT_APPEAL, "other")
 APPEAL_NEW, APPEAL_IN_PROGRESS, APPEAL_ANSWERED, APPEAL_CLOSED = "new", "in_progress", "answered", "closed"
 APPEAL_STATUSES = (APPEAL_NEW, APPEAL_IN_PROGRESS, APPEAL_ANSWERED, APPEAL_CLOSED)
 APPEAL_TRANSITIONS = {

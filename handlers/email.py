@@ -11,7 +11,8 @@ from typing import Literal
 
 import aiosmtplib
 
-from core.messages import Email, Reply
+from core.mailing import email_of
+from core.messages import Email
 from core.notifications import DeliveryError, MailboxRefused, TransientFailure
 
 log = logging.getLogger(__name__)
@@ -33,21 +34,6 @@ class SmtpServer:
     timeout: float = 30.0
 
 
-def email_of(to: str, subject: str, replies: list[Reply], footer: str = "") -> Email:
-    """Core's replies as one e-mail: their texts as paragraphs, a link button as its label and address (the
-    bank's payment page), their documents and pictures attached; other buttons answer only in the chat."""
-    paragraphs, attachments = [], []
-    for reply in replies:
-        lines = [reply.text] if reply.text else []
-        lines += [f"{button.label}: {button.url}" for button in reply.all_buttons() if button.url]
-        if lines:
-            paragraphs.append("\n".join(lines))
-        attachments += [file for file in (reply.document, reply.image) if file is not None]
-    if footer:
-        paragraphs.append(footer)
-    return Email(to, subject, "\n\n".join(paragraphs), tuple(attachments))
-
-
 def compose(email: Email, sender: str) -> EmailMessage:
     """The MIME message: UTF-8 subject and body (encoded words and base64 on the wire), files attached."""
     message = EmailMessage()
@@ -56,7 +42,9 @@ def compose(email: Email, sender: str) -> EmailMessage:
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False)
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    message["Message-ID"] = make_msgid(domain=domain)
+    # A notice's own reference: a retried send carries the same Message-ID, so a mailbox shows it once.
+    message["Message-ID"] = (f"<{email.reference}@{domain or 'kabinet'}>" if email.reference
+                             else make_msgid(domain=domain))
     message.set_content(email.body, charset="utf-8")
     for attachment in email.attachments:
         maintype, _, subtype = attachment.mime_type.partition("/")

@@ -15,6 +15,7 @@ from core.notifications import (
 from core.outages import plan_current_outage_notices
 from core.ports import OutboxStore, ReminderPlanning
 from core.readings import ReadingWindow
+from core.recent_turns import KEPT_FOR
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Planner:
             "deliveries": await store.prune_deliveries(now - keep.deliveries, batch),
             "link attempts": await store.prune_link_attempts(now - LINK_ATTEMPTS_COUNT, batch),
             "photos": await store.prune_photos(now - keep.photos, batch),
+            "recent turns": await store.prune_recent_turns(now - KEPT_FOR, batch),
             "viber media": await asyncio.to_thread(keep.media_sweep) if keep.media_sweep else 0,
         }
         log.info("retention deleted %s", ", ".join(f"{n} {what}" for what, n in deleted.items()))

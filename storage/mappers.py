@@ -2,11 +2,12 @@
 (storage/statements.py), whether SQLAlchemy or the asyncpg fast path read them."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
-    OrderChange, OrderFile, Outage, Payment, Service, ServiceOrder,
+    OrderChange, OrderFile, Outage, Payment, RecentTurn, Service, ServiceOrder,
 )
 from core.readings import MAX_ZONES
 from storage.models import (
@@ -20,7 +21,8 @@ def to_account(row: AccountRow) -> Account:
         id=row.id, number=row.number, eic=row.eic, surname=row.surname, full_name=row.full_name,
         address=row.address, settlement=row.settlement, consumer_type=row.consumer_type,
         tariff_plan=row.tariff_plan, balance=Decimal(row.balance), balance_on=row.balance_on,
-        street=row.street, house=row.house, grid_node=row.grid_node,
+        street=row.street, house=row.house, grid_node=row.grid_node, contract_number=row.contract_number,
+        contract_date=row.contract_date,
     )
 
 
@@ -95,7 +97,19 @@ def to_appeal(row: AppealRow) -> Appeal:
     return Appeal(
         id=row.id, account_id=row.account_id, chat_id=row.chat_id, kind=row.kind, text=row.text,
         status=row.status, answer=row.answer, created_at=row.created_at, updated_at=row.updated_at,
+        turns=turns_from_json(row.turns),
     )
+
+
+def turns_to_json(turns: tuple[RecentTurn, ...]) -> list[dict]:
+    """An appeal's attached turns as its JSON column keeps them."""
+    return [{"at": turn.at.astimezone(UTC).isoformat(), "delivery": turn.delivery, "kind": turn.kind,
+             "said": turn.said, "answered": turn.answered} for turn in turns]
+
+
+def turns_from_json(data: list[dict] | None) -> tuple[RecentTurn, ...]:
+    return tuple(RecentTurn(datetime.fromisoformat(item["at"]), item["delivery"], item["kind"], item["said"],
+                            item["answered"]) for item in data or ())
 
 
 # ----- the accounts views of a turn (LINKED_METERS, ACCOUNT_SUMMARIES, OPEN_TURN): a row per meter

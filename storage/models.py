@@ -71,6 +71,8 @@ class AccountRow(Base):
     tariff_plan: Mapped[str] = mapped_column(String(50))
     balance: Mapped[Decimal] = mapped_column(Money)
     balance_on: Mapped[date] = mapped_column(Date)
+    contract_number: Mapped[str | None] = mapped_column(String(50))  # the supply contract, when the billing names it
+    contract_date: Mapped[date | None] = mapped_column(Date)
 
 
 def stored_place_key(settlement: str | None) -> str:
@@ -163,13 +165,17 @@ class ReplacedReadingRow(Base):
 
 class PaymentRow(Base):
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose"),)
+    # The reference is in the key: a payment made online and a bank payment of the same day, amount and purpose
+    # are two payments (migration 0013).
+    __table_args__ = (UniqueConstraint("account_id", "paid_on", "amount", "purpose", "reference"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     paid_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     # Empty rather than NULL, so the natural key stays unique in both databases.
     purpose: Mapped[str] = mapped_column(String(200), default="")
+    # The provider's payment id or our order id of a payment made online (payments.csv `reference`); empty if none.
+    reference: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class InvoiceRow(Base):
@@ -239,7 +245,7 @@ class ChatEmailRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
     address: Mapped[str] = mapped_column(String(254))
     confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    notices: Mapped[list] = mapped_column(JSON)  # core.preferences.REMINDER_SWITCHES names, e.g. ["invoice"]
+    notices: Mapped[list] = mapped_column(JSON)  # core.email_address.EMAIL_NOTICES names, e.g. ["invoice"]
     # When the address's server refused it for good (handlers.email.MailboxRefused); nothing is mailed until
     # the consumer gives an address again.
     refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -334,6 +340,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str | None] = mapped_column(String(200))
+    # None: the chat's messenger; "email": a copy for the chat's confirmed e-mail address, with its own tries.
+    via: Mapped[str | None] = mapped_column(String(10))
 
 
 class ServiceRow(Base):
@@ -412,6 +420,22 @@ class AppealRow(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A technical-support appeal's copy of the chat's recent turns when it was written (storage.mappers).
+    turns: Mapped[list | None] = mapped_column(JSON)
+
+
+class RecentTurnRow(Base):
+    """A chat's last turns (core/recent_turns.py), a ring of slots: a turn overwrites the chat's oldest slot."""
+
+    __tablename__ = "recent_turns"
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)  # seq modulo the turns kept
+    seq: Mapped[int] = mapped_column(Integer)  # the chat's turns counted, so the newest is known
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    delivery: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    said: Mapped[str] = mapped_column(Text)
+    answered: Mapped[str] = mapped_column(Text)
 
 
 class ChatSettingsRow(Base):

@@ -267,7 +267,21 @@ async def planned_since(session: AsyncSession, since: datetime, limit: int) -> l
 
 def _message(o: OutboxRow, c: ChatRow) -> OutboxMessage:
     return OutboxMessage(o.id, o.chat_id, c.channel, c.external_id, c.language, c.active, o.kind, o.subject,
-                         o.period, o.attempts, o.text)
+                         o.period, o.attempts, o.text, o.via)
+
+
+async def queue_email_copy(session: AsyncSession, outbox_id: int, via: str, now: datetime) -> None:
+    """A copy of the row for another way to the chat (`via`), queued now under the row's key and `:via`: an
+    INSERT … SELECT that a second call (a restart, another dispatcher) finds already done."""
+    source = select(
+        OutboxRow.key + literal(f":{via}"), OutboxRow.chat_id, OutboxRow.kind, OutboxRow.subject, OutboxRow.period,
+        OutboxRow.text, literal(via), literal("queued"), literal(0), literal(now, OutboxRow.not_before.type),
+        literal(now, OutboxRow.created_at.type),
+    ).where(OutboxRow.id == outbox_id)
+    await session.execute(insert_of(session)(OutboxRow).from_select(
+        ["key", "chat_id", "kind", "subject", "period", "text", "via", "status", "attempts", "not_before", "created_at"],
+        source,
+    ).on_conflict_do_nothing(index_elements=["key"]))
 
 
 async def chats_told_of_outage(session: AsyncSession, code: str) -> set[int]:

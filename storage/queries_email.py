@@ -128,8 +128,21 @@ class EmailQueries:
 
     async def paper_invoice_choices(self, since: datetime | None = None) -> list[PaperInvoiceChoice]:
         """For the export to the utility: every account's choice (made since `since`), by account number."""
-        statement = (select(AccountRow.number, PaperInvoiceRow.paper, PaperInvoiceRow.chosen_at)
-                     .join(AccountRow, AccountRow.id == PaperInvoiceRow.account_id).order_by(AccountRow.number))
-        if since is not None:
-            statement = statement.where(PaperInvoiceRow.chosen_at >= since)
+        statement = _paper_invoice_choices(since).order_by(AccountRow.number)
         return [PaperInvoiceChoice(*row) for row in await self.session.execute(statement)]
+
+    async def paper_invoice_page(self, since: datetime | None, after: int | None,
+                                 limit: int) -> list[tuple[int, PaperInvoiceChoice]]:
+        """The export's choices by the account's id (the admin API's pages): (account id, choice)."""
+        statement = (_paper_invoice_choices(since).add_columns(PaperInvoiceRow.account_id)
+                     .order_by(PaperInvoiceRow.account_id).limit(limit))
+        if after is not None:
+            statement = statement.where(PaperInvoiceRow.account_id > after)
+        return [(account_id, PaperInvoiceChoice(number, paper, chosen_at))
+                for number, paper, chosen_at, account_id in await self.session.execute(statement)]
+
+
+def _paper_invoice_choices(since: datetime | None):
+    statement = (select(AccountRow.number, PaperInvoiceRow.paper, PaperInvoiceRow.chosen_at)
+                 .join(AccountRow, AccountRow.id == PaperInvoiceRow.account_id))
+    return statement if since is None else statement.where(PaperInvoiceRow.chosen_at >= since)

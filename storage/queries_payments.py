@@ -170,13 +170,15 @@ async def pending_of(session: AsyncSession, account_ids: Collection[int]) -> lis
 
 
 async def billing_payments(session: AsyncSession, account_ids: Collection[int]) -> dict[tuple, int]:
-    """The billing's payments of the accounts, by natural key (account_id, paid_on, amount, purpose), to their id."""
+    """The billing's payments of the accounts, by natural key (account_id, paid_on, amount, purpose, reference), to
+    their id."""
     found: dict[tuple, int] = {}
     for chunk in chunks(sorted(account_ids)):
         rows = await session.execute(select(PaymentRow.account_id, PaymentRow.paid_on, PaymentRow.amount,
-                                            PaymentRow.purpose, PaymentRow.id).where(PaymentRow.account_id.in_(chunk)))
-        found.update(((account_id, paid_on, Decimal(amount), purpose), id_)
-                     for account_id, paid_on, amount, purpose, id_ in rows)
+                                            PaymentRow.purpose, PaymentRow.reference, PaymentRow.id)
+                                     .where(PaymentRow.account_id.in_(chunk)))
+        found.update(((account_id, paid_on, Decimal(amount), purpose, reference), id_)
+                     for account_id, paid_on, amount, purpose, reference, id_ in rows)
     return found
 
 

@@ -6,12 +6,14 @@ from decimal import Decimal
 
 from sqlalchemy import delete, or_, select, true, update
 
-from core.model import Appeal, ChatSettings, Contact, OrderChange, OrderFile, Outage, Service, ServiceOrder
+from core.model import Appeal, ChatSettings, Contact, OrderChange, OrderFile, Outage, RecentTurn, Service, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage import outbox
 from storage.dialect import insert_of
-from storage.mappers import to_account, to_appeal, to_change, to_order, to_order_file, to_outage, to_service
+from storage.mappers import (
+    to_account, to_appeal, to_change, to_order, to_order_file, to_outage, to_service, turns_to_json,
+)
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
     ServiceOrderFileRow, ServiceOrderRow, ServiceRow, stored_node_key, stored_place_key,
@@ -165,9 +167,10 @@ class ServiceQueries:
 
     # ----- appeals
 
-    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime) -> Appeal:
+    async def add_appeal(self, account_id: int, chat_id: int | None, kind: str, text: str, at: datetime,
+                         turns: tuple[RecentTurn, ...] = ()) -> Appeal:
         row = AppealRow(account_id=account_id, chat_id=chat_id, kind=kind, text=text, status="new", answer=None,
-                        created_at=at, updated_at=at)
+                        created_at=at, updated_at=at, turns=turns_to_json(turns) if turns else None)
         self.session.add(row)
         await self.session.flush()
         return to_appeal(row)
@@ -221,7 +224,10 @@ class ServiceQueries:
         return found
 
     async def forget_chat_services(self, chat_id: int) -> None:
-        """/forget: the chat's settings go; its orders and appeals stay with the account, no longer tied to it."""
-        for table in (ServiceOrderRow, AppealRow, ServiceOrderFileRow):
+        """/forget: the chat's settings go; its orders, their files and appeals stay with the account, no longer tied
+        to it, and the chat's turns attached to an appeal go as its recent turns do."""
+        await self.session.execute(update(AppealRow).where(AppealRow.chat_id == chat_id).values(chat_id=None,
+                                                                                                turns=None))
+        for table in (ServiceOrderRow, ServiceOrderFileRow):
             await self.session.execute(update(table).where(table.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(delete(ChatSettingsRow).where(ChatSettingsRow.chat_id == chat_id))

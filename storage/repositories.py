@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.model import (
-    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, Submission,
+    Account, AccountSummary, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading, RecentTurn,
+    Submission,
 )
 from core.notifications import Kind
 from storage import outbox
@@ -20,14 +21,15 @@ from storage.mappers import (
 from storage.queries_photos import PhotoQueries
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, InvoiceRow, LinkAttemptRow, MeterRow, PhotoRow, ReadingRow,
-    ReplacedReadingRow,
+    RecentTurnRow, ReplacedReadingRow,
 )
 from storage.queries_billing import BillingQueries
 from storage.queries_email import EmailQueries
 from storage.queries_services import ServiceQueries
 from storage.statements import (
-    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, FIRST_DELIVERY, KEEP_REPLACED, LAST_READINGS, LINKED_ACCOUNTS,
-    LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN, READING_OF_KEY, REPLACE_READING, SAVE_CHAT, SAVE_STATE,
+    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, FIRST_DELIVERY, KEEP_REPLACED, KEEP_TURN, LAST_READINGS,
+    LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN, READING_OF_KEY, RECENT_TURNS,
+    REPLACE_READING, SAVE_CHAT, SAVE_STATE,
 )
 
 
@@ -153,7 +155,7 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
                                    .values(chat_id=None))
         await self.forget_chat_services(chat_id)
         # Its link attempts stay: they are keyed by the messenger's chat id, so the limit survives /forget.
-        for table in (ChatAccountRow, ConversationRow):
+        for table in (ChatAccountRow, ConversationRow, RecentTurnRow):
             await self.session.execute(delete(table).where(table.chat_id == chat_id))
         await self.session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
 
@@ -163,6 +165,17 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             return
         await self._run(SAVE_STATE[self.dialect], {"chat_id": chat_id, "step": state.step, "data": state.data,
                                                    "updated_at": datetime.now(UTC)})
+
+    # ----- the chat's recent turns (core/recent_turns.py)
+
+    async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
+        await self._run(KEEP_TURN[self.dialect], {
+            "chat_id": chat_id, "keep": keep, "at": turn.at, "delivery": turn.delivery, "kind": turn.kind,
+            "said": turn.said, "answered": turn.answered})
+
+    async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
+        rows = await self._run(RECENT_TURNS, {"chat_id": chat_id, "since": since, "limit": limit})
+        return [RecentTurn(row.at, row.delivery, row.kind, row.said, row.answered) for row in reversed(list(rows))]
 
     # ----- accounts and links
 
@@ -236,6 +249,12 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             select(ChatAccountRow.chat_id).where(ChatAccountRow.account_id == account_id)
             .order_by(ChatAccountRow.chat_id)
         ))
+
+    async def first_linked_chat(self, account_id: int) -> int | None:
+        return await self.session.scalar(
+            select(ChatAccountRow.chat_id).where(ChatAccountRow.account_id == account_id)
+            .order_by(ChatAccountRow.linked_at, ChatAccountRow.chat_id).limit(1)
+        )
 
     async def plan_notices(self, kind: Kind, notices: list[tuple[int, str, str]], at: datetime) -> int:
         return await outbox.plan_notices(self.session, kind, notices, at)

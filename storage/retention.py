@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.database import Database
-from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow
+from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow, RecentTurnRow
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,10 @@ async def _prune_by_id(database: Database, table, created, before: datetime, con
 async def prune_outbox(database: Database, before: datetime, batch: int) -> int:
     """Sent and skipped rows planned before `before`, but not the newest one a daily planner still checks."""
     newer = aliased(OutboxRow)
+    # Per way to the chat: a notice's e-mail row (core.mailing) is newer than its chat row but does not replace it.
     superseded = exists().where(newer.chat_id == OutboxRow.chat_id, newer.kind == OutboxRow.kind,
-                                newer.subject == OutboxRow.subject, newer.id > OutboxRow.id)
+                                newer.subject == OutboxRow.subject, newer.via.is_not_distinct_from(OutboxRow.via),
+                                newer.id > OutboxRow.id)
     condition = and_(OutboxRow.status.in_(PRUNED_STATUSES), or_(OutboxRow.kind.not_in(REPLANNED), superseded))
     return await _prune_by_id(database, OutboxRow, OutboxRow.created_at, before, condition, batch)
 
@@ -78,22 +80,28 @@ async def prune_link_attempts(database: Database, before: datetime, batch: int) 
     return await _prune_by_id(database, LinkAttemptRow, LinkAttemptRow.attempted_at, before, true(), batch)
 
 
-async def prune_deliveries(database: Database, before: datetime, batch: int) -> int:
-    """Messenger deliveries seen before `before`: a messenger redelivers within minutes, not weeks."""
+async def _prune_by_time(database: Database, table, at, before: datetime, batch: int) -> int:
+    """Delete the rows of `table` whose indexed time `at` is before `before`, oldest first, `batch` at a time."""
     deleted, pace = 0, _Pace(database)
     while True:
         async with database.session() as session:
-            # The batch's last seen_at bounds it, through the seen_at index; ties may add a few rows.
-            last = await session.scalar(
-                select(DeliveryRow.seen_at).where(DeliveryRow.seen_at < before)
-                .order_by(DeliveryRow.seen_at).offset(batch - 1).limit(1)
-            )
-            bound = DeliveryRow.seen_at <= last if last is not None else DeliveryRow.seen_at < before
-            result = await session.execute(delete(DeliveryRow).where(bound))
+            # The batch's last time bounds it, through the time's index; ties may add a few rows.
+            last = await session.scalar(select(at).where(at < before).order_by(at).offset(batch - 1).limit(1))
+            result = await session.execute(delete(table).where(at <= last if last is not None else at < before))
             deleted += max(result.rowcount or 0, 0)
         if last is None:
             return deleted
         await pace.next_batch()
+
+
+async def prune_deliveries(database: Database, before: datetime, batch: int) -> int:
+    """Messenger deliveries seen before `before`: a messenger redelivers within minutes, not weeks."""
+    return await _prune_by_time(database, DeliveryRow, DeliveryRow.seen_at, before, batch)
+
+
+async def prune_recent_turns(database: Database, before: datetime, batch: int) -> int:
+    """Chats' recent turns taken before `before` (core/recent_turns.py keeps them a week)."""
+    return await _prune_by_time(database, RecentTurnRow, RecentTurnRow.at, before, batch)
 
 
 async def prune_photos(database: Database, before: datetime, batch: int) -> int:

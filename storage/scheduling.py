@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 
+from core.mailing import EMAIL
 from core.notifications import Kind, OutboxMessage
 from storage import outbox, retention
 from storage.database import Database
@@ -48,6 +49,9 @@ class SqlOutboxTransaction(SqlTransaction):
 
     async def planned_since(self, since: datetime, limit: int) -> list[OutboxMessage]:
         return await outbox.planned_since(self.session, since, limit)
+
+    async def queue_email_copy(self, message_id: int, at: datetime) -> None:
+        await outbox.queue_email_copy(self.session, message_id, EMAIL, at)
 
     async def record_delivery(self, message_id: int, status: str, *, now: datetime, outcome: str | None = None,
                               not_before: datetime | None = None, attempts_add: int = 0) -> None:
@@ -100,6 +104,9 @@ class SqlOutbox:
 
     async def prune_photos(self, before: datetime, batch: int) -> int:
         return await retention.prune_photos(self.database, before, batch)
+
+    async def prune_recent_turns(self, before: datetime, batch: int) -> int:
+        return await retention.prune_recent_turns(self.database, before, batch)
 
 
 class AdvisoryLock:

@@ -7,13 +7,13 @@ not hot and stay plain, beside the methods that run them.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, delete, func, literal, literal_column, select, true, update
+from sqlalchemy import Integer, and_, bindparam, delete, func, literal, literal_column, select, true, update
 
 from core.readings import MAX_ZONES
 from storage.dialect import insert_for, per_dialect
 from storage.models import (
     AccountRow, ChatAccountRow, ChatRow, ConversationRow, DeliveryRow, InvoiceRow, MeterRow, PaymentRow, ReadingRow,
-    ReplacedReadingRow, TariffRow,
+    RecentTurnRow, ReplacedReadingRow, TariffRow,
 )
 from storage.queries_billing import sums_since_balance
 
@@ -40,7 +40,9 @@ CHAT_AND_STATE = (
            CHATS.c.active, CONVERSATIONS.c.step, CONVERSATIONS.c.data)
     .outerjoin(CONVERSATIONS, CONVERSATIONS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.channel == bindparam("channel"), CHATS.c.external_id == bindparam("external_id"))
-    .with_for_update(of=CHATS)
+    # FOR NO KEY UPDATE: the chat's other turns wait, a row naming the chat (a reading another turn replaces,
+    # kept with its chat) does not; with FOR UPDATE its foreign key's check waited, and could deadlock.
+    .with_for_update(of=CHATS, key_share=True)
 )
 NEW_CHAT = per_dialect(lambda dialect: insert_for(dialect)(CHATS).on_conflict_do_nothing(
     index_elements=["channel", "external_id"]))
@@ -79,6 +81,33 @@ READING_OF_KEY = (
     .with_for_update()
 )
 KEEP_REPLACED = ReplacedReadingRow.__table__.insert()
+
+# A turn kept among the chat's last `keep` (core/recent_turns.py) in one statement: the chat's next number,
+# modulo `keep`, names the slot it takes, overwriting the oldest turn there. The chat is locked for its turn,
+# so two turns of one chat never count the same number.
+TURNS = RecentTurnRow.__table__
+_TURN_VALUES = ("at", "delivery", "kind", "said", "answered")
+_NEXT_SEQ = (select((func.coalesce(func.max(TURNS.c.seq), 0) + 1).label("seq"))
+             .where(TURNS.c.chat_id == bindparam("chat_id")).subquery("next"))
+
+
+def _keep_turn(dialect: str):
+    values = select(bindparam("chat_id", type_=TURNS.c.chat_id.type),
+                    (_NEXT_SEQ.c.seq % bindparam("keep", type_=Integer)).label("slot"), _NEXT_SEQ.c.seq,
+                    *[bindparam(name, type_=TURNS.c[name].type) for name in _TURN_VALUES])
+    # SQLite reads ON CONFLICT after INSERT … SELECT as a join's ON unless the SELECT has a WHERE.
+    statement = insert_for(dialect)(TURNS).from_select(["chat_id", "slot", "seq", *_TURN_VALUES],
+                                                       values.where(true()))
+    return statement.on_conflict_do_update(index_elements=["chat_id", "slot"],
+                                           set_={name: statement.excluded[name] for name in ("seq", *_TURN_VALUES)})
+
+
+KEEP_TURN = per_dialect(_keep_turn)
+RECENT_TURNS = (
+    select(TURNS.c.at, TURNS.c.delivery, TURNS.c.kind, TURNS.c.said, TURNS.c.answered, TURNS.c.seq)
+    .where(TURNS.c.chat_id == bindparam("chat_id"), TURNS.c.at >= bindparam("since"))
+    .order_by(TURNS.c.seq.desc()).limit(bindparam("limit"))
+)
 REPLACE_READING = update(READINGS).where(READINGS.c.id == bindparam("reading_id"))
 
 # The views of a turn in one statement each (on PostgreSQL read with the opening statement, OPEN_TURN): the

@@ -35,6 +35,7 @@ from tests.support.console import Talk
 from tests.support.demo import BACKENDS, DEMO, FAST_PATH, KYIV, POSTGRES_ADMIN, Clock
 from tests.support.drivers import CHANNELS, open_chat
 from tests.support.logs import LogLines, leaked
+from tests.support.smtp import mailer, smtp_server  # noqa: F401  (fixtures)
 from tests.support.telegram import Webhook
 from tests.support.viber import Rig, serve
 from tests.telegram_api import TOKEN as TELEGRAM_TOKEN, TelegramChat, TelegramUser, bot_api, polling_delivery  # noqa: F401  (bot_api: a fixture)

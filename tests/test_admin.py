@@ -15,8 +15,9 @@ from core.i18n import Translator
 from core.notifications import render
 from core.readings import ReadingWindow
 from storage import queries_payments
+from storage.exchange.export import paper_invoice_rows
 from storage.models import AccountRow, OutboxRow, ServiceOrderRow
-from tests.support.admin import AUTH, TOKEN, linked_chat, start, zipped, zipped_folder
+from tests.support.admin import AUTH, TOKEN, every_page, linked_chat, start, zipped, zipped_folder
 from tests.support.demo import DEMO, KYIV
 
 
@@ -425,15 +426,7 @@ async def test_online_payments_are_the_exports_rows_paged_and_from_a_day_in_the_
         assert await queries_payments.record_reversed(session, "kb-2", "reversed")
         exported = await queries_payments.exported_payments(session, datetime(2026, 12, 1, tzinfo=KYIV))
 
-    seen, cursor = [], ""
-    while True:
-        answer = await admin.get(f"/admin/payments?since=2026-12-01&limit=1{cursor}", headers=AUTH)
-        assert answer.status == 200
-        page = await answer.json()
-        seen += page["items"]
-        if page["next_cursor"] is None:
-            break
-        cursor = f"&cursor={page['next_cursor']}"
+    seen = await every_page(admin, "/admin/payments?since=2026-12-01&limit=1")
     assert [{k: v for k, v in item.items() if k != "id"} for item in seen] == [
         {**row, "paid_at": row["paid_at"].replace("+00:00", "Z"), "service_order": None} for row in exported]
     assert [(item["order_id"], item["payment_id"], item["amount"], item["status"]) for item in seen] == [
@@ -442,6 +435,31 @@ async def test_online_payments_are_the_exports_rows_paged_and_from_a_day_in_the_
     assert [item["order_id"] for item in everything["items"]] == ["kb-0", "kb-1", "kb-2"]
     assert (await admin.get("/admin/payments?since=yesterday", headers=AUTH)).status == 400
     assert (await admin.get("/admin/payments")).status == 401
+
+
+# ----- paper invoices
+
+
+async def test_paper_invoice_choices_are_the_exports_rows_paged_and_from_a_day_in_the_utilitys_time_zone(
+        admin, demo_database):
+    chosen = {"010000012345": (False, datetime(2026, 11, 30, 23, 30, tzinfo=KYIV)),
+              "020000054321": (True, datetime(2026, 12, 1, 0, 30, tzinfo=KYIV)),
+              "1705339110": (False, datetime(2026, 12, 2, 9, 0, tzinfo=KYIV))}
+    async with demo_database.transaction() as tx:
+        for account in await tx.find_accounts(list(chosen)):
+            paper, at = chosen[account.number]
+            await tx.choose_paper_invoice(account.id, paper, None, at)
+        exported = paper_invoice_rows(await tx.paper_invoice_choices(datetime(2026, 12, 1, tzinfo=KYIV)))
+
+    seen = await every_page(admin, "/admin/paper-invoices?since=2026-12-01&limit=1")
+    assert sorted(({k: v for k, v in item.items() if k != "id"} for item in seen), key=lambda row: row["account"]) == [
+        {**row, "chosen_at": row["chosen_at"].replace("+00:00", "Z")} for row in exported]
+    assert {item["account"]: item["paper_invoice"] for item in seen} == {"020000054321": "yes", "1705339110": "no"}
+    everything = await (await admin.get("/admin/paper-invoices", headers=AUTH)).json()
+    assert len(everything["items"]) == 3 and everything["next_cursor"] is None
+    assert (await admin.get("/admin/paper-invoices?since=2026-13-01", headers=AUTH)).status == 400
+    assert (await admin.get("/admin/paper-invoices?paper=yes", headers=AUTH)).status == 400
+    assert (await admin.get("/admin/paper-invoices")).status == 401
 
 
 # ----- appeals

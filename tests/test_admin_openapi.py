@@ -49,7 +49,7 @@ def test_every_list_is_paged_with_limit_and_cursor():
         parameters = {p["name"]: p for p in item["get"]["parameters"]}
         assert {"limit", "cursor"} <= set(parameters), path
         assert parameters["limit"]["schema"]["maximum"] == 500
-    assert lists == 5  # readings, orders, appeals, outages, payments
+    assert lists == 6  # readings, orders, appeals, outages, payments, paper invoices
 
 
 async def test_healthz_reports_the_database_scheduler_and_dispatcher(demo_database, kabinet, tmp_path):

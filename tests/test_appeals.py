@@ -10,7 +10,8 @@ from tests.support.console import linked
 async def test_write_an_appeal_and_read_the_answer(talk, kabinet, clock):
     await linked(talk)
     await talk.say("/appeal")
-    assert talk.buttons == ["Unclear invoice", "No electricity", "Meter", "Other", "My appeals"]
+    assert talk.buttons == ["Unclear invoice", "No electricity", "Meter", "The bot isn't working right", "Other",
+                            "My appeals"]
     assert "Describe the matter" in await talk.say("Unclear invoice")
     text = await talk.say("Чому рахунок за жовтень удвічі більший?")
     assert "Appeal No. 1 is sent to the call centre: “Unclear invoice”, account 010000012345. Status: New" in text
@@ -88,7 +89,7 @@ async def test_the_type_typed_by_number_or_name(talk, kabinet):
     await linked(talk)
     await talk.say("/appeal")
     # a messenger delivers typed text, not a console button press
-    replies = await kabinet.handle(Incoming.typed("console", "c1", "4", "en"))
+    replies = await kabinet.handle(Incoming.typed("console", "c1", "5", "en"))
     assert "Other." in replies[0].text
     await talk.say("/cancel")
     await talk.say("/appeal")

@@ -37,6 +37,17 @@ async def test_the_emergency_line_comes_with_outages_and_a_no_power_appeal(talk,
     assert "Emergency service (day and night): 104" in await talk.say("No electricity")
 
 
+async def test_the_emergency_line_is_offered_before_a_no_power_appeal_is_written(talk, demo_database, tmp_path):
+    await import_files(demo_database, tmp_path / "exchange", {"contacts.csv": CONTACTS})
+    await linked(talk)
+    await talk.say("/appeal")
+    asked = await talk.say("No electricity")
+    assert "Describe the matter" in asked and "Emergency service (day and night): 104" in asked
+    await talk.say("/cancel")
+    await talk.say("/appeal")
+    assert "104" not in await talk.say("Meter")
+
+
 async def test_a_bad_contact_kind_is_refused_with_file_and_line(talk, demo_database, tmp_path):
     from storage.exchange import ImportRefused
 

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from alembic import command
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.scratch import scratch_database
 
@@ -35,6 +29,8 @@ from handlers.email import Email, EmailSender, MailboxRefused, SmtpServer, email
 from storage.migrate import alembic_config, upgrade
 from storage.repositories import SqlTransaction
 from tests.support.console import linked
+from tests.support.schema import inspected
+from tests.support.smtp import SmtpStandIn
 from tests.support.demo import BACKENDS
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -151,76 +147,6 @@ def test_an_address_receives_at_most_five_codes_a_day_from_all_chats():
 
 
 # ----- the SMTP sender, against a real SMTP server on 127.0.0.1
-
-
-class Mailbox:
-    """aiosmtpd's handler: keeps what arrives; answers the next RCPTs from `answers` when there are any."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.answers: list[str] = []
-        self.peers: list[tuple] = []  # the connection each message came on
-        self.refuse_sender = ""
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if self.refuse_sender:
-            return self.refuse_sender
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        answer = self.answers.pop(0) if self.answers else "250 OK"
-        if answer.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return answer
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.peers.append(session.peer)
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 2.0.0 Accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SmtpStandIn:
-    """A local SMTP server the test can stop and start again on the same port."""
-
-    def __init__(self, **smtp_options) -> None:
-        self.mailbox = Mailbox()
-        self.port = free_port()
-        self.options = smtp_options
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **self.options)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp_server():
-    stand_in = SmtpStandIn()
-    stand_in.start()
-    yield stand_in
-    stand_in.stop()
-
-
-@pytest.fixture
-async def mailer(smtp_server):
-    sender = EmailSender(SmtpServer("127.0.0.1", smtp_server.port, "АТ «Демообленерго» <rahunky@demo-energo.ua>",
-                                    tls="none", timeout=5))
-    yield sender
-    await sender.close()
 
 
 def code_email(translator: Translator, language: str, to: str, code: str) -> Email:
@@ -513,18 +439,13 @@ async def test_the_paper_invoice_choice_is_kept_per_account_and_listed_for_the_e
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_migration_0011_goes_down_and_up(backend):
     async def tables(url: str) -> set[str]:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as connection:
-                return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
-        finally:
-            await engine.dispose()
+        return set(await inspected(url, lambda schema: schema.get_table_names()))
 
     email_tables = {"chat_emails", "email_codes", "paper_invoices"}
     async with scratch_database(backend) as url:
         await asyncio.to_thread(upgrade, url)
         assert email_tables <= await tables(url)
-        await asyncio.to_thread(command.downgrade, alembic_config(url), "-1")
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0010")
         assert not email_tables & await tables(url)
         await asyncio.to_thread(upgrade, url)
         assert email_tables <= await tables(url)
@@ -626,7 +547,7 @@ async def test_the_address_is_removed_and_forget_removes_it(talk, new_talk, mail
         await chat.say(mailed_code(smtp_server))
     await talk.say("/settings")
     await talk.say("E-mail: c1@ukr.net")
-    assert talk.buttons == ["Change e-mail", "Remove e-mail"]
+    assert talk.buttons == ["What goes by e-mail", "Change e-mail", "Remove e-mail"]
     assert "The address c1@ukr.net is removed" in await talk.press("Remove e-mail")
     assert (await stored_email(mailing))[0] is None
     assert (await stored_email(mailing, "c2"))[0].address == "c2@ukr.net"
@@ -697,9 +618,15 @@ async def test_e_mail_in_settings_in_every_channel(mailing, consumer, smtp_serve
     assert "Адресу olena@пошта.укр підтверджено" in await consumer.say(mailed_code(smtp_server))
     assert consumer.buttons == ["Так, паперовий теж", "Ні, лише електронний"]
     assert "паперовий рахунок надходитиме й надалі" in await consumer.press("Так, паперовий теж")
+    await consumer.say("/settings")
+    await consumer.press("E-mail: olena@пошта.укр")
+    assert "Що надсилати також на olena@пошта.укр?" in await consumer.press("Що надсилати на e-mail")
+    assert consumer.buttons[:2] == ["✅ Рахунки за місяць (з PDF)", "⬜ Нагадування про борг"]
+    assert "«Нагадування про борг» надсилатимемо й на e-mail." in await consumer.press("⬜ Нагадування про борг")
     async with mailing.store.transaction() as tx:
         chat = await tx.chat(consumer.channel, consumer.external_id, "uk")
         assert (await tx.chat_email(chat.id)).address == "olena@xn--80a1acn3a.xn--j1amh"
+        assert (await tx.chat_email(chat.id)).notices == {"invoice", "debt"}
     assert (await stored_email(mailing))[1] == {"010000012345": True, "020000054321": None}
 
 

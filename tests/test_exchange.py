@@ -58,10 +58,29 @@ async def test_import_updates_by_natural_key(database, tmp_path):
     assert (await counts(database))["readings"] == 10
 
 
+async def test_the_contract_of_an_account_is_imported_when_given_and_may_be_left_out(database, tmp_path):
+    await run_import(database, DEMO)
+
+    async def contracts() -> dict[str, tuple]:
+        async with database.session() as session:
+            rows = await session.execute(select(AccountRow.number, AccountRow.contract_number, AccountRow.contract_date))
+            return {number: (contract, str(on) if on else None) for number, contract, on in rows}
+
+    assert await contracts() == {"010000012345": ("ЄР-12345/15", "2015-02-10"), "1705339110": (None, None),
+                                 "020000054321": ("ЮР-0321", "2011-11-24")}
+    folder = tmp_path / "older"  # a file written before the columns were added
+    folder.mkdir()
+    older = [line.rsplit(",", 2)[0] for line in (DEMO / "accounts.csv").read_text(encoding="utf-8").splitlines()]
+    (folder / "accounts.csv").write_text("\n".join(older) + "\n", encoding="utf-8")
+    await run_import(database, folder)
+    assert set((await contracts()).values()) == {(None, None)}
+
+
 @pytest.mark.parametrize("file, bad_line, replace, reason", [
     ("accounts.csv", 2, ("household,Побутовий,245.60", "household,Побутовий,245,60"), "fields, the header has"),
     ("accounts.csv", 3, ("-120.00", "-120.0.0"), "balance: '-120.0.0' is not an amount"),
     ("accounts.csv", 4, ("business", "corporate"), "consumer_type: 'corporate' is not one of"),
+    ("accounts.csv", 2, ("2015-02-10", "10.02.2015"), "contract_date: '10.02.2015' is not a date"),
     ("meters.csv", 3, ("GAMA 100,6,2", "GAMA 100,6,4"), "zones: 4 is outside 1..3"),
     ("readings.csv", 5, ("2026-09-30,1,23280", "2026-09-31,1,23280"), "taken_on: '2026-09-31' is not a date"),
     ("readings.csv", 2, ("2026-08-31,1,12010", "2026-08-31,1,120100"), "value 120100 does not fit 5 digits"),

@@ -6,10 +6,14 @@ photo and their phone number, and getting a notice from the outbox.
 """
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 
 import pytest
 
+from core.pay_links import PayLinks
+from core.receipts import NBU_QR_LINK
 from storage.exchange import submitted_readings
 from tests.support.chat import ChatDriver
 from tests.support.drivers import CHANNELS, open_chat
@@ -105,6 +109,20 @@ async def test_an_outage_notice_reaches_the_chat(consumer, kabinet, demo_databas
         "🔌 Планове відключення: з 25.11.2026 09:00 до 25.11.2026 17:00. Причина: Планова заміна опор ЛЕП-0.4 кВ.")
     assert await notices_to(consumer, "outages", kabinet, demo_database, clock) == 0
     assert await consumer.arrived() == ""  # told once
+
+
+async def test_a_debt_reminder_carries_the_pay_buttons(consumer, kabinet, demo_database, clock):
+    """As /balance: the NBU payment link (the bank app opens it) and, LiqPay configured, the card payment page."""
+    kabinet.payee = dataclasses.replace(kabinet.payee, card=PayLinks.for_shop("https://pay.example/liqpay", "key"))
+    clock.set(2026, 11, 21, 12, 0)  # after the 20.11 due date
+    await link(consumer)
+    assert await notices_to(consumer, "debts", kabinet, demo_database, clock) == 1
+    assert "заборгованість 658,40 грн" in await consumer.arrived()
+    [(nbu, nbu_link), (card, card_link)] = consumer.links
+    assert (nbu, card) == ("Сплатити 658,40 грн", "Сплатити карткою")
+    data = base64.urlsafe_b64decode(nbu_link.removeprefix(NBU_QR_LINK) + "==").decode().split("\n")
+    assert nbu_link.startswith(NBU_QR_LINK) and data[7] == "UAH658.40" and "010000012345" in data[11]
+    assert card_link.startswith("https://pay.example/liqpay?order=") and "amount=658.40" in card_link
 
 
 async def test_forget_erases_the_chat(consumer):

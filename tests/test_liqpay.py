@@ -28,7 +28,7 @@ from scheduler.jobs import Planner
 from storage import queries_payments as payments
 from storage.exchange import import_folder
 from storage.scheduling import SqlOutbox
-from storage.models import OnlinePaymentRow, OutboxRow
+from storage.models import OnlinePaymentRow, OutboxRow, PaymentRow
 from tests.liqpay_provider import LiqPayProvider, liqpay_pair
 from tests.support.admin import linked_chat
 from tests.support.cli import kabinet as kabinet_command
@@ -614,6 +614,49 @@ async def test_without_a_reference_a_new_payment_of_the_same_amount_on_or_after_
     # a reference we never gave (the bank's own) is no reference: the amount rule still applies
     await bring(shop, tmp_path, [f"{ACCOUNT},2026-12-01,658.40,Оплата,BANK-77"])
     assert await shop.pending() == []
+
+
+async def test_a_payment_with_a_reference_is_not_taken_for_a_bank_payment_of_the_same_day_amount_and_purpose(
+        shop, clock, tmp_path):
+    """The reference is part of a payment's key: the online payment is a payment of its own in the billing's history,
+    and settles its pending one, however like the bank payment beside it."""
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    bank = f"{ACCOUNT},2026-11-30,658.40,Оплата,"
+    await bring(shop, tmp_path, [bank])  # before anything was paid online: it settles nothing
+    paid = await paid_online(shop)
+
+    await bring(shop, tmp_path, [bank, f"{ACCOUNT},2026-11-30,658.40,Оплата,{paid.payment_id}"])
+
+    assert await shop.pending() == []
+    async with shop.database.session() as session:
+        rows = (await session.scalars(select(PaymentRow).where(PaymentRow.paid_on == datetime(2026, 11, 30).date())
+                                      .order_by(PaymentRow.id))).all()
+        reconciled = await payments.online_payment(session, paid.order_id)
+    assert [(str(row.amount), row.reference) for row in rows] == [("658.40", ""), ("658.40", paid.payment_id)]
+    assert reconciled.reconciled_ref == payments.billing_row(rows[1].id)
+    history = await talk.say("/history")
+    assert history.count("30.11.2026 — UAH 658.40 (Оплата)") == 2 and "online" not in history
+    # brought again, nothing doubles
+    await bring(shop, tmp_path, [bank, f"{ACCOUNT},2026-11-30,658.40,Оплата,{paid.payment_id}"])
+    assert (await talk.say("/history")).count("30.11.2026 — UAH 658.40 (Оплата)") == 2
+
+
+async def test_a_pending_payment_is_named_in_its_periods_balance_and_payments_but_not_counted_in_the_billings(
+        shop, clock, tmp_path):
+    talk = Talk(shop.kabinet, files=tmp_path / "out")
+    await linked(talk)
+    await paid_online(shop)
+
+    november = await talk.say("/balance 2026-11")
+    assert "Paid: UAH 300.00\n• 10.11.2026: UAH 300.00\nAt the end of 30.11.2026: owed UAH 658.40\n" in november
+    assert november.endswith("Paid online UAH 658.40 (30.11.2026): it will appear on the account after processing.")
+    assert "Paid online" not in await talk.say("/balance 2026-10")
+    assert await talk.say("/history 2026-11") == (
+        "Payment history for November 2026, account 010000012345:\n"
+        "10.11.2026 — UAH 300.00 (Оплата за жовтень)\n"
+        "30.11.2026 — UAH 658.40 (online, in processing)\n"
+        "Total: UAH 958.40")
 
 
 async def test_a_reference_to_another_accounts_payment_reconciles_nothing(shop, clock, tmp_path):

@@ -69,6 +69,15 @@ async def test_workers_read_photos_at_the_same_time_in_processes_of_their_own():
     assert elapsed < 1.8  # one after the other would take 2 s
 
 
+async def test_workers_read_at_a_lower_cpu_priority_than_the_bot():
+    """A photo takes a core for about a second: the bot's text turns must get the CPU first."""
+    async with pool(2) as photos:
+        await photos.read(b"1")
+        niceness = {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in photos.pids()}
+    assert len(niceness) == 2
+    assert all(value >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for value in niceness.values()), niceness
+
+
 async def test_a_photo_of_many_megabytes_reaches_the_worker_whole():
     photo = os.urandom(12 * 1024 * 1024)
     async with pool(1) as photos:

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from core.model import ChatSettings
 from core.notifications import ChatUnreachable, RetryAfter, TransientFailure
+from core.receipts import NBU_QR_LINK
 from storage.models import AccountRow, ChatRow, OutboxRow
 from tests.support.console import Talk, linked
 from tests.support.demo import KYIV
@@ -117,6 +118,23 @@ async def test_a_debt_paid_before_sending_is_skipped(kabinet, planner, clock, de
     await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
     assert [chat for chat, _ in sender.sent] == ["c2"]
     assert sorted(status for *_, status in await outbox_rows(demo_database)) == ["sent", "skipped"]
+
+
+async def test_a_debt_reminder_pays_through_the_bank_app_and_by_card_only_where_liqpay_is(
+        kabinet, planner, clock, demo_database, tmp_path):
+    await two_chats(kabinet, tmp_path)
+    clock.set(2026, 11, 21, 12, 0)
+    await planner.run("debts")
+    sender = ButtonRecordingSender()
+    await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
+    buttons = {chat: [(b.label, b.url[:len(NBU_QR_LINK)]) for b in reply.all_buttons()] for chat, reply in sender.replies}
+    assert buttons == {"c1": [("Pay UAH 658.40", NBU_QR_LINK)], "c2": [("Pay UAH 36,500.80", NBU_QR_LINK)]}
+    kabinet.payee = None  # no payment details configured: nothing to pay with
+    async with demo_database.session() as session:
+        await session.execute(update(OutboxRow).values(status="queued"))
+    sender = ButtonRecordingSender()
+    await dispatcher_for(demo_database, kabinet, clock, sender).run_once()
+    assert len(sender.replies) == 2 and not [reply for _, reply in sender.replies if reply.buttons]
 
 
 async def test_switched_off_and_quiet_hours(kabinet, planner, clock, demo_database, tmp_path):

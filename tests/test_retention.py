@@ -114,6 +114,22 @@ async def test_the_retention_job_deletes_what_is_older_than_each_period_and_keep
     assert deleted == 3 + 2 + 1 + 1 + 1
 
 
+async def test_a_reminders_e_mail_row_does_not_let_its_chat_row_be_pruned(database):
+    """The newest row of a replanned reminder stays, or the planner plans it again: per way to the chat, so the
+    debt's e-mail copy, newer than its chat row, does not make the chat row look superseded."""
+    async with database.session() as session:
+        chat = await _chat(session)
+        chat_row = _outbox(chat, "debt", "010000012345", "2026-10", "sent", NOW - 35 * DAY)
+        email_row = {**chat_row, "key": chat_row["key"] + ":email", "via": "email"}
+        await session.execute(insert(OutboxRow), [
+            _outbox(chat, "debt", "010000012345", "2026-09", "sent", NOW - 70 * DAY), chat_row, email_row])
+    planner = Planner(SqlOutbox(database), None, KYIV, clock=lambda: NOW, retention=Retention(batch=2))
+    await planner.run("retention")
+    async with database.session() as session:
+        kept = set((await session.execute(select(OutboxRow.period, OutboxRow.via))).all())
+    assert kept == {("2026-10", None), ("2026-10", "email")}
+
+
 async def test_a_photo_file_shared_by_two_rows_stays_while_one_of_them_does(database, tmp_path):
     path = tmp_path / "same.jpg"
     path.write_bytes(b"\xff\xd8\xff")

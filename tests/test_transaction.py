@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, func, select
 
-from storage.models import ChatRow, DeliveryRow, LinkAttemptRow
+from storage.models import ChatRow, DeliveryRow, LinkAttemptRow, MeterRow
 from tests.support.demo import BOTH_PATHS
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -127,3 +127,24 @@ async def test_the_opening_statement_locks_the_chat_before_it_writes_the_key(dem
     finally:
         await holder.close()
         await other.close()
+
+
+async def test_a_chat_in_its_turn_does_not_hold_up_another_chat_replacing_its_reading(demo_database, database_url):
+    """A turn locks its chat against the chat's other turns only: a row another turn writes that names the chat
+    (the reading it replaces, kept with its chat) does not wait for it. Waiting there, a turn holding the
+    reading's lock and a turn of that chat waiting for the reading deadlocked."""
+    if not database_url.startswith("postgresql"):  # SQLite has one writer at a time
+        return
+    async with demo_database.session() as session:
+        meter = await session.scalar(select(MeterRow.id).order_by(MeterRow.id).limit(1))
+    async with demo_database.transaction() as tx:
+        first, _ = await tx.chat_and_state("test", "first", "en")
+        second, _ = await tx.chat_and_state("test", "second", "en")
+        await tx.add_readings(meter, AT.date(), [12400], "test", first.id, AT, None)
+    async with demo_database.transaction() as busy:  # the first chat's next turn, not finished
+        assert await busy.open_turn("test", "first", "en", "r1", AT, AT.date()) is not None
+        async with demo_database.transaction() as tx:
+            await tx.chat_and_state("test", "second", "en")
+            await tx._connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            submission = await tx.add_readings(meter, AT.date(), [12410], "test", second.id, AT, None)
+    assert submission.replaced == {1: 12400}

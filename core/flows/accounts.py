@@ -33,7 +33,8 @@ def ask_to_link(turn: Turn) -> None:
 async def cmd_accounts(turn: Turn, args: str) -> None:
     accounts = turn.accounts
     lines = [turn.t("account-line", account=a.number, address=a.address) for a in accounts]
-    rows = [[turn.button("account-unlink", f"unlink:{a.id}", account=a.number)] for a in accounts]
+    rows = [[turn.button("details-button", f"details:{a.id}", account=a.number),
+             turn.button("account-unlink", f"unlink:{a.id}", account=a.number)] for a in accounts]
     rows.append([turn.button("account-link-another", "cmd:link")])
     turn.say("accounts-list", buttons=rows, accounts="\n".join(lines), count=len(accounts))
 

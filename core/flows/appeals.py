@@ -7,13 +7,16 @@ from core.contacts import emergency_line
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.flows.services import account_chosen, chosen_account, note_account, state_data, typed_choice, when
-from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT
+from core.recent_turns import KEPT_FOR
+from core.services import APPEAL_KINDS, APPEAL_TEXT_LIMIT, SUPPORT_APPEAL
 
 if TYPE_CHECKING:
     from core.conversation import Turn
     from core.messages import Button
+    from core.model import RecentTurn
 
 APPEALS_SHOWN = 10
+NO_POWER = "no-power"
 
 
 def kind_rows(turn: Turn) -> list[list[Button]]:
@@ -45,16 +48,26 @@ async def appeal_next(turn: Turn, data: dict[str, Any]) -> None:
         return
     if "text" not in data:
         turn.go("appeal-text", **data)
-        turn.say("appeal-ask-text", kind=turn.t(f"appeal-kind-{data['kind']}"), limit=APPEAL_TEXT_LIMIT)
+        asked = turn.say("appeal-ask-text", kind=turn.t(f"appeal-kind-{data['kind']}"), limit=APPEAL_TEXT_LIMIT)
+        if data["kind"] == SUPPORT_APPEAL and turn.app.kept_turns:
+            asked.text += "\n" + turn.t("appeal-turns-note", days=KEPT_FOR.days)  # what goes with it, said before
+        elif data["kind"] == NO_POWER and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
+            asked.text += "\n" + emergency  # before the consumer writes: a danger is the line's, not an appeal's
         return
     account = chosen_account(turn, accounts, data)
     if account is None:
         return
-    appeal = await turn.tx.add_appeal(account.id, turn.chat.id, data["kind"], data["text"], turn.app.clock())
+    now = turn.app.clock()
+    turns: tuple[RecentTurn, ...] = ()
+    if data["kind"] == SUPPORT_APPEAL and turn.app.kept_turns:
+        turns = tuple(await turn.tx.recent_turns(turn.chat.id, now - KEPT_FOR, turn.app.kept_turns))
+    appeal = await turn.tx.add_appeal(account.id, turn.chat.id, data["kind"], data["text"], now, turns)
     turn.go(None)
-    turn.say("appeal-sent", number=str(appeal.id), account=account.number, kind=turn.t(f"appeal-kind-{appeal.kind}"),
-             status=turn.t(f"appeal-status-{appeal.status}"))
-    if appeal.kind == "no-power" and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
+    sent = turn.say("appeal-sent", number=str(appeal.id), account=account.number,
+                    kind=turn.t(f"appeal-kind-{appeal.kind}"), status=turn.t(f"appeal-status-{appeal.status}"))
+    if turns:
+        sent.text += "\n" + turn.t("appeal-turns-attached", count=len(turns))
+    if appeal.kind == NO_POWER and (emergency := emergency_line(turn.t, await turn.tx.contacts())):
         turn.replies[-1].text += "\n" + emergency  # no power may be an emergency: the line answers at once
     turn.with_menu()
 

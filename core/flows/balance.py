@@ -5,20 +5,18 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core import i18n
+from core import i18n, paying
 from core.amount_due import due_of, owed_now, unpaid_part
-from core.flows.account_choice import account_of_chat
-from core.flows.accounts import ask_to_link
+from core.flows.account_choice import account_and_period, account_of_chat
+from core.flows.accounts import ask_to_link, linked_or_ask
+from core.flows.details import show_finances
 from core.flows.registry import Action, Command, Flow
 from core.flows.wording import month_name, paid_on, verification_warning, zone_label
 from core.messages import Button, Reply
 from core.model import Account, AccountSummary, Invoice, OnlinePayment
-from core.receipts import nbu_payment_link
 
 if TYPE_CHECKING:
     from core.conversation import Turn
-
-PURPOSE_LANGUAGE = "uk"  # a payment's purpose is read by the bank and the utility, whatever the chat's language
 
 
 def signed(turn: Turn, amount: Decimal) -> str:
@@ -35,6 +33,20 @@ def by_sign(turn: Turn, amount: Decimal, keys: tuple[str, str, str], **args: obj
 
 async def cmd_balance(turn: Turn, args: str) -> None:
     turn.go(None)
+    if args.strip():
+        turn.accounts = await linked_or_ask(turn)
+        if not turn.accounts:
+            return
+        chosen = account_and_period(turn, args)
+        if chosen is None:
+            turn.with_menu()
+            return
+        account, period = chosen
+        if period is not None:  # `/balance 2025`: the financial information of a month or a year
+            for each in [account] if account is not None else turn.accounts:
+                await show_finances(turn, each, period)
+            turn.with_menu()
+            return
     today = turn.app.today()
     summaries = await turn.tx.account_summaries(turn.chat.id, today)
     if not summaries:
@@ -61,26 +73,9 @@ async def pending_payments(turn: Turn, account: Account) -> list[OnlinePayment]:
 
 def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None, *,
                 service_order: int | None = None) -> list[Button]:
-    """Links that pay `amount`: the NBU payment page (the bank app opens it on a phone) and, when the utility
-    takes cards, its card payment page; none when nothing is owed or the payment details are not configured.
-    With `service_order`, they pay that order of a service (its purpose), not the electricity."""
-    payee = turn.app.payee
-    if payee is None or amount <= 0:
-        return []
-    if service_order is not None:
-        purpose = turn.app.translator(PURPOSE_LANGUAGE, "order-payment-purpose", order=str(service_order),
-                                      account=account.number)
-    elif month is None:
-        purpose = turn.app.translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
-    else:
-        purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
-                                      month=month_name(turn, month, PURPOSE_LANGUAGE))
-    buttons = [Button(turn.t("pay-button", amount=i18n.money(amount)), "", url=nbu_payment_link(payee, amount, purpose))]
-    if payee.card is not None:
-        # A link to our server, which records the order only when it is opened (core/pay_links.py).
-        link = payee.card.link(account.id, amount, turn.language, turn.app.clock(), service_order)
-        buttons.append(Button(turn.t("pay-card-button"), "", url=link))
-    return buttons
+    """core.paying's Pay buttons, in the chat's language."""
+    return paying.pay_buttons(turn.app.translator, turn.language, turn.app.payee, account, amount, turn.app.clock(),
+                              month, service_order=service_order)
 
 
 def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, pending: list[OnlinePayment],

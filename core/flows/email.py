@@ -1,5 +1,6 @@
 """E-mail in /settings (issue 19.3): an address, confirmed by a 6-digit code mailed to it, then per linked
-account whether a paper invoice still comes by post. Offered only when the Kabinet has a mailer.
+account whether a paper invoice still comes by post, and which kinds of notices also go there (core/mailing.py
+mails them). Offered only when the Kabinet has a mailer.
 
 The code is mailed after the turn commits (Turn.after_commit), straight through the mailer and not the outbox,
 so the plain code is never written anywhere; a failed send closes the code and says so.
@@ -14,6 +15,7 @@ from core import i18n
 from core.email_address import (
     CODE_LIFETIME,
     CODE_TRIES,
+    EMAIL_NOTICES,
     AddressRefused,
     Verdict,
     check_code,
@@ -27,6 +29,7 @@ from core.flows.registry import Action, Flow, Step
 from core.messages import Button, Email, Reply
 from core.model import ConversationState
 from core.notifications import DeliveryError, MailboxRefused
+from core.recent_turns import hidden
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -44,7 +47,8 @@ async def settings_button(turn: Turn) -> list[Button]:
         return []
     current = await turn.tx.chat_email(turn.chat.id)
     shown = shown_address(current.address) if current else turn.t("email-settings-none")
-    return [turn.button("email-settings-button", "email:menu", address=shown)]
+    refused = current is not None and current.refused_at is not None
+    return [turn.button("email-settings-refused" if refused else "email-settings-button", "email:menu", address=shown)]
 
 
 async def email_button(turn: Turn, value: str) -> None:
@@ -57,12 +61,17 @@ async def email_button(turn: Turn, value: str) -> None:
         current = await turn.tx.chat_email(turn.chat.id)
         if current is not None:
             turn.go(None)
-            turn.say("email-settings-button", address=shown_address(current.address), buttons=[
-                [turn.button("email-change-button", "email:change")],
-                [turn.button("email-remove-button", "email:remove")],
-            ])
+            change = [[turn.button("email-change-button", "email:change")],
+                      [turn.button("email-remove-button", "email:remove")]]
+            if current.refused_at is not None:  # its server refused it for good: nothing to choose until it changes
+                turn.say("email-refused-menu", address=shown_address(current.address), buttons=change)
+                return
+            turn.say("email-settings-button", address=shown_address(current.address),
+                     buttons=[[turn.button("email-notices-button", "email:notices")], *change])
             return
         ask_address(turn)
+    elif value == "notices":
+        await show_notices(turn)
     elif value == "change":
         ask_address(turn)
     elif value == "remove":
@@ -78,6 +87,34 @@ async def email_button(turn: Turn, value: str) -> None:
     else:
         turn.say("button-stale")
         turn.with_menu()
+
+
+async def show_notices(turn: Turn, *said: str) -> None:
+    """Which kinds of notices also go to the confirmed address, one switch each; only while there is one."""
+    turn.go(None)
+    current = await turn.tx.chat_email(turn.chat.id)
+    if current is None:
+        turn.say("button-stale")
+        turn.with_menu()
+        return
+    rows = [[turn.button("email-notice-switch", f"mailnotice:{name}", on="yes" if name in current.notices else "no",
+                         name=turn.t(f"email-notice-{name}"))] for name in EMAIL_NOTICES]
+    text = turn.t("email-notices-ask", address=shown_address(current.address))
+    turn.replies.append(Reply("\n".join([*said, text]), rows))
+
+
+async def toggle_notice(turn: Turn, name: str) -> None:
+    """`mailnotice:<kind>`: that kind of notice goes by e-mail too, or no longer."""
+    current = await turn.tx.chat_email(turn.chat.id) if turn.app.mailer is not None else None
+    if current is None or name not in EMAIL_NOTICES:
+        turn.go(None)
+        turn.say("button-stale")
+        turn.with_menu()
+        return
+    notices = current.notices ^ {name}
+    await turn.tx.set_email_notices(turn.chat.id, notices)
+    await show_notices(turn, turn.t("email-notice-on" if name in notices else "email-notice-off",
+                                    name=turn.t(f"email-notice-{name}")))
 
 
 def ask_address(turn: Turn) -> None:
@@ -194,7 +231,7 @@ async def step_paper(turn: Turn, text: str | None, action: str | None) -> None:
 
 
 FLOW = Flow(
-    steps=(Step(ADDRESS_STEP, step_address), Step(CODE_STEP, step_code),
+    steps=(Step(ADDRESS_STEP, step_address), Step(CODE_STEP, step_code, kept=hidden),
            Step(PAPER_STEP, step_paper, buttons=("paper",))),
-    actions=(Action("email", email_button),),
+    actions=(Action("email", email_button), Action("mailnotice", toggle_notice)),
 )

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from core import i18n
 from core.charts import ChartText, consumption_chart
 from core.consumption import MonthConsumption, monthly_consumption
-from core.flows.account_choice import account_view
-from core.flows.registry import Flow
-from core.flows.wording import month_name, paid_on, source_name, zone_label, zone_values
+from core.flows.account_choice import account_and_period, account_of_chat, period_name, typed_period
+from core.flows.accounts import linked
+from core.flows.registry import Action, Command, Flow
+from core.flows.wording import month_name, paid_day, paid_on, source_name, zone_label, zone_values
 from core.messages import Attachment, Reply
 from core.model import Account, Meter, MeterReading
+from core.periods import Period, history_start
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -144,5 +146,74 @@ def chart_text(turn: Turn, account: Account, meters: list[Meter]) -> ChartText:
 
 
 
-view_command, account_buttons = account_view("history", "hist", "history-choose-account", show_history)
-FLOW = Flow(commands=(view_command,), actions=(account_buttons,))
+async def show_payments(turn: Turn, account: Account, period: Period) -> None:
+    """The payments of a month or a year (`/history 2025`), and the online ones of it not yet in the billing; a period
+    before the billing's history is said to be so, not shown as one without payments."""
+    name = period_name(turn, period)
+    if period.first > turn.app.today():
+        turn.say("period-not-begun", period=name)
+        return
+    payments = [p for p in await turn.tx.payments_since(account.id, period.first) if p.paid_on <= period.last]
+    start = min([history_start(account, await turn.tx.invoices(account.id))] + [p.paid_on for p in payments])
+    if period.last < start:
+        turn.say("payments-period-no-data", period=name, account=account.number, on=i18n.day(start))
+        return
+    lines = [
+        turn.t("history-payment-purpose-line" if p.purpose else "history-payment-line",
+               on=i18n.day(p.paid_on), amount=i18n.money(p.amount), purpose=p.purpose or "")
+        for p in payments
+    ]
+    total = sum((p.amount for p in payments), Decimal(0))
+    for online in await turn.tx.pending_payments(account.id):
+        if period.first <= paid_day(turn, online) <= period.last:
+            lines.append(turn.t("history-payment-pending-line", on=paid_on(turn, online), amount=i18n.money(online.amount)))
+            total += online.amount
+    parts = [turn.t("payments-period-from", on=i18n.day(start))] if period.first < start else []
+    if lines:
+        parts.insert(0, turn.t("payments-period-header", period=name, account=account.number, lines="\n".join(lines),
+                               total=i18n.money(total)))
+    else:
+        parts.insert(0, turn.t("payments-period-none", period=name, account=account.number))
+    turn.replies.append(Reply("\n".join(parts)))
+
+
+async def cmd_history(turn: Turn, args: str) -> None:
+    """`/history [ACCOUNT] [PERIOD]`: the last two years, or the payments of a month or a year."""
+    chosen = account_and_period(turn, args)
+    if chosen is None:
+        turn.with_menu()
+        return
+    account, period = chosen
+    if account is None and len(turn.accounts) == 1:
+        account = turn.accounts[0]
+    if account is None:
+        suffix = f":{period.code}" if period else ""
+        rows = [[turn.button("billing-account-button", f"hist:{a.id}{suffix}", account=a.number, address=a.address)]
+                for a in turn.accounts]
+        turn.say("history-choose-account", buttons=rows)
+        return
+    await history_of(turn, account, period)
+
+
+async def on_history_button(turn: Turn, value: str) -> None:
+    """`hist:<account id>` or `hist:<account id>:<period>` (2025, 2025-03), a button of /history's question."""
+    turn.go(None)
+    account_id, _, code = value.partition(":")
+    period = typed_period(turn, code) if code else None
+    account = await account_of_chat(turn, account_id)
+    if account is not None and (period is not None or not code):
+        await history_of(turn, account, period)
+    elif account is not None:
+        turn.say("button-stale")
+        turn.with_menu()
+
+
+async def history_of(turn: Turn, account: Account, period: Period | None) -> None:
+    if period is None:
+        await show_history(turn, account)
+    else:
+        await show_payments(turn, account, period)
+        turn.with_menu()
+
+
+FLOW = Flow(commands=(Command("history", cmd_history, needs=(linked,)),), actions=(Action("hist", on_history_button),))

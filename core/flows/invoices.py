@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core import i18n
 from core.amount_due import due_of
 from core.flows.account_choice import account_of_chat, account_view
-from core.flows.balance import PURPOSE_LANGUAGE, pay_buttons
+from core.flows.balance import pay_buttons
 from core.flows.history import window_start
 from core.flows.registry import Action, Flow
 from core.flows.wording import month_name
-from core.invoice_files import NotAnInvoicePdf, read_pdf
-from core.messages import Attachment, Reply
+from core.messages import Reply
 from core.model import Account, Invoice
-from core.receipts import ReceiptPage, nbu_payment_link, payment_qr_png, receipt_pdf
+from core.paying import invoice_pdf
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -72,9 +70,8 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
     least as new as this one, which take what is owed first."""
     due = await due_of(turn.tx, account)
     unpaid = due.unpaid(invoice, others)
-    content = await asyncio.to_thread(_utility_pdf, invoice.pdf)
-    if content is None:
-        content = await asyncio.to_thread(receipt_pdf, receipt_page(turn, account, invoice, unpaid))
+    document = await asyncio.to_thread(invoice_pdf, turn.app.translator, turn.language, turn.app.payee, account,
+                                       invoice, unpaid)
     lines = [turn.t(
         "invoice-summary", month=month_name(turn, invoice.period), account=account.number,
         amount=i18n.money(invoice.amount), kwh=i18n.kwh(invoice.kwh, turn.language), issued=i18n.day(invoice.issued_on),
@@ -90,64 +87,7 @@ async def send_invoice(turn: Turn, account: Account, invoice: Invoice, others: l
     if due.total > 0 and due.total != unpaid:  # other invoices or older debt owed too
         lines.append(turn.t("invoice-account-due", amount=i18n.money(due.total)))
     pay = pay_buttons(turn, account, unpaid, invoice.period)
-    turn.replies.append(Reply(
-        "\n".join(lines), [pay] if pay else [],
-        document=Attachment(f"invoice-{account.number}-{invoice.period}.pdf", content, "application/pdf"),
-    ))
-
-
-def _utility_pdf(path: str | None) -> bytes | None:
-    if not path:
-        return None
-    try:
-        return read_pdf(path)
-    except (NotAnInvoicePdf, OSError) as exc:  # gone, a link, or no PDF: never send what it points to
-        log.warning("invoice PDF %s %s; rendering a receipt instead", path, exc)
-        return None
-
-
-def receipt_page(turn: Turn, account: Account, invoice: Invoice, unpaid: Decimal) -> ReceiptPage:
-    """The receipt of an invoice of which `unpaid` is still to pay: a QR code for that, or "paid"."""
-    month = month_name(turn, invoice.period)
-    payee = turn.app.payee
-    purpose = turn.app.translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
-                                  month=month_name(turn, invoice.period, PURPOSE_LANGUAGE))
-    qr_png = None
-    payee_rows = [(turn.t("receipt-payee-missing"), "")]
-    if payee is not None:
-        payee_rows = [
-            (turn.t("receipt-payee-name"), payee.name),
-            (turn.t("receipt-payee-iban"), payee.iban),
-            (turn.t("receipt-payee-code"), payee.code),
-            (turn.t("receipt-purpose-label"), purpose),
-        ]
-        if unpaid > 0:
-            qr_png = payment_qr_png(nbu_payment_link(payee, unpaid, purpose))
-    rows = [
-        (turn.t("receipt-account"), account.number),
-        (turn.t("receipt-consumer"), account.full_name),
-        (turn.t("receipt-address"), account.address),
-        (turn.t("receipt-period"), month),
-        (turn.t("receipt-consumption"), turn.t("receipt-kwh", kwh=i18n.kwh(invoice.kwh, turn.language))),
-        (turn.t("receipt-amount"), turn.app.translator.text(turn.language, i18n.money(invoice.amount))),
-    ]
-    if unpaid > 0:
-        rows.append((turn.t("receipt-to-pay"), turn.app.translator.text(turn.language, i18n.money(unpaid))))
-    rows += [
-        (turn.t("receipt-issued"), i18n.day(invoice.issued_on)),
-        (turn.t("receipt-due"), i18n.day(invoice.due_on)),
-    ]
-    return ReceiptPage(
-        title=turn.t("receipt-title", month=month),
-        rows=rows,
-        payee_title=turn.t("receipt-payee"),
-        payee_rows=payee_rows,
-        qr_png=qr_png,
-        qr_caption=turn.t("receipt-qr-caption"),
-        footer=turn.t("receipt-footer"),
-        stamp=turn.t("receipt-paid") if invoice.amount > 0 and unpaid == 0 else None,
-    )
-
+    turn.replies.append(Reply("\n".join(lines), [pay] if pay else [], document=document))
 
 
 view_command, account_buttons = account_view("invoices", "invlist", "invoices-choose-account", show_invoices)

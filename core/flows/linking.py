@@ -9,6 +9,7 @@ from core.accounts import account_candidates, consent_answer, surname_matches
 from core.flows.registry import Command, Flow, Step
 from core.model import Account
 from core.notifications import Kind, linked_from
+from core.recent_turns import HIDDEN, hidden
 
 if TYPE_CHECKING:
     from core.conversation import Turn
@@ -44,6 +45,12 @@ async def cmd_link(turn: Turn, args: str) -> None:
 def ask_consent(turn: Turn) -> None:
     turn.say("consent-ask",
              buttons=[[turn.button("consent-yes", "consent:yes"), turn.button("consent-no", "consent:no")]])
+
+
+def account_words(text: str) -> str:
+    """What of a text naming an account is kept among the recent turns: the words with a digit (the number, an
+    EIC code); a word without one may be the owner's surname, the secret that proves the link."""
+    return " ".join(word if any(ch.isdigit() for ch in word) else HIDDEN for word in text.split())
 
 
 def split_link_args(args: str) -> tuple[str, str]:
@@ -170,10 +177,10 @@ async def tell_linked_chats(turn: Turn, account: Account, now: datetime) -> None
 
 
 FLOW = Flow(
-    commands=(Command("link", cmd_link, needs=(private,)),),
+    commands=(Command("link", cmd_link, needs=(private,), kept=account_words),),
     steps=(
         Step("consent", step_consent, buttons=("consent",)),
-        Step("link-account", step_link_account),
-        Step("link-surname", step_link_surname),
+        Step("link-account", step_link_account, kept=account_words),
+        Step("link-surname", step_link_surname, kept=hidden),
     ),
 )

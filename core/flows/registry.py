@@ -23,6 +23,9 @@ FileHandler = Callable[["Turn", "Incoming"], Awaitable[None]]
 # (`turn.before_turn`), or None.
 BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | None"]]
 MenuRow = tuple[tuple[str, str], ...]  # (command, message key of its label)
+# What of a text typed to a command or step is kept among the chat's recent turns (core/recent_turns.py): a
+# secret (the owner's surname, a mailed code) hidden.
+KeptText = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -32,19 +35,21 @@ class Command:
     name: str
     handler: CommandHandler
     needs: tuple[Requirement, ...] = ()
+    kept: KeptText | None = None  # how its arguments are kept among the recent turns; None: as typed
 
 
 @dataclass(frozen=True)
 class Step:
     """A question in progress; `buttons`: the button kinds it answers (any other is stale), `contact`: a shared
     phone number answers it as text, `files`: what takes a photo or a document sent meanwhile (not the meter
-    photo flow)."""
+    photo flow), `kept`: how a text typed to it is kept among the recent turns (None: as typed)."""
 
     name: str
     handler: StepHandler
     buttons: tuple[str, ...] = ()
     contact: bool = False
     files: FileHandler | None = None
+    kept: KeptText | None = None
 
 
 @dataclass(frozen=True)

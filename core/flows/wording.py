@@ -47,4 +47,8 @@ def source_name(turn: Turn, source: str) -> str:
 
 def paid_on(turn: Turn, payment: OnlinePayment) -> str:
     """The local day an online payment was made."""
-    return i18n.day((payment.paid_at or payment.created_at).astimezone(turn.app.timezone))
+    return i18n.day(paid_day(turn, payment))
+
+
+def paid_day(turn: Turn, payment: OnlinePayment) -> date:
+    return (payment.paid_at or payment.created_at).astimezone(turn.app.timezone).date()

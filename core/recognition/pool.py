@@ -34,6 +34,10 @@ READ_TIMEOUT = 30.0  # seconds one photo may take on a worker; a 12 MP photo tak
 START_TIMEOUT = 120.0  # seconds a worker may take to load its models
 SOURCE = str(Path(__file__).resolve().parents[2])  # where the worker finds the core package
 MAX_FAILED_STARTS = 3  # workers in a row that die while loading: then the reader is broken, not a worker
+# How much lower a worker's CPU priority is than the bot's (nice): reading a photo takes a core for about a
+# second, and the consumers' text turns (a few milliseconds each) must not wait behind it. At 10 a busy bot
+# process gets about ten times a busy worker's share of a core; an idle bot leaves the workers every core.
+WORKER_NICENESS = 10
 
 
 class RecognitionBusy(Exception):
@@ -326,6 +330,7 @@ def serve() -> None:
     """A worker's life (`python -c ... FD`): load the reader once, then read the photos sent over the socket FD
     until the bot closes it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the bot decides when we stop
+    os.nice(WORKER_NICENESS)
     connection = Connection(int(sys.argv[1]))
     try:
         sys.path[:] = [*sys.path, *(entry for entry in connection.recv() if entry not in sys.path)]

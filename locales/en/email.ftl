@@ -16,8 +16,13 @@ email-invoice-body =
     Hello,
 
     The invoice for { $month } for account { $account }: { $amount } for { $kwh } kWh, due by { $due }.
-    The invoice as a PDF with a payment QR code is attached.
+    The invoice is attached as a PDF.
 email-notice-subject = A message from your personal cabinet
+email-subject-debt = Debt on account { $subject }
+email-subject-reading = Time to submit meter readings, account { $subject }
+email-subject-verification = Meter verification
+email-subject-outages = Power outage
+email-subject-orders = Order No. { $subject }: status changed
 email-footer =
     —
     You receive this e-mail because you gave this address in the bot's settings (/settings). You can change or remove it there.
@@ -43,6 +48,8 @@ email-code-limit-chat = Too many codes this hour. You can ask for a new one at {
 email-code-limit-address = Too many codes have been sent to this address today. You can ask for a new one { $at }.
 email-send-failed = We could not send an e-mail to { $address }. Please try again later.
 email-confirmed = The address { $address } is confirmed. Monthly invoices (with the PDF) will come to it too.
+email-settings-refused = E-mail: { $address } ⚠
+email-refused-menu = The mail server does not take e-mail for { $address }, so we send nothing there. Change the address or remove it.
 email-change-button = Change e-mail
 email-remove-button = Remove e-mail
 email-removed = The address { $address } is removed: we will send nothing more to it.
@@ -51,6 +58,15 @@ email-refused = The mail server does not take e-mail for { $address }. Check the
 ## --- the chat: what goes by e-mail
 
 email-notices-ask = What should also go to { $address }? Press one to turn it on or off.
+email-notices-button = What goes by e-mail
+email-notice-on = “{ $name }” will come by e-mail too.
+email-notice-off = “{ $name }” will no longer come by e-mail.
+email-notice-invoice = Monthly invoices (with the PDF)
+email-notice-debt = Debt reminders
+email-notice-reading = Reading window
+email-notice-verification = Meter verification
+email-notice-outages = Outages
+email-notice-orders = Order status
 email-notice-switch = { $on ->
     [yes] ✅ { $name }
    *[no] ⬜ { $name }

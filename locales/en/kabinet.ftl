@@ -20,11 +20,12 @@ help =
     What I can do:
     /link — link a personal account (number and the owner's surname)
     /accounts — my accounts, unlink an account
-    /balance — amount to pay now, last payment, invoice, tariff
+    /balance — amount to pay now, last payment, invoice, tariff; /balance 2025 — balance over a year or a month
     /reading — submit a meter reading (or at once: /reading 12345)
-    /history — payments, consumption by month with a chart, readings
+    /history — payments, consumption by month with a chart, readings; /history 2025-03 — payments of a month or a year
     /invoices — invoices by month, as PDF with a payment QR code
     /meter — my meter and its verification date
+    /details — personal information: EIC code, contract, consumer, meters
     /outages — planned and emergency outages at my address
     /service — order a service, follow my orders
     /appeal — write to the call centre, see the answers

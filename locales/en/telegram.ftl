@@ -7,6 +7,7 @@ telegram-command-accounts = My accounts
 telegram-command-balance = Balance, payment, invoice, tariff
 telegram-command-reading = Submit a meter reading
 telegram-command-history = Payment and consumption history
+telegram-command-details = The account's personal information
 telegram-command-invoices = Monthly invoices as PDF with a payment QR code
 telegram-command-meter = My meter and its verification
 telegram-command-outages = Outages at my address

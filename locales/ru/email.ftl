@@ -16,8 +16,13 @@ email-invoice-body =
     Здравствуйте!
 
     Счёт за { $month }, лицевой счёт { $account }: { $amount } за { $kwh } кВт·ч, оплатить до { $due }.
-    Счёт в PDF с QR-кодом для оплаты — во вложении.
+    Счёт в PDF — во вложении.
 email-notice-subject = Сообщение личного кабинета
+email-subject-debt = Задолженность по лицевому счёту { $subject }
+email-subject-reading = Время передать показания, лицевой счёт { $subject }
+email-subject-verification = Поверка счётчика
+email-subject-outages = Отключение электроэнергии
+email-subject-orders = Заявка №{ $subject }: изменение статуса
 email-footer =
     —
     Вы получаете это письмо, потому что указали этот адрес в настройках бота (/settings). Изменить или удалить его можно там же.
@@ -43,6 +48,8 @@ email-code-limit-chat = Слишком много кодов за час. Нов
 email-code-limit-address = На этот адрес сегодня уже отправлено слишком много кодов. Новый можно будет запросить { $at }.
 email-send-failed = Не удалось отправить письмо на { $address }. Попробуйте, пожалуйста, позже.
 email-confirmed = Адрес { $address } подтверждён. Счета за месяц (с PDF) будут приходить и на него.
+email-settings-refused = E-mail: { $address } ⚠
+email-refused-menu = Почтовый сервер не принимает писем на { $address }, поэтому мы их туда не отправляем. Измените адрес или удалите его.
 email-change-button = Изменить e-mail
 email-remove-button = Удалить e-mail
 email-removed = Адрес { $address } удалён: писем на него больше не будет.
@@ -51,6 +58,15 @@ email-refused = Почтовый сервер не принимает письм
 ## --- the chat: what goes by e-mail
 
 email-notices-ask = Что отправлять также на { $address }? Нажмите, чтобы включить или выключить.
+email-notices-button = Что отправлять на e-mail
+email-notice-on = «{ $name }» будем присылать и на e-mail.
+email-notice-off = «{ $name }» на e-mail больше присылать не будем.
+email-notice-invoice = Счета за месяц (с PDF)
+email-notice-debt = Напоминания о долге
+email-notice-reading = Период подачи показаний
+email-notice-verification = Поверка счётчика
+email-notice-outages = Отключения
+email-notice-orders = Статус заявок
 email-notice-switch = { $on ->
     [yes] ✅ { $name }
    *[no] ⬜ { $name }

@@ -7,6 +7,7 @@ telegram-command-accounts = Мои лицевые счета
 telegram-command-balance = Баланс, платёж, счёт за месяц, тариф
 telegram-command-reading = Передать показания счётчика
 telegram-command-history = История платежей и потребления
+telegram-command-details = Персональная информация лицевого счёта
 telegram-command-invoices = Счета за месяцы в PDF с QR-кодом
 telegram-command-meter = Мой счётчик и поверка
 telegram-command-outages = Отключения по моему адресу

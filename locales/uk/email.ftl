@@ -16,8 +16,13 @@ email-invoice-body =
     Добрий день!
 
     Рахунок за { $month }, особовий рахунок { $account }: { $amount } за { $kwh } кВт·год, сплатити до { $due }.
-    Рахунок у PDF з QR-кодом для оплати — у вкладенні.
+    Рахунок у PDF — у вкладенні.
 email-notice-subject = Повідомлення особистого кабінету
+email-subject-debt = Заборгованість за особовим рахунком { $subject }
+email-subject-reading = Час передати показники, особовий рахунок { $subject }
+email-subject-verification = Повірка лічильника
+email-subject-outages = Відключення електроенергії
+email-subject-orders = Заявка №{ $subject }: зміна статусу
 email-footer =
     —
     Ви отримуєте цей лист, бо вказали цю адресу в налаштуваннях бота (/settings). Змінити чи видалити її можна там само.
@@ -43,6 +48,8 @@ email-code-limit-chat = Забагато кодів за годину. Нови�
 email-code-limit-address = На цю адресу сьогодні вже надіслано забагато кодів. Новий можна буде попросити { $at }.
 email-send-failed = Не вдалося надіслати лист на { $address }. Спробуйте, будь ласка, пізніше.
 email-confirmed = Адресу { $address } підтверджено. Рахунки за місяць (з PDF) надходитимуть і на неї.
+email-settings-refused = E-mail: { $address } ⚠
+email-refused-menu = Поштовий сервер не приймає листів на { $address }, тому ми їх туди не надсилаємо. Змініть адресу або видаліть її.
 email-change-button = Змінити e-mail
 email-remove-button = Видалити e-mail
 email-removed = Адресу { $address } видалено: листів на неї більше не надсилатимемо.
@@ -51,6 +58,15 @@ email-refused = Поштовий сервер не приймає листів �
 ## --- the chat: what goes by e-mail
 
 email-notices-ask = Що надсилати також на { $address }? Натисніть, щоб увімкнути чи вимкнути.
+email-notices-button = Що надсилати на e-mail
+email-notice-on = «{ $name }» надсилатимемо й на e-mail.
+email-notice-off = «{ $name }» на e-mail більше не надсилатимемо.
+email-notice-invoice = Рахунки за місяць (з PDF)
+email-notice-debt = Нагадування про борг
+email-notice-reading = Період подачі показників
+email-notice-verification = Повірка лічильника
+email-notice-outages = Відключення
+email-notice-orders = Статус заявок
 email-notice-switch = { $on ->
     [yes] ✅ { $name }
    *[no] ⬜ { $name }

@@ -7,6 +7,7 @@ telegram-command-accounts = Мої особові рахунки
 telegram-command-balance = Баланс, платіж, рахунок за місяць, тариф
 telegram-command-reading = Передати показники лічильника
 telegram-command-history = Історія платежів і споживання
+telegram-command-details = Персональна інформація особового рахунку
 telegram-command-invoices = Рахунки за місяці у PDF з QR-кодом
 telegram-command-meter = Мій лічильник і повірка
 telegram-command-outages = Відключення за моєю адресою

@@ -189,6 +189,7 @@ FILES: dict[str, list[Column]] = {
         Column("street", text(200), True), Column("house", text(20), True), Column("grid_node", text(50), True),
         Column("consumer_type", one_of("household", "business")), Column("tariff_plan", text(50)),
         Column("balance", amount), Column("balance_on", iso_date),
+        Column("contract_number", text(50), True, added=True), Column("contract_date", iso_date, True, added=True),
     ],
     "meters.csv": [
         Column("account", account_number), Column("meter", text(50)), Column("type", text(100)),
@@ -236,7 +237,7 @@ NATURAL_KEYS = {
     "accounts.csv": ("account",),
     "meters.csv": ("account", "meter"),
     "readings.csv": ("account", "meter", "taken_on", "zone", "source"),
-    "payments.csv": ("account", "paid_on", "amount", "purpose"),
+    "payments.csv": ("account", "paid_on", "amount", "purpose", "reference"),
     "invoices.csv": ("account", "period"),
     "tariffs.csv": ("tariff_plan", "zone", "valid_from"),
     "outages.csv": ("outage",),

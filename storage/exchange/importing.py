@@ -78,6 +78,7 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
             "address": r["address"], "settlement": r["settlement"], "street": r["street"], "house": r["house"],
             "grid_node": r["grid_node"], "consumer_type": r["consumer_type"], "tariff_plan": r["tariff_plan"],
             "balance": r["balance"], "balance_on": r["balance_on"],
+            "contract_number": r["contract_number"], "contract_date": r["contract_date"],
             "place_key": stored_place_key(r["settlement"]), "node_key": stored_node_key(r["grid_node"]),
         } for _, r in chunk]
         statement = insert(AccountRow).values(values)
@@ -144,15 +145,15 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
     before = await queries_payments.billing_payments(session, paying) if paying else {}
     for chunk in chunks(payment_rows):
         values = [{"account_id": account_ids[r["account"]], "paid_on": r["paid_on"], "amount": r["amount"],
-                   "purpose": r["purpose"] or ""} for _, r in chunk]
+                   "purpose": r["purpose"] or "", "reference": r["reference"] or ""} for _, r in chunk]
         await session.execute(insert(PaymentRow).values(values).on_conflict_do_nothing(
-            index_elements=["account_id", "paid_on", "amount", "purpose"],
+            index_elements=["account_id", "paid_on", "amount", "purpose", "reference"],
         ))
     if paying:
         after = await queries_payments.billing_payments(session, paying)
         brought = []
         for _, r in payment_rows:
-            key = (account_ids[r["account"]], r["paid_on"], r["amount"], r["purpose"] or "")
+            key = (account_ids[r["account"]], r["paid_on"], r["amount"], r["purpose"] or "", r["reference"] or "")
             if key[0] in paying:
                 brought.append(BroughtPayment(queries_payments.billing_row(after[key]), key[0], r["paid_on"],
                                               r["amount"], r["reference"], key not in before))

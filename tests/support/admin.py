@@ -45,3 +45,16 @@ def zipped(files: dict[str, bytes | str]) -> bytes:
 
 def zipped_folder(folder: Path, prefix: str = "") -> bytes:
     return zipped({prefix + path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()})
+
+
+async def every_page(client: TestClient, path: str) -> list[dict]:
+    """The items of a paged list (`path` with its query), fetched page after page by `next_cursor`."""
+    items, cursor = [], ""
+    while True:
+        answer = await client.get(f"{path}{cursor}", headers=AUTH)
+        assert answer.status == 200
+        page = await answer.json()
+        items += page["items"]
+        if page["next_cursor"] is None:
+            return items
+        cursor = f"&cursor={page['next_cursor']}"

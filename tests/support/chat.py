@@ -18,11 +18,13 @@ class Seen:
     text: str
     buttons: list[str] = field(default_factory=list)
     document: str | None = None  # the name of a file that came with it
+    links: list[tuple[str, str]] = field(default_factory=list)  # link buttons as (label, address)
 
     @classmethod
     def of(cls, reply: Reply) -> "Seen":
         return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url],
-                   reply.document.filename if reply.document else None)
+                   reply.document.filename if reply.document else None,
+                   [(plain(button.label), button.url) for button in reply.all_buttons() if button.url])
 
 
 def plain(text: str) -> str:
@@ -56,6 +58,8 @@ class ChatDriver(Protocol):
     def buttons(self) -> list[str]: ...
     @property
     def documents(self) -> list[str]: ...
+    @property
+    def links(self) -> list[tuple[str, str]]: ...
 
 
 class Transcript:
@@ -98,3 +102,8 @@ class Transcript:
     def documents(self) -> list[str]:
         """The names of the files among the latest messages."""
         return [message.document for message in self.latest if message.document]
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """The links (label, address) on the last message received: a Pay button opens one."""
+        return self.latest[-1].links if self.latest else []

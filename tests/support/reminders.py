@@ -29,7 +29,8 @@ class RecordingSender:
 def dispatcher_for(database, kabinet: Kabinet, clock, sender, channel: str = "console", **options) -> Dispatcher:
     """The outbox dispatcher with one channel's sender, unpaced, in Kyiv time."""
     return Dispatcher(SqlOutbox(database), {channel: sender}, kabinet.translator, kabinet.timezone, kabinet.window,
-                      clock=clock, rates={channel: 1000.0}, per_chat_interval=0.0, **options)
+                      clock=clock, rates={channel: 1000.0}, per_chat_interval=0.0,
+                      **{"payee": kabinet.payee, **options})
 
 
 async def notices_to(chat: ChatDriver, job: str, kabinet: Kabinet, database, clock) -> int:

@@ -51,7 +51,9 @@ async def link(chat: TelegramChat) -> None:
 
 
 def seen(call: Call) -> Seen:
-    return Seen(plain(call.text), [label for label, data in call.buttons if data], call.file_names.get("document"))
+    keys = [key for row in call.markup.get("inline_keyboard", []) for key in row]
+    return Seen(plain(call.text), [label for label, data in call.buttons if data], call.file_names.get("document"),
+                [(plain(key["text"]), key["url"]) for key in keys if "url" in key])
 
 
 class TelegramDriver(Transcript):

@@ -65,7 +65,8 @@ async def link(user: ViberUser) -> None:
 def seen(message: dict) -> Seen:
     keys = message.get("keyboard", {}).get("Buttons", [])
     return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"],
-                message.get("file_name") if message.get("type") == "file" else None)
+                message.get("file_name") if message.get("type") == "file" else None,
+                [(plain(key["Text"]), key["ActionBody"]) for key in keys if key.get("ActionType") == "open-url"])
 
 
 class ViberDriver(Transcript):

@@ -1,14 +1,14 @@
 """services: the utility's catalogue (services.csv), in place of the one in code; an order's amount and files,
 and the order an online payment pays for
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0012"
-down_revision = "0011"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
