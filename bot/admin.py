@@ -20,6 +20,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from math import ceil
 from pathlib import Path
 from typing import Callable
@@ -30,8 +31,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot import admin_import
 from bot.admin_schema import (
-    Appeal, AppealChangeBody, AppealChanged, AppealChat, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error, Imported,
-    LinkFailuresCleared, OnlinePayment, Order, PaperInvoice, PaperInvoicesQuery, PaymentsQuery,
+    Appeal, AppealChangeBody, AppealChanged, AppealChat, AppealTurn, AppealsQuery, Broadcast, BroadcastBody, Error,
+    Imported, LinkFailuresCleared, OnlinePayment, Order, OrderFile, PaperInvoice, PaperInvoicesQuery, PaymentsQuery,
     OrderChangeBody, OrderChanged, OrderEvent, OrdersQuery, Outage, OutageBody, OutageChangeBody, OutageSaved, Page,
     PageQuery, Problem, Reading, ReadingsQuery, ReplacedSubmission, Route, Stats, openapi,
 )
@@ -39,13 +40,20 @@ from core import metrics
 from core.notifications import Kind
 from core.outages import plan_outage_notices
 from core.readings import ReadingWindow
-from core.services import OPERATOR, IllegalTransition, change_appeal_status, change_order_status
+from core.invoice_files import PDF_MAGIC
+from core.model import CONTRACT
+from core.notifications import CONTRACT_NOTICE
+from core.services import (
+    AWAITING_CONFIRMATION, CONTRACT_STATUSES, OPERATOR, BadAmount, IllegalTransition, change_appeal_status,
+    change_order_status,
+)
 from scheduler.jobs import Planner, plan_after_import
 from storage import outbox, queries_admin, queries_payments
 from storage.database import Database
 from storage.exchange import ImportRefused, import_folder
 from storage.exchange.export import paper_invoice_rows
 from storage.mappers import turns_from_json
+from storage.photos import FilePhotoArchive
 from storage.queries_services import to_outage
 from storage.repositories import SqlTransaction
 from storage.scheduling import SqlOutbox, SqlOutboxTransaction
@@ -53,6 +61,8 @@ from storage.scheduling import SqlOutbox, SqlOutboxTransaction
 log = logging.getLogger(__name__)
 
 JSON_LIMIT = 64 * 1024
+MAX_CONTRACT_BYTES = 10 * 1024 * 1024
+ORDER_FILES = "order-files"  # under the data directory: contracts, kept like photos (named by their content)
 TOKEN_NAMES = re.compile(r"token|key|secret|auth|bearer|password", re.IGNORECASE)
 AUTH_FAILURES_ALLOWED = 10  # a minute, per client address
 AUTH_FAILURE_PERIOD = timedelta(minutes=1)
@@ -195,21 +205,29 @@ def _check_token(token: bytes, request: web.Request) -> None:
 
 
 async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    if request.content_length is not None and request.content_length > JSON_LIMIT:
-        raise Refusal(413, f"the body is larger than {JSON_LIMIT} bytes")
-    raw = bytearray()
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        raw += chunk
-        if len(raw) > JSON_LIMIT:
-            raise Refusal(413, f"the body is larger than {JSON_LIMIT} bytes")
+    raw = await _read_limited(request, JSON_LIMIT, "the body", empty=True)
     try:
-        body = model.model_validate_json(bytes(raw) or b"null")
+        body = model.model_validate_json(raw or b"null")
     except ValidationError as exc:
         raise _refusal_from(exc, "body") from None
     for name, value in _strings(body.model_dump()):
         if "\x00" in value:  # PostgreSQL text cannot hold it
             raise Refusal(400, f"bad body: {name}: a NUL character", [{"field": name, "reason": "a NUL character"}])
     return body
+
+
+async def _read_limited(request: web.Request, limit: int, what: str, *, empty: bool = False) -> bytes:
+    """The request's body, refused (413) past `limit` bytes before more is read, and (400) empty unless `empty`."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Refusal(413, f"{what} is larger than {limit} bytes")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        raw += chunk
+        if len(raw) > limit:
+            raise Refusal(413, f"{what} is larger than {limit} bytes")
+    if not raw and not empty:
+        raise Refusal(400, f"bad body: {what} is empty", [{"field": "(body)", "reason": "empty"}])
+    return bytes(raw)
 
 
 def _strings(value, path: str = ""):
@@ -282,7 +300,8 @@ async def list_payments(admin: Admin, request, who: str, query: PaymentsQuery) -
     since = None if query.since is None else datetime.combine(query.since, time(0), admin.timezone)
     async with admin.database.session() as session:
         rows = await queries_payments.exported_page(session, since, query.cursor, query.limit)
-    items = [OnlinePayment.model_validate({"id": id_, **row}) for id_, row in rows]
+    items = [OnlinePayment.model_validate({"id": id_, **row, "service_order": row["service_order"] or None})
+             for id_, row in rows]
     return _page(OnlinePayment, items, rows[-1][0] if rows else None, query)
 
 
@@ -349,12 +368,16 @@ def _photo_file(path: str) -> web.FileResponse:
 # ----- service orders
 
 
-def _order(row, number: str, events=None) -> Order:
+def _order(row, number: str, events=None, files=None) -> Order:
     return Order(
         id=row.id, account=number, service=row.service, phone=row.phone, comment=row.comment, status=row.status,
-        created_at=row.created_at, updated_at=row.updated_at,
+        amount=None if row.amount is None else f"{row.amount:.2f}", created_at=row.created_at,
+        updated_at=row.updated_at,
         history=None if events is None else [OrderEvent(
             id=e.id, status=e.status, previous=e.previous, comment=e.comment, by=e.by, at=e.at) for e in events],
+        files=None if files is None else [OrderFile(
+            id=f.id, kind=f.kind, size=f.size, mime_type=f.mime_type, received_at=f.received_at,
+            download=f"/admin/orders/{row.id}/files/{f.id}") for f in files],
     )
 
 
@@ -377,17 +400,21 @@ async def _order_with_history(session, order_id: int) -> Order | None:
     if found is None:
         return None
     row, number = found
-    return _order(row, number, await queries_admin.order_events(session, order_id))
+    files = await SqlOutboxTransaction(session).order_files(order_id)
+    return _order(row, number, await queries_admin.order_events(session, order_id), files)
 
 
 async def change_order(admin: Admin, request, who: str, id: int, body: OrderChangeBody) -> OrderChanged:
     now = admin.clock()
+    amount = None if body.amount is None else Decimal(body.amount)
     async with admin.database.session() as session:
         try:
             change = await change_order_status(SqlOutboxTransaction(session), id, body.status, body.comment, now,
-                                               OPERATOR)
+                                               OPERATOR, amount=amount)
         except IllegalTransition as exc:
             raise Refusal(409, f"{exc}: the workflow does not allow it") from None
+        except BadAmount as exc:
+            raise Refusal(400, f"bad body: amount: {exc}", [{"field": "amount", "reason": str(exc)}]) from None
         except LookupError:
             raise Refusal(404, f"no service order {id}") from None
         notices = [(change.chat_id, str(id), str(change.id))] if change.chat_id is not None else []
@@ -396,6 +423,46 @@ async def change_order(admin: Admin, request, who: str, id: int, body: OrderChan
     assert order is not None  # changed just above, in this session
     _audit(who, "order %d of account %s: %s -> %s", id, mask(order.account), change.previous, change.status)
     return OrderChanged(order=order, notified=notified)
+
+
+async def attach_contract(admin: Admin, request: web.Request, who: str, id: int) -> OrderChanged:
+    """The contract or offer (a PDF) for the consumer to accept; told to them at once when the order already
+    awaits confirmation, else with the change that brings it there."""
+    content = await _read_limited(request, MAX_CONTRACT_BYTES, "the contract")
+    if not content.startswith(PDF_MAGIC):
+        raise Refusal(400, f"bad body: not a PDF (it does not start with {PDF_MAGIC.decode()})",
+                      [{"field": "(body)", "reason": "not a PDF"}])
+    now = admin.clock()
+    async with admin.database.session() as session:
+        tx = SqlOutboxTransaction(session)
+        order = await tx.service_order(id)
+        if order is None:
+            raise Refusal(404, f"no service order {id}")
+        if order.status not in CONTRACT_STATUSES:
+            raise Refusal(409, f"order {id} is {order.status!r}: a contract is attached while it is "
+                               f"{', '.join(CONTRACT_STATUSES)}")
+        path, sha256 = await asyncio.to_thread(FilePhotoArchive(admin.data_dir / ORDER_FILES).save, content, now)
+        attached = await tx.add_order_file(id, CONTRACT, path, sha256, len(content), "application/pdf", None, now)
+        notices = []
+        if order.status == AWAITING_CONFIRMATION and order.chat_id is not None:
+            notices = [(order.chat_id, str(id), f"{CONTRACT_NOTICE}{attached.id}")]
+        notified = await outbox.plan_notices(session, Kind.ORDER, notices, now)
+        answer = await _order_with_history(session, id)
+    assert answer is not None  # found just above, in this session
+    _audit(who, "order %d of account %s: contract attached (%d bytes)", id, mask(answer.account), len(content))
+    return OrderChanged(order=answer, notified=notified)
+
+
+async def order_file(admin: Admin, request, who: str, id: int, file: int) -> web.StreamResponse:
+    async with admin.database.session() as session:
+        files = await SqlOutboxTransaction(session).order_files(id)
+    found = next((f for f in files if f.id == file), None)
+    if found is None or not Path(found.path).is_file():
+        raise Refusal(404, f"order {id} has no file {file}")
+    _audit(who, "took file %d (%s) of order %d", file, found.kind, id)
+    name = f"order-{id}-{found.kind}-{file}{Path(found.path).suffix}"
+    return web.FileResponse(Path(found.path), headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Content-Type": found.mime_type})
 
 
 # ----- appeals
@@ -614,6 +681,12 @@ ROUTES = [
           answer=Order, refusals=(404,)),
     Route("PATCH", r"/admin/orders/{id:\d{1,18}}", "change-order", "Move an order along its workflow",
           change_order, body=OrderChangeBody, answer=OrderChanged, refusals=(404, 409, 413)),
+    Route("PUT", r"/admin/orders/{id:\d{1,18}}/contract", "attach-contract",
+          "Attach the contract or offer (a PDF, at most 10 MB) for the consumer to accept or decline",
+          attach_contract, body="application/pdf", answer=OrderChanged, refusals=(404, 409, 413)),
+    Route("GET", r"/admin/orders/{id:\d{1,18}}/files/{file:\d{1,18}}", "order-file",
+          "A file of an order: its contract, or one the consumer sent from the chat", order_file,
+          binary="application/octet-stream", refusals=(404,)),
     Route("GET", "/admin/appeals", "list-appeals", "Appeals, oldest first", list_appeals, query=AppealsQuery,
           answer=Page[Appeal]),
     Route("GET", r"/admin/appeals/{id:\d{1,18}}", "get-appeal", "One appeal", get_appeal, answer=Appeal,

@@ -64,6 +64,10 @@ class PaperInvoicesQuery(PageQuery):
 class OrderChangeBody(Body):
     status: Literal[ORDER_STATUSES]  # type: ignore[valid-type]  # pydantic: the tuple's members
     comment: str | None = Field(None, max_length=COMMENT_LIMIT, description="shown to the consumer")
+    amount: str | None = Field(
+        None, pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$",
+        description="UAH as text, e.g. `350.00`: what the paid service costs this order (its contract and payment "
+                    "need it when the catalogue gives no price); a free service has none")
 
 
 class AppealChangeBody(Body):
@@ -176,6 +180,7 @@ class OnlinePayment(BaseModel):
     currency: str
     paid_at: datetime
     status: Literal["paid", "reversed"] = Field(description="reversed: the provider returned the money")
+    service_order: int | None = Field(None, description="the service order it paid; null: paid for the electricity")
 
 
 class PaperInvoice(BaseModel):
@@ -197,6 +202,16 @@ class OrderEvent(BaseModel):
     at: datetime
 
 
+class OrderFile(BaseModel):
+    id: int
+    kind: Literal["contract", "consumer"] = Field(
+        description="contract: the contract or offer attached by the operator; consumer: sent from the chat")
+    size: int
+    mime_type: str
+    received_at: datetime
+    download: str = Field(description="path of the file under this API")
+
+
 class Order(BaseModel):
     id: int
     account: str
@@ -204,9 +219,12 @@ class Order(BaseModel):
     phone: str
     comment: str | None
     status: str
+    amount: str | None = Field(description="UAH, what the paid service costs this order, when the operator named it")
     created_at: datetime
     updated_at: datetime
     history: list[OrderEvent] | None = Field(None, description="with one order only")
+    files: list[OrderFile] | None = Field(None, description="with one order only: its contracts and the consumer's "
+                                                               "files, oldest first")
 
 
 class OrderChanged(BaseModel):

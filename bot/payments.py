@@ -146,12 +146,17 @@ async def liqpay_pay(request: web.Request) -> web.Response:
         log.warning("pay link refused from %s: %s", request.remote or "-", exc)
         return route.page(403 if isinstance(exc, ForgedPayLink) else 400, "pay-link-broken")
     async with route.database.session() as session:
-        payment = await payments.opened_order(session, order.order_id, order.account_id, order.amount, now)
+        payment = await payments.opened_order(session, order.order_id, order.account_id, order.amount, now,
+                                              service_order=order.service_order)
     if payment is None:
         return route.page(410, "pay-link-expired", order.language)
     if payment.status in (payments.PAID, payments.REVERSED):
         return route.page(409, "pay-link-paid", order.language)
-    description = route.translator(PURPOSE_LANGUAGE, "payment-purpose", account=payment.account)
+    if payment.service_order is not None:
+        description = route.translator(PURPOSE_LANGUAGE, "order-payment-purpose", order=str(payment.service_order),
+                                       account=payment.account)
+    else:
+        description = route.translator(PURPOSE_LANGUAGE, "payment-purpose", account=payment.account)
     checkout = route.liqpay.checkout(payment.order_id, payment.amount, description, language=order.language)
     raise web.HTTPFound(checkout.link, headers=NOT_STORED)
 

@@ -178,6 +178,14 @@ class Kabinet:
         async with self.store.transaction() as tx:
             await tx.set_reachable(channel, chat_id, reachable)
 
+    async def takes_files(self, channel: str, chat_id: str, language: str | None) -> bool:
+        """Whether the chat is at a step that asks for files (an order's): a messenger fetches a document only
+        then, so that a file nobody asked for costs no download."""
+        async with self.store.transaction() as tx:
+            _, state = await tx.chat_and_state(channel, chat_id, self.translator.language_for(language))
+        step = self.registry.steps.get(state.step) if state is not None else None
+        return step is not None and step.files is not None
+
     def command_for_label(self, text: str) -> str | None:
         return self._menu_labels.get(text.casefold())
 
@@ -264,14 +272,16 @@ class Turn:
             self.chat.active = True
             await self.tx.save_chat(self.chat)
         registry = self.app.registry
-        if event.kind is EventKind.TEXT:
+        step = registry.steps.get(self.state.step) if self.state and self.state.step else None
+        if event.kind in (EventKind.PHOTO, EventKind.DOCUMENT) and step is not None and step.files is not None:
+            await step.files(self, event)
+        elif event.kind is EventKind.TEXT:
             await self.on_text(event.text)
         elif event.kind is EventKind.BUTTON:
             await self.on_button(event.action)
         elif event.kind is EventKind.PHOTO and event.photo is not None and registry.photo is not None:
             await registry.photo(self, event.photo)
         elif event.kind is EventKind.CONTACT:
-            step = registry.steps.get(self.state.step) if self.state and self.state.step else None
             if step is not None and step.contact and event.phone:
                 await step.handler(self, event.phone, None)
             else:

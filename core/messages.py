@@ -9,13 +9,14 @@ class EventKind(str, Enum):
     TEXT = "text"
     BUTTON = "button"
     PHOTO = "photo"
+    DOCUMENT = "document"  # a file that is not a photo (a PDF): an order's attachment
     CONTACT = "contact"
     OTHER = "other"
 
 
 @dataclass(frozen=True)
 class Incoming:
-    """What a consumer did in a chat: typed text, pressed a button, sent a photo or shared a contact."""
+    """What a consumer did in a chat: typed text, pressed a button, sent a photo or a document, shared a contact."""
 
     channel: str
     chat_id: str
@@ -23,6 +24,8 @@ class Incoming:
     text: str = ""
     action: str = ""
     photo: bytes | None = None
+    document: bytes | None = None
+    file_name: str = ""  # the document's name, as the consumer's messenger gave it
     phone: str = ""
     language: str | None = None
     # The messenger's id of this delivery (Telegram update_id, Viber message_token): a second delivery

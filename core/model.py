@@ -103,10 +103,11 @@ class OnlinePayment:
     paid_at: datetime | None = None
     reconciled_at: datetime | None = None
     reconciled_ref: str | None = None
+    service_order: int | None = None  # the service order it pays for, not the electricity
 
     @property
     def pending(self) -> bool:
-        return self.status == "paid" and self.reconciled_at is None
+        return self.status == "paid" and self.reconciled_at is None and self.service_order is None
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,20 @@ class Outage:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A service of the utility's catalogue (services.csv, or core.services.DEFAULT_CATALOGUE when none was
+    imported). Names and what to attach are by language; a default service's come from the locales instead."""
+
+    code: str
+    names: dict[str, str] = field(default_factory=dict)  # uk, en, ru
+    paid: bool = False
+    price: Decimal | None = None  # a paid service's fixed price; None: the operator names it for each order
+    attach: dict[str, str] = field(default_factory=dict)  # what the consumer must attach, by language; {}: nothing
+    steps: frozenset[str] = frozenset()  # the optional statuses it goes through (core.services.OPTIONAL_STATUSES)
+    offered: bool = True  # False: withdrawn; its orders keep its name
+
+
+@dataclass(frozen=True)
 class ServiceOrder:
     """A consumer's order of a service; its number is its id."""
 
@@ -191,6 +206,23 @@ class ServiceOrder:
     status: str
     created_at: datetime
     updated_at: datetime
+    amount: Decimal | None = None  # what a paid service costs this order, when the operator named it
+
+
+CONTRACT, CONSUMER_FILE = "contract", "consumer"  # OrderFile.kind
+
+
+@dataclass(frozen=True)
+class OrderFile:
+    """A file of an order: the contract or offer the operator attached, or one the consumer sent from the chat."""
+
+    id: int
+    order_id: int
+    kind: str  # CONTRACT | CONSUMER_FILE
+    path: str
+    size: int
+    mime_type: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)

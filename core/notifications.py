@@ -16,6 +16,9 @@ from core.amount_due import due_of
 from core.messages import Button, Reply
 from core.model import ChatSettings, Payee
 from core.ports import Appeals, NoticeSources, ServiceOrders
+from core.services import (
+    AWAITING_CONFIRMATION, AWAITING_PAYMENT, catalogue, contract_of, service_name, service_of,
+)
 
 if TYPE_CHECKING:
     from core.i18n import Translate, Translator
@@ -258,6 +261,9 @@ async def render(tx: NoticeSources, translator: Translator, item: OutboxMessage,
         amount = (item.text or {}).get("amount")
         if amount is None:
             return None
+        service_order = (item.text or {}).get("service_order")
+        if service_order is not None:
+            return [Reply(t("notice-order-payment-received", order=service_order, amount=i18n.money(Decimal(amount))))]
         return [Reply(t("notice-payment-received", account=item.subject, amount=i18n.money(Decimal(amount))))]
     if kind is Kind.ACCOUNT_LINKED:
         channel, _, at = item.period.partition("@")
@@ -295,20 +301,47 @@ async def render_outage(tx: NoticeSources, t: Translate, item: OutboxMessage, ki
 
 # The statuses that ask something of the consumer; the notice says what (core.services' names)
 ORDER_NEXT_STEPS = {"awaiting_confirmation": "notice-order-confirm", "awaiting_payment": "notice-order-pay"}
+CONTRACT_NOTICE = "contract-"  # an order notice's period: the contract attached (its file id follows)
 
 
 async def render_order(tx: ServiceOrders, t: Translate, item: OutboxMessage) -> list[Reply] | None:
-    """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn."""
+    """`Заявка №N «service»: status`, the operator's comment, and what to do next when it is the consumer's turn:
+    at "awaiting confirmation" the contract with Accept / Decline, at "awaiting payment" a button to the order's
+    payment."""
+    if item.period.startswith(CONTRACT_NOTICE):
+        return await render_contract(tx, t, item)
     change = await tx.order_event(int(item.period))
     if change is None:
         return None
-    lines = [t("notice-order", order=item.subject, service=t(f"service-name-{change.service}"),
-               status=t(f"order-status-{change.status}"))]
+    service = service_of(await catalogue(tx), change.service)
+    name = service_name(service, item.language, lambda _, key: t(key))
+    lines = [t("notice-order", order=item.subject, service=name, status=t(f"order-status-{change.status}"))]
     if change.comment:
         lines.append(t("order-comment", comment=change.comment))
     if change.status in ORDER_NEXT_STEPS:
         lines.append(t(ORDER_NEXT_STEPS[change.status]))
+    if change.status == AWAITING_CONFIRMATION:
+        return [Reply("\n".join(lines), [confirmation_buttons(t, change.order_id)],
+                      document=await contract_of(tx, change.order_id))]
+    if change.status == AWAITING_PAYMENT:
+        return [Reply("\n".join(lines), [[Button(t("notice-order-pay-button"), f"order:{change.order_id}")]])]
     return [Reply("\n".join(lines))]
+
+
+async def render_contract(tx: ServiceOrders, t: Translate, item: OutboxMessage) -> list[Reply] | None:
+    """A contract attached while the order awaits confirmation; None once it no longer does."""
+    order = await tx.service_order(int(item.subject))
+    document = await contract_of(tx, int(item.subject))
+    if order is None or order.status != AWAITING_CONFIRMATION or document is None:
+        return None
+    name = service_name(service_of(await catalogue(tx), order.service), item.language, lambda _, key: t(key))
+    return [Reply(t("notice-order-contract", order=item.subject, service=name),
+                  [confirmation_buttons(t, order.id)], document=document)]
+
+
+def confirmation_buttons(t: Translate, order_id: int) -> list[Button]:
+    """Accept the contract (the order moves on) or decline the service (the order is cancelled)."""
+    return [Button(t("order-accept"), f"orderaccept:{order_id}"), Button(t("order-decline"), f"orderdecline:{order_id}")]
 
 
 async def render_appeal(tx: Appeals, t: Translate, item: OutboxMessage) -> list[Reply] | None:

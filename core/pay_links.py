@@ -23,6 +23,7 @@ from core.liqpay import ORDER_PREFIX
 LINK_LIFE = timedelta(days=7)  # a button in an old message stops working; /balance makes a new one
 LANGUAGES = ("uk", "en", "ru")
 _FIELDS = ("order", "account", "amount", "language", "expires")
+_SERVICE_ORDER = "service_order"
 _SIGNATURE_BYTES = 16  # 128 bits: as hard to guess as the order id
 
 
@@ -50,6 +51,7 @@ class PayOrder:
     account_id: int
     amount: Decimal
     language: str
+    service_order: int | None = None  # the order of a service it pays, not the electricity
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,17 @@ class PayLinks:
         nothing of LiqPay's)."""
         return cls(url, hmac.new(private_key.encode(), b"kabinet pay link", hashlib.sha256).digest())
 
-    def link(self, account_id: int, amount: Decimal, language: str, now: datetime) -> str:
-        """A new link (a new order id each time) to pay `amount` to the account."""
+    def link(self, account_id: int, amount: Decimal, language: str, now: datetime,
+             service_order: int | None = None) -> str:
+        """A new link (a new order id each time) to pay `amount` to the account; with `service_order`, for that
+        order of a service."""
         fields = {
             "order": secrets.token_hex(16), "account": str(account_id), "amount": f"{amount:.2f}",
             "language": language if language in LANGUAGES else LANGUAGES[0],
             "expires": str(int((now + LINK_LIFE).timestamp())),
         }
+        if service_order is not None:
+            fields[_SERVICE_ORDER] = str(service_order)
         return f"{self.url}?{urlencode({**fields, 'signature': self._signature(fields)})}"
 
     def opened(self, query: Mapping[str, str], now: datetime) -> PayOrder:
@@ -80,9 +86,14 @@ class PayLinks:
         fields = {}
         for name in (*_FIELDS, "signature"):
             value = query.get(name)
-            if not value or len(value) > 64:
+            if not value or len(value) > 64 or "\n" in value:  # the signed message is the fields by line
                 raise BadPayLink(f"{name} is missing")
             fields[name] = value
+        service_order = query.get(_SERVICE_ORDER)
+        if service_order is not None:
+            if not (service_order.isascii() and service_order.isdecimal()) or len(service_order) > 18:
+                raise BadPayLink(f"{_SERVICE_ORDER} is not an order's number")
+            fields[_SERVICE_ORDER] = service_order
         signature = fields.pop("signature")
         if not hmac.compare_digest(self._signature(fields).encode(), signature.encode("utf-8", "replace")):
             raise ForgedPayLink("the signature does not match")
@@ -97,9 +108,12 @@ class PayLinks:
             raise BadPayLink("the amount is not a positive sum")
         if now.timestamp() >= expires:
             raise ExpiredPayLink(language)
-        return PayOrder(ORDER_PREFIX + fields["order"], account_id, amount.quantize(Decimal("0.01")), language)
+        return PayOrder(ORDER_PREFIX + fields["order"], account_id, amount.quantize(Decimal("0.01")), language,
+                        None if service_order is None else int(service_order))
 
     def _signature(self, fields: Mapping[str, str]) -> str:
-        message = "\n".join(fields[name] for name in _FIELDS).encode()
+        # A link for a service order signs its number too (a link without one signs what it always did).
+        names = (*_FIELDS, _SERVICE_ORDER) if _SERVICE_ORDER in fields else _FIELDS
+        message = "\n".join(fields[name] for name in names).encode()
         digest = hmac.new(self.key, message, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")

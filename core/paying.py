@@ -22,12 +22,16 @@ PURPOSE_LANGUAGE = "uk"  # a payment's purpose is read by the bank and the utili
 
 
 def pay_buttons(translator: Translator, language: str, payee: Payee | None, account: Account, amount: Decimal,
-                now: datetime, month: str | None = None) -> list[Button]:
+                now: datetime, month: str | None = None, *, service_order: int | None = None) -> list[Button]:
     """Links that pay `amount`: the NBU payment page (the bank app opens it on a phone) and, when the utility
-    takes cards, its card payment page; none when nothing is owed or the payment details are not configured."""
+    takes cards, its card payment page; none when nothing is owed or the payment details are not configured.
+    With `service_order`, they pay that order of a service (its purpose), not the electricity."""
     if payee is None or amount <= 0:
         return []
-    if month is None:
+    if service_order is not None:
+        purpose = translator(PURPOSE_LANGUAGE, "order-payment-purpose", order=str(service_order),
+                             account=account.number)
+    elif month is None:
         purpose = translator(PURPOSE_LANGUAGE, "payment-purpose", account=account.number)
     else:
         purpose = translator(PURPOSE_LANGUAGE, "receipt-purpose", account=account.number,
@@ -37,7 +41,7 @@ def pay_buttons(translator: Translator, language: str, payee: Payee | None, acco
     if payee.card is not None:
         # A link to our server, which records the order only when it is opened (core/pay_links.py).
         buttons.append(Button(translator(language, "pay-card-button"), "",
-                              url=payee.card.link(account.id, amount, language, now)))
+                              url=payee.card.link(account.id, amount, language, now, service_order)))
     return buttons
 
 

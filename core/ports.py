@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.email_address import ChatEmail, PendingCode
 from core.messages import Email
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ChatSettings, Contact, ConversationState, Invoice, LinkedAccount, Meter,
-    MeterReading, OrderChange, Outage, Payment, RecentTurn, ServiceOrder, Submission,
+    MeterReading, OrderChange, OrderFile, Outage, Payment, RecentTurn, Service, ServiceOrder, Submission,
 )
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
@@ -179,7 +180,11 @@ class Contacts(Protocol):
 
 
 class ServiceOrders(Protocol):
-    """Orders of services and their statuses."""
+    """The utility's services, orders of them and their statuses."""
+
+    async def service_catalogue(self) -> list[Service]:
+        """The services imported from services.csv (withdrawn ones too), in the order first imported; [] when
+        none was (core.services.catalogue then takes the default)."""
 
     async def add_service_order(
         self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,
@@ -204,6 +209,15 @@ class ServiceOrders(Protocol):
         """Order events with an id above `event_id`, in id order: how the outbox picks up what to tell."""
 
     async def order_event(self, event_id: int) -> OrderChange | None: ...
+
+    async def set_order_amount(self, order_id: int, amount: Decimal) -> None:
+        """What the paid service costs this order (the operator names it)."""
+
+    async def add_order_file(self, order_id: int, kind: str, path: str, sha256: str, size: int, mime_type: str,
+                             chat_id: int | None, at: datetime) -> OrderFile: ...
+
+    async def order_files(self, order_id: int, kind: str | None = None) -> list[OrderFile]:
+        """The order's files (of one kind), oldest first."""
 
 
 class Appeals(Protocol):

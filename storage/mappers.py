@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from core.model import (
     Account, AccountSummary, Appeal, Chat, ConversationState, Invoice, LinkedAccount, Meter, MeterReading,
-    OrderChange, Outage, Payment, RecentTurn, ServiceOrder,
+    OrderChange, OrderFile, Outage, Payment, RecentTurn, Service, ServiceOrder,
 )
 from core.readings import MAX_ZONES
-from storage.models import AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderRow
+from storage.models import (
+    AccountRow, AppealRow, ChatRow, OutageRow, ServiceOrderEventRow, ServiceOrderFileRow, ServiceOrderRow, ServiceRow,
+)
 
 
 def to_account(row: AccountRow) -> Account:
@@ -76,7 +78,12 @@ def to_order(row: ServiceOrderRow) -> ServiceOrder:
     return ServiceOrder(
         id=row.id, account_id=row.account_id, chat_id=row.chat_id, service=row.service, phone=row.phone,
         comment=row.comment, status=row.status, created_at=row.created_at, updated_at=row.updated_at,
+        amount=None if row.amount is None else Decimal(row.amount),
     )
+
+
+def to_order_file(row: ServiceOrderFileRow) -> OrderFile:
+    return OrderFile(row.id, row.order_id, row.kind, row.path, row.size, row.mime_type, row.received_at)
 
 
 def to_change(event: ServiceOrderEventRow, order: ServiceOrderRow) -> OrderChange:
@@ -154,3 +161,14 @@ def _last_readings(row) -> dict[int, MeterReading]:
         if taken_on is not None:
             found[zone] = MeterReading(zone, value, taken_on, source)
     return found
+
+
+def to_service(row: ServiceRow) -> Service:
+    def by_language(prefix: str) -> dict[str, str]:
+        return {language: value for language in ("uk", "en", "ru") if (value := getattr(row, f"{prefix}_{language}"))}
+
+    return Service(
+        code=row.code, names=by_language("name"), paid=row.paid,
+        price=None if row.price is None else Decimal(row.price), attach=by_language("attach"),
+        steps=frozenset(step for step in row.steps.split(";") if step), offered=row.offered,
+    )

@@ -356,6 +356,25 @@ class OutboxRow(Base):
     via: Mapped[str | None] = mapped_column(String(10))
 
 
+class ServiceRow(Base):
+    """A service of the utility's catalogue (services.csv); kept when withdrawn (offered false), so its orders keep
+    their name."""
+
+    __tablename__ = "services"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_uk: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    name_ru: Mapped[str | None] = mapped_column(String(200))
+    paid: Mapped[bool] = mapped_column(Boolean)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    attach_uk: Mapped[str | None] = mapped_column(String(500))
+    attach_en: Mapped[str | None] = mapped_column(String(500))
+    attach_ru: Mapped[str | None] = mapped_column(String(500))
+    steps: Mapped[str] = mapped_column(String(100))  # the optional statuses it goes through, `;`-separated
+    offered: Mapped[bool] = mapped_column(Boolean)
+
+
 class ServiceOrderRow(Base):
     """A consumer's order of a service; it stays with the account when the chat that made it is forgotten."""
 
@@ -369,6 +388,22 @@ class ServiceOrderRow(Base):
     status: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    amount: Mapped[Decimal | None] = mapped_column(Money)  # what a paid service costs this order (the operator's)
+
+
+class ServiceOrderFileRow(Base):
+    """A file of an order: the contract or offer the operator attached, or one the consumer sent from the chat."""
+
+    __tablename__ = "service_order_files"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # contract | consumer
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ServiceOrderEventRow(Base):
@@ -447,3 +482,6 @@ class OnlinePaymentRow(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     reconciled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reconciled_ref: Mapped[str | None] = mapped_column(String(100))  # what the billing import matched it with
+    # The service order it pays (its number), not the electricity: never pending on the account's balance. No
+    # foreign key: a record of money received outlives what it paid for.
+    service_order_id: Mapped[int | None] = mapped_column(Id)

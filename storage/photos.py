@@ -1,4 +1,5 @@
-"""Consumers' meter photos on disk, named by their content, kept as evidence."""
+"""Consumers' meter photos on disk, named by their content, kept as evidence; orders' files (a contract, a scan
+the consumer sent) are kept the same way."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +7,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"))
+_SIGNATURES = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"), (b"%PDF-", ".pdf"))
 
 
 class FilePhotoArchive:

@@ -18,7 +18,8 @@ def _counted_since_balance(accounts):
     return (
         (invoices, invoices.c.issued_on > accounts.c.balance_on),
         (payments, payments.c.paid_on > accounts.c.balance_on),
-        (online, and_(online.c.status == "paid", online.c.reconciled_at.is_(None))),  # pending_payments, summed
+        # queries_payments.pending_payments, summed: a service order's payment is never on the electricity balance
+        (online, and_(online.c.status == "paid", online.c.reconciled_at.is_(None), online.c.service_order_id.is_(None))),
     )
 
 

@@ -29,15 +29,17 @@ async def order_payment(session: AsyncSession, order_id: str, account_id: int, a
 
 
 async def opened_order(session: AsyncSession, order_id: str, account_id: int, amount: Decimal, now: datetime, *,
-                       provider: str = "liqpay", currency: str = "UAH") -> OnlinePayment | None:
+                       provider: str = "liqpay", currency: str = "UAH",
+                       service_order: int | None = None) -> OnlinePayment | None:
     """The order a pay link names, made the first time the link is opened (a second opening, even at the same
-    moment, finds the first's); None when the account is no longer there."""
+    moment, finds the first's); None when the account is no longer there. With `service_order`, it pays that
+    order of a service, not the electricity."""
     if await session.get(AccountRow, account_id) is None:
         return None
     await session.execute(
         insert_of(session)(OnlinePaymentRow)
         .values(order_id=order_id, provider=provider, account_id=account_id, amount=amount, currency=currency,
-                status=ORDERED, created_at=now)
+                status=ORDERED, created_at=now, service_order_id=service_order)
         .on_conflict_do_nothing(index_elements=["order_id"])
     )
     return await online_payment(session, order_id)
@@ -86,7 +88,10 @@ async def queue_paid_notice(session: AsyncSession, payment: OnlinePayment, now: 
         .order_by(ChatAccountRow.chat_id)
     )
     notices = [(chat_id, payment.account, payment.order_id) for chat_id in chats]
-    return await plan_notices(session, Kind.PAYMENT, notices, now, text={"amount": str(payment.amount)})
+    text = {"amount": str(payment.amount)}
+    if payment.service_order is not None:
+        text["service_order"] = str(payment.service_order)
+    return await plan_notices(session, Kind.PAYMENT, notices, now, text=text)
 
 
 async def pending_payments(session: AsyncSession, account_id: int) -> list[OnlinePayment]:
@@ -95,7 +100,7 @@ async def pending_payments(session: AsyncSession, account_id: int) -> list[Onlin
     rows = await session.execute(
         _selected()
         .where(OnlinePaymentRow.account_id == account_id, OnlinePaymentRow.status == PAID,
-               OnlinePaymentRow.reconciled_at.is_(None))
+               OnlinePaymentRow.reconciled_at.is_(None), OnlinePaymentRow.service_order_id.is_(None))
         .order_by(OnlinePaymentRow.paid_at, OnlinePaymentRow.id)
     )
     return [_payment(row) for row in rows]
@@ -122,7 +127,8 @@ def _exported(since: datetime | None):
     return query if since is None else query.where(OnlinePaymentRow.paid_at >= since)
 
 
-EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "paid_at", "status")
+# service_order: the number of the service order it paid (empty: a payment for the electricity)
+EXPORT_COLUMNS = ("order_id", "payment_id", "account", "amount", "currency", "paid_at", "status", "service_order")
 
 
 async def exported_payments(session: AsyncSession, since: datetime | None = None) -> list[dict[str, str]]:
@@ -134,6 +140,7 @@ def _exported_row(p: OnlinePayment) -> dict[str, str]:
     return {
         "order_id": p.order_id, "payment_id": p.payment_id or "", "account": p.account, "amount": f"{p.amount:.2f}",
         "currency": p.currency, "paid_at": p.paid_at.isoformat() if p.paid_at else "", "status": p.status,
+        "service_order": "" if p.service_order is None else str(p.service_order),
     }
 
 
@@ -157,7 +164,7 @@ async def pending_of(session: AsyncSession, account_ids: Collection[int]) -> lis
     for chunk in chunks(sorted(account_ids)):
         rows = await session.execute(_selected().where(
             OnlinePaymentRow.account_id.in_(chunk), OnlinePaymentRow.status == PAID,
-            OnlinePaymentRow.reconciled_at.is_(None)))
+            OnlinePaymentRow.reconciled_at.is_(None), OnlinePaymentRow.service_order_id.is_(None)))
         found.extend(_payment(row) for row in rows)
     return found
 
@@ -246,5 +253,5 @@ def _payment(row) -> OnlinePayment:
     return OnlinePayment(
         payment.order_id, payment.provider, payment.account_id, number, Decimal(payment.amount), payment.currency,
         payment.status, payment.payment_id, payment.created_at, payment.paid_at, payment.reconciled_at,
-        payment.reconciled_ref,
+        payment.reconciled_ref, payment.service_order_id,
     )

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, delete, or_, select, true, update
 
-from core.model import Appeal, ChatSettings, Contact, OrderChange, Outage, RecentTurn, ServiceOrder
+from core.model import Appeal, ChatSettings, Contact, OrderChange, OrderFile, Outage, RecentTurn, Service, ServiceOrder
 from core.outages import outage_touches
 from core.preferences import settings_from_json, settings_to_json
 from storage import outbox
 from storage.dialect import insert_of
-from storage.mappers import to_account, to_appeal, to_change, to_order, to_outage, turns_to_json
+from storage.mappers import (
+    to_account, to_appeal, to_change, to_order, to_order_file, to_outage, to_service, turns_to_json,
+)
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatSettingsRow, ContactRow, OutageRow, ServiceOrderEventRow,
-    ServiceOrderRow, stored_node_key, stored_place_key,
+    ServiceOrderFileRow, ServiceOrderRow, ServiceRow, stored_node_key, stored_place_key,
 )
 
 SENT = "sent"  # core.services.SENT; the status every order starts in
@@ -73,6 +76,9 @@ class ServiceQueries:
         return chats
 
     # ----- service orders
+
+    async def service_catalogue(self) -> list[Service]:
+        return [to_service(row) for row in await self.session.scalars(select(ServiceRow).order_by(ServiceRow.id))]
 
     async def add_service_order(
         self, account_id: int, chat_id: int | None, service: str, phone: str, comment: str | None, at: datetime,
@@ -142,6 +148,23 @@ class ServiceQueries:
         )).first()
         return to_change(*row) if row else None
 
+    async def set_order_amount(self, order_id: int, amount: Decimal) -> None:
+        await self.session.execute(update(ServiceOrderRow).where(ServiceOrderRow.id == order_id).values(amount=amount))
+
+    async def add_order_file(self, order_id: int, kind: str, path: str, sha256: str, size: int, mime_type: str,
+                             chat_id: int | None, at: datetime) -> OrderFile:
+        row = ServiceOrderFileRow(order_id=order_id, kind=kind, path=path, sha256=sha256, size=size,
+                                  mime_type=mime_type, chat_id=chat_id, received_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return to_order_file(row)
+
+    async def order_files(self, order_id: int, kind: str | None = None) -> list[OrderFile]:
+        query = select(ServiceOrderFileRow).where(ServiceOrderFileRow.order_id == order_id)
+        if kind is not None:
+            query = query.where(ServiceOrderFileRow.kind == kind)
+        return [to_order_file(row) for row in await self.session.scalars(query.order_by(ServiceOrderFileRow.id))]
+
     # ----- appeals
 
     async def add_appeal(self, account_id: int | None, chat_id: int | None, kind: str, text: str, at: datetime,
@@ -207,13 +230,13 @@ class ServiceQueries:
         return found
 
     async def forget_chat_services(self, chat_id: int) -> None:
-        """/forget: the chat's settings go; its orders and appeals stay with the account, no longer tied to it, and
-        the chat's turns attached to an appeal go as its recent turns do; an appeal with no account was the
-        chat's alone, and goes whole."""
+        """/forget: the chat's settings go; its orders, their files and appeals stay with the account, no longer tied
+        to it, and the chat's turns attached to an appeal go as its recent turns do; an appeal with no account was
+        the chat's alone, and goes whole."""
         await self.session.execute(delete(AppealRow).where(AppealRow.chat_id == chat_id,
                                                            AppealRow.account_id.is_(None)))
         await self.session.execute(update(AppealRow).where(AppealRow.chat_id == chat_id).values(chat_id=None,
                                                                                                 turns=None))
-        await self.session.execute(update(ServiceOrderRow).where(ServiceOrderRow.chat_id == chat_id)
-                                   .values(chat_id=None))
+        for table in (ServiceOrderRow, ServiceOrderFileRow):
+            await self.session.execute(update(table).where(table.chat_id == chat_id).values(chat_id=None))
         await self.session.execute(delete(ChatSettingsRow).where(ChatSettingsRow.chat_id == chat_id))

@@ -162,6 +162,16 @@ def new_talk(kabinet, tmp_path):
 
 
 @pytest.fixture
+async def admin(demo_database, kabinet, tmp_path):
+    """The admin API (aiohttp's test client) over the demo data, its data directory under tmp_path."""
+    from tests.support.admin import start
+
+    client = await start(demo_database, kabinet, tmp_path / "data")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
 def planner(demo_database, kabinet, clock) -> Planner:
     return Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock)
 

@@ -34,6 +34,7 @@ class Call:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     result: Any = None
+    file_names: dict[str, str] = field(default_factory=dict)  # each uploaded file's name, by field
 
     @property
     def chat_id(self) -> int | None:
@@ -116,8 +117,8 @@ class BotAPI:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
-        params, files = await _params(request)
-        call = Call(method, params, files)
+        params, files, names = await _params(request)
+        call = Call(method, params, files, file_names=names)
         if method != "getUpdates":
             self.calls.append(call)
         gate = self.holding.get(call.chat_id) if method in SENDING else None
@@ -275,9 +276,10 @@ class BotAPI:
         return value
 
 
-async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes], dict[str, str]]:
     params: dict[str, Any] = {}
     files: dict[str, bytes] = {}
+    names: dict[str, str] = {}
     if request.content_type == "application/json":
         params = await request.json()
     elif request.can_read_body:
@@ -285,13 +287,15 @@ async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 files[key] = value.file.read()
+                names[key] = value.filename
             else:
                 params[key] = json.loads(value) if key in JSON_PARAMS else value
     params.update(request.query)
     for key, value in list(params.items()):
         if isinstance(value, str) and value.startswith("attach://"):
+            names[key] = names.get(value[len("attach://"):], "")
             params[key] = files.get(value[len("attach://"):], b"")
-    return params, files
+    return params, files, names
 
 
 # ----- Telegram users and the updates they cause

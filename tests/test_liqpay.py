@@ -223,10 +223,11 @@ async def test_pay_by_card_from_balance_is_pending_at_once_in_balance_history_an
     environment.update(KABINET_DATA_DIR=str(tmp_path / "var"), KABINET_DATABASE_URL=shop.database.url)
     export = kabinet_command(["export", "payments"], environment)
     assert export.returncode == 0, export.stderr
-    assert export.stdout.splitlines()[0] == "order_id,payment_id,account,amount,currency,paid_at,status"
+    assert export.stdout.splitlines()[0] == "order_id,payment_id,account,amount,currency,paid_at,status,service_order"
     assert list(csv.DictReader(io.StringIO(export.stdout))) == [{
         "order_id": order_id, "payment_id": str(shop.provider.next_payment_id - 1), "account": ACCOUNT,
-        "amount": "658.40", "currency": "UAH", "paid_at": "2026-11-30T08:00:00+00:00", "status": "paid"}]
+        "amount": "658.40", "currency": "UAH", "paid_at": "2026-11-30T08:00:00+00:00", "status": "paid",
+        "service_order": ""}]
     later = kabinet_command(["export", "payments", "--since", "2026-12-01", "--format", "json"], environment)
     assert (later.returncode, json.loads(later.stdout)) == (0, [])
 

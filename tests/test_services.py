@@ -246,7 +246,7 @@ async def test_a_service_typed_by_its_number_in_a_messenger(talk, kabinet):
     await talk.say("/service")
     replies = await kabinet.handle(Incoming.typed("console", "c1", "3", "en"))
     assert replies[0].text.startswith("Reconciliation act.") and replies[0].request_contact
-    replies = await kabinet.handle(Incoming.typed("console", "c1", "/service 9", "en"))
+    replies = await kabinet.handle(Incoming.typed("console", "c1", "/service 11", "en"))  # ten services
     assert "There is no such service" in replies[0].text
 
 

@@ -16,7 +16,7 @@ from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
 
 ROOT = Path(__file__).parent.parent
 # A payment's purpose is read by the bank and the utility in Ukrainian whatever the chat's language.
-UKRAINIAN_ONLY = {"receipt-purpose", "payment-purpose"}
+UKRAINIAN_ONLY = {"receipt-purpose", "payment-purpose", "order-payment-purpose"}
 
 
 def test_amounts_and_numbers_are_written_the_way_each_language_writes_them():
@@ -70,19 +70,20 @@ async def test_an_order_notice_names_the_service_and_says_what_to_do_next(
     for status, comment in (("awaiting_confirmation", "Договір надіслано на пошту"),
                             ("awaiting_payment", "350,00 грн, IBAN UA00…"), ("done", None)):
         async with demo_database.transaction() as tx:
-            await change_order_status(tx, number, status, comment, clock())
+            amount = Decimal("350.00") if status == "awaiting_confirmation" else None  # a paid service's price
+            await change_order_status(tx, number, status, comment, clock(), amount=amount)
         await planner.run("orders")
         while await dispatcher_for(demo_database, kabinet, clock, sender).run_once():
             pass
     assert [text for _, text in sender.sent] == [
         f"📋 Заявка №{number} «Повірка лічильника»: Очікує підтвердження.\n"
         "Коментар: Договір надіслано на пошту\n"
-        "Що далі: ознайомтеся з пропозицією (умови, строки, вартість) і погодьте її — без вашого підтвердження "
-        "роботу не почнуть. Запитання: /appeal",
+        "Що далі: ознайомтеся з договором (умови, строки, вартість) і приєднайтеся до нього або відмовтеся від "
+        "послуги — без вашої згоди роботу не почнуть. Запитання: /appeal",
         f"📋 Заявка №{number} «Повірка лічильника»: Очікує оплати.\n"
         "Коментар: 350,00 грн, IBAN UA00…\n"
-        "Що далі: оплатіть послугу (суму й реквізити вказано в коментарі, а якщо їх немає — уточніть у "
-        "контакт-центрі: /appeal). Роботу почнуть після оплати.",
+        "Що далі: оплатіть послугу — суму й кнопку оплати покаже заявка. Роботу почнуть, щойно кошти надійдуть "
+        "(1–3 робочі дні).",
         f"📋 Заявка №{number} «Повірка лічильника»: Виконана.",
     ]
 

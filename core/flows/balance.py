@@ -18,6 +18,7 @@ from core.model import Account, AccountSummary, Invoice, OnlinePayment
 if TYPE_CHECKING:
     from core.conversation import Turn
 
+
 def signed(turn: Turn, amount: Decimal) -> str:
     """+712,80 грн or −UAH 300.00: a step of the arithmetic with its sign (a true minus sign)."""
     return ("+" if amount >= 0 else "\u2212") + turn.app.translator.text(turn.language, i18n.money(abs(amount)))
@@ -70,10 +71,11 @@ async def pending_payments(turn: Turn, account: Account) -> list[OnlinePayment]:
     return await turn.tx.pending_payments(account.id)
 
 
-def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None) -> list[Button]:
+def pay_buttons(turn: Turn, account: Account, amount: Decimal, month: str | None = None, *,
+                service_order: int | None = None) -> list[Button]:
     """core.paying's Pay buttons, in the chat's language."""
     return paying.pay_buttons(turn.app.translator, turn.language, turn.app.payee, account, amount, turn.app.clock(),
-                              month)
+                              month, service_order=service_order)
 
 
 def balance_lines(turn: Turn, summary: AccountSummary, owed: Decimal, pending: list[OnlinePayment],

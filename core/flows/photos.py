@@ -57,6 +57,9 @@ async def read_before_turn(app: Kabinet, event: Incoming) -> EarlyReading | None
         chat, state = await tx.chat_and_state(event.channel, event.chat_id, app.translator.language_for(event.language))
         accounts = await tx.linked_meters(chat.id, app.today())
         meters = [(linked, meter) for linked in accounts for meter in linked.meters]
+        step = app.registry.steps.get(state.step) if state is not None else None
+        if step is not None and step.files is not None:
+            return None  # a file for the step that asks for one (an order's), not a meter's photo
         if state is not None and state.step in METER_STEPS:
             meters = [(linked, meter) for linked, meter in meters if str(meter.id) == str(state.data.get("meter_id"))]
         if len(meters) != 1 or meters[0][1].zones != 1:

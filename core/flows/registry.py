@@ -17,6 +17,8 @@ Requirement = Callable[["Turn"], Awaitable[bool]]
 # Text typed with nothing in progress and no command: True when the flow took it.
 IdleTextHandler = Callable[["Turn", str], Awaitable[bool]]
 PhotoHandler = Callable[["Turn", bytes], Awaitable[None]]
+# A photo or a document sent while a step asks for files: the turn and the event that carries it.
+FileHandler = Callable[["Turn", "Incoming"], Awaitable[None]]
 # Work on a photo done before its turn's transaction opens (reading it): what it hands the turn
 # (`turn.before_turn`), or None.
 BeforeTurn = Callable[["Kabinet", "Incoming"], Awaitable["object | None"]]
@@ -39,13 +41,14 @@ class Command:
 @dataclass(frozen=True)
 class Step:
     """A question in progress; `buttons`: the button kinds it answers (any other is stale), `contact`: a shared
-    phone number answers it as text, `kept`: how a text typed to it is kept among the recent turns (None: as
-    typed)."""
+    phone number answers it as text, `files`: what takes a photo or a document sent meanwhile (not the meter
+    photo flow), `kept`: how a text typed to it is kept among the recent turns (None: as typed)."""
 
     name: str
     handler: StepHandler
     buttons: tuple[str, ...] = ()
     contact: bool = False
+    files: FileHandler | None = None
     kept: KeptText | None = None
 
 

@@ -1,33 +1,47 @@
 """/service: order a service (service, account, phone, comment), follow my orders, cancel one before it is done."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from core import i18n
 from core.flows.accounts import linked, linked_or_ask
 from core.flows.registry import Action, Command, Flow, Step
 from core.i18n import LANGUAGES
-from core.messages import Reply
-from core.model import Account, ServiceOrder
+from core.flows.balance import pay_buttons
+from core.messages import Button, EventKind, Incoming, Reply
+from core.notifications import confirmation_buttons
+from core.model import CONSUMER_FILE, Account, Service, ServiceOrder
 from core.services import (
-    CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, PAID_SERVICES, SERVICES, IllegalTransition, change_order_status,
-    normalise_phone, order_can_go,
+    AWAITING_CONFIRMATION, AWAITING_PAYMENT, CANCELLED, COMMENT_LIMIT, CONSUMER, DONE, IllegalTransition, catalogue,
+    change_order_status, contract_of, next_after_confirmation, normalise_phone, order_can_go, service_of,
 )
+from core.services import service_name as catalogue_name
 
 if TYPE_CHECKING:
     from core.conversation import Turn
 
+log = logging.getLogger(__name__)
+
 ORDERS_SHOWN = 10
 
 
-def offered(turn: Turn) -> tuple[str, ...]:
-    """The services this utility offers, in the order of the full list."""
+async def offered(turn: Turn) -> tuple[Service, ...]:
+    """The services this utility offers now: its catalogue's (Kabinet.services narrows the choice)."""
     chosen = turn.app.services
-    return SERVICES if chosen is None else tuple(code for code in SERVICES if code in chosen)
+    return tuple(service for service in await catalogue(turn.tx)
+                 if service.offered and (chosen is None or service.code in chosen))
 
 
-def service_name(turn: Turn, code: str) -> str:
-    return turn.t(f"service-name-{code}")
+async def service_name(turn: Turn, code: str) -> str:
+    """The service's name in the chat's language."""
+    return name_of(turn, service_of(await catalogue(turn.tx), code))
+
+
+def name_of(turn: Turn, service: Service, language: str | None = None) -> str:
+    return catalogue_name(service, language or turn.language, turn.app.translator)
 
 
 def status_name(turn: Turn, status: str) -> str:
@@ -60,16 +74,25 @@ def typed_choice(turn: Turn, text: str, codes: tuple[str, ...], key_prefix: str)
     return None
 
 
-def service_for_text(turn: Turn, text: str) -> str | None:
-    return typed_choice(turn, text, offered(turn), "service-name-")
+async def service_for_text(turn: Turn, text: str) -> str | None:
+    """A service typed: its number in the list, its code, or its name in any language."""
+    services = await offered(turn)
+    wanted = text.strip().casefold()
+    if wanted.isdecimal() and 1 <= int(wanted) <= len(services):
+        return services[int(wanted) - 1].code
+    for service in services:
+        if wanted in {service.code} | {name_of(turn, service, language).casefold() for language in LANGUAGES}:
+            return service.code
+    return None
 
 
-def choose_service(turn: Turn, key: str = "service-choose") -> None:
+async def choose_service(turn: Turn, key: str = "service-choose") -> None:
     turn.go("service-choose")
     rows = [
-        [turn.button("service-button", f"svc:{code}", name=service_name(turn, code),
-                     price="paid" if code in PAID_SERVICES else "free")]
-        for code in offered(turn)
+        [turn.button("service-button", f"svc:{service.code}", name=name_of(turn, service),
+                     price=("priced" if service.price is not None else "paid") if service.paid else "free",
+                     amount=i18n.money(service.price) if service.price is not None else "")]
+        for service in await offered(turn)
     ]
     rows.append([turn.button("orders-button", "orders:")])
     turn.say(key, buttons=rows)
@@ -77,11 +100,11 @@ def choose_service(turn: Turn, key: str = "service-choose") -> None:
 
 async def cmd_service(turn: Turn, args: str) -> None:
     if not args:
-        choose_service(turn)
+        await choose_service(turn)
         return
-    code = service_for_text(turn, args)
+    code = await service_for_text(turn, args)
     if code is None:
-        choose_service(turn, "service-unknown")
+        await choose_service(turn, "service-unknown")
         return
     await order_next(turn, {"service": code})
 
@@ -92,9 +115,9 @@ async def order_service(turn: Turn, code: str) -> None:
 
 
 async def step_service_choose(turn: Turn, text: str | None, action: str | None) -> None:
-    code = action.partition(":")[2] if action else service_for_text(turn, text or "")
-    if code not in offered(turn):
-        choose_service(turn, "service-unknown")
+    code = action.partition(":")[2] if action else await service_for_text(turn, text or "")
+    if code not in {service.code for service in await offered(turn)}:
+        await choose_service(turn, "service-unknown")
         return
     await order_next(turn, {"service": code})
 
@@ -109,7 +132,7 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
         return
     if "phone" not in data:
         turn.go("service-phone", **data)
-        turn.say("service-ask-phone", service=service_name(turn, data["service"])).request_contact = True
+        turn.say("service-ask-phone", service=await service_name(turn, data["service"])).request_contact = True
         return
     if "comment" not in data:
         turn.go("service-comment", **data)
@@ -123,8 +146,12 @@ async def order_next(turn: Turn, data: dict[str, Any]) -> None:
         account.id, turn.chat.id, data["service"], data["phone"], data["comment"] or None, turn.app.clock()
     )
     turn.go(None)
-    turn.say("service-ordered", number=str(order.id), service=service_name(turn, order.service), account=account.number,
-             phone=order.phone, status=status_name(turn, order.status))
+    turn.say("service-ordered", number=str(order.id), service=await service_name(turn, order.service),
+             account=account.number, phone=order.phone, status=status_name(turn, order.status))
+    service = service_of(await catalogue(turn.tx), order.service)
+    if attachment_asked(turn, service):
+        ask_for_files(turn, order.id, service)
+        return
     turn.with_menu()
 
 
@@ -212,7 +239,8 @@ async def list_orders(turn: Turn, value: str) -> None:
     if not orders:
         turn.say("orders-none", buttons=[[turn.button("service-order-button", "cmd:service")]])
         return
-    lines = [turn.t("orders-line", number=str(o.id), service=service_name(turn, o.service),
+    services = await catalogue(turn.tx)
+    lines = [turn.t("orders-line", number=str(o.id), service=name_of(turn, service_of(services, o.service)),
                     status=status_name(turn, o.status), on=when(turn, o.created_at)) for o in orders]
     rows = [[turn.button("order-open", f"order:{o.id}", number=str(o.id))] for o in orders]
     turn.say("orders-list", buttons=rows, orders="\n".join(lines))
@@ -223,21 +251,82 @@ async def show_order(turn: Turn, value: str) -> None:
     if found is None:
         return
     order, account = found
-    lines = [turn.t("order-details", number=str(order.id), service=service_name(turn, order.service),
+    lines = [turn.t("order-details", number=str(order.id), service=await service_name(turn, order.service),
                     account=account.number, status=status_name(turn, order.status),
                     phone=shown_phone(turn, order))]
     if order.comment:
         lines.append(turn.t("order-comment", comment=order.comment))
+    files = await turn.tx.order_files(order.id, CONSUMER_FILE)
+    if files:
+        lines.append(turn.t("order-files", count=len(files)))
     lines.append(turn.t("order-history"))
     for change in await turn.tx.order_history(order.id):
         key = "order-history-line-comment" if change.comment else "order-history-line"
         lines.append(turn.t(key, status=status_name(turn, change.status), at=when(turn, change.at),
                             comment=change.comment or ""))
     rows = []
-    if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
-        rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
+    document = None
+    if order.status == AWAITING_CONFIRMATION:
+        lines.append(turn.t("order-confirm-ask"))
+        document = await contract_of(turn.tx, order.id)
+        if placed_here(turn, order):
+            rows.append(confirmation_buttons(turn.t, order.id))
+    else:
+        if order.status == AWAITING_PAYMENT:
+            rows.extend(payment_asked(turn, order, account, lines))
+        if order_can_go(order.status, CANCELLED) and placed_here(turn, order):
+            if attachment_asked(turn, service_of(await catalogue(turn.tx), order.service)):
+                rows.append([turn.button("order-attach-button", f"orderattach:{order.id}")])
+            rows.append([turn.button("order-cancel", f"ordercancel:{order.id}")])
     rows.append([turn.button("orders-button", "orders:")])
-    turn.replies.append(Reply("\n".join(lines), rows))
+    turn.replies.append(Reply("\n".join(lines), rows, document=document))
+
+
+def payment_asked(turn: Turn, order: ServiceOrder, account: Account, lines: list[str]) -> list[list[Button]]:
+    """The amount to pay for the order added to `lines`, and its Pay buttons (a row, when payments are set up)."""
+    amount = order.amount  # change_order_status sets it before a paid order awaits confirmation or payment
+    if amount is None:
+        return []
+    lines.append(turn.t("order-to-pay", amount=i18n.money(amount)))
+    pay = pay_buttons(turn, account, amount, service_order=order.id)
+    return [pay] if pay else []
+
+
+async def confirm_order(turn: Turn, value: str, accepted: bool) -> None:
+    """`orderaccept:ID` / `orderdecline:ID` from the chat that placed it, while the order awaits confirmation."""
+    found = await chat_order(turn, value)
+    if found is None:
+        return
+    order, account = found
+    service = service_of(await catalogue(turn.tx), order.service)
+    if not placed_here(turn, order):
+        turn.say("order-confirm-not-here", number=str(order.id))
+    elif order.status != AWAITING_CONFIRMATION:
+        turn.say("order-confirm-late", number=str(order.id), status=status_name(turn, order.status))
+    else:
+        wanted = next_after_confirmation(service) if accepted else CANCELLED
+        try:
+            change = await change_order_status(turn.tx, order.id, wanted, None, turn.app.clock(), by=CONSUMER)
+        except IllegalTransition:
+            log.exception("order %d: the consumer's answer to its contract was refused", order.id)
+            turn.say("order-confirm-late", number=str(order.id), status=status_name(turn, order.status))
+        else:
+            lines = [turn.t("order-accepted" if accepted else "order-declined", number=str(order.id),
+                            status=status_name(turn, change.status))]
+            rows = []
+            now = await turn.tx.service_order(order.id)
+            if change.status == AWAITING_PAYMENT and now is not None:
+                rows = payment_asked(turn, now, account, lines)
+            turn.replies.append(Reply("\n".join(lines), rows))
+    turn.with_menu()
+
+
+async def accept_order(turn: Turn, value: str) -> None:
+    await confirm_order(turn, value, accepted=True)
+
+
+async def decline_order(turn: Turn, value: str) -> None:
+    await confirm_order(turn, value, accepted=False)
 
 
 async def cancel_order(turn: Turn, value: str) -> None:
@@ -254,7 +343,7 @@ async def cancel_order(turn: Turn, value: str) -> None:
     elif order.status == CANCELLED:
         turn.say("order-cancel-already", number=str(order.id))
     elif confirmed != "yes":
-        turn.say("order-cancel-ask", number=str(order.id), service=service_name(turn, order.service), buttons=[[
+        turn.say("order-cancel-ask", number=str(order.id), service=await service_name(turn, order.service), buttons=[[
             turn.button("order-cancel-yes", f"ordercancel:{order.id}:yes"),
             turn.button("order-cancel-no", f"order:{order.id}"),
         ]])
@@ -269,6 +358,84 @@ async def cancel_order(turn: Turn, value: str) -> None:
     turn.with_menu()
 
 
+# ----- files the consumer attaches to an order (a receipt's scan, a passport's copy)
+
+ATTACHMENT_LIMIT = 20 * 1024 * 1024  # bytes of one file (the seeds' cabinets take up to 30 MB; messengers 20)
+FILES_PER_ORDER = 10
+FILE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"%PDF-", "application/pdf"))
+
+
+def attachment_asked(turn: Turn, service: Service) -> str:
+    """What the consumer must attach to an order of the service, in the chat's language: the catalogue's (Ukrainian
+    when the language's is missing), else the locales' service-attach-CODE (the default catalogue's); "": nothing."""
+    what = service.attach.get(turn.language) or service.attach.get("uk")
+    if what:
+        return what
+    key = f"service-attach-{service.code}"
+    return turn.t(key) if not service.names and turn.app.translator.has(turn.language, key) else ""
+
+
+def ask_for_files(turn: Turn, order_id: int, service: Service, key: str = "order-attach-ask") -> None:
+    """The chat is asked for the order's files: a photo or a PDF each, until Done."""
+    turn.go("order-attach", order_id=order_id)
+    what = attachment_asked(turn, service) or turn.t("order-attach-anything")
+    turn.say(key, number=str(order_id), what=what, limit=ATTACHMENT_LIMIT // (1024 * 1024),
+             buttons=[[turn.button("order-attach-done", "attachdone:")]])
+
+
+async def attach_to_order(turn: Turn, value: str) -> None:
+    """`orderattach:ID`: a file for an order the chat placed that is not done or cancelled yet."""
+    found = await chat_order(turn, value)
+    if found is None:
+        return
+    order, _ = found
+    if not placed_here(turn, order) or order.status in (DONE, CANCELLED):
+        turn.say("order-attach-closed", number=str(order.id))
+        turn.with_menu()
+        return
+    ask_for_files(turn, order.id, service_of(await catalogue(turn.tx), order.service))
+
+
+async def step_order_attach(turn: Turn, text: str | None, action: str | None) -> None:
+    data = state_data(turn)
+    if action is None:
+        turn.say("order-attach-waiting", buttons=[[turn.button("order-attach-done", "attachdone:")]])
+        return
+    turn.go(None)
+    files = await turn.tx.order_files(int(data["order_id"]), CONSUMER_FILE)
+    turn.say("order-attach-finished", number=str(data["order_id"]), count=len(files))
+    turn.with_menu()
+
+
+async def on_order_file(turn: Turn, event: Incoming) -> None:
+    """A photo or a PDF for the order the step asks files for: checked, kept like a meter photo, listed for the
+    operator (GET /admin/orders/ID)."""
+    order_id = int(state_data(turn)["order_id"])
+    done = [[turn.button("order-attach-done", "attachdone:")]]
+    order = await turn.tx.service_order(order_id)
+    if order is None or not placed_here(turn, order) or order.status in (DONE, CANCELLED):
+        turn.go(None)
+        turn.say("order-attach-closed", number=str(order_id))
+        turn.with_menu()
+        return
+    content = (event.photo if event.kind is EventKind.PHOTO else event.document) or b""
+    mime_type = next((kind for magic, kind in FILE_TYPES if content.startswith(magic)), None)
+    if len(content) > ATTACHMENT_LIMIT:
+        turn.say("order-attach-too-large", limit=ATTACHMENT_LIMIT // (1024 * 1024), buttons=done)
+        return
+    if mime_type is None:
+        turn.say("order-attach-bad-type", buttons=done)
+        return
+    kept = await turn.tx.order_files(order_id, CONSUMER_FILE)
+    if len(kept) >= FILES_PER_ORDER:
+        turn.say("order-attach-too-many", number=str(order_id), limit=FILES_PER_ORDER, buttons=done)
+        return
+    now = turn.app.clock()
+    path, sha256 = await asyncio.to_thread(turn.app.photos.save, content, now)
+    await turn.tx.add_order_file(order_id, CONSUMER_FILE, path, sha256, len(content), mime_type, turn.chat.id, now)
+    turn.say("order-attach-added", number=str(order_id), count=len(kept) + 1, buttons=done)
+
+
 FLOW = Flow(
     commands=(Command("service", cmd_service, needs=(linked,)),),
     steps=(
@@ -276,11 +443,15 @@ FLOW = Flow(
         Step("service-account", step_service_account, buttons=("svcacct",)),
         Step("service-phone", step_service_phone, contact=True),
         Step("service-comment", step_service_comment, buttons=("svcskip",)),
+        Step("order-attach", step_order_attach, buttons=("attachdone",), files=on_order_file),
     ),
     actions=(
         Action("svcorder", order_service, needs=(linked,)),
         Action("orders", list_orders, needs=(linked,)),
         Action("order", show_order),
         Action("ordercancel", cancel_order),
+        Action("orderaccept", accept_order),
+        Action("orderdecline", decline_order),
+        Action("orderattach", attach_to_order),
     ),
 )

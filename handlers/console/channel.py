@@ -33,7 +33,7 @@ class ConsoleChannel(OutputChannel):
         self._saved = 0
 
     async def event_for(self, line: str) -> Incoming:
-        """A typed line as the event it stands for: a button press, a photo, or text."""
+        """A typed line as the event it stands for: a button press, a photo, a file, or text."""
         text = line.rstrip("\r\n")
         stripped = text.strip()
         if stripped.isdecimal() and self.buttons and 1 <= int(stripped) <= len(self.buttons):
@@ -45,6 +45,11 @@ class ConsoleChannel(OutputChannel):
             path = Path(stripped[len("/photo"):].strip()).expanduser()
             return Incoming(CHANNEL, self.chat_id, EventKind.PHOTO, photo=await self.download_photo(str(path), None),
                             text=str(path), language=self.language)
+        if stripped.startswith("/file "):  # a document (a PDF), as a messenger sends a file
+            path = Path(stripped[len("/file"):].strip()).expanduser()
+            return Incoming(CHANNEL, self.chat_id, EventKind.DOCUMENT,
+                            document=await self.download_photo(str(path), None), file_name=path.name,
+                            language=self.language)
         return Incoming.typed(CHANNEL, self.chat_id, text, self.language)
 
     async def send(self, line: str) -> list[Reply]:

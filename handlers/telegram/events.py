@@ -28,6 +28,8 @@ class EventFields(TypedDict, total=False):
     text: str
     action: str
     photo: bytes | None
+    document: bytes | None
+    file_name: str
     phone: str
 
 

@@ -1,4 +1,4 @@
-"""Messages: text and commands, photos (also sent as image files), contacts; anything else last."""
+"""Messages: text and commands, photos (also sent as image files), PDF files, contacts; anything else last."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +11,7 @@ from core.messages import EventKind, Incoming
 from handlers.channel import PhotoTooLarge, Recipient
 from handlers.telegram.events import EventFields, apologise, incoming, is_private, respond
 from handlers.telegram.photos import PhotoUnavailable
-from handlers.telegram.replies import TelegramOutput
+from handlers.telegram.replies import CHANNEL, TelegramOutput
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,21 @@ async def on_meter_photo_as_file(message: Message, channel: TelegramOutput, even
     await pass_photo(message, channel, event_update.update_id, document.file_id, document.file_size)
 
 
+async def on_pdf_file(message: Message, channel: TelegramOutput, event_update: Update) -> None:
+    document = message.document
+    assert document is not None  # the router's has_pdf_file filter
+    if not await channel.kabinet.takes_files(CHANNEL, str(message.chat.id), language_of(message)):
+        await on_other_message(message, channel, event_update)  # not fetched: nobody asked for a file
+        return
+    await pass_photo(message, channel, event_update.update_id, document.file_id, document.file_size,
+                     kind=EventKind.DOCUMENT)
+
+
 async def pass_photo(
-    message: Message, channel: TelegramOutput, update_id: int, file_id: str, size: int | None
+    message: Message, channel: TelegramOutput, update_id: int, file_id: str, size: int | None,
+    kind: EventKind = EventKind.PHOTO,
 ) -> None:
+    """A photo, or with `kind` DOCUMENT a file (an order's PDF), fetched and handed to core."""
     language = language_of(message)
     try:
         content = await channel.download_photo(file_id, size)
@@ -57,7 +69,11 @@ async def pass_photo(
     if content is None:  # apologised outside the except block, so that no error quoting a URL rides along
         await apologise(channel, message.chat.id, language, update_id)
         return
-    event = event_of(message, update_id, EventKind.PHOTO, photo=content, text=message.caption or "")
+    if kind is EventKind.DOCUMENT:
+        name = (message.document.file_name or "") if message.document else ""
+        event = event_of(message, update_id, kind, document=content, file_name=name, text=message.caption or "")
+    else:
+        event = event_of(message, update_id, kind, photo=content, text=message.caption or "")
     await respond(channel, event, update_id)
 
 
@@ -86,6 +102,12 @@ async def has_image_file(message: Message) -> bool:
     return message.document is not None and (message.document.mime_type or "").startswith("image/")
 
 
+async def has_pdf_file(message: Message) -> bool:
+    document = message.document
+    return document is not None and (document.mime_type == "application/pdf"
+                                     or (document.file_name or "").lower().endswith(".pdf"))
+
+
 async def has_contact(message: Message) -> bool:
     return message.contact is not None
 
@@ -96,6 +118,7 @@ def make_router() -> Router:
     router.message.register(on_text, has_text)
     router.message.register(on_meter_photo, has_photo)
     router.message.register(on_meter_photo_as_file, has_image_file)
+    router.message.register(on_pdf_file, has_pdf_file)
     router.message.register(on_contact, has_contact)
     router.message.register(on_other_message)
     return router

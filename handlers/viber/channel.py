@@ -196,6 +196,10 @@ class ViberChannel(OutputChannel):
         ):
             size = message.size if isinstance(message, FileMessage) else None
             return Incoming(kind=EventKind.PHOTO, photo=await self.download_photo(message.media, size), **common)
+        if isinstance(message, FileMessage) and (message.file_name or "").lower().endswith(".pdf") \
+                and await self.kabinet.takes_files(CHANNEL, str(common["chat_id"]), request.sender.language):
+            return Incoming(kind=EventKind.DOCUMENT, document=await self.download_photo(message.media, message.size),
+                            file_name=message.file_name or "", **common)
         if isinstance(message, ContactMessage) and message.contact is not None:
             return Incoming(kind=EventKind.CONTACT, phone=message.contact.phone_number or "", **common)
         return Incoming(kind=EventKind.OTHER, **common)

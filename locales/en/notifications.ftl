@@ -12,8 +12,10 @@ notice-outage-changed-emergency = 🔁 Emergency outage update: since { $starts 
 notice-outage-end-unknown = not known yet
 notice-outage-end = ✅ The outage is over, power is restored ({ $reason }).
 notice-order = 📋 Order No. { $order } “{ $service }”: { $status }.
-notice-order-confirm = What next: read the offer (terms, dates, price) and accept it — work starts only once you confirm. Questions: /appeal
-notice-order-pay = What next: pay for the service (the amount and payment details are in the comment; if they are not, ask the call centre: /appeal). Work starts once it is paid.
+notice-order-confirm = What next: read the contract (terms, dates, price) and accept it or decline the service — work starts only with your consent. Questions: /appeal
+notice-order-pay = What next: pay for the service — the order shows the amount and a button to pay. Work starts once the money arrives (1–3 working days).
+notice-order-pay-button = Pay
+notice-order-contract = 📎 The contract for order No. { $order } “{ $service }” is attached. Read it, then accept the contract or decline the service.
 notice-appeal = Appeal No. { $appeal }: { $status }. { $answer }
 notice-account-linked = 🔐 Your personal account { $account } was linked from another chat via { $channel ->
     [telegram] Telegram
@@ -21,3 +23,4 @@ notice-account-linked = 🔐 Your personal account { $account } was linked from 
    *[other] { $channel }
 } at { $at }. If this was not you, contact the call centre: /appeal
 notice-payment-received = ✅ Payment of { $amount } for account { $account } received; it will appear on the account after processing.
+notice-order-payment-received = ✅ Payment of { $amount } for order No. { $order } received. Work starts once the money reaches the utility (1–3 working days).

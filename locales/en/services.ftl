@@ -24,6 +24,9 @@ service-name-reconnection = Reconnection of the installation
 service-name-meter-repair = Meter repair or replacement
 service-name-control-reading = Control reading for recalculation
 service-name-meter-verification = Meter verification
+service-name-commission-documents = Documents to the commission (disputed debt or charges)
+service-name-multifunction-meter = Installing a multifunction meter
+service-attach-reconnection = a scan of the receipt for the paid debt, if the power was cut off for a debt
 order-status-sent = Sent
 order-status-accepted = Accepted
 order-status-awaiting_confirmation = Awaiting confirmation
@@ -35,6 +38,7 @@ order-status-cancelled = Cancelled
 service-choose = Which service would you like to order? Each says whether it is free or paid.
 service-button = { $name } · { $price ->
         [paid] paid
+        [priced] { $amount }
        *[free] free
     }
 service-unknown = There is no such service. Choose one from the list:
@@ -70,6 +74,26 @@ order-cancelled = Order No. { $number } is cancelled.
 order-cancel-done = Order No. { $number } is already done; a done order cannot be cancelled.
 order-cancel-already = Order No. { $number } is already cancelled.
 order-cancel-not-here = Only the chat that placed order No. { $number } can cancel it.
+order-confirm-ask = Read the contract and accept it to have the order carried out, or decline the service.
+order-accept = Accept the contract
+order-decline = Decline the service
+order-accepted = You have accepted the contract. Order No. { $number }: { $status }.
+order-declined = You have declined the service. Order No. { $number } is cancelled.
+order-confirm-not-here = Only the chat the order was placed from can accept the contract of order No. { $number }.
+order-confirm-late = Order No. { $number } is no longer awaiting confirmation. Status: { $status }.
+order-to-pay = To pay: { $amount }. Work starts once the money reaches the utility (1–3 working days).
+order-files = Your files in the order: { $count }
+order-attach-button = Add a file
+order-attach-anything = a photo or a scan of the documents needed
+order-attach-ask = Order No. { $number }: add { $what }. Send a photo or a PDF file (up to { $limit } MB each); when everything is sent, press “Done”.
+order-attach-done = Done
+order-attach-waiting = Send a photo or a PDF file, or press “Done”.
+order-attach-added = The file is added to order No. { $number } ({ $count } in all). Send another or press “Done”.
+order-attach-finished = Files in order No. { $number }: { $count }. The specialist will see them.
+order-attach-too-large = The file is too large: up to { $limit } MB, please. Send a smaller one or press “Done”.
+order-attach-bad-type = Only a photo (JPEG, PNG) or a PDF file is taken. Send one or press “Done”.
+order-attach-too-many = Order No. { $number } already has { $limit } files, no more can be added. Press “Done”.
+order-attach-closed = No more files can be added to order No. { $number }: it is done or cancelled.
 
 appeal-kind-invoice = Unclear invoice
 appeal-kind-no-power = No electricity

@@ -24,6 +24,9 @@ service-name-reconnection = Повторное подключение элект
 service-name-meter-repair = Ремонт или замена счётчика
 service-name-control-reading = Контрольные показания для перерасчёта
 service-name-meter-verification = Поверка счётчика
+service-name-commission-documents = Передача документов на комиссию (несогласие с суммой долга или начислений)
+service-name-multifunction-meter = Установка многофункционального счётчика
+service-attach-reconnection = скан чека об оплате долга, если электроэнергию отключили из-за задолженности
 order-status-sent = Отправлена
 order-status-accepted = Принята к рассмотрению
 order-status-awaiting_confirmation = Ожидает подтверждения
@@ -35,6 +38,7 @@ order-status-cancelled = Отменена
 service-choose = Какую услугу заказать? Возле каждой указано, бесплатная она или платная.
 service-button = { $name } · { $price ->
         [paid] платная
+        [priced] { $amount }
        *[free] бесплатная
     }
 service-unknown = Такой услуги нет. Выберите из списка:
@@ -70,6 +74,26 @@ order-cancelled = Заявка №{ $number } отменена.
 order-cancel-done = Заявка №{ $number } уже выполнена; выполненную заявку отменить нельзя.
 order-cancel-already = Заявка №{ $number } уже отменена.
 order-cancel-not-here = Заявку №{ $number } может отменить только чат, из которого она подана.
+order-confirm-ask = Ознакомьтесь с договором и присоединитесь к нему, чтобы заявку выполнили, или откажитесь от услуги.
+order-accept = Присоединиться к договору
+order-decline = Отказаться от услуги
+order-accepted = Вы присоединились к договору. Заявка №{ $number }: { $status }.
+order-declined = Вы отказались от услуги. Заявка №{ $number } отменена.
+order-confirm-not-here = Договор по заявке №{ $number } может принять только чат, из которого её подали.
+order-confirm-late = Заявка №{ $number } уже не ожидает подтверждения. Статус: { $status }.
+order-to-pay = К оплате: { $amount }. Работу начнут, как только средства поступят энергопоставщику (1–3 рабочих дня).
+order-files = Ваших файлов в заявке: { $count }
+order-attach-button = Добавить файл
+order-attach-anything = фото или скан нужных документов
+order-attach-ask = Заявка №{ $number }: добавьте { $what }. Отправьте фото или PDF-файл (до { $limit } МБ каждый); когда всё отправлено, нажмите «Готово».
+order-attach-done = Готово
+order-attach-waiting = Отправьте фото или PDF-файл или нажмите «Готово».
+order-attach-added = Файл добавлен к заявке №{ $number } (всего: { $count }). Отправьте ещё или нажмите «Готово».
+order-attach-finished = Файлов в заявке №{ $number }: { $count }. Специалист их увидит.
+order-attach-too-large = Файл слишком большой: до { $limit } МБ, пожалуйста. Отправьте меньший или нажмите «Готово».
+order-attach-bad-type = Принимаю только фото (JPEG, PNG) или PDF-файл. Отправьте такой или нажмите «Готово».
+order-attach-too-many = К заявке №{ $number } уже добавлено { $limit } файлов, больше нельзя. Нажмите «Готово».
+order-attach-closed = К заявке №{ $number } файлы уже не добавить: она выполнена или отменена.
 
 appeal-kind-invoice = Непонятный счёт за месяц
 appeal-kind-no-power = Нет электроэнергии

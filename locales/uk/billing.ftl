@@ -14,6 +14,7 @@ pay-button = Сплатити { $amount }
 pay-card-button = Сплатити карткою
 due-pending-payment = Сплачено онлайн { $amount } ({ $on }): з'явиться на особовому рахунку після обробки.
 payment-purpose = Оплата за електроенергію, особовий рахунок { $account }
+order-payment-purpose = Оплата послуги за заявкою №{ $order }, особовий рахунок { $account }
 due-how = Як пораховано суму до сплати за особовим рахунком { $account }:
     { $lines }
 due-how-balance-owed = Борг на { $on }: { $amount }

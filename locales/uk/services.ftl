@@ -24,6 +24,9 @@ service-name-reconnection = Повторне підключення електр
 service-name-meter-repair = Ремонт або заміна лічильника
 service-name-control-reading = Контрольні показники для перерахунку
 service-name-meter-verification = Повірка лічильника
+service-name-commission-documents = Передача документів на комісію (незгода з сумою боргу чи нарахувань)
+service-name-multifunction-meter = Встановлення багатофункціонального лічильника
+service-attach-reconnection = скан чека про оплату боргу, якщо електроенергію відключили через заборгованість
 order-status-sent = Надіслана
 order-status-accepted = Прийнята до розгляду
 order-status-awaiting_confirmation = Очікує підтвердження
@@ -35,6 +38,7 @@ order-status-cancelled = Скасована
 service-choose = Яку послугу замовити? Біля кожної написано, безкоштовна вона чи платна.
 service-button = { $name } · { $price ->
         [paid] платна
+        [priced] { $amount }
        *[free] безкоштовна
     }
 service-unknown = Такої послуги немає. Оберіть зі списку:
@@ -70,6 +74,26 @@ order-cancelled = Заявку №{ $number } скасовано.
 order-cancel-done = Заявку №{ $number } вже виконано; виконану заявку скасувати не можна.
 order-cancel-already = Заявку №{ $number } вже скасовано.
 order-cancel-not-here = Заявку №{ $number } може скасувати лише чат, з якого її подано.
+order-confirm-ask = Ознайомтеся з договором і приєднайтеся до нього, щоб заявку виконали, або відмовтеся від послуги.
+order-accept = Приєднатися до договору
+order-decline = Відмовитися від послуги
+order-accepted = Ви приєдналися до договору. Заявка №{ $number }: { $status }.
+order-declined = Ви відмовилися від послуги. Заявку №{ $number } скасовано.
+order-confirm-not-here = Договір за заявкою №{ $number } може прийняти лише чат, з якого її подано.
+order-confirm-late = Заявка №{ $number } уже не очікує підтвердження. Статус: { $status }.
+order-to-pay = До сплати: { $amount }. Роботу почнуть, щойно кошти надійдуть енергопостачальнику (1–3 робочі дні).
+order-files = Ваших файлів у заявці: { $count }
+order-attach-button = Додати файл
+order-attach-anything = фото чи скан потрібних документів
+order-attach-ask = Заявка №{ $number }: додайте { $what }. Надішліть фото або PDF-файл (до { $limit } МБ кожен); коли все надіслано, натисніть «Готово».
+order-attach-done = Готово
+order-attach-waiting = Надішліть фото або PDF-файл або натисніть «Готово».
+order-attach-added = Файл додано до заявки №{ $number } (усього: { $count }). Надішліть ще або натисніть «Готово».
+order-attach-finished = Файлів у заявці №{ $number }: { $count }. Фахівець їх побачить.
+order-attach-too-large = Файл завеликий: до { $limit } МБ, будь ласка. Надішліть менший або натисніть «Готово».
+order-attach-bad-type = Приймаю лише фото (JPEG, PNG) або PDF-файл. Надішліть такий або натисніть «Готово».
+order-attach-too-many = До заявки №{ $number } уже додано { $limit } файлів, більше не можна. Натисніть «Готово».
+order-attach-closed = До заявки №{ $number } файли вже не додати: її виконано або скасовано.
 
 appeal-kind-invoice = Незрозумілий рахунок за місяць
 appeal-kind-no-power = Відсутня електроенергія

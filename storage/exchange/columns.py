@@ -12,6 +12,7 @@ from typing import Any
 from core.accounts import account_candidates
 from core.model import CONTACT_KINDS
 from core.readings import MAX_ZONES, SOURCES
+from core.services import OPTIONAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,39 @@ def houses(value: str) -> str:
     return value
 
 
+def service_code(value: str) -> str:
+    # A button carries it (`svc:CODE`), and Telegram's callback data is at most 64 bytes.
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", value):
+        raise BadValue(f"{value!r} is not a code of lower-case Latin letters, digits and dashes (at most 40)")
+    return value
+
+
+def service_price(value: str) -> tuple[bool, Decimal | None]:
+    """(paid, price): `free`; `paid` (the operator names the amount for each order); or the price, e.g. 350.00."""
+    if value == "free":
+        return False, None
+    if value == "paid":
+        return True, None
+    if not re.fullmatch(r"[0-9]{1,10}(\.[0-9]{1,2})?", value) or Decimal(value) <= 0:
+        raise BadValue(f"{value!r} is not free, paid or a price like 350.00")
+    return True, Decimal(value)
+
+
+def service_statuses(value: str) -> frozenset[str]:
+    """The optional statuses a service goes through, `;`-separated (the others every order may take)."""
+    named = [part.strip() for part in value.split(";") if part.strip()]
+    unknown = [status for status in named if status not in OPTIONAL_STATUSES]
+    if unknown:
+        raise BadValue(f"{unknown[0]!r} is not one of {', '.join(OPTIONAL_STATUSES)}")
+    return frozenset(named)
+
+
+def yes_no(value: str) -> bool:
+    if value not in ("yes", "no"):
+        raise BadValue(f"{value!r} is not yes or no")
+    return value == "yes"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -190,6 +224,12 @@ FILES: dict[str, list[Column]] = {
         Column("contact", text(50)), Column("kind", one_of(*CONTACT_KINDS)), Column("label", text(100)),
         Column("value", text(300)), Column("hours", text(200), True),
     ],
+    "services.csv": [
+        Column("service", service_code), Column("name_uk", text(200)), Column("name_en", text(200), True),
+        Column("name_ru", text(200), True), Column("price", service_price), Column("attach_uk", text(500), True),
+        Column("attach_en", text(500), True), Column("attach_ru", text(500), True),
+        Column("statuses", service_statuses, True), Column("offered", yes_no),
+    ],
 }
 
 
@@ -202,6 +242,7 @@ NATURAL_KEYS = {
     "tariffs.csv": ("tariff_plan", "zone", "valid_from"),
     "outages.csv": ("outage",),
     "contacts.csv": ("contact",),
+    "services.csv": ("service",),
 }
 
 

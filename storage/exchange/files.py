@@ -121,6 +121,10 @@ def read_folder(folder: Path, attachments: Path | None = None) -> tuple[dict[str
             for line, row in parsed.rows:
                 if row["pdf"] and (reason := _pdf_problem(folder, row["pdf"])):
                     problems.append(RowProblem(name, line, f"pdf: {row['pdf']!r} {reason}"))
+        if name == "services.csv":
+            for line, row in parsed.rows:
+                if (reason := _service_problem(row)) is not None:
+                    problems.append(RowProblem(name, line, reason))
         if name == "outages.csv":
             for line, row in parsed.rows:
                 if row["ends_at"] and row["ends_at"] < row["starts_at"]:
@@ -128,6 +132,17 @@ def read_folder(folder: Path, attachments: Path | None = None) -> tuple[dict[str
     if not problems and "invoices.csv" in files:
         _take_pdfs(folder, files["invoices.csv"], attachments, problems)
     return files, problems
+
+
+def _service_problem(row: dict[str, Any]) -> str | None:
+    """A paid service awaits payment and a free one never does; a price needs the payment step to be asked."""
+    paid, _ = row["price"]
+    steps = row["statuses"] or frozenset()
+    if paid and "awaiting_payment" not in steps:
+        return "a paid service goes through awaiting_payment: add it to statuses"
+    if not paid and "awaiting_payment" in steps:
+        return "a free service never awaits payment: drop awaiting_payment from statuses or give a price"
+    return None
 
 
 def _check_unique(parsed: ParsedFile, key: tuple[str, ...], problems: list[RowProblem],

@@ -17,8 +17,8 @@ from storage.dialect import chunks, insert_of
 from storage.exchange.columns import ImportRefused, RowProblem, reported
 from storage.exchange.files import ParsedFile, read_folder
 from storage.models import (
-    AccountRow, ContactRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, TariffRow, stored_node_key,
-    stored_place_key,
+    AccountRow, ContactRow, InvoiceRow, MeterRow, OutageRow, PaymentRow, ReadingRow, ServiceRow, TariffRow,
+    stored_node_key, stored_place_key,
 )
 
 
@@ -197,6 +197,16 @@ async def _write(session: AsyncSession, files: dict[str, ParsedFile], problems: 
         values = [{"code": r["contact"], "kind": r["kind"], "label": r["label"], "value": r["value"],
                    "hours": r["hours"]} for _, r in chunk]
         statement = insert(ContactRow).values(values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
+        ))
+
+    for chunk in chunks(count("services.csv")):
+        values = [{"code": r["service"], "name_uk": r["name_uk"], "name_en": r["name_en"], "name_ru": r["name_ru"],
+                   "paid": r["price"][0], "price": r["price"][1], "attach_uk": r["attach_uk"],
+                   "attach_en": r["attach_en"], "attach_ru": r["attach_ru"],
+                   "steps": ";".join(sorted(r["statuses"] or ())), "offered": r["offered"]} for _, r in chunk]
+        statement = insert(ServiceRow).values(values)
         await session.execute(statement.on_conflict_do_update(
             index_elements=["code"], set_={k: statement.excluded[k] for k in values[0] if k != "code"},
         ))

@@ -17,11 +17,13 @@ class Seen:
 
     text: str
     buttons: list[str] = field(default_factory=list)
+    document: str | None = None  # the name of a file that came with it
     links: list[tuple[str, str]] = field(default_factory=list)  # link buttons as (label, address)
 
     @classmethod
     def of(cls, reply: Reply) -> "Seen":
         return cls(plain(reply.text), [button.label for button in reply.all_buttons() if not button.url],
+                   reply.document.filename if reply.document else None,
                    [(plain(button.label), button.url) for button in reply.all_buttons() if button.url])
 
 
@@ -35,7 +37,7 @@ class Sender(Protocol):
 
 
 class ChatDriver(Protocol):
-    """A consumer in one chat: say this, press that, send a photo or a phone number, read the answers."""
+    """A consumer in one chat: say this, press that, send a photo, a file or a phone number, read the answers."""
 
     channel: str  # the channel's name, as the outbox dispatcher knows it
     external_id: str  # the chat's id in that channel, as text
@@ -44,6 +46,7 @@ class ChatDriver(Protocol):
     async def say(self, text: str) -> str: ...
     async def press(self, label: str | None = None, *, action: str | None = None) -> str: ...
     async def photo(self, content: bytes) -> str: ...
+    async def document(self, content: bytes, name: str) -> str: ...
     async def contact(self, phone: str) -> str: ...
     async def arrived(self) -> str: ...
 
@@ -53,6 +56,8 @@ class ChatDriver(Protocol):
     def text(self) -> str: ...
     @property
     def buttons(self) -> list[str]: ...
+    @property
+    def documents(self) -> list[str]: ...
     @property
     def links(self) -> list[tuple[str, str]]: ...
 
@@ -92,6 +97,11 @@ class Transcript:
     def buttons(self) -> list[str]:
         """The labels a consumer can press on the last message received (links are not choices)."""
         return self.latest[-1].buttons if self.latest else []
+
+    @property
+    def documents(self) -> list[str]:
+        """The names of the files among the latest messages."""
+        return [message.document for message in self.latest if message.document]
 
     @property
     def links(self) -> list[tuple[str, str]]:

@@ -77,6 +77,7 @@ class ConsoleDriver(Transcript):
         self.external_id = chat_id
         self.sender = self
         self.messages: list[Seen] = []
+        self.notice_buttons: dict[str, str] = {}  # label -> action of a notice that came after the last turn
 
     def received(self) -> list[Seen]:
         return list(self.messages)
@@ -85,8 +86,11 @@ class ConsoleDriver(Transcript):
         """core.notifications.Sender: what the dispatcher sends this chat appears in it."""
         assert external_id == self.external_id, external_id
         self.messages.extend(Seen.of(reply) for reply in replies)
+        if replies:
+            self.notice_buttons = {b.label: b.action for b in replies[-1].all_buttons() if not b.url}
 
     async def _turn(self, answered: Awaitable[str]) -> str:
+        self.notice_buttons = {}
         await answered
         self.messages.extend(Seen.of(reply) for reply in self.talk.replies)
         return self.take_new()
@@ -95,6 +99,8 @@ class ConsoleDriver(Transcript):
         return await self._turn(self.talk.say(text))
 
     async def press(self, label: str | None = None, *, action: str | None = None) -> str:
+        if action is None and label in self.notice_buttons:  # a button of the notice the console printed last
+            action, label = self.notice_buttons[label], None
         return await self._turn(self.talk.press(label, action=action))
 
     async def photo(self, content: bytes) -> str:
@@ -102,6 +108,12 @@ class ConsoleDriver(Transcript):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return await self._turn(self.talk.photo(path))
+
+    async def document(self, content: bytes, name: str) -> str:
+        path = self.files / f"sent-{len(self.messages)}-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return await self._turn(self.talk.say(f"/file {path}"))
 
     async def contact(self, phone: str) -> str:
         return await self._turn(self.talk.contact(phone))

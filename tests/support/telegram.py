@@ -52,7 +52,7 @@ async def link(chat: TelegramChat) -> None:
 
 def seen(call: Call) -> Seen:
     keys = [key for row in call.markup.get("inline_keyboard", []) for key in row]
-    return Seen(plain(call.text), [label for label, data in call.buttons if data],
+    return Seen(plain(call.text), [label for label, data in call.buttons if data], call.file_names.get("document"),
                 [(plain(key["text"]), key["url"]) for key in keys if "url" in key])
 
 
@@ -96,6 +96,10 @@ class TelegramDriver(Transcript):
     async def photo(self, content: bytes) -> str:
         file_id = self.api.add_file(content)
         return await self._send(self.user.photo(file_id, len(content)))
+
+    async def document(self, content: bytes, name: str) -> str:
+        file_id = self.api.add_file(content, name=name)
+        return await self._send(self.user.document(file_id, len(content), file_name=name, mime_type="application/pdf"))
 
     async def contact(self, phone: str) -> str:
         return await self._send(self.user.contact(phone))

@@ -65,6 +65,7 @@ async def link(user: ViberUser) -> None:
 def seen(message: dict) -> Seen:
     keys = message.get("keyboard", {}).get("Buttons", [])
     return Seen(plain(message.get("text", "")), [key["Text"] for key in keys if key.get("ActionType") == "reply"],
+                message.get("file_name") if message.get("type") == "file" else None,
                 [(plain(key["Text"]), key["ActionBody"]) for key in keys if key.get("ActionType") == "open-url"])
 
 
@@ -96,7 +97,10 @@ class ViberDriver(Transcript):
     async def press(self, label: str | None = None, *, action: str | None = None) -> str:
         """Press a button of the keyboard Viber shows (the last message's), or send an action as a button does."""
         if action is None:
-            shown = {key["Text"]: key["ActionBody"] for key in self.user.keyboard if key.get("ActionType") == "reply"}
+            received = self.viber.to(self.external_id)
+            # the keyboard of the last message that came, a notice from the outbox too
+            keys = (received[-1].get("keyboard", {}).get("Buttons") if received else None) or self.user.keyboard
+            shown = {key["Text"]: key["ActionBody"] for key in keys if key.get("ActionType") == "reply"}
             assert label in shown, f"no button {label!r} in {list(shown)}"
             return await self._post(self.user.message("text", text=shown[label]))
         return await self._post(self.user.message("text", text=BUTTON_MARKER + action))
@@ -107,6 +111,11 @@ class ViberDriver(Transcript):
         self.viber.media[name] = content
         url = self.viber.media_url(name)
         return await self._post(self.user.message("picture", text="", media=url, thumbnail=url, file_name=name,
+                                                  size=len(content)))
+
+    async def document(self, content: bytes, name: str) -> str:
+        self.viber.media[name] = content
+        return await self._post(self.user.message("file", media=self.viber.media_url(name), file_name=name,
                                                   size=len(content)))
 
     async def contact(self, phone: str) -> str:
