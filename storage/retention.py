@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.database import Database
-from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow, RecentTurnRow
+from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow, RecentTurnRow, ServiceOrderFileRow
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +118,11 @@ async def prune_photos(database: Database, before: datetime, batch: int) -> int:
             paths = {path for _, path in rows}
             if rows:
                 await session.execute(delete(PhotoRow).where(PhotoRow.id.in_([row_id for row_id, _ in rows])))
-                # Two photos of the same content share one file; it goes with the last row naming it.
+                # Two photos of the same content share one file, and so does a file sent to an order (stored as
+                # photos are): it goes with the last row naming it.
                 still_named = set(await session.scalars(select(PhotoRow.path).where(PhotoRow.path.in_(paths))))
+                still_named.update(await session.scalars(
+                    select(ServiceOrderFileRow.path).where(ServiceOrderFileRow.path.in_(paths))))
         for path in paths - still_named:  # once the deletion is committed
             try:
                 Path(path).unlink(missing_ok=True)

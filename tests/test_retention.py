@@ -20,7 +20,8 @@ from handlers.viber.media import sweep
 from scheduler.jobs import Planner, Retention
 from storage import outbox
 from storage.models import (
-    ChatRow, DeliveryRow, LinkAttemptRow, MeterRow, OutboxRow, PhotoRow, ReadingRow,
+    AccountRow, ChatRow, DeliveryRow, LinkAttemptRow, MeterRow, OutboxRow, PhotoRow, ReadingRow, ServiceOrderFileRow,
+    ServiceOrderRow,
 )
 from storage.scheduling import SqlOutbox
 from tests.support.demo import KYIV
@@ -140,6 +141,26 @@ async def test_a_photo_file_shared_by_two_rows_stays_while_one_of_them_does(data
         ])
     planner = Planner(SqlOutbox(database), None, KYIV, clock=lambda: NOW)
     assert (await planner.run("retention"))[0] == 1
+    assert path.exists()
+
+
+async def test_an_expired_photo_leaves_the_file_an_order_still_holds(demo_database, tmp_path):
+    """A file the consumer sent to an order is stored as photos are, by its content: the same picture sent as a meter
+    photo years ago and to an order now is one file, which the order still needs."""
+    path = tmp_path / "same.jpg"
+    path.write_bytes(b"\xff\xd8\xff")
+    async with demo_database.session() as session:
+        account = await session.scalar(select(AccountRow.id).order_by(AccountRow.id).limit(1))
+        await session.execute(insert(PhotoRow), [
+            {"path": str(path), "sha256": "s" * 64, "size": 3, "received_at": NOW - 4 * 365 * DAY}])
+        order = (await session.execute(insert(ServiceOrderRow).values(
+            account_id=account, service="reconnection", phone="0671234567", status="sent", created_at=NOW,
+            updated_at=NOW).returning(ServiceOrderRow.id))).scalar_one()
+        await session.execute(insert(ServiceOrderFileRow).values(
+            order_id=order, kind="consumer", path=str(path), sha256="s" * 64, size=3, mime_type="image/jpeg",
+            received_at=NOW))
+    planner = Planner(SqlOutbox(demo_database), None, KYIV, clock=lambda: NOW)
+    assert (await planner.run("retention"))[0] == 1  # the photo's row
     assert path.exists()
 
 
