@@ -57,7 +57,8 @@ class LcdLook:
 
     @classmethod
     def random(cls, rng: random.Random) -> LcdLook:
-        glass = (rng.randint(140, 190), rng.randint(158, 205), rng.randint(130, 172))
+        green = rng.randint(160, 208)
+        glass = (green - rng.randint(6, 28), green, green - rng.randint(14, 40))
         contrast = rng.choice([rng.uniform(0.35, 0.55), rng.uniform(0.55, 0.85), rng.uniform(0.55, 0.85)])
         lit = tuple(round(c * (1 - contrast)) for c in glass)
         glyphs = tuple((digit, rng.choice(options)) for digit, options in VARIANTS.items())
@@ -121,7 +122,7 @@ def draw_lcd(shown: str, *, zone: int | None = None, marker: int | None = None, 
     label_w = 0.55 * height
     unit_w = 1.0 * height if unit else 0.0
     pad = 0.25 * height
-    glass_w = pad + label_w + len(whole) * pitch + len(fraction) * pitch * frac_scale + unit_w + pad
+    glass_w = pad + label_w + len(whole) * pitch + 0.1 * height + len(fraction) * pitch * frac_scale + unit_w + pad
     glass_h = height * 1.75
     margin = round(0.45 * height)
     face = (214, 214, 208)
@@ -142,11 +143,13 @@ def draw_lcd(shown: str, *, zone: int | None = None, marker: int | None = None, 
         lit = glyphs.get(ch, SEGMENTS[ch])
         for name, polygon in segment_polygons(x, y, digit_w * scale, h, look).items():
             pen.polygon(polygon, fill=look.lit if name in lit else ghost)
-        if index == len(whole) - 1:
-            point_at = x + digit_w + 0.08 * height
         x += pitch * scale
-    if fraction and point_at is not None:
-        r = max(2.0, 0.07 * height)
+        if index == len(whole) - 1 and fraction:
+            # The point has a gap of its own between the integer part and the fraction.
+            point_at = x - (pitch - digit_w) / 2 + 0.05 * height
+            x += 0.1 * height
+    if point_at is not None:
+        r = max(2.0, 0.055 * height)
         pen.rectangle((point_at - r, top + height - 2 * r, point_at + r, top + height), fill=look.lit)
     if unit:
         pen.text((x + 0.05 * height, top + 0.45 * height), "kWh", font=font(round(0.42 * height)), fill=look.lit)

@@ -13,6 +13,7 @@ class Recognition:
     reading: str | None  # zero-padded to the meter's digits; None = not sure
     confidence: float  # 0..1
     candidates: tuple[str, ...] = ()  # other plausible readings, best first
+    zone: int | None = None  # the tariff zone an electronic meter's display shows (1..3); None when it shows none
 
 
 REJECTION_REASONS = ("not_image", "unsupported_format", "truncated", "too_large", "empty")
