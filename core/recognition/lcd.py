@@ -35,7 +35,7 @@ from core.recognition.lines import (
     squeeze_gaps,
 )
 from core.recognition.photo import load_photo
-from core.recognition.regions import Region, fill_holes, label
+from core.recognition.regions import Region, away_from_edge, fill_holes, label
 
 SEARCH_SIDE = 640  # the glass is searched at this size
 # Grey-green glass: green above blue and not below red by these many grey levels, and not dark.
@@ -101,16 +101,6 @@ def find_glass(photo: Image.Image) -> Glass | None:
     legend_centre = (centre[0] + up * math.sin(math.radians(angle)), centre[1] - up * math.cos(math.radians(angle)))
     legend = level_cut(photo, legend_centre, (size[0], 2 * LEGEND_ABOVE * size[1]), angle)
     return Glass(picture, ink_of(picture), legend)
-
-
-def away_from_edge(mask: np.ndarray) -> np.ndarray:
-    """The mask without what touches the picture's edge (a green wall would enclose the whole meter)."""
-    labels, regions = label(mask)
-    rows, cols = mask.shape
-    edge = np.zeros(len(regions) + 1, dtype=bool)
-    for reg in regions:
-        edge[reg.label] = reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1
-    return mask & ~edge[labels]
 
 
 def level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
