@@ -10,7 +10,9 @@ import pytest
 
 from benchmarks.lcd_set import LcdLook, draw_face, draw_lcd, jpeg, phone_photo
 from core.recognition import default_reader
+from core.recognition.lcd import read_display
 from core.recognition.lines import LineMeterReader
+from core.recognition.photo import load_photo
 from storage.exchange import submitted_readings
 from tests.support.chat import ChatDriver
 from tests.support.drivers import CHANNELS, open_chat
@@ -53,6 +55,14 @@ def test_a_display_that_fits_the_previous_reading_only_with_its_fraction_digit_i
     read = READER.read(display_crop("02345.6"), digits=5, previous=23000, meter_type="GAMA 100")
     assert read.reading is None
     assert "23456" not in read.candidates[:1]
+
+
+@pytest.mark.parametrize("slant", [0.0, 0.12])
+def test_the_lit_segments_spell_the_integer_part_ghosts_unlit(slant):
+    look = LcdLook(ghost=0.2, slant=slant)
+    display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=look), 85)))
+    assert display is not None and display.point
+    assert display.segments == "1047269"
 
 
 def test_the_drum_engine_alone_does_not_read_the_display():

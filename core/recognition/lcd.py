@@ -21,8 +21,10 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from core.recognition import Recognition
+from core.recognition.cells import otsu_threshold
 from core.recognition.counter import _principal_axis
 from core.recognition.decode import Allowed, outside_log_prior, posterior, result
+from core.recognition.drums import last_digit_sureness
 from core.recognition.engine import check_request
 from core.recognition.lines import (
     LINE_HEIGHT,
@@ -139,6 +141,7 @@ def _max_filter(values: np.ndarray, reach: int) -> np.ndarray:
 
 
 LIT = 0.5  # ink at least this dark (a share of a lit segment's darkness) is a lit segment; ghosts stay below
+GHOST_SPLIT = (0.35, 0.7)  # the bounds of a display's own split between ghost and lit darkness
 BAND_ROWS = 0.25  # rows with at least this share of the fullest row's ink belong to the digits' band
 
 
@@ -188,11 +191,21 @@ class Display:
     label: Image.Image | None  # the ink above the digits at their left (a zone label), when there is some
     marker: float | None  # the x of a lit zone marker along the glass's top edge, when one is lit
     legend: Image.Image  # the face above the glass, where the markers' legend is printed (same x as the glass)
+    segments: str | None = None  # the integer part's digits as their lit segments spell them ('?': no digit)
 
 
-def clean(ink: np.ndarray, pad: int) -> Image.Image:
-    """Ink as dark on white, ghosts and glass white, with `pad` white columns on either side."""
-    shade = 255 * (1.0 - np.clip((ink - 0.3) / 0.4, 0.0, 1.0))
+def lit_level(ink: np.ndarray) -> float:
+    """Where ghosts end and lit segments begin on this display: the split of its inked pixels' darkness into two
+    classes (ghosts and lit segments), kept within GHOST_SPLIT."""
+    inked = ink[ink > 0.12]
+    if inked.size < 20:
+        return LIT
+    return min(max(otsu_threshold(inked), GHOST_SPLIT[0]), GHOST_SPLIT[1])
+
+
+def clean(ink: np.ndarray, pad: int, level: float = LIT) -> Image.Image:
+    """Ink as dark on white, ghosts and glass white (below `level`), with `pad` white columns on either side."""
+    shade = 255 * (1.0 - np.clip((ink - level + 0.1) / 0.2, 0.0, 1.0))
     shade = np.pad(shade, ((0, 0), (pad, pad)), constant_values=255)
     return Image.fromarray(shade.astype(np.uint8)).convert("RGB")
 
@@ -219,8 +232,11 @@ def read_display(photo: Image.Image) -> Display | None:
     right = point if point is not None else int(columns[-1]) + 1
     margin = round(0.1 * height)
     pad = round(0.25 * height)
-    digits = clean(ink[max(0, top - margin):bottom + margin, left:right], pad)
-    return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend)
+    part = ink[max(0, top - margin):bottom + margin, left:right]
+    level = lit_level(part)
+    digits = clean(part, pad, level)
+    return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend,
+                   segment_reading(ink[top:bottom, left:right] >= level) if point is not None else None)
 
 
 def zone_marker(ink: np.ndarray, band: tuple[int, int]) -> float | None:
@@ -228,11 +244,87 @@ def zone_marker(ink: np.ndarray, band: tuple[int, int]) -> float | None:
     top, bottom = band
     height = bottom - top
     labels, regions = label(ink[: max(1, top)] >= LIT)
+    # A marker is about a fifth of the digits' height wide, half of that high, and solid (a triangle or a bar).
     marks = [reg for reg in regions if 0.12 * height <= reg.width <= 0.45 * height and 0.06 * height <= reg.height
-             <= 0.3 * height and reg.width >= reg.height and reg.top <= 0.25 * height]
+             <= 0.3 * height and reg.width >= reg.height and reg.top <= 0.25 * height
+             and reg.area >= 0.008 * height**2 and reg.area >= 0.35 * reg.width * reg.height]
     if len(marks) != 1:
         return None
     return (marks[0].left + marks[0].right + 1) / 2
+
+
+# Where each segment of a digit cell lies: (left, right, top, bottom) as shares of the cell, upright.
+SEGMENT_BOXES = {
+    "a": (0.3, 0.7, 0.0, 0.12), "g": (0.3, 0.7, 0.44, 0.56), "d": (0.3, 0.7, 0.88, 1.0),
+    "f": (0.0, 0.22, 0.18, 0.38), "b": (0.78, 1.0, 0.18, 0.38), "e": (0.0, 0.22, 0.62, 0.82), "c": (0.78, 1.0, 0.62, 0.82),
+}
+SEGMENT_ON = 0.3  # a segment's box at least this share lit is a lit segment
+# The lit segments of each digit (a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle),
+# with the forms displays differ in: a 6 without its top, a 7 with a left stroke, a 9 without its bottom.
+GLYPHS = {frozenset(lit): digit for digit, lit in (
+    ("0", "abcdef"), ("1", "bc"), ("2", "abdeg"), ("3", "abcdg"), ("4", "bcfg"), ("5", "acdfg"), ("6", "acdefg"),
+    ("6", "cdefg"), ("7", "abc"), ("7", "abcf"), ("8", "abcdefg"), ("9", "abcdfg"), ("9", "abcfg"))}
+
+
+def segment_reading(lit: np.ndarray) -> str | None:
+    """The digits a row of 7-segment cells spells, read segment by segment ('?' for a cell that is no digit);
+    None when the cells cannot be told apart. Ghosts are not lit, so a cell's unlit segments do not count."""
+    rows = np.flatnonzero(lit.any(axis=1))
+    if rows.size < 8:
+        return None
+    lit = lit[rows[0]:rows[-1] + 1]
+    height = lit.shape[0]
+    lit = _upright(lit)
+    # A digit's ink spans most of the band's height; a label's or a frame's edge does not.
+    runs = [(start, end) for start, end in _runs(lit.any(axis=0))
+            if np.ptp(np.flatnonzero(lit[:, start:end].any(axis=1))) >= 0.5 * height]
+    if not runs:
+        return None
+    widths = [end - start for start, end in runs]
+    width = float(np.median([w for w in widths if w >= 0.6 * max(widths)]))
+    if width < 4:
+        return None
+    spelled = []
+    pad = round(width)
+    lit = np.pad(lit, ((0, 0), (pad, 0)))  # a 1 first: its cell reaches left of the picture
+    for _, end in runs:
+        left = end + pad - width  # every digit has an upright segment at its cell's right side
+        on = set()
+        for name, (x0, x1, y0, y1) in SEGMENT_BOXES.items():
+            box = lit[round(y0 * height):max(round(y0 * height) + 1, round(y1 * height)),
+                      max(0, round(left + x0 * width)):max(1, round(left + x1 * width))]
+            if box.size and box.mean() >= SEGMENT_ON:
+                on.add(name)
+        spelled.append(GLYPHS.get(frozenset(on), "?"))
+    return "".join(spelled)
+
+
+def _upright(lit: np.ndarray) -> np.ndarray:
+    """The cells with their slant taken out: sheared by the lean that leaves the fewest inked columns."""
+    height, width = lit.shape
+    reach = round(0.35 * height)
+    best, fewest = lit, int(lit.any(axis=0).sum())
+    for shift in range(2, reach + 1, max(1, reach // 12)):
+        # Row y moves left by shift * (height - 1 - y) / (height - 1): the feet stay, the tops move back.
+        sheared = np.zeros((height, width + shift), bool)
+        for y in range(height):
+            x = shift - round(shift * (height - 1 - y) / max(1, height - 1))
+            sheared[y, x:x + width] = lit[y]
+        inked = int(sheared.any(axis=0).sum())
+        if inked < fewest:
+            best, fewest = sheared, inked
+    return best
+
+
+def _runs(columns: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of inked columns, gaps of a column bridged."""
+    runs: list[list[int]] = []
+    for x in np.flatnonzero(columns):
+        if runs and x - runs[-1][1] <= 1:
+            runs[-1][1] = int(x) + 1
+        else:
+            runs.append([int(x), int(x) + 1])
+    return [(start, end) for start, end in runs]
 
 
 def zone_label(ink: np.ndarray, band: tuple[int, int], left: int) -> Image.Image | None:
@@ -247,16 +339,18 @@ def zone_label(ink: np.ndarray, band: tuple[int, int], left: int) -> Image.Image
         return None
     y0, y1 = min(reg.top for reg in parts), max(reg.bottom for reg in parts) + 1
     x0, x1 = min(reg.left for reg in parts), max(reg.right for reg in parts) + 1
+    if y1 - y0 < 0.15 * height or x1 - x0 < 0.5 * (y1 - y0):  # a label is at least T and a digit wide
+        return None
     margin = max(2, round(0.15 * (y1 - y0)))
     return clean(ink[max(0, y0 - margin):y1 + margin, x0:x1], round(0.5 * (y1 - y0)))
 
 
 # Chosen on development sets (benchmarks/RECOGNITION.md, "Electronic meters"), never on the reported ones.
-ACCEPT = 0.8
+ACCEPT = 0.6
 BLANK_LEADING = 0.2  # prior that a display leaves the reading's leading zeros blank
 TAIL_AFTER_POINT = 0.02  # the cut at the decimal point left something of the fraction in
 TAIL_WITHOUT_POINT = 0.5  # no point seen: the line goes on with the fraction and the unit
-LABEL_SURE = 0.8  # both models at least this sure of a zone label's digit
+LABEL_SURE = 0.5  # both models at least this sure of a zone label's digit
 LEGEND_SURE = 0.5  # every model at least this sure of the legend's digit above a lit marker
 DISAGREED = 0.0  # the confidence of a reading the models do not both put first: never given
 
@@ -289,7 +383,7 @@ class LcdReader:
         windows = [Allowed.after(last, digits) for last in lasts if last < 10**digits]
         frames = [squeeze_gaps(model.frames(display.digits)) for model in models]
         if windows:
-            read = self._read_window(frames, windows, display.point)
+            read = self._read_window(frames, windows, display.point, display.segments)
         else:
             read = self._read_freely(frames, digits, display.point)
         return replace(read, zone=zone)
@@ -304,15 +398,19 @@ class LcdReader:
 
     @staticmethod
     def _labelled_zone(picture: Image.Image, models: list[LineModel], zones: int) -> int | None:
-        spelled = [free_reading(model.frames(picture)) for model in models]
-        texts = {text for text, _ in spelled}
-        if len(texts) != 1 or min(sure for _, sure in spelled) < LABEL_SURE:
+        """The label's digit: the last digit every model reads there, each at least LABEL_SURE sure of it, one
+        model reading that digit alone (the other may take the label's T for a 1: `12` for T2)."""
+        frames = [model.frames(picture) for model in models]
+        texts = [free_reading(f)[0] for f in frames]
+        if not all(texts) or len({text[-1] for text in texts}) != 1 or min(len(text) for text in texts) != 1:
             return None
-        text = texts.pop()
-        return int(text) if len(text) == 1 and 1 <= int(text) <= zones else None
+        if min(last_digit_sureness(f) for f in frames) < LABEL_SURE:
+            return None
+        digit = int(texts[0][-1])
+        return digit if 1 <= digit <= zones else None
 
     def _marked_zone(self, display: Display, models: list[LineModel], zones: int) -> int | None:
-        """The legend's digit nearest above the lit marker, when every model reads the same one close enough."""
+        """The legend's digit nearest above the lit marker, when the models that read the whole legend agree on it."""
         assert display.marker is not None
         legend = display.legend
         said = set()
@@ -322,9 +420,10 @@ class LcdReader:
             step = legend.width / width * (max(width, MIN_LINE_WIDTH) / len(frames))  # picture pixels per frame
             best = frames.argmax(axis=1)
             places = [((i + 0.5) * step, int(column) - 1) for i, column in enumerate(best)
-                      if column > 0 and frames[i, column] >= LEGEND_SURE]
-            if not places:
-                return None
+                      if column > 0 and (i == 0 or best[i - 1] != column) and frames[i, column] >= LEGEND_SURE]
+            # A model's reading counts when it reads the legend whole: T1 T2 ... in order.
+            if [digit for _, digit in places] != list(range(1, len(places) + 1)) or len(places) < 2:
+                continue
             x, digit = min(places, key=lambda place: abs(place[0] - display.marker))  # type: ignore[operator]
             if abs(x - display.marker) > 0.6 * legend.height:
                 return None
@@ -334,21 +433,28 @@ class LcdReader:
         digit = said.pop()
         return digit if 1 <= digit <= zones else None
 
-    def _read_window(self, frames: list[np.ndarray], windows: list[Allowed], point: bool) -> Recognition:
+    def _read_window(self, frames: list[np.ndarray], windows: list[Allowed], point: bool,
+                     segments: str | None = None) -> Recognition:
+        """The reading the billing window allows that the models find likeliest; given only when each model puts
+        it first, or one model does and the lit segments spell it (7-segment digits confuse a model at times: a 7
+        with a left stroke for a 9), and never when the lit segments spell another reading."""
         share = math.log(len(windows))
         tail = TAIL_AFTER_POINT if point else TAIL_WITHOUT_POINT
-        # Each model's score of every reading; the models must each put the same reading first.
         each = [np.concatenate([_display_score(f, window.table, tail, blanks=point) + window.prior - share
                                 for window in windows]) for f in frames]
         score: np.ndarray = np.mean(each, axis=0)
         top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
-        if any(int(np.argmax(own)) != int(top[0]) for own in each):
-            confidence = min(confidence, DISAGREED)
         starts = np.cumsum([0] + [len(window.values) for window in windows])
         texts = []
         for index in top:
             k = int(np.searchsorted(starts, index, side="right")) - 1
             texts.append(windows[k].text(int(index) - int(starts[k])))
+        firsts = [int(np.argmax(own)) == int(top[0]) for own in each]
+        spelled = segments is not None and "?" not in segments
+        if spelled and str(segments).zfill(len(texts[0])) != texts[0]:
+            confidence = min(confidence, DISAGREED)  # the lit segments spell another reading
+        elif not all(firsts) and not (any(firsts) and spelled):
+            confidence = min(confidence, DISAGREED)
         return result(texts[0], confidence, tuple(texts[1:]), self.accept, float(score[top[0]])).recognition
 
     def _read_freely(self, frames: list[np.ndarray], digits: int, point: bool) -> Recognition:
