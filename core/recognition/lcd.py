@@ -276,7 +276,7 @@ def segment_reading(lit: np.ndarray) -> str | None:
     height = lit.shape[0]
     lit = _upright(lit)
     # A digit's ink spans most of the band's height; a label's or a frame's edge does not.
-    runs = [(start, end) for start, end in _runs(lit.any(axis=0))
+    runs = [(start, end) for start, end in _runs(np.any(lit, axis=0))
             if np.ptp(np.flatnonzero(lit[:, start:end].any(axis=1))) >= 0.5 * height]
     if not runs:
         return None
