@@ -510,11 +510,12 @@ class DisplayAwareReader:
             return self.drums.read_photo(photo, previous=previous)
         if electronic(meter_type) or zone_previous:
             read = self.display.read_photo(photo, digits=digits, previous=previous, zone_previous=zone_previous)
-            if read is not None:
+            if zone_previous:  # a multi-zone meter: which zone a drum counter shows is not known
+                return read if read is not None else Recognition(None, 0.0)
+            if read is not None and read.reading is not None:
                 return read
-            if zone_previous:  # a multi-zone meter without a display seen: which zone a counter shows is unknown
-                return Recognition(None, 0.0)
-            return self.drums.read_photo(photo, digits=digits, previous=previous)
+            drums = self.drums.read_photo(photo, digits=digits, previous=previous)
+            return drums if drums.reading is not None or read is None else read
         drums = self.drums.read_photo(photo, digits=digits, previous=previous)
         if drums.reading is not None:
             return drums
