@@ -36,7 +36,7 @@ class StandInReader:
         self.store = store
         self.open_while_reading: list[int] = []
 
-    async def read(self, content: bytes, *, digits=None, previous=None) -> Recognition:
+    async def read(self, content: bytes, *, digits=None, previous=None, meter_type="", zone_previous=()) -> Recognition:
         self.open_while_reading.append(self.store.open)
         return Recognition("12480", 0.99)
 
@@ -60,7 +60,7 @@ class Blocking:
         self.reading = threading.Event()
         self.release = threading.Event()
 
-    def read(self, image: bytes, *, digits=None, previous=None) -> Recognition:
+    def read(self, image: bytes, *, digits=None, previous=None, meter_type="", zone_previous=()) -> Recognition:
         self.reading.set()
         assert self.release.wait(30)
         return Recognition("12480", 0.99)

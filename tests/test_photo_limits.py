@@ -26,7 +26,7 @@ class CountingReader:
     def __init__(self) -> None:
         self.reads = 0
 
-    async def read(self, content: bytes, *, digits=None, previous=None) -> Recognition:
+    async def read(self, content: bytes, *, digits=None, previous=None, meter_type="", zone_previous=()) -> Recognition:
         self.reads += 1
         return Recognition("12480", 0.99)
 

@@ -516,10 +516,12 @@ def test_line_reader_without_models_says_so():
 
 
 def test_the_template_engine_can_be_chosen(monkeypatch):
+    from core.recognition.lcd import DisplayAwareReader
+
     monkeypatch.setenv("KABINET_RECOGNIZER", "templates")
     assert isinstance(default_reader(), MeterPhotoReader)
     monkeypatch.delenv("KABINET_RECOGNIZER")
-    assert isinstance(default_reader(), LineMeterReader)
+    assert isinstance(default_reader(), DisplayAwareReader)
 
 
 def test_squeezing_runs_of_certain_gaps_keeps_the_likelihoods():

@@ -25,7 +25,8 @@ class StandInReader:
     def __init__(self, seconds: float = 0.0) -> None:
         self.seconds = seconds
 
-    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
+    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
+             zone_previous: tuple[int | None, ...] = ()) -> Recognition:
         if image == b"not a photo":
             raise PhotoRejected("not_image")
         if image == b"boom":

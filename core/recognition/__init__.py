@@ -13,6 +13,7 @@ class Recognition:
     reading: str | None  # zero-padded to the meter's digits; None = not sure
     confidence: float  # 0..1
     candidates: tuple[str, ...] = ()  # other plausible readings, best first
+    zone: int | None = None  # the tariff zone an electronic meter's display shows (1..3); None when it shows none
 
 
 REJECTION_REASONS = ("not_image", "unsupported_format", "truncated", "too_large", "empty")
@@ -29,21 +30,29 @@ class PhotoRejected(Exception):
 
 
 class MeterReader(Protocol):
-    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition: ...
+    """Reads a meter photo for a meter of `digits` digits whose last reading was `previous`.
+
+    meter_type: the meter's type as billing names it (an electronic model's display is looked for first);
+    zone_previous: the last reading of each zone of a multi-zone meter, T1 first (empty for one zone).
+    """
+
+    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
+             zone_previous: tuple[int | None, ...] = ()) -> Recognition: ...
 
 
 class PhotoReader(Protocol):
     """What the conversation reads photos with: a MeterReader's answer, awaited (RecognitionPool)."""
 
-    async def read(self, content: bytes, *, digits: int | None = None,
-                   previous: int | None = None) -> Recognition: ...
+    async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None,
+                   meter_type: str = "", zone_previous: tuple[int | None, ...] = ()) -> Recognition: ...
 
 
 ENGINES = ("lines", "templates")
 
 
 def default_reader(engine: str | None = None) -> MeterReader:
-    """The engine (default: KABINET_RECOGNIZER, else "lines"): PP-OCR text-line models under the billing window.
+    """The engine (default: KABINET_RECOGNIZER, else "lines"): PP-OCR text-line models under the billing window,
+    on an electronic meter's display or on a drum counter.
 
     The template engine (Pillow and numpy, digit templates drawn from fonts) needs no model files; it reads
     far fewer photos (see benchmarks/RECOGNITION.md) and is kept for comparison and as a second engine.
@@ -61,9 +70,9 @@ def default_reader(engine: str | None = None) -> MeterReader:
         # Building the digit templates takes seconds when they are not cached: start now.
         threading.Thread(target=library, name="digit-templates", daemon=True).start()
         return MeterPhotoReader()
-    from core.recognition.lines import LineMeterReader
+    from core.recognition.lcd import DisplayAwareReader
 
-    reader = LineMeterReader()
+    reader = DisplayAwareReader()
     # Loading the models takes a moment: start now, so the first photo waits less. Not a daemon thread:
     # onnxruntime aborts the process ("terminate called without an active exception") when the interpreter
     # exits while a session is being built, so exit waits for the load (a fraction of a second).

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from core.recognition.cells import otsu_threshold
-from core.recognition.regions import fill_holes, label
+from core.recognition.regions import away_from_edge, fill_holes, label
 
 SEARCH_SIDE = 400  # the meter face is searched at this size
 # A found band is cut this much longer and thicker, then fitted to the counter's own edges: a band
@@ -52,13 +52,7 @@ def _unlike_face(img: Image.Image) -> np.ndarray:
     """
     colour = np.asarray(img.convert("RGB"), dtype=np.float32)
     face = np.median(colour.reshape(-1, 3), axis=0)
-    unlike = np.abs(colour - face).max(axis=2) > FACE_DIFFERENCE
-    labels, regions = label(unlike)
-    rows, cols = unlike.shape
-    edge = np.zeros(len(regions) + 1, dtype=bool)
-    for reg in regions:
-        edge[reg.label] = reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1
-    return unlike & ~edge[labels]
+    return away_from_edge(np.abs(colour - face).max(axis=2) > FACE_DIFFERENCE)
 
 
 def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:

@@ -48,7 +48,10 @@ class MeterPhotoReader:
     def __init__(self, found_counter: Scoring = FOUND_COUNTER):
         self.found_counter = found_counter
 
-    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
+    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
+             zone_previous: tuple[int | None, ...] = ()) -> Recognition:
+        """The drum counter's reading (this engine reads no electronic display: meter_type and zone_previous are
+        not used)."""
         photo = load_photo(image)
         return self.read_photo(photo, digits=digits, previous=previous)
 

@@ -218,7 +218,9 @@ class LineMeterReader:
         except Exception:
             log.warning("the meter-photo models could not be loaded", exc_info=True)
 
-    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
+    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
+             zone_previous: tuple[int | None, ...] = ()) -> Recognition:
+        """The drum counter's reading (lcd.DisplayAwareReader reads displays: meter_type and zone_previous unused)."""
         return self.read_photo(load_photo(image), digits=digits, previous=previous)
 
     def read_photo(self, photo: Image.Image, *, digits: int | None = None, previous: int | None = None) -> Recognition:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Job = tuple[bytes, int | None, int | None]  # a photo, its meter's digits, the previous reading
+# A photo, its meter's digits, the previous reading, the meter's type, each zone's previous reading.
+Job = tuple[bytes, int | None, int | None, str, tuple[int | None, ...]]
 
 READ_TIMEOUT = 30.0  # seconds one photo may take on a worker; a 12 MP photo takes about one
 START_TIMEOUT = 120.0  # seconds a worker may take to load its models
@@ -118,7 +119,8 @@ class RecognitionPool:
             await asyncio.wait([asyncio.ensure_future(w.ready) for w in started], timeout=self.start_timeout)
         return self
 
-    async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None) -> Recognition:
+    async def read(self, content: bytes, *, digits: int | None = None, previous: int | None = None,
+                   meter_type: str = "", zone_previous: tuple[int | None, ...] = ()) -> Recognition:
         """What the photo says; RecognitionBusy at once when too many photos wait, RecognitionFailed when
         it could not be read, PhotoRejected for bytes that are no usable photo."""
         if self._idle is None and self._thread is None:
@@ -132,9 +134,10 @@ class RecognitionPool:
             if self.workers == 0:
                 loop = asyncio.get_running_loop()
                 assert self._reader is not None  # started, and not unavailable
-                call = functools.partial(self._reader.read, content, digits=digits, previous=previous)
+                call = functools.partial(self._reader.read, content, digits=digits, previous=previous,
+                                         meter_type=meter_type, zone_previous=zone_previous)
                 return await loop.run_in_executor(self._thread, call)
-            return await self._read_in_worker((content, digits, previous))
+            return await self._read_in_worker((content, digits, previous, meter_type, zone_previous))
         finally:
             self.accepted -= 1
 
@@ -341,10 +344,11 @@ def serve() -> None:
             return
         connection.send(("ready", os.getpid()))
         while True:
-            content, digits, previous = connection.recv()
+            content, digits, previous, meter_type, zone_previous = connection.recv()
             answer: tuple[str, object]
             try:
-                answer = ("done", reader.read(content, digits=digits, previous=previous))
+                answer = ("done", reader.read(content, digits=digits, previous=previous, meter_type=meter_type,
+                                              zone_previous=zone_previous))
             except Exception as exc:
                 answer = ("error", _portable(exc))
             connection.send(answer)

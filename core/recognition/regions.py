@@ -89,3 +89,13 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     for reg in regions:
         enclosed[reg.label] = reg.top > 0 and reg.left > 0 and reg.bottom < rows - 1 and reg.right < cols - 1
     return mask | enclosed[labels]
+
+
+def away_from_edge(mask: np.ndarray) -> np.ndarray:
+    """The mask without its regions that touch the picture's edge (a wall around the meter would enclose it)."""
+    labels, regions = label(mask)
+    rows, cols = mask.shape
+    edge = np.zeros(len(regions) + 1, dtype=bool)
+    for reg in regions:
+        edge[reg.label] = reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1
+    return mask & ~edge[labels]

@@ -154,3 +154,13 @@ photo-rejected-empty = The photo did not arrive or the file is empty. Please sen
 photo-busy = Many photos right now: please send it again in a minute or enter the reading in digits.
 photo-one-at-a-time = One photo at a time, please: wait a minute and send it again.
 photo-over-quota = The photo was neither kept nor read: the photo store of this personal account is full. You can enter the reading in digits.
+photo-zone-name = { $label } ({ $name })
+photo-read-zone = I read { $value } for zone { $zone } on the photo (meter { $meter }). Is that right?
+photo-which-zone = I read { $value } on the photo (meter { $meter }), but cannot see which zone it is for. Which zone does the display show?
+photo-zone-noted = Zone { $zone }: { $value } noted. Send a photo of the display when it shows { $count ->
+        [one] zone
+       *[other] zones
+    } { $next }, or type { $count ->
+        [one] its reading
+       *[other] their readings separated by spaces in this order
+    }.

@@ -1,0 +1,133 @@
+"""Electronic meters' displays read by Kabinet's reader, beside the drum-counter engine, on benchmarks/lcd_set.py's sets.
+
+Prints a markdown table per set: exact / wrong / not sure readings (the integer part), the zone the display shows
+(right, wrong, not seen), median and p95 CPU time per photo (one core, models loaded).
+
+  .venv/bin/python benchmarks/lcd_reading.py --levels lcd-strip,lcd-photo --n 100 --seed 61
+  .venv/bin/python benchmarks/lcd_reading.py --set lcd-photo=/tmp/lcd61p --sweep 0.5,0.8,0.9
+
+The drum engine (`LineMeterReader`, the default reader before electronic meters) is given the previous reading of
+the zone the display is in, which the bot would not know for a multi-zone meter; --no-baseline leaves it out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.lcd_set import LEVELS, make_set  # noqa: E402
+from benchmarks.recognition import Tally, cpu_seconds  # noqa: E402
+from core.recognition import PhotoRejected, Recognition  # noqa: E402
+from core.recognition.lcd import DisplayAwareReader  # noqa: E402
+from core.recognition.lines import LineMeterReader  # noqa: E402
+
+
+@dataclass
+class Zones:
+    right: int = 0
+    wrong: int = 0
+    unseen: int = 0  # the display shows a zone and the reader did not say one
+    invented: int = 0  # the display shows none and the reader said one
+    wrong_files: list[str] = field(default_factory=list)
+
+    def add(self, said: int | None, truth: int | None, name: str) -> None:
+        if truth is None:
+            self.invented += said is not None
+        elif said is None:
+            self.unseen += 1
+        elif said == truth:
+            self.right += 1
+        else:
+            self.wrong += 1
+            self.wrong_files.append(name)
+
+
+def rows_of(folder: Path, limit: int | None) -> list[dict[str, str]]:
+    with open(folder / "labels.csv", newline="") as fh:
+        return list(csv.DictReader(fh))[:limit]
+
+
+def read_all(reader, folder: Path, limit: int | None, display: bool) -> list[tuple[Recognition, float]]:
+    """Every photo of the set read once: what the reader said and its CPU seconds."""
+    out = []
+    for row in rows_of(folder, limit):
+        data = (folder / row["file"]).read_bytes()
+        digits = int(row["digits"])
+        zone_previous = tuple(int(v) for v in row["previous_zones"].split(";")) if int(row["zones"]) > 1 else ()
+        start = cpu_seconds()
+        try:
+            if display:
+                said = reader.read(data, digits=digits, previous=int(row["previous"]), meter_type=row["meter_type"],
+                                   zone_previous=zone_previous)
+            else:
+                said = reader.read(data, digits=digits, previous=int(row["previous"]))
+        except PhotoRejected:
+            said = Recognition(None, 0.0)
+        out.append((said, cpu_seconds() - start))
+    return out
+
+
+def tally(rows: list[dict[str, str]], seen: list[tuple[Recognition, float]], accept: float | None = None
+          ) -> tuple[Tally, Zones]:
+    readings, zones = Tally(), Zones()
+    for row, (said, seconds) in zip(rows, seen):
+        reading = said.reading
+        if accept is not None:  # read with accept 0: every best candidate given, judged at this threshold
+            best = said.reading or (said.candidates[0] if said.candidates else None)
+            reading = best if said.confidence >= accept else None
+        readings.add(reading, row["reading"], row["meter_type"], seconds)
+        if reading is not None and reading != row["reading"]:
+            print(f"  wrong: {row['file']} shows {row['shown']!r}, read {reading} ({said.confidence:.3f})",
+                  file=sys.stderr)
+        zones.add(said.zone, int(row["zone"]) if row["zone"] else None, row["file"])
+    return readings, zones
+
+
+def zone_cell(zones: Zones) -> str:
+    return f"{zones.right} / {zones.wrong} / {zones.unseen} / {zones.invented}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=61)
+    ap.add_argument("--levels", default=",".join(LEVELS))
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--sweep", metavar="T1,T2,...", help="a row per acceptance threshold (development sets only)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
+        if not sets:
+            for level in args.levels.split(","):
+                make_set((args.keep or Path(tmp)) / level, args.n, level, args.seed)
+                sets.append((level, (args.keep or Path(tmp)) / level))
+        print("| set | reader | n | exact | wrong | not sure | median CPU | p95 CPU | zone right / wrong / not seen / invented |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        thresholds = [float(t) for t in args.sweep.split(",")] if args.sweep else []
+        ours = DisplayAwareReader(accept=0.0) if thresholds else DisplayAwareReader()
+        ours.warm()
+        for name, folder in sets:
+            rows = rows_of(folder, args.limit)
+            seen = read_all(ours, folder, args.limit, display=True)
+            for accept in thresholds or [None]:
+                readings, zones = tally(rows, seen, accept)
+                label = "Kabinet" if accept is None else f"Kabinet, accept {accept:g}"
+                print(f"{readings.row(f'{name} | {label}')} {zone_cell(zones)} |", flush=True)
+            if not args.no_baseline:
+                drums = LineMeterReader()
+                readings, zones = tally(rows, read_all(drums, folder, args.limit, display=False))
+                print(f"{readings.row(f'{name} | drum engine')} {zone_cell(zones)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,523 @@
+"""Electronic meters: the integer part of a 7-segment LCD, and the tariff zone it shows.
+
+An electronic meter (NIK 2102, GAMA 100, Energomera CE 10x) shows `012345.6 kWh` on a grey-green LCD, cycling
+through its tariff zones, each labelled `T1`/`T2`/`T3` on the display or marked by a lit arrow under a zone
+legend printed on the meter. The unlit segments of every digit stay faintly visible ("ghost" segments).
+
+The display is found by its glass (a solid grey-green rectangle away from the photo's edge, the segments
+holes in it), turned level, and its ink judged against the glass around it, so ghosts and glare are not ink.
+The digits are the tall ink band; the decimal point is the small square at its foot, and the reading is what
+lies before it (never the digit after). The text-line models read that part, scored under what billing knows
+(lines.py), and a reading they do not agree on clearly is "not sure".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from core.recognition import Recognition
+from core.recognition.cells import otsu_threshold
+from core.recognition.counter import _principal_axis
+from core.recognition.decode import Allowed, outside_log_prior, posterior, result
+from core.recognition.drums import last_digit_sureness
+from core.recognition.engine import check_request
+from core.recognition.lines import (
+    LINE_HEIGHT,
+    MAX_LINE_ASPECT,
+    MIN_LINE_WIDTH,
+    LineMeterReader,
+    LineModel,
+    free_reading,
+    spelling_log_likelihoods,
+    squeeze_gaps,
+)
+from core.recognition.photo import load_photo
+from core.recognition.regions import Region, away_from_edge, fill_holes, label
+
+SEARCH_SIDE = 640  # the glass is searched at this size
+# Grey-green glass: green above blue and not below red by these many grey levels, and not dark.
+GREEN_OVER_BLUE = 7
+GREEN_OVER_RED = 2
+GLASS_FLOOR = 80
+LEGEND_ABOVE = 0.16  # a zone legend is printed within twice this share of the glass's height above it
+# Types of electronic meters as billing names them (Latin or Cyrillic, any case, spaces ignored).
+ELECTRONIC_TYPES = ("nik2102", "нік2102", "ник2102", "gama", "гама", "ce10", "се10", "ce20", "се20", "ce30", "се30",
+                    "energomera", "енергомера", "энергомера")
+
+
+def electronic(meter_type: str) -> bool:
+    """Does the meter's type name a known electronic model (one with an LCD, not drums)?"""
+    squeezed = "".join(meter_type.lower().split()).replace("-", "")
+    return any(name in squeezed for name in ELECTRONIC_TYPES)
+
+
+@dataclass(frozen=True)
+class Glass:
+    """A display found in a photo, turned level: its picture and how dark each pixel is against the glass."""
+
+    picture: Image.Image
+    ink: np.ndarray  # 0 = glass, 1 = a lit segment's darkness (ghosts stay low)
+    legend: Image.Image  # the meter's face just above the glass, where a zone legend is printed, level with it
+
+
+def find_glass(photo: Image.Image) -> Glass | None:
+    """The most display-like grey-green rectangle of the photo, cut out level; None when there is none."""
+    scale = min(1.0, SEARCH_SIDE / max(photo.size))
+    small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                         Image.Resampling.BOX) if scale < 1 else photo
+    rgb = np.asarray(small.filter(ImageFilter.GaussianBlur(1)), np.int16)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    greenish = (g - b >= GREEN_OVER_BLUE) & (g - r >= GREEN_OVER_RED) & (g >= GLASS_FLOOR)
+    solid = fill_holes(away_from_edge(greenish))
+    labels, regions = label(solid)
+    rows, cols = solid.shape
+    best: tuple[float, Region, float, float, float] | None = None
+    for reg in regions:
+        if reg.area < 0.002 * rows * cols or reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 \
+                or reg.right == cols - 1:
+            continue
+        ys, xs = np.nonzero(labels[reg.top:reg.bottom + 1, reg.left:reg.right + 1] == reg.label)
+        angle, length, thickness = _principal_axis(xs.astype(np.float64), ys.astype(np.float64))
+        if thickness < 6 or not 1.6 <= length / thickness <= 9 or abs(angle) > 30:
+            continue
+        fill = reg.area / max(length * thickness, 1.0)
+        if fill < 0.75:
+            continue
+        score = fill * math.sqrt(reg.area)
+        if best is None or score > best[0]:
+            best = (score, reg, angle, length, thickness)
+    if best is None:
+        return None
+    _, reg, angle, length, thickness = best
+    ys, xs = np.nonzero(labels == reg.label)
+    centre = ((xs.mean() + 0.5) / scale, (ys.mean() + 0.5) / scale)
+    size = (length / scale, thickness / scale)
+    picture = level_cut(photo, centre, size, angle)
+    # The strip above the glass: its centre LEGEND_ABOVE of the glass's thickness up from the glass's top edge.
+    up = (size[1] / 2 + LEGEND_ABOVE * size[1]) * 1.0
+    legend_centre = (centre[0] + up * math.sin(math.radians(angle)), centre[1] - up * math.cos(math.radians(angle)))
+    legend = level_cut(photo, legend_centre, (size[0], 2 * LEGEND_ABOVE * size[1]), angle)
+    return Glass(picture, ink_of(picture), legend)
+
+
+def level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
+    """The rotated rectangle (centre, length x thickness, angle in degrees) cut out level."""
+    (cx, cy), (length, thickness) = centre, size
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    width, height = max(1, round(length)), max(1, round(thickness))
+    # Output (u, v) -> input (x, y): the rectangle's axes from its top-left corner.
+    x0 = cx - cos * length / 2 + sin * thickness / 2
+    y0 = cy - sin * length / 2 - cos * thickness / 2
+    return photo.transform((width, height), Image.Transform.AFFINE, (cos, -sin, x0, sin, cos, y0),
+                           Image.Resampling.BICUBIC)
+
+
+def ink_of(picture: Image.Image) -> np.ndarray:
+    """How dark each pixel is against the glass near it, 1 at the darkness of a lit segment."""
+    gray = np.asarray(picture.convert("L"), np.float32)
+    reach = max(1, min(15, min(gray.shape) // 8))
+    # The glass around a pixel: the brightest nearby (segments are thin), smoothed; glare lifts it too.
+    glass_img = Image.fromarray(_max_filter(gray, reach).astype(np.uint8))
+    glass = np.asarray(glass_img.filter(ImageFilter.GaussianBlur(reach)), np.float32)
+    dark = glass - gray
+    lit = float(np.percentile(dark, 99))
+    return np.clip(dark / max(lit, 12.0), 0.0, 1.5)
+
+
+def _max_filter(values: np.ndarray, reach: int) -> np.ndarray:
+    """The largest value within `reach` pixels along each axis (a square window), edges padded."""
+    out = values
+    for axis in (0, 1):
+        padded = np.pad(out, [(reach, reach) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        size = out.shape[axis]
+        out = np.max([np.take(padded, range(shift, shift + size), axis=axis) for shift in range(2 * reach + 1)],
+                     axis=0)
+    return out
+
+
+LIT = 0.5  # ink at least this dark (a share of a lit segment's darkness) is a lit segment; ghosts stay below
+GHOST_SPLIT = (0.35, 0.7)  # the bounds of a display's own split between ghost and lit darkness
+BAND_ROWS = 0.25  # rows with at least this share of the fullest row's ink belong to the digits' band
+
+
+def digit_band(ink: np.ndarray) -> tuple[int, int] | None:
+    """The rows of the display's digits: from the tops of their upper upright segments to the feet of the lower.
+
+    Upright segments are tall thin blobs of lit ink; a zone label, the fraction's smaller digits and the unit's
+    letters are fewer or shorter, so the band is taken from the most common tops and feet.
+    """
+    labels, regions = label(ink >= LIT)
+    rows = ink.shape[0]
+    upright = [reg for reg in regions if 0.12 * rows <= reg.height < 0.9 * rows and reg.height >= 1.4 * reg.width]
+    if len(upright) < 3:
+        return None
+    top = float(np.percentile([reg.top for reg in upright], 20))
+    bottom = float(np.percentile([reg.bottom for reg in upright], 80)) + 1
+    # The top and bottom segments reach past the upright ones by about half a stroke.
+    reach = 0.08 * (bottom - top)
+    top, bottom = max(0, round(top - reach)), min(rows, round(bottom + reach))
+    return (top, bottom) if bottom - top >= 0.2 * rows else None
+
+
+def decimal_point(ink: np.ndarray, band: tuple[int, int]) -> int | None:
+    """The x of the decimal point: a small square blob of lit ink at the foot of the digits, with digits before
+    and after it; None when there is no such thing (or it touches a digit)."""
+    top, bottom = band
+    height = bottom - top
+    lit = ink[top:bottom] >= LIT
+    labels, regions = label(lit)
+    columns: np.ndarray = np.any(lit, axis=0)
+    for reg in sorted(regions, key=lambda r: r.left):
+        if not (0.05 * height <= reg.width <= 0.22 * height and 0.04 * height <= reg.height <= 0.22 * height):
+            continue
+        if reg.area < 0.5 * reg.width * reg.height or reg.bottom < 0.8 * height:
+            continue
+        if columns[:reg.left].sum() >= 0.8 * height and columns[reg.right + 1:].sum() >= 0.1 * height:
+            return reg.left
+    return None
+
+
+@dataclass(frozen=True)
+class Display:
+    """What a display shows, cut out for the text-line models: clean dark ink on white."""
+
+    digits: Image.Image  # the integer part, or (no decimal point seen) the whole row of digits and the unit
+    point: bool  # cut at the decimal point
+    label: Image.Image | None  # the ink above the digits at their left (a zone label), when there is some
+    marker: float | None  # the x of a lit zone marker along the glass's top edge, when one is lit
+    legend: Image.Image  # the face above the glass, where the markers' legend is printed (same x as the glass)
+    segments: str | None = None  # the integer part's digits as their lit segments spell them ('?': no digit)
+
+
+def lit_level(ink: np.ndarray) -> float:
+    """Where ghosts end and lit segments begin on this display: the split of its inked pixels' darkness into two
+    classes (ghosts and lit segments), kept within GHOST_SPLIT."""
+    inked = ink[ink > 0.12]
+    if inked.size < 20:
+        return LIT
+    return min(max(otsu_threshold(inked), GHOST_SPLIT[0]), GHOST_SPLIT[1])
+
+
+def clean(ink: np.ndarray, pad: int, level: float = LIT) -> Image.Image:
+    """Ink as dark on white, ghosts and glass white (below `level`), with `pad` white columns on either side."""
+    shade = 255 * (1.0 - np.clip((ink - level + 0.1) / 0.2, 0.0, 1.0))
+    shade = np.pad(shade, ((0, 0), (pad, pad)), constant_values=255)
+    return Image.fromarray(shade.astype(np.uint8)).convert("RGB")
+
+
+def read_display(photo: Image.Image) -> Display | None:
+    """The display of an electronic meter in the photo, its digits cut out; None when no display is seen."""
+    glass = find_glass(photo)
+    if glass is None:
+        return None
+    ink = glass.ink.copy()
+    rows, cols = ink.shape
+    edge_y, edge_x = max(1, round(0.04 * rows)), max(1, round(0.02 * cols))
+    ink[:edge_y], ink[-edge_y:], ink[:, :edge_x], ink[:, -edge_x:] = 0, 0, 0, 0  # the glass's frame
+    band = digit_band(ink)
+    if band is None:
+        return None
+    top, bottom = band
+    height = bottom - top
+    columns = np.flatnonzero((ink[top:bottom] >= LIT).any(axis=0))
+    if not columns.size:
+        return None
+    left = int(columns[0])
+    point = decimal_point(ink, band)
+    right = point if point is not None else int(columns[-1]) + 1
+    margin = round(0.1 * height)
+    pad = round(0.25 * height)
+    part = ink[max(0, top - margin):bottom + margin, left:right]
+    level = lit_level(part)
+    digits = clean(part, pad, level)
+    return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend,
+                   segment_reading(ink[top:bottom, left:right] >= level) if point is not None else None)
+
+
+def zone_marker(ink: np.ndarray, band: tuple[int, int]) -> float | None:
+    """The x of the one lit marker (a small triangle or bar) between the glass's top edge and the digits."""
+    top, bottom = band
+    height = bottom - top
+    labels, regions = label(ink[: max(1, top)] >= LIT)
+    # A marker is about a fifth of the digits' height wide, half of that high, and solid (a triangle or a bar).
+    marks = [reg for reg in regions if 0.12 * height <= reg.width <= 0.45 * height and 0.06 * height <= reg.height
+             <= 0.3 * height and reg.width >= reg.height and reg.top <= 0.25 * height
+             and reg.area >= 0.008 * height**2 and reg.area >= 0.35 * reg.width * reg.height]
+    if len(marks) != 1:
+        return None
+    return (marks[0].left + marks[0].right + 1) / 2
+
+
+# Where each segment of a digit cell lies: (left, right, top, bottom) as shares of the cell, upright.
+SEGMENT_BOXES = {
+    "a": (0.3, 0.7, 0.0, 0.12), "g": (0.3, 0.7, 0.44, 0.56), "d": (0.3, 0.7, 0.88, 1.0),
+    "f": (0.0, 0.22, 0.18, 0.38), "b": (0.78, 1.0, 0.18, 0.38), "e": (0.0, 0.22, 0.62, 0.82), "c": (0.78, 1.0, 0.62, 0.82),
+}
+SEGMENT_ON = 0.3  # a segment's box at least this share lit is a lit segment
+# The lit segments of each digit (a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle),
+# with the forms displays differ in: a 6 without its top, a 7 with a left stroke, a 9 without its bottom.
+GLYPHS = {frozenset(lit): digit for digit, lit in (
+    ("0", "abcdef"), ("1", "bc"), ("2", "abdeg"), ("3", "abcdg"), ("4", "bcfg"), ("5", "acdfg"), ("6", "acdefg"),
+    ("6", "cdefg"), ("7", "abc"), ("7", "abcf"), ("8", "abcdefg"), ("9", "abcdfg"), ("9", "abcfg"))}
+
+
+def segment_reading(lit: np.ndarray) -> str | None:
+    """The digits a row of 7-segment cells spells, read segment by segment ('?' for a cell that is no digit);
+    None when the cells cannot be told apart. Ghosts are not lit, so a cell's unlit segments do not count."""
+    rows = np.flatnonzero(lit.any(axis=1))
+    if rows.size < 8:
+        return None
+    lit = lit[rows[0]:rows[-1] + 1]
+    height = lit.shape[0]
+    lit = _upright(lit)
+    # A digit's ink spans most of the band's height; a label's or a frame's edge does not.
+    runs = [(start, end) for start, end in _runs(np.any(lit, axis=0))
+            if np.ptp(np.flatnonzero(lit[:, start:end].any(axis=1))) >= 0.5 * height]
+    if not runs:
+        return None
+    widths = [end - start for start, end in runs]
+    width = float(np.median([w for w in widths if w >= 0.6 * max(widths)]))
+    if width < 4:
+        return None
+    spelled = []
+    pad = round(width)
+    lit = np.pad(lit, ((0, 0), (pad, 0)))  # a 1 first: its cell reaches left of the picture
+    for _, end in runs:
+        left = end + pad - width  # every digit has an upright segment at its cell's right side
+        on = set()
+        for name, (x0, x1, y0, y1) in SEGMENT_BOXES.items():
+            box = lit[round(y0 * height):max(round(y0 * height) + 1, round(y1 * height)),
+                      max(0, round(left + x0 * width)):max(1, round(left + x1 * width))]
+            if box.size and box.mean() >= SEGMENT_ON:
+                on.add(name)
+        spelled.append(GLYPHS.get(frozenset(on), "?"))
+    return "".join(spelled)
+
+
+def _upright(lit: np.ndarray) -> np.ndarray:
+    """The cells with their slant taken out: sheared by the lean that leaves the fewest inked columns."""
+    height, width = lit.shape
+    reach = round(0.35 * height)
+    best, fewest = lit, int(lit.any(axis=0).sum())
+    for shift in range(2, reach + 1, max(1, reach // 12)):
+        # Row y moves left by shift * (height - 1 - y) / (height - 1): the feet stay, the tops move back.
+        sheared = np.zeros((height, width + shift), bool)
+        for y in range(height):
+            x = shift - round(shift * (height - 1 - y) / max(1, height - 1))
+            sheared[y, x:x + width] = lit[y]
+        inked = int(sheared.any(axis=0).sum())
+        if inked < fewest:
+            best, fewest = sheared, inked
+    return best
+
+
+def _runs(columns: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of inked columns, gaps of a column bridged."""
+    runs: list[list[int]] = []
+    for x in np.flatnonzero(columns):
+        if runs and x - runs[-1][1] <= 1:
+            runs[-1][1] = int(x) + 1
+        else:
+            runs.append([int(x), int(x) + 1])
+    return [(start, end) for start, end in runs]
+
+
+def zone_label(ink: np.ndarray, band: tuple[int, int], left: int) -> Image.Image | None:
+    """The ink above the digits' band near its left end (where a `T1` label is), cut out clean; None if none."""
+    top, bottom = band
+    height = bottom - top
+    above = ink[: top + round(0.1 * height)]
+    labels, regions = label(above >= LIT)
+    parts = [reg for reg in regions if reg.bottom < top + 0.1 * height - 1 and reg.height >= 0.08 * height
+             and reg.left < left + 1.2 * height and reg.right > left - 1.2 * height]
+    if not parts:
+        return None
+    y0, y1 = min(reg.top for reg in parts), max(reg.bottom for reg in parts) + 1
+    x0, x1 = min(reg.left for reg in parts), max(reg.right for reg in parts) + 1
+    if y1 - y0 < 0.15 * height or x1 - x0 < 0.5 * (y1 - y0):  # a label is at least T and a digit wide
+        return None
+    margin = max(2, round(0.15 * (y1 - y0)))
+    return clean(ink[max(0, y0 - margin):y1 + margin, x0:x1], round(0.5 * (y1 - y0)))
+
+
+# Chosen on development sets (benchmarks/RECOGNITION.md, "Electronic meters"), never on the reported ones.
+ACCEPT = 0.6
+BLANK_LEADING = 0.2  # prior that a display leaves the reading's leading zeros blank
+TAIL_AFTER_POINT = 0.02  # the cut at the decimal point left something of the fraction in
+TAIL_WITHOUT_POINT = 0.5  # no point seen: the line goes on with the fraction and the unit
+LABEL_SURE = 0.5  # both models at least this sure of a zone label's digit
+LEGEND_SURE = 0.5  # every model at least this sure of the legend's digit above a lit marker
+DISAGREED = 0.0  # the confidence of a reading the models do not both put first: never given
+
+
+class LcdReader:
+    """Reads an electronic meter's display with the text-line models (`models()` gives them, loaded once)."""
+
+    def __init__(self, models: Callable[[], list[LineModel]], accept: float = ACCEPT):
+        self.models = models
+        self.accept = accept
+
+    def read_photo(self, photo: Image.Image, *, digits: int, previous: int | None = None,
+                   zone_previous: tuple[int | None, ...] = ()) -> Recognition | None:
+        """The display's integer part and zone; None when the photo shows no display.
+
+        zone_previous: the last reading of each zone of a multi-zone meter (T1 first); the zone the display shows
+        picks its window, and with no zone shown every zone's window is weighed.
+        """
+        display = read_display(photo)
+        if display is None:
+            return None
+        models = self.models()
+        zones = len(zone_previous) or 1
+        zone = self._zone(display, models, zones)
+        if zone_previous:
+            known = [zone_previous[zone - 1]] if zone else list(zone_previous)
+            lasts = [last for last in known if last is not None]
+        else:
+            lasts = [previous] if previous is not None else []
+        windows = [Allowed.after(last, digits) for last in lasts if last < 10**digits]
+        frames = [squeeze_gaps(model.frames(display.digits)) for model in models]
+        if windows:
+            read = self._read_window(frames, windows, display.point, display.segments)
+        else:
+            read = self._read_freely(frames, digits, display.point)
+        return replace(read, zone=zone)
+
+    def _zone(self, display: Display, models: list[LineModel], zones: int) -> int | None:
+        """The zone the display's label names (`T2`: 2), when both models read the same digit of a zone there; else
+        the zone of the printed legend right above a lit marker."""
+        labelled = self._labelled_zone(display.label, models, zones) if display.label is not None else None
+        if labelled is None and display.marker is not None:
+            return self._marked_zone(display, models, zones)
+        return labelled
+
+    @staticmethod
+    def _labelled_zone(picture: Image.Image, models: list[LineModel], zones: int) -> int | None:
+        """The label's digit: the last digit every model reads there, each at least LABEL_SURE sure of it, one
+        model reading that digit alone (the other may take the label's T for a 1: `12` for T2)."""
+        frames = [model.frames(picture) for model in models]
+        texts = [free_reading(f)[0] for f in frames]
+        if not all(texts) or len({text[-1] for text in texts}) != 1 or min(len(text) for text in texts) != 1:
+            return None
+        if min(last_digit_sureness(f) for f in frames) < LABEL_SURE:
+            return None
+        digit = int(texts[0][-1])
+        return digit if 1 <= digit <= zones else None
+
+    def _marked_zone(self, display: Display, models: list[LineModel], zones: int) -> int | None:
+        """The legend's digit nearest above the lit marker, when the models that read the whole legend agree on it."""
+        assert display.marker is not None
+        legend = display.legend
+        said = set()
+        for model in models:
+            frames = model.frames(legend)
+            width = min(max(1, math.ceil(LINE_HEIGHT * legend.width / legend.height)), LINE_HEIGHT * MAX_LINE_ASPECT)
+            step = legend.width / width * (max(width, MIN_LINE_WIDTH) / len(frames))  # picture pixels per frame
+            best = frames.argmax(axis=1)
+            places = [((i + 0.5) * step, int(column) - 1) for i, column in enumerate(best)
+                      if column > 0 and (i == 0 or best[i - 1] != column) and frames[i, column] >= LEGEND_SURE]
+            # A model's reading counts when it reads the legend whole: T1 T2 ... in order.
+            if [digit for _, digit in places] != list(range(1, len(places) + 1)) or len(places) < 2:
+                continue
+            x, digit = min(places, key=lambda place: abs(place[0] - display.marker))  # type: ignore[operator]
+            if abs(x - display.marker) > 0.6 * legend.height:
+                return None
+            said.add(digit)
+        if len(said) != 1:
+            return None
+        digit = said.pop()
+        return digit if 1 <= digit <= zones else None
+
+    def _read_window(self, frames: list[np.ndarray], windows: list[Allowed], point: bool,
+                     segments: str | None = None) -> Recognition:
+        """The reading the billing window allows that the models find likeliest; given only when each model puts
+        it first, or one model does and the lit segments spell it (7-segment digits confuse a model at times: a 7
+        with a left stroke for a 9), and never when the lit segments spell another reading."""
+        share = math.log(len(windows))
+        tail = TAIL_AFTER_POINT if point else TAIL_WITHOUT_POINT
+        each = [np.concatenate([_display_score(f, window.table, tail, blanks=point) + window.prior - share
+                                for window in windows]) for f in frames]
+        score: np.ndarray = np.mean(each, axis=0)
+        top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
+        starts = np.cumsum([0] + [len(window.values) for window in windows])
+        texts = []
+        for index in top:
+            k = int(np.searchsorted(starts, index, side="right")) - 1
+            texts.append(windows[k].text(int(index) - int(starts[k])))
+        firsts = [int(np.argmax(own)) == int(top[0]) for own in each]
+        spelled = segments is not None and "?" not in segments
+        if spelled and str(segments).zfill(len(texts[0])) != texts[0]:
+            confidence = min(confidence, DISAGREED)  # the lit segments spell another reading
+        elif not all(firsts) and not (any(firsts) and spelled):
+            confidence = min(confidence, DISAGREED)
+        return result(texts[0], confidence, tuple(texts[1:]), self.accept, float(score[top[0]])).recognition
+
+    def _read_freely(self, frames: list[np.ndarray], digits: int, point: bool) -> Recognition:
+        """Without a previous reading: both models must spell the same integer part, cut at the point."""
+        spelled = [free_reading(f) for f in frames]
+        texts = {text for text, _ in spelled}
+        confidence = min(sure for _, sure in spelled)
+        text = spelled[0][0]
+        if point and len(texts) == 1 and 0 < len(text) <= digits and confidence >= self.accept:
+            return Recognition(text.zfill(digits), confidence)
+        return Recognition(None, confidence, tuple(sorted(t.zfill(digits) for t in texts if t)))
+
+
+def _display_score(frames: np.ndarray, table: np.ndarray, tail: float, *, blanks: bool) -> np.ndarray:
+    """log P(line | reading): the line spells the reading exactly or (prior `tail`) goes on after it; with
+    `blanks`, its leading zeros may be blank cells (prior BLANK_LEADING)."""
+    exact, started = spelling_log_likelihoods(frames, table)
+    score = np.logaddexp(exact + math.log(1.0 - tail), started + math.log(tail))
+    if not blanks:
+        return score
+    leading = np.argmax(table != 0, axis=1)  # a reading of all zeros shows its last 0
+    leading[(table == 0).all(axis=1)] = table.shape[1] - 1
+    for count in np.unique(leading[leading > 0]):
+        rows = leading == count
+        exact, started = spelling_log_likelihoods(frames, table[rows, count:])
+        blank = np.logaddexp(exact + math.log(1.0 - tail), started + math.log(tail))
+        score[rows] = np.logaddexp(score[rows] + math.log(1.0 - BLANK_LEADING), blank + math.log(BLANK_LEADING))
+    return score
+
+
+class DisplayAwareReader:
+    """The default reader: an electronic meter's display (its type names an electronic model, it has several
+    zones, or the photo shows a display), else the drum counter; thread-safe, blocking."""
+
+    def __init__(self, drums: LineMeterReader | None = None, accept: float = ACCEPT):
+        self.drums = drums or LineMeterReader()
+        self.display = LcdReader(self.drums.models, accept)
+
+    def warm(self) -> None:
+        self.drums.warm()
+
+    def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
+             zone_previous: tuple[int | None, ...] = ()) -> Recognition:
+        return self.read_photo(load_photo(image), digits=digits, previous=previous, meter_type=meter_type,
+                               zone_previous=zone_previous)
+
+    def read_photo(self, photo: Image.Image, *, digits: int | None = None, previous: int | None = None,
+                   meter_type: str = "", zone_previous: tuple[int | None, ...] = ()) -> Recognition:
+        check_request(digits, previous)
+        if any(last is not None and last < 0 for last in zone_previous):
+            raise ValueError("previous reading must not be negative")
+        if digits is None:  # a display is read only for a meter whose digits are known
+            return self.drums.read_photo(photo, previous=previous)
+        if electronic(meter_type) or zone_previous:
+            read = self.display.read_photo(photo, digits=digits, previous=previous, zone_previous=zone_previous)
+            if zone_previous:  # a multi-zone meter: which zone a drum counter shows is not known
+                return read if read is not None else Recognition(None, 0.0)
+            if read is not None and read.reading is not None:
+                return read
+            drums = self.drums.read_photo(photo, digits=digits, previous=previous)
+            return drums if drums.reading is not None or read is None else read
+        drums = self.drums.read_photo(photo, digits=digits, previous=previous)
+        if drums.reading is not None:
+            return drums
+        read = self.display.read_photo(photo, digits=digits, previous=previous)
+        return read if read is not None and read.reading is not None else drums

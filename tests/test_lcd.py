@@ -1,0 +1,139 @@
+"""Electronic meters: a 7-segment LCD read as its integer part, its tariff zone recognised or asked for.
+
+The displays are drawn by benchmarks/lcd_set.py's drawing functions (no digit crops, nothing from ../shared).
+"""
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from benchmarks.lcd_set import LcdLook, draw_face, draw_lcd, jpeg, phone_photo
+from core.recognition import default_reader
+from core.recognition.lcd import read_display
+from core.recognition.lines import LineMeterReader
+from core.recognition.photo import load_photo
+from storage.exchange import submitted_readings
+from tests.support.chat import ChatDriver
+from tests.support.drivers import CHANNELS, open_chat
+
+READER = default_reader()
+DIM = LcdLook(glass=(176, 190, 160), lit=(70, 84, 70), ghost=0.18, slant=0.1)  # a low-contrast display
+
+
+@functools.cache
+def meter_photo(shown: str, zone: int | None = None, marker: int | None = None, angle: float = 7.0) -> bytes:
+    """A phone's photo (3024 x 4032) of an electronic meter whose display shows `shown`."""
+    lcd = draw_lcd(shown, zone=zone, marker=marker, legend=3 if marker else 0, height=110, look=DIM)
+    face = draw_face(lcd, model="GAMA 100 G1B", serial="4815162342", year=2019)
+    return jpeg(phone_photo(face, angle=angle, seed=5), 85)
+
+
+def display_crop(shown: str, zone: int | None = None) -> bytes:
+    """The display cut out close, as a consumer crops it."""
+    return jpeg(draw_lcd(shown, zone=zone, height=70), 80)
+
+
+def test_a_phone_photo_of_an_lcd_is_read_as_its_integer_part():
+    read = READER.read(meter_photo("012345.6"), digits=6, previous=12100, meter_type="NIK 2102-02")
+    assert read.reading == "012345"
+    assert read.zone is None
+
+
+def test_a_display_is_looked_for_when_the_drums_are_not_read_whatever_the_type():
+    assert READER.read(meter_photo("012345.6"), digits=6, previous=12100, meter_type="").reading == "012345"
+
+
+@pytest.mark.parametrize(("shown", "digits", "previous"), [("04821.7", 5, None), ("  4821.7", 6, 4700)])
+def test_the_digit_after_the_point_is_never_part_of_the_reading(shown, digits, previous):
+    read = READER.read(display_crop(shown), digits=digits, previous=previous, meter_type="CE 102")
+    assert read.reading == "4821".zfill(digits)
+
+
+def test_a_display_that_fits_the_previous_reading_only_with_its_fraction_digit_is_not_read():
+    # 02345.6 is 23456 without its point: the billing window (23000 + use) holds 23456, not 02345.
+    read = READER.read(display_crop("02345.6"), digits=5, previous=23000, meter_type="GAMA 100")
+    assert read.reading is None
+    assert "23456" not in read.candidates[:1]
+
+
+@pytest.mark.parametrize("slant", [0.0, 0.12])
+def test_the_lit_segments_spell_the_integer_part_ghosts_unlit(slant):
+    look = LcdLook(ghost=0.2, slant=slant)
+    display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=look), 85)))
+    assert display is not None and display.point
+    assert display.segments == "1047269"
+
+
+def test_the_drum_engine_alone_does_not_read_the_display():
+    """What the reader did before electronic meters: the photo of a display was never read."""
+    drums = LineMeterReader()
+    assert drums.read(meter_photo("012345.6"), digits=6, previous=12100).reading is None
+
+
+@pytest.mark.parametrize("zone", [1, 2])
+def test_a_zone_label_on_the_display_is_recognised(zone):
+    # Both zones' windows hold 23500: only the label says which zone it is.
+    read = READER.read(meter_photo("023500.4", zone=zone), digits=6, meter_type="GAMA 100",
+                       zone_previous=(23456, 23300))
+    assert (read.reading, read.zone) == ("023500", zone)
+
+
+def test_a_lit_marker_under_the_printed_zone_legend_is_recognised():
+    read = READER.read(meter_photo("023500.4", marker=2), digits=6, meter_type="NIK 2102",
+                       zone_previous=(23456, 23300))
+    assert (read.reading, read.zone) == ("023500", 2)
+
+
+def test_no_zone_is_said_when_the_display_shows_none():
+    read = READER.read(meter_photo("023500.4"), digits=6, meter_type="GAMA 100", zone_previous=(23456, 9870))
+    assert (read.reading, read.zone) == ("023500", None)
+
+
+@pytest.fixture(params=CHANNELS)
+async def reading_consumer(request, kabinet, demo_database, photo_reader, tmp_path):
+    kabinet.reader = photo_reader
+    async with open_chat(request.param, kabinet, demo_database, tmp_path) as chat:
+        yield chat
+
+
+async def link_two_zone_account(chat: ChatDriver) -> None:
+    await chat.say("/start")
+    await chat.press("Підключити особовий рахунок")
+    await chat.press("Погоджуюсь")
+    await chat.say("1705339110")
+    assert "підключено" in await chat.say("Дем'яненко")
+
+
+async def test_a_two_zone_display_without_its_zone_asks_which_zone_it_is(reading_consumer, demo_database):
+    chat = reading_consumer
+    await link_two_zone_account(chat)
+    asked = await chat.photo(meter_photo("023500.4"))
+    assert "На фото я бачу показники 023500 (лічильник 7701234), але не бачу, якої вони зони." in asked
+    assert chat.buttons == ["T1 (день)", "T2 (ніч)", "Введу сам"]
+    noted = await chat.press("T1 (день)")
+    assert noted == ("Зона T1 (день): 023500 — записано. Надішліть фото дисплея, коли він покаже зону T2 (ніч), "
+                     "або введіть її показники.")
+    async with demo_database.session() as session:
+        assert await submitted_readings(session, None) == []  # nothing is submitted before every zone has a value
+    accepted = await chat.say("9950")
+    assert accepted.startswith("✅ Показники лічильника 7701234 прийнято: день: 23500 / ніч: 9950 (30.11.2026).")
+    async with demo_database.session() as session:
+        rows = await submitted_readings(session, None)
+    assert sorted((row["zone"], row["value"]) for row in rows) == [(1, 23500), (2, 9950)]
+    assert all(row["photo"] for row in rows)
+
+
+async def test_a_two_zone_display_showing_its_zone_is_offered_for_that_zone(kabinet, demo_database, photo_reader,
+                                                                             tmp_path):
+    kabinet.reader = photo_reader
+    async with open_chat("console", kabinet, demo_database, tmp_path) as chat:
+        await link_two_zone_account(chat)
+        offered = await chat.photo(meter_photo("009950.1", zone=2))
+        assert "На фото я бачу показники зони T2 (ніч): 009950 (лічильник 7701234). Правильно?" in offered
+        assert chat.buttons == ["Так, передати", "Введу сам"]
+        assert "Зона T2 (ніч): 009950 — записано" in await chat.press("Так, передати")
+        offered = await chat.photo(meter_photo("023500.4", zone=1))
+        assert "зони T1 (день): 023500" in offered
+        accepted = await chat.press("Так, передати")
+        assert accepted.startswith("✅ Показники лічильника 7701234 прийнято: день: 23500 / ніч: 9950")
