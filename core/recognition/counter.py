@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -21,11 +22,29 @@ def luminance(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class Band:
+    """A counter-like band on a photo: how counter-like, its centre, (length, thickness) and angle, in photo pixels."""
+
+    score: float
+    centre: tuple[float, float]
+    size: tuple[float, float]
+    angle: float
+
+    def moved(self, dx: float, dy: float) -> Band:
+        return Band(self.score, (self.centre[0] + dx, self.centre[1] + dy), self.size, self.angle)
+
+
 def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True) -> list[Image.Image]:
     """Upright crops of the most counter-like dark framed bands on a meter face, best first.
 
     unlike_face: with no dark band found, look for a band unlike the face (off where the photo may be the counter).
     """
+    return [cut_band(photo, band) for band in counter_bands(photo, limit, unlike_face)]
+
+
+def counter_bands(photo: Image.Image, limit: int = 3, unlike_face: bool = True) -> list[Band]:
+    """The most counter-like dark framed bands on a meter face, best first (see counter_windows)."""
     scale = SEARCH_SIDE / max(photo.size)
     small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
     blurred = small.filter(ImageFilter.GaussianBlur(1))
@@ -37,7 +56,12 @@ def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True
     if not found and unlike_face:  # light drums in a hairline frame: no dark band, but still unlike the meter face
         found = _bands(_unlike_face(blurred), scale)
     found.sort(key=lambda item: -item[0])
-    return [_upright_crop(photo, centre, size, angle) for _, centre, size, angle in found[:limit]]
+    return [Band(score, centre, size, angle) for score, centre, size, angle in found[:limit]]
+
+
+def cut_band(photo: Image.Image, band: Band) -> Image.Image:
+    """The band cut out level and fitted to the counter in it."""
+    return _upright_crop(photo, band.centre, band.size, band.angle)
 
 
 def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
@@ -130,7 +154,9 @@ def _counter_box(level: Image.Image) -> tuple[int, int, int, int]:
     """The box of the body unlike the meter face in the middle of a level cut, without thin things attached to it."""
     colour = np.asarray(level.convert("RGB"), dtype=np.float32)
     rows, cols = colour.shape[:2]
-    rim = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
+    # The face is what lies just above and below the band along its middle half: the cut's ends may reach past
+    # the face (the case, the wall), and its colour there would make the face itself unlike "the face".
+    rim = np.concatenate([colour[0, cols // 4 : cols - cols // 4], colour[-1, cols // 4 : cols - cols // 4]])
     face = np.median(rim, axis=0)
     apart = np.abs(colour - face).max(axis=2)
     solid = fill_holes(apart > FACE_DIFFERENCE)
