@@ -278,8 +278,8 @@ class LineMeterReader:
                     previous: int | None = None) -> list[tuple[Place, Decoded]]:
         """Each place's reading (given, or None with candidates), its evidence comparable across places.
 
-        The bands are read first; a text line is read only when it is at least TEXT_THICKNESS as thick as the
-        band read best (when that one reads like a counter): the print around a counter is smaller than its
+        The bands are read first; a text line is read only when some band reads like a counter, and only when at
+        least TEXT_THICKNESS as thick as the band read best: the print around a counter is smaller than its
         digits, and a year or "1000 imp/kWh" fits a four-digit meter's billing window as well as its counter.
         """
         if not found:
@@ -295,7 +295,9 @@ class LineMeterReader:
 
         done = [read(place) for place in found if place.source != "text"]
         counters = [(place, decoded) for place, decoded in done if decoded.evidence > COUNTER_EVIDENCE]
-        least = self.text_thickness * max(counters, key=lambda item: item[1].evidence)[0].thickness if counters else 0.0
+        if not counters:
+            return done  # lines of print only compete (see choose): with no band read as a counter, no need
+        least = self.text_thickness * max(counters, key=lambda item: item[1].evidence)[0].thickness
         return done + [read(place) for place in found if place.source == "text" and place.thickness >= least]
 
     def _read_line(self, line: Image.Image, models: list[LineModel], windows: list[Allowed], fraction: bool = True) -> Decoded:
@@ -343,17 +345,17 @@ class LineMeterReader:
 
 
 def choose(read: list[tuple[Place, Decoded]], margin: float = COMPETING) -> Recognition:
-    """The reading of the place whose best reading is likeliest, unless another place reads another one as well.
+    """The reading of the band (or strip) whose best reading is likeliest, unless another place reads another one.
 
-    A line of print is taken for the counter only when no band on the photo is thicker (the counter's digits are
-    the largest on a meter); otherwise it can only compete. "As well": given (not "not sure") and with evidence
-    within `margin` (log-probability) of the answer, or above it. A serial number or a model's digits that fit
-    the billing window are such a competitor, and so is a second counter read differently: the answer is then
-    "not sure", with both among the candidates.
+    A line of print is never the answer, it can only compete: on a four-digit meter a year, a model's number or
+    "1000 imp/kWh" fits the billing window as well as the counter, and the drum rules (drums.py) are not sure to
+    catch a half-turned drum in the detector's tighter cut of the counter. "Another one": given (not "not sure")
+    and with evidence within `margin` (log-probability) of the answer, or above it. A serial number that fits
+    the window, or a second counter read differently, then makes the answer "not sure", with both among the
+    candidates.
     """
     ranked = sorted(read, key=lambda item: -item[1].evidence)
-    thickest = max((place.thickness for place, _ in read if place.source != "text"), default=0.0)
-    answers = [decoded for place, decoded in ranked if place.source != "text" or place.thickness >= thickest]
+    answers = [decoded for place, decoded in ranked if place.source != "text"]
     if not answers:
         top = ranked[0][1].recognition
         return Recognition(None, top.confidence, tuple(dict.fromkeys([*filter(None, [top.reading]), *top.candidates])))

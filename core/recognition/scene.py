@@ -29,6 +29,7 @@ COLOUR_MARGIN = 0.04
 # meter's digits (cells about 0.25-1.6 of the line's thickness wide, up to three fraction drums after them).
 TEXT_LINES = 3
 BANDS = 2  # counter-like bands kept of each search
+EVEN = (False, True)
 DETECT_SIDE = 736  # the detector needs only to find the print, not to read it
 MIN_THICKNESS = 10  # pixels of the working photo
 
@@ -47,7 +48,9 @@ def places(photo: Image.Image, detector: TextDetector, digits: list[int], whole:
     lines = detector.lines(photo, DETECT_SIDE)
     tagged = [(band, "band") for band in counter_bands(photo, BANDS)] if whole or not lines else []
     for left, top, right, bottom in face_boxes(photo, lines):
-        tagged += [(band.moved(left, top), "face") for band in counter_bands(photo.crop((left, top, right, bottom)), BANDS)]
+        face = photo.crop((left, top, right, bottom))
+        for even in EVEN:
+            tagged += [(band.moved(left, top), "face") for band in counter_bands(face, BANDS, even=even)]
     kept = _distinct([band for band, _ in tagged])
     found = [Place(cut_band(photo, band), source, band.size[1]) for band, source in tagged if any(band is k for k in kept)]
     bands = kept
