@@ -1,11 +1,14 @@
 """Meter-photo recognition benchmark: Kabinet's reader beside plain pytesseract on labelled sets.
 
-Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels) unless given
-folders, then prints a markdown table: exact readings, wrong readings, 'not sure', time per image.
+Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels), red_drums.py (red-*, half-*)
+and meter_photos.py (photo: whole phone photos; frame: a fixed camera's frames) unless given folders, then
+prints a markdown table: exact readings, wrong readings, 'not sure', CPU time per image, and the reading
+process's peak resident memory while reading any one image (plain pytesseract: its largest tesseract process).
 
   .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
   .venv/bin/python benchmarks/recognition.py --levels red-strip,red-scene --n 100 --seed 33   # fraction drums
+  .venv/bin/python benchmarks/recognition.py --levels photo,frame --n 100 --seed 101          # whole photos
 
 --engine lines (the default reader: PP-OCR text-line models) or templates (the font-template engine).
 --sweep reads each photo once and prints a row per acceptance threshold; choose thresholds on development
@@ -25,6 +28,7 @@ import argparse
 import csv
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,6 +44,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core for tesseract too
 import pytesseract  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from benchmarks.meter_photos import make_set as make_photo_set  # noqa: E402
 from benchmarks.red_drums import make_set as make_red_set  # noqa: E402
 from core.recognition import PhotoRejected, default_reader  # noqa: E402
 from core.recognition.engine import FOUND_COUNTER, STRIP_ASPECT, MeterPhotoReader, Scoring  # noqa: E402
@@ -52,12 +57,14 @@ class Tally:
     wrong: int = 0
     unsure: int = 0
     seconds: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0  # the reading process's peak resident memory while reading any one photo
     wrong_by_meter: Counter = field(default_factory=Counter)
     exact_by_meter: Counter = field(default_factory=Counter)
     total_by_meter: Counter = field(default_factory=Counter)
 
-    def add(self, reading: str | None, truth: str, meter: str, seconds: float) -> None:
+    def add(self, reading: str | None, truth: str, meter: str, seconds: float, peak_mb: float = 0.0) -> None:
         self.seconds.append(seconds)
+        self.peak_mb = max(self.peak_mb, peak_mb)
         self.total_by_meter[meter] += 1
         if reading is None:
             self.unsure += 1
@@ -74,7 +81,7 @@ class Tally:
         p95 = secs[min(n - 1, int(round(0.95 * (n - 1))))]
         return (
             f"| {name} | {n} | {100 * self.exact / n:.1f}% | {100 * self.wrong / n:.1f}% | "
-            f"{100 * self.unsure / n:.1f}% | {statistics.median(secs):.3f} s | {p95:.3f} s |"
+            f"{100 * self.unsure / n:.1f}% | {statistics.median(secs):.3f} s | {p95:.3f} s | {self.peak_mb:.0f} MB |"
         )
 
 
@@ -82,6 +89,20 @@ def cpu_seconds() -> float:
     """CPU time of this process and its finished children (tesseract), so other load on the machine does not count."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+def reset_peak_memory() -> None:
+    """Start the process's peak resident memory (VmHWM) afresh from what it holds now (Linux)."""
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
+def peak_memory_mb(children: bool = False) -> float:
+    """The process's peak resident memory since reset_peak_memory; children: the largest finished child's."""
+    if children:
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
 
 
 def plain_tesseract(path: Path, digits: int) -> str | None:
@@ -98,11 +119,11 @@ def plain_tesseract(path: Path, digits: int) -> str | None:
 def run_set(
     folder: Path, limit: int | None, baseline: bool, reader: MeterPhotoReader | LineMeterReader | None = None
 ) -> tuple[Tally, Tally | None, list[tuple[float, str | None, str, str, float]]]:
-    """Our tally, plain tesseract's, and per photo (confidence, reading given, truth, meter, CPU seconds)."""
+    """Our tally, plain tesseract's, and per photo (confidence, reading given, truth, meter, CPU seconds, peak MB)."""
     reader = reader or default_reader()
     reader.read_photo(Image.new("RGB", (300, 80)), digits=5, previous=12345)  # builds templates, loads models
     ours, plain = Tally(), Tally() if baseline else None
-    seen: list[tuple[float, str | None, str, str, float]] = []
+    seen: list[tuple[float, str | None, str, str, float, float]] = []
     with open(folder / "labels.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
     for row in rows:
@@ -110,6 +131,7 @@ def run_set(
         digits, previous = int(row["digits"]), int(row["previous"])
         meter = row.get("meter_type", "")
         data = path.read_bytes()
+        reset_peak_memory()
         start = cpu_seconds()
         try:
             result = reader.read(data, digits=digits, previous=previous)
@@ -117,11 +139,13 @@ def run_set(
         except PhotoRejected:
             reading, confidence = None, 0.0
         seconds = cpu_seconds() - start
-        ours.add(reading, row["reading"], meter, seconds)
-        seen.append((confidence, reading, row["reading"], meter, seconds))
+        peak = peak_memory_mb()
+        ours.add(reading, row["reading"], meter, seconds, peak)
+        seen.append((confidence, reading, row["reading"], meter, seconds, peak))
         if plain is not None:
             start = cpu_seconds()
-            plain.add(plain_tesseract(path, digits), row["reading"], meter, cpu_seconds() - start)
+            said = plain_tesseract(path, digits)
+            plain.add(said, row["reading"], meter, cpu_seconds() - start, peak_memory_mb(children=True))
     return ours, plain, seen
 
 
@@ -137,11 +161,11 @@ def sweep(folder: Path, limit: int | None, neighbours: int, sharpness: float, th
     return {threshold: tally_at(seen, threshold) for threshold in thresholds}
 
 
-def tally_at(seen: list[tuple[float, str | None, str, str, float]], threshold: float) -> Tally:
+def tally_at(seen: list[tuple[float, str | None, str, str, float, float]], threshold: float) -> Tally:
     """The tally of photos read with every reading given (run_set's `seen`), had readings needed `threshold`."""
     tally = Tally()
-    for confidence, reading, truth, meter, seconds in seen:
-        tally.add(reading if confidence >= threshold else None, truth, meter, seconds)
+    for confidence, reading, truth, meter, seconds, peak in seen:
+        tally.add(reading if confidence >= threshold else None, truth, meter, seconds, peak)
     return tally
 
 
@@ -150,6 +174,10 @@ def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str, levels: l
     sets = []
     for level in levels:
         folder = out / level
+        if level in ("photo", "frame"):  # whole phone photos, fixed-camera frames: meter_photos.py
+            make_photo_set(folder, n, level, seed, shared)
+            sets.append((level, folder))
+            continue
         if level.startswith(("red-", "half-")):  # red fraction drums, or a half-turned last drum: red_drums.py
             kind, _, composed = level.partition("-")
             make_red_set(folder, n, composed, seed, shared, half=1.0 if kind == "half" else 0.0)
@@ -172,7 +200,7 @@ def main() -> int:
     ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
     ap.add_argument("--levels", default="strip,scene",
-                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene")
+                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene, photo, frame")
     ap.add_argument("--fraction", type=float, default=FRACTION_PRIOR,
                     help="prior of a line going on past the reading (fraction drums not cut off)")
     ap.add_argument("--limit", type=int, default=None)
@@ -198,8 +226,8 @@ def main() -> int:
         if not sets:
             levels = args.levels.split(",")
             sets = make_sets(args.shared, args.n, args.seed, args.keep or Path(tmp), args.meters, levels)
-        print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time |")
-        print("|---|---|---|---|---|---|---|")
+        print("| set | n | exact | wrong | not sure | median CPU time | p95 CPU time | peak memory |")
+        print("|---|---|---|---|---|---|---|---|")
         for name, folder in sets:
             if args.engine == "lines":
                 run_lines(name, folder, args)
@@ -244,7 +272,7 @@ def print_by_meter(name: str, tally: Tally) -> None:
         total = tally.total_by_meter[meter]
         print(
             f"|  {name} {meter} | {total} | {100 * tally.exact_by_meter[meter] / total:.0f}% | "
-            f"{100 * tally.wrong_by_meter[meter] / total:.0f}% | | | |"
+            f"{100 * tally.wrong_by_meter[meter] / total:.0f}% | | | | |"
         )
 
 

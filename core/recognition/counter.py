@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -14,11 +15,25 @@ SEARCH_SIDE = 400  # the meter face is searched at this size
 # A found band is cut this much longer and thicker, then fitted to the counter's own edges: a band
 # whose light drums broke it at the search size covers only part of the counter.
 MARGIN_ALONG, MARGIN_ACROSS = 2.0, 1.5
-FACE_DIFFERENCE = 25.0  # grey levels (in any channel) apart from the meter face that count as the counter
+FACE_DIFFERENCE = 25.0
+EVEN_BLOCKS = 16  # the light is evened out over blocks this many to the photo's larger side  # grey levels (in any channel) apart from the meter face that count as the counter
 
 
 def luminance(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A counter-like band on a photo: how counter-like, its centre, (length, thickness) and angle, in photo pixels."""
+
+    score: float
+    centre: tuple[float, float]
+    size: tuple[float, float]
+    angle: float
+
+    def moved(self, dx: float, dy: float) -> Band:
+        return Band(self.score, (self.centre[0] + dx, self.centre[1] + dy), self.size, self.angle)
 
 
 def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True) -> list[Image.Image]:
@@ -26,18 +41,47 @@ def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True
 
     unlike_face: with no dark band found, look for a band unlike the face (off where the photo may be the counter).
     """
+    return [cut_band(photo, band) for band in counter_bands(photo, limit, unlike_face)]
+
+
+def counter_bands(photo: Image.Image, limit: int = 3, unlike_face: bool = True, even: bool = False) -> list[Band]:
+    """The most counter-like dark framed bands on a meter face, best first (see counter_windows).
+
+    even: first even out the light (a phone's photo, lit from one side, in a hand's shadow), so that "dark" means
+    darker than the face around it rather than darker than the photo's brightest half.
+    """
     scale = SEARCH_SIDE / max(photo.size)
     small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
     blurred = small.filter(ImageFilter.GaussianBlur(1))
-    found = _dark_bands(luminance(blurred), scale)
+    level = evened if even else (lambda gray: gray)
+    found = _dark_bands(level(luminance(blurred)), scale)
     # Widened by a pixel, a thin frame line closes, so light drum windows stay enclosed.
-    for band in _dark_bands(luminance(blurred.filter(ImageFilter.MinFilter(3))), scale):
+    for band in _dark_bands(level(luminance(blurred.filter(ImageFilter.MinFilter(3)))), scale):
         if all(math.dist(band[1], other[1]) > band[2][1] / 2 for other in found):
             found.append(band)
     if not found and unlike_face:  # light drums in a hairline frame: no dark band, but still unlike the meter face
         found = _bands(_unlike_face(blurred), scale)
     found.sort(key=lambda item: -item[0])
-    return [_upright_crop(photo, centre, size, angle) for _, centre, size, angle in found[:limit]]
+    return [Band(score, centre, size, angle) for score, centre, size, angle in found[:limit]]
+
+
+def evened(gray: np.ndarray, blocks: int = EVEN_BLOCKS) -> np.ndarray:
+    """Grey levels over the local brightest (in blocks of 1/blocks of the larger side, widened by a block), x 255."""
+    rows, cols = gray.shape
+    block = max(2, round(max(rows, cols) / blocks))
+    high, wide = -(-rows // block) * block, -(-cols // block) * block
+    padded = np.pad(gray, ((0, high - rows), (0, wide - cols)), mode="edge")
+    top = padded.reshape(high // block, block, wide // block, block).max(axis=(1, 3))
+    # A band thicker than a block would see only itself: each block takes the brightest of its neighbours too.
+    spread = np.pad(top, 1, mode="edge")
+    top = np.max([spread[i : i + top.shape[0], j : j + top.shape[1]] for i in range(3) for j in range(3)], axis=0)
+    light = np.asarray(Image.fromarray(top.astype(np.float32), "F").resize((wide, high), Image.Resampling.BILINEAR))
+    return 255.0 * gray / np.maximum(light[:rows, :cols], 1.0)
+
+
+def cut_band(photo: Image.Image, band: Band) -> Image.Image:
+    """The band cut out level and fitted to the counter in it."""
+    return _upright_crop(photo, band.centre, band.size, band.angle)
 
 
 def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
@@ -124,7 +168,9 @@ def _counter_box(level: Image.Image) -> tuple[int, int, int, int]:
     """The box of the body unlike the meter face in the middle of a level cut, without thin things attached to it."""
     colour = np.asarray(level.convert("RGB"), dtype=np.float32)
     rows, cols = colour.shape[:2]
-    rim = np.concatenate([colour[0], colour[-1], colour[:, 0], colour[:, -1]])
+    # The face is what lies just above and below the band along its middle half: the cut's ends may reach past
+    # the face (the case, the wall), and its colour there would make the face itself unlike "the face".
+    rim = np.concatenate([colour[0, cols // 4 : cols - cols // 4], colour[-1, cols // 4 : cols - cols // 4]])
     face = np.median(rim, axis=0)
     apart = np.abs(colour - face).max(axis=2)
     solid = fill_holes(apart > FACE_DIFFERENCE)

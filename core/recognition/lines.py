@@ -22,10 +22,12 @@ from PIL import Image
 
 from core.recognition import Recognition
 from core.recognition.counter import counter_windows, trim_frame
+from core.recognition.detect import DETECTOR, TextDetector
 from core.recognition.decode import Allowed, Decoded, outside_log_prior, posterior, result
 from core.recognition.drums import last_drum_unsure
 from core.recognition.engine import STRIP_ASPECT, check_request, digit_counts
 from core.recognition.photo import load_photo
+from core.recognition.scene import Place, places
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,13 @@ FRACTION_PRIOR = 0.02
 # of them (a beige or pinkish meter face is neither).
 RED_MARGIN = 45
 RED_RATIO_PERCENT = 130
+# Another place on the photo read as another reading this close (log-probability) to the best: "not sure".
+COMPETING = 8.0
+# A text line is read only when at least this share as thick as the band read best, when that band's best reading
+# scores over COUNTER_EVIDENCE (log-probability; a band that spells no reading of the window scores far less).
+TEXT_THICKNESS = 0.6
+COUNTER_EVIDENCE = -20.0
+UNAGREED = 1000.0
 
 
 class ModelsMissing(RuntimeError):
@@ -57,14 +66,21 @@ class ModelsMissing(RuntimeError):
 
 def model_files() -> list[Path]:
     """The installed model files, without importing the packages that ship them."""
-    found = []
-    for package, inner in MODELS:
-        spec = importlib.util.find_spec(package)
-        for root in (spec.submodule_search_locations or []) if spec else []:
-            if (Path(root) / inner).is_file():
-                found.append(Path(root) / inner)
-                break
-    return found
+    return [path for path in (installed(package, inner) for package, inner in MODELS) if path is not None]
+
+
+def detector_file() -> Path | None:
+    """The installed text detector's model file."""
+    return installed(*DETECTOR)
+
+
+def installed(package: str, inner: str) -> Path | None:
+    """The file `inner` of an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(root) / inner).is_file():
+            return Path(root) / inner
+    return None
 
 
 class LineModel:
@@ -170,7 +186,9 @@ def integer_drums(line: Image.Image) -> Image.Image:
     digits (or worse, the wrong one). A drum is red when most of its height is: red ink digits on white
     drums, or a red mark, are not cut. When in doubt the line is left whole, and scoring then says "not sure".
     """
-    pixels = np.asarray(line.convert("RGB"), np.int16)
+    pixels = np.asarray(line.convert("RGB"), np.float32)
+    # A dim photo (a camera at night) is brightened first, every channel alike, so its red is as far ahead.
+    pixels *= max(1.0, 255.0 / max(float(np.percentile(pixels.max(axis=2), 99)), 1.0))
     red, other = pixels[..., 0], pixels[..., 1:].max(axis=2)
     # Red and pink drums, not a beige or pinkish meter face: well ahead of green and blue, and by a ratio.
     reddish = (red - other >= RED_MARGIN) & (red * 100 >= other * RED_RATIO_PERCENT)
@@ -195,11 +213,17 @@ def integer_drums(line: Image.Image) -> Image.Image:
 class LineMeterReader:
     """Reads the counter from a photo with the text-line models; thread-safe, blocking; models load on first use."""
 
-    def __init__(self, paths: list[Path] | None = None, accept: float = ACCEPT, fraction: float = FRACTION_PRIOR):
+    def __init__(self, paths: list[Path] | None = None, accept: float = ACCEPT, fraction: float = FRACTION_PRIOR,
+                 detector_path: Path | None | bool = True, margin: float = COMPETING):
+        """detector_path: the text detector's model file; True: the installed one; None or False: no detector."""
         self._paths = paths
+        self._detector_path = detector_path
         self.accept = accept
         self.fraction = fraction
+        self.margin = margin
+        self.text_thickness = TEXT_THICKNESS
         self._models: list[LineModel] | None = None
+        self._detector: TextDetector | None = None
         self._lock = threading.Lock()
 
     def models(self) -> list[LineModel]:
@@ -207,14 +231,26 @@ class LineMeterReader:
             if self._models is None:
                 paths = self._paths if self._paths is not None else model_files()
                 if not paths:
-                    raise ModelsMissing("no text-line model is installed (pip packages rapidocr_onnxruntime, rapidocr)")
+                    raise ModelsMissing("no text-line model is installed: pip install --no-deps -r requirements-models.txt")
                 self._models = [LineModel(path) for path in paths]
             return self._models
+
+    def detector(self) -> TextDetector | None:
+        """The text detector for whole photos, loaded on first use; None when it is not installed."""
+        with self._lock:
+            if self._detector is None and self._detector_path:
+                path = detector_file() if self._detector_path is True else self._detector_path
+                if path is not None:
+                    self._detector = TextDetector(path)
+                else:
+                    self._detector_path = None
+            return self._detector
 
     def warm(self) -> None:
         """Load the models now (in a thread at start-up), so the first photo waits less; a failure is only logged."""
         try:
             self.models()
+            self.detector()
         except Exception:
             log.warning("the meter-photo models could not be loaded", exc_info=True)
 
@@ -225,31 +261,60 @@ class LineMeterReader:
 
     def read_photo(self, photo: Image.Image, *, digits: int | None = None, previous: int | None = None) -> Recognition:
         check_request(digits, previous)
+        counts = [digits] if digits else digit_counts(previous)
+        read = self.read_places(self.places(photo, counts), digits=digits, previous=previous)
+        return choose(read, self.margin) if read else Recognition(None, 0.0)
+
+    def places(self, photo: Image.Image, counts: list[int]) -> list[Place]:
+        """Where the counter may be: the photo itself when it may be the counter alone, else bands and text lines."""
         if photo.width >= STRIP_ASPECT * photo.height:
-            lines = [trim_frame(photo)]
+            found = [Place(trim_frame(photo), "strip", photo.height)]
+        elif (text := self.detector()) is not None:
+            found = places(photo, text, counts)
         else:
-            lines = counter_windows(photo, unlike_face=True)
-        lines = [integer_drums(line) for line in lines if line.width >= 8 and line.height >= 8]
-        if not lines:
-            return Recognition(None, 0.0)
+            found = [Place(window, "band", window.height) for window in counter_windows(photo, unlike_face=True)]
+        return [Place(integer_drums(place.picture), place.source, place.thickness) for place in found
+                if place.picture.width >= 8 and place.picture.height >= 8]
+
+    def read_places(self, found: list[Place], *, digits: int | None = None,
+                    previous: int | None = None) -> list[tuple[Place, Decoded]]:
+        """Each place's reading (given, or None with candidates), its evidence comparable across places.
+
+        The bands are read first; a text line is read only when some band reads like a counter, and only when at
+        least TEXT_THICKNESS as thick as the band read best: the print around a counter is smaller than its
+        digits, and a year or "1000 imp/kWh" fits a four-digit meter's billing window as well as its counter.
+        """
+        if not found:
+            return []
         models = self.models()
         counts = [digits] if digits else digit_counts(previous)
-        if previous is None:
-            return self._read_freely(lines, models, counts)
-        windows = [Allowed.after(previous, count) for count in counts if previous < 10**count]
-        if not windows:
-            return self._read_freely(lines, models, counts)
-        return max((self._read_line(line, models, windows) for line in lines), key=lambda d: d.evidence).recognition
+        windows = [Allowed.after(previous, count) for count in counts if previous < 10**count] if previous is not None else []
 
-    def _read_line(self, line: Image.Image, models: list[LineModel], windows: list[Allowed]) -> Decoded:
-        """The reading of one cut-out line; its evidence is the score (log-probability) of its best reading."""
+        def read(place: Place) -> tuple[Place, Decoded]:
+            if windows:
+                return place, self._read_line(place.picture, models, windows, fraction=place.source != "text")
+            return place, self._read_freely(place.picture, models, counts)
+
+        done = [read(place) for place in found if place.source != "text"]
+        counters = [(place, decoded) for place, decoded in done if decoded.evidence > COUNTER_EVIDENCE]
+        if not counters:
+            return done  # lines of print only compete (see choose): with no band read as a counter, no need
+        least = self.text_thickness * max(counters, key=lambda item: item[1].evidence)[0].thickness
+        return done + [read(place) for place in found if place.source == "text" and place.thickness >= least]
+
+    def _read_line(self, line: Image.Image, models: list[LineModel], windows: list[Allowed], fraction: bool = True) -> Decoded:
+        """The reading of one cut-out line; its evidence is the score (log-probability) of its best reading.
+
+        fraction: the line may go on past the reading (fraction drums not cut off). Not for a line of print: a
+        serial number whose first digits fit the billing window would be read as them.
+        """
         frames = [squeeze_gaps(model.frames(line)) for model in models]
         # Each counter length tried is equally likely, and so is "something outside its window" (a replaced
         # meter, a wrong previous reading) within it.
         share = math.log(len(windows))
         # With the digit count known, the line may go on past the reading (fraction drums not cut off); with
         # several counts tried, a short reading would explain the start of a longer one.
-        tail = self.fraction if len(windows) == 1 else 0.0
+        tail = self.fraction if len(windows) == 1 and fraction else 0.0
         score = np.concatenate([
             sum(_spelling_score(f, window.table, tail) for f in frames) / len(frames) + window.prior - share
             for window in windows
@@ -263,22 +328,49 @@ class LineMeterReader:
             return Decoded(Recognition(None, decoded.recognition.confidence, texts), decoded.evidence)
         return decoded
 
-    def _read_freely(self, lines: list[Image.Image], models: list[LineModel], counts: list[int]) -> Recognition:
-        """Without a previous reading: the models must each spell the same reading of a possible length."""
-        best = Recognition(None, 0.0)
-        for line in lines:
-            frames = [model.frames(line) for model in models]
-            spelled = [free_reading(f) for f in frames]
-            texts = {text for text, _ in spelled}
-            confidence = min(conf for _, conf in spelled)
-            text = spelled[0][0]
-            agreed = len(texts) == 1 and len(text) in counts and confidence >= self.accept
-            if agreed and not last_drum_unsure(line, len(text), frames):
-                if confidence > best.confidence:
-                    best = Recognition(text, confidence)
-            elif best.reading is None and text and confidence > best.confidence:
-                best = Recognition(None, confidence, tuple(sorted(texts)))
+    def _read_freely(self, line: Image.Image, models: list[LineModel], counts: list[int]) -> Decoded:
+        """Without a previous reading: the models must each spell the same reading of a possible length.
+
+        The evidence is the log of the confidence (the lesser model's product of its digits' probabilities); a
+        reading the models do not agree on ranks below every agreed one.
+        """
+        frames = [model.frames(line) for model in models]
+        spelled = [free_reading(f) for f in frames]
+        texts = {text for text, _ in spelled}
+        confidence = min(conf for _, conf in spelled)
+        text = spelled[0][0]
+        evidence = math.log(max(confidence, 1e-300))
+        agreed = len(texts) == 1 and len(text) in counts and confidence >= self.accept
+        if agreed and not last_drum_unsure(line, len(text), frames):
+            return Decoded(Recognition(text, confidence), evidence)
+        return Decoded(Recognition(None, confidence, tuple(sorted(t for t in texts if t))), evidence - UNAGREED)
+
+
+def choose(read: list[tuple[Place, Decoded]], margin: float = COMPETING) -> Recognition:
+    """The reading of the band (or strip) whose best reading is likeliest, unless another place reads another one.
+
+    A line of print is never the answer, it can only compete: on a four-digit meter a year, a model's number or
+    "1000 imp/kWh" fits the billing window as well as the counter, and the drum rules (drums.py) are not sure to
+    catch a half-turned drum in the detector's tighter cut of the counter. "Another one": given (not "not sure")
+    and with evidence within `margin` (log-probability) of the answer, or above it. A serial number that fits
+    the window, or a second counter read differently, then makes the answer "not sure", with both among the
+    candidates.
+    """
+    ranked = sorted(read, key=lambda item: -item[1].evidence)
+    answers = [decoded for place, decoded in ranked if place.source != "text"]
+    if not answers:
+        top = ranked[0][1].recognition
+        return Recognition(None, top.confidence, tuple(dict.fromkeys([*filter(None, [top.reading]), *top.candidates])))
+    answer = answers[0]
+    best = answer.recognition
+    if best.reading is None:
         return best
+    rivals = [decoded.recognition.reading for _, decoded in ranked
+              if decoded is not answer and decoded.recognition.reading not in (None, best.reading)
+              and decoded.evidence >= answer.evidence - margin]
+    if rivals:
+        return Recognition(None, best.confidence, tuple(dict.fromkeys([best.reading, *rivals, *best.candidates])))
+    return best
 
 
 def _spelling_score(frames: np.ndarray, table: np.ndarray, tail: float) -> np.ndarray:

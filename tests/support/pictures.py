@@ -81,3 +81,38 @@ def phone_photo() -> bytes:
     wall = Image.effect_noise((504, 378), 40).convert("RGB").resize((4032, 3024), Image.Resampling.BILINEAR)
     wall.paste(draw_meter(draw_counter("12480", height=240, seed=7), 3.0).resize((1800, 1600)), (1100, 700))
     return jpeg(wall)
+
+
+def draw_face(reading: str, *, fraction: str = "", serial: str = "48213377", model: str = "NIK 2102-02",
+              seed: int = 0) -> Image.Image:
+    """A meter's face as it is printed: the model, the counter (black drums, then red fraction drums), the serial
+    number under it in smaller print, the unit, and the small print of its ratings at the bottom."""
+    counter = draw_counter(reading, height=110, seed=seed)
+    if fraction:
+        red = draw_counter(fraction, height=110, seed=seed + 1, red=True)
+        joined = Image.new("RGB", (counter.width + red.width, counter.height), (15, 15, 15))
+        joined.paste(counter, (0, 0))
+        joined.paste(red, (counter.width, 0))
+        counter = joined
+    face = Image.new("RGB", (max(1000, counter.width + 240), 1150), (226, 224, 214))
+    draw = ImageDraw.Draw(face)
+    draw.text((70, 60), model, font=meter_font(64), fill=(25, 25, 25))
+    left = (face.width - counter.width) // 2
+    face.paste(counter, (left, 330))
+    draw.text((left + counter.width + 20, 370), "kWh", font=meter_font(52), fill=(25, 25, 25))
+    draw.text((left, 330 + counter.height + 40), f"№ {serial}", font=meter_font(48), fill=(25, 25, 25))
+    for row, text in enumerate(("220V 5-60A 50Hz   кл. 1,0", "1600 imp/kWh   5x10⁻⁵", "2019   ДСТУ EN 50470-1")):
+        draw.text((70, 860 + 70 * row), text, font=meter_font(40), fill=(40, 40, 40))
+    return face
+
+
+def phone_meter_photo(*faces: Image.Image, angle: float = 6.0, size: tuple[int, int] = (2448, 3264)) -> bytes:
+    """A phone's photo (portrait, 8 MP) of one meter face, or of several side by side: on a wall, tilted, soft."""
+    wall = Image.effect_noise((size[0] // 8, size[1] // 8), 30).convert("RGB").resize(size, Image.Resampling.BILINEAR)
+    wall = Image.blend(wall, Image.new("RGB", size, (150, 140, 125)), 0.6)
+    width = int(size[0] * 0.8 / len(faces))
+    for k, face in enumerate(faces):
+        shown = face.resize((width - 40, round((width - 40) * face.height / face.width)))
+        shown = shown.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(60, 60, 60))
+        wall.paste(shown, (int(size[0] * 0.1) + k * width, (size[1] - shown.height) // 2))
+    return jpeg(wall.filter(ImageFilter.GaussianBlur(1.2)))

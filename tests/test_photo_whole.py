@@ -1,0 +1,51 @@
+"""A whole phone photo of a meter, as consumers take it: the counter found among the print around it and read as
+its integer part in every channel, or "not sure" when two places on the photo read differently."""
+from __future__ import annotations
+
+from core.recognition.lines import LineMeterReader
+from storage.exchange import submitted_readings
+from tests.support.pictures import draw_face, phone_meter_photo
+from tests.test_journeys import link
+
+
+async def test_a_whole_phone_photo_is_read_as_its_integer_part(consumer, kabinet, demo_database, photo_reader):
+    kabinet.reader = photo_reader
+    # Red tenths after the black drums, and a serial number whose first five digits fit the billing window too.
+    photo = phone_meter_photo(draw_face("12480", fraction="7", serial="12391045"))
+    await link(consumer)
+    assert await consumer.photo(photo) == "На фото я бачу показники 12480 (лічильник 0123456). Правильно?"
+    assert consumer.buttons == ["Так, передати", "Введу сам"]
+    assert "прийнято: 12480 (30.11.2026)" in await consumer.press("Так, передати")
+    async with demo_database.session() as session:
+        [reading] = await submitted_readings(session, None)
+    assert reading["value"] == 12480 and reading["photo"].endswith(".jpg")
+
+
+def test_two_counters_read_differently_on_one_photo_are_not_sure():
+    reader = LineMeterReader()
+    photo = phone_meter_photo(draw_face("12480", serial="48213377"), draw_face("12391", serial="50321987", seed=3),
+                              angle=2.0)
+    result = reader.read(photo, digits=5, previous=12345)
+    assert result.reading is None
+    assert {"12480", "12391"} <= set(result.candidates)
+    # Each of them alone is read.
+    assert reader.read(phone_meter_photo(draw_face("12391", serial="50321987", seed=3)), digits=5,
+                       previous=12345).reading == "12391"
+
+
+def test_the_detectors_map_becomes_lines_with_the_pieces_of_one_line_joined():
+    import numpy as np
+
+    from core.recognition.detect import boxes, join_pieces
+
+    found = np.zeros((100, 200), np.float32)
+    found[20:30, 10:60] = 0.9  # a line broken in two (drum windows in thick frames)
+    found[20:30, 68:120] = 0.9
+    found[60:66, 10:90] = 0.8  # print below it, thinner
+    lines = sorted(join_pieces(boxes(found, (0.5, 0.5))), key=lambda line: line.centre[1])
+    assert len(lines) == 2
+    counter, print_ = lines
+    # In photo pixels (the map was half the photo's size), grown from the kernel to the line's box.
+    assert 200 < counter.length < 300 and 20 < counter.thickness < 60 and abs(counter.angle) < 1
+    assert 110 < counter.centre[0] < 140 and 45 < counter.centre[1] < 55
+    assert print_.thickness < counter.thickness
