@@ -3,7 +3,8 @@
 Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels), red_drums.py (red-*, half-*)
 and meter_photos.py (photo: whole phone photos; frame: a fixed camera's frames) unless given folders, then
 prints a markdown table: exact readings, wrong readings, 'not sure', CPU time per image, and the reading
-process's peak resident memory while reading any one image (plain pytesseract: its largest tesseract process).
+process's peak resident memory while reading any one image (plain pytesseract: its tesseract processes', taken
+with GNU time).
 
   .venv/bin/python benchmarks/recognition.py --shared ../shared --n 200 --seed 101
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
@@ -28,7 +29,6 @@ import argparse
 import csv
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -97,12 +97,31 @@ def reset_peak_memory() -> None:
         fh.write("5")
 
 
-def peak_memory_mb(children: bool = False) -> float:
-    """The process's peak resident memory since reset_peak_memory; children: the largest finished child's."""
-    if children:
-        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def peak_memory_mb() -> float:
+    """The process's peak resident memory since reset_peak_memory."""
     with open("/proc/self/status") as fh:
         return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+
+
+class TesseractPeak:
+    """The peak resident memory of each tesseract run, taken by GNU time around it (pytesseract calls a wrapper).
+
+    A child's own figure (RUSAGE_CHILDREN) would count the benchmark's memory too: a forked child starts as it.
+    """
+
+    def __init__(self, folder: Path):
+        self.log = folder / "tesseract-peaks"
+        wrapper = folder / "tesseract"
+        wrapper.write_text(f'#!/bin/sh\nexec /usr/bin/time -f %M -a -o "{self.log}" tesseract "$@"\n')
+        wrapper.chmod(0o755)
+        self.available = Path("/usr/bin/time").exists()
+        if self.available:
+            pytesseract.pytesseract.tesseract_cmd = str(wrapper)
+
+    def last_mb(self) -> float:
+        if not self.available or not self.log.exists():
+            return 0.0
+        return int(self.log.read_text().split()[-1]) / 1024
 
 
 def plain_tesseract(path: Path, digits: int) -> str | None:
@@ -123,6 +142,7 @@ def run_set(
     reader = reader or default_reader()
     reader.read_photo(Image.new("RGB", (300, 80)), digits=5, previous=12345)  # builds templates, loads models
     ours, plain = Tally(), Tally() if baseline else None
+    tesseract_peak = TesseractPeak(Path(tempfile.mkdtemp()))
     seen: list[tuple[float, str | None, str, str, float, float]] = []
     with open(folder / "labels.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
@@ -145,7 +165,7 @@ def run_set(
         if plain is not None:
             start = cpu_seconds()
             said = plain_tesseract(path, digits)
-            plain.add(said, row["reading"], meter, cpu_seconds() - start, peak_memory_mb(children=True))
+            plain.add(said, row["reading"], meter, cpu_seconds() - start, tesseract_peak.last_mb())
     return ours, plain, seen
 
 
