@@ -5,14 +5,14 @@ from __future__ import annotations
 from core.recognition.lines import LineMeterReader
 from storage.exchange import submitted_readings
 from tests.support.pictures import draw_face, phone_meter_photo
-from tests.test_journeys import link
+from tests.support.drivers import link_demo_account
 
 
 async def test_a_whole_phone_photo_is_read_as_its_integer_part(consumer, kabinet, demo_database, photo_reader):
     kabinet.reader = photo_reader
     # Red tenths after the black drums, and a serial number whose first five digits fit the billing window too.
     photo = phone_meter_photo(draw_face("12480", fraction="7", serial="12391045"))
-    await link(consumer)
+    await link_demo_account(consumer)
     assert await consumer.photo(photo) == "На фото я бачу показники 12480 (лічильник 0123456). Правильно?"
     assert consumer.buttons == ["Так, передати", "Введу сам"]
     assert "прийнято: 12480 (30.11.2026)" in await consumer.press("Так, передати")
