@@ -15,7 +15,7 @@ from core.recognition.lines import LineMeterReader
 from core.recognition.photo import load_photo
 from storage.exchange import submitted_readings
 from tests.support.chat import ChatDriver
-from tests.support.drivers import CHANNELS, open_chat
+from tests.support.drivers import CHANNELS, link_demo_account, open_chat
 
 READER = default_reader()
 DIM = LcdLook(glass=(176, 190, 160), lit=(70, 84, 70), ghost=0.18, slant=0.1)  # a low-contrast display
@@ -98,11 +98,7 @@ async def reading_consumer(request, kabinet, demo_database, photo_reader, tmp_pa
 
 
 async def link_two_zone_account(chat: ChatDriver) -> None:
-    await chat.say("/start")
-    await chat.press("Підключити особовий рахунок")
-    await chat.press("Погоджуюсь")
-    await chat.say("1705339110")
-    assert "підключено" in await chat.say("Дем'яненко")
+    await link_demo_account(chat, "1705339110", "Дем'яненко")
 
 
 async def test_a_two_zone_display_without_its_zone_asks_which_zone_it_is(reading_consumer, demo_database):

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from core.recognition.cells import otsu_threshold
-from core.recognition.regions import away_from_edge, fill_holes, label
+from core.recognition.regions import away_from_edge, fill_holes, label, principal_axis
 
 SEARCH_SIDE = 400  # the meter face is searched at this size
 # A found band is cut this much longer and thicker, then fitted to the counter's own edges: a band
@@ -109,7 +109,7 @@ def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, flo
         if reg.area < 0.004 * rows * cols or reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1:
             continue
         ys, xs = np.nonzero(labels[reg.top : reg.bottom + 1, reg.left : reg.right + 1] == reg.label)
-        angle, length, thickness = _principal_axis(xs.astype(np.float64), ys.astype(np.float64))
+        angle, length, thickness = principal_axis(xs.astype(np.float64), ys.astype(np.float64))
         if thickness < 4 or not 1.8 <= length / thickness <= 12:
             continue
         fill = reg.area / max(length * thickness, 1.0)
@@ -118,20 +118,6 @@ def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, flo
         centre = ((reg.left + xs.mean() + 0.5) / scale, (reg.top + ys.mean() + 0.5) / scale)
         bands.append((fill * math.sqrt(reg.area), centre, (length / scale, thickness / scale), angle))
     return bands
-
-
-def _principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
-    """Angle (degrees) of the long axis, and the long and short side of the equivalent rectangle."""
-    cov = np.cov(np.stack([xs, ys]))
-    values, vectors = np.linalg.eigh(cov)
-    long_axis = vectors[:, 1]
-    angle = math.degrees(math.atan2(long_axis[1], long_axis[0]))
-    if angle > 90:
-        angle -= 180
-    if angle < -90:
-        angle += 180
-    # A uniform rectangle of side s has variance s^2 / 12 along that side.
-    return angle, math.sqrt(12 * max(values[1], 0)), math.sqrt(12 * max(values[0], 0))
 
 
 def _upright_crop(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core.recognition import regions
 from core.recognition.regions import label
 
 DETECTOR = ("rapidocr_onnxruntime", "models/ch_PP-OCRv4_det_infer.onnx")
@@ -108,18 +109,12 @@ def boxes(found: np.ndarray, scale: tuple[float, float]) -> list[TextLine]:
 
 
 def principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
-    """Angle (degrees, -90..90) of the long axis of a set of pixels, and the long and short side of its rectangle."""
+    """Angle (degrees, -90..90) of the long axis of a set of pixels, and the long and short side of its rectangle
+    (a pixel wider than regions.principal_axis's, so that a line one pixel thick has a side of one)."""
     if len(xs) < 2:
         return 0.0, 1.0, 1.0
-    values, vectors = np.linalg.eigh(np.cov(np.stack([xs, ys])))
-    long_axis = vectors[:, 1]
-    angle = math.degrees(math.atan2(long_axis[1], long_axis[0]))
-    if angle > 90:
-        angle -= 180
-    if angle < -90:
-        angle += 180
-    # A uniform rectangle of side s has variance s^2 / 12 along that side.
-    return angle, math.sqrt(12 * max(values[1], 0)) + 1, math.sqrt(12 * max(values[0], 0)) + 1
+    angle, long_side, short_side = regions.principal_axis(xs, ys)
+    return angle, long_side + 1, short_side + 1
 
 
 def join_pieces(lines: list[TextLine]) -> list[TextLine]:

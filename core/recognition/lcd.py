@@ -22,7 +22,6 @@ from PIL import Image, ImageFilter
 
 from core.recognition import Recognition
 from core.recognition.cells import otsu_threshold
-from core.recognition.counter import _principal_axis
 from core.recognition.decode import Allowed, outside_log_prior, posterior, result
 from core.recognition.drums import last_digit_sureness
 from core.recognition.engine import check_request
@@ -37,7 +36,7 @@ from core.recognition.lines import (
     squeeze_gaps,
 )
 from core.recognition.photo import load_photo
-from core.recognition.regions import Region, away_from_edge, fill_holes, label
+from core.recognition.regions import Region, away_from_edge, fill_holes, label, principal_axis
 
 SEARCH_SIDE = 640  # the glass is searched at this size
 # Grey-green glass: green above blue and not below red by these many grey levels, and not dark.
@@ -82,7 +81,7 @@ def find_glass(photo: Image.Image) -> Glass | None:
                 or reg.right == cols - 1:
             continue
         ys, xs = np.nonzero(labels[reg.top:reg.bottom + 1, reg.left:reg.right + 1] == reg.label)
-        angle, length, thickness = _principal_axis(xs.astype(np.float64), ys.astype(np.float64))
+        angle, length, thickness = principal_axis(xs.astype(np.float64), ys.astype(np.float64))
         if thickness < 6 or not 1.6 <= length / thickness <= 9 or abs(angle) > 30:
             continue
         fill = reg.area / max(length * thickness, 1.0)

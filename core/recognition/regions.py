@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,3 +101,17 @@ def away_from_edge(mask: np.ndarray) -> np.ndarray:
     for reg in regions:
         edge[reg.label] = reg.top == 0 or reg.left == 0 or reg.bottom == rows - 1 or reg.right == cols - 1
     return mask & ~edge[labels]
+
+
+def principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
+    """Angle (degrees) of the long axis, and the long and short side of the equivalent rectangle."""
+    cov = np.cov(np.stack([xs, ys]))
+    values, vectors = np.linalg.eigh(cov)
+    long_axis = vectors[:, 1]
+    angle = math.degrees(math.atan2(long_axis[1], long_axis[0]))
+    if angle > 90:
+        angle -= 180
+    if angle < -90:
+        angle += 180
+    # A uniform rectangle of side s has variance s^2 / 12 along that side.
+    return angle, math.sqrt(12 * max(values[1], 0)), math.sqrt(12 * max(values[0], 0))

@@ -45,10 +45,10 @@ async def open_chat(channel: str, kabinet: Kabinet, database, tmp_path: Path,
         raise ValueError(f"unknown channel {channel}")
 
 
-async def link_demo_account(chat: ChatDriver) -> None:
-    """The demo account linked the way a newcomer does it in Ukrainian: /start, the button, consent, number, surname."""
+async def link_demo_account(chat: ChatDriver, account: str = "010000012345", surname: str = "Шевченко") -> None:
+    """A demo account linked the way a newcomer does it in Ukrainian: /start, the button, consent, number, surname."""
     await chat.say("/start")
     await chat.press("Підключити особовий рахунок")
     await chat.press("Погоджуюсь")
-    await chat.say("010000012345")
-    assert "підключено" in await chat.say("Шевченко")
+    await chat.say(account)
+    assert "підключено" in await chat.say(surname)
