@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.settings import SettingsError, load_settings
 from core.readings import ReadingWindow
 from storage.models import Base
+from tests.support.schema import on_database
 from tests.support.demo import BACKENDS
 
 
@@ -145,33 +146,28 @@ async def test_migration_0013_down_keeps_payments_that_differ_only_by_their_refe
     from benchmarks.scratch import scratch_database
     from storage.migrate import alembic_config, upgrade
 
+    async def purposes(connection) -> list:
+        return [purpose for purpose, in await connection.exec_driver_sql("SELECT purpose FROM payments ORDER BY id")]
+
     async def payments(url: str) -> list:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as connection:
-                rows = await connection.exec_driver_sql("SELECT purpose FROM payments ORDER BY id")
-                return [purpose for purpose, in rows]
-        finally:
-            await engine.dispose()
+        return await on_database(url, purposes)
+
+    async def add_payments(connection) -> None:
+        for sql in (
+            "INSERT INTO accounts (id, number, surname, full_name, address, settlement, consumer_type,"
+            " tariff_plan, balance, balance_on, contract_number, contract_date) VALUES (1, '010000000001',"
+            " 'Коваль', 'Коваль І.', 'адреса', 'Харків', 'household', 'flat', 0, '2026-11-01', 'Д-1',"
+            " '2015-02-10')",
+            "INSERT INTO payments (account_id, paid_on, amount, purpose, reference)"
+            " VALUES (1, '2026-11-30', 658.40, 'Оплата', '')",
+            "INSERT INTO payments (account_id, paid_on, amount, purpose, reference)"
+            " VALUES (1, '2026-11-30', 658.40, 'Оплата', '2500001')",
+        ):
+            await connection.exec_driver_sql(sql)
 
     async with scratch_database(backend) as url:
         await asyncio.to_thread(upgrade, url)
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as connection:
-                for sql in (
-                    "INSERT INTO accounts (id, number, surname, full_name, address, settlement, consumer_type,"
-                    " tariff_plan, balance, balance_on, contract_number, contract_date) VALUES (1, '010000000001',"
-                    " 'Коваль', 'Коваль І.', 'адреса', 'Харків', 'household', 'flat', 0, '2026-11-01', 'Д-1',"
-                    " '2015-02-10')",
-                    "INSERT INTO payments (account_id, paid_on, amount, purpose, reference)"
-                    " VALUES (1, '2026-11-30', 658.40, 'Оплата', '')",
-                    "INSERT INTO payments (account_id, paid_on, amount, purpose, reference)"
-                    " VALUES (1, '2026-11-30', 658.40, 'Оплата', '2500001')",
-                ):
-                    await connection.exec_driver_sql(sql)
-        finally:
-            await engine.dispose()
+        await on_database(url, add_payments)
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0011")
         assert await payments(url) == ["Оплата", "Оплата 2500001"]
         await asyncio.to_thread(upgrade, url)

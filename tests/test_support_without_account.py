@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, inspect, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import insert, select
 
 from benchmarks.scratch import scratch_database
 
@@ -22,6 +21,7 @@ from tests.support import admin as admin_api
 from tests.support.chat import ChatDriver
 from tests.support.console import Talk, linked
 from tests.support.demo import BACKENDS, KYIV
+from tests.support.schema import inspected, on_database
 from tests.support.reminders import dispatcher_for
 
 SUPPORT = "The bot isn't working right"
@@ -206,42 +206,29 @@ async def admin_client(demo_database, kabinet, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_migration_0017_goes_down_and_up(backend):
     async def account_optional(url: str) -> bool:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as connection:
-                columns = await connection.run_sync(lambda sync: inspect(sync).get_columns("appeals"))
-        finally:
-            await engine.dispose()
+        columns = await inspected(url, lambda inspector: inspector.get_columns("appeals"))
         return next(column["nullable"] for column in columns if column["name"] == "account_id")
 
     async def appeal_texts(url: str) -> list[str]:
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as connection:
-                return list((await connection.execute(select(AppealRow.text).order_by(AppealRow.id))).scalars())
-        finally:
-            await engine.dispose()
+        async def texts(connection) -> list[str]:
+            return list((await connection.execute(select(AppealRow.text).order_by(AppealRow.id))).scalars())
+        return await on_database(url, texts)
 
-    async def add_appeals(url: str) -> None:
-        engine = create_async_engine(url)
+    async def add_appeals(connection) -> None:
         at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-        try:
-            async with engine.begin() as connection:
-                account = (await connection.execute(insert(AccountRow).values(
-                    number="010000012345", surname="Шевченко", full_name="Шевченко Т. Г.", address="Київ",
-                    settlement="Київ", consumer_type="household", tariff_plan="standard", balance=0,
-                    balance_on=at.date()).returning(AccountRow.id))).scalar_one()
-                await connection.execute(insert(AppealRow), [
-                    {"account_id": account_id, "chat_id": None, "kind": "bot", "text": words, "status": "new",
-                     "created_at": at, "updated_at": at} for account_id, words in ((account, "з рахунком"),
-                                                                                    (None, "без рахунку"))])
-        finally:
-            await engine.dispose()
+        account = (await connection.execute(insert(AccountRow).values(
+            number="010000012345", surname="Шевченко", full_name="Шевченко Т. Г.", address="Київ",
+            settlement="Київ", consumer_type="household", tariff_plan="standard", balance=0,
+            balance_on=at.date()).returning(AccountRow.id))).scalar_one()
+        await connection.execute(insert(AppealRow), [
+            {"account_id": account_id, "chat_id": None, "kind": "bot", "text": words, "status": "new",
+             "created_at": at, "updated_at": at} for account_id, words in ((account, "з рахунком"),
+                                                                            (None, "без рахунку"))])
 
     async with scratch_database(backend) as url:
         await asyncio.to_thread(upgrade, url)
         assert await account_optional(url)
-        await add_appeals(url)
+        await on_database(url, add_appeals)
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0015")
         assert not await account_optional(url)
         assert await appeal_texts(url) == ["з рахунком"]  # one with no account has no place there
