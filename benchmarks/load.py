@@ -139,7 +139,10 @@ def start_kabinet(env: dict, count: int) -> list[Process]:
         port = free_port()
         environment = dict(env, KABINET_HTTP_PORT=str(port),
                            KABINET_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/webhook/telegram")
-        popen = subprocess.Popen([PYTHON, "-m", "bot", "run"], cwd=ROOT, env=environment,
+        # benchmarks/traced_bot.py: the same `kabinet run`, with tracemalloc snapshots (open loop's --tracemalloc)
+        command = [PYTHON, str(ROOT / "benchmarks" / "traced_bot.py")] if "TRACEMALLOC_SNAPSHOTS" in env \
+            else [PYTHON, "-m", "bot", "run"]
+        popen = subprocess.Popen(command, cwd=ROOT, env=environment,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(Process(popen, port))
     return processes

@@ -7,6 +7,8 @@ drums, a drum caught between two digits); the digit data stays in ../shared and 
          a wall, the meter's body and face with print around the counter (model, serial, year, "5x10⁻⁵",
          "220V 5-60A", "imp/kWh", a barcode), black integer drums then 0-3 red fraction drums, turned up to
          ±15°, in perspective, with glare spots, a shadow, blur, sensor noise, JPEG at quality 70-90;
+  telegram  the same photos (the same seed draws the same ones) as a bot receives them from Telegram when sent as a
+         photo: turned upright, 1280 px on the long side, JPEG again (quality about 87);
   frame  640x480 from a camera fixed close to the counter: dim, unevenly lit, noisy, sometimes grey (infrared
          at night), JPEG 60-85, and in about a third of the frames the last integer drum caught between two
          digits (the reading keeps the lower one).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import random
 import sys
@@ -30,13 +33,14 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.red_drums import SHARED, half_turned, meter_set_tool, red, with_half_turned_last_drum  # noqa: E402
 
 PHONE = (2448, 3264)
+TELEGRAM_SIDE, TELEGRAM_QUALITY = 1280, 87  # a photo as Telegram passes it on: its long side and about its JPEG quality
 FRAME = (640, 480)
 FONTS = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf",
          "DejaVuSerif-Bold.ttf", "DejaVuSansMono-Bold.ttf")
@@ -311,6 +315,16 @@ def camera_frame(rng: random.Random, face: Face) -> Image.Image:
     return finish(rng, pixels, rng.uniform(3, 9), rng.uniform(0.3, 1.2), rng.random() < 0.3)
 
 
+def as_telegram_sends(img: Image.Image, exif: Image.Exif, quality: int) -> Image.Image:
+    """The phone's JPEG as a bot gets it when the consumer sends it as a photo (not as a file): Telegram turns it
+    upright and keeps at most 1280 px on the long side (the largest of the sizes getFile offers)."""
+    taken = io.BytesIO()
+    img.save(taken, "JPEG", quality=quality, exif=exif)
+    upright = ImageOps.exif_transpose(Image.open(taken))
+    upright.thumbnail((TELEGRAM_SIDE, TELEGRAM_SIDE), Image.Resampling.LANCZOS)
+    return upright
+
+
 def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED, faces: tuple[str, ...] = ("drums",)) -> None:
     pieces = load_pieces(shared)
     rng = random.Random(seed)
@@ -327,12 +341,17 @@ def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED, fa
             kind = rng.choice(faces)
             face = FACES[kind](rng, pieces, Counter(meter, reading, fraction, half))
             name = f"{i:04d}.jpg"
-            if level == "photo":
+            if level in ("photo", "telegram"):
                 img, orientation = phone_photo(rng, face)
                 exif = Image.Exif()
                 if orientation != 1:
                     exif[0x0112] = orientation
-                img.save(out / name, quality=rng.randint(70, 90), exif=exif)
+                quality = rng.randint(70, 90)
+                if level == "telegram":
+                    img = as_telegram_sends(img, exif, quality)
+                    img.save(out / name, quality=TELEGRAM_QUALITY)
+                else:
+                    img.save(out / name, quality=quality, exif=exif)
             else:
                 camera_frame(rng, face).save(out / name, quality=rng.randint(60, 85))
             previous = max(0, int(reading) - rng.randint(20, 900))
@@ -343,7 +362,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--level", choices=("photo", "frame"), default="photo")
+    parser.add_argument("--level", choices=("photo", "telegram", "frame"), default="photo")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--faces", default="drums", help=f"comma-separated kinds of meter face, of {', '.join(FACES)}")

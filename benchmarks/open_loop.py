@@ -280,6 +280,9 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
         settings["KABINET_RECOGNITION_WORKERS"] = str(args.recognition_workers)
     async with scratch_database("postgresql" if backend == "postgresql" else "sqlite") as url:
         env = bot_environment(url, data_dir, api, **settings)
+        if args.tracemalloc:  # benchmarks/traced_bot.py: heap snapshots at start-up and after each soak window
+            env.update(TRACEMALLOC_SNAPSHOTS=str(args.tracemalloc),
+                       TRACEMALLOC_EVERY=str(args.soak_window * 60 if args.soak else args.seconds))
         processes, ids = await start_bots(backend, count, env, api, folder, numbers, args.chats + photo_chats)
         label = "echo bot" if backend == "echo" else "kabinet run"
         try:
@@ -487,3 +490,6 @@ def add_arguments(parser) -> None:
                        help="run the first --open-loop rate this long, reporting each --soak-window (latency, RSS of "
                             "every process, errors) and running the retention and reminder jobs in each window")
     group.add_argument("--soak-window", type=float, default=5, metavar="MINUTES")
+    group.add_argument("--tracemalloc", type=Path, metavar="DIR",
+                       help="run the bots with tracemalloc, a heap snapshot into DIR at start-up and after each "
+                            "window (benchmarks/traced_bot.py --compare shows what grew); slows the bots")

@@ -10,6 +10,7 @@ with GNU time).
   .venv/bin/python benchmarks/recognition.py --set strip=/tmp/strips --set scene=/tmp/scenes
   .venv/bin/python benchmarks/recognition.py --levels red-strip,red-scene --n 100 --seed 33   # fraction drums
   .venv/bin/python benchmarks/recognition.py --levels photo,frame --n 100 --seed 101          # whole photos
+  .venv/bin/python benchmarks/recognition.py --levels photo,telegram --n 100 --seed 101       # as Telegram sends them
 
 --engine lines (the default reader: PP-OCR text-line models) or templates (the font-template engine).
 --sweep reads each photo once and prints a row per acceptance threshold; choose thresholds on development
@@ -194,7 +195,7 @@ def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str, levels: l
     sets = []
     for level in levels:
         folder = out / level
-        if level in ("photo", "frame"):  # whole phone photos, fixed-camera frames: meter_photos.py
+        if level in ("photo", "telegram", "frame"):  # phone photos (as taken, as Telegram passes them), frames
             make_photo_set(folder, n, level, seed, shared)
             sets.append((level, folder))
             continue
