@@ -5,9 +5,10 @@ soak's growth of resident memory is made of, and then where it comes from.
     .venv/bin/python benchmarks/traced_bot.py --compare /tmp/heap/PID-001.snap /tmp/heap/PID-006.snap
 
 The load benchmark starts this instead of `python -m bot run` when given `--tracemalloc DIR` (environment
-TRACEMALLOC_SNAPSHOTS=DIR, TRACEMALLOC_EVERY=seconds). Tracing costs CPU (two to three times a turn's): measure
-growth with it, latency without it. The snapshot taken at start-up (000) holds the imports; compare the first one
-taken under load with the last.
+TRACEMALLOC_SNAPSHOTS=DIR, TRACEMALLOC_EVERY=seconds, TRACEMALLOC_AFTER=seconds before tracing starts, 20 by
+default: traced from the start, the imports took minutes). Tracing costs CPU (two to three times a turn's): measure
+growth with it, latency without it. Snapshot 000 is taken as tracing starts, while the benchmark warms up; compare
+the first one taken under load (001) with the last.
 """
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 FRAMES = 15
 
 
-def snapshots(folder: Path, every: float) -> None:
-    """Every `every` seconds, the traced heap into FOLDER/PID-NNN.snap (traces of tracemalloc itself left out)."""
+def snapshots(folder: Path, every: float, after: float) -> None:
+    """Tracing from `after` seconds on (traced, the imports and start-up take minutes), then every `every` seconds
+    the traced heap into FOLDER/PID-NNN.snap (traces of tracemalloc itself left out)."""
+    time.sleep(after)
+    tracemalloc.start(FRAMES)
     number = 0
     while True:
         snapshot = tracemalloc.take_snapshot().filter_traces([
@@ -39,9 +43,9 @@ def snapshots(folder: Path, every: float) -> None:
 def run_traced() -> int:
     folder = Path(os.environ["TRACEMALLOC_SNAPSHOTS"])
     folder.mkdir(parents=True, exist_ok=True)
-    tracemalloc.start(FRAMES)
     every = float(os.environ.get("TRACEMALLOC_EVERY", "300"))
-    threading.Thread(target=snapshots, args=(folder, every), name="heap-snapshots", daemon=True).start()
+    after = float(os.environ.get("TRACEMALLOC_AFTER", "20"))
+    threading.Thread(target=snapshots, args=(folder, every, after), name="heap-snapshots", daemon=True).start()
     from bot.cli import main
 
     return main(["run"])
