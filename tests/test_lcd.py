@@ -5,10 +5,12 @@ The displays are drawn by benchmarks/lcd_set.py's drawing functions (no digit cr
 from __future__ import annotations
 
 import functools
+import json
 
 import pytest
 
 from benchmarks.lcd_set import LcdLook, draw_face, draw_lcd, jpeg, phone_photo
+from bot import recognize
 from core.recognition import default_reader
 from core.recognition.lcd import read_display
 from core.recognition.lines import LineMeterReader
@@ -88,6 +90,41 @@ def test_a_lit_marker_under_the_printed_zone_legend_is_recognised():
 def test_no_zone_is_said_when_the_display_shows_none():
     read = READER.read(meter_photo("023500.4"), digits=6, meter_type="GAMA 100", zone_previous=(23456, 9870))
     assert (read.reading, read.zone) == ("023500", None)
+
+
+def kabinet_recognize(argv: list[str], capsys) -> tuple[int, list[dict]]:
+    """`kabinet recognize ARGV`: its exit code and the JSON lines it printed."""
+    code = recognize.main(["recognize", *argv])
+    return code, [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_the_command_reads_a_zone_display_with_the_type_and_each_zones_previous_reading(tmp_path, capsys):
+    photo = tmp_path / "display.jpg"
+    photo.write_bytes(meter_photo("023500.4", zone=2))
+    code, lines = kabinet_recognize([str(photo), "--digits", "6", "--type", "GAMA 100", "--zones", "23456,23300"],
+                                    capsys)
+    assert code == 0
+    assert (lines[0]["reading"], lines[0]["zone"]) == ("023500", 2)
+
+
+def test_the_command_takes_the_type_and_zones_from_the_manifest(tmp_path, capsys):
+    (tmp_path / "t1.jpg").write_bytes(meter_photo("023500.4", zone=1))
+    (tmp_path / "plain.jpg").write_bytes(meter_photo("012345.6"))
+    manifest = tmp_path / "photos.csv"
+    manifest.write_text('file,digits,previous,type,zones\nt1.jpg,6,,NIK 2102,"23456,23300"\n'
+                        "plain.jpg,6,12100,NIK 2102,\n", encoding="utf-8")
+    code, lines = kabinet_recognize(["--manifest", str(manifest)], capsys)
+    assert code == 0
+    assert [(line["reading"], line.get("zone")) for line in lines] == [("023500", 1), ("012345", None)]
+    assert "zone" not in lines[1]  # a display that shows no zone: the line says none
+
+
+def test_the_command_refuses_zones_it_cannot_use(capsys):
+    with pytest.raises(SystemExit) as refused:
+        recognize.main(["recognize", "x.jpg", "--digits", "6", "--zones", "23456"])
+    assert refused.value.code == 2
+    said = capsys.readouterr().err
+    assert "--zones" in said and "2 or 3 zones" in said
 
 
 @pytest.fixture(params=CHANNELS)
