@@ -31,6 +31,8 @@ class StandInReader:
             raise PhotoRejected("not_image")
         if image == b"boom":
             raise KeyError("a bug in the reader")
+        if image == b"stuck":
+            time.sleep(60)
         time.sleep(self.seconds)
         if len(image) > 1000:  # a real photo: say how much of it arrived
             return Recognition(str(len(image)), 1.0, (str(os.getpid()), str(previous)))
@@ -162,6 +164,27 @@ async def test_a_worker_is_replaced_after_its_share_of_photos_and_no_photo_is_lo
         # Photos sent at once while workers are replaced: each read once, none failed.
         many = await asyncio.gather(*(photos.read(str(n).encode(), digits=3) for n in range(5, 8)))
         assert [answer.reading for answer in many] == ["005", "006", "007"]
+
+
+async def test_a_replaced_worker_that_dies_on_its_last_photo_leaves_one_worker_not_two():
+    async with pool(1, worker_photos=1) as photos:
+        worn = int((await photos.read(b"1")).candidates[0])  # its successor starts loading
+        last = asyncio.create_task(photos.read(b"stuck"))  # the worn worker is idle: it takes this photo
+        idle = photos._idle_workers()
+        for _ in range(500):
+            if not idle.qsize():
+                break
+            await asyncio.sleep(0.01)
+        for _ in range(400):  # the successor is ready: the worn worker only finishes its photo
+            if idle.qsize():
+                break
+            await asyncio.sleep(0.05)
+        os.kill(worn, signal.SIGKILL)
+        with pytest.raises(RecognitionFailed):
+            await asyncio.wait_for(last, 5)
+        assert (await photos.read(b"2", digits=2)).reading == "02"
+        await asyncio.sleep(1.0)  # time for a wrongly started extra worker to appear
+        assert len(photos.pids()) == 1 and worn not in photos.pids()
 
 
 async def test_a_worker_over_its_memory_bound_is_replaced():

@@ -264,8 +264,9 @@ class RecognitionPool:
         if self._failed_starts >= MAX_FAILED_STARTS:
             self._give_up(f"{self._failed_starts} workers in a row stopped while loading the reader")
             return
-        if worker.successor is not None and worker.successor.predecessor is worker:
-            worker.successor.predecessor = None  # its successor, loading, takes its place
+        successor = worker.successor
+        if successor is not None and (worker.retiring or successor.predecessor is worker):
+            successor.predecessor = None  # its successor, loading or ready, takes its place
             return
         log.error("a meter-photo worker (pid %s) stopped with %s: starting another", worker.pid, worker.exitcode)
         replacement = self._spawn(predecessor=worker.predecessor)  # a successor that died loading is started again
