@@ -21,12 +21,19 @@ from tests.support.drivers import CHANNELS, link_demo_account, open_chat
 
 READER = default_reader()
 DIM = LcdLook(glass=(176, 190, 160), lit=(70, 84, 70), ghost=0.18, slant=0.1)  # a low-contrast display
+BACKLIT = {  # light digits on dark glass, dark digits on a bright backlight
+    "blue-negative": LcdLook(glass=(30, 62, 160), lit=(212, 236, 255), ghost=0.12, slant=0.08, kind="blue-negative"),
+    "green-negative": LcdLook(glass=(24, 80, 40), lit=(190, 250, 180), ghost=0.12, slant=0.08, kind="green-negative"),
+    "blue": LcdLook(glass=(130, 190, 240), lit=(28, 36, 90), ghost=0.12, slant=0.08, kind="blue"),
+    "green": LcdLook(glass=(165, 215, 70), lit=(32, 52, 28), ghost=0.12, slant=0.08, kind="green"),
+}
 
 
 @functools.cache
-def meter_photo(shown: str, zone: int | None = None, marker: int | None = None, angle: float = 7.0) -> bytes:
+def meter_photo(shown: str, zone: int | None = None, marker: int | None = None, angle: float = 7.0,
+                look: LcdLook = DIM) -> bytes:
     """A phone's photo (3024 x 4032) of an electronic meter whose display shows `shown`."""
-    lcd = draw_lcd(shown, zone=zone, marker=marker, legend=3 if marker else 0, height=110, look=DIM)
+    lcd = draw_lcd(shown, zone=zone, marker=marker, legend=3 if marker else 0, height=110, look=look)
     face = draw_face(lcd, model="GAMA 100 G1B", serial="4815162342", year=2019)
     return jpeg(phone_photo(face, angle=angle, seed=5), 85)
 
@@ -65,6 +72,21 @@ def test_the_lit_segments_spell_the_integer_part_ghosts_unlit(slant):
     display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=look), 85)))
     assert display is not None and display.point
     assert display.segments == "1047269"
+
+
+@pytest.mark.parametrize("kind", BACKLIT)
+def test_a_backlit_display_is_found_and_its_lit_segments_spelled(kind):
+    display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=BACKLIT[kind]), 85)))
+    assert display is not None and display.point
+    assert display.segments == "1047269"
+
+
+@pytest.mark.parametrize("kind", BACKLIT)
+def test_a_backlit_display_is_read_whichever_way_its_digits_are_lit(kind):
+    read = READER.read(meter_photo("012345.6", look=BACKLIT[kind]), digits=6, previous=12100, meter_type="GAMA 100")
+    assert read.reading == "012345"
+    crop = READER.read(jpeg(draw_lcd("04821.7", height=70, look=BACKLIT[kind]), 80), digits=5, previous=4700)
+    assert crop.reading == "04821"
 
 
 def test_the_drum_engine_alone_does_not_read_the_display():
