@@ -11,7 +11,7 @@ lines of another size, as consumers' photos do, without drawing an 8 MP photo ea
 
 --arena / --mem-pattern force onnxruntime's `enable_cpu_mem_arena` / `enable_mem_pattern` on every session the
 worker opens (default: as the code sets them). --worker-photos / --worker-mb set the pool's worker replacement
-(default 0: never, to see the growth).
+(default 0: never, to see the growth); the longest wait for an answer shows whether a replacement made a photo wait.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import io
 import random
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -101,15 +102,18 @@ async def run(args: argparse.Namespace) -> None:
     work = photos(args.photos, args.seed)
     print(f"arena {args.arena}, memory pattern {args.mem_pattern}, worker photos {args.worker_photos}, "
           f"worker MB {args.worker_mb:g}")
-    print("| photos | workers: pid RSS / peak MB | CPU per photo, median of the last | read right |")
-    print("|---|---|---|---|")
+    print("| photos | workers: pid RSS / peak MB | CPU per photo, median of the last | longest wait for an answer "
+          "| read right |")
+    print("|---|---|---|---|---|")
     async with pool:
         seconds: list[float] = []
+        waits: list[float] = []
         right = 0
         pids = set()
         for n, (content, reading) in enumerate(work, 1):
-            before = workers_cpu(pool)
+            before, started = workers_cpu(pool), time.monotonic()
             answer = await pool.read(content, digits=5, previous=max(0, int(reading) - 300))
+            waits.append(time.monotonic() - started)
             after = workers_cpu(pool)
             seconds.append(sum(after[pid] - before[pid] for pid in before.keys() & after.keys()))
             right += answer.reading == reading
@@ -118,7 +122,8 @@ async def run(args: argparse.Namespace) -> None:
                 held = {pid: memory(pid) for pid in sorted(pool.pids())}
                 workers = ", ".join(f"{pid} {mb['VmRSS']:.0f} / {mb['VmHWM']:.0f}" for pid, mb in held.items())
                 print(f"| {n} | {workers} | "
-                      f"{statistics.median(seconds[-args.every:]):.2f} s | {right} / {n} |", flush=True)
+                      f"{statistics.median(seconds[-args.every:]):.2f} s | {max(waits[-args.every:]):.2f} s | "
+                      f"{right} / {n} |", flush=True)
     print(f"workers seen: {len(pids)}; median CPU per photo {statistics.median(seconds):.2f} s")
 
 
