@@ -42,8 +42,9 @@ MAX_FAILED_STARTS = 3  # workers in a row that die while loading: then the reade
 # second, and the consumers' text turns (a few milliseconds each) must not wait behind it. At 10 a busy bot
 # process gets about ten times a busy worker's share of a core; an idle bot leaves the workers every core.
 WORKER_NICENESS = 10
-# Photos a worker reads before it is replaced: its memory grows with the photos it has read (onnxruntime keeps
-# buffers for the shapes it has seen), by tens of MB per hundred photos (benchmarks/worker_memory.py).
+# Photos a worker reads before it is replaced, a bound on whatever grows with the photos a worker has read: with
+# onnxruntime's arena on, a worker grew from 332 to 429 MB over 400 photos (lines.py turns it off since;
+# benchmarks/worker_memory.py).
 WORKER_PHOTOS = 200
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
@@ -178,7 +179,7 @@ class RecognitionPool:
         if worker.retiring:  # its successor is ready: this was its last photo
             self._retire(worker)
         elif not worker.lost:
-            if worker.successor is None and self._worn(worker):
+            if worker.successor is None and not self._closing and self._worn(worker):
                 worker.successor = self._spawn(predecessor=worker)
             self._idle_workers().put_nowait(worker)
         if kind == "error":
