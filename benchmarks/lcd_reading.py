@@ -5,6 +5,9 @@ Prints a markdown table per set: exact / wrong / not sure readings (the integer 
 
   .venv/bin/python benchmarks/lcd_reading.py --levels lcd-strip,lcd-photo --n 100 --seed 61
   .venv/bin/python benchmarks/lcd_reading.py --set lcd-photo=/tmp/lcd61p --sweep 0.5,0.8,0.9
+  .venv/bin/python benchmarks/lcd_reading.py --levels lcd-strip,lcd-photo --n 100 --seed 61 --backlit 0.5
+
+With --backlit SHARE that share of the generated displays is backlit; a row per backlit kind follows each set's.
 
 The drum engine (`LineMeterReader`, the default reader before electronic meters) is given the previous reading of
 the zone the display is in, which the bot would not know for a multi-zone meter; --no-baseline leaves it out.
@@ -83,7 +86,8 @@ def tally(rows: list[dict[str, str]], seen: list[tuple[Recognition, float]], acc
             reading = best if said.confidence >= accept else None
         readings.add(reading, row["reading"], row["meter_type"], seconds)
         if reading is not None and reading != row["reading"]:
-            print(f"  wrong: {row['file']} shows {row['shown']!r}, read {reading} ({said.confidence:.3f})",
+            print(f"  wrong: {row['file']} ({row.get('look', '')}) shows {row['shown']!r}, read {reading} "
+                  f"({said.confidence:.3f})",
                   file=sys.stderr)
         zones.add(said.zone, int(row["zone"]) if row["zone"] else None, row["file"])
     return readings, zones
@@ -100,6 +104,7 @@ def main() -> int:
     ap.add_argument("--levels", default=",".join(LEVELS))
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--backlit", type=float, default=0.0, help="the share of backlit displays in generated sets")
     ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--sweep", metavar="T1,T2,...", help="a row per acceptance threshold (development sets only)")
@@ -108,7 +113,7 @@ def main() -> int:
         sets = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
         if not sets:
             for level in args.levels.split(","):
-                make_set((args.keep or Path(tmp)) / level, args.n, level, args.seed)
+                make_set((args.keep or Path(tmp)) / level, args.n, level, args.seed, args.backlit)
                 sets.append((level, (args.keep or Path(tmp)) / level))
         print("| set | reader | n | exact | wrong | not sure | median CPU | p95 CPU | zone right / wrong / not seen / invented |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -122,6 +127,11 @@ def main() -> int:
                 readings, zones = tally(rows, seen, accept)
                 label = "Kabinet" if accept is None else f"Kabinet, accept {accept:g}"
                 print(f"{readings.row(f'{name} | {label}')} {zone_cell(zones)} |", flush=True)
+                looks = {row.get("look") or "grey-green" for row in rows}
+                for look in sorted(looks) if len(looks) > 1 else []:
+                    mine = [k for k, row in enumerate(rows) if (row.get("look") or "grey-green") == look]
+                    readings, zones = tally([rows[k] for k in mine], [seen[k] for k in mine], accept)
+                    print(f"{readings.row(f'{name}, {look} | {label}')} {zone_cell(zones)} |", flush=True)
             if not args.no_baseline:
                 drums = LineMeterReader()
                 readings, zones = tally(rows, read_all(drums, folder, args.limit, display=False))

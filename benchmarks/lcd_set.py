@@ -3,16 +3,19 @@
 Everything is drawn here (no digit crops): every segment of every digit cell, the unlit ones faintly visible
 ("ghost" segments) as on a real LCD, a decimal point and the fraction digit after it, the unit `kWh`, and the
 zone either as a `T1`/`T2`/`T3` label on the display or as a lit marker under a zone legend printed on the meter
-(`T1 T2 T3`). Grey-green glass, low contrast, reflections, slight rotation and perspective, blur, JPEG 70-90.
+(`T1 T2 T3`). Grey-green glass, low contrast, reflections, slight rotation and perspective, blur, JPEG 70-90; with --backlit SHARE
+that share of the displays backlit (BACKLIT: light digits on dark blue or green glass, dark digits on a bright blue
+or yellow-green backlight).
 
   --level lcd-strip   the display cut out close, as a consumer crops it (with the printed legend around it)
   --level lcd-photo   the meter's face (model NIK 2102 / GAMA 100 / CE 102, serial, "3200 imp/kWh", year) in a
                       phone-sized photo (3024 x 4032), tilted up to 15 degrees
 
 Writes OUT/NNNN.jpg and OUT/labels.csv (file, reading, digits, previous, meter_type, zones, zone, previous_zones,
-shown): reading is the integer part zero-padded to the meter's digits (never the digit after the point); zone the
+shown, look): reading is the integer part zero-padded to the meter's digits (never the digit after the point); zone the
 zone the display shows (1-3), empty when it shows none; previous_zones the last reading of each of the meter's
-zones (`;`-separated), previous the one of the zone the display is in (shown or not); shown the display as drawn.
+zones (`;`-separated), previous the one of the zone the display is in (shown or not); shown the display as drawn;
+look `grey-green` or the backlit kind.
 Deterministic for a seed.
 
   .venv/bin/python benchmarks/lcd_set.py --out /tmp/lcd --n 100 --level lcd-photo --seed 61
@@ -40,6 +43,8 @@ SEGMENTS = {
     "0": "abcdef", "1": "bc", "2": "abged", "3": "abgcd", "4": "fgbc",
     "5": "afgcd", "6": "afgedc", "7": "abc", "8": "abcdefg", "9": "abcdfg", " ": "", "-": "g",
 }
+# Backlit displays: light digits on dark blue or green glass ("negative"), or dark digits on a bright backlight.
+BACKLIT = ("blue-negative", "green-negative", "blue", "green")
 # Displays differ in a few glyphs: a 6 without its top, a 7 with a left stroke, a 9 without its bottom.
 VARIANTS = {"6": ("afgedc", "fgedc"), "7": ("abc", "abcf"), "9": ("abcdfg", "abcfg")}
 
@@ -54,6 +59,7 @@ class LcdLook:
     slant: float = 0.08  # x shift of a segment per unit of height (italic digits)
     stroke: float = 0.16  # segment thickness, share of the digit height
     glyphs: tuple[tuple[str, str], ...] = ()  # variant glyphs: (digit, segments)
+    kind: str = "grey-green"  # or one of BACKLIT
 
     @classmethod
     def random(cls, rng: random.Random) -> LcdLook:
@@ -64,6 +70,27 @@ class LcdLook:
         glyphs = tuple((digit, rng.choice(options)) for digit, options in VARIANTS.items())
         return cls(glass, (lit[0], lit[1], lit[2]), rng.uniform(0.04, 0.2), rng.uniform(0.0, 0.14),
                    rng.uniform(0.12, 0.19), glyphs)
+
+    @classmethod
+    def backlit(cls, rng: random.Random, kind: str | None = None) -> LcdLook:
+        """A backlit display (BACKLIT kinds): light digits on dark blue or green glass, or dark digits on a bright
+        blue or yellow-green backlight."""
+        kind = kind or rng.choice(BACKLIT)
+        jitter = [rng.randint(-12, 12) for _ in range(3)]
+        glass, lit = {
+            "blue-negative": ((rng.randint(15, 45), rng.randint(40, 80), rng.randint(120, 190)),
+                              (rng.randint(190, 235), rng.randint(220, 250), 255)),
+            "green-negative": ((rng.randint(15, 35), rng.randint(60, 95), rng.randint(25, 50)),
+                               (rng.randint(170, 215), 250, rng.randint(160, 200))),
+            "blue": ((rng.randint(110, 160), rng.randint(170, 210), rng.randint(225, 255)),
+                     (rng.randint(15, 40), rng.randint(25, 50), rng.randint(70, 105))),
+            "green": ((rng.randint(140, 190), rng.randint(200, 235), rng.randint(40, 100)),
+                      (rng.randint(20, 45), rng.randint(40, 65), rng.randint(15, 40))),
+        }[kind]
+        glass = (min(255, max(0, glass[0] + jitter[0])), min(255, max(0, glass[1] + jitter[1])),
+                 min(255, max(0, glass[2] + jitter[2])))
+        glyphs = tuple((digit, rng.choice(options)) for digit, options in VARIANTS.items())
+        return cls(glass, lit, rng.uniform(0.04, 0.2), rng.uniform(0.0, 0.14), rng.uniform(0.12, 0.19), glyphs, kind)
 
     def ghost_colour(self) -> tuple[int, int, int]:
         g, lit = self.glass, self.lit
@@ -298,8 +325,15 @@ def make_sample(rng: random.Random) -> tuple[Sample, dict]:
     return sample, args
 
 
-def lcd_strip(rng: random.Random, sample: Sample, args: dict) -> Image.Image:
-    look = LcdLook.random(rng)
+def look_of(rng: random.Random, backlit: float) -> LcdLook:
+    """A display's look: backlit for a `backlit` share of them (no random draw when none are: the sets of a seed
+    stay as they were), else grey-green glass."""
+    if backlit and rng.random() < backlit:
+        return LcdLook.backlit(rng)
+    return LcdLook.random(rng)
+
+
+def lcd_strip(rng: random.Random, sample: Sample, args: dict, look: LcdLook) -> Image.Image:
     img = draw_lcd(sample.shown, zone=args.get("zone"), marker=args.get("marker"), legend=args["legend"],
                    height=rng.randint(50, 120), look=look)
     if rng.random() < 0.5:
@@ -311,8 +345,7 @@ def lcd_strip(rng: random.Random, sample: Sample, args: dict) -> Image.Image:
     return img
 
 
-def lcd_photo(rng: random.Random, sample: Sample, args: dict) -> Image.Image:
-    look = LcdLook.random(rng)
+def lcd_photo(rng: random.Random, sample: Sample, args: dict, look: LcdLook) -> Image.Image:
     lcd = draw_lcd(sample.shown, zone=args.get("zone"), marker=args.get("marker"), legend=args["legend"],
                    height=110, look=look)
     face = draw_face(lcd, model=args["model"], serial=str(rng.randint(10**8, 10**10 - 1)),
@@ -329,21 +362,23 @@ def lcd_photo(rng: random.Random, sample: Sample, args: dict) -> Image.Image:
     return small.resize(img.size, Image.Resampling.BICUBIC)
 
 
-def make_set(out: Path, n: int, level: str, seed: int) -> None:
+def make_set(out: Path, n: int, level: str, seed: int, backlit: float = 0.0) -> None:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "labels.csv", "w", newline="") as fh:
         rows = csv.writer(fh)
         rows.writerow(["file", "reading", "digits", "previous", "meter_type", "zones", "zone", "previous_zones",
-                       "shown"])
+                       "shown", "look"])
         for i in range(n):
             sample, args = make_sample(rng)
-            img = lcd_strip(rng, sample, args) if level == "lcd-strip" else lcd_photo(rng, sample, args)
+            draw = lcd_strip if level == "lcd-strip" else lcd_photo
+            look = look_of(rng, backlit)
+            img = draw(rng, sample, args, look)
             name = f"{i:04d}.jpg"
             (out / name).write_bytes(jpeg(img, rng.randint(70, 90)))
             previous = str(sample.previous[sample.true_zone - 1]).zfill(sample.digits)
             rows.writerow([name, sample.reading, sample.digits, previous, sample.meter_type, sample.zones,
-                           sample.zone or "", ";".join(map(str, sample.previous)), sample.shown])
+                           sample.zone or "", ";".join(map(str, sample.previous)), sample.shown, look.kind])
 
 
 def main() -> None:
@@ -352,8 +387,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--level", choices=LEVELS, default="lcd-strip")
     parser.add_argument("--seed", type=int, default=61)
+    parser.add_argument("--backlit", type=float, default=0.0, help="the share of backlit displays (0-1)")
     args = parser.parse_args()
-    make_set(args.out, args.n, args.level, args.seed)
+    make_set(args.out, args.n, args.level, args.seed, args.backlit)
 
 
 if __name__ == "__main__":

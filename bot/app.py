@@ -23,7 +23,8 @@ def recognition_pool(settings: Settings, workers: int | None = None) -> Recognit
     `async with` it for the app's lifetime and hand it to build_kabinet as the reader."""
     workers = settings.recognition_workers if workers is None else workers
     return RecognitionPool(workers, settings.recognition_queue,
-                           make_reader=functools.partial(line_reader, settings.recognizer))
+                           make_reader=functools.partial(line_reader, settings.recognizer),
+                           worker_photos=settings.recognition_worker_photos, worker_mb=settings.recognition_worker_mb)
 
 
 async def open_database(settings: Settings) -> Database:

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # answered "many photos right now, send it again in a minute or type the reading".
     recognition_workers: int | None = Field(None, ge=0, le=64)
     recognition_queue: int | None = Field(None, ge=0, le=1000)
+    # A worker is replaced (its successor started first, no photo lost) after this many photos (0: never) or once it
+    # holds more than this many MB (0: no bound): its memory grows with the photos it reads.
+    recognition_worker_photos: int = Field(200, ge=0)
+    recognition_worker_mb: float = Field(0, ge=0)
     # Retention (README, "Retention"), in days. Sent messages stay longer than an invoice is news (7 days),
     # or the invoice job would plan its notice again.
     outbox_retention_days: int = Field(30, ge=8, le=3650)

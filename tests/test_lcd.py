@@ -5,10 +5,12 @@ The displays are drawn by benchmarks/lcd_set.py's drawing functions (no digit cr
 from __future__ import annotations
 
 import functools
+import json
 
 import pytest
 
 from benchmarks.lcd_set import LcdLook, draw_face, draw_lcd, jpeg, phone_photo
+from bot import recognize
 from core.recognition import default_reader
 from core.recognition.lcd import read_display
 from core.recognition.lines import LineMeterReader
@@ -19,12 +21,19 @@ from tests.support.drivers import CHANNELS, link_demo_account, open_chat
 
 READER = default_reader()
 DIM = LcdLook(glass=(176, 190, 160), lit=(70, 84, 70), ghost=0.18, slant=0.1)  # a low-contrast display
+BACKLIT = {  # light digits on dark glass, dark digits on a bright backlight
+    "blue-negative": LcdLook(glass=(30, 62, 160), lit=(212, 236, 255), ghost=0.12, slant=0.08, kind="blue-negative"),
+    "green-negative": LcdLook(glass=(24, 80, 40), lit=(190, 250, 180), ghost=0.12, slant=0.08, kind="green-negative"),
+    "blue": LcdLook(glass=(130, 190, 240), lit=(28, 36, 90), ghost=0.12, slant=0.08, kind="blue"),
+    "green": LcdLook(glass=(165, 215, 70), lit=(32, 52, 28), ghost=0.12, slant=0.08, kind="green"),
+}
 
 
 @functools.cache
-def meter_photo(shown: str, zone: int | None = None, marker: int | None = None, angle: float = 7.0) -> bytes:
+def meter_photo(shown: str, zone: int | None = None, marker: int | None = None, angle: float = 7.0,
+                look: LcdLook = DIM) -> bytes:
     """A phone's photo (3024 x 4032) of an electronic meter whose display shows `shown`."""
-    lcd = draw_lcd(shown, zone=zone, marker=marker, legend=3 if marker else 0, height=110, look=DIM)
+    lcd = draw_lcd(shown, zone=zone, marker=marker, legend=3 if marker else 0, height=110, look=look)
     face = draw_face(lcd, model="GAMA 100 G1B", serial="4815162342", year=2019)
     return jpeg(phone_photo(face, angle=angle, seed=5), 85)
 
@@ -65,6 +74,21 @@ def test_the_lit_segments_spell_the_integer_part_ghosts_unlit(slant):
     assert display.segments == "1047269"
 
 
+@pytest.mark.parametrize("kind", BACKLIT)
+def test_a_backlit_display_is_found_and_its_lit_segments_spelled(kind):
+    display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=BACKLIT[kind]), 85)))
+    assert display is not None and display.point
+    assert display.segments == "1047269"
+
+
+@pytest.mark.parametrize("kind", BACKLIT)
+def test_a_backlit_display_is_read_whichever_way_its_digits_are_lit(kind):
+    read = READER.read(meter_photo("012345.6", look=BACKLIT[kind]), digits=6, previous=12100, meter_type="GAMA 100")
+    assert read.reading == "012345"
+    crop = READER.read(jpeg(draw_lcd("04821.7", height=70, look=BACKLIT[kind]), 80), digits=5, previous=4700)
+    assert crop.reading == "04821"
+
+
 def test_the_drum_engine_alone_does_not_read_the_display():
     """What the reader did before electronic meters: the photo of a display was never read."""
     drums = LineMeterReader()
@@ -88,6 +112,41 @@ def test_a_lit_marker_under_the_printed_zone_legend_is_recognised():
 def test_no_zone_is_said_when_the_display_shows_none():
     read = READER.read(meter_photo("023500.4"), digits=6, meter_type="GAMA 100", zone_previous=(23456, 9870))
     assert (read.reading, read.zone) == ("023500", None)
+
+
+def kabinet_recognize(argv: list[str], capsys) -> tuple[int, list[dict]]:
+    """`kabinet recognize ARGV`: its exit code and the JSON lines it printed."""
+    code = recognize.main(["recognize", *argv])
+    return code, [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_the_command_reads_a_zone_display_with_the_type_and_each_zones_previous_reading(tmp_path, capsys):
+    photo = tmp_path / "display.jpg"
+    photo.write_bytes(meter_photo("023500.4", zone=2))
+    code, lines = kabinet_recognize([str(photo), "--digits", "6", "--type", "GAMA 100", "--zones", "23456,23300"],
+                                    capsys)
+    assert code == 0
+    assert (lines[0]["reading"], lines[0]["zone"]) == ("023500", 2)
+
+
+def test_the_command_takes_the_type_and_zones_from_the_manifest(tmp_path, capsys):
+    (tmp_path / "t1.jpg").write_bytes(meter_photo("023500.4", zone=1))
+    (tmp_path / "plain.jpg").write_bytes(meter_photo("012345.6"))
+    manifest = tmp_path / "photos.csv"
+    manifest.write_text('file,digits,previous,type,zones\nt1.jpg,6,,NIK 2102,"23456,23300"\n'
+                        "plain.jpg,6,12100,NIK 2102,\n", encoding="utf-8")
+    code, lines = kabinet_recognize(["--manifest", str(manifest)], capsys)
+    assert code == 0
+    assert [(line["reading"], line.get("zone")) for line in lines] == [("023500", 1), ("012345", None)]
+    assert "zone" not in lines[1]  # a display that shows no zone: the line says none
+
+
+def test_the_command_refuses_zones_it_cannot_use(capsys):
+    with pytest.raises(SystemExit) as refused:
+        recognize.main(["recognize", "x.jpg", "--digits", "6", "--zones", "23456"])
+    assert refused.value.code == 2
+    said = capsys.readouterr().err
+    assert "--zones" in said and "2 or 3 zones" in said
 
 
 @pytest.fixture(params=CHANNELS)

@@ -31,6 +31,8 @@ class StandInReader:
             raise PhotoRejected("not_image")
         if image == b"boom":
             raise KeyError("a bug in the reader")
+        if image == b"stuck":
+            time.sleep(60)
         time.sleep(self.seconds)
         if len(image) > 1000:  # a real photo: say how much of it arrived
             return Recognition(str(len(image)), 1.0, (str(os.getpid()), str(previous)))
@@ -39,6 +41,23 @@ class StandInReader:
 
 def stand_in(seconds: float = 0.0) -> StandInReader:
     return StandInReader(seconds)
+
+
+class HoardingReader(StandInReader):
+    """A stand-in whose memory grows by `mb` MB with every photo it reads, as a real reader's did."""
+
+    def __init__(self, mb: int) -> None:
+        super().__init__()
+        self.mb = mb
+        self.kept: list[bytes] = []
+
+    def read(self, image: bytes, **request) -> Recognition:
+        self.kept.append(b"\1" * (self.mb * 2**20))  # written, so resident
+        return super().read(image, **request)
+
+
+def hoarding(mb: int) -> HoardingReader:
+    return HoardingReader(mb)
 
 
 def broken_reader() -> StandInReader:
@@ -120,6 +139,63 @@ async def test_a_photo_over_its_time_is_answered_as_failed_and_its_worker_replac
         assert time.monotonic() - started < 3
         await asyncio.sleep(0.2)
         assert not alive(stuck) and photos.pids() and photos.pids() != [stuck]
+
+
+async def settled(photos: RecognitionPool) -> None:
+    """Wait until a successor being started has taken its predecessor's place."""
+    for _ in range(400):
+        if len(photos.pids()) == photos.workers:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"workers {photos.pids()}")
+
+
+async def test_a_worker_is_replaced_after_its_share_of_photos_and_no_photo_is_lost():
+    async with pool(1, worker_photos=2) as photos:
+        answers = []
+        for n in range(5):
+            answers.append(await photos.read(str(n).encode(), digits=3))
+            await settled(photos)
+        readers = [int(answer.candidates[0]) for answer in answers]
+        assert [answer.reading for answer in answers] == ["000", "001", "002", "003", "004"]
+        assert readers[0] == readers[1] != readers[2] == readers[3] != readers[4], readers
+        await asyncio.sleep(0.5)
+        assert not any(alive(pid) for pid in readers[:4])
+        # Photos sent at once while workers are replaced: each read once, none failed.
+        many = await asyncio.gather(*(photos.read(str(n).encode(), digits=3) for n in range(5, 8)))
+        assert [answer.reading for answer in many] == ["005", "006", "007"]
+
+
+async def test_a_replaced_worker_that_dies_on_its_last_photo_leaves_one_worker_not_two():
+    async with pool(1, worker_photos=1) as photos:
+        worn = int((await photos.read(b"1")).candidates[0])  # its successor starts loading
+        last = asyncio.create_task(photos.read(b"stuck"))  # the worn worker is idle: it takes this photo
+        idle = photos._idle_workers()
+        for _ in range(500):
+            if not idle.qsize():
+                break
+            await asyncio.sleep(0.01)
+        for _ in range(400):  # the successor is ready: the worn worker only finishes its photo
+            if idle.qsize():
+                break
+            await asyncio.sleep(0.05)
+        os.kill(worn, signal.SIGKILL)
+        with pytest.raises(RecognitionFailed):
+            await asyncio.wait_for(last, 5)
+        assert (await photos.read(b"2", digits=2)).reading == "02"
+        await asyncio.sleep(1.0)  # time for a wrongly started extra worker to appear
+        assert len(photos.pids()) == 1 and worn not in photos.pids()
+
+
+async def test_a_worker_over_its_memory_bound_is_replaced():
+    async with RecognitionPool(1, make_reader=functools.partial(hoarding, 60), worker_photos=0,
+                               worker_mb=150) as photos:
+        answers = []
+        for n in range(5):
+            answers.append(await photos.read(str(n).encode(), digits=2))
+            await settled(photos)
+    assert [answer.reading for answer in answers] == ["00", "01", "02", "03", "04"]
+    assert len({answer.candidates[0] for answer in answers}) >= 2
 
 
 async def test_the_reader_refusing_a_photo_reaches_the_caller_and_a_bug_is_a_failure():
@@ -215,6 +291,11 @@ def test_the_settings_size_the_pool(monkeypatch):
     monkeypatch.setenv("KABINET_RECOGNITION_QUEUE", "5")
     chosen = recognition_pool(load_settings())
     assert (chosen.workers, chosen.queue, chosen.capacity) == (0, 5, 6)
+    assert (default.worker_photos, default.worker_mb) == (200, 0)
+    monkeypatch.setenv("KABINET_RECOGNITION_WORKER_PHOTOS", "0")
+    monkeypatch.setenv("KABINET_RECOGNITION_WORKER_MB", "700")
+    bounded = recognition_pool(load_settings())
+    assert (bounded.worker_photos, bounded.worker_mb) == (0, 700)
     monkeypatch.setenv("KABINET_RECOGNITION_WORKERS", "-1")
     with pytest.raises(SettingsError, match="KABINET_RECOGNITION_WORKERS"):
         load_settings()

@@ -5,7 +5,9 @@ through its tariff zones, each labelled `T1`/`T2`/`T3` on the display or marked 
 legend printed on the meter. The unlit segments of every digit stay faintly visible ("ghost" segments).
 
 The display is found by its glass (a solid grey-green rectangle away from the photo's edge, the segments
-holes in it), turned level, and its ink judged against the glass around it, so ghosts and glare are not ink.
+holes in it; failing that, a backlit one: blue or green, light digits on dark glass or dark digits on a bright
+backlight), turned level, and its ink judged against the glass around it, so ghosts and glare are not ink (light
+digits are turned dark first).
 The digits are the tall ink band; the decimal point is the small square at its foot, and the reading is what
 lies before it (never the digit after). The text-line models read that part, scored under what billing knows
 (lines.py), and a reading they do not agree on clearly is "not sure".
@@ -43,6 +45,9 @@ SEARCH_SIDE = 640  # the glass is searched at this size
 GREEN_OVER_BLUE = 7
 GREEN_OVER_RED = 2
 GLASS_FLOOR = 80
+# Backlit glass, blue or green: its brighter of green and blue at least this far above red, and at least this bright.
+BACKLIT_OVER_RED = 30
+BACKLIT_FLOOR = 40
 LEGEND_ABOVE = 0.16  # a zone legend is printed within twice this share of the glass's height above it
 # Types of electronic meters as billing names them (Latin or Cyrillic, any case, spaces ignored).
 ELECTRONIC_TYPES = ("nik2102", "нік2102", "ник2102", "gama", "гама", "ce10", "се10", "ce20", "се20", "ce30", "се30",
@@ -60,19 +65,41 @@ class Glass:
     """A display found in a photo, turned level: its picture and how dark each pixel is against the glass."""
 
     picture: Image.Image
-    ink: np.ndarray  # 0 = glass, 1 = a lit segment's darkness (ghosts stay low)
+    ink: np.ndarray  # 0 = glass, 1 = a lit segment's darkness (ghosts stay low; light digits count as dark)
     legend: Image.Image  # the meter's face just above the glass, where a zone legend is printed, level with it
 
 
 def find_glass(photo: Image.Image) -> Glass | None:
-    """The most display-like grey-green rectangle of the photo, cut out level; None when there is none."""
+    """The most display-like rectangle of grey-green or backlit glass in the photo, cut out level; None when there
+    is none. (The light digits of a backlit display can be grey-green themselves: the glass around them is larger.)"""
     scale = min(1.0, SEARCH_SIDE / max(photo.size))
     small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
                          Image.Resampling.BOX) if scale < 1 else photo
     rgb = np.asarray(small.filter(ImageFilter.GaussianBlur(1)), np.int16)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     greenish = (g - b >= GREEN_OVER_BLUE) & (g - r >= GREEN_OVER_RED) & (g >= GLASS_FLOOR)
-    solid = fill_holes(away_from_edge(greenish))
+    brighter = np.maximum(g, b)
+    backlit = (brighter - r >= BACKLIT_OVER_RED) & (brighter >= BACKLIT_FLOOR)
+    found = [candidate for glass in (greenish, backlit) if (candidate := _display_like(glass)) is not None]
+    if not found:
+        return None
+    _, labels, reg, angle, length, thickness = max(found, key=lambda candidate: candidate[0])
+    ys, xs = np.nonzero(labels == reg.label)
+    centre = ((xs.mean() + 0.5) / scale, (ys.mean() + 0.5) / scale)
+    size = (length / scale, thickness / scale)
+    picture = level_cut(photo, centre, size, angle)
+    # The strip above the glass: its centre LEGEND_ABOVE of the glass's thickness up from the glass's top edge.
+    up = (size[1] / 2 + LEGEND_ABOVE * size[1]) * 1.0
+    legend_centre = (centre[0] + up * math.sin(math.radians(angle)), centre[1] - up * math.cos(math.radians(angle)))
+    legend = level_cut(photo, legend_centre, (size[0], 2 * LEGEND_ABOVE * size[1]), angle)
+    return Glass(picture, ink_of(picture, light=light_digits(picture)), legend)
+
+
+def _display_like(glass: np.ndarray) -> tuple[float, np.ndarray, Region, float, float, float] | None:
+    """The most display-like region of a mask of glass-coloured pixels (solid, a long rectangle, away from the
+    edge, not steeply turned): how display-like, the labels, the region, its angle, length and thickness; None
+    when none is."""
+    solid = fill_holes(away_from_edge(glass))
     labels, regions = label(solid)
     rows, cols = solid.shape
     best: tuple[float, Region, float, float, float] | None = None
@@ -92,16 +119,16 @@ def find_glass(photo: Image.Image) -> Glass | None:
             best = (score, reg, angle, length, thickness)
     if best is None:
         return None
-    _, reg, angle, length, thickness = best
-    ys, xs = np.nonzero(labels == reg.label)
-    centre = ((xs.mean() + 0.5) / scale, (ys.mean() + 0.5) / scale)
-    size = (length / scale, thickness / scale)
-    picture = level_cut(photo, centre, size, angle)
-    # The strip above the glass: its centre LEGEND_ABOVE of the glass's thickness up from the glass's top edge.
-    up = (size[1] / 2 + LEGEND_ABOVE * size[1]) * 1.0
-    legend_centre = (centre[0] + up * math.sin(math.radians(angle)), centre[1] - up * math.cos(math.radians(angle)))
-    legend = level_cut(photo, legend_centre, (size[0], 2 * LEGEND_ABOVE * size[1]), angle)
-    return Glass(picture, ink_of(picture), legend)
+    score, reg, angle, length, thickness = best
+    return score, labels, reg, angle, length, thickness
+
+
+def light_digits(picture: Image.Image) -> bool:
+    """Are the digits lighter than the glass (a backlit display's negative)? The glass is most of the picture, so
+    its middle grey level lies nearer the dark end when the digits are light."""
+    gray = np.asarray(picture.convert("L"), np.float32)
+    darkest, middle, lightest = np.percentile(gray, [2, 50, 98])
+    return bool(lightest - middle > 1.5 * (middle - darkest))
 
 
 def level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
@@ -116,9 +143,12 @@ def level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float
                            Image.Resampling.BICUBIC)
 
 
-def ink_of(picture: Image.Image) -> np.ndarray:
-    """How dark each pixel is against the glass near it, 1 at the darkness of a lit segment."""
+def ink_of(picture: Image.Image, *, light: bool = False) -> np.ndarray:
+    """How dark each pixel is against the glass near it, 1 at the darkness of a lit segment (`light`: how light,
+    for light digits on dark glass)."""
     gray = np.asarray(picture.convert("L"), np.float32)
+    if light:
+        gray = 255.0 - gray
     reach = max(1, min(15, min(gray.shape) // 8))
     # The glass around a pixel: the brightest nearby (segments are thin), smoothed; glare lifts it too.
     glass_img = Image.fromarray(_max_filter(gray, reach).astype(np.uint8))
@@ -141,6 +171,7 @@ def _max_filter(values: np.ndarray, reach: int) -> np.ndarray:
 
 LIT = 0.5  # ink at least this dark (a share of a lit segment's darkness) is a lit segment; ghosts stay below
 GHOST_SPLIT = (0.35, 0.7)  # the bounds of a display's own split between ghost and lit darkness
+FRAME_LINE = 0.3  # lit ink touching the frame along at least this share of its side is the frame's edge
 BAND_ROWS = 0.25  # rows with at least this share of the fullest row's ink belong to the digits' band
 
 
@@ -218,6 +249,7 @@ def read_display(photo: Image.Image) -> Display | None:
     rows, cols = ink.shape
     edge_y, edge_x = max(1, round(0.04 * rows)), max(1, round(0.02 * cols))
     ink[:edge_y], ink[-edge_y:], ink[:, :edge_x], ink[:, -edge_x:] = 0, 0, 0, 0  # the glass's frame
+    _off_the_frame(ink, edge_y, edge_x)
     band = digit_band(ink)
     if band is None:
         return None
@@ -236,6 +268,18 @@ def read_display(photo: Image.Image) -> Display | None:
     digits = clean(part, pad, level)
     return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend,
                    segment_reading(ink[top:bottom, left:right] >= level) if point is not None else None)
+
+
+def _off_the_frame(ink: np.ndarray, edge_y: int, edge_x: int) -> None:
+    """Clear lines of lit ink along the cleared frame (a photo at an angle leaves the frame's edge inside the cut
+    glass, a dark line along it); digits keep their distance from the frame, and a zone label is short."""
+    rows, cols = ink.shape
+    labels, regions = label(ink >= LIT)
+    for reg in regions:
+        along_side = (reg.left <= edge_x or reg.right >= cols - 1 - edge_x) and reg.height >= FRAME_LINE * rows
+        along_top = (reg.top <= edge_y or reg.bottom >= rows - 1 - edge_y) and reg.width >= FRAME_LINE * cols
+        if along_side or along_top:
+            ink[labels == reg.label] = 0
 
 
 def zone_marker(ink: np.ndarray, band: tuple[int, int]) -> float | None:

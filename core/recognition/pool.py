@@ -6,6 +6,9 @@ At most `workers + queue` photos are accepted at once (being read or waiting for
 refused at once with RecognitionBusy, so the consumer can be told to send it again or type the reading.
 A worker that dies (killed, out of memory) or overruns the per-photo timeout is replaced, and its photo
 answered with RecognitionFailed: the flow treats that as "not read" and keeps the photo.
+A worker that has read `worker_photos` photos, or holds more than `worker_mb` MB, is replaced too, but without
+a pause and without losing a photo: its successor is started while it goes on reading, and it is retired (asked
+to end) once the successor is ready and it has answered the photo it is reading.
 """
 from __future__ import annotations
 
@@ -39,6 +42,11 @@ MAX_FAILED_STARTS = 3  # workers in a row that die while loading: then the reade
 # second, and the consumers' text turns (a few milliseconds each) must not wait behind it. At 10 a busy bot
 # process gets about ten times a busy worker's share of a core; an idle bot leaves the workers every core.
 WORKER_NICENESS = 10
+# Photos a worker reads before it is replaced, a bound on whatever grows with the photos a worker has read: with
+# onnxruntime's arena on, a worker grew from 332 to 429 MB over 400 photos (lines.py turns it off since;
+# benchmarks/worker_memory.py).
+WORKER_PHOTOS = 200
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class RecognitionBusy(Exception):
@@ -69,12 +77,14 @@ class RecognitionPool:
 
     `workers=0` reads in one thread of this process instead (a small deployment, or no spare memory).
     `make_reader` is called once in each worker; it must be picklable (a module-level function or a
-    functools.partial of one).
+    functools.partial of one). A worker is replaced after `worker_photos` photos (0: never) or once it holds
+    more than `worker_mb` MB of resident memory (0: no bound).
     """
 
     def __init__(self, workers: int | None = None, queue: int | None = None, *,
                  make_reader: Callable[[], MeterReader] = line_reader, timeout: float = READ_TIMEOUT,
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT, worker_photos: int = WORKER_PHOTOS,
+                 worker_mb: float = 0) -> None:
         self.workers = cores() if workers is None else workers
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
@@ -85,9 +95,14 @@ class RecognitionPool:
         self.make_reader = make_reader
         self.timeout = timeout
         self.start_timeout = start_timeout
+        if worker_photos < 0 or worker_mb < 0:
+            raise ValueError("worker_photos and worker_mb must be 0 or more")
+        self.worker_photos = worker_photos
+        self.worker_mb = worker_mb
         self.accepted = 0  # photos being read or waiting for a worker
         self.unavailable: str | None = None  # why no worker could load its reader
         self._processes: set[_Worker] = set()
+        self._retired: set[asyncio.Task[None]] = set()  # retired workers being waited for
         self._idle: asyncio.Queue[_Worker | None] | None = None
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._reader: MeterReader | None = None
@@ -160,7 +175,12 @@ class RecognitionPool:
             raise
         finally:
             worker.answer = None
-        if not worker.lost:
+        worker.photos += 1
+        if worker.retiring:  # its successor is ready: this was its last photo
+            self._retire(worker)
+        elif not worker.lost:
+            if worker.successor is None and not self._closing and self._worn(worker):
+                worker.successor = self._spawn(predecessor=worker)
             self._idle_workers().put_nowait(worker)
         if kind == "error":
             raise value
@@ -186,16 +206,46 @@ class RecognitionPool:
             raise RuntimeError("the pool reads photos in a thread: it has no workers")
         return self._idle
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, predecessor: _Worker | None = None) -> _Worker:
         worker = _Worker(self.make_reader, self._on_message, self._on_exit)
+        worker.predecessor = predecessor
         self._processes.add(worker)
         return worker
+
+    def _worn(self, worker: _Worker) -> bool:
+        """Has the worker read its share of photos, or grown past the memory bound?"""
+        if self.worker_photos and worker.photos >= self.worker_photos:
+            log.info("meter-photo worker %s has read %d photos: replacing it", worker.pid, worker.photos)
+            return True
+        if self.worker_mb and (held := worker.resident_mb()) > self.worker_mb:
+            log.info("meter-photo worker %s holds %.0f MB: replacing it", worker.pid, held)
+            return True
+        return False
+
+    def _retire(self, worker: _Worker) -> None:
+        """Stop an idle worker whose successor is ready, and reap it in the background."""
+        self._processes.discard(worker)
+        worker.stop()
+        waiting = asyncio.ensure_future(worker.wait(5.0))
+        self._retired.add(waiting)
+        waiting.add_done_callback(self._retired.discard)
+
+    def _successor_ready(self, worker: _Worker) -> None:
+        """A replacement has loaded its reader: its predecessor ends now if idle, else after its photo."""
+        old, worker.predecessor = worker.predecessor, None
+        if old is None or old.lost:
+            return
+        if old.answer is None:
+            self._retire(old)  # idle: it sits in the idle queue, which skips a lost worker
+        else:
+            old.retiring = True
 
     def _on_message(self, worker: _Worker, kind: str, value: Any) -> None:
         if kind == "ready":
             self._failed_starts = 0
             worker.ready.set_result(None)
             self._idle_workers().put_nowait(worker)
+            self._successor_ready(worker)
         elif kind == "unavailable":
             if self.unavailable is None:
                 self._give_up(value)
@@ -215,8 +265,14 @@ class RecognitionPool:
         if self._failed_starts >= MAX_FAILED_STARTS:
             self._give_up(f"{self._failed_starts} workers in a row stopped while loading the reader")
             return
+        successor = worker.successor
+        if successor is not None and (worker.retiring or successor.predecessor is worker):
+            successor.predecessor = None  # its successor, loading or ready, takes its place
+            return
         log.error("a meter-photo worker (pid %s) stopped with %s: starting another", worker.pid, worker.exitcode)
-        self._spawn()
+        replacement = self._spawn(predecessor=worker.predecessor)  # a successor that died loading is started again
+        if worker.predecessor is not None:
+            worker.predecessor.successor = replacement
 
     def _give_up(self, reason: str) -> None:
         """No worker can read photos (the reader cannot be built): answer every photo at once from now on."""
@@ -236,8 +292,8 @@ class RecognitionPool:
         workers = list(self._processes)
         for worker in workers:
             worker.stop()
-        if workers:
-            await asyncio.gather(*(worker.wait(5.0) for worker in workers))
+        if workers or self._retired:
+            await asyncio.gather(*(worker.wait(5.0) for worker in workers), *self._retired)
 
     def pids(self) -> list[int]:
         """The workers' process ids (for memory figures and tests)."""
@@ -270,11 +326,22 @@ class _Worker:
         self.answer: asyncio.Future[tuple[str, Any]] | None = None  # (kind, what serve() sent)
         self.lost = False
         self.exitcode: int | None = None
+        self.photos = 0  # photos answered
+        self.predecessor: _Worker | None = None  # the worn worker this one replaces once it is ready
+        self.successor: _Worker | None = None  # the worker started to replace this one
+        self.retiring = False  # its successor is ready: it ends after the photo it is reading
         self._on_message, self._on_exit = on_message, on_exit
         self.loop.add_reader(self.connection.fileno(), self._receive)
 
     def send(self, job: Job) -> None:
         self.connection.send(job)
+
+    def resident_mb(self) -> float:
+        """Its resident memory (RSS) now, in MB; 0 once it has ended."""
+        try:
+            return int(Path(f"/proc/{self.pid}/statm").read_text().split()[1]) * PAGE_MB
+        except (OSError, IndexError, ValueError):  # ended, or not Linux
+            return 0.0
 
     def _receive(self) -> None:
         try:
