@@ -288,11 +288,20 @@ class Turn:
                 self.say("contact-not-expected")
         else:
             self.say("message-unsupported")
-        if self._state_changed and not self.forgotten:
+        if not self.forgotten:
+            await self.write_state_and_turn()
+
+    async def write_state_and_turn(self) -> None:
+        """The turn's last writes: the chat's step if it changed, and the turn among the chat's recent ones."""
+        keep = self.app.kept_turns
+        kept = kept_turn(self.app.registry, self.event, self.step_at_start, self.replies, self.app.clock()) \
+            if keep else None
+        if self._state_changed and kept is not None:
+            await self.tx.save_state_and_keep_turn(self.chat.id, self.state, kept, keep)
+        elif self._state_changed:
             await self.tx.save_state(self.chat.id, self.state)
-        if self.app.kept_turns and not self.forgotten:
-            await self.tx.keep_turn(self.chat.id, kept_turn(registry, event, self.step_at_start, self.replies,
-                                                            self.app.clock()), self.app.kept_turns)
+        elif kept is not None:
+            await self.tx.keep_turn(self.chat.id, kept, keep)
 
     async def on_text(self, raw: str) -> None:
         if len(raw) > MAX_TEXT:

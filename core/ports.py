@@ -246,6 +246,10 @@ class RecentTurns(Protocol):
     async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
         """Keep the turn with the chat's last `keep` turns; the oldest beyond them is overwritten (one statement)."""
 
+    async def save_state_and_keep_turn(self, chat_id: int, state: ConversationState | None, turn: RecentTurn,
+                                       keep: int) -> None:
+        """save_state and keep_turn, a turn's last two writes, in one round trip where the database can."""
+
     async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
         """The chat's last `limit` turns taken at or after `since`, oldest first."""
 

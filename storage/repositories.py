@@ -27,10 +27,21 @@ from storage.queries_billing import BillingQueries
 from storage.queries_email import EmailQueries
 from storage.queries_services import ServiceQueries
 from storage.statements import (
-    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, FIRST_DELIVERY, KEEP_REPLACED, KEEP_TURN, LAST_READINGS,
-    LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN, READING_OF_KEY, RECENT_TURNS,
-    REPLACE_READING, SAVE_CHAT, SAVE_STATE,
+    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, CLEAR_STATE_AND_KEEP_TURN, FIRST_DELIVERY, KEEP_REPLACED,
+    KEEP_TURN, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN,
+    READING_OF_KEY, RECENT_TURNS, REPLACE_READING, SAVE_CHAT, SAVE_STATE, SAVE_STATE_AND_KEEP_TURN,
 )
+
+
+def _saved_state(chat_id: int, state: ConversationState) -> dict:
+    """The parameters of SAVE_STATE."""
+    return {"chat_id": chat_id, "step": state.step, "data": state.data, "updated_at": datetime.now(UTC)}
+
+
+def _kept_turn(chat_id: int, turn: RecentTurn, keep: int) -> dict:
+    """The parameters of KEEP_TURN."""
+    return {"chat_id": chat_id, "keep": keep, "at": turn.at, "delivery": turn.delivery, "kind": turn.kind,
+            "said": turn.said, "answered": turn.answered}
 
 
 class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries):
@@ -163,15 +174,22 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         if state is None:
             await self._run(CLEAR_STATE, {"chat_id": chat_id})
             return
-        await self._run(SAVE_STATE[self.dialect], {"chat_id": chat_id, "step": state.step, "data": state.data,
-                                                   "updated_at": datetime.now(UTC)})
+        await self._run(SAVE_STATE[self.dialect], _saved_state(chat_id, state))
 
     # ----- the chat's recent turns (core/recent_turns.py)
 
     async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
-        await self._run(KEEP_TURN[self.dialect], {
-            "chat_id": chat_id, "keep": keep, "at": turn.at, "delivery": turn.delivery, "kind": turn.kind,
-            "said": turn.said, "answered": turn.answered})
+        await self._run(KEEP_TURN[self.dialect], _kept_turn(chat_id, turn, keep))
+
+    async def save_state_and_keep_turn(self, chat_id: int, state: ConversationState | None, turn: RecentTurn,
+                                       keep: int) -> None:
+        if self.dialect != "postgresql":
+            await self.save_state(chat_id, state)
+            await self.keep_turn(chat_id, turn, keep)
+        elif state is None:
+            await self._run(CLEAR_STATE_AND_KEEP_TURN, _kept_turn(chat_id, turn, keep))
+        else:
+            await self._run(SAVE_STATE_AND_KEEP_TURN, _kept_turn(chat_id, turn, keep) | _saved_state(chat_id, state))
 
     async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
         rows = await self._run(RECENT_TURNS, {"chat_id": chat_id, "since": since, "limit": limit})

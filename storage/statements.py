@@ -103,6 +103,13 @@ def _keep_turn(dialect: str):
 
 
 KEEP_TURN = per_dialect(_keep_turn)
+# PostgreSQL: a turn that moves the chat to a step (or out of one) saves it and keeps the turn in one statement,
+# the step's write a CTE of the kept turn's: a round trip fewer than SAVE_STATE or CLEAR_STATE and KEEP_TURN.
+# (SQLite writes nothing in a WITH: it runs the two, with no network between.)
+_STATE_VALUES = {name: bindparam(name, type_=CONVERSATIONS.c[name].type) for name in ("chat_id", "step", "data",
+                                                                                      "updated_at")}
+SAVE_STATE_AND_KEEP_TURN = KEEP_TURN["postgresql"].add_cte(SAVE_STATE["postgresql"].values(_STATE_VALUES).cte("state"))
+CLEAR_STATE_AND_KEEP_TURN = KEEP_TURN["postgresql"].add_cte(CLEAR_STATE.cte("state"))
 RECENT_TURNS = (
     select(TURNS.c.at, TURNS.c.delivery, TURNS.c.kind, TURNS.c.said, TURNS.c.answered, TURNS.c.seq)
     .where(TURNS.c.chat_id == bindparam("chat_id"), TURNS.c.at >= bindparam("since"))
