@@ -164,7 +164,11 @@ class Driver:
         if connection.dialect.driver != "asyncpg" or not connection.sync_connection.get_execution_options().get(
                 OPTION, True):
             return None
-        return cls((await connection.get_raw_connection()).dbapi_connection)
+        sync = connection.sync_connection
+        # The pooled connection as it stands: awaiting get_raw_connection() costs a greenlet hand-off a turn, for
+        # the reconnection an invalidated connection needs (and only it).
+        raw = sync.connection if not sync.invalidated else await connection.get_raw_connection()
+        return cls(raw.dbapi_connection)
 
     async def run(self, prepared: Prepared, parameters: dict) -> Rows:
         adapted = self.adapted
