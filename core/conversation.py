@@ -72,6 +72,8 @@ class Kabinet:
             for language in LANGUAGES
             if self.translator.has(language, key) and command in self.registry.commands
         }
+        # The main menu in each language, made on first use: a turn's last reply carries it (its buttons are frozen).
+        self._menus: dict[str, tuple[tuple[Button, ...], ...]] = {}
 
     async def handle(self, event: Incoming) -> list[Reply]:
         """Replies to one event; they are returned only once what they announce is committed."""
@@ -186,6 +188,16 @@ class Kabinet:
         step = self.registry.steps.get(state.step) if state is not None else None
         return step is not None and step.files is not None
 
+    def menu(self, language: str) -> tuple[tuple[Button, ...], ...]:
+        """The main menu's buttons in `language`."""
+        menu = self._menus.get(language)
+        if menu is None:
+            menu = tuple(tuple(Button(self.translator(language, key), f"cmd:{command}") for command, key in row)
+                         for row in self.registry.menu)
+            if language in LANGUAGES:
+                self._menus[language] = menu
+        return menu
+
     def command_for_label(self, text: str) -> str | None:
         return self._menu_labels.get(text.casefold())
 
@@ -253,7 +265,7 @@ class Turn:
         self._state_changed = True
 
     def menu(self) -> list[list[Button]]:
-        return [[self.button(key, f"cmd:{command}") for command, key in row] for row in self.app.registry.menu]
+        return [list(row) for row in self.app.menu(self.language)]
 
     def with_menu(self) -> None:
         """Attach the main menu to the last reply, so every flow ends where the next one starts."""
