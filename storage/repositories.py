@@ -29,7 +29,8 @@ from storage.queries_services import ServiceQueries
 from storage.statements import (
     ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, CLEAR_STATE_AND_KEEP_TURN, FIRST_DELIVERY, KEEP_REPLACED,
     KEEP_TURN, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN,
-    READING_OF_KEY, RECENT_TURNS, REPLACE_READING, SAVE_CHAT, SAVE_STATE, SAVE_STATE_AND_KEEP_TURN,
+    READING_OF_KEY, RECENT_TURNS, REPLACE_KEEPING_EARLIER, REPLACE_READING, SAVE_CHAT, SAVE_STATE,
+    SAVE_STATE_AND_KEEP_TURN,
 )
 
 
@@ -326,16 +327,24 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             if new is not None:
                 ids.append(new[0])
                 continue
-            earlier = (await self._run(READING_OF_KEY, key)).one()
-            await self._run(KEEP_REPLACED, {
-                "reading_id": earlier.id, "value": earlier.value, "chat_id": earlier.chat_id,
-                "photo_id": earlier.photo_id, "submitted_at": earlier.submitted_at, "replaced_at": submitted_at,
-            })
-            await self._run(REPLACE_READING, {"reading_id": earlier.id} | submitted)
+            earlier = await self._replace_reading(key, submitted)
             ids.append(earlier.id)
             replaced[zone] = earlier.value
             replaced_at = replaced_at or earlier.submitted_at
         return Submission(ids, replaced, replaced_at)
+
+    async def _replace_reading(self, key: dict, submitted: dict):
+        """The reading of `key` kept as replaced and overwritten with `submitted`; it as it was."""
+        if self.dialect == "postgresql":
+            keyed = {f"key_{name}": value for name, value in key.items()}
+            return (await self._run(REPLACE_KEEPING_EARLIER, keyed | submitted)).one()
+        earlier = (await self._run(READING_OF_KEY, key)).one()
+        await self._run(KEEP_REPLACED, {
+            "reading_id": earlier.id, "value": earlier.value, "chat_id": earlier.chat_id,
+            "photo_id": earlier.photo_id, "submitted_at": earlier.submitted_at, "replaced_at": submitted["submitted_at"],
+        })
+        await self._run(REPLACE_READING, {"reading_id": earlier.id} | submitted)
+        return earlier
 
     # ----- photos
 

@@ -74,13 +74,37 @@ _READING_KEY = ["meter_id", "zone", "taken_on", "source"]
 # A consumer's reading: a new row, or none when the key has one already (a second submission of the day).
 NEW_READING = per_dialect(lambda dialect: insert_for(dialect)(READINGS).on_conflict_do_nothing(
     index_elements=_READING_KEY).returning(READINGS.c.id))
+
+
+def _reading_of_key(prefix: str = ""):
+    """The reading of a key, locked; its parameters named `prefix` + column."""
+    return (
+        select(READINGS.c.id, READINGS.c.value, READINGS.c.chat_id, READINGS.c.photo_id, READINGS.c.submitted_at)
+        .where(*(READINGS.c[name] == bindparam(prefix + name) for name in _READING_KEY))
+        .with_for_update()
+    )
+
+
 # A second submission of the key: the first is locked, kept as replaced (with its photo), then overwritten.
-READING_OF_KEY = (
-    select(READINGS.c.id, READINGS.c.value, READINGS.c.chat_id, READINGS.c.photo_id, READINGS.c.submitted_at)
-    .where(*(READINGS.c[name] == bindparam(name) for name in _READING_KEY))
-    .with_for_update()
-)
+READING_OF_KEY = _reading_of_key()
 KEEP_REPLACED = ReplacedReadingRow.__table__.insert()
+# PostgreSQL: READING_OF_KEY, KEEP_REPLACED and REPLACE_READING (below) in one statement, a round trip instead of
+# three, after NEW_READING found the key taken: the earlier reading locked, kept as replaced and overwritten, and
+# read back as READING_OF_KEY reads it. (A statement of its own, so it sees the row NEW_READING found committed.)
+_SUBMITTED = {name: bindparam(name, type_=READINGS.c[name].type)
+              for name in ("value", "chat_id", "submitted_at", "photo_id")}
+# (The key's parameters are named apart from the columns: the UPDATE would set a column named by a parameter.)
+_EARLIER = _reading_of_key("key_").cte("earlier")
+_KEPT_EARLIER = (
+    ReplacedReadingRow.__table__.insert()
+    .from_select(["reading_id", "value", "chat_id", "photo_id", "submitted_at", "replaced_at"],
+                 select(_EARLIER.c.id, _EARLIER.c.value, _EARLIER.c.chat_id, _EARLIER.c.photo_id,
+                        _EARLIER.c.submitted_at, _SUBMITTED["submitted_at"]))
+    .cte("kept")
+)
+_OVERWRITTEN = update(READINGS).where(READINGS.c.id == _EARLIER.c.id).values(_SUBMITTED).cte("overwritten")
+REPLACE_KEEPING_EARLIER = (select(_EARLIER.c.id, _EARLIER.c.value, _EARLIER.c.chat_id, _EARLIER.c.photo_id,
+                                  _EARLIER.c.submitted_at).add_cte(_KEPT_EARLIER).add_cte(_OVERWRITTEN))
 
 # A turn kept among the chat's last `keep` (core/recent_turns.py) in one statement: the chat's next number,
 # modulo `keep`, names the slot it takes, overwriting the oldest turn there. The chat is locked for its turn,

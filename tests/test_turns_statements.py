@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from core.messages import EventKind, Incoming
 from core.recent_turns import HIDDEN
 from storage.fast_path import Driver
+from storage.models import ReadingRow, ReplacedReadingRow
 from tests.support.demo import BOTH_PATHS
 
 pytestmark = BOTH_PATHS  # on PostgreSQL with the asyncpg fast path and without
@@ -34,8 +35,8 @@ def ending_writes(ran: list[str]) -> list[str]:
             or "INTO recent_turns" in sql]
 
 
-async def test_a_turn_that_moves_the_chat_to_a_step_or_out_of_one_keeps_itself_in_the_same_statement(
-        kabinet, demo_database, database_url, clock, monkeypatch):
+def messenger(kabinet):
+    """Sends chat c1's updates as a messenger does, each with its delivery key; returns the bot's texts."""
     keys = iter(range(1, 100))
 
     async def send(text: str | None = None, action: str | None = None) -> str:
@@ -43,7 +44,12 @@ async def test_a_turn_that_moves_the_chat_to_a_step_or_out_of_one_keeps_itself_i
                                                  text=text, action=action, language="en",
                                                  delivery_key=str(next(keys))))
         return "\n".join(reply.text for reply in handled.replies)
+    return send
 
+
+async def test_a_turn_that_moves_the_chat_to_a_step_or_out_of_one_keeps_itself_in_the_same_statement(
+        kabinet, demo_database, database_url, clock, monkeypatch):
+    send = messenger(kabinet)
     await send("/link 010000012345 Шевченко")
     assert "is linked" in await send(action="consent:yes")
     ran = statements_run(demo_database, monkeypatch)
@@ -69,3 +75,25 @@ async def test_a_turn_that_moves_the_chat_to_a_step_or_out_of_one_keeps_itself_i
                                             "[button] reading:confirm", "/balance"]
     assert [turn.delivery for turn in kept] == ["1", "2", "3", "4", "5"]
     assert "Confirm or enter it again" in kept[2].answered and "Reading of meter" in kept[3].answered
+
+
+async def test_a_second_reading_of_the_day_is_kept_and_replaced_in_one_statement_on_postgresql(
+        kabinet, demo_database, database_url, clock, monkeypatch):
+    send = messenger(kabinet)
+    await send("/link 010000012345 Шевченко")
+    await send(action="consent:yes")
+    first = clock()
+    assert "accepted: 12500" in await send("/reading 12500")
+    clock.now += timedelta(minutes=5)
+    ran = statements_run(demo_database, monkeypatch)
+    text = await send("/reading 12600")
+    assert "This replaces 12500 sent today at 10:00." in text  # the earlier reading, read back as it was
+    # The new row refused (its key taken), then the earlier one read, kept as replaced and overwritten.
+    writes = [sql for sql in ran if sql.startswith(("INSERT INTO readings", "SELECT readings.id", "WITH earlier",
+                                                    "INSERT INTO replaced_readings", "UPDATE readings"))]
+    assert len(writes) == (2 if database_url.startswith("postgresql") else 4), writes
+    async with demo_database.session() as session:
+        kept = (await session.execute(select(ReplacedReadingRow))).scalars().one()
+        reading = await session.get(ReadingRow, kept.reading_id)
+    assert (kept.value, kept.submitted_at, kept.replaced_at, kept.chat_id) == (12500, first, clock(), reading.chat_id)
+    assert (reading.value, reading.submitted_at) == (12600, clock())
