@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.chat_limit import Admission, ChatLimit
 from core.flows import STANDARD_FLOWS
-from core.flows.registry import Flow, Registry, Requirement
+from core.flows.registry import Command, Flow, Registry, Requirement
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, Payee
@@ -116,8 +116,9 @@ class Kabinet:
             before = await self._before_turn(event)
             async with self.store.transaction() as tx:
                 turn = Turn(self, tx, event, before)
+                command = self.command_of(event)
                 opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
-                                            self.clock(), self.today())
+                                            self.clock(), self.today(), summaries=bool(command and command.summaries))
                 if opened is None:
                     return Handled(Outcome.DUPLICATE, [])
                 await turn.run(*opened)
@@ -201,8 +202,24 @@ class Kabinet:
     def command_for_label(self, text: str) -> str | None:
         return self._menu_labels.get(text.casefold())
 
+    def command_of(self, event: Incoming) -> Command | None:
+        """The command the event runs whatever step the chat is in: a typed /command or menu label, a cmd: button."""
+        if event.kind is EventKind.TEXT and event.text:
+            text = event.text.strip()
+            name = command_name(text) if text.startswith("/") else self.command_for_label(text)
+        elif event.kind is EventKind.BUTTON and event.action and event.action.startswith("cmd:"):
+            name = event.action.partition(":")[2]
+        else:
+            return None
+        return self.registry.commands.get(name) if name else None
+
     def today(self) -> date:
         return self.clock().astimezone(self.timezone).date()
+
+
+def command_name(text: str) -> str:
+    """The command `/Name@bot args` names: `name` (Telegram groups append @botname)."""
+    return text[1:].partition(" ")[0].split("@", 1)[0].lower()
 
 
 def without_nul(event: Incoming) -> Incoming:
@@ -325,8 +342,7 @@ class Turn:
             return
         registry = self.app.registry
         if text.startswith("/"):
-            name, _, args = text[1:].partition(" ")
-            name = name.split("@", 1)[0].lower()  # Telegram groups append @botname
+            name, args = command_name(text), text[1:].partition(" ")[2]
             if name not in registry.commands:
                 self.say("command-unknown", command=text.split()[0][:40])
                 return

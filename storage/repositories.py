@@ -57,8 +57,9 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         self._connection = connection
         self._driver: Driver | None = None
         self._driver_checked = False
-        # (chat id, day, rows): the accounts view open_turn read, until a link or reading changes it.
-        self._accounts: tuple[int, date, list] | None = None
+        # (chat id, day, "meters" or "summaries", rows): the accounts view open_turn read, until a link or reading
+        # changes it.
+        self._accounts: tuple[int, date, str, list] | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -111,26 +112,28 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         return to_chat_and_state((await self._run(CHAT_AND_STATE, key)).one())
 
     async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
-                        at: datetime, on: date) -> tuple[Chat, ConversationState | None] | None:
+                        at: datetime, on: date, summaries: bool = False) -> tuple[Chat, ConversationState | None] | None:
         if delivery_key is None or self.dialect != "postgresql":
             # SQLite has one writer at a time: no order of locks to keep, and no round trips to save.
             if delivery_key is not None and not await self.first_delivery(channel, delivery_key, at):
                 return None
             return await self.chat_and_state(channel, external_id, language)
         key = {"channel": channel, "external_id": external_id}
-        rows = list(await self._run(OPEN_TURN, dict(key, key=delivery_key, seen_at=at, on=on)))
+        view = "summaries" if summaries else "meters"
+        rows = list(await self._run(OPEN_TURN[view], dict(key, key=delivery_key, seen_at=at, on=on)))
         if not rows[0].fresh:
             return None
         if rows[0].chat_id is None:
             return await self._first_contact(key, language)
         chat, state = to_chat_and_state(rows[0], "chat_")
-        self._accounts = (chat.id, on, [row for row in rows if row.id is not None])
+        self._accounts = (chat.id, on, view, [row for row in rows if row.id is not None])
         return chat, state
 
-    def _accounts_of(self, chat_id: int, on: date) -> list | None:
-        """The rows of the chat's accounts view read by open_turn, while nothing this turn did changed them."""
-        if self._accounts is not None and self._accounts[:2] == (chat_id, on):
-            return self._accounts[2]
+    def _accounts_of(self, chat_id: int, on: date, view: str) -> list | None:
+        """The rows of the chat's accounts view read by open_turn, if it read this one, while nothing this turn
+        did changed them."""
+        if self._accounts is not None and self._accounts[:3] == (chat_id, on, view):
+            return self._accounts[3]
         return None
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
@@ -286,13 +289,13 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         return [to_meter(row) for row in await self._run(METERS_OF, {"account_ids": list(account_ids)})]
 
     async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
-        rows = self._accounts_of(chat_id, on)
+        rows = self._accounts_of(chat_id, on, "meters")
         if rows is None:
             rows = await self._run(LINKED_METERS[self.dialect], {"chat_id": chat_id, "on": on})
         return to_linked_accounts(rows)
 
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
-        rows = self._accounts_of(chat_id, on)
+        rows = self._accounts_of(chat_id, on, "summaries")
         if rows is None:
             rows = await self._run(ACCOUNT_SUMMARIES[self.dialect], {"chat_id": chat_id, "on": on})
         return to_account_summaries(rows)

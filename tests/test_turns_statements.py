@@ -97,3 +97,24 @@ async def test_a_second_reading_of_the_day_is_kept_and_replaced_in_one_statement
         reading = await session.get(ReadingRow, kept.reading_id)
     assert (kept.value, kept.submitted_at, kept.replaced_at, kept.chat_id) == (12500, first, clock(), reading.chat_id)
     assert (reading.value, reading.submitted_at) == (12600, clock())
+
+
+async def test_a_turn_opens_with_the_accounts_view_it_reads_and_no_other(kabinet, demo_database, database_url,
+                                                                        monkeypatch):
+    send = messenger(kabinet)
+    await send("/link 010000012345 Шевченко")
+    await send(action="consent:yes")
+    ran = statements_run(demo_database, monkeypatch)
+    opened = {}
+    answers = {"/balance": "010000012345", "Balance": "010000012345", "cmd:balance": "010000012345",  # typed,
+               "/reading": "Enter the reading", "12500": "12500"}  # its menu label, its button; a reading's steps
+    for update, answer in answers.items():
+        ran.clear()
+        assert answer in await (send(action=update) if update.startswith("cmd:") else send(update)), update
+        opened[update] = [sql for sql in ran if "FROM accounts" in sql]  # the statements that read the view
+    if not database_url.startswith("postgresql"):  # SQLite opens with the chat alone, then reads the view
+        return
+    for update, statements in opened.items():
+        assert len(statements) == 1 and statements[0].startswith("WITH fresh"), update  # the opening, nothing more
+        summaries, meters = "last_payment" in statements[0], "reading_1" in statements[0]
+        assert (summaries, meters) == (("balance" in update.lower()), "balance" not in update.lower()), update
