@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.chat_limit import Admission, ChatLimit
 from core.flows import STANDARD_FLOWS
-from core.flows.registry import Flow, Registry, Requirement
+from core.flows.registry import Command, Flow, Registry, Requirement
 from core.i18n import LANGUAGES, Translator
 from core.messages import Button, EventKind, Handled, Incoming, Outcome, Reply
 from core.model import Account, Chat, ConversationState, Payee
@@ -72,6 +72,8 @@ class Kabinet:
             for language in LANGUAGES
             if self.translator.has(language, key) and command in self.registry.commands
         }
+        # The main menu in each language, made on first use: a turn's last reply carries it (its buttons are frozen).
+        self._menus: dict[str, tuple[tuple[Button, ...], ...]] = {}
 
     async def handle(self, event: Incoming) -> list[Reply]:
         """Replies to one event; they are returned only once what they announce is committed."""
@@ -114,8 +116,9 @@ class Kabinet:
             before = await self._before_turn(event)
             async with self.store.transaction() as tx:
                 turn = Turn(self, tx, event, before)
+                command = self.command_of(event)
                 opened = await tx.open_turn(event.channel, event.chat_id, turn.language, event.delivery_key,
-                                            self.clock(), self.today())
+                                            self.clock(), self.today(), summaries=bool(command and command.summaries))
                 if opened is None:
                     return Handled(Outcome.DUPLICATE, [])
                 await turn.run(*opened)
@@ -186,11 +189,37 @@ class Kabinet:
         step = self.registry.steps.get(state.step) if state is not None else None
         return step is not None and step.files is not None
 
+    def menu(self, language: str) -> tuple[tuple[Button, ...], ...]:
+        """The main menu's buttons in `language`."""
+        menu = self._menus.get(language)
+        if menu is None:
+            menu = tuple(tuple(Button(self.translator(language, key), f"cmd:{command}") for command, key in row)
+                         for row in self.registry.menu)
+            if language in LANGUAGES:
+                self._menus[language] = menu
+        return menu
+
     def command_for_label(self, text: str) -> str | None:
         return self._menu_labels.get(text.casefold())
 
+    def command_of(self, event: Incoming) -> Command | None:
+        """The command the event runs whatever step the chat is in: a typed /command or menu label, a cmd: button."""
+        if event.kind is EventKind.TEXT and event.text:
+            text = event.text.strip()
+            name = command_name(text) if text.startswith("/") else self.command_for_label(text)
+        elif event.kind is EventKind.BUTTON and event.action and event.action.startswith("cmd:"):
+            name = event.action.partition(":")[2]
+        else:
+            return None
+        return self.registry.commands.get(name) if name else None
+
     def today(self) -> date:
         return self.clock().astimezone(self.timezone).date()
+
+
+def command_name(text: str) -> str:
+    """The command `/Name@bot args` names: `name` (Telegram groups append @botname)."""
+    return text[1:].partition(" ")[0].split("@", 1)[0].lower()
 
 
 def without_nul(event: Incoming) -> Incoming:
@@ -253,7 +282,7 @@ class Turn:
         self._state_changed = True
 
     def menu(self) -> list[list[Button]]:
-        return [[self.button(key, f"cmd:{command}") for command, key in row] for row in self.app.registry.menu]
+        return [list(row) for row in self.app.menu(self.language)]
 
     def with_menu(self) -> None:
         """Attach the main menu to the last reply, so every flow ends where the next one starts."""
@@ -288,11 +317,20 @@ class Turn:
                 self.say("contact-not-expected")
         else:
             self.say("message-unsupported")
-        if self._state_changed and not self.forgotten:
+        if not self.forgotten:
+            await self.write_state_and_turn()
+
+    async def write_state_and_turn(self) -> None:
+        """The turn's last writes: the chat's step if it changed, and the turn among the chat's recent ones."""
+        keep = self.app.kept_turns
+        kept = kept_turn(self.app.registry, self.event, self.step_at_start, self.replies, self.app.clock()) \
+            if keep else None
+        if self._state_changed and kept is not None:
+            await self.tx.save_state_and_keep_turn(self.chat.id, self.state, kept, keep)
+        elif self._state_changed:
             await self.tx.save_state(self.chat.id, self.state)
-        if self.app.kept_turns and not self.forgotten:
-            await self.tx.keep_turn(self.chat.id, kept_turn(registry, event, self.step_at_start, self.replies,
-                                                            self.app.clock()), self.app.kept_turns)
+        elif kept is not None:
+            await self.tx.keep_turn(self.chat.id, kept, keep)
 
     async def on_text(self, raw: str) -> None:
         if len(raw) > MAX_TEXT:
@@ -304,8 +342,7 @@ class Turn:
             return
         registry = self.app.registry
         if text.startswith("/"):
-            name, _, args = text[1:].partition(" ")
-            name = name.split("@", 1)[0].lower()  # Telegram groups append @botname
+            name, args = command_name(text), text[1:].partition(" ")[2]
             if name not in registry.commands:
                 self.say("command-unknown", command=text.split()[0][:40])
                 return

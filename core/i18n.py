@@ -33,15 +33,29 @@ class Translator:
     def __init__(self, default_language: str = DEFAULT_LANGUAGE) -> None:
         self.default_language = default_language
         self._bundles = {language: _bundle(language) for language in LANGUAGES}
+        # A message given no arguments formats to the same text every time (the menu's ten buttons on a turn's
+        # last reply, the other buttons' labels): formatted once. Bounded: our languages and the locales' keys.
+        self._plain: dict[tuple[str, str], str] = {}
 
     def has(self, language: str, key: str) -> bool:
         return self._bundles[language].has_message(key)
 
     def __call__(self, language: str, key: str, **args: object) -> str:
+        if args:
+            return self._format(language, key, args)[0]
+        text = self._plain.get((language, key))
+        if text is None:
+            text, clean = self._format(language, key, args)
+            if clean and language in self._bundles:
+                self._plain[(language, key)] = text
+        return text
+
+    def _format(self, language: str, key: str, args: dict[str, object]) -> tuple[str, bool]:
+        """The message's text, and whether it formatted without an error (one is logged)."""
         for candidate in (language, self.default_language, DEFAULT_LANGUAGE):
             bundle = self._bundles.get(candidate)
             if bundle is not None and bundle.has_message(key):
-                shown = {name: self.text(candidate, value) if isinstance(value, Money | Month) else value
+                shown = {name: self.text(candidate, value) if isinstance(value, _WRITTEN) else value
                          for name, value in args.items()}
                 pattern = bundle.get_message(key).value
                 if pattern is None:  # a message of attributes only: nothing of ours is written so
@@ -50,7 +64,7 @@ class Translator:
                 if errors:
                     log.error("message %s in %s: %s", key, candidate, errors)
                 assert isinstance(text, str)  # a pattern formats to text (FluentNone is a missing reference's)
-                return text
+                return text, not errors
         raise KeyError(f"no message {key!r} in locales")
 
     def text(self, language: str, value: Money | Month) -> str:
@@ -91,6 +105,9 @@ class Month:
     """A billing month `YYYY-MM`, written as words: "жовтень 2026", "October 2026"."""
 
     period: str
+
+
+_WRITTEN = (Money, Month)  # the values the translator writes itself (a union built on every call cost more)
 
 
 def money(amount: Decimal) -> Money:

@@ -40,10 +40,11 @@ class Chats(Protocol):
         """Record a delivery key; False when it was recorded before (the event is a repeat)."""
 
     async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
-                        at: datetime, on: date) -> tuple[Chat, ConversationState | None] | None:
+                        at: datetime, on: date, summaries: bool = False) -> tuple[Chat, ConversationState | None] | None:
         """What an event's turn starts with: its delivery key recorded (when it has one) and the chat and
         step as `chat_and_state` gives them; None when the key was recorded before (a repeat). `on` is the
-        day the turn's account views will be asked for (a store may read them now)."""
+        day the turn's accounts view will be asked for: `linked_meters`, or with `summaries` `account_summaries`
+        (a store may read it now)."""
 
     async def forget_chat(self, chat_id: int) -> None:
         """Erase the chat, its links and state; its readings, photos and orders stay, no longer tied to it, and
@@ -245,6 +246,10 @@ class RecentTurns(Protocol):
 
     async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
         """Keep the turn with the chat's last `keep` turns; the oldest beyond them is overwritten (one statement)."""
+
+    async def save_state_and_keep_turn(self, chat_id: int, state: ConversationState | None, turn: RecentTurn,
+                                       keep: int) -> None:
+        """save_state and keep_turn, a turn's last two writes, in one round trip where the database can."""
 
     async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
         """The chat's last `limit` turns taken at or after `since`, oldest first."""

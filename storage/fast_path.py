@@ -19,6 +19,7 @@ the fast path off if they fail.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
@@ -55,30 +56,38 @@ class Rows:
         return self.one()[0]
 
 
-class Row:
-    """A row read as SQLAlchemy's Row is read here: by attribute, position or _mapping[name]."""
+class Row(tuple):
+    """A row read as SQLAlchemy's Row is read here: by attribute, position or _mapping[name].
 
-    __slots__ = ("_values", "_index")
+    Each statement has a class of its own (row_class), its columns properties over the tuple: reading a column
+    is a C call, where a __getattr__ fallback cost an attribute lookup that failed first (mapping a turn's
+    accounts view read some 60 columns so)."""
 
-    def __init__(self, values: list, index: dict[str, int]) -> None:
-        self._values = values
-        self._index = index
+    __slots__ = ()
+    _index: dict[str, int] = {}
 
     @property
-    def _mapping(self) -> Row:
-        return self
+    def _mapping(self) -> _Mapping:
+        return _Mapping(self)
 
-    def __getattr__(self, name: str):
-        try:
-            return self._values[self._index[name]]
-        except KeyError:
-            raise AttributeError(name) from None
 
-    def __getitem__(self, key: int | str):
-        return self._values[key if isinstance(key, int) else self._index[key]]
+class _Mapping:
+    """A row's columns by name."""
 
-    def __iter__(self):
-        return iter(self._values)
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Row) -> None:
+        self._row = row
+
+    def __getitem__(self, name: str):
+        return self._row[self._row._index[name]]
+
+
+def row_class(index: dict[str, int]) -> type[Row]:
+    """The Row of a statement whose columns are at `index`; a name tuple's own (count, index) stays its method,
+    as on SQLAlchemy's Row."""
+    columns = {name: property(itemgetter(position)) for name, position in index.items() if not hasattr(Row, name)}
+    return type("Row", (Row,), {"__slots__": (), "_index": index, **columns})
 
 
 class Prepared:
@@ -94,7 +103,7 @@ class Prepared:
             bind = compiled.binds[name]
             self.binds.append((bind.key, bind.effective_value, processors.get(name)))
         columns = compiled._result_columns
-        self.index = {entry.keyname: position for position, entry in enumerate(columns)}
+        self.row = row_class({entry.keyname: position for position, entry in enumerate(columns)})
         self.results = [
             (position, (lambda value, type_=entry.type: type_.process_result_value(value, dialect)))
             for position, entry in enumerate(columns) if isinstance(entry.type, TypeDecorator)
@@ -108,12 +117,15 @@ class Prepared:
         return values
 
     def rows(self, records) -> list[Row]:
+        make = self.row
+        if not self.results:
+            return [make(record) for record in records]
         rows = []
         for record in records:
             values = list(record)
             for position, process in self.results:
                 values[position] = process(values[position])
-            rows.append(Row(values, self.index))
+            rows.append(make(values))
         return rows
 
 
@@ -152,7 +164,11 @@ class Driver:
         if connection.dialect.driver != "asyncpg" or not connection.sync_connection.get_execution_options().get(
                 OPTION, True):
             return None
-        return cls((await connection.get_raw_connection()).dbapi_connection)
+        sync = connection.sync_connection
+        # The pooled connection as it stands: awaiting get_raw_connection() costs a greenlet hand-off a turn, for
+        # the reconnection an invalidated connection needs (and only it).
+        raw = sync.connection if not sync.invalidated else await connection.get_raw_connection()
+        return cls(raw.dbapi_connection)
 
     async def run(self, prepared: Prepared, parameters: dict) -> Rows:
         adapted = self.adapted

@@ -149,17 +149,21 @@ def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+# The views' labels of each zone's columns, named once rather than on every row.
+_PRICES = {prefix: [(zone, f"{prefix}price_{zone}") for zone in range(1, MAX_ZONES + 1)] for prefix in ("", "meter_")}
+_READINGS = [(zone, *(f"reading_{zone}_{name}" for name in ("value", "taken_on", "source")))
+             for zone in range(1, MAX_ZONES + 1)]
+
+
 def _prices(row, prefix: str = "") -> dict[int, Decimal]:
-    return {zone: Decimal(price) for zone in range(1, MAX_ZONES + 1)
-            if (price := row._mapping[f"{prefix}price_{zone}"]) is not None}
+    return {zone: Decimal(price) for zone, name in _PRICES[prefix] if (price := getattr(row, name)) is not None}
 
 
 def _last_readings(row) -> dict[int, MeterReading]:
     found = {}
-    for zone in range(1, MAX_ZONES + 1):
-        value, taken_on, source = (row._mapping[f"reading_{zone}_{name}"] for name in ("value", "taken_on", "source"))
-        if taken_on is not None:
-            found[zone] = MeterReading(zone, value, taken_on, source)
+    for zone, value, taken_on, source in _READINGS:
+        if (on := getattr(row, taken_on)) is not None:
+            found[zone] = MeterReading(zone, getattr(row, value), on, getattr(row, source))
     return found
 
 

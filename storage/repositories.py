@@ -27,10 +27,22 @@ from storage.queries_billing import BillingQueries
 from storage.queries_email import EmailQueries
 from storage.queries_services import ServiceQueries
 from storage.statements import (
-    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, FIRST_DELIVERY, KEEP_REPLACED, KEEP_TURN, LAST_READINGS,
-    LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN, READING_OF_KEY, RECENT_TURNS,
-    REPLACE_READING, SAVE_CHAT, SAVE_STATE,
+    ACCOUNT_SUMMARIES, CHAT_AND_STATE, CLEAR_STATE, CLEAR_STATE_AND_KEEP_TURN, FIRST_DELIVERY, KEEP_REPLACED,
+    KEEP_TURN, LAST_READINGS, LINKED_ACCOUNTS, LINKED_METERS, METERS_OF, NEW_CHAT, NEW_READING, OPEN_TURN,
+    READING_OF_KEY, RECENT_TURNS, REPLACE_KEEPING_EARLIER, REPLACE_READING, SAVE_CHAT, SAVE_STATE,
+    SAVE_STATE_AND_KEEP_TURN,
 )
+
+
+def _saved_state(chat_id: int, state: ConversationState) -> dict:
+    """The parameters of SAVE_STATE."""
+    return {"chat_id": chat_id, "step": state.step, "data": state.data, "updated_at": datetime.now(UTC)}
+
+
+def _kept_turn(chat_id: int, turn: RecentTurn, keep: int) -> dict:
+    """The parameters of KEEP_TURN."""
+    return {"chat_id": chat_id, "keep": keep, "at": turn.at, "delivery": turn.delivery, "kind": turn.kind,
+            "said": turn.said, "answered": turn.answered}
 
 
 class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries):
@@ -45,8 +57,9 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         self._connection = connection
         self._driver: Driver | None = None
         self._driver_checked = False
-        # (chat id, day, rows): the accounts view open_turn read, until a link or reading changes it.
-        self._accounts: tuple[int, date, list] | None = None
+        # (chat id, day, "meters" or "summaries", rows): the accounts view open_turn read, until a link or reading
+        # changes it.
+        self._accounts: tuple[int, date, str, list] | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -99,26 +112,28 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         return to_chat_and_state((await self._run(CHAT_AND_STATE, key)).one())
 
     async def open_turn(self, channel: str, external_id: str, language: str, delivery_key: str | None,
-                        at: datetime, on: date) -> tuple[Chat, ConversationState | None] | None:
+                        at: datetime, on: date, summaries: bool = False) -> tuple[Chat, ConversationState | None] | None:
         if delivery_key is None or self.dialect != "postgresql":
             # SQLite has one writer at a time: no order of locks to keep, and no round trips to save.
             if delivery_key is not None and not await self.first_delivery(channel, delivery_key, at):
                 return None
             return await self.chat_and_state(channel, external_id, language)
         key = {"channel": channel, "external_id": external_id}
-        rows = list(await self._run(OPEN_TURN, dict(key, key=delivery_key, seen_at=at, on=on)))
+        view = "summaries" if summaries else "meters"
+        rows = list(await self._run(OPEN_TURN[view], dict(key, key=delivery_key, seen_at=at, on=on)))
         if not rows[0].fresh:
             return None
         if rows[0].chat_id is None:
             return await self._first_contact(key, language)
         chat, state = to_chat_and_state(rows[0], "chat_")
-        self._accounts = (chat.id, on, [row for row in rows if row.id is not None])
+        self._accounts = (chat.id, on, view, [row for row in rows if row.id is not None])
         return chat, state
 
-    def _accounts_of(self, chat_id: int, on: date) -> list | None:
-        """The rows of the chat's accounts view read by open_turn, while nothing this turn did changed them."""
-        if self._accounts is not None and self._accounts[:2] == (chat_id, on):
-            return self._accounts[2]
+    def _accounts_of(self, chat_id: int, on: date, view: str) -> list | None:
+        """The rows of the chat's accounts view read by open_turn, if it read this one, while nothing this turn
+        did changed them."""
+        if self._accounts is not None and self._accounts[:3] == (chat_id, on, view):
+            return self._accounts[3]
         return None
 
     async def chat_by_id(self, chat_id: int) -> Chat | None:
@@ -163,15 +178,22 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         if state is None:
             await self._run(CLEAR_STATE, {"chat_id": chat_id})
             return
-        await self._run(SAVE_STATE[self.dialect], {"chat_id": chat_id, "step": state.step, "data": state.data,
-                                                   "updated_at": datetime.now(UTC)})
+        await self._run(SAVE_STATE[self.dialect], _saved_state(chat_id, state))
 
     # ----- the chat's recent turns (core/recent_turns.py)
 
     async def keep_turn(self, chat_id: int, turn: RecentTurn, keep: int) -> None:
-        await self._run(KEEP_TURN[self.dialect], {
-            "chat_id": chat_id, "keep": keep, "at": turn.at, "delivery": turn.delivery, "kind": turn.kind,
-            "said": turn.said, "answered": turn.answered})
+        await self._run(KEEP_TURN[self.dialect], _kept_turn(chat_id, turn, keep))
+
+    async def save_state_and_keep_turn(self, chat_id: int, state: ConversationState | None, turn: RecentTurn,
+                                       keep: int) -> None:
+        if self.dialect != "postgresql":
+            await self.save_state(chat_id, state)
+            await self.keep_turn(chat_id, turn, keep)
+        elif state is None:
+            await self._run(CLEAR_STATE_AND_KEEP_TURN, _kept_turn(chat_id, turn, keep))
+        else:
+            await self._run(SAVE_STATE_AND_KEEP_TURN, _kept_turn(chat_id, turn, keep) | _saved_state(chat_id, state))
 
     async def recent_turns(self, chat_id: int, since: datetime, limit: int) -> list[RecentTurn]:
         rows = await self._run(RECENT_TURNS, {"chat_id": chat_id, "since": since, "limit": limit})
@@ -267,13 +289,13 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
         return [to_meter(row) for row in await self._run(METERS_OF, {"account_ids": list(account_ids)})]
 
     async def linked_meters(self, chat_id: int, on: date) -> list[LinkedAccount]:
-        rows = self._accounts_of(chat_id, on)
+        rows = self._accounts_of(chat_id, on, "meters")
         if rows is None:
             rows = await self._run(LINKED_METERS[self.dialect], {"chat_id": chat_id, "on": on})
         return to_linked_accounts(rows)
 
     async def account_summaries(self, chat_id: int, on: date) -> list[AccountSummary]:
-        rows = self._accounts_of(chat_id, on)
+        rows = self._accounts_of(chat_id, on, "summaries")
         if rows is None:
             rows = await self._run(ACCOUNT_SUMMARIES[self.dialect], {"chat_id": chat_id, "on": on})
         return to_account_summaries(rows)
@@ -308,16 +330,24 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             if new is not None:
                 ids.append(new[0])
                 continue
-            earlier = (await self._run(READING_OF_KEY, key)).one()
-            await self._run(KEEP_REPLACED, {
-                "reading_id": earlier.id, "value": earlier.value, "chat_id": earlier.chat_id,
-                "photo_id": earlier.photo_id, "submitted_at": earlier.submitted_at, "replaced_at": submitted_at,
-            })
-            await self._run(REPLACE_READING, {"reading_id": earlier.id} | submitted)
+            earlier = await self._replace_reading(key, submitted)
             ids.append(earlier.id)
             replaced[zone] = earlier.value
             replaced_at = replaced_at or earlier.submitted_at
         return Submission(ids, replaced, replaced_at)
+
+    async def _replace_reading(self, key: dict, submitted: dict):
+        """The reading of `key` kept as replaced and overwritten with `submitted`; it as it was."""
+        if self.dialect == "postgresql":
+            keyed = {f"key_{name}": value for name, value in key.items()}
+            return (await self._run(REPLACE_KEEPING_EARLIER, keyed | submitted)).one()
+        earlier = (await self._run(READING_OF_KEY, key)).one()
+        await self._run(KEEP_REPLACED, {
+            "reading_id": earlier.id, "value": earlier.value, "chat_id": earlier.chat_id,
+            "photo_id": earlier.photo_id, "submitted_at": earlier.submitted_at, "replaced_at": submitted["submitted_at"],
+        })
+        await self._run(REPLACE_READING, {"reading_id": earlier.id} | submitted)
+        return earlier
 
     # ----- photos
 

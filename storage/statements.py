@@ -74,13 +74,37 @@ _READING_KEY = ["meter_id", "zone", "taken_on", "source"]
 # A consumer's reading: a new row, or none when the key has one already (a second submission of the day).
 NEW_READING = per_dialect(lambda dialect: insert_for(dialect)(READINGS).on_conflict_do_nothing(
     index_elements=_READING_KEY).returning(READINGS.c.id))
+
+
+def _reading_of_key(prefix: str = ""):
+    """The reading of a key, locked; its parameters named `prefix` + column."""
+    return (
+        select(READINGS.c.id, READINGS.c.value, READINGS.c.chat_id, READINGS.c.photo_id, READINGS.c.submitted_at)
+        .where(*(READINGS.c[name] == bindparam(prefix + name) for name in _READING_KEY))
+        .with_for_update()
+    )
+
+
 # A second submission of the key: the first is locked, kept as replaced (with its photo), then overwritten.
-READING_OF_KEY = (
-    select(READINGS.c.id, READINGS.c.value, READINGS.c.chat_id, READINGS.c.photo_id, READINGS.c.submitted_at)
-    .where(*(READINGS.c[name] == bindparam(name) for name in _READING_KEY))
-    .with_for_update()
-)
+READING_OF_KEY = _reading_of_key()
 KEEP_REPLACED = ReplacedReadingRow.__table__.insert()
+# PostgreSQL: READING_OF_KEY, KEEP_REPLACED and REPLACE_READING (below) in one statement, a round trip instead of
+# three, after NEW_READING found the key taken: the earlier reading locked, kept as replaced and overwritten, and
+# read back as READING_OF_KEY reads it. (A statement of its own, so it sees the row NEW_READING found committed.)
+_SUBMITTED = {name: bindparam(name, type_=READINGS.c[name].type)
+              for name in ("value", "chat_id", "submitted_at", "photo_id")}
+# (The key's parameters are named apart from the columns: the UPDATE would set a column named by a parameter.)
+_EARLIER = _reading_of_key("key_").cte("earlier")
+_KEPT_EARLIER = (
+    ReplacedReadingRow.__table__.insert()
+    .from_select(["reading_id", "value", "chat_id", "photo_id", "submitted_at", "replaced_at"],
+                 select(_EARLIER.c.id, _EARLIER.c.value, _EARLIER.c.chat_id, _EARLIER.c.photo_id,
+                        _EARLIER.c.submitted_at, _SUBMITTED["submitted_at"]))
+    .cte("kept")
+)
+_OVERWRITTEN = update(READINGS).where(READINGS.c.id == _EARLIER.c.id).values(_SUBMITTED).cte("overwritten")
+REPLACE_KEEPING_EARLIER = (select(_EARLIER.c.id, _EARLIER.c.value, _EARLIER.c.chat_id, _EARLIER.c.photo_id,
+                                  _EARLIER.c.submitted_at).add_cte(_KEPT_EARLIER).add_cte(_OVERWRITTEN))
 
 # A turn kept among the chat's last `keep` (core/recent_turns.py) in one statement: the chat's next number,
 # modulo `keep`, names the slot it takes, overwriting the oldest turn there. The chat is locked for its turn,
@@ -103,6 +127,13 @@ def _keep_turn(dialect: str):
 
 
 KEEP_TURN = per_dialect(_keep_turn)
+# PostgreSQL: a turn that moves the chat to a step (or out of one) saves it and keeps the turn in one statement,
+# the step's write a CTE of the kept turn's: a round trip fewer than SAVE_STATE or CLEAR_STATE and KEEP_TURN.
+# (SQLite writes nothing in a WITH: it runs the two, with no network between.)
+_STATE_VALUES = {name: bindparam(name, type_=CONVERSATIONS.c[name].type) for name in ("chat_id", "step", "data",
+                                                                                      "updated_at")}
+SAVE_STATE_AND_KEEP_TURN = KEEP_TURN["postgresql"].add_cte(SAVE_STATE["postgresql"].values(_STATE_VALUES).cte("state"))
+CLEAR_STATE_AND_KEEP_TURN = KEEP_TURN["postgresql"].add_cte(CLEAR_STATE.cte("state"))
 RECENT_TURNS = (
     select(TURNS.c.at, TURNS.c.delivery, TURNS.c.kind, TURNS.c.said, TURNS.c.answered, TURNS.c.seq)
     .where(TURNS.c.chat_id == bindparam("chat_id"), TURNS.c.at >= bindparam("since"))
@@ -208,8 +239,7 @@ ACCOUNT_SUMMARIES = per_dialect(
     lambda dialect: _of_chat(_with_last_payment_and_invoice(_ACCOUNT_ROWS, dialect == "postgresql")))
 
 # PostgreSQL: a turn's first statement records its delivery key and reads its chat (locked), its step and
-# the view of its accounts both LINKED_METERS and ACCOUNT_SUMMARIES are cut from: one round trip instead of
-# three. The chat is locked before the key is written (the join reads `chat` before the select list counts
+# the view of its accounts LINKED_METERS or ACCOUNT_SUMMARIES reads: one round trip instead of three. The chat is locked before the key is written (the join reads `chat` before the select list counts
 # `fresh`), and every turn on PostgreSQL opens with this statement, so two copies of one update wait for
 # each other on the chat, and the second finds the key taken: no lock-order deadlock. A chat's first event
 # finds no chat and takes no lock; its copy then waits on the key.
@@ -222,18 +252,26 @@ _FRESH_DELIVERY = (
     .returning(literal_column("1"))
     .cte("fresh")
 )
-_TURN_ACCOUNTS = (  # of the chat by a value, not a join: joined, the planner may build it for every chat
-    _with_last_payment_and_invoice(_with_last_readings(_ACCOUNT_ROWS, True), True)
-    .add_columns(LINKS.c.linked_at.label("link_linked_at"))
-    .where(LINKS.c.chat_id == select(_TURN_CHAT.c.id).scalar_subquery())
-    .subquery("accounts_view")
-)
-OPEN_TURN = (
-    select(select(func.count()).select_from(_FRESH_DELIVERY).scalar_subquery().label("fresh"),
-           *[column.label(f"chat_{column.name}") for column in _TURN_CHAT.c],
-           *[column for column in _TURN_ACCOUNTS.c if not column.name.startswith("link_")])
-    .select_from(select(literal(1).label("one")).subquery("one")
-                 .outerjoin(_TURN_CHAT, true())
-                 .outerjoin(_TURN_ACCOUNTS, true()))
-    .order_by(_TURN_ACCOUNTS.c.link_linked_at, _TURN_ACCOUNTS.c.id, _TURN_ACCOUNTS.c.meter_id)
-)
+def _open_turn(view):
+    """OPEN_TURN with the accounts view `view` makes of the chat's account rows."""
+    accounts = (  # of the chat by a value, not a join: joined, the planner may build it for every chat
+        view(_ACCOUNT_ROWS)
+        .add_columns(LINKS.c.linked_at.label("link_linked_at"))
+        .where(LINKS.c.chat_id == select(_TURN_CHAT.c.id).scalar_subquery())
+        .subquery("accounts_view")
+    )
+    return (
+        select(select(func.count()).select_from(_FRESH_DELIVERY).scalar_subquery().label("fresh"),
+               *[column.label(f"chat_{column.name}") for column in _TURN_CHAT.c],
+               *[column for column in accounts.c if not column.name.startswith("link_")])
+        .select_from(select(literal(1).label("one")).subquery("one")
+                     .outerjoin(_TURN_CHAT, true())
+                     .outerjoin(accounts, true()))
+        .order_by(accounts.c.link_linked_at, accounts.c.id, accounts.c.meter_id)
+    )
+
+
+# Opened with the view the turn will read (a turn reads one: /balance the summaries, the reading flows the
+# meters; the other is read by a statement of its own if asked for): computing both cost PostgreSQL a sixth more.
+OPEN_TURN = {"meters": _open_turn(lambda rows: _with_last_readings(rows, True)),
+             "summaries": _open_turn(lambda rows: _with_last_payment_and_invoice(rows, True))}

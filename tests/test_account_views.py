@@ -92,16 +92,17 @@ async def test_account_summaries_tell_the_last_payment_invoice_and_prices(demo_d
 async def test_the_views_a_turn_opens_with_are_the_views_read_alone(demo_database, tmp_path, database_url):
     chat_id = await link_all(demo_database, tmp_path)
     at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    for n, on in enumerate((NOV_30, DEC_1, OCT_31, LONG_AGO)):
+    for n, (on, summaries) in enumerate((day, summaries) for day in (NOV_30, DEC_1, OCT_31, LONG_AGO)
+                                        for summaries in (False, True)):
         async with demo_database.transaction() as tx:
             alone = (await tx.linked_meters(chat_id, on), await tx.account_summaries(chat_id, on))
         async with demo_database.transaction() as tx:
-            chat, _ = await tx.open_turn("test", "c1", "en", f"views-{n}", at, on)
+            chat, _ = await tx.open_turn("test", "c1", "en", f"views-{n}", at, on, summaries=summaries)
             assert chat.id == chat_id
             opened = (await tx.linked_meters(chat_id, on), await tx.account_summaries(chat_id, on))
             assert opened == alone, on
-            if database_url.startswith("postgresql"):
-                assert tx._accounts is not None  # read by open_turn, not again
+            if database_url.startswith("postgresql"):  # read by open_turn, not again
+                assert tx._accounts is not None and tx._accounts[2] == ("summaries" if summaries else "meters")
     async with demo_database.transaction() as tx:  # a chat without accounts
         await tx.open_turn("test", "c2", "en", "views-c2", at, NOV_30)
         other, _ = await tx.chat_and_state("test", "c2", "en")

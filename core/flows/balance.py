@@ -135,6 +135,6 @@ async def on_due_explained(turn: Turn, value: str) -> None:
 
 
 FLOW = Flow(
-    commands=(Command("balance", cmd_balance),),
+    commands=(Command("balance", cmd_balance, summaries=True),),
     actions=(Action("due", on_due_explained),),
 )

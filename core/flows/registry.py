@@ -36,6 +36,8 @@ class Command:
     handler: CommandHandler
     needs: tuple[Requirement, ...] = ()
     kept: KeptText | None = None  # how its arguments are kept among the recent turns; None: as typed
+    # It reads the accounts' summaries (account_summaries) rather than their meters: the turn opens with them.
+    summaries: bool = False
 
 
 @dataclass(frozen=True)
