@@ -21,7 +21,7 @@ from core.recognition.drums import last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
-from tests.support.pictures import draw_counter, draw_meter, jpeg, meter_font, png
+from tests.support.pictures import camera_frame, draw_counter, draw_meter, jpeg, meter_font, png
 
 READER = default_reader()
 # Both engines read the drawn counters: the text-line models (the default) and the font templates.
@@ -82,6 +82,47 @@ def test_a_drum_caught_between_two_digits_reads_as_the_lower_one_or_not_sure(rea
     for photo in (strip, draw_meter(strip, 3.0)):
         result = READER.read(jpeg(photo), digits=len(reading), previous=previous)
         assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize(("reading", "turned", "light"), [
+    ("45673", 0.7, True),  # mostly the 4 in view, arriving from below: the value is still 45673
+    ("48213", 0.8, False),
+    ("7310", 0.7, False),  # between 0 and 1
+    ("560249", 0.8, True),  # turning 9 -> 0, the drum before it not yet advanced: 560249, never 560240
+])
+def test_a_drum_turned_past_half_way_is_never_read_as_the_next_digit(reading, turned, light):
+    """The lower digit is the value; the one arriving, mostly in view, is read surely by the models."""
+    strip = draw_counter(reading, light_digits=light, turned=turned)
+    for photo in (strip, draw_meter(strip, 3.0)):
+        result = READER.read(jpeg(photo), digits=len(reading), previous=int(reading) - 150)
+        assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize(("turned", "carry"), [(0.5, 0.5), (0.3, 1.0), (0.7, 1.0), (0.8, 1.0)])
+def test_a_carry_with_the_drum_before_advanced_is_not_sure(turned, carry):
+    """1299|9->0 with the 9s and the 2 before it rolling on: 12999 (the lower value) or "not sure", never 13000 or
+    13009 (the drums before the last one already advanced: which of the two it is, the picture cannot tell)."""
+    strip = draw_counter("12999", turned=turned, carry=carry)
+    for photo in (strip, draw_meter(strip, 3.0)):
+        result = READER.read(jpeg(photo), digits=5, previous=12840)
+        assert result.reading in (None, "12999") if carry < 1 else result.reading is None, result
+
+
+@pytest.mark.parametrize(("reading", "turned"), [
+    pytest.param("45600", 0.7, marks=pytest.mark.xfail(strict=True, reason="known: the noise hides the bare drum; 45601")),
+    ("31880", 0.8),
+    ("48213", 0.7),
+])
+def test_a_dim_grey_camera_frame_of_a_turned_drum_is_not_read_wrong(reading, turned):
+    frame = camera_frame(draw_counter(reading, turned=turned, light_digits=False), light=0.3, noise=10.0)
+    result = READER.read(frame, digits=len(reading), previous=int(reading) - 150)
+    assert result.reading in (None, reading), result
+
+
+def test_a_camera_frame_is_read():
+    """The frames above are readable: with the drum whole the same frame is read."""
+    frame = camera_frame(draw_counter("45600", light_digits=False), light=0.3, noise=10.0)
+    assert READER.read(frame, digits=5, previous=45450).reading == "45600"
 
 
 @pytest.mark.parametrize("light", [True, False])

@@ -24,7 +24,7 @@ from core.recognition import Recognition
 from core.recognition.counter import counter_windows, trim_frame
 from core.recognition.detect import DETECTOR, TextDetector
 from core.recognition.decode import Allowed, Decoded, outside_log_prior, posterior, result
-from core.recognition.drums import last_drum_unsure
+from core.recognition.drums import advanced_before_last, last_drum_unsure
 from core.recognition.engine import STRIP_ASPECT, check_request, digit_counts
 from core.recognition.photo import load_photo
 from core.recognition.scene import Place, places
@@ -47,6 +47,16 @@ ACCEPT = 0.8
 # Prior of a line that goes on after the reading's digits: fraction drums that were not cut off (not red
 # enough to be found). Chosen on development sets (0, 0.02, 0.1, 0.3; benchmarks/RECOGNITION.md).
 FRACTION_PRIOR = 0.02
+# The same for a line without colour (an infrared camera at night), where red fraction drums cannot be found and
+# cut off: in the dim development frames most such lines went on past the reading (0.02, 0.1, 0.2, 0.3 tried).
+GREY_FRACTION_PRIOR = 0.1
+GREY_SPREAD = 12  # grey levels between a pixel's channels: less than this in 99 % of them is a grey line
+# The confidence a grey line's reading needs: the dim infrared frames of development seeds 11 and 12 read two
+# wrong at 0.83 and 0.85, where fraction drums go on grey after the reading (0.87 and 0.9 tried; 0.9 kept).
+GREY_ACCEPT = 0.9
+# The runner-up reading at least this share of the best one's probability: close enough to compete (see
+# advanced_before_last).
+CLOSE = 0.1
 # A red fraction drum's pixels: red at least this far above green and blue, and at least this many percent
 # of them (a beige or pinkish meter face is neither).
 RED_MARGIN = 45
@@ -181,6 +191,12 @@ def free_reading(frames: np.ndarray) -> tuple[str, float]:
     return "".join(text), confidence
 
 
+def grey(line: Image.Image) -> bool:
+    """Has the line no colour (an infrared camera at night)? Then red fraction drums cannot be told by it."""
+    pixels = np.asarray(line.convert("RGB"), np.int16)
+    return float(np.percentile(pixels.max(axis=2) - pixels.min(axis=2), 99)) < GREY_SPREAD
+
+
 def integer_drums(line: Image.Image) -> Image.Image:
     """The line without the red fraction drums at its right end, when there are some.
 
@@ -225,6 +241,9 @@ class LineMeterReader:
         self.fraction = fraction
         self.margin = margin
         self.text_thickness = TEXT_THICKNESS
+        self.grey_fraction = GREY_FRACTION_PRIOR
+        self.close = CLOSE
+        self.grey_accept = max(accept, GREY_ACCEPT)
         self._models: list[LineModel] | None = None
         self._detector: TextDetector | None = None
         self._lock = threading.Lock()
@@ -317,7 +336,8 @@ class LineMeterReader:
         share = math.log(len(windows))
         # With the digit count known, the line may go on past the reading (fraction drums not cut off); with
         # several counts tried, a short reading would explain the start of a longer one.
-        tail = self.fraction if len(windows) == 1 and fraction else 0.0
+        colourless = grey(line)
+        tail = (self.grey_fraction if colourless else self.fraction) if len(windows) == 1 and fraction else 0.0
         score = np.concatenate([
             sum(_spelling_score(f, window.table, tail) for f in frames) / len(frames) + window.prior - share
             for window in windows
@@ -325,10 +345,17 @@ class LineMeterReader:
         top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
         starts = np.cumsum([0] + [len(window.values) for window in windows])
         texts = tuple(_text(windows, starts, int(i)) for i in top)
-        decoded = result(texts[0], confidence, texts[1:], self.accept, float(score[top[0]]))
-        if decoded.recognition.reading and last_drum_unsure(line, len(texts[0]), frames):
+        evidence = float(score[top[0]])
+        runner_up = confidence * math.exp(float(score[top[1]]) - evidence) if len(top) > 1 else 0.0
+        decoded = result(texts[0], confidence, texts[1:], self.grey_accept if colourless else self.accept, evidence)
+        if decoded.recognition.reading is None:
+            return decoded
+        if last_drum_unsure(line, len(texts[0]), frames):
             # A drum caught between two digits: the models' confident reading of it is often a third digit.
-            return Decoded(Recognition(None, decoded.recognition.confidence, texts), decoded.evidence)
+            return Decoded(Recognition(None, confidence, texts), evidence)
+        if len(texts) > 1 and advanced_before_last(*texts[:2]) and runner_up >= self.close * confidence:
+            # X9 against X0: the last drum turning 9 -> 0 with the drum before it already advanced, or not.
+            return Decoded(Recognition(None, confidence, texts), evidence)
         return decoded
 
     def _read_freely(self, line: Image.Image, models: list[LineModel], counts: list[int]) -> Decoded:

@@ -5,6 +5,7 @@ import functools
 import io
 import random
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 
@@ -18,11 +19,12 @@ def meter_font(size: int):
 
 
 def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
-                 red: bool = False, turned: float = 0.0) -> Image.Image:
+                 red: bool = False, turned: float = 0.0, carry: float = 0.0) -> Image.Image:
     """A drum counter: one window per digit inside a dark frame; red: light digits on red drums (fractions).
 
     turned: how far the last drum has rolled from its digit towards the next one (0.5: the bottom half of the
-    digit above the top half of the next).
+    digit above the top half of the next). carry: how far the drums before it that a 9 -> 0 carries over have
+    rolled along (each drum showing 9 just before the last, and the drum before them).
     """
     rng = random.Random(seed)
     cell_w, gap, frame = int(height * 0.62), max(2, height // 14), max(4, height // 9)
@@ -45,7 +47,8 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
             tx = (cell_w - (box[2] - box[0])) // 2 - box[0]
             ty = step * pitch + (height - (box[3] - box[1])) // 2 - box[1]
             pen.text((tx, ty), shown, font=font, fill=ink)
-        roll = round(turned * pitch) if i == len(reading) - 1 else 0
+        carried = reading[-1] == "9" and set(reading[i + 1 : -1]) <= {"9"}
+        roll = round(turned * pitch) if i == len(reading) - 1 else round(carry * pitch) if carried else 0
         img.paste(surface.crop((0, roll, cell_w, roll + height)), (x, frame))
     return img.filter(ImageFilter.GaussianBlur(0.6))
 
@@ -63,9 +66,9 @@ def draw_meter(counter: Image.Image, angle: float) -> Image.Image:
     return face.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(40, 40, 40))
 
 
-def jpeg(img: Image.Image, **kwargs) -> bytes:
+def jpeg(img: Image.Image, quality: int = 88, **kwargs) -> bytes:
     out = io.BytesIO()
-    img.save(out, "JPEG", quality=88, **kwargs)
+    img.save(out, "JPEG", quality=quality, **kwargs)
     return out.getvalue()
 
 
@@ -116,3 +119,15 @@ def phone_meter_photo(*faces: Image.Image, angle: float = 6.0, size: tuple[int, 
         shown = shown.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(60, 60, 60))
         wall.paste(shown, (int(size[0] * 0.1) + k * width, (size[1] - shown.height) // 2))
     return jpeg(wall.filter(ImageFilter.GaussianBlur(1.2)))
+
+
+
+def camera_frame(counter: Image.Image, *, light: float = 0.3, noise: float = 10.0, seed: int = 0) -> bytes:
+    """A fixed camera's frame of a counter (640 × 480, JPEG): close on its meter face, dim, grey (infrared), noisy."""
+    face = draw_meter(counter, 2.0).convert("L")
+    frame = Image.new("L", (640, 480), 10)
+    shown = face.resize((500, round(500 * face.height / face.width)))
+    frame.paste(shown, (70, 240 - shown.height // 2))
+    grain = np.random.default_rng(seed).normal(0.0, noise, (480, 640))
+    pixels = np.clip(np.asarray(frame, np.float64) * light + grain, 0, 255).astype(np.uint8)
+    return jpeg(Image.fromarray(pixels).convert("RGB").filter(ImageFilter.GaussianBlur(0.8)), quality=70)
