@@ -366,9 +366,7 @@ class OutboxPlanRow(Base):
     kind: Mapped[str] = mapped_column(String(30))
     day: Mapped[date] = mapped_column(Date)
     notice_days: Mapped[int] = mapped_column(Integer, default=0)
-    # The last chat_accounts link (chat_id, account_id) expanded; None before the first batch.
-    after_chat_id: Mapped[int | None] = mapped_column(Id)
-    after_account_id: Mapped[int | None] = mapped_column(Id)
+    after_chat_id: Mapped[int | None] = mapped_column(Id)  # the last chat expanded; None before the first batch
     planned: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows inserted so far
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expanded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

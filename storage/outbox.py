@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, text, true, tuple_, update
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import QUIET_HOURS, Kind, OutboxMessage
@@ -59,14 +59,13 @@ def _linked_active():
     )
 
 
-def links_between(after: tuple[int, int] | None, upto: tuple[int, int] | None):
-    """The chats' links (chat_accounts) after `after` up to `upto` in their key's order, each bound optional: a batch
-    of a plan (storage/plans.py), found through the links' primary key however many there are."""
-    link = tuple_(ChatAccountRow.chat_id, ChatAccountRow.account_id)
-    return and_(
-        link > tuple_(*(literal(part) for part in after)) if after is not None else true(),
-        link <= tuple_(*(literal(part) for part in upto)) if upto is not None else true(),
-    )
+def links_between(after: int | None, upto: int | None):
+    """The chats' links (chat_accounts) of the chats after `after` up to `upto` (ids, each bound optional): a batch
+    of a plan (storage/plans.py), whole chats, found through the links' primary key however many there are. A plain
+    range of one column, which PostgreSQL estimates from its statistics: with the range as (chat_id, account_id)
+    rows it took a batch of 5,000 for a quarter of the table, and read every account and chat for it."""
+    chat = ChatAccountRow.chat_id
+    return and_(chat > after if after is not None else true(), chat <= upto if upto is not None else true())
 
 
 # Each rule plans the chats whose links `within` selects: all of them, or one batch of a plan.

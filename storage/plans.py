@@ -1,6 +1,7 @@
 """Plans of the daily reminder jobs: one row per job's run, expanded into outbox rows batch by batch.
 
-A batch is the next `batch` chats' links (chat_accounts) after the plan's cursor, in their primary key's order; the
+A batch is the chats of the next `batch` chats' links (chat_accounts) after the plan's cursor, a chat id, in the
+links' primary key's order (whole chats: a chat with many accounts may make one batch a little larger); the
 rule's INSERT … SELECT … ON CONFLICT DO NOTHING runs for those links only, with the data as it is at that moment,
 and the cursor moves on in the same short transaction. Several dispatchers expand at once safely: the plan's row is
 locked (PostgreSQL: FOR UPDATE SKIP LOCKED, another dispatcher passes it by; SQLite: one writer), and a row planned
@@ -38,23 +39,22 @@ async def expand(session: AsyncSession, plan_id: int, now: datetime, batch: int)
     plan = (await session.execute(select(OutboxPlanRow).where(OutboxPlanRow.id == plan_id))).scalar_one()
     if plan.finished_at is not None:
         return Expansion(0, True)
-    after = (plan.after_chat_id, plan.after_account_id) if plan.after_chat_id is not None else None
+    after = plan.after_chat_id
     upto = await _batch_end(session, after, batch)
     planned = await _plan_rows(session, plan, links_between(after, upto), now)
     await session.execute(update(OutboxPlanRow).where(OutboxPlanRow.id == plan_id).values(
-        after_chat_id=upto[0] if upto else plan.after_chat_id, after_account_id=upto[1] if upto else plan.after_account_id,
-        planned=OutboxPlanRow.planned + planned, expanded_at=now, finished_at=None if upto else now,
+        after_chat_id=upto if upto is not None else after, planned=OutboxPlanRow.planned + planned, expanded_at=now,
+        finished_at=None if upto is not None else now,
     ))
     return Expansion(planned, upto is None)
 
 
-async def _batch_end(session: AsyncSession, after: tuple[int, int] | None, batch: int) -> tuple[int, int] | None:
-    """The last link of the batch after `after`: the `batch`-th one; None when fewer are left (the last batch)."""
-    last = (await session.execute(
-        select(ChatAccountRow.chat_id, ChatAccountRow.account_id).where(links_between(after, None))
+async def _batch_end(session: AsyncSession, after: int | None, batch: int) -> int | None:
+    """The last chat of the batch after chat `after`: the one of the `batch`-th link; None when fewer are left."""
+    return await session.scalar(
+        select(ChatAccountRow.chat_id).where(links_between(after, None))
         .order_by(ChatAccountRow.chat_id, ChatAccountRow.account_id).offset(batch - 1).limit(1)
-    )).first()
-    return (last[0], last[1]) if last is not None else None
+    )
 
 
 async def _plan_rows(session: AsyncSession, plan: OutboxPlanRow, within, now: datetime) -> int:

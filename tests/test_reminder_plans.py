@@ -4,16 +4,20 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from alembic import command
+from sqlalchemy import event, func, insert, select, update
 
+from benchmarks.scratch import scratch_database
 from bot.metrics import OUTBOX_PLANNING, OutboxDepth
 from scheduler.jobs import Planner
 from storage.database import Database
+from storage.migrate import alembic_config, upgrade
 from storage.models import AccountRow, ChatAccountRow, ChatRow, OutboxPlanRow, OutboxRow
 from storage.scheduling import SqlOutbox
 from tests.support.admin import AUTH
 from tests.support.console import Talk, linked
-from tests.support.demo import KYIV
+from tests.support.demo import BACKENDS, KYIV
+from tests.support.schema import inspected
 from tests.support.reminders import RecordingSender, dispatcher_for, two_chats
 
 # Each daily job on a day it plans something for the demo's chats.
@@ -125,7 +129,11 @@ async def test_two_dispatchers_expanding_at_once_plan_each_chat_once(kabinet, cl
         while not (await plans(demo_database))[0][2] or await waiting(demo_database):
             await dispatcher.run_once()
 
+    inserts = []
+    event.listen(demo_database.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: inserts.append(1) if statement.startswith("INSERT INTO outbox ") else None)
     await asyncio.gather(drain(one), drain(two))
+    assert len(inserts) == 7  # the 26 links after the job's batch, 4 a batch: no batch expanded twice
     assert sorted(chat for chat, _ in sender.sent) == sorted(f"k{n}" for n in range(1, 31))
     assert sorted(chat for chat, _ in await rows_of(demo_database, "debt")) == list(range(1, 31))
     assert await plans(demo_database) == [("debt:2026-11-21", 30, True)]
@@ -215,3 +223,17 @@ async def test_unfinished_plans_are_in_the_metrics_and_the_admin_stats(kabinet, 
     assert stats["planning"] == {"debt": 1} and stats["outbox"] == {"queued": 2}
     async with demo_database.session() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_migration_0018_goes_down_and_up(backend):
+    async def tables(url: str) -> set[str]:
+        return set(await inspected(url, lambda inspector: inspector.get_table_names()))
+
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url)
+        assert "outbox_plans" in await tables(url)
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0017")
+        assert "outbox_plans" not in await tables(url) and "outbox" in await tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert "outbox_plans" in await tables(url)

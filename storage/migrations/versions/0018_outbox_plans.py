@@ -27,7 +27,6 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("notice_days", sa.Integer(), nullable=False),
         sa.Column("after_chat_id", Id, nullable=True),
-        sa.Column("after_account_id", Id, nullable=True),
         sa.Column("planned", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expanded_at", sa.DateTime(timezone=True), nullable=True),
