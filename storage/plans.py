@@ -39,6 +39,11 @@ async def expand(session: AsyncSession, plan_id: int, now: datetime, batch: int)
     plan = (await session.execute(select(OutboxPlanRow).where(OutboxPlanRow.id == plan_id))).scalar_one()
     if plan.finished_at is not None:
         return Expansion(0, True)
+    if session.bind.dialect.name == "postgresql":
+        # A batch reads 5,000 chats' rows of tables of a million: by their indexes, whatever the statistics say.
+        # They said otherwise at a million accounts (0.44 s a batch, reading whole tables; 0.11–0.13 s by index),
+        # and as the plan's own rows fill the outbox they are behind (docs/benchmarks.md, "Reminder planning").
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
     after = plan.after_chat_id
     upto = await _batch_end(session, after, batch)
     planned = await _plan_rows(session, plan, links_between(after, upto), now)
