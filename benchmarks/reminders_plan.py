@@ -3,9 +3,15 @@
     .venv/bin/python benchmarks/reminders_plan.py --backend sqlite --accounts 1000000
     .venv/bin/python benchmarks/reminders_plan.py --backend postgresql --accounts 1000000 --explain plans.txt
 
-Prints the time to generate the data (not the point) and, for each planning job, its time, the rows it
-planned and the process's peak memory. Planning is set-based (INSERT … SELECT … ON CONFLICT DO NOTHING), so
-memory should not grow with N; a second run of each job plans nothing.
+Prints the time to generate the data (not the point) and, for each daily job, on an emptied outbox:
+- whole: the baseline, the job as it was before plans: one INSERT … SELECT … ON CONFLICT DO NOTHING of every
+  chat's row in the job's transaction, and a second run of it;
+- plan: the job as it is: its plan recorded and its first batches expanded (about a second's worth), and a
+  second run, which finds the plan and plans nothing;
+- expand: the rest of the plan expanded as the dispatchers do it, batch by batch (core.notifications.PLAN_BATCH
+  links, a short transaction each, the next one when fewer than a batch of rows wait), the rows marked sent
+  between batches as the messengers would take them (not timed); its rows per second, the batches, and the
+  process's peak memory, which should not grow with N.
 
 With --explain FILE (PostgreSQL), every planning statement of both runs is run as EXPLAIN (ANALYZE, BUFFERS,
 WAL) and its plan written to FILE: the statements still insert, so the figures stay comparable, a little
@@ -18,7 +24,7 @@ import asyncio
 import resource
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,8 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, text  # noqa: E402
 
 from core.model import Outage  # noqa: E402
+from core.notifications import PLAN_BATCH  # noqa: E402
 from core.readings import ReadingWindow  # noqa: E402
 from scheduler.jobs import Planner  # noqa: E402
+from storage import outbox  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.scheduling import SqlOutbox  # noqa: E402
@@ -99,62 +107,141 @@ class Explained:
             self.out.flush()
 
 
-async def main(backend: str, n: int, explain: Path | None) -> None:
+async def main(backend: str, n: int, explain: Path | None, jobs: tuple[str, ...], whole: bool) -> None:
     async with scratch_database(backend) as url:
         await asyncio.to_thread(upgrade, url)
         database = Database(url)
         try:
-            await measure(database, backend, n, explain)
+            await measure(database, backend, n, explain, jobs, whole)
         finally:
             await database.close()
 
 
-async def measure(database: Database, backend: str, n: int, explain: Path | None = None) -> None:
+# Each job's moment, and its rule as the code before plans ran it: one INSERT of every chat's row (the baseline).
+MOMENTS = {
+    "reading-window": datetime(2026, 11, 28, 9, tzinfo=KYIV),
+    "reading-last-day": datetime(2026, 12, 3, 9, tzinfo=KYIV),
+    "invoices": datetime(2026, 11, 5, 9, tzinfo=KYIV),
+    "debts": datetime(2026, 11, 21, 9, tzinfo=KYIV),
+    "verifications": datetime(2026, 11, 21, 9, tzinfo=KYIV),
+}
+WHOLE = {
+    "reading-window": lambda session, now: outbox.plan_reading_window(session, date(2026, 11, 29), now),
+    "reading-last-day": lambda session, now: outbox.plan_reading_last_day(session, date(2026, 11, 29), now),
+    "invoices": lambda session, now: outbox.plan_invoices(session, date(2026, 10, 29), now),
+    "debts": lambda session, now: outbox.plan_debts(session, date(2026, 11, 21), now),
+    "verifications": lambda session, now: outbox.plan_verifications(session, date(2026, 11, 21), 90, now),
+}
+
+
+async def measure(database: Database, backend: str, n: int, explain: Path | None = None,
+                  jobs: tuple[str, ...] = tuple(MOMENTS), whole: bool = True) -> None:
     started = time.perf_counter()
     await generate(database, backend, n)
     print(f"{backend}: generated {n:,} accounts, chats, links, meters, invoices in {time.perf_counter() - started:.1f} s")
-    clock_at = {
-        "reading-window": datetime(2026, 11, 28, 9, tzinfo=KYIV),
-        "reading-last-day": datetime(2026, 12, 3, 9, tzinfo=KYIV),
-        "invoices": datetime(2026, 11, 5, 9, tzinfo=KYIV),
-        "debts": datetime(2026, 11, 21, 9, tzinfo=KYIV),
-        "verifications": datetime(2026, 11, 21, 9, tzinfo=KYIV),
-    }
     explained = Explained(database, explain) if explain else None
     # The server's CPU for the job (PostgreSQL): on a shared machine the wall clock also counts others' work.
     name = database.engine.url.database if backend == "postgresql" else ""
     server = (lambda: backends_cpu(name)) if name else (lambda: 0.0)
-    print(f"{'job':18} {'planned':>10} {'seconds':>9} {'rows/s':>10} {'again (s)':>10} {'peak RSS MB':>12}"
-          + (f" {'server CPU s':>13} {'again':>6}" if name else ""))
-    for job, moment in clock_at.items():
-        planner = Planner(SqlOutbox(database), ReadingWindow.parse("2,3"), KYIV,
-                          clock=lambda m=moment: m.astimezone(UTC))
-        before = await outbox_rows(database)
+    timed = Timed(server)
+    print("each cell: wall seconds" + (" / PostgreSQL CPU seconds" if name else "") + "; the outbox emptied before each")
+    print(f"{'job':18} {'planned':>10} {'whole':>13} {'again':>13} {'plan':>11} {'again':>11} {'now':>7} "
+          f"{'expand':>13} {'rows/s':>8} {'batches':>7} {'peak RSS MB':>11}")
+    for job in jobs:
+        moment = MOMENTS[job]
+        now = moment.astimezone(UTC)
+        cells = {}
+        if whole:
+            await empty_outbox(database)
+            if explained:
+                explained.job = f"{job}, whole"
+            whole_rows = await timed(whole_insert(database, job, now))
+            cells["whole"] = timed.last
+            await timed(whole_insert(database, job, now))
+            cells["whole again"] = timed.last
+        await empty_outbox(database)
+        store = SqlOutbox(database)
+        planner = Planner(store, ReadingWindow.parse("2,3"), KYIV, clock=lambda m=moment: m.astimezone(UTC))
         if explained:
             explained.job = job
-        started, cpu = time.perf_counter(), server()
-        await planner.run(job)
-        took, cpu = time.perf_counter() - started, server() - cpu
-        planned = await outbox_rows(database) - before
-        if explained:
-            explained.job = f"{job}, again"
-        started, cpu_again = time.perf_counter(), server()
-        await planner.run(job)
-        repeat, cpu_again = time.perf_counter() - started, server() - cpu_again
-        again = await outbox_rows(database) - before - planned
-        assert again == 0, f"{job} planned {again} the second time"
+        run = await timed(planner.run(job))
+        cells["plan"] = timed.last
+        again = await timed(planner.run(job))
+        assert again.planned == 0, f"{job} planned {again.planned} the second time"
+        cells["plan again"] = timed.last
+        expanded, batches, expansion = await expand_all(database, store, now, timed)
+        planned = await outbox_rows(database)
+        assert planned == run.planned + expanded, (planned, run.planned, expanded)
+        if whole:
+            assert planned == whole_rows, f"{job}: {planned} planned, {whole_rows} by the whole insert"
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{job:18} {planned:>10,} {took:>9.1f} {planned / took if took else 0:>10,.0f} {repeat:>10.1f} {peak:>12.0f}"
-              + (f" {cpu:>13.1f} {cpu_again:>6.1f}" if name else ""))
+        rate = expanded / expansion[0] if expansion[0] else 0
+        shown = {what: cell(figures, bool(name)) for what, figures in {**cells, "expand": expansion}.items()}
+        print(f"{job:18} {planned:>10,} {shown.get('whole', '-'):>13} {shown.get('whole again', '-'):>13} "
+              f"{shown['plan']:>11} {shown['plan again']:>11} {run.planned:>7,} {shown['expand']:>13} "
+              f"{rate:>8,.0f} {batches:>7} {peak:>11.0f}")
     # An outage in one of the 100 settlements: the chats it touches, found by the settlement's key.
     outage = Outage(0, "bench", "emergency", datetime(2026, 11, 21, 9, tzinfo=UTC), None, "bench", settlement="м. Н7")
     started = time.perf_counter()
     async with database.transaction() as tx:
         touched = await tx.chats_touched_by(outage)
     took = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'outage (1 place)':18} {len(touched):>10,} {took:>9.1f} {len(touched) / took if took else 0:>10,.0f} "
-          f"{'':>10} {peak:>12.0f}")
+    print(f"outage (1 place): {len(touched):,} chats in {took:.2f} s")
+
+
+class Timed:
+    """Awaits a call and keeps its wall and server CPU seconds in `last`."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.last: tuple[float, float] = (0.0, 0.0)
+
+    async def __call__(self, work):
+        started, cpu = time.perf_counter(), self.server()
+        result = await work
+        self.last = (time.perf_counter() - started, self.server() - cpu)
+        return result
+
+
+def cell(figures, server: bool) -> str:
+    """Wall seconds, and the server's CPU seconds beside them where they are measured (PostgreSQL)."""
+    if figures is None:
+        return "-"
+    wall, cpu = figures
+    return f"{wall:.2f} / {cpu:.2f}" if server else f"{wall:.2f}"
+
+
+async def whole_insert(database: Database, job: str, now: datetime) -> int:
+    """The baseline: the job's every row in one INSERT … SELECT, in the job's transaction (work_mem and all)."""
+    async with SqlOutbox(database).planning() as tx:
+        return await WHOLE[job](tx.session, now)
+
+
+async def expand_all(database: Database, store: SqlOutbox, now: datetime, timed: Timed):
+    """Expand the job's plan as the dispatchers do (a batch when fewer than a batch wait), the rows marked sent
+    between batches as the messengers would take them (not timed); rows planned, batches, (wall, CPU) of expansion."""
+    expanded, batches, wall, cpu = 0, 0, 0.0, 0.0
+    while await unfinished_plans(database):
+        expanded += await timed(store.expand_plans(now, PLAN_BATCH, PLAN_BATCH))
+        wall, cpu, batches = wall + timed.last[0], cpu + timed.last[1], batches + 1
+        async with database.engine.begin() as connection:
+            await connection.execute(text("UPDATE outbox SET status = 'sent' WHERE status = 'queued'"))
+    return expanded, batches, (wall, cpu)
+
+
+async def unfinished_plans(database: Database) -> int:
+    async with database.engine.connect() as connection:
+        return await connection.scalar(text("SELECT count(*) FROM outbox_plans WHERE finished_at IS NULL"))
+
+
+async def empty_outbox(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM outbox" if database.is_sqlite else "TRUNCATE outbox"))
+        await connection.execute(text("DELETE FROM outbox_plans"))
+    if not database.is_sqlite:
+        async with database.engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("VACUUM ANALYZE outbox"))
 
 
 async def outbox_rows(database: Database) -> int:
@@ -167,9 +254,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--jobs", default=",".join(MOMENTS), help="the daily jobs to measure, comma-separated")
+    parser.add_argument("--no-whole", action="store_true", help="skip the baseline (the whole insert of each job)")
     parser.add_argument("--explain", type=Path, metavar="FILE",
                         help="PostgreSQL: write EXPLAIN (ANALYZE, BUFFERS, WAL) of every planning statement here")
     arguments = parser.parse_args()
     if arguments.explain and arguments.backend != "postgresql":
         parser.error("--explain reads PostgreSQL's plans")
-    asyncio.run(main(arguments.backend, arguments.accounts, arguments.explain))
+    asyncio.run(main(arguments.backend, arguments.accounts, arguments.explain, tuple(arguments.jobs.split(",")),
+                     not arguments.no_whole))

@@ -320,6 +320,8 @@ class Stats(BaseModel):
     orders: dict[str, int]
     appeals: dict[str, int]
     outbox: dict[str, int]
+    planning: dict[str, int] = Field(description="daily reminder plans still being expanded into the outbox as it is "
+                                                 "sent, by kind: their chats not yet reached are in no outbox count")
 
 
 class Problem(BaseModel):

@@ -219,11 +219,12 @@ async def _jobs_run(settings: Settings, name: str, dry_run: bool) -> int:
         if name not in planner.jobs():
             print(f"kabinet jobs run: no job {name!r}; see `kabinet jobs list`", file=sys.stderr)
             return 2
-        planned, rows = await planner.run(name, dry_run=dry_run)
+        planned, rows, expanding = await planner.run(name, dry_run=dry_run)
         if name == RETENTION:
             print(f"{name}: nothing deleted (a dry run)" if dry_run else f"{name}: {planned} row(s) and file(s) deleted")
             return 0
-        print(f"{name}: {planned} message(s) {'would be' if dry_run else ''} planned".replace("  ", " "))
+        rest = " now, the rest as they are sent" if expanding else ""
+        print(f"{name}: {planned} message(s) {'would be' if dry_run else ''} planned{rest}".replace("  ", " "))
         if dry_run and rows:
             kabinet = build_kabinet(settings, database)
             async with database.transaction() as tx:
@@ -248,13 +249,14 @@ async def _outbox_status(settings: Settings) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.app import open_database
-    from storage import outbox
+    from storage import outbox, plans
 
     database = await open_database(settings)
     try:
         async with database.session() as session:
             counts = await outbox.status_counts(session)
             recent = await outbox.sent_since(session, datetime.now(UTC) - timedelta(minutes=5))
+            planning = await plans.unfinished(session)
     finally:
         await database.close()
     kinds = sorted({kind for kind, _ in counts})
@@ -265,6 +267,8 @@ async def _outbox_status(settings: Settings) -> int:
     waiting = sum(counts.get((kind, s), 0) for kind in kinds for s in ("queued", "sending"))
     rate = recent / 300
     print(f"waiting: {waiting}; sent in the last 5 minutes: {recent} ({rate:.1f}/s)")
+    if planning:  # their chats not reached yet are in no count above
+        print("still planning as they are sent: " + ", ".join(f"{kind} ({n} plan(s))" for kind, n in sorted(planning.items())))
     if waiting:
         print(f"time to drain at the current rate: {waiting / rate:.0f} s" if rate else
               "time to drain: unknown (nothing sent in the last 5 minutes)")

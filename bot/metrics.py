@@ -12,6 +12,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 import core.metrics
 from core.notifications import Kind
 
+DAILY_KINDS = (Kind.READING_WINDOW.value, Kind.READING_LAST_DAY.value, Kind.INVOICE.value, Kind.DEBT.value,
+               Kind.VERIFICATION.value)  # what daily jobs plan, as plans
+
 log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
@@ -47,6 +50,9 @@ _HISTOGRAMS = {
                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)),
 }
 OUTBOX_DEPTH = Gauge("kabinet_outbox_depth", "Outbox rows waiting to be sent, by kind", ["kind"], registry=REGISTRY)
+OUTBOX_PLANNING = Gauge("kabinet_outbox_planning",
+                        "Daily reminder plans still being expanded into the outbox as it is sent (their chats not yet "
+                        "reached are not in the depth), by kind", ["kind"], registry=REGISTRY)
 
 
 class PrometheusSink:
@@ -86,24 +92,27 @@ class OutboxDepth:
             if self._fresh(database) or not _pool_has_idle(database.engine):
                 return
             try:
-                counts = await asyncio.wait_for(self._count(database), DEPTH_TIMEOUT)
+                counts, planning = await asyncio.wait_for(self._count(database), DEPTH_TIMEOUT)
             except Exception:  # a database that is down or slow leaves the last value
                 log.warning("outbox depth not counted", exc_info=True)
                 return
             self.counted_at[database] = self.clock()
         for kind in {k.value for k in Kind} | set(counts):
             OUTBOX_DEPTH.labels(kind=kind).set(counts.get(kind, 0))
+        for kind in set(DAILY_KINDS) | set(planning):
+            OUTBOX_PLANNING.labels(kind=kind).set(planning.get(kind, 0))
 
     def _fresh(self, database) -> bool:
         counted_at = self.counted_at.get(database)
         return counted_at is not None and self.clock() - counted_at < self.every
 
     @staticmethod
-    async def _count(database) -> dict[str, int]:
+    async def _count(database) -> tuple[dict[str, int], dict[str, int]]:
         from storage.outbox import depth
+        from storage.plans import unfinished
 
         async with database.session() as session:
-            return await depth(session)
+            return await depth(session), await unfinished(session)
 
 
 def _pool_has_idle(engine) -> bool:

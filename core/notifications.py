@@ -147,6 +147,36 @@ def window_last_day(window: ReadingWindow, today: date) -> date | None:
 VERIFICATION_NOTICE_DAYS = 90
 
 
+# ----- a daily job's run, planned as one row and expanded into the outbox as it is sent
+
+PLAN_BATCH = 5000  # chats' links expanded into outbox rows in one short transaction
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """One run of a daily reminder job: its rule and the day it keys on (the window's opening for the reading
+    reminders, the first day of the invoices still news, today for debts and verifications). The job records it
+    once, by its key, and its rows are inserted batch by batch as the dispatcher sends them: a million chats are
+    not written at once, and a second run of the job finds the plan and plans nothing."""
+
+    kind: Kind
+    day: date
+    notice_days: int = 0  # verifications: how far ahead a due date is news
+    run: str = ""  # what tells apart two runs the same day that each plan anew (an import's moment)
+
+    @property
+    def key(self) -> str:
+        return ":".join(part for part in (self.kind.value, self.day.isoformat(), self.run) if part)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What expanding a plan did: the outbox rows it inserted, and whether every chat is now planned."""
+
+    planned: int
+    finished: bool
+
+
 # ----- delivery
 
 

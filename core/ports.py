@@ -19,7 +19,7 @@ from core.model import (
 from core.model import OnlinePayment  # pending_payments (issue 19.1)
 
 if TYPE_CHECKING:  # core.notifications imports this module for its annotations
-    from core.notifications import Kind, OutboxMessage
+    from core.notifications import Expansion, Kind, OutboxMessage, ReminderPlan
 
 
 class Chats(Protocol):
@@ -374,22 +374,14 @@ class OutageNotices(Outages, NoticePlanning, Protocol):
 
 
 class ReminderPlanning(OutageNotices, ServiceOrders, Protocol):
-    """One reminder job's unit of work: set-based plans into the outbox, each notice once."""
+    """One reminder job's unit of work: a daily job's plan and its first batches, the event jobs' notices; each
+    notice once."""
 
-    async def plan_reading_window(self, opening: date, at: datetime) -> int:
-        """Everyone with a meter, the day before the window opens."""
+    async def open_plan(self, plan: ReminderPlan, at: datetime) -> int | None:
+        """Record a daily job's run; its id, or None when a plan of its key was recorded before (nothing to plan)."""
 
-    async def plan_reading_last_day(self, opening: date, at: datetime) -> int:
-        """On the window's last day, those whose meters have no reading from a chat in this window."""
-
-    async def plan_invoices(self, issued_since: date, at: datetime) -> int:
-        """Invoices issued since the date, to every chat linked to their account."""
-
-    async def plan_debts(self, today: date, at: datetime) -> int:
-        """A balance owed after the latest invoice's due date; once per invoice period."""
-
-    async def plan_verifications(self, today: date, notice_days: int, at: datetime) -> int:
-        """Meters due for verification within `notice_days` (once), and expired ones (once a month)."""
+    async def expand_plan(self, plan_id: int, at: datetime, batch: int) -> Expansion:
+        """Plan the outbox rows of the plan's next `batch` chats' links, as the data is now."""
 
     async def last_order_change_notified(self) -> int:
         """The id of the last order change planned as a notice (0 for none)."""
@@ -436,6 +428,10 @@ class OutboxStore(Protocol):
                      not_before: datetime | None = None, attempts_add: int = 0) -> None:
         """As Delivery.record_delivery, in a transaction of its own."""
 
+    async def expand_plans(self, now: datetime, batch: int, ahead: int) -> int:
+        """Plan the next batches of the unfinished plans whose kind has fewer than `ahead` messages waiting, each in
+        a short transaction of its own, never one batch twice; the rows planned."""
+
     def leadership(self) -> Leadership: ...
 
     async def prune_outbox(self, before: datetime, batch: int) -> int:
@@ -452,3 +448,6 @@ class OutboxStore(Protocol):
 
     async def prune_recent_turns(self, before: datetime, batch: int) -> int:
         """Chats' recent turns taken before `before`."""
+
+    async def prune_plans(self, before: datetime, batch: int) -> int:
+        """Daily jobs' plans finished before `before`."""

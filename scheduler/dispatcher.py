@@ -4,6 +4,9 @@ Rows are claimed in small batches (FOR UPDATE SKIP LOCKED on PostgreSQL, so seve
 work) and each is recorded right after it is sent: a crash between sending and recording can resend at
 most the message in flight; rows claimed but not sent return to the queue when their lease expires.
 
+A daily job's plan (core.notifications.ReminderPlan) is expanded here, batch by batch, whenever fewer than
+`plan_ahead` of its kind's rows wait: its rows stay a little ahead of the messengers' pace, never a million at once.
+
 A notice the chat also takes by e-mail has a row of its own (`via` core.mailing.EMAIL), planned when the chat's
 row is first handled: it goes through the mailer at the e-mail pace, and is retried or refused on its own.
 """
@@ -20,7 +23,7 @@ from zoneinfo import ZoneInfo
 from core import metrics
 from core.i18n import Translator
 from core.notifications import (
-    QUIET_HOURS, ChatUnreachable, DeliveryError, Kind, MailboxRefused, OutboxMessage, RetryAfter, Sender,
+    PLAN_BATCH, QUIET_HOURS, ChatUnreachable, DeliveryError, Kind, MailboxRefused, OutboxMessage, RetryAfter, Sender,
     TransientFailure, quiet_until, render, wants,
 )
 from core.mailing import EMAIL, EMAIL_SWITCH, mailed, notice_email
@@ -69,6 +72,8 @@ class Dispatcher:
     pace: Pace = field(default_factory=LocalPace)
     payee: Payee | None = None  # the utility's payment details: a debt reminder carries the Pay buttons
     mailer: Mailer | None = None  # None: no e-mail is configured, so nothing is queued for it (core/mailing.py)
+    plan_batch: int = PLAN_BATCH  # chats' links of a plan expanded in one transaction
+    plan_ahead: int = PLAN_BATCH  # a plan's next batch is expanded when fewer of its kind's rows wait
 
     def __post_init__(self) -> None:
         self.stats = DispatchStats()
@@ -90,7 +95,11 @@ class Dispatcher:
                     pass
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were dealt with."""
+        """Expand the plans running short, claim one batch and deliver it; returns how many rows were dealt with."""
+        try:
+            await self.store.expand_plans(self.clock(), self.plan_batch, self.plan_ahead)
+        except Exception:  # what is planned already is still sent
+            log.exception("expanding the reminder plans failed")
         rows = await self.store.claim(self.clock(), self.batch, self.lease)
         if not rows:
             return 0

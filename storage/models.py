@@ -356,6 +356,23 @@ class OutboxRow(Base):
     via: Mapped[str | None] = mapped_column(String(10))
 
 
+class OutboxPlanRow(Base):
+    """A daily reminder job's run (core.notifications.ReminderPlan): its rule and parameters, and how far its rows
+    are expanded into the outbox, in the order of the chats' links (storage/plans.py)."""
+
+    __tablename__ = "outbox_plans"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # a second run of the job finds it
+    kind: Mapped[str] = mapped_column(String(30))
+    day: Mapped[date] = mapped_column(Date)
+    notice_days: Mapped[int] = mapped_column(Integer, default=0)
+    after_chat_id: Mapped[int | None] = mapped_column(Id)  # the last chat expanded; None before the first batch
+    planned: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows inserted so far
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expanded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class ServiceRow(Base):
     """A service of the utility's catalogue (services.csv); kept when withdrawn (offered false), so its orders keep
     their name."""

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.readings import CHAT_SOURCES
+from storage import plans
 from storage.models import (
     AccountRow, AppealRow, ChatAccountRow, ChatRow, MeterRow, OutageRow, OutboxRow, PhotoRow, ReadingRow,
     ReplacedReadingRow, ServiceOrderEventRow, ServiceOrderRow, stored_node_key, stored_place_key,
@@ -178,4 +179,5 @@ async def stats(session: AsyncSession, day_start: datetime, window_start: dateti
         "orders": await _counts(session, ServiceOrderRow.status),
         "appeals": await _counts(session, AppealRow.status),
         "outbox": await _counts(session, OutboxRow.status),
+        "planning": await plans.unfinished(session),
     }

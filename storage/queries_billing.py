@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 
 from core.model import Invoice, MeterReading, OnlinePayment, Payment
 from storage.mappers import to_invoice, to_payment
@@ -39,16 +39,17 @@ def sums_since_balance():
     return invoiced, paid + pending
 
 
-def sums_since_balance_of_all(statement):
+def sums_since_balance_of_all(statement, accounts=None):
     """`statement` (which selects from the accounts table) outer joined to sums_since_balance of every account at
     once, and those two sums: three grouped subqueries rather than three lookups per account, for a reminder job
-    that reads a million accounts."""
+    that reads a million accounts. `accounts`, a select of account ids, limits the sums to those (a batch)."""
     owner = AccountRow.__table__.alias("owner")
     sums = []
     for table, counted in _counted_since_balance(owner):
         grouped = (
             select(table.c.account_id, func.sum(table.c.amount).label("amount"))
             .join(owner, owner.c.id == table.c.account_id).where(counted)
+            .where(owner.c.id.in_(accounts) if accounts is not None else true())
             .group_by(table.c.account_id).subquery(f"{table.name}_since")
         )
         statement = statement.outerjoin(grouped, grouped.c.account_id == AccountRow.id)

@@ -16,7 +16,9 @@ from sqlalchemy.orm import aliased
 
 from core.notifications import Kind
 from storage.database import Database
-from storage.models import DeliveryRow, LinkAttemptRow, OutboxRow, PhotoRow, RecentTurnRow, ServiceOrderFileRow
+from storage.models import (
+    DeliveryRow, LinkAttemptRow, OutboxPlanRow, OutboxRow, PhotoRow, RecentTurnRow, ServiceOrderFileRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,11 @@ async def prune_deliveries(database: Database, before: datetime, batch: int) -> 
 async def prune_recent_turns(database: Database, before: datetime, batch: int) -> int:
     """Chats' recent turns taken before `before` (core/recent_turns.py keeps them a week)."""
     return await _prune_by_time(database, RecentTurnRow, RecentTurnRow.at, before, batch)
+
+
+async def prune_plans(database: Database, before: datetime, batch: int) -> int:
+    """Reminder plans finished before `before`; an unfinished one stays, whatever its age."""
+    return await _prune_by_time(database, OutboxPlanRow, OutboxPlanRow.finished_at, before, batch)
 
 
 async def prune_photos(database: Database, before: datetime, batch: int) -> int:

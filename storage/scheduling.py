@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
 from core.mailing import EMAIL
-from core.notifications import Kind, OutboxMessage
-from storage import outbox, retention
+from core.notifications import Expansion, Kind, OutboxMessage, ReminderPlan
+from storage import outbox, plans, retention
 from storage.database import Database
 from storage.repositories import SqlTransaction
 
@@ -27,20 +27,11 @@ class SqlOutboxTransaction(SqlTransaction):
     """A unit of work of the scheduler (a reminder job, one message's delivery, an operator's change): a
     consumer's Transaction and the outbox's own statements, on one ORM session."""
 
-    async def plan_reading_window(self, opening: date, at: datetime) -> int:
-        return await outbox.plan_reading_window(self.session, opening, at)
+    async def open_plan(self, plan: ReminderPlan, at: datetime) -> int | None:
+        return await plans.open_plan(self.session, plan, at)
 
-    async def plan_reading_last_day(self, opening: date, at: datetime) -> int:
-        return await outbox.plan_reading_last_day(self.session, opening, at)
-
-    async def plan_invoices(self, issued_since: date, at: datetime) -> int:
-        return await outbox.plan_invoices(self.session, issued_since, at)
-
-    async def plan_debts(self, today: date, at: datetime) -> int:
-        return await outbox.plan_debts(self.session, today, at)
-
-    async def plan_verifications(self, today: date, notice_days: int, at: datetime) -> int:
-        return await outbox.plan_verifications(self.session, today, notice_days, at)
+    async def expand_plan(self, plan_id: int, at: datetime, batch: int) -> Expansion:
+        return await plans.expand(self.session, plan_id, at, batch)
 
     async def last_order_change_notified(self) -> int:
         return await outbox.last_subject_period(self.session, Kind.ORDER)
@@ -95,6 +86,9 @@ class SqlOutbox:
             await tx.record_delivery(message_id, status, now=now, outcome=outcome, not_before=not_before,
                                      attempts_add=attempts_add)
 
+    async def expand_plans(self, now: datetime, batch: int, ahead: int) -> int:
+        return await plans.expand_due(self.database, now, batch, ahead)
+
     def leadership(self) -> AdvisoryLock:
         return AdvisoryLock(self.database)
 
@@ -112,6 +106,9 @@ class SqlOutbox:
 
     async def prune_recent_turns(self, before: datetime, batch: int) -> int:
         return await retention.prune_recent_turns(self.database, before, batch)
+
+    async def prune_plans(self, before: datetime, batch: int) -> int:
+        return await retention.prune_plans(self.database, before, batch)
 
 
 class AdvisoryLock:

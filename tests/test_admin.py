@@ -609,6 +609,7 @@ async def test_stats_count_accounts_chats_readings_orders_appeals_and_the_outbox
         "orders": {"sent": 1},
         "appeals": {"new": 1},
         "outbox": {"queued": 2},
+        "planning": {},
     }
     clock.set(2026, 11, 15, 10, 0)
     assert (await (await admin.get("/admin/stats", headers=AUTH)).json())["readings"]["window"] is None

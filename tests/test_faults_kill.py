@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.jobs import Planner
-from storage.models import OutboxRow
+from storage.models import OutboxPlanRow, OutboxRow
 from storage.scheduling import SqlOutbox
 from tests.support.demo import BACKENDS, KYIV
 from tests.support.faults import SlowBotAPI, debt_day, link_telegram_chats
@@ -125,3 +125,44 @@ async def test_a_dispatcher_killed_mid_run_is_taken_over_and_sends_each_message_
     repeats = sum(delivered.values()) - CHATS
     assert repeats <= 1, delivered.most_common(3)
     assert len(slow_api.delivered()) > delivered_before
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="a multi-process fault; this run is SQLite only")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_process_killed_while_expanding_a_plan_is_followed_by_one_that_continues_it(
+        kabinet, demo_database, database_url, clock, slow_api, tmp_path):
+    """A daily job's plan, expanded 4 chats at a time by the dispatching processes: the first is killed with the plan
+    half expanded, a restarted one plans and sends the rest; each chat gets its reminder, at most one twice."""
+    chats = await link_telegram_chats(kabinet, CHATS)
+    clock.now = debt_day()
+    run = await Planner(SqlOutbox(demo_database), kabinet.window, KYIV, clock, plan_batch=4, first_expansion=0).run("debts")
+    assert (run.planned, run.expanding) == (4, True)
+    offset = (debt_day() - datetime.now(UTC)).total_seconds()
+    args = [database_url, slow_api.base, TOKEN, str(offset), str(LEASE), "4"]
+
+    async with Child(args, tmp_path / "first.log") as first, Child(args, tmp_path / "second.log") as second:
+        await first.go()
+        await slow_api.wait_until(lambda: len(slow_api.delivered()) >= KILL_AFTER or not first.alive, TIMEOUT)
+        assert first.alive, first.log.read_text(errors="replace")[-3000:]
+        first.process.send_signal(signal.SIGKILL)
+        assert await asyncio.wait_for(first.process.wait(), 30) == -signal.SIGKILL
+        async with demo_database.session() as session:
+            planned, finished = (await session.execute(select(OutboxPlanRow.planned, OutboxPlanRow.finished_at))).one()
+        assert KILL_AFTER <= planned < CHATS and finished is None  # killed half way through the plan
+
+        await second.go()
+
+        async def all_sent() -> bool:
+            assert second.alive, second.log.read_text(errors="replace")[-3000:]
+            return (await statuses(demo_database))["sent"] == CHATS
+
+        await wait_until(all_sent, TIMEOUT, 0.1)
+        second.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.process.wait(), 30) == 0
+
+    delivered = Counter(slow_api.delivered())
+    assert set(delivered) == set(chats)
+    assert sum(delivered.values()) - CHATS <= 1, delivered.most_common(3)
+    async with demo_database.session() as session:
+        assert (await session.execute(select(OutboxPlanRow.planned, OutboxPlanRow.finished_at.is_not(None)))).one() \
+            == (CHATS, True)

@@ -89,7 +89,7 @@ async def test_invoice_debt_and_verification_rules(kabinet, planner, clock, demo
 async def test_dry_run_plans_nothing(kabinet, planner, clock, demo_database, tmp_path):
     await two_chats(kabinet, tmp_path)
     clock.set(2026, 11, 28, 9, 0)
-    planned, rows = await planner.run("reading-window", dry_run=True)
+    planned, rows, _ = await planner.run("reading-window", dry_run=True)
     assert planned == 3 and len(rows) == 3
     assert await outbox_rows(demo_database) == []
     # What `kabinet jobs run --dry-run` prints is read from the rows after the job's session is gone (issue 18.7).

@@ -96,7 +96,7 @@ async def test_the_retention_job_deletes_what_is_older_than_each_period_and_keep
     # A batch of 2 makes every table take several batches.
     retention = Retention(media_sweep=partial(sweep, media), batch=2)
     planner = Planner(SqlOutbox(database), None, KYIV, clock=lambda: NOW, retention=retention)
-    deleted, _ = await planner.run("retention")
+    deleted = (await planner.run("retention")).planned
 
     async with database.session() as session:
         periods = set(await session.scalars(select(OutboxRow.period)))

@@ -36,7 +36,7 @@ def dispatcher_for(database, kabinet: Kabinet, clock, sender, channel: str = "co
 async def notices_to(chat: ChatDriver, job: str, kabinet: Kabinet, database, clock) -> int:
     """Plan a reminder job into the outbox and deliver it through the chat's own channel; returns the
     number planned. The chat reads what came with `await chat.arrived()`."""
-    planned, _ = await Planner(SqlOutbox(database), kabinet.window, kabinet.timezone, clock).run(job)
+    planned = (await Planner(SqlOutbox(database), kabinet.window, kabinet.timezone, clock).run(job)).planned
     await dispatcher_for(database, kabinet, clock, chat.sender, chat.channel).run_once()
     return planned
 
