@@ -221,7 +221,7 @@ def main() -> int:
     ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
     ap.add_argument("--levels", default="strip,scene",
-                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene, photo, frame")
+                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene, photo, telegram, frame")
     ap.add_argument("--fraction", type=float, default=FRACTION_PRIOR,
                     help="prior of a line going on past the reading (fraction drums not cut off)")
     ap.add_argument("--limit", type=int, default=None)
