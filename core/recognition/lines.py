@@ -344,17 +344,15 @@ class LineMeterReader:
         # With the digit count known, the line may go on past the reading (fraction drums not cut off); with
         # several counts tried, a short reading would explain the start of a longer one.
         tail = self.fraction if len(windows) == 1 and fraction else 0.0
-        prior = np.concatenate([window.prior - share for window in windows])
-        each = [np.concatenate([_spelling_score(f, window.table, tail) for window in windows]) + prior for f in frames]
-        score = sum(each) / len(each)
+        score = np.concatenate([
+            sum(_spelling_score(f, window.table, tail) for f in frames) / len(frames) + window.prior - share
+            for window in windows
+        ])
         top, confidence = posterior(score, [outside_log_prior(window.digits) - share for window in windows])
         starts = np.cumsum([0] + [len(window.values) for window in windows])
         texts = tuple(_text(windows, starts, int(i)) for i in top)
         decoded = result(texts[0], confidence, texts[1:], self.accept, float(score[top[0]]))
-        # A reading one model alone would not put first is not given: on whole photos the models' average was
-        # then sometimes just over ACCEPT and wrong (a last digit, a fraction drum; photo seed 12 of development).
-        unagreed = any(int(np.argmax(model)) != int(top[0]) for model in each)
-        if decoded.recognition.reading and (unagreed or last_drum_unsure(line, len(texts[0]), frames)):
+        if decoded.recognition.reading and last_drum_unsure(line, len(texts[0]), frames):
             # A drum caught between two digits: the models' confident reading of it is often a third digit.
             return Decoded(Recognition(None, decoded.recognition.confidence, texts), decoded.evidence)
         return decoded
