@@ -74,7 +74,7 @@ def load_photo(data: bytes) -> Image.Image:
     Nothing after the decoder copies the full-size picture: a JPEG is decoded at 1/2..1/8 scale, a PNG or
     WebP is shrunk right after decoding, and only the small picture is converted and turned.
     """
-    return _decoded(data, WORKING_SIDE, _shrunk_rgb)
+    return _decoded(data, WORKING_SIDE, _draft_box, _shrunk_rgb)
 
 
 def load_detail(data: bytes) -> Image.Image:
@@ -83,11 +83,12 @@ def load_detail(data: bytes) -> Image.Image:
     A JPEG is decoded at its decoder's smallest scale that keeps DETAIL_SIDE (a 12 MP photo whole, a 48 MP one at
     half), a PNG or WebP reduced by a whole factor; the bounds are load_photo's.
     """
-    return _decoded(data, DETAIL_SIDE, _reduced_rgb)
+    return _decoded(data, DETAIL_SIDE, _whole_factor_box, _reduced_rgb)
 
 
-def _decoded(data: bytes, side: int, shrink: Callable[[Image.Image, int], Image.Image]) -> Image.Image:
-    """The photo decoded (a JPEG at the smallest scale keeping `side`), shrunk to `side` by `shrink`, upright."""
+def _decoded(data: bytes, side: int, draft: Callable[[tuple[int, int], int], tuple[int, int]],
+             shrink: Callable[[Image.Image, int], Image.Image]) -> Image.Image:
+    """The photo decoded (a JPEG at the scale `draft` asks for), shrunk to `side` by `shrink`, upright."""
     if not data:
         raise PhotoRejected("empty")
     if len(data) > MAX_BYTES:
@@ -112,7 +113,7 @@ def _decoded(data: bytes, side: int, shrink: Callable[[Image.Image, int], Image.
         if isinstance(img, JpegImageFile) and _held_coefficients(img, data) > MAX_JPEG_COEFFICIENT_BYTES:
             raise PhotoRejected("too_large")
         if img.format == "JPEG":
-            img.draft("RGB", _draft_box(img.size, side))
+            img.draft("RGB", draft(img.size, side))
         try:
             img.load()
             orientation = img.getexif().get(_ORIENTATION, 1)
@@ -154,6 +155,14 @@ def _draft_box(size: tuple[int, int], side: int = WORKING_SIDE) -> tuple[int, in
     """The smallest size to ask of the JPEG decoder so that the longest side still reaches `side`."""
     scale = side / max(size)
     return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+
+
+def _whole_factor_box(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size to ask of the JPEG decoder for its largest scale (1, 1/2, 1/4, 1/8) within `side`, or 1/8."""
+    factor = 1
+    while factor < 8 and max(size) > side * factor:
+        factor *= 2
+    return math.ceil(size[0] / factor), math.ceil(size[1] / factor)
 
 
 def _shrunk_rgb(img: Image.Image, side: int = WORKING_SIDE) -> Image.Image:
