@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.recognition.lines import LineMeterReader
 from storage.exchange import submitted_readings
-from tests.support.pictures import draw_face, phone_meter_photo
+from tests.support.pictures import draw_face, phone_meter_photo, shadowed
 from tests.support.drivers import link_demo_account
 
 
@@ -31,6 +31,14 @@ def test_two_counters_read_differently_on_one_photo_are_not_sure():
     # Each of them alone is read.
     assert reader.read(phone_meter_photo(draw_face("12391", serial="50321987", seed=3)), digits=5,
                        previous=12345).reading == "12391"
+
+
+def test_a_counter_beside_a_shadow_on_the_face_is_read():
+    # The left half of the face in a hand's shadow: at Otsu's one threshold for the whole face the counter's band
+    # merged with the shadow, and the band fitted against one colour of the face took the shadow in too.
+    photo = phone_meter_photo(shadowed(draw_face("12480"), start=0.45, depth=0.5))
+    result = LineMeterReader().read(photo, digits=5, previous=12345)
+    assert result.reading == "12480"
 
 
 def test_the_detectors_map_becomes_lines_with_the_pieces_of_one_line_joined():

@@ -272,9 +272,9 @@ DECODE_CHILD = """
 import json, sys
 from pathlib import Path
 from core.recognition import PhotoRejected
-from core.recognition.photo import load_photo
+from core.recognition import photo
 try:
-    outcome = list(load_photo(Path(sys.argv[1]).read_bytes()).size)
+    outcome = list(getattr(photo, sys.argv[2])(Path(sys.argv[1]).read_bytes()).size)
 except PhotoRejected as refusal:
     outcome = refusal.reason
 status = Path("/proc/self/status").read_text()
@@ -282,8 +282,8 @@ print(json.dumps({"outcome": outcome, "peak_kb": int(status.split("VmHWM:")[1].s
 """
 
 
-def decode_in_a_child(path) -> dict:
-    done = subprocess.run([sys.executable, "-c", DECODE_CHILD, str(path)], capture_output=True, text=True,
+def decode_in_a_child(path, loader: str = "load_photo") -> dict:
+    done = subprocess.run([sys.executable, "-c", DECODE_CHILD, str(path), loader], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parents[1])
     return json.loads(done.stdout)
 
@@ -317,6 +317,26 @@ def test_a_huge_picture_in_a_small_file_is_refused_or_decoded_in_bounded_memory(
     got = decode_in_a_child(huge)
     assert got["outcome"] == "too_large" or max(got["outcome"]) == WORKING_SIDE, got
     assert (got["peak_kb"] - base["peak_kb"]) / 1024 < 300, got
+
+
+def test_the_larger_picture_a_counter_is_cut_from_is_decoded_within_bounds(tmp_path):
+    """load_detail: a 12 MP phone photo whole, a 48 MP one at the JPEG decoder's half scale (not decoded whole and
+    then reduced), the largest PNG and WebP accepted reduced by a whole factor; each under 300 MB."""
+    tiny = tmp_path / "tiny.jpg"
+    tiny.write_bytes(jpeg(Image.new("RGB", (16, 16))))
+    base = decode_in_a_child(tiny, "load_detail")["peak_kb"]
+    pictures = {
+        "jpeg-12mp": (lambda: encoded(Image.new("RGB", (4032, 3024), (120, 130, 140)), "JPEG"), [4032, 3024], 150),
+        "jpeg-48mp": (lambda: encoded(Image.new("RGB", (8000, 6000), (120, 130, 140)), "JPEG"), [4000, 3000], 150),
+        "png-24mp-rgba": (HUGE_PICTURES["png-24mp-rgba"], [2825, 2120], 300),
+        "webp-16mp-rgba": (HUGE_PICTURES["webp-16mp-rgba"], [2300, 1730], 300),
+    }
+    for kind, (make, size, most_mb) in pictures.items():
+        path = tmp_path / kind
+        path.write_bytes(make())
+        got = decode_in_a_child(path, "load_detail")
+        assert got["outcome"] == size, (kind, got)
+        assert (got["peak_kb"] - base) / 1024 < most_mb, (kind, got)
 
 
 def test_a_large_exif_rotated_jpeg_comes_out_upright_and_small():

@@ -16,6 +16,13 @@ SEARCH_SIDE = 400  # the meter face is searched at this size
 # whose light drums broke it at the search size covers only part of the counter.
 MARGIN_ALONG, MARGIN_ACROSS = 2.0, 1.5
 FACE_DIFFERENCE = 25.0
+# A box fitted across more than this share of its cut found no edge of the counter: the face beside it was not
+# one colour (a shadow falling across the band, the light falling off along it), and it is fitted again against
+# the face above and below each column (chosen on development photo seeds 11 and 12).
+FITTED_ACROSS = 0.85
+# Thresholds tried on a meter face besides Otsu's, as shares of it: a counter that merges with a shadow on the
+# face, or with the print beside it, at Otsu's threshold stands alone under a darker one (seeds 11 and 12).
+DARKER = (0.6, 0.8)
 EVEN_BLOCKS = 16  # the light is evened out over blocks this many to the photo's larger side  # grey levels (in any channel) apart from the meter face that count as the counter
 
 
@@ -35,6 +42,11 @@ class Band:
     def moved(self, dx: float, dy: float) -> Band:
         return Band(self.score, (self.centre[0] + dx, self.centre[1] + dy), self.size, self.angle)
 
+    def scaled(self, factor: float) -> Band:
+        """The band on the same photo `factor` times larger."""
+        return Band(self.score, (self.centre[0] * factor, self.centre[1] * factor),
+                    (self.size[0] * factor, self.size[1] * factor), self.angle)
+
 
 def counter_windows(photo: Image.Image, limit: int = 3, unlike_face: bool = True) -> list[Image.Image]:
     """Upright crops of the most counter-like dark framed bands on a meter face, best first.
@@ -50,9 +62,7 @@ def counter_bands(photo: Image.Image, limit: int = 3, unlike_face: bool = True, 
     even: first even out the light (a phone's photo, lit from one side, in a hand's shadow), so that "dark" means
     darker than the face around it rather than darker than the photo's brightest half.
     """
-    scale = SEARCH_SIDE / max(photo.size)
-    small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
-    blurred = small.filter(ImageFilter.GaussianBlur(1))
+    scale, blurred = _searched(photo)
     level = evened if even else (lambda gray: gray)
     found = _dark_bands(level(luminance(blurred)), scale)
     # Widened by a pixel, a thin frame line closes, so light drum windows stay enclosed.
@@ -63,6 +73,26 @@ def counter_bands(photo: Image.Image, limit: int = 3, unlike_face: bool = True, 
         found = _bands(_unlike_face(blurred), scale)
     found.sort(key=lambda item: -item[0])
     return [Band(score, centre, size, angle) for score, centre, size, angle in found[:limit]]
+
+
+def darker_bands(photo: Image.Image, limit: int = 3) -> list[Band]:
+    """The most counter-like dark bands under thresholds darker than Otsu's (DARKER), best first, each once."""
+    scale, blurred = _searched(photo)
+    gray = luminance(blurred)
+    threshold = otsu_threshold(gray)
+    found = sorted((band for share in DARKER for band in _bands(gray < share * threshold, scale)), key=lambda item: -item[0])
+    kept: list[tuple[float, tuple[float, float], tuple[float, float], float]] = []
+    for band in found:
+        if all(math.dist(band[1], other[1]) > band[2][1] / 2 for other in kept):
+            kept.append(band)
+    return [Band(score, centre, size, angle) for score, centre, size, angle in kept[:limit]]
+
+
+def _searched(photo: Image.Image) -> tuple[float, Image.Image]:
+    """The photo at SEARCH_SIDE, softened a little, and its scale."""
+    scale = SEARCH_SIDE / max(photo.size)
+    small = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.BOX)
+    return scale, small.filter(ImageFilter.GaussianBlur(1))
 
 
 def evened(gray: np.ndarray, blocks: int = EVEN_BLOCKS) -> np.ndarray:
@@ -81,7 +111,18 @@ def evened(gray: np.ndarray, blocks: int = EVEN_BLOCKS) -> np.ndarray:
 
 def cut_band(photo: Image.Image, band: Band) -> Image.Image:
     """The band cut out level and fitted to the counter in it."""
-    return _upright_crop(photo, band.centre, band.size, band.angle)
+    return fit_band(photo, band)[1]
+
+
+def fit_band(photo: Image.Image, band: Band) -> tuple[Band, Image.Image]:
+    """The band fitted to the counter in it, and the counter cut out level (as cut_band)."""
+    fitted, cut = _fitted(photo, band)
+    return fitted, trim_frame(cut)
+
+
+def cut_fitted(photo: Image.Image, fitted: Band) -> Image.Image:
+    """A band fit_band has fitted, cut out level (from the same photo, or the photo larger with the band scaled)."""
+    return trim_frame(_level_cut(photo, fitted.centre, fitted.size, fitted.angle))
 
 
 def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
@@ -120,20 +161,28 @@ def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, flo
     return bands
 
 
-def _upright_crop(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
-    """The rotated rectangle (centre, length x thickness, angle) cut out level, fitted to the counter in it."""
-    (cx, cy), (length, thickness) = centre, size
+def _fitted(photo: Image.Image, band: Band) -> tuple[Band, Image.Image]:
+    """The band fitted to the counter in it (cut level, longer and thicker, then cut to the counter's own edges),
+    and that cut."""
+    (cx, cy), (length, thickness), angle = band.centre, band.size, band.angle
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     for _ in range(3):
-        level = _level_cut(photo, (cx, cy), (length * MARGIN_ALONG + 4, thickness * MARGIN_ACROSS + 4), angle)
+        size = (length * MARGIN_ALONG + 4, thickness * MARGIN_ACROSS + 4)
+        level, (lx, ly) = _level_cut(photo, (cx, cy), size, angle), (cx, cy)
         left, top, right, bottom = _counter_box(level)
+        if bottom - top > FITTED_ACROSS * level.height:
+            left, top, right, bottom = _counter_box(level, by_column=True)
         near = max(3, level.width // 40)
         if near < left and right < level.width - near:
             break
         # The counter runs on past the cut: centre on what was found of it and cut again, longer.
         shift = (left + right - level.width) / 2
-        cx, cy = cx + shift * math.cos(math.radians(angle)), cy + shift * math.sin(math.radians(angle))
+        cx, cy = cx + shift * cos, cy + shift * sin
         length = max(length, right - left)
-    return trim_frame(level.crop((left, top, right, bottom)))
+    # The box's centre, from the level cut (centred on lx, ly) back to the photo.
+    along, across = (left + right - level.width) / 2, (top + bottom - level.height) / 2
+    centre = (lx + along * cos - across * sin, ly + along * sin + across * cos)
+    return Band(band.score, centre, (right - left, bottom - top), angle), level.crop((left, top, right, bottom))
 
 
 def _level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float, float], angle: float) -> Image.Image:
@@ -150,14 +199,24 @@ def _level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[floa
     return region.crop((left, top, right, bottom))
 
 
-def _counter_box(level: Image.Image) -> tuple[int, int, int, int]:
-    """The box of the body unlike the meter face in the middle of a level cut, without thin things attached to it."""
+def _counter_box(level: Image.Image, by_column: bool = False) -> tuple[int, int, int, int]:
+    """The box of the body unlike the meter face in the middle of a level cut, without thin things attached to it.
+
+    by_column: the face is taken just above and below each column (its median over a stretch of columns as long
+    as half the cut is thick), not once for the whole cut.
+    """
     colour = np.asarray(level.convert("RGB"), dtype=np.float32)
     rows, cols = colour.shape[:2]
     # The face is what lies just above and below the band along its middle half: the cut's ends may reach past
     # the face (the case, the wall), and its colour there would make the face itself unlike "the face".
     rim = np.concatenate([colour[0, cols // 4 : cols - cols // 4], colour[-1, cols // 4 : cols - cols // 4]])
     face = np.median(rim, axis=0)
+    if by_column:
+        rims = np.concatenate([colour[:2], colour[-2:]]).mean(axis=0)  # columns x channels
+        reach = max(1, rows // 2)
+        padded = np.pad(rims, ((reach, reach), (0, 0)), mode="edge")
+        stretch = [padded[k : k + cols] for k in range(0, 2 * reach + 1, max(1, reach // 4))]
+        face = np.median(np.stack(stretch), axis=0)[None]
     apart = np.abs(colour - face).max(axis=2)
     solid = fill_holes(apart > FACE_DIFFERENCE)
     labels, regions = label(solid)
@@ -247,3 +306,4 @@ def _best_cuts(boundary: np.ndarray, digits: int, height: int) -> list[int]:
         x = int(back[k, x])
         cuts.append(x)
     return cuts[::-1]
+

@@ -37,7 +37,7 @@ from core.recognition.lines import (
     spelling_log_likelihoods,
     squeeze_gaps,
 )
-from core.recognition.photo import load_photo
+from core.recognition.photo import load_detail, load_photo
 from core.recognition.regions import Region, away_from_edge, fill_holes, label, principal_axis
 
 SEARCH_SIDE = 640  # the glass is searched at this size
@@ -542,24 +542,26 @@ class DisplayAwareReader:
     def read(self, image: bytes, *, digits: int | None = None, previous: int | None = None, meter_type: str = "",
              zone_previous: tuple[int | None, ...] = ()) -> Recognition:
         return self.read_photo(load_photo(image), digits=digits, previous=previous, meter_type=meter_type,
-                               zone_previous=zone_previous)
+                               zone_previous=zone_previous, detail=lambda: load_detail(image))
 
     def read_photo(self, photo: Image.Image, *, digits: int | None = None, previous: int | None = None,
-                   meter_type: str = "", zone_previous: tuple[int | None, ...] = ()) -> Recognition:
+                   meter_type: str = "", zone_previous: tuple[int | None, ...] = (),
+                   detail: Callable[[], Image.Image] | None = None) -> Recognition:
+        """detail: the photo decoded larger, for the drum reader (LineMeterReader.read_photo)."""
         check_request(digits, previous)
         if any(last is not None and last < 0 for last in zone_previous):
             raise ValueError("previous reading must not be negative")
         if digits is None:  # a display is read only for a meter whose digits are known
-            return self.drums.read_photo(photo, previous=previous)
+            return self.drums.read_photo(photo, previous=previous, detail=detail)
         if electronic(meter_type) or zone_previous:
             read = self.display.read_photo(photo, digits=digits, previous=previous, zone_previous=zone_previous)
             if zone_previous:  # a multi-zone meter: which zone a drum counter shows is not known
                 return read if read is not None else Recognition(None, 0.0)
             if read is not None and read.reading is not None:
                 return read
-            drums = self.drums.read_photo(photo, digits=digits, previous=previous)
+            drums = self.drums.read_photo(photo, digits=digits, previous=previous, detail=detail)
             return drums if drums.reading is not None or read is None else read
-        drums = self.drums.read_photo(photo, digits=digits, previous=previous)
+        drums = self.drums.read_photo(photo, digits=digits, previous=previous, detail=detail)
         if drums.reading is not None:
             return drums
         read = self.display.read_photo(photo, digits=digits, previous=previous)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+from typing import Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -24,6 +25,9 @@ MAX_JPEG_COEFFICIENT_BYTES = 200_000_000
 MAX_BYTES = 40 * 1024 * 1024
 # Longest side of the picture the recogniser works on.
 WORKING_SIDE = 1600
+# Longest side of the picture a counter found on the working picture is cut from again, when it was not read
+# surely there (a 12 MP phone photo whole).
+DETAIL_SIDE = 4096
 _ORIENTATION = 0x0112
 # EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose does).
 _TURNS = {
@@ -70,6 +74,21 @@ def load_photo(data: bytes) -> Image.Image:
     Nothing after the decoder copies the full-size picture: a JPEG is decoded at 1/2..1/8 scale, a PNG or
     WebP is shrunk right after decoding, and only the small picture is converted and turned.
     """
+    return _decoded(data, WORKING_SIDE, _draft_box, _shrunk_rgb)
+
+
+def load_detail(data: bytes) -> Image.Image:
+    """The photo (as load_photo takes it) at up to DETAIL_SIDE, to cut a counter found on the working picture from.
+
+    A JPEG is decoded at its decoder's smallest scale that keeps DETAIL_SIDE (a 12 MP photo whole, a 48 MP one at
+    half), a PNG or WebP reduced by a whole factor; the bounds are load_photo's.
+    """
+    return _decoded(data, DETAIL_SIDE, _whole_factor_box, _reduced_rgb)
+
+
+def _decoded(data: bytes, side: int, draft: Callable[[tuple[int, int], int], tuple[int, int]],
+             shrink: Callable[[Image.Image, int], Image.Image]) -> Image.Image:
+    """The photo decoded (a JPEG at the scale `draft` asks for), shrunk to `side` by `shrink`, upright."""
     if not data:
         raise PhotoRejected("empty")
     if len(data) > MAX_BYTES:
@@ -94,11 +113,11 @@ def load_photo(data: bytes) -> Image.Image:
         if isinstance(img, JpegImageFile) and _held_coefficients(img, data) > MAX_JPEG_COEFFICIENT_BYTES:
             raise PhotoRejected("too_large")
         if img.format == "JPEG":
-            img.draft("RGB", _draft_box(img.size))
+            img.draft("RGB", draft(img.size, side))
         try:
             img.load()
             orientation = img.getexif().get(_ORIENTATION, 1)
-            small = _shrunk_rgb(img)
+            small = shrink(img, side)
         except Image.DecompressionBombError:
             raise PhotoRejected("too_large") from None
         except (OSError, SyntaxError, ValueError, EOFError, struct.error):
@@ -132,16 +151,42 @@ def _jpeg_scans(data: bytes) -> int:
     return 1
 
 
-def _draft_box(size: tuple[int, int]) -> tuple[int, int]:
-    """The smallest size to ask of the JPEG decoder so that the longest side still reaches WORKING_SIDE."""
-    scale = WORKING_SIDE / max(size)
+def _draft_box(size: tuple[int, int], side: int = WORKING_SIDE) -> tuple[int, int]:
+    """The smallest size to ask of the JPEG decoder so that the longest side still reaches `side`."""
+    scale = side / max(size)
     return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
 
 
-def _shrunk_rgb(img: Image.Image) -> Image.Image:
-    """RGB no larger than WORKING_SIDE, made without a second full-size copy of a large picture."""
+def _whole_factor_box(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size to ask of the JPEG decoder for its largest scale (1, 1/2, 1/4, 1/8) within `side`, or 1/8."""
+    factor = 1
+    while factor < 8 and max(size) > side * factor:
+        factor *= 2
+    return math.ceil(size[0] / factor), math.ceil(size[1] / factor)
+
+
+def _shrunk_rgb(img: Image.Image, side: int = WORKING_SIDE) -> Image.Image:
+    """RGB no larger than `side`, made without a second full-size copy of a large picture."""
+    img = _eight_bit(img, side)
+    scale = side / max(img.size)
+    if scale < 1:
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        # reducing_gap: first a box reduce() by a whole factor (one small copy), then Lanczos on that.
+        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return _flat_rgb(img)
+
+
+def _reduced_rgb(img: Image.Image, side: int) -> Image.Image:
+    """RGB reduced by the smallest whole factor that brings it within `side` (a box filter: one small copy)."""
+    img = _eight_bit(img, side)
+    factor = math.ceil(max(img.size) / side)
+    return _flat_rgb(img.reduce(factor) if factor > 1 else img)
+
+
+def _eight_bit(img: Image.Image, side: int) -> Image.Image:
+    """A 16-bit, bilevel or palette picture as 8-bit grey or colour (a 16-bit one sampled down towards `side`)."""
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        factor = max(1, max(img.size) // WORKING_SIDE)
+        factor = max(1, max(img.size) // side)
         # Every factor-th pixel of a 16-bit scan is enough to stretch its contrast to 8 bits.
         values = np.asarray(img)[::factor, ::factor].astype(np.float32)
         low, high = float(values.min()), float(values.max())
@@ -153,11 +198,11 @@ def _shrunk_rgb(img: Image.Image) -> Image.Image:
         # Averaging palette indices means nothing: colours first (one byte a pixel becomes three or four).
         transparent = img.mode == "PA" or "transparency" in img.info
         img = img.convert("RGBA" if transparent else "RGB")
-    scale = WORKING_SIDE / max(img.size)
-    if scale < 1:
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        # reducing_gap: first a box reduce() by a whole factor (one small copy), then Lanczos on that.
-        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return img
+
+
+def _flat_rgb(img: Image.Image) -> Image.Image:
+    """RGB, transparent pixels white."""
     if img.mode in ("RGBA", "LA"):
         # Transparent pixels become white, as the photo would look on a page.
         flat = Image.new("RGB", img.size, (255, 255, 255))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from core.recognition.counter import Band, _level_cut, counter_bands, cut_band
+from core.recognition.counter import Band, _level_cut, counter_bands, darker_bands, fit_band
 from core.recognition.detect import TextDetector, TextLine
 from core.recognition.regions import fill_holes, label
 
@@ -41,18 +41,25 @@ class Place:
     picture: Image.Image
     source: str  # "band": the counter locator's dark band; "text": a line the detector found
     thickness: float
+    fitted: Band | None = None  # a band's rectangle fitted to the counter, in the photo's pixels
 
 
 def places(photo: Image.Image, detector: TextDetector, digits: list[int], whole: bool = True) -> list[Place]:
-    """The bands on its face (and on the whole photo), then the plausible text lines not inside a band."""
+    """The bands on its face (and on the whole photo), then the plausible text lines not inside a band.
+
+    On the face the counter's band is looked for at Otsu's threshold, with the light evened out, and under darker
+    thresholds (counter.darker_bands): one threshold for the whole face misses a counter beside a shadow.
+    """
     lines = detector.lines(photo, DETECT_SIDE)
     tagged = [(band, "band") for band in counter_bands(photo, BANDS)] if whole or not lines else []
     for left, top, right, bottom in face_boxes(photo, lines):
         face = photo.crop((left, top, right, bottom))
         for even in EVEN:
             tagged += [(band.moved(left, top), "face") for band in counter_bands(face, BANDS, even=even)]
+        tagged += [(band.moved(left, top), "face") for band in darker_bands(face, BANDS)]
     kept = _distinct([band for band, _ in tagged])
-    found = [Place(cut_band(photo, band), source, band.size[1]) for band, source in tagged if any(band is k for k in kept)]
+    found = [Place(picture, source, band.size[1], fitted) for band, source in tagged if any(band is k for k in kept)
+             for fitted, picture in [fit_band(photo, band)]]
     bands = kept
     text = [line for line in lines if plausible(line, digits) and not any(_inside(line.centre, band) for band in bands)]
     text.sort(key=lambda line: -line.thickness)

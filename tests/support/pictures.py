@@ -109,6 +109,16 @@ def draw_face(reading: str, *, fraction: str = "", serial: str = "48213377", mod
     return face
 
 
+def shadowed(face: Image.Image, start: float = 0.45, depth: float = 0.5) -> Image.Image:
+    """The face in a hand's shadow from its left edge to `start` of its width (its light down to `depth`), the
+    shadow fading over the next 15 % of the width."""
+    light = [depth + (1 - depth) * min(1.0, max(0.0, (x / face.width - start) / 0.15)) for x in range(face.width)]
+    gain = Image.new("L", (face.width, 1))
+    gain.putdata([round(255 * value) for value in light])
+    black = Image.new("RGB", face.size, (0, 0, 0))
+    return Image.composite(face, black, gain.resize(face.size))
+
+
 def phone_meter_photo(*faces: Image.Image, angle: float = 6.0, size: tuple[int, int] = (2448, 3264)) -> bytes:
     """A phone's photo (portrait, 8 MP) of one meter face, or of several side by side: on a wall, tilted, soft."""
     wall = Image.effect_noise((size[0] // 8, size[1] // 8), 30).convert("RGB").resize(size, Image.Resampling.BILINEAR)
