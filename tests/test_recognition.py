@@ -19,7 +19,7 @@ from core.recognition.counter import trim_frame
 from core.recognition.decode import decode
 from core.recognition.drums import last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
-from core.recognition.lines import LineMeterReader, free_reading, spelling_log_likelihood
+from core.recognition.lines import LineMeterReader, free_reading, integer_drums, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
 from tests.support.pictures import camera_frame, draw_counter, draw_meter, jpeg, meter_font, png
 
@@ -165,6 +165,23 @@ def test_fraction_drums_that_are_not_red_still_leave_the_integer_part_read(integ
     strip = with_fraction(integer, fraction, red=False)
     result = READER.read(jpeg(strip), digits=len(integer), previous=previous)
     assert result.reading == integer, result
+
+
+@pytest.mark.parametrize(("integer", "fraction", "previous"), [("9151132", "9", 9150376), ("48213", "67", 48120)])
+def test_red_fraction_drums_are_cut_off_a_counter_cut_out_with_print_under_it(integer, fraction, previous):
+    """A photo as Telegram passes it (1280 px) gives a small counter, and its cut holds the print under it
+    ("500 imp/kWh"): the red drum then fills less than half the cut's height. It was not cut off, and a
+    counter with a double digit was read with the red digit taken in (9151132|9 as 9151329)."""
+    counter = with_fraction(integer, fraction)
+    cut = Image.new("RGB", (counter.width + 20, counter.height * 5 // 2), (205, 208, 200))
+    cut.paste(counter, (10, 6))
+    ImageDraw.Draw(cut).text((cut.width // 3, counter.height + 20), "500 imp/kWh",
+                             fill=(40, 40, 40), font=meter_font(counter.height // 2))
+    kept = integer_drums(cut)
+    assert 10 + counter.width - draw_counter(fraction, red=True, seed=1).width - 4 <= kept.width < 10 + counter.width
+    result = READER.read(jpeg(cut.resize((cut.width // 2, cut.height // 2), Image.Resampling.LANCZOS)),
+                         digits=len(integer), previous=previous)
+    assert result.reading in (integer, None), result
 
 
 def test_red_ink_digits_on_light_drums_are_not_taken_for_fraction_drums():
