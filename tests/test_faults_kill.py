@@ -110,21 +110,26 @@ async def test_a_dispatcher_killed_mid_run_is_taken_over_and_sends_each_message_
         assert delivered_before - 1 <= left["sent"] <= delivered_before < CHATS
         assert left["sent"] + left["sending"] + left["queued"] == CHATS  # "sending": the dead one's claim
 
-        await second.go()
-
-        async def all_sent() -> bool:
-            assert second.alive, second.log.read_text(errors="replace")[-3000:]
-            return (await statuses(demo_database))["sent"] == CHATS
-
-        await wait_until(all_sent, TIMEOUT, 0.1)
-        second.process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(second.process.wait(), 30) == 0
+        await sends_the_rest(second, demo_database)
 
     delivered = Counter(slow_api.delivered())
     assert set(delivered) == set(chats)
     repeats = sum(delivered.values()) - CHATS
     assert repeats <= 1, delivered.most_common(3)
     assert len(slow_api.delivered()) > delivered_before
+
+
+async def sends_the_rest(second: Child, database) -> None:
+    """The restarted process, started now, sends every message left, then stops cleanly when told."""
+    await second.go()
+
+    async def all_sent() -> bool:
+        assert second.alive, second.log.read_text(errors="replace")[-3000:]
+        return (await statuses(database))["sent"] == CHATS
+
+    await wait_until(all_sent, TIMEOUT, 0.1)
+    second.process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(second.process.wait(), 30) == 0
 
 
 @pytest.mark.skipif("postgresql" not in BACKENDS, reason="a multi-process fault; this run is SQLite only")
@@ -150,15 +155,7 @@ async def test_a_process_killed_while_expanding_a_plan_is_followed_by_one_that_c
             planned, finished = (await session.execute(select(OutboxPlanRow.planned, OutboxPlanRow.finished_at))).one()
         assert KILL_AFTER <= planned < CHATS and finished is None  # killed half way through the plan
 
-        await second.go()
-
-        async def all_sent() -> bool:
-            assert second.alive, second.log.read_text(errors="replace")[-3000:]
-            return (await statuses(demo_database))["sent"] == CHATS
-
-        await wait_until(all_sent, TIMEOUT, 0.1)
-        second.process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(second.process.wait(), 30) == 0
+        await sends_the_rest(second, demo_database)
 
     delivered = Counter(slow_api.delivered())
     assert set(delivered) == set(chats)
