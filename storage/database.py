@@ -1,6 +1,7 @@
 """The engine and the unit of work that core's Store protocol asks for."""
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -58,6 +59,38 @@ def _closed_is_gone(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the server closed this connection")
 
 
+OPEN_PLANS = "kabinet_open_plans"  # the key of a session's info that holds its database's OpenPlans
+
+
+class OpenPlans:
+    """Whether this process is to look for reminder plans still being expanded (storage/plans.py, `expand_due`).
+
+    A dispatcher polls every second or so and a plan is open for minutes a day: after a look that found none it
+    looks again only when this process has committed a plan's opening since, or `recheck` seconds later (a plan
+    opened by another process: `kabinet jobs run`, another server's scheduler)."""
+
+    def __init__(self, recheck: float = 60.0) -> None:
+        self.recheck = recheck
+        self.opened = 0  # plans whose opening this process has committed
+        self._none: tuple[int, float] | None = None  # (opened, time.monotonic()) when a look began that found none
+
+    def opened_one(self) -> None:
+        self.opened += 1
+
+    def worth_looking(self) -> bool:
+        if self._none is None:
+            return True
+        opened, at = self._none
+        return opened != self.opened or time.monotonic() - at >= self.recheck
+
+    def looking(self) -> tuple[int, float]:
+        """Taken before the look: an opening committed while it runs is looked for on the next poll."""
+        return self.opened, time.monotonic()
+
+    def found(self, any_open: bool, began: tuple[int, float]) -> None:
+        self._none = None if any_open else began
+
+
 class Database:
     """Kabinet's database: hands out one transaction per consumer event or import run.
 
@@ -69,7 +102,9 @@ class Database:
         self.url = url
         execution_options = {**options.pop("execution_options", {}), fast.OPTION: fast_path}
         self.engine = make_engine(url, execution_options=execution_options, **options)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.open_plans = OpenPlans()
+        # Every session of the database carries it, for storage/plans.py's open_plan to find (a session's info dict).
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, info={OPEN_PLANS: self.open_plans})
 
     @property
     def is_sqlite(self) -> bool:

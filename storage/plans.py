@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import Expansion, Kind, ReminderPlan
 from storage import outbox
-from storage.database import Database
+from storage.database import OPEN_PLANS, Database
 from storage.dialect import insert_of
 from storage.models import WAITING_SQL, ChatAccountRow, OutboxPlanRow, OutboxRow
 from storage.outbox import links_between
@@ -30,7 +30,12 @@ async def open_plan(session: AsyncSession, plan: ReminderPlan, now: datetime) ->
             key=plan.key, kind=plan.kind.value, day=plan.day, notice_days=plan.notice_days, planned=0, created_at=now,
         ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxPlanRow.id)
     )
-    return result.scalar()
+    plan_id = result.scalar()
+    watch = session.info.get(OPEN_PLANS)
+    if plan_id is not None and watch is not None:
+        # Counted once committed: a dispatcher looking before then would not see the plan, and would not look again.
+        event.listen(session.sync_session, "after_commit", lambda _session: watch.opened_one(), once=True)
+    return plan_id
 
 
 async def expand(session: AsyncSession, plan_id: int, now: datetime, batch: int) -> Expansion:
@@ -82,11 +87,15 @@ async def expand_due(database: Database, now: datetime, batch: int, ahead: int, 
     """Expand the unfinished plans, oldest first, while fewer than `ahead` rows of a plan's kind wait to be sent
     (rows held for quiet hours too: at night a plan waits rather than fill the outbox); each batch in its own
     transaction, for at most about `budget` seconds. Returns the rows planned."""
-    planned, started = 0, time.monotonic()
+    watch = database.open_plans
+    if not watch.worth_looking():
+        return 0
+    planned, started, began = 0, time.monotonic(), watch.looking()
     async with database.session() as session:
         unfinished = list(await session.scalars(
             select(OutboxPlanRow.id).where(OutboxPlanRow.finished_at.is_(None)).order_by(OutboxPlanRow.id)
         ))
+    watch.found(bool(unfinished), began)
     for plan_id in unfinished:
         while time.monotonic() - started < budget:
             async with database.session() as session:

@@ -102,6 +102,45 @@ async def test_a_plan_larger_than_a_batch_is_expanded_by_the_dispatcher_batch_by
     assert await plans(demo_database) == [("reading-window:2026-11-29", 12, True)]
 
 
+async def test_the_dispatcher_asks_for_open_plans_only_while_one_may_be_open(kabinet, clock, demo_database):
+    """A poll that found no plan open: the next ones do not ask the database again, until a plan's opening is
+    committed in this process, or the recheck time has passed (a plan another process opened)."""
+    await chats_on_one_account(demo_database, clock, 12)
+    looks = []
+    event.listen(demo_database.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: looks.append(1) if "FROM outbox_plans" in statement
+                 and "ORDER BY outbox_plans.id" in statement else None)
+    dispatcher = dispatcher_for(demo_database, kabinet, clock, RecordingSender(), plan_batch=5, plan_ahead=5)
+    for _ in range(3):
+        await dispatcher.run_once()
+    assert len(looks) == 1
+
+    clock.set(2026, 11, 28, 9, 0)
+    await planner_in_batches(demo_database, kabinet, clock, 5).run("reading-window", dry_run=True)
+    await dispatcher.run_once()
+    assert len(looks) == 1  # a dry run's plan is rolled back: nothing to look for
+
+    await planner_in_batches(demo_database, kabinet, clock, 5).run("reading-window")
+    while await dispatcher.run_once():
+        pass
+    assert await plans(demo_database) == [("reading-window:2026-11-29", 12, True)]
+    looked = len(looks)
+    for _ in range(3):
+        await dispatcher.run_once()
+    assert len(looks) == looked  # finished, found none open once, and asks no more
+
+    # Another process's plan (a row written here without open_plan): found once the recheck time has passed.
+    async with demo_database.session() as session:
+        session.add(OutboxPlanRow(key="reading-window:elsewhere", kind="reading-window", day=date(2026, 11, 29),
+                                  planned=0, created_at=clock()))
+    await dispatcher.run_once()
+    assert await plans(demo_database) == [("reading-window:2026-11-29", 12, True),
+                                          ("reading-window:elsewhere", 0, False)]
+    demo_database.open_plans.recheck = 0
+    await dispatcher.run_once()
+    assert (await plans(demo_database))[1] == ("reading-window:elsewhere", 0, True)  # its chats had theirs already
+
+
 async def test_a_dry_run_shows_the_first_batch_and_leaves_no_plan(kabinet, clock, demo_database):
     await chats_on_one_account(demo_database, clock, 12)
     clock.set(2026, 11, 28, 9, 0)
