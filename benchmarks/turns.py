@@ -1,7 +1,7 @@
 """CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
 
     .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE]
-                                         [--no-fast-path] [--compare-recent-turns]
+                                         [--no-fast-path] [--compare-recent-turns] [--idle-polls N]
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
 round robin: /balance, /reading with a value below the last one (the bot asks to confirm), the confirm
@@ -13,7 +13,9 @@ processes spend outside aiogram and aiohttp, with less noise than a whole-stack 
 the measured turns alone (the set-up left out) to FILE, for `python -m pstats`. `--no-fast-path` runs every statement
 through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg. `--compare-recent-turns` measures
 the same turns with no recent turns kept and with them (core/recent_turns.py), alternating in four rounds so that
-the machine's load falls on both alike, and reports each.
+the machine's load falls on both alike, and reports each. `--idle-polls N` then times N of the outbox dispatcher's
+looks for reminder plans to expand with none open (SqlOutbox.expand_plans, on every poll), this process's CPU and
+PostgreSQL's.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from storage.fast_path import Driver  # noqa: E402
 from storage.exchange import import_folder  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.photos import FilePhotoArchive  # noqa: E402
+from storage.scheduling import SqlOutbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -129,6 +132,14 @@ async def main(args) -> None:
                   f"({straight / done:.1f} of them straight on asyncpg)"
                   + (f", PostgreSQL {server / done * 1000:.2f} ms CPU per turn (its backends of this database "
                      f"{own / done * 1000:.2f})" if args.backend == "postgresql" else ""))
+        if args.idle_polls:
+            outbox, polls = SqlOutbox(database), args.idle_polls
+            server, cpu = postgres_cpu(), time.process_time()
+            for _ in range(polls):
+                await outbox.expand_plans(datetime.now(KYIV), 5000, 5000)
+            print(f"the dispatcher's look for plans to expand, none open: {(time.process_time() - cpu) / polls * 1e6:.1f} "
+                  f"us CPU a poll" + (f", PostgreSQL {postgres_cpu_since(server) / polls * 1e6:.1f} us"
+                                      if args.backend == "postgresql" else ""))
         await database.close()
 
 
@@ -142,4 +153,6 @@ if __name__ == "__main__":
                         help="every statement through SQLAlchemy, none straight on asyncpg")
     parser.add_argument("--compare-recent-turns", action="store_true",
                         help="the same turns with no recent turns kept and with them, alternating")
+    parser.add_argument("--idle-polls", type=int, default=0, metavar="N",
+                        help="then time N of the dispatcher's looks for reminder plans, none open")
     asyncio.run(main(parser.parse_args()))
