@@ -1,6 +1,6 @@
 """CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
 
-    .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE]
+    .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE] [--sample]
                                          [--no-fast-path] [--compare-recent-turns] [--idle-polls N]
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
@@ -10,7 +10,10 @@ and on PostgreSQL the server's own CPU per turn (every `postgres` process on thi
 the WAL writer; nothing else should use the server meanwhile) and, beside it, the CPU of the benchmark
 database's own backends alone (what another user of the server does not add to). It isolates what the load benchmark's
 processes spend outside aiogram and aiohttp, with less noise than a whole-stack run. `--profile` writes cProfile figures of
-the measured turns alone (the set-up left out) to FILE, for `python -m pstats`. `--no-fast-path` runs every statement
+the measured turns alone (the set-up left out) to FILE, for `python -m pstats`; it charges each Python call
+a fixed cost, so code of many small calls looks dearer than it is (Fluent's resolver looked 25 times dearer).
+`--sample` prints instead where the turns' CPU goes by sampling the stack every few milliseconds of CPU (SIGPROF):
+each function's share of the samples, with what it calls and on its own. `--no-fast-path` runs every statement
 through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg. `--compare-recent-turns` measures
 the same turns with no recent turns kept and with them (core/recent_turns.py), alternating in four rounds so that
 the machine's load falls on both alike, and reports each. `--idle-polls N` then times N of the outbox dispatcher's
@@ -22,7 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import collections
 import dataclasses
+import signal
 import sys
 import time
 from datetime import datetime
@@ -47,6 +52,45 @@ from storage.scheduling import SqlOutbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KYIV = ZoneInfo("Europe/Kyiv")
+
+
+class Sampler:
+    """The Python stack every few milliseconds of this process's CPU, counted by function while `on`."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.samples = 0
+        self.within: collections.Counter[str] = collections.Counter()  # the function or what it calls
+        self.own: collections.Counter[str] = collections.Counter()  # the function itself
+
+    def start(self) -> None:
+        signal.signal(signal.SIGPROF, self._sample)
+        signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
+
+    def stop(self) -> None:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+
+    def _sample(self, _signal, frame) -> None:
+        if not self.on:
+            return
+        self.samples += 1
+        seen: set[str] = set()
+        while frame is not None:
+            code = frame.f_code
+            name = "/".join(code.co_filename.rsplit("/", 2)[-2:]) + ":" + code.co_name  # cheap: the handler's CPU counts
+            if not seen:
+                self.own[name] += 1
+            if name not in seen:
+                self.within[name] += 1
+                seen.add(name)
+            frame = frame.f_back
+
+    def report(self, top: int = 30) -> None:
+        print(f"{self.samples} samples of the measured turns")
+        for title, counts in (("with what it calls", self.within), ("on its own", self.own)):
+            print(f"-- {title}")
+            for name, count in counts.most_common(top):
+                print(f"{count / max(1, self.samples) * 100:5.1f} % {name}")
 
 
 async def main(args) -> None:
@@ -100,6 +144,9 @@ async def main(args) -> None:
         rounds = max(1, args.turns // (3 * len(chats)))
         # CPU time, not wall time: on a busy machine a descheduled send would otherwise look like the cost.
         profile = cProfile.Profile(time.process_time) if args.profile else None
+        sampler = Sampler() if args.sample else None
+        if sampler:
+            sampler.start()
         modes = ["none kept", "kept"] * 2 if args.compare_recent_turns else ["kept"]
         # cpu, wall, statements, direct, server, turns, the benchmark database's backends
         totals = {mode: [0.0, 0.0, 0, 0, 0.0, 0, 0.0] for mode in modes}
@@ -111,10 +158,14 @@ async def main(args) -> None:
             cpu, wall = time.process_time(), time.perf_counter()
             if profile:
                 profile.enable()
+            if sampler:
+                sampler.on = True
             part = max(1, rounds // 2) if args.compare_recent_turns else rounds
             await asyncio.gather(*(user(chat, part) for chat in chats))
             if profile:
                 profile.disable()
+            if sampler:
+                sampler.on = False
             total = totals[mode]
             total[0] += time.process_time() - cpu
             total[1] += time.perf_counter() - wall
@@ -125,6 +176,9 @@ async def main(args) -> None:
             total[6] += backends_cpu(name) - backends if name else 0.0
         if profile:
             profile.dump_stats(args.profile)
+        if sampler:
+            sampler.stop()
+            sampler.report()
         for mode, (cpu, wall, counted, straight, server, done, own) in totals.items():
             print(f"{args.backend}{f' ({mode})' if args.compare_recent_turns else ''}: {done} turns by {len(chats)} "
                   f"chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
@@ -149,6 +203,7 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured turns into FILE (slows them)")
+    parser.add_argument("--sample", action="store_true", help="where the turns' CPU goes, by sampling the stack")
     parser.add_argument("--no-fast-path", dest="fast_path", action="store_false",
                         help="every statement through SQLAlchemy, none straight on asyncpg")
     parser.add_argument("--compare-recent-turns", action="store_true",
