@@ -1,6 +1,7 @@
 """CPU per consumer turn in the core and storage alone, no messenger and no HTTP.
 
     .venv/bin/python benchmarks/turns.py [--backend sqlite|postgresql] [--turns 2000] [--chats 20] [--profile FILE] [--sample]
+                                         [--translator]
                                          [--no-fast-path] [--compare-recent-turns] [--idle-polls N]
 
 A scratch database with the demo data; `--chats` consoles each link the demo account, then take turns
@@ -13,7 +14,9 @@ processes spend outside aiogram and aiohttp, with less noise than a whole-stack 
 the measured turns alone (the set-up left out) to FILE, for `python -m pstats`; it charges each Python call
 a fixed cost, so code of many small calls looks dearer than it is (Fluent's resolver looked 25 times dearer).
 `--sample` prints instead where the turns' CPU goes by sampling the stack every few milliseconds of CPU (SIGPROF):
-each function's share of the samples, with what it calls and on its own. `--no-fast-path` runs every statement
+each function's share of the samples, with what it calls and on its own. `--translator` records the messages the
+measured turns format (key, language, arguments) and then times formatting them all again, alone: the CPU of the
+consumer's sentences per turn, free of the database's noise. `--no-fast-path` runs every statement
 through SQLAlchemy (KABINET_DATABASE_FAST_PATH=off), none straight on asyncpg. `--compare-recent-turns` measures
 the same turns with no recent turns kept and with them (core/recent_turns.py), alternating in four rounds so that
 the machine's load falls on both alike, and reports each. `--idle-polls N` then times N of the outbox dispatcher's
@@ -99,8 +102,9 @@ async def main(args) -> None:
         database = Database(url, fast_path=args.fast_path)
         async with database.session() as session:
             await import_folder(session, ROOT / "bot" / "demo")
+        translator = Translator("uk")
         kabinet = Kabinet(store=database, photos=FilePhotoArchive(Path("/tmp/kabinet-turns-photos")),
-                          translator=Translator("uk"), window=ReadingWindow.parse("always"), timezone=KYIV,
+                          translator=translator, window=ReadingWindow.parse("always"), timezone=KYIV,
                           clock=lambda: datetime.now(KYIV))
         kept = {"kept": kabinet, "none kept": dataclasses.replace(kabinet, kept_turns=0)}
         keys = iter(range(1, 10**9))
@@ -142,6 +146,23 @@ async def main(args) -> None:
                 await turn(chat, action="reading:confirm")
 
         rounds = max(1, args.turns // (3 * len(chats)))
+        formatted: list[tuple[str, str, dict]] = []
+        if args.translator:
+            format_now = type(translator).__call__
+
+            depth = 0  # the messages the turns ask for, not those the translator formats for their arguments
+
+            def recording(self, language: str, key: str, **arguments: object) -> str:
+                nonlocal depth
+                if not depth:
+                    formatted.append((language, key, arguments))
+                depth += 1
+                try:
+                    return format_now(self, language, key, **arguments)
+                finally:
+                    depth -= 1
+
+            type(translator).__call__ = recording  # type: ignore[method-assign]
         # CPU time, not wall time: on a busy machine a descheduled send would otherwise look like the cost.
         profile = cProfile.Profile(time.process_time) if args.profile else None
         sampler = Sampler() if args.sample else None
@@ -179,6 +200,17 @@ async def main(args) -> None:
         if sampler:
             sampler.stop()
             sampler.report()
+        if args.translator:
+            type(translator).__call__ = format_now  # type: ignore[method-assign]
+            best = float("inf")
+            for _ in range(7):
+                cpu = time.process_time()
+                for language, key, arguments in formatted:
+                    translator(language, key, **arguments)
+                best = min(best, time.process_time() - cpu)
+            done = sum(total[5] for total in totals.values())
+            print(f"the turns' messages formatted again, alone: {best / done * 1e6:.1f} us CPU a turn "
+                  f"({len(formatted)} messages, best of 7)")
         for mode, (cpu, wall, counted, straight, server, done, own) in totals.items():
             print(f"{args.backend}{f' ({mode})' if args.compare_recent_turns else ''}: {done} turns by {len(chats)} "
                   f"chats in {wall:.1f} s: {done / wall:.0f} turns/s, "
@@ -203,6 +235,7 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the measured turns into FILE (slows them)")
+    parser.add_argument("--translator", action="store_true", help="time the turns' messages formatted again, alone")
     parser.add_argument("--sample", action="store_true", help="where the turns' CPU goes, by sampling the stack")
     parser.add_argument("--no-fast-path", dest="fast_path", action="store_false",
                         help="every statement through SQLAlchemy, none straight on asyncpg")
