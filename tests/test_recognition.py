@@ -89,6 +89,10 @@ def test_a_drum_caught_between_two_digits_reads_as_the_lower_one_or_not_sure(rea
     ("48213", 0.8, False),
     ("7310", 0.7, False),  # between 0 and 1
     ("560249", 0.8, True),  # turning 9 -> 0, the drum before it not yet advanced: 560249, never 560240
+    # Nearly arrived: the next digit almost whole, only lower than the digits beside it (read 45674, 48214, 560249)
+    ("45673", 0.85, False),
+    ("48213", 0.9, True),
+    ("560248", 0.9, False),
 ])
 def test_a_drum_turned_past_half_way_is_never_read_as_the_next_digit(reading, turned, light):
     """The lower digit is the value; the one arriving, mostly in view, is read surely by the models."""
@@ -109,7 +113,7 @@ def test_a_carry_with_the_drum_before_advanced_is_not_sure(turned, carry):
 
 
 @pytest.mark.parametrize(("reading", "turned"), [
-    pytest.param("45600", 0.7, marks=pytest.mark.xfail(strict=True, reason="known: the noise hides the bare drum; 45601")),
+    ("45600", 0.7),  # the noise hides the bare drum; the 1 sits lower than the other digits (read 45601 before)
     ("31880", 0.8),
     ("48213", 0.7),
 ])
