@@ -171,6 +171,18 @@ def test_fraction_drums_that_are_not_red_still_leave_the_integer_part_read(integ
     assert result.reading == integer, result
 
 
+def test_a_blank_drum_is_not_made_up_for_by_a_fraction_digit():
+    """A drum that shows nothing (a dim or blank window): the models skip it and read the grey fraction drum after
+    the last one to make up the count (60274|1 read 62741). The digits then leave a step of two drums."""
+    strip = with_fraction("60274", "1", red=False)
+    height = 90  # draw_counter's default: its windows' width, the gap between them and the frame follow from it
+    width, gap, frame = int(height * 0.62), height // 14, height // 9
+    second = frame + width + gap
+    ImageDraw.Draw(strip).rectangle((second + 2, frame + 2, second + width - 3, frame + height - 3), fill=(45, 45, 45))
+    result = READER.read(jpeg(strip), digits=5, previous=59974)
+    assert result.reading in (None, "60274"), result
+
+
 @pytest.mark.parametrize(("integer", "fraction", "previous"), [("9151132", "9", 9150376), ("48213", "67", 48120)])
 def test_red_fraction_drums_are_cut_off_a_counter_cut_out_with_print_under_it(integer, fraction, previous):
     """A photo as Telegram passes it (1280 px) gives a small counter, and its cut holds the print under it
