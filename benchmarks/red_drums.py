@@ -5,6 +5,7 @@ composes it, then a strip of fraction digits tinted red, side by side (`0000 2|0
 integer part only, which is the reading.
 
   .venv/bin/python benchmarks/red_drums.py --out /tmp/red --n 100 --level strip --seed 31
+  .venv/bin/python benchmarks/red_drums.py --out /tmp/near --n 60 --level strip --seed 61 --half 1 --nearly
 """
 
 from __future__ import annotations
