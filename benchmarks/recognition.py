@@ -1,6 +1,7 @@
 """Meter-photo recognition benchmark: Kabinet's reader beside plain pytesseract on labelled sets.
 
-Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels), red_drums.py (red-*, half-*)
+Makes the sets with ../shared/tools/make_meter_set.py (strip and scene levels), red_drums.py (red-*, half-*,
+near-*: the last drum 0.1-0.2 or 0.8-0.9 of the way to the next digit, read as the lower)
 and meter_photos.py (photo: whole phone photos; frame: a fixed camera's frames) unless given folders, then
 prints a markdown table: exact readings, wrong readings, 'not sure', CPU time per image, and the reading
 process's peak resident memory while reading any one image (plain pytesseract: its tesseract processes', taken
@@ -46,6 +47,7 @@ import pytesseract  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks.meter_photos import make_set as make_photo_set  # noqa: E402
+from benchmarks.red_drums import HALF_WAY, NEARLY  # noqa: E402
 from benchmarks.red_drums import make_set as make_red_set  # noqa: E402
 from core.recognition import PhotoRejected, default_reader  # noqa: E402
 from core.recognition.engine import FOUND_COUNTER, STRIP_ASPECT, MeterPhotoReader, Scoring  # noqa: E402
@@ -199,9 +201,11 @@ def make_sets(shared: Path, n: int, seed: int, out: Path, meters: str, levels: l
             make_photo_set(folder, n, level, seed, shared)
             sets.append((level, folder))
             continue
-        if level.startswith(("red-", "half-")):  # red fraction drums, or a half-turned last drum: red_drums.py
+        if level.startswith(("red-", "half-", "near-")):  # red fraction drums, or a turned last drum: red_drums.py
+            # half-: the last drum 0.3-0.7 of the way to the next digit; near-: 0.1-0.2 or 0.8-0.9 of it
             kind, _, composed = level.partition("-")
-            make_red_set(folder, n, composed, seed, shared, half=1.0 if kind == "half" else 0.0)
+            make_red_set(folder, n, composed, seed, shared, half=0.0 if kind == "red" else 1.0,
+                         tenths=NEARLY if kind == "near" else HALF_WAY)
             sets.append((level, folder))
             continue
         cmd = [sys.executable, str(tool), "--digits", str(shared / "data" / "meter-digits"), "--out", str(folder)]
@@ -221,7 +225,8 @@ def main() -> int:
     ap.add_argument("--meters", default="", help="meter types to compose from (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=DIR", help="use an existing labelled set")
     ap.add_argument("--levels", default="strip,scene",
-                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene, photo, telegram, frame")
+                    help="of strip, scene, red-strip, red-scene, half-strip, half-scene, near-strip, near-scene, "
+                    "photo, telegram, frame")
     ap.add_argument("--fraction", type=float, default=FRACTION_PRIOR,
                     help="prior of a line going on past the reading (fraction drums not cut off)")
     ap.add_argument("--limit", type=int, default=None)

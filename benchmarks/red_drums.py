@@ -5,6 +5,7 @@ composes it, then a strip of fraction digits tinted red, side by side (`0000 2|0
 integer part only, which is the reading.
 
   .venv/bin/python benchmarks/red_drums.py --out /tmp/red --n 100 --level strip --seed 31
+  .venv/bin/python benchmarks/red_drums.py --out /tmp/near --n 60 --level strip --seed 61 --half 1 --nearly
 """
 
 from __future__ import annotations
@@ -38,14 +39,18 @@ def red(strip: Image.Image, rng: random.Random) -> Image.Image:
     return ImageOps.colorize(ImageOps.autocontrast(grey, cutoff=2), drum, ink)
 
 
-def half_turned(root: Path) -> dict[str, dict[int, list[Path]]]:
-    """Meter type -> lower digit -> crops of a drum caught half-way to the next digit (labels d.3 to d.7)."""
+HALF_WAY = ("3", "4", "5", "6", "7")  # tenths of the way from one digit to the next: caught half-way
+NEARLY = ("1", "2", "8", "9")  # just leaving the lower digit, or the next one nearly arrived
+
+
+def half_turned(root: Path, tenths: tuple[str, ...] = HALF_WAY) -> dict[str, dict[int, list[Path]]]:
+    """Meter type -> lower digit -> crops of a drum caught `tenths` of the way to the next digit (labels d.t)."""
     table: dict[str, dict[int, list[Path]]] = {}
     with open(root / "labels.csv", newline="") as fh:
         for row in csv.DictReader(fh):
             parts = Path(row["path"]).parts
-            whole, _, tenths = row["label"].partition(".")
-            if "powermeter" not in parts or not whole.isdigit() or tenths not in ("3", "4", "5", "6", "7"):
+            whole, _, tenth = row["label"].partition(".")
+            if "powermeter" not in parts or not whole.isdigit() or tenth not in tenths:
                 continue
             meter = parts[parts.index("powermeter") + 1]
             table.setdefault(meter, {}).setdefault(int(whole), []).append(root / row["path"])
@@ -54,8 +59,13 @@ def half_turned(root: Path) -> dict[str, dict[int, list[Path]]]:
 
 def with_half_turned_last_drum(rng: random.Random, strip: Image.Image, reading: str, crops: list[Path]) -> Image.Image:
     """The strip with its last drum replaced by one caught between two digits (the reading keeps the lower)."""
+    return with_last_drum(strip, reading, rng.choice(crops))
+
+
+def with_last_drum(strip: Image.Image, reading: str, crop: Path) -> Image.Image:
+    """The strip with its last drum replaced by this crop, framed as the strip's drums are."""
     cell = strip.width // len(reading)
-    last = Image.open(rng.choice(crops)).convert("RGB")
+    last = Image.open(crop).convert("RGB")
     frame = (strip.height - round(strip.height * 0.8)) // 2
     size = (max(8, cell - 2 * frame // 3), strip.height - 2 * frame)
     out = strip.copy()
@@ -73,24 +83,29 @@ def counter_with_fraction(tool, rng: random.Random, digits, reading: str, fracti
     return out
 
 
-def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED, half: float = 0.0) -> None:
-    """half: the share of counters whose last integer drum is caught between two digits (no fraction drums)."""
+def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED, half: float = 0.0,
+             tenths: tuple[str, ...] = HALF_WAY) -> None:
+    """half: the share of counters whose last integer drum is caught `tenths` of the way between two digits (no
+    fraction drums); the label keeps the lower digit."""
     tool = meter_set_tool(shared)
     rng = random.Random(seed)
     table = tool.load_digits(shared / "data" / "meter-digits", None)
-    halves = half_turned(shared / "data" / "meter-digits")
+    halves = half_turned(shared / "data" / "meter-digits", tenths)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "labels.csv", "w", newline="") as fh:
         rows = csv.writer(fh)
-        rows.writerow(["file", "reading", "digits", "previous", "meter_type"])
+        rows.writerow(["file", "reading", "digits", "previous", "meter_type", "last_drum"])
         for i in range(n):
             meter = rng.choice(sorted(table))
             count = rng.choice([4, 5, 5, 6])
             reading = "".join(str(rng.randint(0, 9)) for _ in range(count))
             fraction = "".join(str(rng.randint(0, 9)) for _ in range(rng.choice([1, 1, 2, 3])))
+            last_drum = ""  # the turned last drum's crop, its label saying how far it is turned
             if rng.random() < half and halves.get(meter, {}).get(int(reading[-1])):
                 img = tool.strip(rng, table[meter], reading, rng.randint(60, 140))
-                img = with_half_turned_last_drum(rng, img, reading, halves[meter][int(reading[-1])])
+                crop = rng.choice(halves[meter][int(reading[-1])])
+                img = with_last_drum(img, reading, crop)
+                last_drum = str(crop.relative_to(shared / "data" / "meter-digits"))
             else:
                 img = counter_with_fraction(tool, rng, table[meter], reading, fraction, rng.randint(60, 140))
             if level == "scene":
@@ -98,7 +113,7 @@ def make_set(out: Path, n: int, level: str, seed: int, shared: Path = SHARED, ha
             previous = max(0, int(reading) - rng.randint(20, 900))
             name = f"{i:04d}.jpg"
             img.save(out / name, quality=rng.randint(55, 90))
-            rows.writerow([name, reading, count, str(previous).zfill(count), meter])
+            rows.writerow([name, reading, count, str(previous).zfill(count), meter, last_drum])
 
 
 def main() -> None:
@@ -110,8 +125,10 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--half", type=float, default=0.0,
                         help="share of counters whose last drum is caught between two digits, instead of fractions")
+    parser.add_argument("--nearly", action="store_true",
+                        help="the caught drum 0.1-0.2 or 0.8-0.9 of the way (just leaving, nearly arrived), not 0.3-0.7")
     args = parser.parse_args()
-    make_set(args.out, args.n, args.level, args.seed, args.shared, args.half)
+    make_set(args.out, args.n, args.level, args.seed, args.shared, args.half, NEARLY if args.nearly else HALF_WAY)
 
 
 if __name__ == "__main__":
