@@ -380,6 +380,7 @@ async def main(args) -> None:
     photo = (api.add_file(content), len(content))
     configs = ["echo-1", "sqlite-1", "sqlite-2", "postgresql-1", "postgresql-2"] if args.configs in (None, "all") \
         else args.configs.split(",")
+    args.mix = args.mix or "full"
     print(f"{args.users} virtual users, {args.seconds:g} s per config, mix {args.mix}, {os.cpu_count()} cores")
     print(f"{'config':14} {'updates':>8} {'upd/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
           f"{'CPU ms/upd':>11} {'CPU/process':>12} {'peak MB/process':>16} {'harness ms/upd':>15} "
@@ -406,8 +407,10 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--configs", help="comma-separated; default: all for the closed loop, echo-1,postgresql-2 "
                                           "for the open loop")
-    parser.add_argument("--mix", choices=["full", "text"], default="full",
-                        help="full: balance, reading, history with its chart, photos; text: balance and readings only")
+    parser.add_argument("--mix", choices=["full", "text"],
+                        help="full: balance, reading, history with its chart, photos; text: balance and readings only "
+                             "(default: full for the closed loop; text for the open loop, where full adds /history to "
+                             "each text chat's round and photos come from --photos-per-second)")
     parser.add_argument("--profile", metavar="DIR", help="sample each kabinet process with py-spy into DIR")
     add_open_loop_arguments(parser)
     asyncio.run(main(parser.parse_args()))

@@ -97,13 +97,15 @@ class Tally:
 
 
 class TextChat:
-    """A chat sending the text mix in order, one update per arrival."""
+    """A chat sending the text mix in order, one update per arrival; with `history` (`--mix full`) /history too."""
 
-    def __init__(self, user: VirtualUser) -> None:
-        self.user, self.step = user, 0
+    def __init__(self, user: VirtualUser, history: bool = False) -> None:
+        self.user, self.step, self.steps = user, 0, 5 if history else 4
 
     def next_update(self) -> dict:
-        step, self.step = self.step % 4, self.step + 1
+        step, self.step = self.step % self.steps, self.step + 1
+        if step == 4:
+            return self.user.text("/history")
         if step == 0:
             return self.user.text("/balance")
         if step == 1:
@@ -295,7 +297,7 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
                         await user.post(update, time.perf_counter())
                 await asyncio.sleep(1)
                 at_rest = memory_of(processes, label)
-                text = Stream([TextChat(user) for user in users[:args.chats]])
+                text = Stream([TextChat(user, args.mix == "full") for user in users[:args.chats]])
                 photos = Stream(users[args.chats:]) if photo_chats else None
                 rng = random.Random(args.seed)
                 results = []
@@ -408,7 +410,8 @@ async def main(args, configs: list[str]) -> None:
     size = sum(size for _, size in photo_files) // len(photo_files) // 1024
     photos = (f", and {args.photos_per_second:g} photo/s (2448×3264 JPEG, about {size} KB)"
               if args.photos_per_second else "")
-    print(f"open loop, {args.arrivals} arrivals: text mix {mode}{photos}; {args.chats} chats; "
+    args.mix = args.mix or "text"
+    print(f"open loop, {args.arrivals} arrivals: {args.mix} mix {mode}{photos}; {args.chats} chats; "
           f"{args.warm_up:g} s warm-up + {args.seconds:g} s per rate; {os.cpu_count()} cores")
     print(f"{'config':14} {'offered':>8} {'answered':>9} {'updates':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} "
           f"{'errors':>7} {'late p99':>9}" + (f" {'photos':>7} {'photo p50':>10} {'photo p99':>10}"

@@ -14,6 +14,7 @@ from bot import admin, payments
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
+from core.memory import give_back_freed_memory
 from core.notifications import Sender
 from core.mailing import EMAIL
 from handlers.email import EmailSender
@@ -38,6 +39,7 @@ REMINDERS = web.AppKey("reminders", ReminderScheduler)
 CHANNELS = web.AppKey("channels", dict)
 SHARED_PACE = web.AppKey("shared_pace", SharedPace)
 DISPATCHER_SILENCE = 120  # seconds without a round before /healthz calls the dispatcher dead
+TRIM_EVERY = 60.0  # seconds between two trims of the heaps (core/memory.py)
 
 
 class Channel(Sender, Protocol):
@@ -170,9 +172,19 @@ class Server:
                 asyncio.create_task(self.reminders.run(self.stopping), name="reminder-scheduler"),
                 asyncio.create_task(self.dispatcher.run(self.stopping), name="outbox-dispatcher"),
             ]
+        self.background.append(asyncio.create_task(self._trim_memory(), name="memory-trim"))
         log.warning("kabinet listening on http://%s:%s with %s", self.settings.http_host, self.settings.http_port,
                     ", ".join(type(c).__name__ for c in self.channels) or "no messenger configured")
         return self
+
+    async def _trim_memory(self) -> None:
+        """Every TRIM_EVERY seconds, the heaps' free pages back to the system: a photo's bytes, a chart or a PDF
+        (MB-sized blocks, written in threads) leave them between the small blocks a process keeps (core/memory.py)."""
+        while not self.stopping.is_set():
+            try:
+                await asyncio.wait_for(self.stopping.wait(), timeout=TRIM_EVERY)
+            except asyncio.TimeoutError:
+                give_back_freed_memory()
 
     def _reminders(self) -> None:
         """The outbox dispatcher in every process; the scheduler where this process holds the lock."""

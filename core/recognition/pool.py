@@ -26,6 +26,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, cast
 
+from core.memory import give_back_freed_memory
+
 if TYPE_CHECKING:
     from core.recognition import MeterReader, Recognition
 
@@ -419,6 +421,8 @@ def serve() -> None:
             except Exception as exc:
                 answer = ("error", _portable(exc))
             connection.send(answer)
+            del content, answer
+            give_back_freed_memory()  # what the photo's arrays leave in the heap: back while the next one waits
     except (EOFError, OSError):  # the bot closed the socket: it is stopping, or gave up on this photo
         # Nothing to flush or keep: end at once, without the seconds a busy machine takes to tear down the
         # models (the bot waits for its workers when it stops).
