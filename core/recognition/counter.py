@@ -23,6 +23,8 @@ FITTED_ACROSS = 0.85
 # Thresholds tried on a meter face besides Otsu's, as shares of it: a counter that merges with a shadow on the
 # face, or with the print beside it, at Otsu's threshold stands alone under a darker one (seeds 11 and 12).
 DARKER = (0.6, 0.8)
+# A band as the search found it is cut this much longer and thicker (its edges at the search size are rough).
+SEARCHED_GROWTH = (1.1, 1.15)
 EVEN_BLOCKS = 16  # the light is evened out over blocks this many to the photo's larger side  # grey levels (in any channel) apart from the meter face that count as the counter
 
 
@@ -123,6 +125,12 @@ def fit_band(photo: Image.Image, band: Band) -> tuple[Band, Image.Image]:
 def cut_fitted(photo: Image.Image, fitted: Band) -> Image.Image:
     """A band fit_band has fitted, cut out level (from the same photo, or the photo larger with the band scaled)."""
     return trim_frame(_level_cut(photo, fitted.centre, fitted.size, fitted.angle))
+
+
+def cut_searched(photo: Image.Image, band: Band) -> Image.Image:
+    """A band as the search found it (its dark frame), grown by SEARCHED_GROWTH, cut out level and trimmed."""
+    grown = (band.size[0] * SEARCHED_GROWTH[0], band.size[1] * SEARCHED_GROWTH[1])
+    return trim_frame(_level_cut(photo, band.centre, grown, band.angle))
 
 
 def _dark_bands(gray: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from core.recognition import Recognition
-from core.recognition.counter import counter_windows, cut_fitted, trim_frame
+from core.recognition.counter import counter_windows, cut_fitted, cut_searched, trim_frame
 from core.recognition.detect import DETECTOR, TextDetector
 from core.recognition.decode import Allowed, Decoded, outside_log_prior, posterior, result
 from core.recognition.drums import advanced_before_last, last_drum_unsure
@@ -331,7 +331,37 @@ class LineMeterReader:
         if answer.reading is None and detail is not None and (sharper := self._sharper(read, photo, detail)):
             read += self.read_places([sharper], digits=digits, previous=previous)
             answer = choose(read, self.margin)
+        if answer.reading is None and (agreed := self._second_cut(read, photo, digits, previous)) is not None:
+            answer = agreed
         return answer
+
+    def _second_cut(self, read: list[tuple[Place, Decoded]], photo: Image.Image, digits: int | None,
+                    previous: int | None) -> Recognition | None:
+        """The band read best cut again as the search found it, when that reads its likeliest reading surely.
+
+        A band is fitted to the counter against the face around it; with a shadow across the face, or the light
+        falling off, the fit finds no edge and keeps the print above and below and the unit beside it, and the
+        models grow unsure. The dark band the search found is the counter's own frame: read on its own and agreeing
+        with the fitted cut's likeliest reading, it stands in for it (another place reading another reading
+        still makes the answer "not sure").
+        """
+        bands = [(place, decoded) for place, decoded in read if place.searched is not None]
+        if not bands:
+            return None
+        place, decoded = max(bands, key=lambda item: item[1].evidence)
+        first = decoded.recognition
+        likeliest = first.reading or next(iter(first.candidates), None)
+        if decoded.evidence <= COUNTER_EVIDENCE or place.searched is None or likeliest is None:
+            return None
+        if first.confidence >= self.accept or (len(first.candidates) > 1 and advanced_before_last(*first.candidates[:2])):
+            return None  # refused by the drum rules (a drum caught between two digits), not for being unsure: stays so
+        cut = Place(integer_drums(cut_searched(photo, place.searched)), place.source, place.thickness)
+        if cut.picture.width < 8 or cut.picture.height < 8:
+            return None
+        [(_, again)] = self.read_places([cut], digits=digits, previous=previous)
+        if again.recognition.reading != likeliest:
+            return None
+        return choose([item for item in read if item[0] is not place] + [(cut, again)], self.margin)
 
     def _sharper(self, read: list[tuple[Place, Decoded]], photo: Image.Image,
                  detail: Callable[[], Image.Image]) -> Place | None:
@@ -361,7 +391,8 @@ class LineMeterReader:
             found = places(photo, text, counts)
         else:
             found = [Place(window, "band", window.height) for window in counter_windows(photo, unlike_face=True)]
-        return [Place(integer_drums(place.picture), place.source, place.thickness, place.fitted) for place in found
+        return [Place(integer_drums(place.picture), place.source, place.thickness, place.fitted, place.searched)
+                for place in found
                 if place.picture.width >= 8 and place.picture.height >= 8]
 
     def read_places(self, found: list[Place], *, digits: int | None = None,

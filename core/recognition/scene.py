@@ -42,6 +42,7 @@ class Place:
     source: str  # "band": the counter locator's dark band; "text": a line the detector found
     thickness: float
     fitted: Band | None = None  # a band's rectangle fitted to the counter, in the photo's pixels
+    searched: Band | None = None  # the band as the search found it, before fitting
 
 
 def places(photo: Image.Image, detector: TextDetector, digits: list[int], whole: bool = True) -> list[Place]:
@@ -58,7 +59,7 @@ def places(photo: Image.Image, detector: TextDetector, digits: list[int], whole:
             tagged += [(band.moved(left, top), "face") for band in counter_bands(face, BANDS, even=even)]
         tagged += [(band.moved(left, top), "face") for band in darker_bands(face, BANDS)]
     kept = _distinct([band for band, _ in tagged])
-    found = [Place(picture, source, band.size[1], fitted) for band, source in tagged if any(band is k for k in kept)
+    found = [Place(picture, source, band.size[1], fitted, band) for band, source in tagged if any(band is k for k in kept)
              for fitted, picture in [fit_band(photo, band)]]
     bands = kept
     text = [line for line in lines if plausible(line, digits) and not any(_inside(line.centre, band) for band in bands)]
