@@ -192,3 +192,14 @@ async def test_a_two_zone_display_showing_its_zone_is_offered_for_that_zone(kabi
         assert "зони T1 (день): 023500" in offered
         accepted = await chat.press("Так, передати")
         assert accepted.startswith("✅ Показники лічильника 7701234 прийнято: день: 23500 / ніч: 9950")
+
+
+def test_a_real_crop_with_no_segment_lit_is_a_blank_cell_not_a_zero():
+    """lcd_set.py's lcd-real level: meter-digits labels a display's blank leading cells "0.0"; a crop of bare glass
+    is kept as a blank cell, a drawn 0 is not."""
+    from PIL import Image
+
+    from benchmarks.lcd_set import blank
+
+    assert blank(Image.new("RGB", (38, 64), (150, 160, 150)))
+    assert not blank(draw_lcd("0", height=60, unit=False).crop((70, 50, 110, 122)))
