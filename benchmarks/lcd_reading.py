@@ -8,6 +8,10 @@ Prints a markdown table per set: exact / wrong / not sure readings (the integer 
   .venv/bin/python benchmarks/lcd_reading.py --levels lcd-strip,lcd-photo --n 100 --seed 61 --backlit 0.5
 
 With --backlit SHARE that share of the generated displays is backlit; a row per backlit kind follows each set's.
+--levels lcd-real,lcd-real-photo: displays composed from real photographed LCD digits (needs ../shared, see
+lcd_set.py). With --causes a row per set counts why the photos not read exactly were not (Kabinet only):
+
+  .venv/bin/python benchmarks/lcd_reading.py --levels lcd-real,lcd-real-photo --n 100 --seed 81 --causes
 
 The drum engine (`LineMeterReader`, the default reader before electronic meters) is given the previous reading of
 the zone the display is in, which the bot would not know for a multi-zone meter; --no-baseline leaves it out.
@@ -27,8 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.lcd_set import LEVELS, make_set  # noqa: E402
 from benchmarks.recognition import Tally, cpu_seconds  # noqa: E402
 from core.recognition import PhotoRejected, Recognition  # noqa: E402
-from core.recognition.lcd import DisplayAwareReader  # noqa: E402
+from core.recognition.lcd import DisplayAwareReader, read_display  # noqa: E402
 from core.recognition.lines import LineMeterReader  # noqa: E402
+from core.recognition.photo import load_photo  # noqa: E402
+
+CAUSES = ("no display found", "no decimal point seen", "fraction taken in", "digits misread", "unsure")
 
 
 @dataclass
@@ -93,6 +100,32 @@ def tally(rows: list[dict[str, str]], seen: list[tuple[Recognition, float]], acc
     return readings, zones
 
 
+def cause(folder: Path, row: dict[str, str], said: Recognition) -> str | None:
+    """Why a photo was not read exactly (None when it was): no display found, no decimal point seen (the display
+    was found and not read), the fraction digit taken into the integer part (the reading is the integer part
+    shifted one place left with the fraction's digit after it), other digits misread, or unsure."""
+    if said.reading == row["reading"]:
+        return None
+    if said.reading is not None:
+        whole, _, fraction = row["shown"].replace(" ", "0").partition(".")
+        return "fraction taken in" if said.reading == (whole + fraction)[-len(whole):] else "digits misread"
+    display = read_display(load_photo((folder / row["file"]).read_bytes()))
+    if display is None:
+        return "no display found"
+    return "unsure" if display.point else "no decimal point seen"
+
+
+def cause_row(name: str, folder: Path, rows: list[dict[str, str]], seen: list[tuple[Recognition, float]]) -> str:
+    counts = dict.fromkeys(CAUSES, 0)
+    for row, (said, _) in zip(rows, seen):
+        why = cause(folder, row, said)
+        if why is not None:
+            counts[why] += 1
+            print(f"  {why}: {row['file']} shows {row['shown']!r}, read {said.reading} "
+                  f"({said.confidence:.3f}, candidates {said.candidates[:2]})", file=sys.stderr)
+    return f"| {name} | " + " | ".join(str(counts[c]) for c in CAUSES) + " |"
+
+
 def zone_cell(zones: Zones) -> str:
     return f"{zones.right} / {zones.wrong} / {zones.unseen} / {zones.invented}"
 
@@ -107,6 +140,7 @@ def main() -> int:
     ap.add_argument("--backlit", type=float, default=0.0, help="the share of backlit displays in generated sets")
     ap.add_argument("--keep", type=Path, help="keep the generated sets in this folder")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--causes", action="store_true", help="count why photos were not read exactly (Kabinet)")
     ap.add_argument("--sweep", metavar="T1,T2,...", help="a row per acceptance threshold (development sets only)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +154,7 @@ def main() -> int:
         thresholds = [float(t) for t in args.sweep.split(",")] if args.sweep else []
         ours = DisplayAwareReader(accept=0.0) if thresholds else DisplayAwareReader()
         ours.warm()
+        causes: list[str] = []
         for name, folder in sets:
             rows = rows_of(folder, args.limit)
             seen = read_all(ours, folder, args.limit, display=True)
@@ -132,10 +167,16 @@ def main() -> int:
                     mine = [k for k, row in enumerate(rows) if (row.get("look") or "grey-green") == look]
                     readings, zones = tally([rows[k] for k in mine], [seen[k] for k in mine], accept)
                     print(f"{readings.row(f'{name}, {look} | {label}')} {zone_cell(zones)} |", flush=True)
+            if args.causes:
+                causes.append(cause_row(name, folder, rows, seen))
             if not args.no_baseline:
                 drums = LineMeterReader()
                 readings, zones = tally(rows, read_all(drums, folder, args.limit, display=False))
                 print(f"{readings.row(f'{name} | drum engine')} {zone_cell(zones)} |", flush=True)
+        if causes:
+            print("\n| set (Kabinet, not exact) | " + " | ".join(CAUSES) + " |")
+            print("|---" * (len(CAUSES) + 1) + "|")
+            print("\n".join(causes))
     return 0
 
 

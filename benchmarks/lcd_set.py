@@ -10,6 +10,12 @@ or yellow-green backlight).
   --level lcd-strip   the display cut out close, as a consumer crops it (with the printed legend around it)
   --level lcd-photo   the meter's face (model NIK 2102 / GAMA 100 / CE 102, serial, "3200 imp/kWh", year) in a
                       phone-sized photo (3024 x 4032), tilted up to 15 degrees
+  --level lcd-real    NOT drawn: a display composed from REAL photographed 7-segment digit crops of
+                      ../shared/data/meter-digits (images/collected/lcd; only when that folder is there, nothing is
+                      copied): 5-7 integer digits of one photographed display side by side at one height, a decimal
+                      point and a smaller fraction digit (also a crop), on the crops' own glass, framed, with the
+                      lcd-strip level's rotation, blur, noise and JPEG. Shows no zone.
+  --level lcd-real-photo  that strip in the drawn meter face and phone photo of lcd-photo
 
 Writes OUT/NNNN.jpg and OUT/labels.csv (file, reading, digits, previous, meter_type, zones, zone, previous_zones,
 shown, look): reading is the integer part zero-padded to the meter's digits (never the digit after the point); zone the
@@ -36,6 +42,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 LEVELS = ("lcd-strip", "lcd-photo")
+REAL_LEVELS = ("lcd-real", "lcd-real-photo")  # need ../shared/data/meter-digits
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The photographed displays of meter-digits' LCD crops: each folder is one kind of display (its own glass and font).
+# Not the crops at the folder's top (images/collected/lcd/*.jpg): they are cut off the digit's centre, most show half
+# of the digit before and a comma, so a display composed from them shows digits its label does not (at seed 81 a
+# first try read three of them wrong, each an extra "1" from such a half digit).
+REAL_FOLDERS = ("lcd_pb", "digital italic")
 MODELS = ("NIK 2102-02 M2B", "GAMA 100 G1B", "CE 102 S7")  # printed model names; the meter_type column
 METER_TYPES = ("NIK 2102", "GAMA 100", "CE 102")
 # Segments of each digit: a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle.
@@ -348,7 +361,101 @@ def lcd_strip(rng: random.Random, sample: Sample, args: dict, look: LcdLook) -> 
 def lcd_photo(rng: random.Random, sample: Sample, args: dict, look: LcdLook) -> Image.Image:
     lcd = draw_lcd(sample.shown, zone=args.get("zone"), marker=args.get("marker"), legend=args["legend"],
                    height=110, look=look)
-    face = draw_face(lcd, model=args["model"], serial=str(rng.randint(10**8, 10**10 - 1)),
+    return face_photo(rng, lcd, args["model"])
+
+
+RealCrops = dict[str, dict[str, list[Image.Image]]]  # folder -> digit -> crops
+
+
+def blank(crop: Image.Image) -> bool:
+    """No segment lit in the crop's middle (its top and bottom fifth may show the neighbours of a two-row display):
+    the dark 5 % within 32 % of the bright 5 %."""
+    grey = np.asarray(crop.convert("L"), np.float32)
+    h, w = grey.shape
+    middle = grey[h // 5: h - h // 5, w // 6: w - w // 6]
+    bright = float(np.percentile(middle, 95))
+    return (bright - float(np.percentile(middle, 5))) < 0.32 * max(bright, 1.0)
+
+
+def load_real_crops(shared: Path = SHARED) -> RealCrops:
+    """The whole-digit LCD crops of ../shared/data/meter-digits by folder and digit: labels "d" and "d.0" (the
+    label before the first "_"); "10" (a cell between digits) is left out. A crop with no digit in it (lcd_pb labels
+    its blank leading cells "0.0") is kept under " ", the blank cell."""
+    root = shared / "data" / "meter-digits" / "images" / "collected" / "lcd"
+    if not root.is_dir():
+        raise SystemExit(f"{root} is absent: the lcd-real levels need ../shared/data/meter-digits")
+    crops: RealCrops = {}
+    for folder in REAL_FOLDERS:
+        for path in sorted((root / folder).glob("*.jpg")):
+            label = path.name.split("_", 1)[0]
+            digit = label[:-2] if label.endswith(".0") else label
+            if len(digit) == 1 and digit.isdigit():
+                crop = Image.open(path).convert("RGB")
+                crops.setdefault(folder, {}).setdefault(" " if blank(crop) else digit, []).append(crop)
+    return crops
+
+
+def real_strip(rng: random.Random, crops: RealCrops, shown: str) -> Image.Image:
+    """A display composed from one photographed display's crops: the integer digits (blank cells are glass) side
+    by side at one height with small gaps, a decimal point, the fraction digit(s) at 0.75 height, on the crops'
+    glass colour (each crop's brought to it), a dark frame and a margin of the meter's face around."""
+    digits = crops[rng.choice(sorted(crops))]
+    whole, _, fraction = shown.partition(".")
+    height = rng.randint(50, 110)
+    sample = digits["8"][0]
+    width = round(height * sample.width / sample.height)
+    pixels = np.concatenate([np.asarray(c, np.float32).reshape(-1, 3) for d in "0123456789" for c in digits[d][:3]])
+    luma = pixels.mean(axis=1)
+    glass = tuple(int(v) for v in np.median(pixels[luma >= np.percentile(luma, 60)], axis=0))
+    lit = tuple(int(v) for v in np.median(pixels[luma <= np.percentile(luma, 5)], axis=0))
+
+    def cell(ch: str, h: int, w: int) -> Image.Image:
+        if ch == " " and " " not in digits:
+            return Image.new("RGB", (w, h), glass)
+        crop = np.asarray(rng.choice(digits[ch]).resize((w, h), Image.Resampling.BICUBIC), np.float32)
+        # Crops of one display were photographed under different light: each one's glass brought to the display's.
+        bright = np.median(crop.reshape(-1, 3)[crop.reshape(-1, 3).mean(axis=1) >= np.percentile(crop.mean(axis=2), 60)],
+                           axis=0)
+        crop = crop * (np.array(glass, np.float32) / np.maximum(bright, 1.0))
+        return Image.fromarray(np.clip(crop, 0, 255).astype(np.uint8))
+
+    gaps = [rng.randint(0, max(1, height // 25)) for _ in whole]
+    small_h, small_w = round(0.75 * height), round(0.75 * width)
+    point_w = max(4, height // 6)
+    pad = round(0.25 * height)
+    glass_w = 2 * pad + len(whole) * width + sum(gaps) + point_w + len(fraction) * (small_w + 2)
+    glass_h = height + 2 * pad
+    margin = round(0.4 * height)
+    img = Image.new("RGB", (glass_w + 2 * margin, glass_h + 2 * margin), (214, 214, 208))
+    pen = ImageDraw.Draw(img)
+    pen.rectangle((margin - 4, margin - 4, margin + glass_w + 3, margin + glass_h + 3), fill=(60, 62, 60))
+    pen.rectangle((margin, margin, margin + glass_w - 1, margin + glass_h - 1), fill=glass)
+    x, top = margin + pad, margin + pad
+    for ch, gap in zip(whole, gaps):
+        img.paste(cell(ch, height, width), (x, top))
+        x += width + gap
+    r = max(2, height // 18)
+    pen.rectangle((x + point_w // 2 - r, top + height - 2 * r - 2, x + point_w // 2 + r, top + height - 2), fill=lit)
+    x += point_w
+    for ch in fraction:
+        img.paste(cell(ch, small_h, small_w), (x, top + height - small_h))
+        x += small_w + 2
+    return img
+
+
+def real_strip_photo(rng: random.Random, strip: Image.Image) -> Image.Image:
+    """lcd-strip's handling (glare, shade, perspective, rotation, blur, noise) of a composed strip."""
+    if rng.random() < 0.5:
+        strip = glare(strip, rng, rng.uniform(0.2, 0.5))
+    strip = shade(strip, rng)
+    strip = perspective(strip, rng, 0.03, (200, 200, 195))
+    strip = strip.rotate(rng.uniform(-5, 5), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(200, 200, 195))
+    return noisy(strip.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 1.2))), rng, rng.uniform(0, 5))
+
+
+def face_photo(rng: random.Random, lcd: Image.Image, model: str) -> Image.Image:
+    """lcd-photo's meter face and phone photo around a display."""
+    face = draw_face(lcd, model=model, serial=str(rng.randint(10**8, 10**10 - 1)),
                      year=rng.randint(2008, 2025), impulses=rng.choice([1600, 3200, 6400]))
     if rng.random() < 0.6:
         face = glare(face, rng, rng.uniform(0.2, 0.7))
@@ -362,7 +469,11 @@ def lcd_photo(rng: random.Random, sample: Sample, args: dict, look: LcdLook) -> 
     return small.resize(img.size, Image.Resampling.BICUBIC)
 
 
-def make_set(out: Path, n: int, level: str, seed: int, backlit: float = 0.0) -> None:
+def make_set(out: Path, n: int, level: str, seed: int, backlit: float = 0.0, shared: Path = SHARED) -> None:
+    """n labelled pictures of the level. The lcd-real levels take make_sample's readings and meters and compose the
+    display from real crops with one fraction digit (it shows no zone: the zone column stays empty; the meter's zones
+    and their previous readings are as for the drawn levels)."""
+    crops = load_real_crops(shared) if level in REAL_LEVELS else None
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "labels.csv", "w", newline="") as fh:
@@ -371,25 +482,32 @@ def make_set(out: Path, n: int, level: str, seed: int, backlit: float = 0.0) -> 
                        "shown", "look"])
         for i in range(n):
             sample, args = make_sample(rng)
-            draw = lcd_strip if level == "lcd-strip" else lcd_photo
-            look = look_of(rng, backlit)
-            img = draw(rng, sample, args, look)
+            if crops is not None:
+                shown, zone, kind = sample.shown[: sample.shown.index(".") + 2], None, "real"
+                strip = real_strip(rng, crops, shown)
+                img = real_strip_photo(rng, strip) if level == "lcd-real" else face_photo(rng, strip, args["model"])
+            else:
+                draw = lcd_strip if level == "lcd-strip" else lcd_photo
+                look = look_of(rng, backlit)
+                img = draw(rng, sample, args, look)
+                shown, zone, kind = sample.shown, sample.zone, look.kind
             name = f"{i:04d}.jpg"
             (out / name).write_bytes(jpeg(img, rng.randint(70, 90)))
             previous = str(sample.previous[sample.true_zone - 1]).zfill(sample.digits)
             rows.writerow([name, sample.reading, sample.digits, previous, sample.meter_type, sample.zones,
-                           sample.zone or "", ";".join(map(str, sample.previous)), sample.shown, look.kind])
+                           zone or "", ";".join(map(str, sample.previous)), shown, kind])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--n", type=int, default=100)
-    parser.add_argument("--level", choices=LEVELS, default="lcd-strip")
+    parser.add_argument("--level", choices=LEVELS + REAL_LEVELS, default="lcd-strip")
     parser.add_argument("--seed", type=int, default=61)
     parser.add_argument("--backlit", type=float, default=0.0, help="the share of backlit displays (0-1)")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the lcd-real levels' ../shared")
     args = parser.parse_args()
-    make_set(args.out, args.n, args.level, args.seed, args.backlit)
+    make_set(args.out, args.n, args.level, args.seed, args.backlit, args.shared)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,15 @@ def test_a_display_that_fits_the_previous_reading_only_with_its_fraction_digit_i
     assert "23456" not in read.candidates[:1]
 
 
+@pytest.mark.parametrize("picture", [display_crop, meter_photo])
+def test_a_display_not_read_clearly_is_not_handed_to_the_drum_reader_which_reads_its_fraction_in(picture):
+    # The display shows a digit fewer than billing counts (00432.6 for a six-digit meter): the display reader is not
+    # sure; the drum reader, reading the whole row, took the fraction digit in (004326, 0.99).
+    read = READER.read(picture("00432.6"), digits=6, previous=4250, meter_type="GAMA 100")
+    assert read.reading is None
+    assert "004326" not in read.candidates
+
+
 @pytest.mark.parametrize("slant", [0.0, 0.12])
 def test_the_lit_segments_spell_the_integer_part_ghosts_unlit(slant):
     look = LcdLook(ghost=0.2, slant=slant)
@@ -192,3 +201,14 @@ async def test_a_two_zone_display_showing_its_zone_is_offered_for_that_zone(kabi
         assert "зони T1 (день): 023500" in offered
         accepted = await chat.press("Так, передати")
         assert accepted.startswith("✅ Показники лічильника 7701234 прийнято: день: 23500 / ніч: 9950")
+
+
+def test_a_real_crop_with_no_segment_lit_is_a_blank_cell_not_a_zero():
+    """lcd_set.py's lcd-real level: meter-digits labels a display's blank leading cells "0.0"; a crop of bare glass
+    is kept as a blank cell, a drawn 0 is not."""
+    from PIL import Image
+
+    from benchmarks.lcd_set import blank
+
+    assert blank(Image.new("RGB", (38, 64), (150, 160, 150)))
+    assert not blank(draw_lcd("0", height=60, unit=False).crop((70, 50, 110, 122)))

@@ -412,9 +412,14 @@ class LcdReader:
         zone_previous: the last reading of each zone of a multi-zone meter (T1 first); the zone the display shows
         picks its window, and with no zone shown every zone's window is weighed.
         """
+        return self.read_seen(photo, digits=digits, previous=previous, zone_previous=zone_previous)[1]
+
+    def read_seen(self, photo: Image.Image, *, digits: int, previous: int | None = None,
+                  zone_previous: tuple[int | None, ...] = ()) -> tuple[Display | None, Recognition | None]:
+        """read_photo's reading, with the display it was read from (None when the photo shows none)."""
         display = read_display(photo)
         if display is None:
-            return None
+            return None, None
         models = self.models()
         zones = len(zone_previous) or 1
         zone = self._zone(display, models, zones)
@@ -429,7 +434,7 @@ class LcdReader:
             read = self._read_window(frames, windows, display.point, display.segments)
         else:
             read = self._read_freely(frames, digits, display.point)
-        return replace(read, zone=zone)
+        return display, replace(read, zone=zone)
 
     def _zone(self, display: Display, models: list[LineModel], zones: int) -> int | None:
         """The zone the display's label names (`T2`: 2), when both models read the same digit of a zone there; else
@@ -554,11 +559,12 @@ class DisplayAwareReader:
         if digits is None:  # a display is read only for a meter whose digits are known
             return self.drums.read_photo(photo, previous=previous, detail=detail)
         if electronic(meter_type) or zone_previous:
-            read = self.display.read_photo(photo, digits=digits, previous=previous, zone_previous=zone_previous)
+            display, read = self.display.read_seen(photo, digits=digits, previous=previous,
+                                                   zone_previous=zone_previous)
             if zone_previous:  # a multi-zone meter: which zone a drum counter shows is not known
                 return read if read is not None else Recognition(None, 0.0)
-            if read is not None and read.reading is not None:
-                return read
+            if read is not None and (read.reading is not None or display is not None and display.point):
+                return read  # a display with its decimal point not read clearly: drums would read its fraction in
             drums = self.drums.read_photo(photo, digits=digits, previous=previous, detail=detail)
             return drums if drums.reading is not None or read is None else read
         drums = self.drums.read_photo(photo, digits=digits, previous=previous, detail=detail)
