@@ -282,7 +282,9 @@ async def run_config(name: str, rates, args, api: QuietBotAPI, folder: Path, num
     count = int(count)
     photo_chats = photo_chat_count(args)
     data_dir = Path(tempfile.mkdtemp(prefix="kabinet-open-data-"))
-    settings = {}
+    # The photo stream's dozen accounts would fill their photo store (50 MB each, 65 photos) within a quarter of
+    # an hour, and every photo after it is refused at once unread: a soak measures reading, not the quota.
+    settings = {"KABINET_PHOTO_QUOTA_MB": "0"}
     if args.recognition_workers is not None:
         settings["KABINET_RECOGNITION_WORKERS"] = str(args.recognition_workers)
     async with scratch_database("postgresql" if backend == "postgresql" else "sqlite") as url:
