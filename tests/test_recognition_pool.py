@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.photo_flood import memory
 from core.recognition import PhotoRejected, Recognition, RecognitionBusy, RecognitionFailed, RecognitionPool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,11 +84,6 @@ class ScatteringReader(StandInReader):
 
 def scattering() -> ScatteringReader:
     return ScatteringReader()
-
-
-def resident_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
 def broken_reader() -> StandInReader:
@@ -236,11 +232,11 @@ async def test_a_worker_gives_back_the_memory_a_photo_freed():
         await photos.read(b"1", digits=1)
         await settled(photos)
         [pid] = photos.pids()
-        before = resident_mb(pid)
+        before = memory(pid)["VmRSS"]
         for n in (123, 456):
             assert (await photos.read(str(n).encode(), digits=3)).reading == str(n)
         await asyncio.sleep(0.5)  # the worker trims after sending its answer
-        assert resident_mb(pid) - before < 30, (before, resident_mb(pid))
+        assert memory(pid)["VmRSS"] - before < 30, (before, memory(pid)["VmRSS"])
 
 
 async def test_the_reader_refusing_a_photo_reaches_the_caller_and_a_bug_is_a_failure():
