@@ -15,13 +15,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
-from core.recognition.counter import trim_frame
+from core.recognition.counter import split_cells, trim_frame
 from core.recognition.decode import decode
-from core.recognition.drums import last_drum_half_turned
+from core.recognition.drums import arriving_in_window, last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, integer_drums, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
-from tests.support.pictures import camera_frame, draw_counter, draw_meter, jpeg, meter_font, png
+from tests.support.pictures import (camera_frame, draw_counter, draw_counter_framed_apart, draw_meter, jpeg, meter_font,
+                                    png)
 
 READER = default_reader()
 # Both engines read the drawn counters: the text-line models (the default) and the font templates.
@@ -100,6 +101,37 @@ def test_a_drum_turned_past_half_way_is_never_read_as_the_next_digit(reading, tu
     for photo in (strip, draw_meter(strip, 3.0)):
         result = READER.read(jpeg(photo), digits=len(reading), previous=int(reading) - 150)
         assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize(("reading", "turned", "light", "seed"), [
+    ("45673", 0.85, False, 0),  # read 45674 before
+    ("560248", 0.9, False, 2),
+    ("7315", 0.85, True, 3),
+])
+def test_a_drum_nearly_arrived_is_not_read_as_the_next_digit_where_the_windows_do_not_line_up(reading, turned, light,
+                                                                                               seed):
+    """Each window framed its own way (a counter composed from photographed crops): the arriving digit is told by its
+    place in its own window, low under the leaving digit's remains, not by the other windows' digits."""
+    strip = draw_counter_framed_apart(reading, light_digits=light, turned=turned, seed=seed)
+    for photo in (strip, draw_meter(strip, 3.0)):
+        result = READER.read(jpeg(photo), digits=len(reading), previous=int(reading) - 150)
+        assert result.reading in (None, reading), result
+
+
+@pytest.mark.parametrize(("reading", "light", "seed"), [("45673", False, 0), ("560248", False, 2), ("7315", True, 3),
+                                                        ("48213", True, 1), ("90817", False, 4)])
+def test_whole_drums_framed_apart_are_read_and_none_is_taken_for_one_nearly_arrived(reading, light, seed):
+    strip = draw_counter_framed_apart(reading, light_digits=light, seed=seed)
+    assert READER.read(jpeg(strip), digits=len(reading), previous=int(reading) - 150).reading == reading
+    windows = split_cells(trim_frame(strip), len(reading))
+    assert not any(arriving_in_window(window) for window in windows), reading
+
+
+def test_a_window_shows_a_drum_nearly_arrived_by_the_digit_low_under_the_leaving_ones_remains():
+    for light in (True, False):
+        for turned, arrived in ((0.0, False), (0.1, False), (0.2, False), (0.8, True), (0.85, True)):
+            last = split_cells(trim_frame(draw_counter("4045", light_digits=light, turned=turned)), 4)[-1]
+            assert arriving_in_window(last) is arrived, (light, turned)
 
 
 @pytest.mark.parametrize(("turned", "carry"), [(0.5, 0.5), (0.3, 1.0), (0.7, 1.0), (0.8, 1.0)])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from core.recognition.cells import otsu_threshold
 from core.recognition.counter import split_cells
+from core.recognition.regions import label
 
 # Chosen on development sets (benchmarks/RECOGNITION.md, "A drum caught between two digits").
 INK_CONTRAST = 0.4  # a pixel is ink when this far from the drum's colour towards the digit's
@@ -44,11 +46,25 @@ BAR_ROW = 0.97
 # digits beside it; the models read it surely, a reading one too high. Where the other windows' digits line up
 # (within ALIGNED of their height: one frame, as on a real meter) a last digit whose top is ARRIVING of their
 # height below theirs, and whose bottom does not end above theirs, is taken for one. Composed counters whose
-# crops are each framed their own way do not line up, and are not judged. Set from drawn counters (0.9 of the way:
-# the digit about 0.14 of its height lower), then checked on development sets: none read less
+# crops are each framed their own way do not line up: there the last window is judged alone (below). Set from drawn
+# counters (0.9 of the way: the digit about 0.14 of its height lower), then checked on development sets: none read less
 # (benchmarks/RECOGNITION.md, "Nearly arrived drums and dropped drums").
 ALIGNED = 0.04
 ARRIVING = 0.1
+# The same drum seen in its own window alone, for counters whose windows do not line up: the arriving digit sits
+# LOW_IN_WINDOW of the window's height nearer its bottom edge than its top edge, the leaving digit's remains are cut
+# by the window's top edge, and nothing is cut by its bottom edge (a whole digit shows the slivers of both
+# neighbours, or neither). Remains are at least REMAINS_TALL rows and narrower than REMAINS_ACROSS of the window: a
+# band across it is the frame's edge, lit, which whole digits on phone photos have above them too. Judged at
+# WINDOW_SIZE; parts smaller than SPECK pixels are noise, and a digit spans at least DIGIT_SPAN of the window. Chosen
+# on real photographed drums (../shared/data/meter-digits, 800 of each: no whole digit, 18.5 % of those 0.8-0.9 of
+# the way) and development seed 471 (benchmarks/RECOGNITION.md, "Nearly arrived drums in their own windows").
+LOW_IN_WINDOW = 0.1
+REMAINS_TALL = 2
+REMAINS_ACROSS = 0.9
+WINDOW_SIZE = (32, 48)
+SPECK = 6
+DIGIT_SPAN = 0.3
 
 
 def ink_rows(cell: Image.Image) -> np.ndarray:
@@ -130,11 +146,16 @@ def two_parts(rows: np.ndarray) -> bool:
     return any(PART <= (upper[1] + lower[0]) / 2 / len(rows) <= 1 - PART for upper, lower in zip(big, big[1:]))
 
 
-def window_rows(line: Image.Image, digits: int) -> list[np.ndarray]:
-    """ink_rows of each window of a counter line cut into `digits` windows; none for a line too small to cut."""
+def windows(line: Image.Image, digits: int) -> list[Image.Image]:
+    """A counter line cut into `digits` windows; none for a line too small to cut."""
     if digits < 3 or line.width < 4 * digits or line.height < 12:
         return []
-    return [ink_rows(cell) for cell in split_cells(line, digits)]
+    return split_cells(line, digits)
+
+
+def window_rows(line: Image.Image, digits: int) -> list[np.ndarray]:
+    """ink_rows of each window of a counter line cut into `digits` windows; none for a line too small to cut."""
+    return [ink_rows(cell) for cell in windows(line, digits)]
 
 
 def last_drum_half_turned(line: Image.Image, digits: int) -> bool:
@@ -177,6 +198,29 @@ def _arriving(rows: list[np.ndarray], line_height: int) -> bool:
     return last[0] - top >= ARRIVING * height and last[1] - bottom >= -ALIGNED * height
 
 
+def arriving_in_window(window: Image.Image) -> bool:
+    """Does a window, judged alone, show a digit nearly arrived: low, under the leaving digit's remains?"""
+    width, height = WINDOW_SIZE
+    gray = np.asarray(window.convert("L").resize(WINDOW_SIZE, Image.Resampling.BICUBIC), np.float32)
+    light = gray > otsu_threshold(gray)
+    # The digit is the lesser class in the middle of the window; the side columns hold frame edges and scales.
+    ink = light if light[height // 6 : height - height // 6, width // 5 : width - width // 5].mean() < 0.5 else ~light
+    side = max(1, width // 10)
+    ink[:, :side] = ink[:, -side:] = False
+    edge = max(1, height // 20)
+    # A part reaching from edge to edge is the drum's surround or a frame, not a digit.
+    parts = [part for part in label(ink)[1] if part.area >= SPECK and part.height <= height - 2 * edge]
+    digits = [part for part in parts if part.height >= DIGIT_SPAN * height]
+    if not digits:
+        return False
+    digit = max(digits, key=lambda part: part.area)
+    above = any(part.bottom < digit.top and part.top <= edge and part.height >= REMAINS_TALL
+                and part.width < REMAINS_ACROSS * (width - 2 * side) for part in parts)
+    below = any(part.top > digit.bottom and part.bottom >= height - 1 - edge for part in parts)
+    low = (digit.top - (height - 1 - digit.bottom)) / height
+    return above and not below and low >= LOW_IN_WINDOW
+
+
 def last_digit_sureness(frames: np.ndarray) -> float:
     """How sure a model is of the last digit it reads on the line (frames x (gap, 0..9)); 0 when it reads none."""
     best = frames.argmax(axis=1)
@@ -192,10 +236,11 @@ def last_digit_sureness(frames: np.ndarray) -> float:
 
 def last_drum_unsure(line: Image.Image, digits: int, frames: list[np.ndarray]) -> bool:
     """Should a reading of this line be refused for its last drum (caught between two digits, or likely so)?"""
-    rows = window_rows(line, digits)
-    if not rows:
+    cells = windows(line, digits)
+    if not cells:
         return False
-    if _half_turned(rows, line.height) or _arriving(rows, line.height):
+    rows = [ink_rows(cell) for cell in cells]
+    if _half_turned(rows, line.height) or _arriving(rows, line.height) or arriving_in_window(cells[-1]):
         return True
     return min(last_digit_sureness(f) for f in frames) < LOW_LAST_DIGIT and two_parts(rows[-1])
 

@@ -53,6 +53,26 @@ def draw_counter(reading: str, *, light_digits: bool = True, height: int = 90, s
     return img.filter(ImageFilter.GaussianBlur(0.6))
 
 
+def draw_counter_framed_apart(reading: str, *, light_digits: bool = True, height: int = 90, seed: int = 0,
+                              turned: float = 0.0) -> Image.Image:
+    """A drum counter whose windows are each framed their own way (as one composed from photographed crops): each
+    window cut a little lower or higher, so the digits do not line up. turned: the last drum, as in draw_counter."""
+    rng = random.Random(seed)
+    frame, gap = max(4, height // 9), max(2, height // 14)
+    windows = []
+    for i, digit in enumerate(reading):
+        drum = draw_counter(digit, light_digits=light_digits, height=height, seed=seed + i,
+                            turned=turned if i == len(reading) - 1 else 0.0)
+        window = drum.crop((frame, frame, drum.width - frame, drum.height - frame))
+        top, bottom = rng.randint(0, height // 10), rng.randint(0, height // 10)
+        windows.append(window.crop((0, top, window.width, window.height - bottom)).resize(window.size))
+    img = Image.new("RGB", (sum(w.width for w in windows) + gap * (len(windows) - 1) + 2 * frame, height + 2 * frame),
+                    (15, 15, 15))
+    for i, window in enumerate(windows):
+        img.paste(window, (frame + i * (window.width + gap), frame))
+    return img
+
+
 def draw_meter(counter: Image.Image, angle: float) -> Image.Image:
     """The counter on a light meter face with print around it, tilted."""
     face = Image.new("RGB", (900, 800), (222, 218, 205))
