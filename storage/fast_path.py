@@ -163,6 +163,8 @@ class Driver:
     def __init__(self, adapted) -> None:
         self.adapted = adapted
         self.connection = adapted.driver_connection
+        # Looked up once a transaction, not once a statement (a weak key's lookup makes a weakref each time).
+        self.statements = _STATEMENTS.setdefault(self.connection, {})
 
     @classmethod
     async def of(cls, connection: AsyncConnection) -> Driver | None:
@@ -181,14 +183,13 @@ class Driver:
         try:
             if adapted._transaction is None:
                 await adapted._start_transaction()  # what the adapter does before its first statement
-            cache = _STATEMENTS.setdefault(self.connection, {})
-            statement = cache.get(prepared.sql)
+            statement = self.statements.get(prepared.sql)
             if statement is None:
-                statement = cache[prepared.sql] = await self.connection.prepare(prepared.sql)
+                statement = self.statements[prepared.sql] = await self.connection.prepare(prepared.sql)
             records = await statement.fetch(*prepared.arguments(parameters))
         except Exception as error:
             # A statement a migration outdated, a lost connection: prepared again on the next turn.
-            _STATEMENTS.pop(self.connection, None)
+            self.statements.clear()
             adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter does
             raise
         status = _ROWCOUNT.match(statement.get_statusmsg() or "")
