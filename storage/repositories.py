@@ -96,7 +96,7 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
             ready = prepared(statement, parameters, self._bound.dialect)
             if ready is not None:
                 return await self._driver.run(ready, parameters)
-        return await (await self.connection()).execute(statement, parameters)
+        return await (self._connection or await self.connection()).execute(statement, parameters)
 
     @property
     def dialect(self) -> str:
