@@ -14,9 +14,10 @@ engine's pool, runs its statements here and commits on asyncpg; a Connection, an
 the same pooled connection, in the same transaction, only when a statement needs one.
 
 This is the only module that touches SQLAlchemy's private attributes: the compiled statement's
-`_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction`, `_start_transaction`,
-`_call_and_discard` and `_handle_exception`. No public API hands out a compiled statement's processors or begins the adapter's
-transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9: after an upgrade, run
+`_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction` (and 2.0's `_started`),
+`_start_transaction` and `_handle_exception`. No public API hands out a compiled statement's processors or begins
+the adapter's transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9
+(DirectTransaction against 2.1.9 only, and 2.0's adapter by reading it): after an upgrade, run
 tests/test_direct_statements.py and tests/test_transaction.py (they run on PostgreSQL both ways), and switch
 the fast path off if they fail.
 """
@@ -216,11 +217,6 @@ class DirectTransaction:
     async def begin(cls, engine: AsyncEngine) -> DirectTransaction:
         return cls(engine, await engine.raw_connection())
 
-    @property
-    def connected(self) -> bool:
-        """Whether a SQLAlchemy Connection was made over the pooled connection."""
-        return self._connection is not None
-
     def connection(self) -> AsyncConnection:
         """A SQLAlchemy Connection in this transaction: made on first use, begun without I/O (asyncpg's BEGIN
         is sent before the first statement, by the adapter or by Driver.run, whichever runs first)."""
@@ -235,11 +231,18 @@ class DirectTransaction:
             await self._connection.commit()
             return
         adapted = self.driver.adapted
-        if adapted._transaction is not None:
-            try:
-                await adapted._call_and_discard(adapted._transaction.commit)
-            except Exception as error:
-                adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter's commit does
+        transaction = adapted._transaction
+        if transaction is None:
+            return
+        try:
+            await transaction.commit()
+        except Exception as error:
+            adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter's commit does
+        finally:
+            # Done whether or not it raised, as the adapter's own commit has it (2.0's adapter also keeps `_started`).
+            adapted._transaction = None
+            if hasattr(adapted, "_started"):
+                adapted._started = False
 
     async def close(self) -> None:
         """The connection back to the pool, what was not committed rolled back."""
