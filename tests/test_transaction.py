@@ -216,3 +216,25 @@ async def test_a_failed_statement_rolls_the_turn_back_and_the_connection_goes_ba
         async with demo_database.transaction() as tx:
             assert (await tx._run(select(func.count()).select_from(DeliveryRow), {})).one()[0] == before[1]
     assert await counts(demo_database) == before
+
+
+async def test_a_commit_the_server_refuses_fails_the_turn_and_keeps_nothing(demo_database, database_url):
+    if not database_url.startswith("postgresql"):  # SQLite has no deferred constraints to check at the commit
+        return
+    engine = demo_database.engine.sync_engine
+    before = await counts(demo_database)
+    with pytest.raises(Exception, match="duplicate key"):
+        async with demo_database.transaction() as tx:
+            assert await tx.first_delivery("test", "refused-commit", AT)
+            # A unique constraint checked at the commit: the server refuses the commit, not a statement.
+            sql = ["CREATE TEMPORARY TABLE refused (x int UNIQUE DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP",
+                   "INSERT INTO refused VALUES (1), (1)"]
+            for each in sql:
+                if tx._driver is not None:  # the fast path's own asyncpg connection
+                    await tx._driver.connection.execute(each)
+                else:
+                    await (await tx.connection()).exec_driver_sql(each)
+    assert engine.pool.checkedout() == 0
+    assert await counts(demo_database) == before
+    async with demo_database.transaction() as tx:  # the connection went back to the pool fit for the next turn
+        assert await tx.first_delivery("test", "refused-commit", AT)
