@@ -103,6 +103,7 @@ class Database:
         execution_options = {**options.pop("execution_options", {}), fast.OPTION: fast_path}
         self.engine = make_engine(url, execution_options=execution_options, **options)
         self.open_plans = OpenPlans()
+        self._direct_turns = fast_path and self.engine.dialect.driver == "asyncpg"
         # Every session of the database carries it, for storage/plans.py's open_plan to find (a session's info dict).
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, info={OPEN_PLANS: self.open_plans})
 
@@ -118,12 +119,24 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """One consumer event's unit of work: a pooled connection in a transaction, committed at the end,
-        rolled back on an error. (No ORM session unless a query needs one: making, beginning, committing
-        and closing it cost a tenth of a turn's CPU, for the few turns that use it.)"""
-        async with self.engine.connect() as connection, connection.begin():
-            tx = SqlTransaction(connection=connection)
+        rolled back on an error. On PostgreSQL with the fast path, the turn's statements run on the pooled asyncpg
+        connection itself, and a SQLAlchemy connection and ORM session are made only if a query needs them
+        (storage/fast_path.py, DirectTransaction); elsewhere on a SQLAlchemy connection, with an ORM session only
+        if a query needs one."""
+        if not self._direct_turns:
+            async with self.engine.connect() as connection, connection.begin():
+                tx = SqlTransaction(connection=connection)
+                yield tx
+                await tx.finish()
+            return
+        direct = await fast.DirectTransaction.begin(self.engine)
+        try:
+            tx = SqlTransaction(direct=direct)
             yield tx
             await tx.finish()
+            await direct.commit()
+        finally:
+            await direct.close()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -9,10 +9,15 @@ adapter begins it), with SQLAlchemy's bind processors applied to the parameters 
 results (json and numeric come back decoded from asyncpg, through the codecs SQLAlchemy's dialect sets on
 connect).
 
+A consumer's turn also skips SQLAlchemy's Connection (DirectTransaction): it checks its connection out of the
+engine's pool, runs its statements here and commits on asyncpg; a Connection, and an ORM session on it, is made over
+the same pooled connection, in the same transaction, only when a statement needs one.
+
 This is the only module that touches SQLAlchemy's private attributes: the compiled statement's
-`_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction`, `_start_transaction` and
-`_handle_exception`. No public API hands out a compiled statement's processors or begins the adapter's
-transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9: after an upgrade, run
+`_bind_processors` and `_result_columns`, and the asyncpg adapter's `_transaction` (and 2.0's `_started`),
+`_start_transaction` and `_handle_exception`. No public API hands out a compiled statement's processors or begins
+the adapter's transaction without running a statement. Checked against SQLAlchemy 2.0.58 and 2.1.9
+(DirectTransaction against 2.1.9 only, and 2.0's adapter by reading it): after an upgrade, run
 tests/test_direct_statements.py and tests/test_transaction.py (they run on PostgreSQL both ways), and switch
 the fast path off if they fail.
 """
@@ -22,8 +27,10 @@ import re
 from operator import itemgetter
 from weakref import WeakKeyDictionary
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.types import TypeDecorator
 
 # The engine's execution option that carries Database(fast_path=...) to every transaction on it.
@@ -157,6 +164,8 @@ class Driver:
     def __init__(self, adapted) -> None:
         self.adapted = adapted
         self.connection = adapted.driver_connection
+        # Looked up once a transaction, not once a statement (a weak key's lookup makes a weakref each time).
+        self.statements = _STATEMENTS.setdefault(self.connection, {})
 
     @classmethod
     async def of(cls, connection: AsyncConnection) -> Driver | None:
@@ -175,18 +184,75 @@ class Driver:
         try:
             if adapted._transaction is None:
                 await adapted._start_transaction()  # what the adapter does before its first statement
-            cache = _STATEMENTS.setdefault(self.connection, {})
-            statement = cache.get(prepared.sql)
+            statement = self.statements.get(prepared.sql)
             if statement is None:
-                statement = cache[prepared.sql] = await self.connection.prepare(prepared.sql)
+                statement = self.statements[prepared.sql] = await self.connection.prepare(prepared.sql)
             records = await statement.fetch(*prepared.arguments(parameters))
         except Exception as error:
             # A statement a migration outdated, a lost connection: prepared again on the next turn.
-            _STATEMENTS.pop(self.connection, None)
+            self.statements.clear()
             adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter does
             raise
         status = _ROWCOUNT.match(statement.get_statusmsg() or "")
         return Rows(prepared.rows(records), int(status.group(1)) if status else -1)
+
+
+class DirectTransaction:
+    """A consumer turn's transaction on a connection of the engine's pool, past SQLAlchemy's Connection.
+
+    Making, beginning, committing and closing a Connection cost four greenlet hand-offs and its bookkeeping, about
+    60 us a turn, for turns whose statements all run on the fast path. Here the turn takes a pooled connection
+    (one hand-off: the pool may have to connect or wait), its statements begin the asyncpg transaction as the
+    adapter would, the commit is asyncpg's, and a committed connection goes back to the pool with nothing for the
+    pool's reset to roll back. A statement the fast path cannot run, or an ORM session, makes a Connection over the
+    same pooled connection (`connection()`), which then commits and closes it instead."""
+
+    def __init__(self, engine: AsyncEngine, pooled) -> None:
+        self.engine = engine
+        self.pooled = pooled  # the pool's proxy of the connection: closing it checks the connection in
+        self.driver = Driver(pooled.dbapi_connection)
+        self._connection: AsyncConnection | None = None
+
+    @classmethod
+    async def begin(cls, engine: AsyncEngine) -> DirectTransaction:
+        return cls(engine, await engine.raw_connection())
+
+    def connection(self) -> AsyncConnection:
+        """A SQLAlchemy Connection in this transaction: made on first use, begun without I/O (asyncpg's BEGIN
+        is sent before the first statement, by the adapter or by Driver.run, whichever runs first)."""
+        if self._connection is None:
+            connection = AsyncConnection(self.engine, Connection(self.engine.sync_engine, connection=self.pooled))
+            connection.sync_connection.begin()  # the dialect's do_begin: nothing on asyncpg, so no hand-off either
+            self._connection = connection
+        return self._connection
+
+    async def commit(self) -> None:
+        if self._connection is not None:
+            await self._connection.commit()
+            return
+        adapted = self.driver.adapted
+        transaction = adapted._transaction
+        if transaction is None:
+            return
+        try:
+            await transaction.commit()
+        except Exception as error:
+            adapted._handle_exception(error)  # raised as SQLAlchemy's DBAPI error, as the adapter's commit does
+        finally:
+            # Done whether or not it raised, as the adapter's own commit has it (2.0's adapter also keeps `_started`).
+            adapted._transaction = None
+            if hasattr(adapted, "_started"):
+                adapted._started = False
+
+    async def close(self) -> None:
+        """The connection back to the pool, what was not committed rolled back."""
+        if self._connection is not None:
+            await self._connection.close()
+        elif self.driver.adapted._transaction is None:
+            self.pooled.close()  # committed or never begun: the pool's reset has no I/O to do, so no hand-off
+        else:
+            # The pool's reset rolls back; a connection it cannot roll back is dropped (invalidated), not pooled.
+            await greenlet_spawn(self.pooled.close)
 
 
 _ROWCOUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")

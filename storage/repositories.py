@@ -14,7 +14,7 @@ from core.model import (
 from core.notifications import Kind
 from storage import outbox
 from storage.dialect import insert_for
-from storage.fast_path import Driver, prepared
+from storage.fast_path import DirectTransaction, Driver, prepared
 from storage.mappers import (
     to_account, to_account_summaries, to_chat, to_chat_and_state, to_invoice, to_linked_accounts, to_meter,
 )
@@ -46,17 +46,21 @@ def _kept_turn(chat_id: int, turn: RecentTurn, keep: int) -> dict:
 
 
 class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries):
-    """Core's Transaction on an ORM session (operators, jobs), or on a Core connection already in a
-    transaction (a consumer's turn: see Database.transaction), where the ORM session is made only if a
-    query that needs it runs; most turns run only the built-once statements and need none."""
+    """Core's Transaction on an ORM session (operators, jobs), on a Core connection already in a transaction, or
+    (a consumer's turn on PostgreSQL: see Database.transaction) on a pooled asyncpg connection, where a SQLAlchemy
+    connection and an ORM session are made only if a query that needs them runs; most turns run only the
+    built-once statements and need neither."""
 
-    def __init__(self, session: AsyncSession | None = None, *, connection: AsyncConnection | None = None) -> None:
-        if (session is None) == (connection is None):
-            raise ValueError("a session or a connection, not both")
+    def __init__(self, session: AsyncSession | None = None, *, connection: AsyncConnection | None = None,
+                 direct: DirectTransaction | None = None) -> None:
+        if [session, connection, direct].count(None) != 2:
+            raise ValueError("a session, a connection or a direct transaction: one of them")
         self._session = session
         self._connection = connection
-        self._driver: Driver | None = None
-        self._driver_checked = False
+        self._direct = direct
+        self._bound = session.bind if session is not None else connection if connection is not None else direct.engine
+        self._driver: Driver | None = direct.driver if direct is not None else None
+        self._driver_checked = direct is not None
         # (chat id, day, "meters" or "summaries", rows): the accounts view open_turn read, until a link or reading
         # changes it.
         self._accounts: tuple[int, date, str, list] | None = None
@@ -65,31 +69,38 @@ class SqlTransaction(BillingQueries, EmailQueries, PhotoQueries, ServiceQueries)
     def session(self) -> AsyncSession:
         if self._session is None:
             # Joins the connection's transaction: Database.transaction commits or rolls back, not the session.
+            if self._connection is None:
+                self._connection = self._direct.connection()
             self._session = AsyncSession(bind=self._connection, expire_on_commit=False)
         return self._session
 
+    async def connection(self) -> AsyncConnection:
+        """The transaction's SQLAlchemy connection (made on first use in a consumer's turn)."""
+        if self._connection is None:
+            self._connection = self._direct.connection() if self._direct is not None else \
+                await self._session.connection()
+        return self._connection
+
     async def finish(self) -> None:
         """Before the commit: what the ORM session holds is written."""
-        if self._session is not None and self._connection is not None:
+        if self._session is not None and (self._connection is not None or self._direct is not None):
             await self._session.flush()
 
     async def _run(self, statement, parameters: dict | list[dict] | None = None):
         """A built-once statement on the transaction's Core connection; on PostgreSQL straight on asyncpg
         where it can (see storage/fast_path.py)."""
-        if self._connection is None:
-            self._connection = await self._session.connection()
         if not self._driver_checked:
             self._driver_checked = True
-            self._driver = await Driver.of(self._connection)
+            self._driver = await Driver.of(await self.connection())
         if self._driver is not None and type(parameters) is dict:
-            ready = prepared(statement, parameters, self._connection.dialect)
+            ready = prepared(statement, parameters, self._bound.dialect)
             if ready is not None:
                 return await self._driver.run(ready, parameters)
-        return await self._connection.execute(statement, parameters)
+        return await (self._connection or await self.connection()).execute(statement, parameters)
 
     @property
     def dialect(self) -> str:
-        return (self._connection or self._session.bind).dialect.name
+        return self._bound.dialect.name
 
     def _insert(self, table):
         """The dialect's INSERT, which has on_conflict_do_update."""

@@ -38,7 +38,7 @@ async def test_each_view_reads_the_same_rows_both_ways(demo_database, tmp_path):
             (LAST_READINGS, {"meter_id": meter_id, "before": NOV_30}),
         ]:
             ours = [tuple(row) for row in await tx._run(statement, parameters)]
-            theirs = [tuple(row) for row in await tx._connection.execute(statement, parameters)]
+            theirs = [tuple(row) for row in await (await tx.connection()).execute(statement, parameters)]
             assert ours == theirs and ours, statement
         row = (await tx._run(CHAT_AND_STATE, {"channel": "test", "external_id": "c1"})).one()
         assert row.data == {"meter": 7, "note": "é"} and row._mapping["step"] == "reading_value"
@@ -51,7 +51,7 @@ async def test_the_lateral_views_of_postgresql_read_what_sqlites_form_reads(demo
     async with demo_database.transaction() as tx:
         for views in (LINKED_METERS, ACCOUNT_SUMMARIES):
             for on in (NOV_30, OCT_31, date(2020, 1, 1)):
-                lateral, scalar = [[tuple(row) for row in await tx._connection.execute(
+                lateral, scalar = [[tuple(row) for row in await (await tx.connection()).execute(
                     views[form], {"chat_id": chat_id, "on": on})] for form in ("postgresql", "sqlite")]
                 assert lateral == scalar and lateral, on
 

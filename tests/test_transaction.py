@@ -148,6 +148,93 @@ async def test_a_chat_in_its_turn_does_not_hold_up_another_chat_replacing_its_re
         assert await busy.open_turn("test", "first", "en", "r1", AT, AT.date()) is not None
         async with demo_database.transaction() as tx:
             await tx.chat_and_state("test", "second", "en")
-            await tx._connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            await (await tx.connection()).exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
             submission = await tx.add_readings(meter, AT.date(), [12410], "test", second.id, AT, None)
     assert submission.replaced == {1: 12400}
+
+
+async def test_a_turn_the_fast_path_answers_takes_a_pooled_connection_and_makes_no_sqlalchemy_one(
+        kabinet, demo_database, database_url, fast_path):
+    """A SQLAlchemy Connection (and the ORM session on it) costs its making, beginning, committing and closing, about
+    60 us a turn: on PostgreSQL's fast path a turn whose statements all run on asyncpg makes none."""
+    from core.messages import EventKind, Incoming, Outcome
+
+    engine = demo_database.engine.sync_engine
+    connections, checkouts = [], []
+    event.listen(engine, "engine_connect", lambda connection: connections.append(connection))
+    event.listen(engine.pool, "checkout", lambda *args: checkouts.append(args))
+    keys = iter(range(1, 100))
+
+    async def say(text: str | None = None, action: str | None = None) -> str:
+        handled = await kabinet.process(Incoming("test", "pooled", EventKind.BUTTON if action else EventKind.TEXT,
+                                                 text=text, action=action, language="en",
+                                                 delivery_key=str(next(keys))))
+        assert handled.outcome is Outcome.DONE
+        assert engine.pool.checkedout() == 0  # back in the pool after every turn
+        return "\n".join(reply.text for reply in handled.replies)
+
+    await say("/link 010000012345 Шевченко")
+    assert "is linked" in await say(action="consent:yes")
+    connections.clear()
+    checkouts.clear()
+    assert "Confirm or enter it again" in await say("/reading 100")
+    assert "Reading of meter" in await say(action="reading:confirm")
+    assert "010000012345" in await say("/balance")
+    direct = database_url.startswith("postgresql") and fast_path
+    assert (len(checkouts), len(connections)) == (3, 0 if direct else 3)
+    async with demo_database.transaction() as tx:  # what the turns wrote was committed
+        chat, state = await tx.chat_and_state("test", "pooled", "en")
+        kept = await tx.recent_turns(chat.id, AT.replace(year=2000), 10)
+    assert state is None and [turn.said for turn in kept][-3:] == ["/reading 100", "[button] reading:confirm", "/balance"]
+
+
+async def test_a_turn_that_needs_sqlalchemy_midway_runs_on_the_same_connection_and_transaction(demo_database):
+    """The SQLAlchemy connection made for an ORM query after the fast path's statements is the same pooled connection,
+    in the same transaction: it sees the turn's rows, and the turn's rows and its own are committed together, once."""
+    engine = demo_database.engine.sync_engine
+    before = await counts(demo_database)
+    async with demo_database.transaction() as tx:
+        assert await tx.first_delivery("test", "midway", AT)
+        chat, _ = await tx.chat_and_state("test", "midway-chat", "en")
+        assert await tx.chat_by_id(chat.id) is not None  # an ORM query: sees the row the fast path made
+        await tx.record_link_attempt(chat.channel, chat.external_id, [], AT, False)
+        await tx.save_state(chat.id, None)  # a built-once statement again, after the ORM's
+        assert engine.pool.checkedout() == 1
+    assert engine.pool.checkedout() == 0
+    assert await counts(demo_database) == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+
+async def test_a_failed_statement_rolls_the_turn_back_and_the_connection_goes_back_to_the_pool_clean(demo_database):
+    engine = demo_database.engine.sync_engine
+    before = await counts(demo_database)
+    with pytest.raises(Exception, match="naive datetime"):
+        async with demo_database.transaction() as tx:
+            assert await tx.first_delivery("test", "clean-1", AT)
+            await tx.first_delivery("test", "clean-2", datetime(2026, 11, 30, 8, 0))  # refused by the driver
+    assert engine.pool.checkedout() == 0
+    for _ in range(engine.pool.size() + 1):  # every pooled connection taken again: none is left in a transaction
+        async with demo_database.transaction() as tx:
+            assert (await tx._run(select(func.count()).select_from(DeliveryRow), {})).one()[0] == before[1]
+    assert await counts(demo_database) == before
+
+
+async def test_a_commit_the_server_refuses_fails_the_turn_and_keeps_nothing(demo_database, database_url):
+    if not database_url.startswith("postgresql"):  # SQLite has no deferred constraints to check at the commit
+        return
+    engine = demo_database.engine.sync_engine
+    before = await counts(demo_database)
+    with pytest.raises(Exception, match="duplicate key"):
+        async with demo_database.transaction() as tx:
+            assert await tx.first_delivery("test", "refused-commit", AT)
+            # A unique constraint checked at the commit: the server refuses the commit, not a statement.
+            sql = ["CREATE TEMPORARY TABLE refused (x int UNIQUE DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP",
+                   "INSERT INTO refused VALUES (1), (1)"]
+            for each in sql:
+                if tx._driver is not None:  # the fast path's own asyncpg connection
+                    await tx._driver.connection.execute(each)
+                else:
+                    await (await tx.connection()).exec_driver_sql(each)
+    assert engine.pool.checkedout() == 0
+    assert await counts(demo_database) == before
+    async with demo_database.transaction() as tx:  # the connection went back to the pool fit for the next turn
+        assert await tx.first_delivery("test", "refused-commit", AT)
