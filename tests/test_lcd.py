@@ -7,12 +7,14 @@ from __future__ import annotations
 import functools
 import json
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from benchmarks.lcd_set import LcdLook, draw_face, draw_lcd, jpeg, phone_photo
 from bot import recognize
 from core.recognition import default_reader
-from core.recognition.lcd import read_display
+from core.recognition.lcd import LcdReader, read_display
 from core.recognition.lines import LineMeterReader
 from core.recognition.photo import load_photo
 from storage.exchange import submitted_readings
@@ -21,6 +23,7 @@ from tests.support.drivers import CHANNELS, link_demo_account, open_chat
 
 READER = default_reader()
 DIM = LcdLook(glass=(176, 190, 160), lit=(70, 84, 70), ghost=0.18, slant=0.1)  # a low-contrast display
+GREY = LcdLook(glass=(176, 192, 192), lit=(88, 98, 100), ghost=0.1, slant=0.08)  # grey glass, no backlight
 BACKLIT = {  # light digits on dark glass, dark digits on a bright backlight
     "blue-negative": LcdLook(glass=(30, 62, 160), lit=(212, 236, 255), ghost=0.12, slant=0.08, kind="blue-negative"),
     "green-negative": LcdLook(glass=(24, 80, 40), lit=(190, 250, 180), ghost=0.12, slant=0.08, kind="green-negative"),
@@ -96,6 +99,86 @@ def test_a_backlit_display_is_read_whichever_way_its_digits_are_lit(kind):
     assert read.reading == "012345"
     crop = READER.read(jpeg(draw_lcd("04821.7", height=70, look=BACKLIT[kind]), 80), digits=5, previous=4700)
     assert crop.reading == "04821"
+
+
+def test_a_grey_display_without_backlight_is_found_and_its_lit_segments_spelled():
+    display = read_display(load_photo(jpeg(draw_lcd("1047269.5", height=80, look=GREY), 85)))
+    assert display is not None and display.point
+    assert display.segments == "1047269"
+
+
+@pytest.mark.parametrize("picture", ["crop", "photo"])
+def test_a_grey_display_is_not_handed_to_the_drum_reader_which_reads_its_fraction_in(picture):
+    # Not found as a display, the grey display went to the drum reader, which read the fraction in: 004326 at 0.99.
+    lcd = draw_lcd("00432.6", height=70 if picture == "crop" else 110, look=GREY)
+    if picture == "photo":
+        lcd = phone_photo(draw_face(lcd, model="GAMA 100 G1B", serial="4815162342", year=2019), angle=7.0, seed=5)
+    read = READER.read(jpeg(lcd, 80), digits=6, previous=4250, meter_type="GAMA 100")
+    assert read.reading is None
+    assert "004326" not in read.candidates[:1]
+
+
+def digit_cell_foot(height: int, cell: int) -> tuple[float, float]:
+    """Where draw_lcd puts the right edge of a digit cell's foot (x, y), for a display drawn `height` high."""
+    margin = round(0.45 * height)
+    top = margin + 0.75 * height / 2 + 0.12 * height
+    return margin + 0.8 * height + cell * 0.7 * height + 0.52 * height, top + height
+
+
+def test_a_comma_between_the_digits_is_not_taken_for_the_decimal_point():
+    # A real display's comma after the third digit, as large as its point: the point was taken there, the cut
+    # `012` and nothing read; two such marks are no point, and the reading is what the whole row spells.
+    look = LcdLook(ghost=0.15, slant=0.0)
+    img = draw_lcd("012345.6", height=80, look=look)
+    x, foot = digit_cell_foot(80, 2)
+    ImageDraw.Draw(img).rectangle((x + 0.09 * 80 - 4.4, foot - 8.8, x + 0.09 * 80 + 4.4, foot), fill=look.lit)
+    photo = jpeg(img, 85)
+    assert read_display(load_photo(photo)).segments != "012"
+    assert READER.read(photo, digits=6, previous=12100, meter_type="GAMA 100").reading == "012345"
+
+
+def test_a_point_a_little_below_the_digits_feet_is_found():
+    # Not found, the display went to the drum reader, which read the fraction in: 004326.
+    look = LcdLook(ghost=0.15, slant=0.0)
+    img = draw_lcd("00432.6", height=80, look=look)
+    x, foot = digit_cell_foot(80, 4)
+    point = x + 0.14 * 80
+    pen = ImageDraw.Draw(img)
+    pen.rectangle((point - 5.4, foot - 9.8, point + 5.4, foot + 1), fill=look.glass)
+    pen.rectangle((point - 4.4, foot + 16 - 8.8, point + 4.4, foot + 16), fill=look.lit)
+    photo = jpeg(img, 85)
+    display = read_display(load_photo(photo))
+    assert display is not None and display.point and display.segments == "00432"
+    read = READER.read(photo, digits=6, previous=4250, meter_type="GAMA 100")
+    assert read.reading is None and "004326" not in read.candidates[:1]
+
+
+class Spelling:
+    """A text-line model that spells every line as `text`, surely (the recognisers' misreadings, reproduced)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def frames(self, line: Image.Image) -> np.ndarray:
+        frames = np.zeros((2 * len(self.text) + 1, 11))
+        frames[::2, 0] = 1.0
+        for k, digit in enumerate(self.text):
+            frames[2 * k + 1, int(digit) + 1] = 1.0
+        return frames
+
+
+@pytest.mark.parametrize(("shown", "spelled", "previous", "glyphs"), [
+    ("077549", "077514199", 77300, ()),  # no point seen: cells' edges read as 1s, more digits than a display has
+    ("41225.0", "411225", 41100, (("5", "afgd"),)),  # the point seen, a digit more before it; a 5 no decoder spells
+])
+def test_a_display_the_models_spell_with_other_digits_than_the_reading_is_not_read(shown, spelled, previous, glyphs):
+    # Seen on displays composed from real photographed digits (benchmarks/lcd_set.py's lcd-real): both models spelled
+    # such a line and the billing window fitted a reading into it (077514 for 077549.9, 41229 for 41225.0).
+    reader = LcdReader(lambda: [Spelling(spelled), Spelling(spelled)])
+    photo = load_photo(jpeg(draw_lcd(shown, height=80, look=LcdLook(ghost=0.15, glyphs=glyphs)), 85))
+    read = reader.read_photo(photo, digits=len(shown.partition(".")[0]), previous=previous)
+    assert read is not None and read.reading is None
+    assert read.candidates[0] == spelled[:len(shown.partition(".")[0])]
 
 
 def test_the_drum_engine_alone_does_not_read_the_display():

@@ -6,8 +6,9 @@ legend printed on the meter. The unlit segments of every digit stay faintly visi
 
 The display is found by its glass (a solid grey-green rectangle away from the photo's edge, the segments
 holes in it; failing that, a backlit one: blue or green, light digits on dark glass or dark digits on a bright
-backlight), turned level, and its ink judged against the glass around it, so ghosts and glare are not ink (light
-digits are turned dark first).
+backlight; failing both, grey glass with no backlight, a little greener or bluer than the meter's face), turned
+level, and its ink judged against the glass around it, so ghosts and glare are not ink (light digits are turned dark
+first).
 The digits are the tall ink band; the decimal point is the small square at its foot, and the reading is what
 lies before it (never the digit after). The text-line models read that part, scored under what billing knows
 (lines.py), and a reading they do not agree on clearly is "not sure".
@@ -48,6 +49,10 @@ GLASS_FLOOR = 80
 # Backlit glass, blue or green: its brighter of green and blue at least this far above red, and at least this bright.
 BACKLIT_OVER_RED = 30
 BACKLIT_FLOOR = 40
+# Grey glass with no backlight (looked for when neither is found): its brighter of green and blue this far above red
+# (a white meter face is not), and not dark.
+GREY_OVER_RED = 8
+FINE_REACH = 1 / 16  # the glass judged within this share of its height when the usual reach finds no digits
 LEGEND_ABOVE = 0.16  # a zone legend is printed within twice this share of the glass's height above it
 # Types of electronic meters as billing names them (Latin or Cyrillic, any case, spaces ignored).
 ELECTRONIC_TYPES = ("nik2102", "нік2102", "ник2102", "gama", "гама", "ce10", "се10", "ce20", "се20", "ce30", "се30",
@@ -81,6 +86,9 @@ def find_glass(photo: Image.Image) -> Glass | None:
     brighter = np.maximum(g, b)
     backlit = (brighter - r >= BACKLIT_OVER_RED) & (brighter >= BACKLIT_FLOOR)
     found = [candidate for glass in (greenish, backlit) if (candidate := _display_like(glass)) is not None]
+    if not found:
+        cool = (brighter - r >= GREY_OVER_RED) & (np.minimum(g, b) >= GLASS_FLOOR)
+        found = [candidate for candidate in [_display_like(cool)] if candidate is not None]
     if not found:
         return None
     _, labels, reg, angle, length, thickness = max(found, key=lambda candidate: candidate[0])
@@ -143,16 +151,17 @@ def level_cut(photo: Image.Image, centre: tuple[float, float], size: tuple[float
                            Image.Resampling.BICUBIC)
 
 
-def ink_of(picture: Image.Image, *, light: bool = False) -> np.ndarray:
-    """How dark each pixel is against the glass near it, 1 at the darkness of a lit segment (`light`: how light,
-    for light digits on dark glass)."""
+def ink_of(picture: Image.Image, *, light: bool = False, reach_share: float = 1 / 8) -> np.ndarray:
+    """How dark each pixel is against the glass near it (within `reach_share` of the glass's height), 1 at the
+    darkness of a lit segment (`light`: how light, for light digits on dark glass)."""
     gray = np.asarray(picture.convert("L"), np.float32)
     if light:
         gray = 255.0 - gray
-    reach = max(1, min(15, min(gray.shape) // 8))
+    reach = max(1, min(15, int(min(gray.shape) * reach_share)))
     # The glass around a pixel: the brightest nearby (segments are thin), smoothed; glare lifts it too.
     glass_img = Image.fromarray(_max_filter(gray, reach).astype(np.uint8))
-    glass = np.asarray(glass_img.filter(ImageFilter.GaussianBlur(reach)), np.float32)
+    smooth = reach if reach_share >= 1 / 8 else max(1, reach // 2)
+    glass = np.asarray(glass_img.filter(ImageFilter.GaussianBlur(smooth)), np.float32)
     dark = glass - gray
     lit = float(np.percentile(dark, 99))
     return np.clip(dark / max(lit, 12.0), 0.0, 1.5)
@@ -172,6 +181,10 @@ def _max_filter(values: np.ndarray, reach: int) -> np.ndarray:
 LIT = 0.5  # ink at least this dark (a share of a lit segment's darkness) is a lit segment; ghosts stay below
 GHOST_SPLIT = (0.35, 0.7)  # the bounds of a display's own split between ghost and lit darkness
 FRAME_LINE = 0.3  # lit ink touching the frame along at least this share of its side is the frame's edge
+POINT_BELOW = 0.3  # share of the band's height below its foot where the point is looked for too
+POINT_CLEAR = 0.5  # a decimal point has no lit ink above it from this share of the band's height down
+POINT_ABOVE = 0.05  # ... beyond this share of those pixels
+POINT_OUTSTANDS = 2.0  # the point's area at least this many times the next point-like blob's
 BAND_ROWS = 0.25  # rows with at least this share of the fullest row's ink belong to the digits' band
 
 
@@ -195,21 +208,35 @@ def digit_band(ink: np.ndarray) -> tuple[int, int] | None:
 
 
 def decimal_point(ink: np.ndarray, band: tuple[int, int]) -> int | None:
-    """The x of the decimal point: a small square blob of lit ink at the foot of the digits, with digits before
-    and after it; None when there is no such thing (or it touches a digit)."""
+    """The x of the decimal point: a small square blob of lit ink at the foot of the digits (or a little below),
+    nothing of a cell above it, digits before and after it, and clearly the largest such blob; None when there is
+    none, or another as large (a real display's comma, a dark corner at a cell's foot): a point a digit off would
+    make the reading a digit off."""
     top, bottom = band
     height = bottom - top
-    lit = ink[top:bottom] >= LIT
+    # A point may sit a little below the digits' feet.
+    lit = ink[top:min(ink.shape[0], bottom + round(POINT_BELOW * height))] >= LIT
     labels, regions = label(lit)
-    columns: np.ndarray = np.any(lit, axis=0)
+    columns: np.ndarray = np.any(lit[:height], axis=0)
+    found = []
     for reg in sorted(regions, key=lambda r: r.left):
         if not (0.05 * height <= reg.width <= 0.22 * height and 0.04 * height <= reg.height <= 0.22 * height):
             continue
         if reg.area < 0.5 * reg.width * reg.height or reg.bottom < 0.8 * height:
             continue
-        if columns[:reg.left].sum() >= 0.8 * height and columns[reg.right + 1:].sum() >= 0.1 * height:
-            return reg.left
-    return None
+        if columns[:reg.left].sum() < 0.8 * height or columns[reg.right + 1:].sum() < 0.1 * height:
+            continue
+        # Nothing of a cell right above it (the lower half of the band, where a slanted digit has not yet leant
+        # over the gap): a dark corner or a comma at the foot of a cell has the cell's strokes there.
+        above = lit[round(POINT_CLEAR * height):max(round(POINT_CLEAR * height), reg.top - 1), reg.left:reg.right + 1]
+        if above.size and above.mean() > POINT_ABOVE:
+            continue
+        found.append(reg)
+    # The point stands out: clearly the largest such blob (a cell's dark corner or the foot of its frame is smaller).
+    found.sort(key=lambda reg: reg.area, reverse=True)
+    if not found or len(found) > 1 and found[0].area < POINT_OUTSTANDS * found[1].area:
+        return None
+    return found[0].left
 
 
 @dataclass(frozen=True)
@@ -245,12 +272,13 @@ def read_display(photo: Image.Image) -> Display | None:
     glass = find_glass(photo)
     if glass is None:
         return None
-    ink = glass.ink.copy()
-    rows, cols = ink.shape
-    edge_y, edge_x = max(1, round(0.04 * rows)), max(1, round(0.02 * cols))
-    ink[:edge_y], ink[-edge_y:], ink[:, :edge_x], ink[:, -edge_x:] = 0, 0, 0, 0  # the glass's frame
-    _off_the_frame(ink, edge_y, edge_x)
-    band = digit_band(ink)
+    ink, band = _framed_band(glass.ink)
+    if band is None:
+        # Thin strokes on glass that is uneven from digit to digit: the glass judged nearer each stroke. Digits that
+        # then reach the glass's top or foot are no display's (a drum counter's window, its drums darker than it).
+        ink, band = _framed_band(ink_of(glass.picture, light=light_digits(glass.picture), reach_share=FINE_REACH))
+        if band is not None and (band[0] == 0 or band[1] == ink.shape[0]):
+            return None
     if band is None:
         return None
     top, bottom = band
@@ -268,6 +296,16 @@ def read_display(photo: Image.Image) -> Display | None:
     digits = clean(part, pad, level)
     return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend,
                    segment_reading(ink[top:bottom, left:right] >= level) if point is not None else None)
+
+
+def _framed_band(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """The ink with the glass's frame cleared, and the digits' band in it."""
+    ink = ink.copy()
+    rows, cols = ink.shape
+    edge_y, edge_x = max(1, round(0.04 * rows)), max(1, round(0.02 * cols))
+    ink[:edge_y], ink[-edge_y:], ink[:, :edge_x], ink[:, -edge_x:] = 0, 0, 0, 0  # the glass's frame
+    _off_the_frame(ink, edge_y, edge_x)
+    return ink, digit_band(ink)
 
 
 def _off_the_frame(ink: np.ndarray, edge_y: int, edge_x: int) -> None:
@@ -395,6 +433,7 @@ TAIL_AFTER_POINT = 0.02  # the cut at the decimal point left something of the fr
 TAIL_WITHOUT_POINT = 0.5  # no point seen: the line goes on with the fraction and the unit
 LABEL_SURE = 0.5  # both models at least this sure of a zone label's digit
 LEGEND_SURE = 0.5  # every model at least this sure of the legend's digit above a lit marker
+FRACTION_DIGITS = 2  # a display shows at most this many digits after its point
 DISAGREED = 0.0  # the confidence of a reading the models do not both put first: never given
 
 
@@ -434,6 +473,9 @@ class LcdReader:
             read = self._read_window(frames, windows, display.point, display.segments)
         else:
             read = self._read_freely(frames, digits, display.point)
+        spelled = display.segments is not None and display.segments.zfill(digits) == read.reading
+        if read.reading is not None and not spelled and miscounted(frames, read.reading, digits, display.point):
+            read = Recognition(None, DISAGREED, (read.reading, *read.candidates))
         return display, replace(read, zone=zone)
 
     def _zone(self, display: Display, models: list[LineModel], zones: int) -> int | None:
@@ -514,6 +556,20 @@ class LcdReader:
         if point and len(texts) == 1 and 0 < len(text) <= digits and confidence >= self.accept:
             return Recognition(text.zfill(digits), confidence)
         return Recognition(None, confidence, tuple(sorted(t.zfill(digits) for t in texts if t)))
+
+
+def miscounted(frames: list[np.ndarray], reading: str, digits: int, point: bool) -> bool:
+    """Do the models spell the display with other digits than the reading has, so that the billing window, not the
+    display, made up the reading? (Asked only when the lit segments do not spell the reading.) A cell's edge or a
+    comma read as a 1 is what the window then leaves out. With the point seen: every model spells another number of
+    digits before it than the reading has (leading zeros dropped), one of them more (a model that drops a digit the
+    window fills in rightly, often). Without it: a model spells more than the meter's digits and a fraction digit or
+    two."""
+    spelled = [free_reading(f)[0] for f in frames]
+    if point:
+        counts, count = [len(text.lstrip("0")) for text in spelled], len(reading.lstrip("0"))
+        return all(c != count for c in counts) and any(c > count for c in counts)
+    return any(len(text) > digits + FRACTION_DIGITS for text in spelled)
 
 
 def _display_score(frames: np.ndarray, table: np.ndarray, tail: float, *, blanks: bool) -> np.ndarray:
