@@ -42,6 +42,20 @@ print(json.dumps({"start": start, "freed": freed, "trimmed": resident()}))
 """
 
 
+# What a bot process has no use for: fpdf2 (with fontTools and numpy) and segno draw a receipt, a rare turn that
+# imports them; the Viber SDK (with requests) serves Viber only where it is configured; Alembic (with Mako and
+# Pygments) runs only when the schema is behind; onnxruntime reads photos in the recognition workers.
+NOT_IN_A_BOT = ("fpdf", "fontTools", "numpy", "segno", "viberbot", "requests", "alembic", "mako", "pygments",
+                "onnxruntime")
+
+
+def test_the_bot_server_imports_no_package_only_a_rare_turn_or_another_process_needs():
+    done = subprocess.run([sys.executable, "-c", "import json, sys, bot.server; print(json.dumps(sorted(sys.modules)))"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    imported = set(json.loads(done.stdout))
+    assert sorted(imported & set(NOT_IN_A_BOT)) == []
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's heaps")
 def test_the_pages_freed_between_kept_blocks_go_back():
     done = subprocess.run([sys.executable, "-c", SCATTER], cwd=ROOT, capture_output=True, text=True, check=True)
