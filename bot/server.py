@@ -14,7 +14,7 @@ from bot import admin, payments
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
-from core.memory import give_back_freed_memory
+from core.memory import give_back_freed_memory, map_large_blocks
 from core.notifications import Sender
 from core.mailing import EMAIL
 from handlers.email import EmailSender
@@ -151,6 +151,7 @@ class Server:
         self.stopping = asyncio.Event()
 
     async def __aenter__(self) -> "Server":
+        map_large_blocks()  # a chart's pixels or a photo's bytes unmapped when freed, not kept until the next trim
         install_metrics()
         self.database = await open_database(self.settings)
         # The worker processes that read meter photos before their turn (they load the models, this process never).

@@ -64,6 +64,25 @@ def test_the_pages_freed_between_kept_blocks_go_back():
     assert mb["trimmed"] - mb["start"] < 20, mb
 
 
+# As SCATTER, with the large blocks mapped on their own first: resident MB once they are freed, not trimmed.
+MAPPED = SCATTER.replace("np.ones(2**19)  #", "from core.memory import map_large_blocks\nmap_large_blocks()\nnp.ones(2**19)  #")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's heaps")
+def test_large_blocks_mapped_on_their_own_go_back_when_freed_without_a_trim():
+    assert "map_large_blocks()" in MAPPED
+    done = subprocess.run([sys.executable, "-c", MAPPED], cwd=ROOT, capture_output=True, text=True, check=True)
+    mb = json.loads(done.stdout)
+    assert mb["freed"] - mb["start"] < 20, mb
+
+
+async def test_the_server_maps_large_blocks_on_their_own(tmp_path, database_url, monkeypatch):
+    mapped = []
+    monkeypatch.setattr(bot.server, "map_large_blocks", lambda: mapped.append(True))
+    async with running(settings_for(tmp_path, database_url)):
+        assert mapped == [True]
+
+
 async def test_the_server_trims_its_heaps_while_it_runs(tmp_path, database_url, monkeypatch):
     trims = []
 
