@@ -1,7 +1,6 @@
 """Wiring: settings → database, photo archive and the core, shared by every channel."""
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 
@@ -12,7 +11,7 @@ from core.recognition.pool import RecognitionPool, line_reader
 from handlers.email import EmailSender
 from scheduler.chat_limit import LocalChatLimit, RedisChatLimit
 from storage.database import Database
-from storage.migrate import upgrade
+from storage.migrate import upgrade_if_behind
 from storage.photos import FilePhotoArchive
 
 log = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ def recognition_pool(settings: Settings, workers: int | None = None) -> Recognit
 
 async def open_database(settings: Settings) -> Database:
     """The database, migrated to the newest schema."""
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await upgrade_if_behind(settings.database_url)
     return Database(settings.database_url, pool_size=settings.database_pool, fast_path=settings.database_fast_path)
 
 

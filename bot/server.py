@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from sqlalchemy import text
@@ -14,13 +14,12 @@ from bot import admin, payments
 from bot.metrics import exposition, install as install_metrics, refresh_outbox_depth
 from bot.settings import Settings
 from core.conversation import Kabinet
-from core.memory import give_back_freed_memory
+from core.memory import give_back_freed_memory, map_large_blocks
 from core.notifications import Sender
 from core.mailing import EMAIL
 from handlers.email import EmailSender
 from handlers.registration import READY, Registration
 from handlers.telegram.channel import TelegramChannel, TelegramConfig
-from handlers.viber.channel import ViberChannel, ViberConfig
 from handlers.webhook import BODY_LIMIT
 from scheduler.dispatcher import Dispatcher
 from scheduler.jobs import Planner
@@ -29,6 +28,9 @@ from scheduler.pace import LocalPace, RedisPace, SharedPace
 from scheduler.runner import ReminderScheduler
 from storage.database import Database
 from storage.scheduling import SqlOutbox
+
+if TYPE_CHECKING:
+    from handlers.viber.channel import ViberConfig
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,9 @@ def telegram_config(settings: Settings) -> TelegramConfig:
 
 
 def viber_config(settings: Settings) -> ViberConfig:
+    # Imported where Viber is configured: the SDK and `requests` it brings are ~11 MB resident in every process.
+    from handlers.viber.channel import ViberConfig
+
     if settings.viber_token is None:
         raise ValueError("KABINET_VIBER_TOKEN is not set")
     return ViberConfig(settings.viber_token.get_secret_value(), settings.viber_media_dir, settings.viber_api_base,
@@ -132,6 +137,8 @@ def configured_channels(settings: Settings, kabinet: Kabinet) -> dict[str, Chann
     if settings.telegram_token is not None:
         channels["telegram"] = TelegramChannel(telegram_config(settings), kabinet)
     if settings.viber_token is not None:
+        from handlers.viber.channel import ViberChannel  # see viber_config
+
         channels["viber"] = ViberChannel(viber_config(settings), kabinet)
     return channels
 
@@ -144,6 +151,7 @@ class Server:
         self.stopping = asyncio.Event()
 
     async def __aenter__(self) -> "Server":
+        map_large_blocks()  # a chart's pixels or a photo's bytes unmapped when freed, not kept until the next trim
         install_metrics()
         self.database = await open_database(self.settings)
         # The worker processes that read meter photos before their turn (they load the models, this process never).

@@ -18,13 +18,15 @@ import base64
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import segno
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from core.charts import FONT_BOLD, FONT_REGULAR
 from core.model import Payee
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 NBU_QR_LINK = "https://bank.gov.ua/qr/"
 NBU_QR_MIN_VERSION = 10
@@ -55,6 +57,8 @@ def nbu_payment_link(payee: Payee, amount: Decimal, purpose: str) -> str:
 
 def payment_qr_png(link: str) -> bytes:
     """The QR code of a payment link as a PNG, with the hryvnia sign in a white circle in the middle."""
+    import segno  # here, not at the top: see receipt_pdf
+
     code = segno.make(link, error="q", boost_error=False, micro=False)
     if int(code.version) < NBU_QR_MIN_VERSION:  # a number: "M1".."M4" are micro codes, not made here
         code = segno.make(link, error="q", version=NBU_QR_MIN_VERSION, boost_error=False, micro=False)
@@ -89,6 +93,10 @@ class ReceiptPage:
 
 def receipt_pdf(page: ReceiptPage) -> bytes:
     """An A4 PDF of the receipt; the font is embedded, so Cyrillic prints on any viewer."""
+    # Imported by the rare turn that draws a receipt, not by every process that answers /balance: fpdf2 brings
+    # fontTools and numpy, ~38 MB resident in each bot process (docs/benchmarks.md, "What a bot process holds").
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_creator("Kabinet")
     pdf.add_font("Roboto", "", str(FONT_REGULAR))

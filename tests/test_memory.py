@@ -42,12 +42,45 @@ print(json.dumps({"start": start, "freed": freed, "trimmed": resident()}))
 """
 
 
+# What a bot process has no use for: fpdf2 (with fontTools and numpy) and segno draw a receipt, a rare turn that
+# imports them; the Viber SDK (with requests) serves Viber only where it is configured; Alembic (with Mako and
+# Pygments) runs only when the schema is behind; onnxruntime reads photos in the recognition workers.
+NOT_IN_A_BOT = ("fpdf", "fontTools", "numpy", "segno", "viberbot", "requests", "alembic", "mako", "pygments",
+                "onnxruntime")
+
+
+def test_the_bot_server_imports_no_package_only_a_rare_turn_or_another_process_needs():
+    done = subprocess.run([sys.executable, "-c", "import json, sys, bot.server; print(json.dumps(sorted(sys.modules)))"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    imported = set(json.loads(done.stdout))
+    assert sorted(imported & set(NOT_IN_A_BOT)) == []
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's heaps")
 def test_the_pages_freed_between_kept_blocks_go_back():
     done = subprocess.run([sys.executable, "-c", SCATTER], cwd=ROOT, capture_output=True, text=True, check=True)
     mb = json.loads(done.stdout)
     assert mb["freed"] - mb["start"] > 60, f"the heap gave them back by itself: nothing shown here {mb}"
     assert mb["trimmed"] - mb["start"] < 20, mb
+
+
+# As SCATTER, with the large blocks mapped on their own first: resident MB once they are freed, not trimmed.
+MAPPED = SCATTER.replace("np.ones(2**19)  #", "from core.memory import map_large_blocks\nmap_large_blocks()\nnp.ones(2**19)  #")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's heaps")
+def test_large_blocks_mapped_on_their_own_go_back_when_freed_without_a_trim():
+    assert "map_large_blocks()" in MAPPED
+    done = subprocess.run([sys.executable, "-c", MAPPED], cwd=ROOT, capture_output=True, text=True, check=True)
+    mb = json.loads(done.stdout)
+    assert mb["freed"] - mb["start"] < 20, mb
+
+
+async def test_the_server_maps_large_blocks_on_their_own(tmp_path, database_url, monkeypatch):
+    mapped = []
+    monkeypatch.setattr(bot.server, "map_large_blocks", lambda: mapped.append(True))
+    async with running(settings_for(tmp_path, database_url)):
+        assert mapped == [True]
 
 
 async def test_the_server_trims_its_heaps_while_it_runs(tmp_path, database_url, monkeypatch):

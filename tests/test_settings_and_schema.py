@@ -1,4 +1,8 @@
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -12,6 +16,8 @@ from core.readings import ReadingWindow
 from storage.models import Base
 from tests.support.schema import on_database
 from tests.support.demo import BACKENDS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("variable, value, named", [
@@ -99,6 +105,51 @@ async def test_the_pool_setting_is_the_most_connections_a_process_opens(database
             assert (pool.size(), pool._max_overflow) == (3, 0)  # never a connection opened per turn
     finally:
         await database.close()
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config, newest_revision
+
+    assert newest_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_database_behind_the_newest_schema_is_upgraded_when_opened(backend, monkeypatch):
+    from benchmarks.scratch import scratch_database
+    from bot.app import open_database
+    from storage.migrate import newest_revision, schema_revisions, upgrade
+
+    async with scratch_database(backend) as url:
+        await asyncio.to_thread(upgrade, url, "0017")
+        assert await schema_revisions(url) == {"0017"}
+        monkeypatch.setenv("KABINET_DATABASE_URL", url)
+        database = await open_database(load_settings())
+        await database.close()
+        assert await schema_revisions(url) == {newest_revision()}
+
+
+# In a fresh interpreter (this one imported Alembic for the tests): open the database given, then say whether
+# Alembic was imported.
+OPEN_DATABASE = """
+import asyncio, json, sys
+from bot.app import open_database
+from bot.settings import load_settings
+
+async def opened():
+    await (await open_database(load_settings())).close()
+
+asyncio.run(opened())
+print(json.dumps("alembic" in sys.modules))
+"""
+
+
+async def test_a_database_at_the_newest_schema_is_opened_without_importing_alembic(database_url, monkeypatch):
+    monkeypatch.setenv("KABINET_DATABASE_URL", database_url)
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", OPEN_DATABASE], cwd=ROOT,
+                                   capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) is False, "Alembic (11 MB resident) imported by a process that upgraded nothing"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -85,7 +85,10 @@ async def test_kabinet_run_polls_then_serves_the_webhook_on_the_same_database(en
         await link(chat)
         assert "To pay now: UAH 658.40" in await chat.say("/balance")
         file_id = bot_api.add_file(JPEG)
-        answer = await chat.send(user.photo(file_id, len(JPEG)))
+        # The first photo waits for a recognition worker to load its models, which start with the process: a
+        # cold start's wait, not a turn's.
+        await chat.deliver(user.photo(file_id, len(JPEG)))
+        answer = await chat.expect(1, START_TIMEOUT)
         assert answer[0].text and bot_api.calls_to("getFile")[0].params["file_id"] == file_id
         assert len(bot_api.downloads) == 1
         broken = bot_api.add_file(JPEG)
