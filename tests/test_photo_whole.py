@@ -2,6 +2,8 @@
 its integer part in every channel, or "not sure" when two places on the photo read differently."""
 from __future__ import annotations
 
+import math
+
 from core.recognition.lines import LineMeterReader
 from storage.exchange import submitted_readings
 from tests.support.pictures import draw_face, phone_meter_photo, shadowed
@@ -89,3 +91,42 @@ def test_a_band_read_unsurely_is_read_again_as_the_search_found_it():
     # was read 45609 for 45600 at 0.98 (development frame seed 11).
     assert reader._second_cut(unsure("12480", "12481", confidence=0.95), photo, 5, 12345) is None
     assert reader._second_cut(unsure("12480", "12489"), photo, 5, 12345) is None
+
+
+def test_a_counter_is_found_on_a_face_cut_with_its_dark_case_all_around():
+    # A face box grown around the print reaches into the meter's dark case: the case enclosed the face, and the face
+    # with the counter on it was filled in as one hole of it (development photo seed 404: 4 of 15 unsure photos).
+    from PIL import Image
+
+    from core.recognition.counter import counter_bands, darker_bands
+
+    face = draw_face("12480")
+    body = Image.new("RGB", (face.width + 120, face.height + 120), (40, 40, 40))
+    body.paste(face, (60, 60))
+    counter_centre = (60 + face.width / 2, 60 + 330 + 67)  # draw_face puts the 134 px high counter at y = 330
+    for bands in (counter_bands(body, 2, unlike_face=False), darker_bands(body, 2)):
+        assert bands
+        band = bands[0]
+        assert abs(band.centre[0] - counter_centre[0]) < 20 and abs(band.centre[1] - counter_centre[1]) < 20
+        assert 350 < band.size[0] < 450 and 110 < band.size[1] < 160
+
+
+def test_a_line_going_on_from_the_counters_band_is_part_of_the_counter_not_print_that_competes():
+    # Red fraction drums that the dark band left out, read with the unit after them ("740 кВт·ч"), were a line of
+    # print that read another plausible reading (7404 for 6812: development photo seed 303), and the answer "not sure".
+    from core.recognition.counter import Band
+    from core.recognition.detect import TextLine
+    from core.recognition.scene import part_of_band
+
+    band = Band(1.0, (500.0, 400.0), (280.0, 66.0), 8.0)  # the integer drums, turned 8 degrees
+    along = (math.cos(math.radians(8.0)), math.sin(math.radians(8.0)))
+
+    def line(shift: float, across: float = 0.0, length: float = 230.0, thickness: float = 44.0) -> TextLine:
+        centre = (500.0 + shift * along[0] - across * along[1], 400.0 + shift * along[1] + across * along[0])
+        return TextLine(centre, length, thickness, 8.5, 0.99)
+
+    assert part_of_band(line(250.0), band)  # beside it on its axis, overlapping its end
+    assert part_of_band(line(0.0, length=200.0), band)  # inside it (the detector's cut of the counter)
+    assert not part_of_band(line(0.0, across=90.0), band)  # the serial number under the counter
+    assert not part_of_band(line(500.0), band)  # further along, apart from it
+    assert not part_of_band(line(250.0, thickness=120.0), band)  # a thicker line is not the counter's own

@@ -149,8 +149,12 @@ def _unlike_face(img: Image.Image) -> np.ndarray:
 
 
 def _bands(mask: np.ndarray, scale: float) -> list[tuple[float, tuple[float, float], tuple[float, float], float]]:
-    """Solid rectangles of a mask (holes filled) away from the photo's edge, as in _dark_bands."""
-    solid = fill_holes(mask)
+    """Solid rectangles of a mask (holes filled) away from the photo's edge, as in _dark_bands.
+
+    What touches the edge is left out before the holes are filled: a dark meter case (or wall) around the face would
+    enclose it, and the face with the counter on it would be filled in as one hole.
+    """
+    solid = fill_holes(away_from_edge(mask))
     labels, regions = label(solid)
     rows, cols = solid.shape
     bands = []

@@ -32,6 +32,9 @@ BANDS = 2  # counter-like bands kept of each search
 EVEN = (False, True)
 DETECT_SIDE = 736  # the detector needs only to find the print, not to read it
 MIN_THICKNESS = 10  # pixels of the working photo
+# A line on a band's axis, overlapping it, no thicker than this share of it and turned as it within this many degrees,
+# goes on from the band's counter (fraction drums, the unit): it is part of the counter, not print that competes.
+ALONG_THICKNESS, ALONG_ANGLE = 1.5, 8.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def places(photo: Image.Image, detector: TextDetector, digits: list[int], whole:
     found = [Place(picture, source, band.size[1], fitted, band) for band, source in tagged if any(band is k for k in kept)
              for fitted, picture in [fit_band(photo, band)]]
     bands = kept
-    text = [line for line in lines if plausible(line, digits) and not any(_inside(line.centre, band) for band in bands)]
+    text = [line for line in lines if plausible(line, digits) and not any(part_of_band(line, band) for band in bands)]
     text.sort(key=lambda line: -line.thickness)
     for line in text[:TEXT_LINES]:
         found.append(Place(_level_cut(photo, line.centre, (line.length, line.thickness), line.angle), "text",
@@ -143,6 +146,19 @@ def _inside(point: tuple[float, float], band: Band) -> bool:
     cos, sin = math.cos(math.radians(band.angle)), math.sin(math.radians(band.angle))
     dx, dy = point[0] - band.centre[0], point[1] - band.centre[1]
     return abs(dx * cos + dy * sin) <= band.size[0] / 2 and abs(-dx * sin + dy * cos) <= band.size[1] / 2
+
+
+def part_of_band(line: TextLine, band: Band) -> bool:
+    """Is the line inside the band, or does it go on from it along its axis (red fraction drums the search left out
+    of the dark band, read with the unit after them as a line of their own)?"""
+    turn = abs(line.angle - band.angle)
+    if _inside(line.centre, band):
+        return True
+    if min(turn, 180 - turn) > ALONG_ANGLE or line.thickness > ALONG_THICKNESS * band.size[1]:
+        return False
+    cos, sin = math.cos(math.radians(band.angle)), math.sin(math.radians(band.angle))
+    dx, dy = line.centre[0] - band.centre[0], line.centre[1] - band.centre[1]
+    return abs(-dx * sin + dy * cos) <= band.size[1] / 2 and abs(dx * cos + dy * sin) <= (band.size[0] + line.length) / 2
 
 
 def _distinct(bands: list[Band]) -> list[Band]:
