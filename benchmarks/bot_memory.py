@@ -30,7 +30,7 @@ from benchmarks.load import (  # noqa: E402
     PYTHON, Process, QuietBotAPI, bot_environment, exchange_folder, free_port, link_users, virtual_users,
 )
 from benchmarks.open_loop import PHOTO_READING, meter_photo  # noqa: E402
-from benchmarks.photo_flood import descendants  # noqa: E402
+from benchmarks.photo_flood import descendants, proc_status  # noqa: E402
 from benchmarks.scratch import scratch_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,13 +40,9 @@ IDLE_SECONDS = 70  # longer than bot.server's TRIM_EVERY
 
 def status(pid: int) -> dict[str, float]:
     """VmRSS, RssAnon, RssFile and VmHWM in MB and the thread count of a process, from /proc."""
-    figures = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
-            figures[key] = int(value.split()[0]) / 1024
-        elif key == "Threads":
-            figures[key] = int(value)
+    figures: dict[str, float] = {key: kb / 1024 for key, kb in
+                                 proc_status(pid, ("VmRSS", "RssAnon", "RssFile", "VmHWM")).items()}
+    figures.update(proc_status(pid, ("Threads",)))
     return figures
 
 

@@ -86,10 +86,16 @@ def phone_photo(reading: str = "04821", seed: int = 1) -> bytes:
 
 def memory(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM (the peak) of a process, in MB."""
+    return {key: kb / 1024 for key, kb in proc_status(pid, ("VmRSS", "VmHWM")).items()}
+
+
+def proc_status(pid: int, keys: tuple[str, ...]) -> dict[str, int]:
+    """The numbers /proc/PID/status gives for `keys` (memory in kB, Threads a count); a key it lacks is left out."""
     figures = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            figures[line[:5]] = int(line.split()[1]) / 1024
+        key, _, value = line.partition(":")
+        if key in keys:
+            figures[key] = int(value.split()[0])
     return figures
 
 
