@@ -72,6 +72,7 @@ class Glass:
     picture: Image.Image
     ink: np.ndarray  # 0 = glass, 1 = a lit segment's darkness (ghosts stay low; light digits count as dark)
     legend: Image.Image  # the meter's face just above the glass, where a zone legend is printed, level with it
+    light: bool  # light digits on dark glass (turned dark in `ink`)
 
 
 def find_glass(photo: Image.Image) -> Glass | None:
@@ -100,7 +101,8 @@ def find_glass(photo: Image.Image) -> Glass | None:
     up = (size[1] / 2 + LEGEND_ABOVE * size[1]) * 1.0
     legend_centre = (centre[0] + up * math.sin(math.radians(angle)), centre[1] - up * math.cos(math.radians(angle)))
     legend = level_cut(photo, legend_centre, (size[0], 2 * LEGEND_ABOVE * size[1]), angle)
-    return Glass(picture, ink_of(picture, light=light_digits(picture)), legend)
+    light = light_digits(picture)
+    return Glass(picture, ink_of(picture, light=light), legend, light)
 
 
 def _display_like(glass: np.ndarray) -> tuple[float, np.ndarray, Region, float, float, float] | None:
@@ -276,7 +278,7 @@ def read_display(photo: Image.Image) -> Display | None:
     if band is None:
         # Thin strokes on glass that is uneven from digit to digit: the glass judged nearer each stroke. Digits that
         # then reach the glass's top or foot are no display's (a drum counter's window, its drums darker than it).
-        ink, band = _framed_band(ink_of(glass.picture, light=light_digits(glass.picture), reach_share=FINE_REACH))
+        ink, band = _framed_band(ink_of(glass.picture, light=glass.light, reach_share=FINE_REACH))
         if band is not None and (band[0] == 0 or band[1] == ink.shape[0]):
             return None
     if band is None:
