@@ -233,11 +233,12 @@ async def at_rate(rate: float, args, text: Stream, photos: Stream | None, rng: r
 
 
 def tree_cpu(process: Process) -> float:
-    """CPU seconds of a bot and the processes under it (the recognition workers) so far."""
+    """CPU seconds of a bot and the processes under it (the recognition workers) so far, those that ended too:
+    a retired worker's seconds move to its parent (the forkserver) when it is waited for."""
     seconds = 0.0
     for pid in (process.popen.pid, *descendants(process.popen.pid)):
         try:
-            seconds += cpu_seconds(pid)
+            seconds += cpu_seconds(pid, reaped=True)
         except OSError:  # ended meanwhile
             continue
     return seconds

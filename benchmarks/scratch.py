@@ -35,10 +35,11 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process so far, from /proc (OSError once it has ended)."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User and system CPU seconds of a process so far, from /proc (OSError once it has ended); with `reaped`,
+    also those of its children that have ended and been waited for (cutime, cstime)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return sum(int(value) for value in fields[11:15 if reaped else 13]) / TICKS
 
 
 def postgres_cpu() -> dict[int, float]:
