@@ -370,3 +370,26 @@ async def test_a_text_read_past_aiogram_waits_in_its_chats_line_behind_an_update
     bot_api.release(user.id)
     assert await sticker == 200 and await balance == 200
     assert "658.40" in chat.messages[-1].text and "658.40" not in chat.messages[-2].text
+
+
+async def test_a_press_whose_turn_outlasts_the_webhooks_wait_is_answered_empty_then_by_a_request(
+        webhook, bot_api, monkeypatch):
+    """As aiogram's feed_webhook_update does after its 55 s: Telegram gets its answer (and does not deliver the
+    update again) while the turn goes on; the press is answered by a request once the turn is done."""
+    from handlers.telegram import channel
+
+    user = TelegramUser(id=5_553_005)
+    chat = webhook.chat(user)
+    await link(chat)
+    monkeypatch.setattr(channel, "WEBHOOK_WAIT", 0.2)
+    bot_api.hold(user.id)
+    press = user.press(chat.messages[-1], "cmd:balance")
+    press["update_id"] = 920_000_001
+    async with aiohttp.ClientSession() as session:
+        async with session.post(webhook.url, json=press, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+            assert response.status == 200 and await method_in_response(response) is None
+    assert bot_api.calls_to("answerCallbackQuery")[-1].params["callback_query_id"] != press["callback_query"]["id"]
+    bot_api.release(user.id)
+    answered = await bot_api.wait_until(lambda: [call for call in bot_api.calls_to("answerCallbackQuery")
+                                                 if call.params["callback_query_id"] == press["callback_query"]["id"]])
+    assert len(answered) == 1 and "658.40" in chat.messages[-1].text
