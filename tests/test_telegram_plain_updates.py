@@ -93,6 +93,7 @@ PLAIN = {
         "/start", chat={"id": 5_552_001, "type": "private"},
         sender={**PERSON, "is_premium": True, "added_to_attachment_menu": False})},
     "a-nul-character": {"update_id": 10, "message": message("12\x00300")},
+    "a-lone-surrogate": {"update_id": 12, "message": message("12\ud800300")},  # JSON's "\\ud800": pydantic keeps it
     "update-id-of-64-bits": {"update_id": 2**63 - 1, "message": message("/help")},
     "negative-update-id": {"update_id": -3, "message": message("/help")},
     "forum-group": {"update_id": 11, "message": message("/help", chat={**GROUP, "is_forum": True})},
