@@ -7,7 +7,6 @@ delivers it again; tests/test_telegram.py), whatever the body looks like.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 
 import aiohttp
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.support.faults import snapshot
+from tests.support.mutations import json_values, mutated
 from tests.support.telegram import SECRET, Webhook
 from tests.support.viber import serve
 from tests.telegram_api import TelegramUser
@@ -22,47 +22,6 @@ from tests.viber_api import StandInViber, callback, profile, sign
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=12,
-)
-odd_values = st.one_of(
-    json_values,
-    st.sampled_from([None, "", 0, -1, 2**63, 2**70, "x" * 5000, "\x00", "/start", "/reading 12500", "cmd:balance",
-                     "unlink:999999", "consent:yes", [], {}, True, 1.5, "\ud7ff", "🙂" * 100]),
-)
-
-
-def paths(value, prefix=()):
-    """Every place in a JSON document: (path, value)."""
-    yield prefix, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from paths(item, prefix + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from paths(item, prefix + (index,))
-
-
-@st.composite
-def mutated(draw, documents: list[dict]) -> dict:
-    document = copy.deepcopy(draw(st.sampled_from(documents)))
-    for _ in range(draw(st.integers(1, 4))):
-        places = [path for path, _ in paths(document) if path]
-        if not places:
-            break
-        path = draw(st.sampled_from(places))
-        parent = document
-        for step in path[:-1]:
-            parent = parent[step]
-        if draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(odd_values)
-    return document
-
 
 
 def body_of(document) -> bytes:

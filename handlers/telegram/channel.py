@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, cast
 
@@ -12,20 +14,21 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
-from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
+from aiohttp import JsonPayload, MultipartWriter, Payload, web
 from pydantic import ValidationError
 
 from core.conversation import Kabinet
 from handlers.registration import Registration
 from handlers.telegram import callbacks, membership, messages
-from handlers.telegram.events import UpdateNotProcessed
+from handlers.telegram.events import UpdateNotProcessed, respond
 from handlers.telegram.menu import set_command_menu
+from handlers.telegram.plain_updates import PlainUpdate, read_plain
 from handlers.telegram.replies import TelegramOutput
 from handlers.webhook import BadBody, parse_json, read_body
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/telegram"
 POLLING_TIMEOUT = 25  # seconds a getUpdates call waits for news
 STOP_TIMEOUT = 5.0  # seconds updates in progress get to finish when the channel stops
+# Seconds a webhook's answer waits for the turn, as aiogram's feed_webhook_update does (Telegram waits about 60).
+WEBHOOK_WAIT = 55.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,13 @@ def webhook_secret(config: TelegramConfig) -> str:
 
 class TelegramWebhook(SimpleRequestHandler):
     """aiogram's webhook handler with bounded bodies, answering 500 for an update the core did not process,
-    so that Telegram retries, and 4xx, never a traceback, for a request that is not an update."""
+    so that Telegram retries, and 4xx, never a traceback, for a request that is not an update. A text message or
+    a button press is handled past aiogram's dispatcher (plain_updates.py), with the same answers."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        super().__init__(channel.dispatcher, channel.bot, handle_in_background=False, secret_token=channel.secret)
+        self.channel = channel
+        self._late_answers: set[asyncio.Future[None]] = set()
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         if not self.secret_token:
@@ -76,6 +87,9 @@ class TelegramWebhook(SimpleRequestHandler):
             return web.Response(body="Unauthorized", status=401)
         try:
             update = parse_json(await read_body(request))
+            plain = read_plain(update) if self.channel.plain_updates else None
+            if plain is not None:
+                return web.Response(body=await self._take_plain(plain))
             result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
                 self.bot, update, **self.data)
         except UpdateNotProcessed as exc:
@@ -91,7 +105,45 @@ class TelegramWebhook(SimpleRequestHandler):
             return web.json_response({"ok": False, "error": "not a Telegram update"}, status=400)
         return web.Response(body=self._build_response_writer(bot=self.bot, result=result))
 
+    async def _take_plain(self, plain: PlainUpdate) -> Payload:
+        """The update handled past aiogram, answered as aiogram's feed_webhook_update would: a press's
+        answerCallbackQuery in the response once the turn is done; after WEBHOOK_WAIT seconds an empty answer (so
+        that Telegram does not deliver it again) while the turn goes on, and the press is answered by a request."""
+        turn = asyncio.ensure_future(self.channel.take_plain(plain))
+        done, _ = await asyncio.wait((turn,), timeout=WEBHOOK_WAIT)
+        if not done:
+            log.warning("telegram update %s: answered before its turn ended (over %s s)", plain.update_id,
+                        WEBHOOK_WAIT)
+            turn.add_done_callback(functools.partial(self._answer_late, plain.query_id))
+            return JsonPayload({})
+        turn.result()  # UpdateNotProcessed: a 500
+        if plain.query_id is None:
+            return JsonPayload({})
+        return answer_in_response(plain.query_id)
+
+    def _answer_late(self, query_id: str | None, turn: asyncio.Future[None]) -> None:
+        if turn.cancelled():
+            return
+        error = turn.exception()
+        if error is not None:  # Telegram had its answer; the core logged a failure of its own (UpdateNotProcessed)
+            if not isinstance(error, UpdateNotProcessed):
+                log.error("telegram: an update answered before its turn ended failed", exc_info=error)
+            return
+        if query_id is not None:
+            answer = AnswerCallbackQuery(callback_query_id=query_id)
+            late = asyncio.ensure_future(self.dispatcher.silent_call_request(bot=self.bot, result=answer))
+            self._late_answers.add(late)  # kept until done: the loop holds tasks weakly
+            late.add_done_callback(self._late_answers.discard)
+
     __call__ = handle
+
+
+def answer_in_response(query_id: str) -> MultipartWriter:
+    """answerCallbackQuery as the webhook's response, the form aiogram's SimpleRequestHandler writes for it."""
+    writer = MultipartWriter("form-data", boundary=f"webhookBoundary{secrets.token_urlsafe(16)}")
+    for name, value in (("method", "answerCallbackQuery"), ("callback_query_id", query_id)):
+        writer.append(value).set_content_disposition("form-data", name=name)
+    return writer
 
 
 _RESPONSE_MODELS: dict[Any, type] = {}
@@ -117,6 +169,9 @@ class TelegramChannel(TelegramOutput):
         super().__init__(Bot(config.token, session=session), kabinet)
         self.dispatcher = build_dispatcher(self)
         self.dispatcher.update.outer_middleware(self._track)
+        # Text messages and button presses on the webhook read straight from the JSON (plain_updates.py); False:
+        # every update through aiogram (benchmarks/webhook_turns.py compares the two).
+        self.plain_updates = True
         self.webhook_url = config.webhook_url
         self.secret = webhook_secret(config)
         self._polling: asyncio.Task[None] | None = None
@@ -137,6 +192,11 @@ class TelegramChannel(TelegramOutput):
         async with self.in_flight(), self.lines.turn(line_of(update), update.update_id):
             return await handler(update, data)
 
+    async def take_plain(self, plain: PlainUpdate) -> None:
+        """A text message or button press read past aiogram, handled in its chat's turn as `_track` does."""
+        async with self.in_flight(), self.lines.turn(plain.line, plain.update_id):
+            await respond(self, plain.event, plain.update_id)
+
     async def _line_up_polled(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                               method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
         """Each update of a getUpdates batch takes its place in its chat's line before aiogram starts the
@@ -150,9 +210,7 @@ class TelegramChannel(TelegramOutput):
 
     def mount(self, app: web.Application) -> None:
         if self.webhook_url:
-            TelegramWebhook(
-                self.dispatcher, self.bot, handle_in_background=False, secret_token=self.secret
-            ).register(app, path=WEBHOOK_PATH)
+            TelegramWebhook(self).register(app, path=WEBHOOK_PATH)
 
     async def start(self) -> None:
         """Register with the Bot API in the background: an outage of Telegram's must not hold up the web server."""
