@@ -296,8 +296,11 @@ def read_display(photo: Image.Image) -> Display | None:
     part = ink[max(0, top - margin):bottom + margin, left:right]
     level = lit_level(part)
     digits = clean(part, pad, level)
+    lit = ink[top:bottom, left:right] >= level
+    # With no point seen, the segments still tell the integer part when the fraction's digits are smaller.
+    segments = segment_reading(lit) if point is not None else integer_segments(lit)
     return Display(digits, point is not None, zone_label(ink, band, left), zone_marker(ink, band), glass.legend,
-                   segment_reading(ink[top:bottom, left:right] >= level) if point is not None else None)
+                   segments)
 
 
 def _framed_band(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int] | None]:
@@ -336,12 +339,20 @@ def zone_marker(ink: np.ndarray, band: tuple[int, int]) -> float | None:
     return (marks[0].left + marks[0].right + 1) / 2
 
 
-# Where each segment of a digit cell lies: (left, right, top, bottom) as shares of the cell, upright.
-SEGMENT_BOXES = {
-    "a": (0.3, 0.7, 0.0, 0.12), "g": (0.3, 0.7, 0.44, 0.56), "d": (0.3, 0.7, 0.88, 1.0),
-    "f": (0.0, 0.22, 0.18, 0.38), "b": (0.78, 1.0, 0.18, 0.38), "e": (0.0, 0.22, 0.62, 0.82), "c": (0.78, 1.0, 0.62, 0.82),
-}
-SEGMENT_ON = 0.3  # a segment's box at least this share lit is a lit segment
+# Where a digit cell's segments are measured, as shares of the upright cell: a bar across (a top, g middle, d bottom)
+# by its fullest row within these columns, an upright one (f, b upper; e, c lower) by its fullest column within these
+# rows, in the half of the cell it stands in. Each is looked for in the middle of where it lies, away from the corners
+# (where real segments leave gaps between them), and in a box wide enough for thick strokes and a cell placed off.
+ACROSS = (0.4, 0.6)
+BARS = {"a": (0.0, 0.25), "g": (0.35, 0.65), "d": (0.75, 1.0)}
+UPRIGHTS = {"f": (0.0, 0.45, 0.22, 0.38), "b": (0.55, 1.0, 0.22, 0.38), "e": (0.0, 0.45, 0.62, 0.78),
+            "c": (0.55, 1.0, 0.62, 0.78)}
+SEGMENT_ON = 0.6  # a segment's fullest line at least this share lit: lit
+SEGMENT_OFF = 0.3  # ... at most this share: unlit; between the two the cell is not spelled (a ghost near the split)
+DIGIT_ASPECT = (0.25, 0.9)  # a 7-segment digit's width as a share of its height, upright
+SEGMENT_CLOSE = 0.03  # gaps in a stroke up to twice this share of the digit's height are closed before it is measured
+SMALL_DIGIT = 0.85  # a cell whose ink is less high than this share of the row's, on its foot, is a smaller digit
+SMALL_FOOT = 0.85  # ... its ink reaching down to this share of the row
 # The lit segments of each digit (a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle),
 # with the forms displays differ in: a 6 without its top, a 7 with a left stroke, a 9 without its bottom.
 GLYPHS = {frozenset(lit): digit for digit, lit in (
@@ -350,9 +361,32 @@ GLYPHS = {frozenset(lit): digit for digit, lit in (
 
 
 def segment_reading(lit: np.ndarray) -> str | None:
-    """The digits a row of 7-segment cells spells, read segment by segment ('?' for a cell that is no digit);
-    None when the cells cannot be told apart. Ghosts are not lit, so a cell's unlit segments do not count."""
-    rows = np.flatnonzero(lit.any(axis=1))
+    """The digits a row of 7-segment cells spells, read segment by segment ('?' for a cell that is no digit, or one
+    with a segment neither clearly lit nor clearly unlit); None when the cells cannot be told apart."""
+    cells = segment_cells(lit)
+    return None if cells is None else "".join(digit for digit, _ in cells)
+
+
+def integer_segments(lit: np.ndarray) -> str | None:
+    """The integer part a row of cells spells when no decimal point was seen but the fraction shows by its smaller
+    digits: full-height cells, then one or two smaller ones at the end; None when the row does not show that."""
+    cells = segment_cells(lit)
+    if cells is None:
+        return None
+    small = [is_small for _, is_small in cells]
+    whole = small.index(True) if True in small else len(small)
+    if whole == 0 or not 1 <= len(small) - whole <= FRACTION_DIGITS or not all(small[whole:]):
+        return None
+    return "".join(digit for digit, _ in cells[:whole])
+
+
+def segment_cells(lit: np.ndarray) -> list[tuple[str, bool]] | None:
+    """Each cell of a row of 7-segment digits: the digit its lit segments spell ('?' as in segment_reading), and
+    whether it is a smaller digit standing on the same foot (a fraction's); None when the cells cannot be told apart.
+    Ghosts are not lit, so a cell's unlit segments do not count. Real digits lean, have thick strokes and gaps
+    between segments: the row is turned upright first, each cell measured within its own ink, each segment by its
+    fullest line."""
+    rows = np.flatnonzero(lit.sum(axis=1) >= 2)  # a stray pixel above or below is no digit's
     if rows.size < 8:
         return None
     lit = lit[rows[0]:rows[-1] + 1]
@@ -365,21 +399,43 @@ def segment_reading(lit: np.ndarray) -> str | None:
         return None
     widths = [end - start for start, end in runs]
     width = float(np.median([w for w in widths if w >= 0.6 * max(widths)]))
-    if width < 4:
+    if width < 4 or not DIGIT_ASPECT[0] * height <= width <= DIGIT_ASPECT[1] * height:
         return None
-    spelled = []
+    cells = []
+    for start, end in runs:
+        count = max(1, round((end - start) / width))  # touching digits: one run, split evenly
+        step = (end - start) / count
+        cells += [(round(start + k * step), round(start + (k + 1) * step)) for k in range(count)]
     pad = round(width)
     lit = np.pad(lit, ((0, 0), (pad, 0)))  # a 1 first: its cell reaches left of the picture
-    for _, end in runs:
-        left = end + pad - width  # every digit has an upright segment at its cell's right side
-        on = set()
-        for name, (x0, x1, y0, y1) in SEGMENT_BOXES.items():
-            box = lit[round(y0 * height):max(round(y0 * height) + 1, round(y1 * height)),
-                      max(0, round(left + x0 * width)):max(1, round(left + x1 * width))]
-            if box.size and box.mean() >= SEGMENT_ON:
-                on.add(name)
-        spelled.append(GLYPHS.get(frozenset(on), "?"))
-    return "".join(spelled)
+    spelled = []
+    for start, end in cells:
+        inked = np.flatnonzero(lit[:, start + pad:end + pad].any(axis=1))
+        small = bool(inked[-1] >= SMALL_FOOT * height and inked[-1] - inked[0] + 1 < SMALL_DIGIT * height)
+        top, bottom = (int(inked[0]), int(inked[-1]) + 1) if small else (0, height)
+        # A narrow run is a 1, or a 7 whose bar starts right of its cell's left edge: every digit has its right uprights
+        # at its cell's right side.
+        left = min(start, round(end - (bottom - top) / height * width))
+        spelled.append((_glyph(lit[top:bottom, left + pad:end + pad]), small))
+    return spelled
+
+
+def _glyph(cell: np.ndarray) -> str:
+    """The digit an upright cell's lit segments make, '?' when they make none or one is neither lit nor unlit."""
+    height, width = cell.shape
+    reach = round(SEGMENT_CLOSE * height)
+    if reach:  # strokes of dots or broken by glare: closed, so a segment's line runs whole
+        cell = ~_max_filter(~_max_filter(cell, reach), reach)
+
+    def box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        top, left = int(y0 * height), int(x0 * width)
+        return cell[top:max(top + 1, math.ceil(y1 * height)), left:max(left + 1, math.ceil(x1 * width))]
+
+    shares = {name: float(box(*ACROSS, y0, y1).mean(axis=1).max()) for name, (y0, y1) in BARS.items()}
+    shares |= {name: float(box(*place).mean(axis=0).max()) for name, place in UPRIGHTS.items()}
+    if any(SEGMENT_OFF < share < SEGMENT_ON for share in shares.values()):
+        return "?"
+    return GLYPHS.get(frozenset(name for name, share in shares.items() if share >= SEGMENT_ON), "?")
 
 
 def _upright(lit: np.ndarray) -> np.ndarray:
@@ -437,6 +493,8 @@ LABEL_SURE = 0.5  # both models at least this sure of a zone label's digit
 LEGEND_SURE = 0.5  # every model at least this sure of the legend's digit above a lit marker
 FRACTION_DIGITS = 2  # a display shows at most this many digits after its point
 DISAGREED = 0.0  # the confidence of a reading the models do not both put first: never given
+SPELLED_ACCEPT = 0.6  # a reading the lit segments spell too is given from this confidence
+SPELLED_BEHIND = 2.0  # the lit segments' reading, not the models' first, is given within this log-likelihood of it
 
 
 class LcdReader:
@@ -529,7 +587,9 @@ class LcdReader:
                      segments: str | None = None) -> Recognition:
         """The reading the billing window allows that the models find likeliest; given only when each model puts
         it first, or one model does and the lit segments spell it (7-segment digits confuse a model at times: a 7
-        with a left stroke for a 9), and never when the lit segments spell another reading."""
+        with a left stroke for a 9), and never when the lit segments spell another reading. A reading the lit
+        segments spell, cell by cell, is given when the models find it nearly as likely as their first (both
+        models take a real 4 for a 9, the segments tell them apart), and at a lower confidence than theirs alone."""
         share = math.log(len(windows))
         tail = TAIL_AFTER_POINT if point else TAIL_WITHOUT_POINT
         each = [np.concatenate([_display_score(f, window.table, tail, blanks=point) + window.prior - share
@@ -542,11 +602,17 @@ class LcdReader:
             k = int(np.searchsorted(starts, index, side="right")) - 1
             texts.append(windows[k].text(int(index) - int(starts[k])))
         firsts = [int(np.argmax(own)) == int(top[0]) for own in each]
-        spelled = segments is not None and "?" not in segments
-        if spelled and str(segments).zfill(len(texts[0])) != texts[0]:
+        told = str(segments).zfill(len(texts[0])) if segments is not None and "?" not in segments else None
+        if told is not None and told != texts[0]:
+            at = np.concatenate([window.values == int(told) for window in windows])
+            behind = float(score[top[0]] - score[at].max()) if len(told) == len(texts[0]) and at.any() else math.inf
+            if behind <= SPELLED_BEHIND:
+                return Recognition(told, confidence * math.exp(-behind), tuple(t for t in texts if t != told))
             confidence = min(confidence, DISAGREED)  # the lit segments spell another reading
-        elif not all(firsts) and not (any(firsts) and spelled):
+        elif not all(firsts) and not (any(firsts) and told is not None):
             confidence = min(confidence, DISAGREED)
+        elif told is not None and confidence >= SPELLED_ACCEPT:
+            return Recognition(texts[0], confidence, tuple(texts[1:]))
         return result(texts[0], confidence, tuple(texts[1:]), self.accept, float(score[top[0]])).recognition
 
     def _read_freely(self, frames: list[np.ndarray], digits: int, point: bool) -> Recognition:
