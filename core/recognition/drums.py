@@ -71,7 +71,11 @@ DIGIT_SPAN = 0.3
 # 0.9; chosen on development seeds 462 and 463 (near-*) and 303 (strip, scene): benchmarks/RECOGNITION.md, "Nearly
 # arrived drums: low in their windows".
 LOW_ALONE = 0.1
-BELOW_OTHERS = 0.05  # of the other digits' height: the last digit's middle at least this far below theirs
+# Of the other digits' height: the last digit's middle at least BELOW_OTHERS below theirs, and at most BELOW_MOST (a drum
+# 0.8 of the way shows its digit about 0.25 of its height lower; further down a digit would be cut by the window, and
+# what sits lower is not the drum's digit: on phone photos (development seed 303) the unit or the frame, 0.32-0.63).
+BELOW_OTHERS = 0.1
+BELOW_MOST = 0.3
 
 
 def ink_rows(cell: Image.Image) -> np.ndarray:
@@ -252,7 +256,8 @@ def arriving_low(cells: list[Image.Image]) -> bool:
     if last is None or len(others) < 2 or _low(last) < LOW_ALONE:
         return False
     middle = float(np.median([(digit.top + digit.bottom) / 2 for digit in others]))
-    return (last.top + last.bottom) / 2 - middle >= BELOW_OTHERS * float(np.median([digit.height for digit in others]))
+    below = ((last.top + last.bottom) / 2 - middle) / float(np.median([digit.height for digit in others]))
+    return BELOW_OTHERS <= below <= BELOW_MOST
 
 
 def last_digit_sureness(frames: np.ndarray) -> float:
