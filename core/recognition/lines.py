@@ -85,7 +85,9 @@ COMPETING = 8.0
 # their other steps: a drum was dropped. Chosen on development frames 11-13 (1.6 and 1.8 with either model uneven
 # refused 2-5 right frames of 300 for the same 1-2 wrong ones; benchmarks/RECOGNITION.md).
 UNEVEN = 1.7
-SPACED = 5  # judged on readings of at least this many digits: with fewer, the other steps are too few to compare
+# Judged on readings of at least this many digits (three steps, or more with the digits spelled after the reading):
+# dev frames 303 and 404 had two four-drum counters read wrong so (5890|5 as 5895) and no right reading refused.
+SPACED = 4
 # A text line is read only when at least this share as thick as the band read best, when that band's best reading
 # scores over COUNTER_EVIDENCE (log-probability; a band that spells no reading of the window scores far less).
 TEXT_THICKNESS = 0.6
@@ -206,18 +208,31 @@ def evenly_spaced(frames: np.ndarray, digits: int) -> bool:
     """Do the first `digits` digits a model spells frame by frame lie evenly along the line?
 
     A counter's drums are evenly spaced: a reading whose digits leave a gap of about two drums between two of them
-    dropped a faint or blank drum, and went on into a fraction drum to make up the count. A spelling with fewer
-    digits than the reading (two equal digits merged), or a reading shorter than SPACED, is not judged.
+    dropped a faint, blank or half-turned drum, and went on into a fraction drum to make up the count. The widest of
+    the reading's steps is compared with the median of the other steps, the steps to the digits spelled after the
+    reading (fraction drums not cut off) among them. A spelling with fewer digits than the reading (two equal digits
+    merged), or a reading shorter than SPACED, is not judged.
     """
+    centres = spelled_centres(frames)
+    if len(centres) < digits or digits < SPACED:
+        return True
+    steps = np.diff(centres)
+    widest = int(steps[: digits - 1].argmax())
+    return float(steps[widest]) < UNEVEN * float(np.median(np.delete(steps, widest)))
+
+
+def spelled_centres(frames: np.ndarray) -> np.ndarray:
+    """Where along the line (in frames) each digit a model spells frame by frame lies: the middle of its run."""
     best = frames.argmax(axis=1)
     starts = np.flatnonzero((best > 0) & (best != np.concatenate([[0], best[:-1]])))
-    if digits < SPACED or len(starts) < digits:
-        return True
     ends = [int(np.flatnonzero(best[start:] != best[start])[0]) + start if (best[start:] != best[start]).any()
-            else len(best) for start in starts[:digits]]
-    steps = np.diff((starts[:digits] + np.array(ends)) / 2)
-    widest = int(steps.argmax())
-    return float(steps[widest]) < UNEVEN * float(np.median(np.delete(steps, widest)))
+            else len(best) for start in starts]
+    return (starts + np.array(ends, int)) / 2
+
+
+def spells(frames: np.ndarray, reading: str) -> bool:
+    """Does a model, frame by frame, spell the reading as the first digits of the line?"""
+    return free_reading(frames)[0].startswith(reading)
 
 
 def free_reading(frames: np.ndarray) -> tuple[str, float]:
@@ -457,8 +472,11 @@ class LineMeterReader:
         if last_drum_unsure(line, len(texts[0]), frames):
             # A drum caught between two digits: the models' confident reading of it is often a third digit.
             return Decoded(Recognition(None, confidence, texts), evidence)
-        if not any(evenly_spaced(f, len(texts[0])) for f in raw):
-            # A drum dropped (blank, faint) and a fraction drum taken in to make up the count.
+        # Judged by the models that spell the reading themselves (a model that spells a digit in the dropped drum's
+        # window lies evenly, but its digits are not the reading's); by both when neither does.
+        judges = [f for f in raw if spells(f, texts[0])] or raw
+        if not any(evenly_spaced(f, len(texts[0])) for f in judges):
+            # A drum dropped (blank, faint, half-turned) and a fraction drum taken in to make up the count.
             return Decoded(Recognition(None, confidence, texts), evidence)
         if len(texts) > 1 and advanced_before_last(*texts[:2]) and runner_up >= self.close * confidence:
             # X9 against X0: the last drum turning 9 -> 0 with the drum before it already advanced, or not.
