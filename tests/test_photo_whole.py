@@ -156,3 +156,27 @@ def test_a_line_going_on_from_the_counters_band_is_part_of_the_counter_not_print
     assert not part_of_band(line(0.0, across=90.0), band)  # the serial number under the counter
     assert not part_of_band(line(500.0), band)  # further along, apart from it
     assert not part_of_band(line(250.0, thickness=120.0), band)  # a thicker line is not the counter's own
+
+
+def test_the_drum_rules_judge_the_readings_own_drums_not_the_fraction_drums_after_them():
+    # Fraction drums as dark as the integer ones (not red, or red the search could not tell under glare or an infrared
+    # camera's grey) are not cut off: the line goes on past the reading, which the models read as its first five digits.
+    # Cut into five windows with the two fraction drums, no window was one drum, and a last integer drum nearly at its
+    # next digit went unseen: 12480 turned 0.85 of the way was read 12481 at 0.99. Now the windows are cut from where
+    # the models read the reading's digits.
+    from PIL import Image
+
+    from tests.support.pictures import draw_counter
+
+    def with_fraction(turned: float) -> Image.Image:
+        counter, fraction = draw_counter("12480", height=110, turned=turned), draw_counter("37", height=110, seed=5)
+        line = Image.new("RGB", (counter.width + fraction.width, counter.height), (15, 15, 15))
+        line.paste(counter, (0, 0))
+        line.paste(fraction, (counter.width, 0))
+        return line
+
+    reader = LineMeterReader()
+    assert reader.read_photo(with_fraction(0.85), digits=5, previous=12345).reading in (None, "12480")
+    # Whole drums are read, and a drum half-way is still seen.
+    assert reader.read_photo(with_fraction(0.0), digits=5, previous=12345).reading == "12480"
+    assert reader.read_photo(with_fraction(0.5), digits=5, previous=12345).reading in (None, "12480")

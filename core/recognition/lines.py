@@ -93,6 +93,10 @@ SPACED = 4
 TEXT_THICKNESS = 0.6
 COUNTER_EVIDENCE = -20.0
 UNAGREED = 1000.0
+# The drum rules judge the line from this share of the digits' pitch before the reading's first digit to as far past its
+# last (reading_drums; a digit's middle as the models place it may be a third of a drum off), where at least PAST_DRUMS
+# of a pitch more goes on past that (fraction drums, the unit): a tight cut of the counter is judged whole.
+DRUM_REACH, PAST_DRUMS = 0.75, 0.5
 
 
 class ModelsMissing(RuntimeError):
@@ -143,7 +147,7 @@ class LineModel:
         Any other character counts as a gap: a frame edge read as "|" is not a digit, and a digit the
         model took for a letter is weak evidence for every digit rather than for one.
         """
-        width = min(max(1, math.ceil(LINE_HEIGHT * line.width / line.height)), LINE_HEIGHT * MAX_LINE_ASPECT)
+        width = resized_width(line)
         # The models were trained on OpenCV's BGR pictures, scaled to -1..1.
         pixels = np.asarray(line.convert("RGB").resize((width, LINE_HEIGHT), Image.Resampling.BILINEAR), np.float32)
         batch = np.zeros((1, 3, LINE_HEIGHT, max(width, MIN_LINE_WIDTH)), np.float32)
@@ -152,6 +156,11 @@ class LineModel:
         kept = out[:, self.columns].astype(np.float64)
         kept[:, 0] += np.clip(1.0 - kept.sum(axis=1), 0.0, 1.0)
         return kept
+
+
+def resized_width(line: Image.Image) -> int:
+    """The width a line is scaled to for the models (LINE_HEIGHT high, at most MAX_LINE_ASPECT times as wide)."""
+    return min(max(1, math.ceil(LINE_HEIGHT * line.width / line.height)), LINE_HEIGHT * MAX_LINE_ASPECT)
 
 
 def spelling_log_likelihood(frames: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -213,7 +222,7 @@ def evenly_spaced(frames: np.ndarray, digits: int) -> bool:
     reading (fraction drums not cut off) among them. A spelling with fewer digits than the reading (two equal digits
     merged), or a reading shorter than SPACED, is not judged.
     """
-    centres = spelled_centres(frames)
+    centres = digit_centres(frames)
     if len(centres) < digits or digits < SPACED:
         return True
     steps = np.diff(centres)
@@ -221,18 +230,45 @@ def evenly_spaced(frames: np.ndarray, digits: int) -> bool:
     return float(steps[widest]) < UNEVEN * float(np.median(np.delete(steps, widest)))
 
 
-def spelled_centres(frames: np.ndarray) -> np.ndarray:
-    """Where along the line (in frames) each digit a model spells frame by frame lies: the middle of its run."""
-    best = frames.argmax(axis=1)
-    starts = np.flatnonzero((best > 0) & (best != np.concatenate([[0], best[:-1]])))
-    ends = [int(np.flatnonzero(best[start:] != best[start])[0]) + start if (best[start:] != best[start]).any()
-            else len(best) for start in starts]
-    return (starts + np.array(ends, int)) / 2
-
-
 def spells(frames: np.ndarray, reading: str) -> bool:
     """Does a model, frame by frame, spell the reading as the first digits of the line?"""
     return free_reading(frames)[0].startswith(reading)
+
+
+def digit_centres(frames: np.ndarray) -> np.ndarray:
+    """Where each digit a model spells frame by frame lies on the line: the middle of its run, in frames."""
+    best = frames.argmax(axis=1)
+    bounds = np.flatnonzero(np.diff(np.concatenate([[-1], best, [-1]])))
+    starts, ends = bounds[:-1], bounds[1:]
+    digit = best[starts] > 0
+    return (starts[digit] + ends[digit]) / 2
+
+
+def reading_drums(line: Image.Image, raw: list[np.ndarray], digits: int) -> Image.Image:
+    """The line cut to the drums a reading of `digits` digits was read from, for the drum rules to judge.
+
+    A line may go on past the reading's drums (fraction drums not red enough to be cut off, the unit, print beside a
+    counter whose cut found no edge): cut into the reading's count of windows with it, the last window is no drum, and
+    its ink looks like one caught between two digits. Where every model spells at least `digits` digits, the line is
+    cut DRUM_REACH of their pitch outside the first and the last (on a side where more goes on); otherwise it is judged
+    whole.
+    """
+    left, right, pitch = float(line.width), 0.0, float(line.width)
+    for frames in raw:
+        centres = digit_centres(frames)[:digits]
+        if digits < 2 or len(centres) < digits:
+            return line
+        # Frame k covers the k-th of len(frames) equal steps of the padded line the model was given.
+        scale = max(resized_width(line), MIN_LINE_WIDTH) / len(frames) * line.width / resized_width(line)
+        pitch = min(pitch, float(np.median(np.diff(centres))) * scale)
+        left = min(left, (centres[0] + 0.5) * scale)
+        right = max(right, (centres[-1] + 0.5) * scale)
+    # Cut only where something goes on past the drums: a tight cut of the counter is judged as it is.
+    start = left - DRUM_REACH * pitch if left >= (DRUM_REACH + PAST_DRUMS) * pitch else 0.0
+    end = right + DRUM_REACH * pitch if line.width - right >= (DRUM_REACH + PAST_DRUMS) * pitch else line.width
+    if (start, end) == (0.0, line.width) or end - start < 4 * digits:
+        return line
+    return line.crop((math.floor(start), 0, math.ceil(end), line.height))
 
 
 def free_reading(frames: np.ndarray) -> tuple[str, float]:
@@ -469,7 +505,7 @@ class LineMeterReader:
         decoded = result(texts[0], confidence, texts[1:], self.grey_accept if colourless else self.accept, evidence)
         if decoded.recognition.reading is None:
             return decoded
-        if last_drum_unsure(line, len(texts[0]), frames):
+        if last_drum_unsure(reading_drums(line, raw, len(texts[0])), len(texts[0]), frames):
             # A drum caught between two digits: the models' confident reading of it is often a third digit.
             return Decoded(Recognition(None, confidence, texts), evidence)
         # Judged by the models that spell the reading themselves (a model that spells a digit in the dropped drum's
