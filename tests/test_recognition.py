@@ -17,7 +17,7 @@ from bot import recognize
 from core.recognition import PhotoRejected, Recognition, default_reader
 from core.recognition.counter import split_cells, trim_frame
 from core.recognition.decode import decode
-from core.recognition.drums import arriving_in_window, arriving_low, last_drum_half_turned
+from core.recognition.drums import arriving_in_window, last_drum_half_turned
 from core.recognition.engine import MeterPhotoReader
 from core.recognition.lines import LineMeterReader, free_reading, integer_drums, spelling_log_likelihood
 from core.recognition.photo import WORKING_SIDE, load_photo
@@ -125,48 +125,6 @@ def test_whole_drums_framed_apart_are_read_and_none_is_taken_for_one_nearly_arri
     assert READER.read(jpeg(strip), digits=len(reading), previous=int(reading) - 150).reading == reading
     windows = split_cells(trim_frame(strip), len(reading))
     assert not any(arriving_in_window(window) for window in windows), reading
-
-
-def _under_a_light_plate(strip: Image.Image, height: int = 90) -> Image.Image:
-    """The counter seen through a light face plate: its lit edges lie across the top and bottom of every window."""
-    out = strip.copy()
-    pen, frame, plate = ImageDraw.Draw(out), max(4, height // 9), (225, 220, 200)
-    pen.rectangle((frame, frame, out.width - frame, frame + 4), fill=plate)
-    pen.rectangle((frame, out.height - frame - 5, out.width - frame, out.height - frame), fill=plate)
-    return out
-
-
-@pytest.mark.parametrize(("reading", "turned", "light", "seed"), [
-    ("45673", 0.85, True, 0),  # read 45674 before
-    ("48213", 0.9, True, 2),  # 48214
-    ("560248", 0.9, False, 2),  # 560249
-    ("7315", 0.85, False, 0),  # 7316
-])
-def test_a_drum_nearly_arrived_under_a_plate_is_not_read_as_the_next_digit(reading, turned, light, seed):
-    """The plate's edges hide the leaving digit's remains and lie under the arriving one: the digit is told by sitting
-    low in its window and below the digits beside it."""
-    strip = _under_a_light_plate(draw_counter_framed_apart(reading, light_digits=light, turned=turned, seed=seed))
-    result = READER.read(jpeg(strip), digits=len(reading), previous=int(reading) - 150)
-    assert result.reading in (None, reading), result
-
-
-@pytest.mark.parametrize(("reading", "light", "seed"), [("45673", True, 0), ("48213", True, 2), ("560248", False, 2),
-                                                        ("7315", False, 0), ("90817", True, 4)])
-def test_whole_drums_under_a_plate_are_read_and_none_is_taken_for_one_nearly_arrived(reading, light, seed):
-    strip = _under_a_light_plate(draw_counter_framed_apart(reading, light_digits=light, seed=seed))
-    assert READER.read(jpeg(strip), digits=len(reading), previous=int(reading) - 150).reading == reading
-    assert not arriving_low(split_cells(trim_frame(strip), len(reading)))
-
-
-def test_a_last_digit_low_in_its_window_is_taken_for_one_arriving_only_below_the_digits_beside_it():
-    """A band cut low puts every digit low in its window: a whole last digit then sits as low as the others."""
-    for light in (True, False):
-        whole = trim_frame(draw_counter("4045", light_digits=light))
-        for cut_low in (0, 12):
-            assert not arriving_low(split_cells(whole.crop((0, cut_low, whole.width, whole.height)), 4)), (light, cut_low)
-    for reading, light in (("45673", True), ("7315", False)):
-        nearly = _under_a_light_plate(draw_counter_framed_apart(reading, light_digits=light, turned=0.85))
-        assert arriving_low(split_cells(trim_frame(nearly), len(reading))), reading
 
 
 def test_a_window_shows_a_drum_nearly_arrived_by_the_digit_low_under_the_leaving_ones_remains():

@@ -14,7 +14,7 @@ from PIL import Image
 
 from core.recognition.cells import otsu_threshold
 from core.recognition.counter import split_cells
-from core.recognition.regions import Region, label
+from core.recognition.regions import label
 
 # Chosen on development sets (benchmarks/RECOGNITION.md, "A drum caught between two digits").
 INK_CONTRAST = 0.4  # a pixel is ink when this far from the drum's colour towards the digit's
@@ -65,17 +65,6 @@ REMAINS_ACROSS = 0.9
 WINDOW_SIZE = (32, 48)
 SPECK = 6
 DIGIT_SPAN = 0.3
-# A last digit LOW_ALONE of its window nearer the bottom edge than the top, and below the other windows' digits, is a
-# drum nearly arrived even with no remains to see above it. On the real crops (../shared/data/meter-digits, every
-# powermeter crop) the digit sits so low in 1.8 % of the whole ones, 56 % of those 0.8 of the way and 15 % of those
-# 0.9; chosen on development seeds 462 and 463 (near-*) and 303 (strip, scene): benchmarks/RECOGNITION.md, "Nearly
-# arrived drums: low in their windows".
-LOW_ALONE = 0.1
-# Of the other digits' height: the last digit's middle at least BELOW_OTHERS below theirs, and at most BELOW_MOST (a drum
-# 0.8 of the way shows its digit about 0.25 of its height lower; further down a digit would be cut by the window, and
-# what sits lower is not the drum's digit: on phone photos (development seed 303) the unit or the frame, 0.32-0.63).
-BELOW_OTHERS = 0.1
-BELOW_MOST = 0.3
 
 
 def ink_rows(cell: Image.Image) -> np.ndarray:
@@ -209,8 +198,8 @@ def _arriving(rows: list[np.ndarray], line_height: int) -> bool:
     return last[0] - top >= ARRIVING * height and last[1] - bottom >= -ALIGNED * height
 
 
-def _window_parts(window: Image.Image) -> tuple[list[Region], Region | None]:
-    """A window's ink parts at WINDOW_SIZE, and its digit (the largest part spanning DIGIT_SPAN of it), if any."""
+def arriving_in_window(window: Image.Image) -> bool:
+    """Does a window, judged alone, show a digit nearly arrived: low, under the leaving digit's remains?"""
     width, height = WINDOW_SIZE
     gray = np.asarray(window.convert("L").resize(WINDOW_SIZE, Image.Resampling.BICUBIC), np.float32)
     light = gray > otsu_threshold(gray)
@@ -222,42 +211,14 @@ def _window_parts(window: Image.Image) -> tuple[list[Region], Region | None]:
     # A part reaching from edge to edge is the drum's surround or a frame, not a digit.
     parts = [part for part in label(ink)[1] if part.area >= SPECK and part.height <= height - 2 * edge]
     digits = [part for part in parts if part.height >= DIGIT_SPAN * height]
-    return parts, max(digits, key=lambda part: part.area) if digits else None
-
-
-def _low(digit: Region) -> float:
-    """How much nearer the window's bottom edge than its top edge a digit sits, as a share of the window."""
-    height = WINDOW_SIZE[1]
-    return (digit.top - (height - 1 - digit.bottom)) / height
-
-
-def arriving_in_window(window: Image.Image) -> bool:
-    """Does a window, judged alone, show a digit nearly arrived: low, under the leaving digit's remains?"""
-    width, height = WINDOW_SIZE
-    parts, digit = _window_parts(window)
-    if digit is None:
+    if not digits:
         return False
-    side, edge = max(1, width // 10), max(1, height // 20)
+    digit = max(digits, key=lambda part: part.area)
     above = any(part.bottom < digit.top and part.top <= edge and part.height >= REMAINS_TALL
                 and part.width < REMAINS_ACROSS * (width - 2 * side) for part in parts)
     below = any(part.top > digit.bottom and part.bottom >= height - 1 - edge for part in parts)
-    return above and not below and _low(digit) >= LOW_IN_WINDOW
-
-
-def arriving_low(cells: list[Image.Image]) -> bool:
-    """Does the last window's digit sit low in its window, and below the other windows' digits?
-
-    A drum nearly arrived shows the next digit lower than a whole one; the leaving digit's remains above it are often
-    too faint or too small to see (the bottom of a 7 is a stem). A whole digit in a window cut low sits as low as its
-    neighbours, cut by the same band: only a last digit below their middle is taken for one arriving.
-    """
-    found = [_window_parts(cell)[1] for cell in cells]
-    last, others = found[-1], [digit for digit in found[:-1] if digit is not None]
-    if last is None or len(others) < 2 or _low(last) < LOW_ALONE:
-        return False
-    middle = float(np.median([(digit.top + digit.bottom) / 2 for digit in others]))
-    below = ((last.top + last.bottom) / 2 - middle) / float(np.median([digit.height for digit in others]))
-    return BELOW_OTHERS <= below <= BELOW_MOST
+    low = (digit.top - (height - 1 - digit.bottom)) / height
+    return above and not below and low >= LOW_IN_WINDOW
 
 
 def last_digit_sureness(frames: np.ndarray) -> float:
@@ -279,8 +240,7 @@ def last_drum_unsure(line: Image.Image, digits: int, frames: list[np.ndarray]) -
     if not cells:
         return False
     rows = [ink_rows(cell) for cell in cells]
-    if (_half_turned(rows, line.height) or _arriving(rows, line.height) or arriving_in_window(cells[-1])
-            or arriving_low(cells)):
+    if _half_turned(rows, line.height) or _arriving(rows, line.height) or arriving_in_window(cells[-1]):
         return True
     return min(last_digit_sureness(f) for f in frames) < LOW_LAST_DIGIT and two_parts(rows[-1])
 
