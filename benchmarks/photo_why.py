@@ -31,28 +31,10 @@ from core.recognition.counter import cut_searched  # noqa: E402
 from core.recognition.decode import Decoded  # noqa: E402
 from core.recognition.engine import digit_counts  # noqa: E402
 from core.recognition.lines import (  # noqa: E402
-    LineMeterReader, evenly_spaced, integer_drums, reading_drums, squeeze_gaps,
+    LineMeterReader, dropped_drum, integer_drums, reading_drums, squeeze_gaps,
 )
 from core.recognition.photo import load_detail, load_photo  # noqa: E402
 from core.recognition.scene import Place  # noqa: E402
-
-
-def drum_signs(picture, digits: int, frames: list) -> list[str]:
-    """The signs drums.last_drum_unsure looks for, by name, on a line cut into `digits` windows."""
-    cells = drums.windows(picture, digits)
-    if not cells:
-        return []
-    rows = [drums.ink_rows(cell) for cell in cells]
-    names = []
-    if drums._half_turned(rows, picture.height):
-        names.append("half")
-    if drums._arriving(rows, picture.height):
-        names.append("arriving")
-    if drums.arriving_in_window(cells[-1]):
-        names.append("window")
-    if min(drums.last_digit_sureness(f) for f in frames) < drums.LOW_LAST_DIGIT and drums.two_parts(rows[-1]):
-        names.append("parts")
-    return names
 
 
 def refusals(reader: LineMeterReader, picture, decoded: Decoded, digits: int) -> list[str]:
@@ -65,11 +47,11 @@ def refusals(reader: LineMeterReader, picture, decoded: Decoded, digits: int) ->
     likeliest = ranked[0]
     raw = [model.frames(picture) for model in reader.models()]
     frames = [squeeze_gaps(f) for f in raw]
-    names = drum_signs(picture, len(likeliest), frames)
+    names = list(drums.last_drum_signs(picture, len(likeliest), frames))
     cut = reading_drums(picture, raw, len(likeliest))
     if cut is not picture:
-        names += [f"cut{cut.width}:"] + drum_signs(cut, len(likeliest), frames)
-    if not any(evenly_spaced(f, len(likeliest)) for f in raw):
+        names += [f"cut{cut.width}:"] + list(drums.last_drum_signs(cut, len(likeliest), frames))
+    if dropped_drum(raw, likeliest):
         names.append("uneven")
     if len(ranked) > 1 and drums.advanced_before_last(*ranked[:2]):
         names.append("x9")

@@ -9,6 +9,8 @@ other windows too, and then the picture cannot tell: the gap in the last window 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from PIL import Image
 
@@ -236,13 +238,26 @@ def last_digit_sureness(frames: np.ndarray) -> float:
 
 def last_drum_unsure(line: Image.Image, digits: int, frames: list[np.ndarray]) -> bool:
     """Should a reading of this line be refused for its last drum (caught between two digits, or likely so)?"""
+    return next(last_drum_signs(line, digits, frames), None) is not None
+
+
+def last_drum_signs(line: Image.Image, digits: int, frames: list[np.ndarray]) -> Iterator[str]:
+    """The signs of a last drum caught between two digits (or likely so) this line shows, by name, looked for one
+    after the other as asked (last_drum_unsure stops at the first; benchmarks/photo_why.py lists them all): half, a
+    drum half-way; arriving, a last digit lower than the others; window, nearly arrived, judged in its own window;
+    parts, two ink parts and a last digit no model is sure of."""
     cells = windows(line, digits)
     if not cells:
-        return False
+        return
     rows = [ink_rows(cell) for cell in cells]
-    if _half_turned(rows, line.height) or _arriving(rows, line.height) or arriving_in_window(cells[-1]):
-        return True
-    return min(last_digit_sureness(f) for f in frames) < LOW_LAST_DIGIT and two_parts(rows[-1])
+    if _half_turned(rows, line.height):
+        yield "half"
+    if _arriving(rows, line.height):
+        yield "arriving"
+    if arriving_in_window(cells[-1]):
+        yield "window"
+    if min(last_digit_sureness(f) for f in frames) < LOW_LAST_DIGIT and two_parts(rows[-1]):
+        yield "parts"
 
 
 def advanced_before_last(first: str, second: str) -> bool:

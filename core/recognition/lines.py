@@ -230,6 +230,14 @@ def evenly_spaced(frames: np.ndarray, digits: int) -> bool:
     return float(steps[widest]) < UNEVEN * float(np.median(np.delete(steps, widest)))
 
 
+def dropped_drum(raw: list[np.ndarray], reading: str) -> bool:
+    """Do the reading's digits lie unevenly (evenly_spaced) for every model that spells the reading itself (a model
+    that spells a digit in the dropped drum's window lies evenly, but its digits are not the reading's); for every
+    model when none does?"""
+    judges = [frames for frames in raw if spells(frames, reading)] or raw
+    return not any(evenly_spaced(frames, len(reading)) for frames in judges)
+
+
 def spells(frames: np.ndarray, reading: str) -> bool:
     """Does a model, frame by frame, spell the reading as the first digits of the line?"""
     return free_reading(frames)[0].startswith(reading)
@@ -254,12 +262,13 @@ def reading_drums(line: Image.Image, raw: list[np.ndarray], digits: int) -> Imag
     whole.
     """
     left, right, pitch = float(line.width), 0.0, float(line.width)
+    resized = resized_width(line)
     for frames in raw:
         centres = digit_centres(frames)[:digits]
         if digits < 2 or len(centres) < digits:
             return line
         # Frame k covers the k-th of len(frames) equal steps of the padded line the model was given.
-        scale = max(resized_width(line), MIN_LINE_WIDTH) / len(frames) * line.width / resized_width(line)
+        scale = max(resized, MIN_LINE_WIDTH) / len(frames) * line.width / resized
         pitch = min(pitch, float(np.median(np.diff(centres))) * scale)
         left = min(left, (centres[0] + 0.5) * scale)
         right = max(right, (centres[-1] + 0.5) * scale)
@@ -508,10 +517,7 @@ class LineMeterReader:
         if last_drum_unsure(reading_drums(line, raw, len(texts[0])), len(texts[0]), frames):
             # A drum caught between two digits: the models' confident reading of it is often a third digit.
             return Decoded(Recognition(None, confidence, texts), evidence)
-        # Judged by the models that spell the reading themselves (a model that spells a digit in the dropped drum's
-        # window lies evenly, but its digits are not the reading's); by both when neither does.
-        judges = [f for f in raw if spells(f, texts[0])] or raw
-        if not any(evenly_spaced(f, len(texts[0])) for f in judges):
+        if dropped_drum(raw, texts[0]):
             # A drum dropped (blank, faint, half-turned) and a fraction drum taken in to make up the count.
             return Decoded(Recognition(None, confidence, texts), evidence)
         if len(texts) > 1 and advanced_before_last(*texts[:2]) and runner_up >= self.close * confidence:
